@@ -1,0 +1,1 @@
+"""Driven adapters, named <technology>_<role>: readers, validator, stores, queue."""

@@ -1,0 +1,1 @@
+"""Lading's use cases: the ImportJobs application, its ports and its projections."""

@@ -1,0 +1,193 @@
+"""What the application needs from the outside world, as typing.Protocols.
+
+Adapters implement these; entrypoints/bootstrap.py picks which. Row data crosses these ports
+only as opaque batches (`RowBatch`): the application orchestrates, it never looks inside rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+from uuid import UUID
+
+from domain.plan import ImportPlan
+from domain.table_schema import TableSchema
+
+RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
+
+# Given key tuples (typed values in primaryKey order), return those present in the destination.
+KeyLookup = Callable[[list[tuple]], set[tuple]]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A received file: where it is on local disk and the name the client gave it."""
+
+    path: Path
+    file_name: str
+
+
+@dataclass(frozen=True)
+class ValidatedChunk:
+    """What validating one chunk of the source produced. Counts, codes and references only."""
+
+    index: int
+    read_rows: int
+    valid_rows: int
+    rejected_by_code: dict[str, int]  # rejected rows by primary code
+    rejected_by_field: dict[str, dict[str, int]]  # field -> code -> count, every error of every row
+    error_segment: tuple[int, int] | None  # (offset, length) in bytes of the error file
+    staged_path: str | None  # Arrow IPC file of this chunk's valid rows (None when none)
+    healed_by_field: dict[str, dict[str, int]] = field(default_factory=dict)  # field -> kind -> n
+    warnings_by_field: dict[str, int] = field(default_factory=dict)  # landing_friendly nulls
+    header_healing: dict[str, str] = field(default_factory=dict)  # chunk 0: source col -> field
+    column_formats: dict[str, str] = field(default_factory=dict)  # chunk 0: field -> format used
+
+    @property
+    def invalid_rows(self) -> int:
+        return self.read_rows - self.valid_rows
+
+
+class ValidationEngine(Protocol):
+    def validate(
+        self,
+        source: SourceFile,
+        schema: TableSchema,
+        plan: ImportPlan,
+        workdir: Path,
+        error_file: Path,
+        key_lookup: KeyLookup | None = None,
+    ) -> Iterator[ValidatedChunk]:
+        """Read and validate the whole source in bounded chunks, in source order.
+
+        Writes each chunk's valid rows to `workdir` and its rejected rows to `error_file`
+        (JSON Lines, appended). Deterministic: the same file and plan give the same chunks.
+        Raises domain.errors.SourceUnreadable when the file cannot be imported at all.
+        """
+        ...
+
+    def load_chunk(self, staged_path: str) -> RowBatch:
+        """Read back a staged chunk for merging."""
+        ...
+
+    def write_valid_rows_csv(self, staged_paths: list[str], out: IO[bytes]) -> int:
+        """Write the staged valid rows as one CSV (header = field names); return rows written."""
+        ...
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    inserts: int = 0
+    updates: int = 0
+    deletes: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserts + self.updates + self.deletes
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Identifies one merged chunk; recorded in the destination with the chunk's rows."""
+
+    job_id: UUID
+    plan_version: int
+    chunk: int
+
+
+class DestinationStore(Protocol):
+    def ensure_object(self, workspace: str, object_name: str, schema: TableSchema) -> None:
+        """Create the object's table (keyed by primaryKey) if it does not exist."""
+        ...
+
+    def existing_keys(
+        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]
+    ) -> set[tuple]: ...
+
+    def merge_chunk(
+        self,
+        workspace: str,
+        object_name: str,
+        schema: TableSchema,
+        operation: str,
+        rows: RowBatch,
+        entry: LedgerEntry,
+    ) -> MergeCounts:
+        """Apply the rows and record `entry` in one transaction; if `entry` is already
+        recorded, change nothing and return the recorded counts."""
+        ...
+
+    def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]: ...
+
+    def read_records(
+        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The object's records in key order, values JSON-ready (None where empty)."""
+        ...
+
+
+class ObjectCatalog(Protocol):
+    def add(self, workspace: str, name: str, schema: TableSchema) -> None: ...
+
+    def get(self, workspace: str, name: str) -> TableSchema | None: ...
+
+    def names(self, workspace: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ApiKeyIdentity:
+    workspace: str
+    scopes: frozenset[str]
+    key_id: str
+
+
+class ApiKeyStore(Protocol):
+    def create(self, workspace: str, scopes: frozenset[str]) -> str:
+        """Store a new key hashed; return the plaintext, which is never stored."""
+        ...
+
+    def verify(self, presented: str) -> ApiKeyIdentity | None: ...
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    key: str
+    size: int
+    sha256: str
+
+
+class BlobStore(Protocol):
+    def put_file(self, key: str, source: Path) -> BlobInfo: ...
+
+    def writer(self, key: str) -> AbstractContextManager[IO[bytes]]:
+        """Write a blob atomically: a temporary name, renamed on success."""
+        ...
+
+    async def write_stream(
+        self, key: str, chunks: AsyncIterator[bytes], max_size: int | None = None
+    ) -> BlobInfo: ...
+
+    def local_path(self, key: str) -> Path:
+        """A local file with the blob's bytes (for a remote store, a cached download)."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete_prefix(self, prefix: str) -> int: ...
+
+
+class WorkQueue(Protocol):
+    def enqueue(self, job_id: UUID) -> None: ...
+
+    def claim(self, job_id: UUID) -> AbstractContextManager[bool]:
+        """Hold the right to work on a job; yields False when another live process holds it.
+        The right ends with the process: a killed worker's jobs become claimable at once."""
+        ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

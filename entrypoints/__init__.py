@@ -1,0 +1,1 @@
+"""Driving adapters (CLI, HTTP, watcher) and the one composition root, bootstrap.py."""
