@@ -1,0 +1,317 @@
+"""The ImportJob aggregate: every state change of a job is one of its events.
+
+Public methods are commands: each checks the lifecycle table, then triggers a past-tense event
+whose handler (the decorated private method) is the only code that changes state. Replaying the
+stored events therefore rebuilds exactly the same job. Events carry counts and references only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import TransitionNotAllowed
+from domain.lifecycle import ALLOWED, REQUIRED_STAGE, JobState, Stage
+
+
+def _add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    merged = dict(total)
+    for key, n in more.items():
+        merged[key] = merged.get(key, 0) + n
+    return merged
+
+
+def _add_nested(total: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> dict:
+    merged = {k: dict(v) for k, v in total.items()}
+    for outer, inner in more.items():
+        merged[outer] = _add_counts(merged.get(outer, {}), inner)
+    return merged
+
+
+class ImportJob(Aggregate):
+    @event("Created")
+    def __init__(
+        self,
+        workspace: str,
+        object_name: str,
+        file_name: str | None,
+        file_size: int | None,
+        source: str | None = None,
+        labels: list[str] | None = None,
+        idempotency_key: str | None = None,
+        inline_rows: bool = False,
+    ) -> None:
+        self.workspace = workspace
+        self.object_name = object_name
+        self.file_name = file_name
+        self.declared_file_size = file_size
+        self.source = source
+        self.labels = list(labels or [])
+        self.idempotency_key = idempotency_key
+        self.inline_rows = inline_rows
+        self.state = JobState.PENDING
+        self.stage: Stage | None = None
+        self.file: dict[str, Any] | None = None
+        self.plan: dict[str, Any] | None = None
+        self.plan_version = 0
+        self.error_message: str | None = None
+        self.proposal: dict[str, Any] | None = None
+        self._reset_run()
+
+    def _reset_run(self) -> None:
+        self.read_rows = 0
+        self.valid_rows = 0
+        self.invalid_rows = 0
+        self.rejected_by_code: dict[str, int] = {}
+        self.rejected_by_field: dict[str, dict[str, int]] = {}
+        self.healed_by_field: dict[str, dict[str, int]] = {}
+        self.warnings_by_field: dict[str, int] = {}
+        self.header_healing: dict[str, str] = {}
+        self.column_formats: dict[str, str] = {}
+        self.error_segments: list[list[int]] = []
+        self.validated_chunks = 0
+        self.chunks_with_rows: list[int] = []
+        self.total_chunks: int | None = None
+        self.merged_chunks: list[int] = []
+        self.merged_inserts = 0
+        self.merged_updates = 0
+        self.merged_deletes = 0
+
+    # -- guards ---------------------------------------------------------------------------
+
+    def _require(self, command: str, reason_if: str | None = None) -> None:
+        if self.state not in ALLOWED[command]:
+            raise TransitionNotAllowed(self.state, command)
+        stage = REQUIRED_STAGE.get(command)
+        if stage is not None and self.stage != stage:
+            raise TransitionNotAllowed(self.state, command, f"stage is {self.stage}, not {stage}")
+        if reason_if:
+            raise TransitionNotAllowed(self.state, command, reason_if)
+
+    @property
+    def has_source(self) -> bool:
+        return self.file is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.state == JobState.DELETED
+
+    # -- commands -------------------------------------------------------------------------
+
+    def receive_file(self, blob_key: str, size: int, sha256: str, file_name: str) -> None:
+        self._require("receive_file")
+        self._file_received(blob_key=blob_key, size=size, sha256=sha256, file_name=file_name)
+
+    @event("FileReceived")
+    def _file_received(self, blob_key: str, size: int, sha256: str, file_name: str) -> None:
+        self.file = {"blobKey": blob_key, "size": size, "sha256": sha256}
+        self.file_name = file_name
+        if self.plan is not None:
+            self.state = JobState.READY
+
+    def map(self, plan: dict[str, Any]) -> None:
+        """Set the plan (an ImportPlan.to_dict(), already checked against the schema)."""
+        self._require("map")
+        self._mapped(plan=plan)
+
+    @event("Mapped")
+    def _mapped(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+        self.plan_version = 1
+        if self.file is not None:
+            self.state = JobState.READY
+
+    def start(self) -> None:
+        self._require("start")
+        self._started()
+
+    @event("Started")
+    def _started(self) -> None:
+        self.state = JobState.QUEUED
+
+    def begin_processing(self) -> None:
+        self._require("begin_processing")
+        self._processing_started(plan_version=self.plan_version)
+
+    @event("ProcessingStarted")
+    def _processing_started(self, plan_version: int) -> None:
+        self.state = JobState.RUNNING
+        self.stage = Stage.VALIDATING
+        self._reset_run()
+
+    def record_validated_chunk(
+        self,
+        chunk: int,
+        read_rows: int,
+        valid_rows: int,
+        rejected_by_code: dict[str, int],
+        rejected_by_field: dict[str, dict[str, int]],
+        error_segment: list[int] | None,
+        healed_by_field: dict[str, dict[str, int]] | None = None,
+        warnings_by_field: dict[str, int] | None = None,
+        header_healing: dict[str, str] | None = None,
+        column_formats: dict[str, str] | None = None,
+    ) -> None:
+        """Record one validated chunk: a ChunkValidated, and a RowsRejected when it rejected rows."""
+        if chunk != self.validated_chunks:
+            self._require("record_validated_chunk", f"expected chunk {self.validated_chunks}, got {chunk}")
+        self._require("record_validated_chunk")
+        invalid = read_rows - valid_rows
+        if invalid < 0 or sum(rejected_by_code.values()) != invalid:
+            self._require("record_validated_chunk", "rejected counts do not add up to invalid rows")
+        self._chunk_validated(
+            plan_version=self.plan_version,
+            chunk=chunk,
+            read_rows=read_rows,
+            valid_rows=valid_rows,
+            rejected_by_field=rejected_by_field,
+            healed_by_field=healed_by_field or {},
+            warnings_by_field=warnings_by_field or {},
+            header_healing=header_healing or {},
+            column_formats=column_formats or {},
+        )
+        if invalid:
+            self._rows_rejected(
+                plan_version=self.plan_version,
+                chunk=chunk,
+                counts=rejected_by_code,
+                error_segment=list(error_segment) if error_segment else None,
+            )
+
+    @event("ChunkValidated")
+    def _chunk_validated(
+        self,
+        plan_version: int,
+        chunk: int,
+        read_rows: int,
+        valid_rows: int,
+        rejected_by_field: dict[str, dict[str, int]],
+        healed_by_field: dict[str, dict[str, int]],
+        warnings_by_field: dict[str, int],
+        header_healing: dict[str, str],
+        column_formats: dict[str, str],
+    ) -> None:
+        self.validated_chunks += 1
+        self.read_rows += read_rows
+        self.valid_rows += valid_rows
+        if valid_rows:
+            self.chunks_with_rows = [*self.chunks_with_rows, chunk]
+        self.rejected_by_field = _add_nested(self.rejected_by_field, rejected_by_field)
+        self.healed_by_field = _add_nested(self.healed_by_field, healed_by_field)
+        self.warnings_by_field = _add_counts(self.warnings_by_field, warnings_by_field)
+        self.header_healing = {**self.header_healing, **header_healing}
+        self.column_formats = {**self.column_formats, **column_formats}
+
+    @event("RowsRejected")
+    def _rows_rejected(
+        self, plan_version: int, chunk: int, counts: dict[str, int], error_segment: list[int] | None
+    ) -> None:
+        self.invalid_rows += sum(counts.values())
+        self.rejected_by_code = _add_counts(self.rejected_by_code, counts)
+        if error_segment:
+            self.error_segments = [*self.error_segments, list(error_segment)]
+
+    def finish_validation(self) -> None:
+        self._require("finish_validation")
+        self._validation_finished(plan_version=self.plan_version, chunks=self.validated_chunks)
+
+    @event("ValidationFinished")
+    def _validation_finished(self, plan_version: int, chunks: int) -> None:
+        self.total_chunks = chunks
+        self.stage = Stage.MERGING
+
+    def pause_for_attention(self, proposal: dict[str, Any]) -> None:
+        self._require("pause_for_attention")
+        self._attention_needed(plan_version=self.plan_version, proposal=proposal)
+
+    @event("AttentionNeeded")
+    def _attention_needed(self, plan_version: int, proposal: dict[str, Any]) -> None:
+        self.state = JobState.NEEDS_ATTENTION
+        self.stage = None
+        self.proposal = proposal
+
+    def approve_fix(self, plan: dict[str, Any]) -> None:
+        """Accept a (possibly edited) proposal as the new plan; the job re-validates."""
+        self._require("approve_fix")
+        self._fix_approved(plan=plan, plan_version=self.plan_version + 1)
+
+    @event("FixApproved")
+    def _fix_approved(self, plan: dict[str, Any], plan_version: int) -> None:
+        self.plan = plan
+        self.plan_version = plan_version
+        self.proposal = None
+        self.state = JobState.QUEUED
+
+    def record_merged_chunk(self, chunk: int, inserts: int, updates: int, deletes: int) -> None:
+        if chunk in self.merged_chunks or chunk not in self.chunks_with_rows:
+            self._require("record_merged_chunk", f"chunk {chunk} is not waiting to be merged")
+        self._require("record_merged_chunk")
+        self._chunk_merged(
+            plan_version=self.plan_version, chunk=chunk, inserts=inserts, updates=updates, deletes=deletes
+        )
+
+    @event("ChunkMerged")
+    def _chunk_merged(self, plan_version: int, chunk: int, inserts: int, updates: int, deletes: int) -> None:
+        self.merged_chunks = [*self.merged_chunks, chunk]
+        self.merged_inserts += inserts
+        self.merged_updates += updates
+        self.merged_deletes += deletes
+
+    @property
+    def chunks_to_merge(self) -> list[int]:
+        return [c for c in self.chunks_with_rows if c not in self.merged_chunks]
+
+    def complete(self) -> None:
+        if self.chunks_to_merge:
+            self._require("complete", f"chunks {self.chunks_to_merge} are not merged yet")
+        self._require("complete")
+        self._completed()
+
+    @event("Completed")
+    def _completed(self) -> None:
+        self.state = JobState.COMPLETED
+        self.stage = None
+
+    def fail(self, error_message: str) -> None:
+        self._require("fail")
+        self._failed(error_message=error_message)
+
+    @event("Failed")
+    def _failed(self, error_message: str) -> None:
+        self.state = JobState.FAILED
+        self.stage = None
+        self.error_message = error_message
+
+    def cancel(self) -> None:
+        self._require("cancel")
+        self._cancelled()
+
+    @event("Cancelled")
+    def _cancelled(self) -> None:
+        self.state = JobState.CANCELLED
+        self.stage = None
+
+    def delete(self) -> None:
+        self._require("delete")
+        self._deleted()
+
+    @event("Deleted")
+    def _deleted(self) -> None:
+        self.state = JobState.DELETED
+        self.stage = None
+
+    def edit_metadata(
+        self, source: str | None = None, labels: list[str] | None = None, file_name: str | None = None
+    ) -> None:
+        self._require("edit_metadata")
+        self._metadata_edited(source=source, labels=labels, file_name=file_name)
+
+    @event("MetadataEdited")
+    def _metadata_edited(self, source: str | None, labels: list[str] | None, file_name: str | None) -> None:
+        if source is not None:
+            self.source = source
+        if labels is not None:
+            self.labels = list(labels)
+        if file_name is not None:
+            self.file_name = file_name

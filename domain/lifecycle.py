@@ -1,0 +1,54 @@
+"""The job lifecycle of SPEC §2 as plain data: states, stages, and which command each state allows."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    QUEUED = "queued"
+    RUNNING = "running"
+    NEEDS_ATTENTION = "needs_attention"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+
+
+class Stage(StrEnum):
+    VALIDATING = "validating"
+    MERGING = "merging"
+
+
+TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
+
+_S = JobState
+# command -> states in which it is allowed. Anything else raises TransitionNotAllowed.
+ALLOWED: dict[str, frozenset[JobState]] = {
+    "receive_file": frozenset({_S.PENDING, _S.READY}),
+    "map": frozenset({_S.PENDING, _S.READY}),
+    "start": frozenset({_S.READY}),
+    "begin_processing": frozenset({_S.QUEUED}),
+    "record_validated_chunk": frozenset({_S.RUNNING}),
+    "finish_validation": frozenset({_S.RUNNING}),
+    "pause_for_attention": frozenset({_S.RUNNING}),
+    "approve_fix": frozenset({_S.NEEDS_ATTENTION}),
+    "record_merged_chunk": frozenset({_S.RUNNING}),
+    "complete": frozenset({_S.RUNNING}),
+    "fail": frozenset({_S.QUEUED, _S.RUNNING}),
+    "cancel": frozenset({_S.PENDING, _S.READY, _S.QUEUED, _S.RUNNING, _S.NEEDS_ATTENTION}),
+    "delete": frozenset({_S.PENDING, _S.READY, _S.NEEDS_ATTENTION} | TERMINAL_STATES),
+    "edit_metadata": frozenset(set(_S) - {_S.DELETED}),
+}
+
+# The stage a running job must be in for a stage-bound command.
+REQUIRED_STAGE: dict[str, Stage] = {
+    "record_validated_chunk": Stage.VALIDATING,
+    "finish_validation": Stage.VALIDATING,
+    "pause_for_attention": Stage.VALIDATING,
+    "record_merged_chunk": Stage.MERGING,
+    "complete": Stage.MERGING,
+}

@@ -1,0 +1,210 @@
+"""Random command sequences against ImportJob agree with a plain model of SPEC §2's table.
+
+The model below is written out again from the SPEC, independently of domain/lifecycle.py, so a
+mistake in the aggregate's table shows up as a disagreement rather than being copied.
+"""
+
+from __future__ import annotations
+
+import os
+
+from eventsourcing.application import Application
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from domain.errors import TransitionNotAllowed
+from domain.import_job import ImportJob
+
+
+class _Jobs(Application):
+    snapshotting_intervals = {ImportJob: 7}  # small, so replays from snapshots are exercised too
+
+
+class JobModel:
+    """The lifecycle as the SPEC draws it, state by state."""
+
+    def __init__(self) -> None:
+        self.state = "pending"
+        self.stage: str | None = None
+        self.has_file = False
+        self.has_plan = False
+        self.plan_version = 0
+        self.validated = 0
+        self.with_rows: list[int] = []
+        self.merged: list[int] = []
+
+    def apply(self, command: str, **kw) -> bool:
+        s = self.state
+        if command == "receive_file" and s in ("pending", "ready"):
+            self.has_file = True
+            self.state = "ready" if self.has_plan else "pending"
+        elif command == "map" and s in ("pending", "ready"):
+            self.has_plan = True
+            self.plan_version = 1
+            self.state = "ready" if self.has_file else "pending"
+        elif command == "start" and s == "ready":
+            self.state = "queued"
+        elif command == "begin_processing" and s == "queued":
+            self.state, self.stage = "running", "validating"
+            self.validated, self.with_rows, self.merged = 0, [], []
+        elif command == "record_validated_chunk" and s == "running" and self.stage == "validating":
+            if kw["valid"]:
+                self.with_rows.append(self.validated)
+            self.validated += 1
+        elif command == "finish_validation" and s == "running" and self.stage == "validating":
+            self.stage = "merging"
+        elif command == "pause_for_attention" and s == "running" and self.stage == "validating":
+            self.state, self.stage = "needs_attention", None
+        elif command == "approve_fix" and s == "needs_attention":
+            self.state = "queued"
+            self.plan_version += 1
+        elif (
+            command == "record_merged_chunk"
+            and s == "running"
+            and self.stage == "merging"
+            and kw["chunk"] in self.with_rows
+            and kw["chunk"] not in self.merged
+        ):
+            self.merged.append(kw["chunk"])
+        elif (
+            command == "complete"
+            and s == "running"
+            and self.stage == "merging"
+            and set(self.with_rows) <= set(self.merged)
+        ):
+            self.state, self.stage = "completed", None
+        elif command == "fail" and s in ("queued", "running"):
+            self.state, self.stage = "failed", None
+        elif command == "cancel" and s in ("pending", "ready", "queued", "running", "needs_attention"):
+            self.state, self.stage = "cancelled", None
+        elif command == "delete" and s in (
+            "pending", "ready", "needs_attention", "completed", "failed", "cancelled"
+        ):
+            self.state, self.stage = "deleted", None
+        else:
+            return False
+        return True
+
+
+class ImportJobMachine(RuleBasedStateMachine):
+    @initialize()
+    def create(self) -> None:
+        os.environ["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+        self.app = _Jobs()
+        self.job = ImportJob("ws", "profiles", "people.csv", 100)
+        self.model = JobModel()
+        self.app.save(self.job)
+
+    def _run(self, command: str, call, **model_kw) -> None:
+        before = dict(self.job.__dict__)
+        allowed = self.model.apply(command, **model_kw)
+        try:
+            call()
+        except TransitionNotAllowed as refused:
+            assert not allowed, f"aggregate refused {command} in {before['state']}: {refused}"
+            assert str(before["state"]) in str(refused) and command in str(refused)
+            assert self.job.__dict__ == before, "a refused command changed the job"
+            return
+        assert allowed, f"aggregate allowed {command} in state {before['state']}"
+        self.app.save(self.job)
+
+    @rule()
+    def receive_file(self) -> None:
+        self._run("receive_file", lambda: self.job.receive_file("blobs/x", 10, "ab" * 32, "x.csv"))
+
+    @rule()
+    def map(self) -> None:
+        self._run("map", lambda: self.job.map({"fieldMap": {"id": "id"}}))
+
+    @rule()
+    def start(self) -> None:
+        self._run("start", self.job.start)
+
+    @rule()
+    def begin_processing(self) -> None:
+        self._run("begin_processing", self.job.begin_processing)
+
+    @rule(read=st.integers(0, 50), rejected=st.integers(0, 50))
+    def record_validated_chunk(self, read: int, rejected: int) -> None:
+        rejected = min(read, rejected)
+        valid = read - rejected
+        counts = {"VALIDATION_TYPE_MISMATCH": rejected} if rejected else {}
+        chunk = self.job.validated_chunks
+        self._run(
+            "record_validated_chunk",
+            lambda: self.job.record_validated_chunk(chunk, read, valid, counts, {}, [0, 1] if rejected else None),
+            valid=valid > 0,
+        )
+
+    @rule()
+    def finish_validation(self) -> None:
+        self._run("finish_validation", self.job.finish_validation)
+
+    @rule()
+    def pause_for_attention(self) -> None:
+        self._run("pause_for_attention", lambda: self.job.pause_for_attention({"changes": []}))
+
+    @rule()
+    def approve_fix(self) -> None:
+        self._run("approve_fix", lambda: self.job.approve_fix({"fieldMap": {"id": "id"}}))
+
+    @rule(chunk=st.integers(0, 5))
+    def record_merged_chunk(self, chunk: int) -> None:
+        self._run("record_merged_chunk", lambda: self.job.record_merged_chunk(chunk, 1, 0, 0), chunk=chunk)
+
+    @rule()
+    def complete(self) -> None:
+        self._run("complete", self.job.complete)
+
+    @rule()
+    def fail(self) -> None:
+        self._run("fail", lambda: self.job.fail("boom"))
+
+    @rule()
+    def cancel(self) -> None:
+        self._run("cancel", self.job.cancel)
+
+    @rule()
+    def delete(self) -> None:
+        self._run("delete", self.job.delete)
+
+    @rule()
+    def read_status(self) -> None:
+        """Always applicable, so a terminal state never leaves Hypothesis without a rule."""
+        assert self.job.state in (
+            "pending", "ready", "queued", "running", "needs_attention",
+            "completed", "failed", "cancelled", "deleted",
+        )
+
+    @invariant()
+    def states_agree(self) -> None:
+        if not hasattr(self, "job"):
+            return
+        assert str(self.job.state) == self.model.state
+        assert (str(self.job.stage) if self.job.stage else None) == self.model.stage
+        assert self.job.plan_version == self.model.plan_version
+
+    @invariant()
+    def replay_from_stored_events_gives_an_equal_job(self) -> None:
+        if not hasattr(self, "job"):
+            return
+        reloaded = self.app.repository.get(self.job.id)
+        assert reloaded.__dict__ == self.job.__dict__
+
+    @invariant()
+    def counters_hold(self) -> None:
+        if not hasattr(self, "job"):
+            return
+        job = self.job
+        assert job.valid_rows + job.invalid_rows == job.read_rows
+        assert sum(job.rejected_by_code.values()) == job.invalid_rows
+
+
+ImportJobMachine.TestCase.settings = settings(
+    max_examples=int(os.environ.get("LADING_STATE_MACHINE_EXAMPLES", "150")),
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestImportJobStateMachine = ImportJobMachine.TestCase
