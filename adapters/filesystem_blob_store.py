@@ -1,0 +1,109 @@
+"""Blobs (uploaded files, error files, exports) as files under one directory.
+
+Every write goes to a temporary name beside its target and is renamed into place only when
+complete, so a reader never sees half a blob and a crash leaves at most a stray temp file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import aiofiles
+import aiofiles.os
+
+from application.ports import BlobInfo
+
+
+class BlobTooLarge(Exception):
+    """A streamed upload went past its allowed size; nothing was kept."""
+
+
+class FilesystemBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"blob key escapes the store: {key!r}")
+        return path
+
+    def _temp_beside(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+    def put_file(self, key: str, source: Path) -> BlobInfo:
+        target = self._path(key)
+        temp = self._temp_beside(target)
+        digest = hashlib.sha256()
+        size = 0
+        with open(source, "rb") as src, open(temp, "wb") as dst:
+            while block := src.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+                dst.write(block)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(temp, target)
+        return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
+
+    @contextmanager
+    def writer(self, key: str) -> Iterator[IO[bytes]]:
+        target = self._path(key)
+        temp = self._temp_beside(target)
+        try:
+            with open(temp, "wb") as fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, target)
+        finally:
+            if temp.exists():
+                temp.unlink()
+
+    async def write_stream(self, key: str, chunks: AsyncIterator[bytes],
+                           max_size: int | None = None) -> BlobInfo:
+        target = self._path(key)
+        temp = self._temp_beside(target)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with aiofiles.open(temp, "wb") as fh:
+                async for block in chunks:
+                    size += len(block)
+                    if max_size is not None and size > max_size:
+                        raise BlobTooLarge(f"more than {max_size} bytes")
+                    digest.update(block)
+                    await fh.write(block)
+                await fh.flush()
+                os.fsync(fh.fileno())
+            await aiofiles.os.replace(temp, target)
+        finally:
+            if temp.exists():
+                temp.unlink()
+        return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
+
+    def local_path(self, key: str) -> Path:
+        return self._path(key)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete_prefix(self, prefix: str) -> int:
+        base = self._path(prefix)
+        if base.is_dir():
+            count = sum(1 for p in base.rglob("*") if p.is_file())
+            shutil.rmtree(base)
+            return count
+        if base.is_file():
+            base.unlink()
+            return 1
+        return 0

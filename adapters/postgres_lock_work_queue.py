@@ -1,0 +1,56 @@
+"""The shared work queue for PostgreSQL deployments: runnable jobs come from the job index, and
+the right to work on a job is a session advisory lock, released when its connection dies.
+
+procrastinate can replace the wake-up side later without touching the application."""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+import psycopg
+
+_JOB_NAMESPACE = 0x4C41  # "LA": keeps Lading's advisory locks apart from other users'
+_WORKSPACE_NAMESPACE = 0x4C57
+
+
+class PostgresLockWorkQueue:
+    def __init__(self, url: str, runnable: Callable[[], list[str]]) -> None:
+        self.url = url
+        self._runnable = runnable
+        self._wakeup = threading.Condition()
+
+    def enqueue(self, job_id: UUID) -> None:
+        with self._wakeup:
+            self._wakeup.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        with self._wakeup:
+            self._wakeup.wait(timeout)
+
+    def runnable(self) -> list[UUID]:
+        return [UUID(j) for j in self._runnable()]
+
+    @contextmanager
+    def claim(self, job_id: UUID) -> Iterator[bool]:
+        key = zlib.crc32(job_id.bytes) - (1 << 31)
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            got = conn.execute("select pg_try_advisory_lock(%s, %s)", (_JOB_NAMESPACE, key)).fetchone()[0]
+            try:
+                yield bool(got)
+            finally:
+                if got:
+                    conn.execute("select pg_advisory_unlock(%s, %s)", (_JOB_NAMESPACE, key))
+
+    @contextmanager
+    def admission(self, workspace: str) -> Iterator[None]:
+        key = zlib.crc32(workspace.encode()) - (1 << 31)
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("select pg_advisory_lock(%s, %s)", (_WORKSPACE_NAMESPACE, key))
+            try:
+                yield
+            finally:
+                conn.execute("select pg_advisory_unlock(%s, %s)", (_WORKSPACE_NAMESPACE, key))

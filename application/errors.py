@@ -1,0 +1,28 @@
+"""Refusals the application adds to the domain's: missing things and exceeded limits."""
+
+from domain.errors import DomainError
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class JobNotFound(NotFound):
+    def __init__(self, job_id: object) -> None:
+        super().__init__(f"import job {job_id} not found")
+
+
+class ObjectNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"object '{name}' not found")
+
+
+class LimitExceeded(DomainError):
+    code = "LIMIT.CONCURRENCY"
+
+
+class IdempotencyConflict(DomainError):
+    code = "IDEMPOTENCY.CONFLICT"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key '{key}' was already used with a different request")

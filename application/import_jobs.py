@@ -1,0 +1,458 @@
+"""ImportJobs: the eventsourcing Application behind every driving adapter (CLI, HTTP, watcher).
+
+Methods take and return plain values and ids. Each command loads the job, runs one aggregate
+command, saves its events, and brings the read models up to date before returning, so the
+caller reads its own write.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from application.errors import IdempotencyConflict, JobNotFound, LimitExceeded, ObjectNotFound
+from application.ports import (
+    BlobStore,
+    DestinationStore,
+    LedgerEntry,
+    ObjectCatalog,
+    SourceFile,
+    ValidationEngine,
+)
+from application.projections import JobFilter, ReadModelStore
+from application.projector import Projector
+from domain.errors import SourceUnreadable
+from domain.import_job import ImportJob
+from domain.lifecycle import JobState, Stage
+from domain.plan import ImportPlan
+from domain.proposals import propose_fixes
+from domain.table_schema import TableSchema
+
+MAX_INLINE_ROWS = 10_000
+_EVENT_META = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_active_jobs: int = 10
+    max_inline_rows: int = MAX_INLINE_ROWS
+
+
+class ImportJobs(Application):
+    name = "ImportJobs"
+    snapshotting_intervals = {ImportJob: 100}
+
+    def __init__(
+        self,
+        env: dict[str, str] | None,
+        *,
+        catalog: ObjectCatalog,
+        destination: DestinationStore,
+        blobs: BlobStore,
+        engine: ValidationEngine,
+        queue: Any,
+        read_models: ReadModelStore,
+        work_root: Path,
+        limits: Limits = Limits(),
+    ) -> None:
+        super().__init__(env)
+        self.catalog = catalog
+        self.destination = destination
+        self.blobs = blobs
+        self.engine = engine
+        self.queue = queue
+        self.read_models = read_models
+        self.work_root = Path(work_root)
+        self.limits = limits
+        self.projector = Projector(self, read_models)
+
+    # -- loading and saving ---------------------------------------------------------------
+
+    def _load(self, job_id: UUID, workspace: str | None = None) -> ImportJob:
+        try:
+            job = self.repository.get(job_id)
+        except AggregateNotFoundError:
+            raise JobNotFound(job_id) from None
+        if not isinstance(job, ImportJob) or (workspace is not None and job.workspace != workspace):
+            raise JobNotFound(job_id)
+        return job
+
+    def _command(self, job_id: UUID, workspace: str | None, command: Callable[[ImportJob], Any]) -> Any:
+        """Run a command, retrying on a concurrent save (e.g. a worker recording a chunk)."""
+        for attempt in range(20):
+            job = self._load(job_id, workspace)
+            if job.is_deleted:
+                raise JobNotFound(job_id)
+            result = command(job)
+            try:
+                self.save(job)
+            except IntegrityError:
+                if attempt == 19:
+                    raise
+                continue
+            self.projector.catch_up()
+            return result
+        raise AssertionError("unreachable")
+
+    def _schema(self, workspace: str, object_name: str) -> TableSchema:
+        schema = self.catalog.get(workspace, object_name)
+        if schema is None:
+            raise ObjectNotFound(object_name)
+        return schema
+
+    # -- commands -------------------------------------------------------------------------
+
+    def create_job(
+        self,
+        workspace: str,
+        object_name: str,
+        file_name: str | None = None,
+        file_size: int | None = None,
+        *,
+        source: str | None = None,
+        labels: list[str] | None = None,
+        idempotency_key: str | None = None,
+        rows: list[dict[str, Any]] | None = None,
+    ) -> tuple[UUID, bool]:
+        """Create a job; return (job id, created). An idempotent replay returns (id, False)."""
+        self._schema(workspace, object_name)
+        if rows is not None and len(rows) > self.limits.max_inline_rows:
+            raise LimitExceeded(f"inline rows are limited to {self.limits.max_inline_rows}")
+        fingerprint_source = {
+            "objectName": object_name, "fileName": file_name, "fileSize": file_size,
+            "source": source, "labels": labels, "rows": rows,
+        }
+        key = None
+        if idempotency_key:
+            key = f"{idempotency_key}#{_fingerprint(fingerprint_source)}"
+            with self.queue.admission(workspace):
+                self.projector.catch_up()
+                existing = self.read_models.find_by_idempotency_key(workspace, key)
+                if existing is None:
+                    prior = self._find_key_with_other_payload(workspace, idempotency_key)
+                    if prior:
+                        raise IdempotencyConflict(idempotency_key)
+                    return self._create(workspace, object_name, file_name, file_size, source,
+                                        labels, key, rows), True
+                return UUID(existing["jobId"]), False
+        return self._create(workspace, object_name, file_name, file_size, source, labels, None, rows), True
+
+    def _find_key_with_other_payload(self, workspace: str, idempotency_key: str) -> bool:
+        prefix = f"{idempotency_key}#"
+        docs = self.read_models.list(JobFilter(workspace=workspace, limit=10_000))
+        return any((d.get("idempotencyKey") or "").startswith(prefix) for d in docs)
+
+    def _create(self, workspace, object_name, file_name, file_size, source, labels, key, rows) -> UUID:
+        inline = rows is not None
+        job = ImportJob(workspace, object_name, file_name or ("inline-rows.ndjson" if inline else None),
+                        file_size, source=source, labels=labels, idempotency_key=key, inline_rows=inline)
+        if inline:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "rows.ndjson"
+                with open(path, "w", encoding="utf-8") as fh:
+                    for row in rows:
+                        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                info = self.blobs.put_file(self._source_key(job), path)
+            job.receive_file(info.key, info.size, info.sha256, "inline-rows.ndjson")
+        self.save(job)
+        self.projector.catch_up()
+        return job.id
+
+    @staticmethod
+    def _source_key(job: ImportJob) -> str:
+        return f"{job.workspace}/jobs/{job.id}/source"
+
+    def upload_slot(self, workspace: str, job_id: UUID) -> str:
+        """The blob key an upload for this job must be written to."""
+        job = self._load(job_id, workspace)
+        if job.is_deleted:
+            raise JobNotFound(job_id)
+        return self._source_key(job)
+
+    def attach_file(self, workspace: str, job_id: UUID, path: Path, file_name: str | None = None) -> None:
+        """Copy a local file into the blob store as the job's source."""
+        job = self._load(job_id, workspace)
+        if job.state not in (JobState.PENDING, JobState.READY):
+            job.receive_file("", 0, "", "")  # raises the lifecycle's refusal
+        info = self.blobs.put_file(self._source_key(job), Path(path))
+        name = file_name or Path(path).name
+        self._command(job_id, workspace, lambda j: j.receive_file(info.key, info.size, info.sha256, name))
+
+    def file_received(self, workspace: str, job_id: UUID, blob_key: str, size: int, sha256: str,
+                      file_name: str | None = None) -> None:
+        """Record a source already written to the blob store (e.g. a streamed upload)."""
+        self._command(job_id, workspace,
+                      lambda j: j.receive_file(blob_key, size, sha256, file_name or j.file_name or "upload"))
+
+    def map(self, workspace: str, job_id: UUID, mapping: dict[str, Any]) -> dict[str, Any]:
+        job = self._load(job_id, workspace)
+        plan = ImportPlan.from_dict(mapping, self._schema(workspace, job.object_name))
+        self._command(job_id, workspace, lambda j: j.map(plan.to_dict()))
+        return plan.to_dict()
+
+    def start(self, workspace: str, job_id: UUID) -> None:
+        with self.queue.admission(workspace):
+            self.projector.catch_up()
+            job = self._load(job_id, workspace)
+            if job.state == JobState.READY and (
+                self.read_models.count_active(workspace) >= self.limits.max_active_jobs
+            ):
+                raise LimitExceeded(
+                    f"workspace '{workspace}' already has {self.limits.max_active_jobs} jobs queued or running"
+                )
+            self._command(job_id, workspace, lambda j: j.start())
+        self.queue.enqueue(job_id)
+
+    def cancel(self, workspace: str, job_id: UUID) -> None:
+        self._command(job_id, workspace, lambda j: j.cancel())
+
+    def approve(self, workspace: str, job_id: UUID, edits: dict[str, Any] | None = None) -> None:
+        """Approve the pending proposal (optionally edited): its fixes join the plan."""
+        job = self._load(job_id, workspace)
+        if job.state != JobState.NEEDS_ATTENTION or job.plan is None:
+            job.approve_fix({})  # raises the lifecycle's refusal
+        proposal = edits if edits is not None else (job.proposal or {})
+        plan = dict(job.plan)
+        fixes = dict(plan.get("fixes") or {})
+        for change in proposal.get("changes", []):
+            field_name = change.get("field")
+            fix = {k: v for k, v in change.items() if k in ("dateFormat", "enumMap")}
+            if field_name and fix:
+                fixes[field_name] = {**fixes.get(field_name, {}), **fix}
+            if change.get("sourceColumn") and field_name:
+                plan["fieldMap"] = {
+                    **{k: v for k, v in plan["fieldMap"].items() if v != field_name},
+                    change["sourceColumn"]: field_name,
+                }
+        plan["fixes"] = fixes
+        checked = ImportPlan.from_dict(plan, self._schema(workspace, job.object_name)).to_dict()
+        self._command(job_id, workspace, lambda j: j.approve_fix(checked))
+        self.queue.enqueue(job_id)
+
+    def edit_metadata(self, workspace: str, job_id: UUID, *, source: str | None = None,
+                      labels: list[str] | None = None, file_name: str | None = None) -> None:
+        self._command(job_id, workspace, lambda j: j.edit_metadata(source, labels, file_name))
+
+    def delete(self, workspace: str, job_id: UUID) -> None:
+        self._command(job_id, workspace, lambda j: j.delete())
+        self.blobs.delete_prefix(f"{workspace}/jobs/{job_id}")
+        shutil.rmtree(self.work_root / str(job_id), ignore_errors=True)
+
+    # -- processing -----------------------------------------------------------------------
+
+    def runnable_jobs(self) -> list[UUID]:
+        self.projector.catch_up()
+        return self.queue.runnable()
+
+    def process(self, job_id: UUID, on_progress: ProgressCallback | None = None) -> str | None:
+        """Take the job as far as it goes: validate, then merge, then complete.
+
+        Safe to call after a crash at any point: validation re-runs deterministically and
+        records only chunks not yet recorded; merging skips chunks the destination's ledger
+        already holds. Returns the job's state, or None when another live process holds it.
+        """
+        with self.queue.claim(job_id) as claimed:
+            if not claimed:
+                return None
+            try:
+                return self._process_claimed(job_id, on_progress or (lambda _: None))
+            except _Interrupted:
+                self.projector.catch_up()
+                return str(self._load(job_id).state)
+
+    def _save_or_interrupt(self, job: ImportJob) -> None:
+        try:
+            self.save(job)
+        except IntegrityError:
+            # Someone else changed the job (cancel, delete): stop working on it.
+            raise _Interrupted() from None
+
+    def _process_claimed(self, job_id: UUID, on_progress: ProgressCallback) -> str:
+        job = self._load(job_id)
+        if job.state == JobState.QUEUED:
+            job.begin_processing()
+            self._save_or_interrupt(job)
+            self.projector.catch_up()
+        if job.state != JobState.RUNNING:
+            return str(job.state)
+        schema = self._schema(job.workspace, job.object_name)
+        plan = ImportPlan.from_stored(job.plan or {})
+        try:
+            self.destination.ensure_object(job.workspace, job.object_name, schema)
+            if job.stage == Stage.VALIDATING:
+                self._validate(job, schema, plan, on_progress)
+            if job.state == JobState.RUNNING and job.stage == Stage.MERGING:
+                self._merge(job, schema, plan, on_progress)
+                job.complete()
+                self._save_or_interrupt(job)
+        except _Interrupted:
+            raise
+        except SourceUnreadable as exc:
+            job = self._load(job_id)
+            job.fail(str(exc))
+            self._save_or_interrupt(job)
+        self.projector.catch_up()
+        return str(job.state)
+
+    def _workdir(self, job: ImportJob) -> Path:
+        return self.work_root / str(job.id) / f"v{job.plan_version}"
+
+    def _error_key(self, job: ImportJob) -> str:
+        return f"{job.workspace}/jobs/{job.id}/errors.v{job.plan_version}.jsonl"
+
+    def _validate(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+                  on_progress: ProgressCallback) -> None:
+        workdir = self._workdir(job)
+        shutil.rmtree(workdir, ignore_errors=True)  # a crashed run's partial output is redone
+        workdir.mkdir(parents=True)
+        error_path = workdir / "errors.jsonl"
+        key_lookup = None
+        if plan.operation != "upsert":
+            def key_lookup(keys: list[tuple]) -> set[tuple]:
+                return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
+        source = SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        already = job.validated_chunks
+        for chunk in self.engine.validate(source, schema, plan, workdir, error_path, key_lookup):
+            expected = workdir / _staged_name(chunk.index)
+            if chunk.staged_path and Path(chunk.staged_path) != expected:
+                Path(chunk.staged_path).replace(expected)
+            if chunk.index < already:
+                continue  # recorded before a crash; re-validated only to rebuild state
+            job.record_validated_chunk(
+                chunk.index, chunk.read_rows, chunk.valid_rows, chunk.rejected_by_code,
+                chunk.rejected_by_field,
+                list(chunk.error_segment) if chunk.error_segment else None,
+                chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
+                chunk.column_formats,
+            )
+            self._save_or_interrupt(job)
+            on_progress({"stage": "validating", "rowsValidated": job.read_rows,
+                         "invalidRows": job.invalid_rows})
+        if error_path.exists() and error_path.stat().st_size:
+            self.blobs.put_file(self._error_key(job), error_path)
+        review = plan.review_policy
+        if review.should_pause(job.read_rows, job.invalid_rows):
+            proposal = propose_fixes(schema, plan, _read_error_rows(error_path), job.invalid_rows)
+            job.pause_for_attention(proposal)
+        else:
+            job.finish_validation()
+        self._save_or_interrupt(job)
+        self.projector.catch_up()
+
+    def _merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+               on_progress: ProgressCallback) -> None:
+        workdir = self._workdir(job)
+        for chunk in job.chunks_to_merge:
+            rows = self.engine.load_chunk(str(workdir / _staged_name(chunk)))
+            counts = self.destination.merge_chunk(
+                job.workspace, job.object_name, schema, plan.operation, rows,
+                LedgerEntry(job.id, job.plan_version, chunk),
+            )
+            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes)
+            self._save_or_interrupt(job)
+            on_progress({"stage": "merging", "rowsValidated": job.read_rows,
+                         "rowsMerged": job.merged_inserts + job.merged_updates + job.merged_deletes,
+                         "validRows": job.valid_rows})
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def status(self, workspace: str, job_id: UUID) -> dict[str, Any]:
+        self.projector.catch_up()
+        doc = self.read_models.get(str(job_id))
+        if doc is None or doc["workspace"] != workspace or doc["state"] == "deleted":
+            raise JobNotFound(job_id)
+        return doc
+
+    def list_jobs(self, flt: JobFilter) -> list[dict[str, Any]]:
+        self.projector.catch_up()
+        return self.read_models.list(flt)
+
+    def events(self, workspace: str, job_id: UUID) -> list[dict[str, Any]]:
+        """The job's whole history, in order, deleted jobs included (it is the audit trail)."""
+        self._load(job_id, workspace)
+        out = []
+        for event in self.events_of(job_id):
+            out.append({
+                "type": type(event).__name__,
+                "version": event.originator_version,
+                "timestamp": event.timestamp.isoformat().replace("+00:00", "Z"),
+                "data": event_data(event),
+            })
+        return out
+
+    def events_of(self, job_id: UUID) -> Iterator[Any]:
+        for stored in self.recorder.select_events(job_id):
+            yield self.mapper.to_domain_event(stored)
+
+    def error_file(self, workspace: str, job_id: UUID) -> Path | None:
+        job = self._load(job_id, workspace)
+        if job.is_deleted:
+            raise JobNotFound(job_id)
+        key = self._error_key(job)
+        return self.blobs.local_path(key) if job.invalid_rows and self.blobs.exists(key) else None
+
+    def staged_chunks(self, workspace: str, job_id: UUID) -> list[str]:
+        job = self._load(job_id, workspace)
+        if job.is_deleted:
+            raise JobNotFound(job_id)
+        if job.total_chunks is None:
+            return []
+        workdir = self._workdir(job)
+        return [str(workdir / _staged_name(c)) for c in job.chunks_with_rows
+                if (workdir / _staged_name(c)).exists()]
+
+    def schema_of(self, workspace: str, object_name: str) -> TableSchema:
+        return self._schema(workspace, object_name)
+
+
+class _Interrupted(Exception):
+    """The job changed under the worker (cancelled or deleted)."""
+
+
+def _staged_name(chunk: int) -> str:
+    return f"chunk-{chunk:06d}.arrow"
+
+
+def event_data(event: Any) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in event.__dict__.items() if k not in _EVENT_META}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _fingerprint(payload: dict[str, Any]) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _read_error_rows(path: Path, limit: int = 5000) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    if not path.exists():
+        return rows
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            rows.append(json.loads(line))
+            if len(rows) >= limit:
+                break
+    return rows

@@ -1,0 +1,123 @@
+"""The composition root: the only place that chooses adapters, from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from adapters.arrow_engine import ArrowValidationEngine
+from adapters.file_lock_work_queue import FileLockWorkQueue
+from adapters.filesystem_blob_store import FilesystemBlobStore
+from adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+from adapters.sql_read_models import SqlReadModels
+from application.import_jobs import ImportJobs, Limits
+from entrypoints.settings import Settings, load_settings, persistent_secret
+
+
+def _is_postgres(url: str | None) -> bool:
+    return bool(url) and url.startswith(("postgresql://", "postgres://"))
+
+
+def eventsourcing_env(settings: Settings) -> dict[str, str]:
+    """Persistence settings for the eventsourcing library (SQLite file or PostgreSQL)."""
+    url = settings.event_store
+    if _is_postgres(url):
+        parts = urlparse(url)
+        options = parse_qs(parts.query).get("options", [""])[0]
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parts.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        }
+        if "search_path=" in options:
+            env["POSTGRES_SCHEMA"] = options.split("search_path=", 1)[1].split()[0]
+        return env
+    path = Path(url) if url else settings.home / "events.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "30"}
+
+
+@dataclass
+class Lading:
+    """Everything a driving adapter needs, wired once."""
+
+    settings: Settings
+    jobs: ImportJobs
+    catalog: Any
+    keys: Any
+    destination: Any
+    blobs: FilesystemBlobStore
+    read_models: SqlReadModels
+    queue: Any
+    secret: str
+    _closers: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        for closer in self._closers:
+            closer()
+        self.jobs.close()
+
+
+def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None,
+              engine: Any = None) -> Lading:
+    """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
+    settings = settings or load_settings()
+    home = settings.home
+    home.mkdir(parents=True, exist_ok=True)
+
+    if _is_postgres(settings.destination):
+        from adapters.postgres_destination import PostgresDestination
+        from adapters.sql_catalog import PostgresCatalog
+
+        destination: Any = PostgresDestination(settings.destination)
+        catalog: Any = PostgresCatalog(settings.destination)
+    else:
+        from adapters.sql_catalog import SqliteCatalog
+        from adapters.sqlite_destination import SqliteDestination
+
+        directory = Path(settings.destination) if settings.destination else home / "destination"
+        destination = SqliteDestination(directory)
+        catalog = SqliteCatalog(directory)
+
+    if _is_postgres(settings.event_store):
+        read_models = SqlReadModels(settings.event_store)
+    else:
+        read_models = SqlReadModels(home / "read_models.sqlite")
+
+    if _is_postgres(settings.event_store):
+        queue: Any = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
+    else:
+        queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
+
+    blobs = FilesystemBlobStore(settings.blob_root)
+    jobs = ImportJobs(
+        eventsourcing if eventsourcing is not None else eventsourcing_env(settings),
+        catalog=catalog,
+        destination=destination,
+        blobs=blobs,
+        engine=engine or ArrowValidationEngine(),
+        queue=queue,
+        read_models=read_models,
+        work_root=home / "work",
+        limits=Limits(max_active_jobs=settings.max_active_jobs),
+    )
+    secret = settings.secret or persistent_secret(home)
+    return Lading(
+        settings=settings,
+        jobs=jobs,
+        catalog=catalog,
+        keys=catalog,
+        destination=destination,
+        blobs=blobs,
+        read_models=read_models,
+        queue=queue,
+        secret=secret,
+        _closers=[read_models.close, getattr(destination, "close", lambda: None),
+                  getattr(catalog, "close", lambda: None)],
+    )

@@ -1,0 +1,465 @@
+"""The `lading` command line (SPEC §6): a thin driving adapter over ImportJobs.
+
+Exit codes: 0 completed (even with rejected rows), 1 failed, 2 usage or input error (one line on
+stderr, no traceback), 3 needs_attention.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import click
+
+from application.projections import JobFilter
+from application.status_view import public_status
+from domain.errors import DomainError
+from domain.table_schema import TableSchema
+from entrypoints.settings import ConfigError, load_settings
+
+EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
+
+
+class InputError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _app():
+    from entrypoints.bootstrap import bootstrap
+
+    return bootstrap(load_settings())
+
+
+def handles_errors(fn):
+    """Turn every refusal into one line on stderr and exit 2; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (DomainError, ConfigError) as exc:
+            raise InputError(str(exc)) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise InputError(f"{exc.strerror}: {exc.filename}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc}") from None
+
+    return wrapper
+
+
+def workspace_option(fn):
+    return click.option(
+        "--workspace", "-w", envvar="LADING_WORKSPACE", default="default", show_default=True,
+        help="The workspace (tenant) to act in.",
+    )(fn)
+
+
+def _job_id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise InputError(f"'{value}' is not a job id") from None
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Lading: bulk import jobs — validate every row, upsert the valid ones, report exactly."""
+
+
+# -- import ---------------------------------------------------------------------------------
+
+
+def _parse_maps(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out: dict[str, str] = {}
+    for pair in pairs:
+        source, sep, target = pair.partition("=")
+        if not sep or not source or not target:
+            raise InputError(f"--map takes SOURCE=FIELD, not '{pair}'")
+        out[source] = target
+    return out
+
+
+def _parse_review(value: str | None) -> Any:
+    if value is None:
+        return None
+    if value.startswith("{"):
+        return json.loads(value)
+    try:
+        return {"maxInvalidRatio": float(value)}
+    except ValueError:
+        return value
+
+
+class _Progress:
+    """A rich progress display on a terminal; plain lines otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self._progress = None
+        self._last_line = 0.0
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled and self.tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(),
+                TextColumn("{task.completed:,.0f} rows"), TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("validating", total=None, rate="")
+        return self
+
+    def __call__(self, update: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        stage = update["stage"]
+        done = update.get("rowsMerged", 0) if stage == "merging" else update["rowsValidated"]
+        rate = f"{update['rowsValidated'] / elapsed:,.0f} rows/s"
+        if self._progress is not None:
+            total = update.get("validRows") if stage == "merging" else None
+            self._progress.update(self._task, description=stage, completed=done, total=total, rate=rate)
+        elif time.monotonic() - self._last_line >= 1.0:
+            self._last_line = time.monotonic()
+            click.echo(f"{stage}: {done:,} rows ({rate})", err=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print_status(status: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(show_header=False, box=None)
+    for key in ("jobId", "objectName", "fileName", "state", "errorMessage", "readRows", "validRows",
+                "invalidRows", "mergedInserts", "mergedUpdates", "mergedDeletes", "successRate"):
+        value = status.get(key)
+        if value is not None:
+            table.add_row(key, str(value))
+    console.print(table)
+    if status.get("errorSummary"):
+        summary = Table(title="errorSummary")
+        summary.add_column("code")
+        summary.add_column("rows", justify="right")
+        for code, n in sorted(status["errorSummary"].items(), key=lambda kv: -kv[1]):
+            summary.add_row(code, f"{n:,}")
+        console.print(summary)
+    if status.get("proposal"):
+        console.print("proposal:", json.dumps(status["proposal"], indent=2))
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--object", "object_name", help="The destination object.")
+@click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
+@click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
+@click.option("--operation", type=click.Choice(["upsert", "insert", "update", "delete"]))
+@click.option("--config", "config_id", help="An import configuration id.")
+@click.option("--review", help="auto, review_on_errors, or a max invalid ratio such as 0.05.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
+@workspace_option
+@handles_errors
+def import_(file: Path, object_name, maps, mode, operation, config_id, review, as_json, workspace) -> None:
+    """Import FILE into an object and wait for the result."""
+    if not file.exists():
+        raise InputError(f"no such file: {file}")
+    if config_id:
+        raise InputError("import configurations are not available yet; use --object")
+    if not object_name:
+        raise InputError("--object is required")
+    lading = _app()
+    jobs = lading.jobs
+    job_id, _ = jobs.create_job(workspace, object_name, file.name, file.stat().st_size, source="cli")
+    jobs.attach_file(workspace, job_id, file, file.name)
+    mapping: dict[str, Any] = {}
+    field_map = _parse_maps(maps)
+    if field_map is not None:
+        mapping["fieldMap"] = field_map
+    for key, value in (("importMode", mode), ("operation", operation),
+                       ("reviewPolicy", _parse_review(review))):
+        if value is not None:
+            mapping[key] = value
+    jobs.map(workspace, job_id, mapping)
+    jobs.start(workspace, job_id)
+    with _Progress(enabled=not as_json) as progress:
+        jobs.process(job_id, on_progress=progress)
+    status = public_status(jobs.status(workspace, job_id))
+    if as_json:
+        _print_json(status)
+    else:
+        _print_status(status)
+    sys.exit(EXIT_FOR_STATE.get(status["state"], 1))
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+
+@main.group()
+def jobs() -> None:
+    """Inspect import jobs."""
+
+
+@jobs.command("list")
+@click.option("--state", multiple=True)
+@click.option("--object", "object_name")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+@handles_errors
+def jobs_list(state, object_name, limit, as_json, workspace) -> None:
+    """List jobs, newest first."""
+    docs = _app().jobs.list_jobs(JobFilter(workspace=workspace, states=tuple(state),
+                                          object_name=object_name, limit=limit))
+    statuses = [public_status(d) for d in docs]
+    if as_json:
+        _print_json(statuses)
+        return
+    for s in statuses:
+        click.echo(f"{s['jobId']}  {s['state']:<15} {s['objectName']:<20} {s['readRows']:>10,} read"
+                   f" {s['invalidRows']:>8,} rejected  {s['createdAt']}")
+
+
+@jobs.command("show")
+@click.argument("job")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+@handles_errors
+def jobs_show(job, as_json, workspace) -> None:
+    """Show one job's status."""
+    status = public_status(_app().jobs.status(workspace, _job_id(job)))
+    _print_json(status) if as_json else _print_status(status)
+
+
+@jobs.command("errors")
+@click.argument("job")
+@click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is JSON Lines.")
+@workspace_option
+@handles_errors
+def jobs_errors(job, as_json, workspace) -> None:
+    """Print the job's error file (JSON Lines, one rejected row a line)."""
+    path = _app().jobs.error_file(workspace, _job_id(job))
+    if path is None:
+        return
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            sys.stdout.buffer.write(block)
+
+
+@jobs.command("events")
+@click.argument("job")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+@handles_errors
+def jobs_events(job, as_json, workspace) -> None:
+    """Print the job's event history, in order."""
+    events = _app().jobs.events(workspace, _job_id(job))
+    if as_json:
+        _print_json(events)
+        return
+    for e in events:
+        click.echo(f"{e['version']:>4}  {e['timestamp']}  {e['type']:<20} {json.dumps(e['data'])}")
+
+
+@jobs.command("export")
+@click.argument("job")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is CSV.")
+@workspace_option
+@handles_errors
+def jobs_export(job, output, as_json, workspace) -> None:
+    """Write the job's valid rows as CSV (stdout unless --output)."""
+    lading = _app()
+    chunks = lading.jobs.staged_chunks(workspace, _job_id(job))
+    if output:
+        with open(output, "wb") as fh:
+            lading.jobs.engine.write_valid_rows_csv(chunks, fh)
+    else:
+        lading.jobs.engine.write_valid_rows_csv(chunks, sys.stdout.buffer)
+
+
+# -- objects, records, keys ----------------------------------------------------------------
+
+
+@main.group()
+def objects() -> None:
+    """Destination objects and their Table Schemas."""
+
+
+@objects.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+@handles_errors
+def objects_list(as_json, workspace) -> None:
+    names = _app().catalog.names(workspace)
+    _print_json(names) if as_json else [click.echo(n) for n in names]
+
+
+@objects.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+@handles_errors
+def objects_show(name, as_json, workspace) -> None:
+    schema = _app().jobs.schema_of(workspace, name)
+    _print_json({"name": name, "schema": schema.to_dict()})
+
+
+@objects.command("add")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@workspace_option
+@handles_errors
+def objects_add(file, workspace) -> None:
+    """Add an object from FILE.json: {"name": …, "schema": <Table Schema>}."""
+    descriptor = json.loads(Path(file).read_text(encoding="utf-8"))
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("name"), str):
+        raise InputError(f"{file}: expected {{\"name\": …, \"schema\": …}}")
+    schema = TableSchema.from_dict(descriptor.get("schema"))
+    lading = _app()
+    lading.catalog.add(workspace, descriptor["name"], schema)
+    lading.destination.ensure_object(workspace, descriptor["name"], schema)
+    click.echo(descriptor["name"])
+
+
+@main.command("records")
+@click.argument("object_name")
+@click.option("--limit", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@workspace_option
+@handles_errors
+def records(object_name, limit, as_json, workspace) -> None:
+    """Print the object's stored records."""
+    lading = _app()
+    schema = lading.jobs.schema_of(workspace, object_name)
+    rows = list(lading.destination.read_records(workspace, object_name, schema, limit))
+    if as_json:
+        _print_json(rows)
+        return
+    names = list(schema.field_names)
+    click.echo("\t".join(names))
+    for row in rows:
+        click.echo("\t".join("" if row[n] is None else str(row[n]) for n in names))
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--scopes", default="imports:read,imports:write", show_default=True)
+@workspace_option
+@handles_errors
+def keys_create(scopes, workspace) -> None:
+    """Create a key; prints it alone on stdout (it is shown only once)."""
+    wanted = frozenset(s.strip() for s in scopes.split(",") if s.strip())
+    click.echo(_app().keys.create(workspace, wanted))
+
+
+# -- operations -----------------------------------------------------------------------------
+
+
+@main.command("replay")
+@click.option("--check", is_flag=True, help="Rebuild into a fresh store and report differences.")
+@workspace_option
+@handles_errors
+def replay(check, workspace) -> None:
+    """Rebuild the read models from the event history."""
+    from adapters.sql_read_models import SqlReadModels
+    from application.projector import rebuild
+
+    lading = _app()
+    lading.jobs.projector.catch_up()
+    if not check:
+        rebuild(lading.jobs, lading.read_models)
+        click.echo(f"rebuilt {len(lading.read_models.all_documents())} job(s)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = SqlReadModels(Path(tmp) / "rebuilt.sqlite")
+        rebuild(lading.jobs, fresh)
+        differences = _diff(lading.read_models.all_documents(), fresh.all_documents())
+        fresh.close()
+    for line in differences:
+        click.echo(line, err=True)
+    if differences:
+        sys.exit(1)
+    click.echo("read models match the event history")
+
+
+def _diff(live: dict[str, dict], rebuilt: dict[str, dict]) -> list[str]:
+    out = []
+    for job_id in sorted(set(live) | set(rebuilt)):
+        a, b = live.get(job_id), rebuilt.get(job_id)
+        if a is None or b is None:
+            out.append(f"job {job_id}: {'missing from live' if a is None else 'missing from rebuild'}")
+            continue
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                out.append(f"job {job_id} field {key}: live={a.get(key)!r} rebuilt={b.get(key)!r}")
+    return out
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Finish every runnable job, then exit.")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between looks for work.")
+@workspace_option
+@handles_errors
+def worker(once, poll, workspace) -> None:
+    """Run queued jobs (and resume ones a dead process left running)."""
+    lading = _app()
+    while True:
+        for job_id in lading.jobs.runnable_jobs():
+            state = lading.jobs.process(job_id)
+            if state is not None:
+                click.echo(f"{job_id} {state}", err=True)
+        if once:
+            return
+        lading.queue.wait(poll)
+
+
+@main.command("purge")
+@click.option("--older-than", "days", default=30, show_default=True, type=int)
+@workspace_option
+@handles_errors
+def purge(days, workspace) -> None:
+    """Delete blobs of finished jobs older than DAYS (their history is kept)."""
+    from datetime import UTC, datetime, timedelta
+
+    lading = _app()
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat().replace("+00:00", "Z")
+    removed = 0
+    for doc in lading.jobs.list_jobs(JobFilter(workspace=workspace, limit=1_000_000,
+                                               states=("completed", "failed", "cancelled"))):
+        if doc.get("finishedAt") and doc["finishedAt"] < cutoff:
+            removed += lading.blobs.delete_prefix(f"{workspace}/jobs/{doc['jobId']}")
+            import shutil
+
+            shutil.rmtree(lading.settings.home / "work" / doc["jobId"], ignore_errors=True)
+    click.echo(f"removed {removed} blob(s)")
+
+
+if __name__ == "__main__":
+    main()
