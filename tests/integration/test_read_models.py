@@ -1,0 +1,64 @@
+"""The SQL read-model store, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from adapters.sql_read_models import SqlReadModels
+from application.projections import JobFilter, apply_event
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    target = request.getfixturevalue("postgres_url") if request.param == "postgres" else tmp_path / "rm.sqlite"
+    s = SqlReadModels(target)
+    yield s
+    s.close()
+
+
+def created(workspace="ws", obj="contacts", source=None, labels=(), minutes=0, key=None):
+    job_id = uuid4()
+    at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes)
+    doc = apply_event(None, "Created", {"workspace": workspace, "object_name": obj, "file_name": "f.csv",
+                                        "file_size": 1, "source": source, "labels": list(labels),
+                                        "idempotency_key": key}, at, job_id, 1)
+    return str(job_id), doc
+
+
+def test_apply_moves_the_position_only_from_the_expected_one(store):
+    job_id, doc = created()
+    assert store.apply("p", 0, 5, {job_id: doc})
+    assert store.position("p") == 5
+    assert not store.apply("p", 0, 9, {job_id: {**doc, "state": "bogus"}}), "a stale writer loses"
+    assert store.get(job_id)["state"] == "pending"
+
+
+def test_listing_filters_and_pages_newest_first(store):
+    docs = dict([created(minutes=i, source="crm" if i % 2 else "web", labels=["c7"] if i < 3 else [])
+                 for i in range(6)])
+    other = dict([created(workspace="other")])
+    store.apply("p", 0, 1, {**docs, **other})
+    page1 = store.list(JobFilter(workspace="ws", limit=4))
+    assert [d["createdAt"] for d in page1] == sorted((d["createdAt"] for d in page1), reverse=True)
+    last = page1[-1]
+    page2 = store.list(JobFilter(workspace="ws", limit=4, cursor=(last["createdAt"], last["jobId"])))
+    assert len(page1) + len(page2) == 6
+    assert not {d["jobId"] for d in page1} & {d["jobId"] for d in page2}
+    assert len(store.list(JobFilter(workspace="ws", source="crm"))) == 3
+    assert len(store.list(JobFilter(workspace="ws", label="c7"))) == 3
+    assert len(store.list(JobFilter(workspace="ws", states=("pending",)))) == 6
+    assert len(store.list(JobFilter(workspace="ws", created_from="2026-01-01T00:03:00Z"))) == 3
+
+
+def test_active_jobs_and_idempotency_keys_are_found_per_workspace(store):
+    job_id, doc = created(key="k#1")
+    queued = apply_event(doc, "Started", {}, datetime.now(UTC), uuid4(), 2)
+    store.apply("p", 0, 1, {job_id: queued})
+    assert store.count_active("ws") == 1 and store.count_active("other") == 0
+    assert store.find_by_idempotency_key("ws", "k#1")["jobId"] == job_id
+    assert store.find_by_idempotency_key("other", "k#1") is None
+    store.clear()
+    assert store.position("p") == 0 and store.all_documents() == {}
