@@ -1,0 +1,46 @@
+"""Small builders shared by tests: the demo `profiles` object and files to import."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from entrypoints.samples import profiles_object
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+GEN_DATA = SHARED / "bench" / "gen_data.py"
+
+PROFILES_SCHEMA = profiles_object()["schema"]
+
+CONTACTS_SCHEMA = {
+    "fields": [
+        {"name": "id", "type": "integer"},
+        {"name": "email", "type": "string", "format": "email", "constraints": {"required": True}},
+        {"name": "zip", "type": "string"},
+        {"name": "born", "type": "date"},
+        {"name": "tier", "type": "string", "constraints": {"enum": ["free", "pro"]}},
+    ],
+    "primaryKey": ["id"],
+}
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def generate_profiles(n: int, out: Path, *, seed: int = 42, ndjson: bool = False,
+                      invalid_rate: float = 0.005) -> dict:
+    """Run the shared deterministic generator; return its expected counts."""
+    args = [sys.executable, str(GEN_DATA), str(n), str(out), "--seed", str(seed),
+            "--invalid-rate", str(invalid_rate)]
+    if ndjson:
+        args.append("--ndjson")
+    subprocess.run(args, check=True, capture_output=True)
+    return json.loads(Path(str(out) + ".expected.json").read_text())
