@@ -129,6 +129,10 @@ class DestinationStore(Protocol):
         """The object's records in key order, values JSON-ready (None where empty)."""
         ...
 
+    def count_records(self, workspace: str, object_name: str) -> int:
+        """How many records the object holds (0 before its table exists)."""
+        ...
+
 
 class ObjectCatalog(Protocol):
     def add(self, workspace: str, name: str, schema: TableSchema) -> None: ...
@@ -151,6 +155,10 @@ class ApiKeyStore(Protocol):
         ...
 
     def verify(self, presented: str) -> ApiKeyIdentity | None: ...
+
+    def revoke(self, key_id: str) -> bool:
+        """Revoke a key for good; False when there is no such live key."""
+        ...
 
 
 @dataclass(frozen=True)

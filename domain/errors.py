@@ -35,3 +35,17 @@ class UnknownField(DomainError):
 
 class SourceUnreadable(DomainError):
     """A source file that cannot be imported at all; the job fails with this message."""
+
+
+class InvalidObjectName(DomainError):
+    """An object name outside letters, digits, '_' and '-' (1 to 63 characters)."""
+
+
+class ObjectExists(DomainError):
+    """An object name already taken in the workspace by a different Table Schema."""
+
+    code = "STATE.CONFLICT"
+
+
+class InvalidScopes(DomainError):
+    """API key scopes outside imports:read, imports:write and admin, or none at all."""

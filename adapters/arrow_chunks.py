@@ -1,0 +1,103 @@
+"""Check and order a chunk of typed rows before a SQL destination merges it.
+
+Both destinations need the same guarantees from a chunk: known columns in schema order, the
+Arrow types of adapters/arrow_types.py, no null and no repeated key, rows in key order. A chunk
+that breaks them is a caller's bug, refused before any transaction begins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from adapters.arrow_types import arrow_type
+from domain.plan import OPERATIONS
+from domain.table_schema import Field, TableSchema
+
+
+class ChunkRefused(ValueError):
+    """A chunk the destination will not merge (wrong columns, types or keys)."""
+
+
+@dataclass(frozen=True)
+class MergeChunk:
+    """A chunk ready to merge: `rows` holds `fields` (schema order), sorted by the key."""
+
+    rows: pa.Table
+    fields: tuple[Field, ...]
+    key_fields: tuple[Field, ...]
+
+    @property
+    def value_fields(self) -> tuple[Field, ...]:
+        keys = {f.name for f in self.key_fields}
+        return tuple(f for f in self.fields if f.name not in keys)
+
+    @property
+    def num_rows(self) -> int:
+        return self.rows.num_rows
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def prepare_chunk(schema: TableSchema, operation: str, rows: pa.Table) -> MergeChunk:
+    """Return the chunk typed, in schema column order and sorted by key; raise ChunkRefused."""
+    if operation not in OPERATIONS:
+        raise ChunkRefused(f"unknown operation {operation!r}; use one of {', '.join(OPERATIONS)}")
+    names = rows.column_names
+    unknown = [n for n in names if n not in schema.field_names]
+    if unknown:
+        raise ChunkRefused(f"columns not in the object's schema: {', '.join(unknown)}")
+    if len(set(names)) != len(names):
+        raise ChunkRefused("a chunk cannot repeat a column")
+    missing = [k for k in schema.primary_key if k not in names]
+    if missing:
+        raise ChunkRefused(f"a chunk needs every primary key column; missing {', '.join(missing)}")
+    # A delete needs only the keys; any other column would be ignored anyway.
+    wanted = set(schema.primary_key) if operation == "delete" else set(names)
+    fields = tuple(f for f in schema.fields if f.name in wanted)
+    key_fields = tuple(schema.field(k) for k in schema.primary_key)
+    table = pa.table([_typed(rows.column(f.name), f) for f in fields], names=[f.name for f in fields])
+    for f in key_fields:
+        if table.column(f.name).null_count:
+            raise ChunkRefused(f"primary key field {f.name!r} is empty in some rows")
+    table = _sorted(table, [f.name for f in key_fields])
+    if _has_repeated_key(table, [f.name for f in key_fields]):
+        raise ChunkRefused("a chunk cannot hold the same key twice")
+    return MergeChunk(rows=table, fields=fields, key_fields=key_fields)
+
+
+def _typed(column: pa.ChunkedArray, f: Field) -> pa.ChunkedArray:
+    expected = arrow_type(f)
+    if column.type == expected:
+        return column
+    try:
+        return column.cast(expected, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ChunkRefused(
+            f"field {f.name!r} is {f.type} ({expected}) but the chunk holds {column.type}: {exc}"
+        ) from None
+
+
+def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+    # Key order makes B-tree upserts touch each page once (SQLite ran ~5x faster) and gives
+    # PostgreSQL's row locks one global order, so concurrent merges cannot deadlock.
+    if table.num_rows < 2:
+        return table
+    return table.take(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]))
+
+
+def _has_repeated_key(table: pa.Table, keys: list[str]) -> bool:
+    # Sorted, so a repeat sits next to its twin: compare each row with the previous one.
+    n = table.num_rows
+    if n < 2:
+        return False
+    same: pa.Array | None = None
+    for k in keys:
+        column = table.column(k)
+        equal = pc.equal(column.slice(1), column.slice(0, n - 1))
+        same = equal if same is None else pc.and_(same, equal)
+    return bool(pc.any(same).as_py())

@@ -1,0 +1,358 @@
+"""The PostgreSQL destination: each chunk is COPYed in and merged set-based, in the same
+transaction as its ledger row (ADR 0020).
+
+The connection URL may pick the schema with `options=-csearch_path=…`; every table is named
+unqualified, so it lands in (and is read from) that schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg_pool import ConnectionPool
+
+from adapters.arrow_chunks import MergeChunk, prepare_chunk
+from adapters.sql_naming import LEDGER_TABLE, quote_ident, table_name
+from application.ports import LedgerEntry, MergeCounts
+from domain.table_schema import Field, TableSchema
+
+_PAGE = 5000  # rows fetched per query when reading records back
+_COPY_BLOCK = 1 << 20
+
+# ADR 0021.
+_SQL_TYPES = {
+    "string": "text",
+    "integer": "bigint",
+    "number": "double precision",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "timestamptz",
+    "time": "time",
+    "year": "bigint",
+}
+
+
+class PostgresDestination:
+    """DestinationStore on PostgreSQL; thread-safe through a small connection pool."""
+
+    def __init__(self, url: str, *, max_connections: int = 4) -> None:
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"autocommit": True},
+            configure=_configure,
+            name="lading-destination",
+            open=True,
+        )
+        self._ensured: set[str] = set()
+        self._ensured_lock = threading.Lock()
+        try:
+            self._pool.wait(timeout=30)
+            with self._pool.connection() as conn, conn.transaction():
+                _serialise_ddl(conn, LEDGER_TABLE)
+                conn.execute(
+                    f"create table if not exists {LEDGER_TABLE} ("
+                    " job_id uuid not null, plan_version integer not null, chunk integer not null,"
+                    " workspace text not null, object_name text not null,"
+                    " inserts bigint not null default 0, updates bigint not null default 0,"
+                    " deletes bigint not null default 0, merged_at timestamptz not null default now(),"
+                    " primary key (job_id, plan_version, chunk))"
+                )
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def ensure_object(self, workspace: str, object_name: str, schema: TableSchema) -> None:
+        table = table_name(workspace, object_name)
+        with self._ensured_lock:
+            if table in self._ensured:
+                return
+        with self._pool.connection() as conn, conn.transaction():
+            _serialise_ddl(conn, table)
+            conn.execute(_create_table_sql(table, schema))
+        with self._ensured_lock:
+            self._ensured.add(table)
+
+    def _exists(self, conn: psycopg.Connection, table: str) -> bool:
+        with self._ensured_lock:
+            if table in self._ensured:
+                return True
+        return conn.execute("select to_regclass(%s)", (quote_ident(table),)).fetchone()[0] is not None
+
+    # -- merging --------------------------------------------------------------------------
+
+    def merge_chunk(
+        self,
+        workspace: str,
+        object_name: str,
+        schema: TableSchema,
+        operation: str,
+        rows: pa.Table,
+        entry: LedgerEntry,
+    ) -> MergeCounts:
+        chunk = prepare_chunk(schema, operation, rows)
+        csv = _csv(chunk.rows) if chunk.num_rows else b""
+        self.ensure_object(workspace, object_name, schema)
+        table = quote_ident(table_name(workspace, object_name))
+        ledger_key = (entry.job_id, entry.plan_version, entry.chunk)
+        with self._pool.connection() as conn, conn.transaction():
+            # Claim the ledger row first: a second merger of the same chunk waits here on the
+            # unique index until the first commits (then it finds the row) or rolls back.
+            claimed = conn.execute(
+                f"insert into {LEDGER_TABLE} (job_id, plan_version, chunk, workspace, object_name)"
+                " values (%s, %s, %s, %s, %s) on conflict do nothing returning true",
+                (*ledger_key, workspace, object_name),
+            ).fetchone()
+            if claimed is None:
+                recorded = conn.execute(
+                    f"select inserts, updates, deletes from {LEDGER_TABLE}"
+                    " where job_id = %s and plan_version = %s and chunk = %s",
+                    ledger_key,
+                ).fetchone()
+                return MergeCounts(*recorded)
+            counts = self._apply(conn, table, operation, chunk, csv) if chunk.num_rows else MergeCounts()
+            conn.execute(
+                f"update {LEDGER_TABLE} set inserts = %s, updates = %s, deletes = %s"
+                " where job_id = %s and plan_version = %s and chunk = %s",
+                (counts.inserts, counts.updates, counts.deletes, *ledger_key),
+            )
+            return counts
+
+    def _apply(self, conn: psycopg.Connection, table: str, operation: str, chunk: MergeChunk,
+               csv: bytes) -> MergeCounts:
+        keys = [f.name for f in chunk.key_fields]
+        values = [f.name for f in chunk.value_fields]
+        names = chunk.names
+        n = chunk.num_rows
+        if operation in ("upsert", "insert") and self._beyond_table(conn, table, chunk):
+            # Nothing at or above the chunk's lowest key: no row can conflict, so COPY goes
+            # straight into the table (about twice as fast as staging). The lock keeps any
+            # other writer from adding such a row before this transaction commits.
+            conn.execute(f"lock table {table} in share row exclusive mode")
+            if self._beyond_table(conn, table, chunk):
+                _copy(conn, table, names, csv)
+                return MergeCounts(inserts=n)
+        stage = _stage(conn, chunk)
+        _copy(conn, stage, names, csv)
+        columns = _idents(names)
+        on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+        if operation == "upsert":
+            if values:
+                # An unchanged row is not rewritten (less WAL, no dead tuples) yet still counts
+                # as an update: updates are the rows that did not insert.
+                action = (
+                    "do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}"
+                                                 for v in values)
+                    + f" where ({_idents(values, 't.')}) is distinct from"
+                    f" ({_idents(values, 'excluded.')})"
+                )
+            else:
+                action = "do nothing"
+            # xmax = 0 holds exactly for rows this statement inserted (an updated row carries
+            # the updating transaction's id), so the split is exact within one statement.
+            inserted = conn.execute(
+                f"with merged as (insert into {table} as t ({columns})"
+                f" select {columns} from {stage} order by {_idents(keys)}"
+                f" on conflict ({_idents(keys)}) {action} returning (t.xmax = 0) as inserted)"
+                " select count(*) filter (where inserted) from merged"
+            ).fetchone()[0]
+            return MergeCounts(inserts=inserted, updates=n - inserted)
+        if operation == "insert":
+            cursor = conn.execute(
+                f"insert into {table} ({columns}) select {columns} from {stage}"
+                f" order by {_idents(keys)} on conflict ({_idents(keys)}) do nothing"
+            )
+            return MergeCounts(inserts=cursor.rowcount)
+        if operation == "update":
+            if not values:
+                found = conn.execute(
+                    f"select count(*) from {stage} s join {table} t on {on_key}"
+                ).fetchone()[0]
+                return MergeCounts(updates=found)
+            sets = ", ".join(f"{quote_ident(v)} = s.{quote_ident(v)}" for v in values)
+            cursor = conn.execute(f"update {table} t set {sets} from {stage} s where {on_key}")
+            return MergeCounts(updates=cursor.rowcount)
+        cursor = conn.execute(f"delete from {table} t using {stage} s where {on_key}")
+        return MergeCounts(deletes=cursor.rowcount)
+
+    @staticmethod
+    def _beyond_table(conn: psycopg.Connection, table: str, chunk: MergeChunk) -> bool:
+        """No row of the table has a key at or above the chunk's lowest (first, sorted) key."""
+        keys = [f.name for f in chunk.key_fields]
+        lowest = [chunk.rows.column(k)[0].as_py() for k in keys]
+        marks = ", ".join(f"%s::{_SQL_TYPES[f.type]}" for f in chunk.key_fields)
+        return not conn.execute(
+            f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({marks}))", lowest
+        ).fetchone()[0]
+
+    def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"select chunk, inserts, updates, deletes from {LEDGER_TABLE}"
+                " where job_id = %s and plan_version = %s order by chunk",
+                (job_id, plan_version),
+            ).fetchall()
+        return {chunk: MergeCounts(i, u, d) for chunk, i, u, d in rows}
+
+    # -- reading --------------------------------------------------------------------------
+
+    def existing_keys(
+        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]
+    ) -> set[tuple]:
+        if not keys:
+            return set()
+        table_id = table_name(workspace, object_name)
+        table = quote_ident(table_id)
+        fields = [schema.field(k) for k in schema.primary_key]
+        arrays = ", ".join(f"%s::{_SQL_TYPES[f.type]}[]" for f in fields)
+        aliases = ", ".join(f"k{i}" for i in range(len(fields)))
+        match = " and ".join(
+            f"t.{quote_ident(f.name)} = {_collated(f, f'k.k{i}')}" for i, f in enumerate(fields)
+        )
+        # The database answers with positions in the list, so the caller gets back its own
+        # tuples whatever representation the server would have returned.
+        sql = (
+            f"select k.ord from unnest({arrays}) with ordinality as k({aliases}, ord)"
+            f" where exists (select 1 from {table} t where {match})"
+        )
+        found: set[tuple] = set()
+        with self._pool.connection() as conn:
+            if not self._exists(conn, table_id):
+                return set()
+            for start in range(0, len(keys), 100_000):
+                batch = keys[start:start + 100_000]
+                params = [[key[i] for key in batch] for i in range(len(fields))]
+                for (ord_,) in conn.execute(sql, params):
+                    found.add(batch[ord_ - 1])
+        return found
+
+    def read_records(
+        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Records in key order, read a page at a time so a big table never sits in memory."""
+        if limit is not None and limit < 0:
+            raise ValueError("limit must be zero or more")
+        table_id = table_name(workspace, object_name)
+        table = quote_ident(table_id)
+        names = list(schema.field_names)
+        keys = list(schema.primary_key)
+        key_at = [names.index(k) for k in keys]
+        convert = [_json_ready(f) for f in schema.fields]
+        select = f"select {_idents(names)} from {table}"
+        order = f"order by {_idents(keys)} limit %s"
+        after: tuple | None = None
+        remaining = limit
+        with self._pool.connection() as conn:
+            if not self._exists(conn, table_id):
+                return
+        while remaining is None or remaining > 0:
+            page = _PAGE if remaining is None else min(_PAGE, remaining)
+            with self._pool.connection() as conn:
+                if after is None:
+                    rows = conn.execute(f"{select} {order}", (page,)).fetchall()
+                else:
+                    marks = ", ".join("%s" for _ in keys)
+                    rows = conn.execute(
+                        f"{select} where ({_idents(keys)}) > ({marks}) {order}", (*after, page)
+                    ).fetchall()
+            for row in rows:
+                yield {name: c(v) for name, c, v in zip(names, convert, row)}
+            if len(rows) < page:
+                return
+            after = tuple(rows[-1][i] for i in key_at)
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def count_records(self, workspace: str, object_name: str) -> int:
+        table_id = table_name(workspace, object_name)
+        with self._pool.connection() as conn:
+            if not self._exists(conn, table_id):
+                return 0
+            return conn.execute(f"select count(*) from {quote_ident(table_id)}").fetchone()[0]
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    # Datetimes come back in UTC, and naive timestamps in COPY text are read as UTC.
+    conn.execute("set time zone 'UTC'")
+
+
+def _serialise_ddl(conn: psycopg.Connection, name: str) -> None:
+    # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalogs; one at a time.
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"lading-ddl:{name}",))
+
+
+def _column_sql(f: Field, key: bool) -> str:
+    sql = f"{quote_ident(f.name)} {_SQL_TYPES[f.type]}"
+    if key and f.type == "string":
+        # Byte order for text keys: records come back in the same order as from SQLite, and
+        # the order agrees with Arrow's sort (the "beyond the table" test relies on it).
+        sql += ' collate "C"'
+    return sql + (" not null" if key else "")
+
+
+def _create_table_sql(table: str, schema: TableSchema) -> str:
+    keys = set(schema.primary_key)
+    columns = [_column_sql(f, f.name in keys) for f in schema.fields]
+    columns.append(f"primary key ({_idents(schema.primary_key)})")
+    return f"create table if not exists {quote_ident(table)} ({', '.join(columns)})"
+
+
+def _stage(conn: psycopg.Connection, chunk: MergeChunk) -> str:
+    """A session temp table shaped like the chunk, emptied at every commit (no WAL, no bloat
+    from creating and dropping a table per chunk)."""
+    keys = {f.name for f in chunk.key_fields}
+    definition = ", ".join(_column_sql(f, f.name in keys) for f in chunk.fields)
+    name = "lading_stage_" + hashlib.sha256(definition.encode()).hexdigest()[:16]
+    conn.execute(f"create temporary table if not exists {name} ({definition}) on commit delete rows")
+    return name
+
+
+def _csv(rows: pa.Table) -> bytes:
+    # pyarrow writes the CSV in C: strings quoted, nulls as bare empty fields, which is what
+    # PostgreSQL's CSV COPY reads as NULL. Datetimes go as naive UTC text (the session is
+    # UTC): Arrow formats tz-aware timestamps about 10x slower.
+    columns = [
+        c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c for c in rows.columns
+    ]
+    buffer = io.BytesIO()
+    pacsv.write_csv(pa.table(columns, names=rows.column_names), buffer,
+                    pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return buffer.getvalue()
+
+
+def _copy(conn: psycopg.Connection, table: str, names: list[str], csv: bytes) -> None:
+    data = memoryview(csv)
+    with conn.cursor().copy(f"copy {table} ({_idents(names)}) from stdin (format csv)") as copy:
+        for start in range(0, len(data), _COPY_BLOCK):
+            copy.write(data[start:start + _COPY_BLOCK])
+
+
+def _collated(f: Field, expression: str) -> str:
+    return f'{expression} collate "C"' if f.type == "string" else expression
+
+
+def _json_ready(f: Field) -> Callable[[Any], Any]:
+    if f.type in ("date", "time"):
+        return lambda v: None if v is None else v.isoformat()
+    if f.type == "datetime":
+        return lambda v: None if v is None else v.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return lambda v: v
+
+
+def _idents(names: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(prefix + quote_ident(n) for n in names)
