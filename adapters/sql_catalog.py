@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from domain.object_names import check_object_name
 from domain.table_schema import TableSchema
 
 KEY_PREFIX = "ldg"
+_KEY_ID = re.compile(r"[0-9a-f]{16}")  # secrets.token_hex(8); anything else never reaches SQL
 
 _SCHEMA = (
     """create table if not exists lading_objects (
@@ -149,7 +151,7 @@ def _parse(presented: object) -> tuple[str, str]:
     if not isinstance(presented, str):
         return "", ""
     parts = presented.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not _KEY_ID.fullmatch(parts[1]):
         return "", ""
     return parts[1], parts[2]
 
