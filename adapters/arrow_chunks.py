@@ -43,10 +43,12 @@ class MergeChunk:
         return [f.name for f in self.fields]
 
 
-def prepare_chunk(schema: TableSchema, operation: str, rows: pa.Table) -> MergeChunk:
+def prepare_chunk(schema: TableSchema, operation: str, rows: pa.Table | pa.RecordBatch) -> MergeChunk:
     """Return the chunk typed, in schema column order and sorted by key; raise ChunkRefused."""
     if operation not in OPERATIONS:
         raise ChunkRefused(f"unknown operation {operation!r}; use one of {', '.join(OPERATIONS)}")
+    if isinstance(rows, pa.RecordBatch):
+        rows = pa.Table.from_batches([rows])
     names = rows.column_names
     unknown = [n for n in names if n not in schema.field_names]
     if unknown:

@@ -509,3 +509,8 @@ def test_a_datetime_key_matches_the_same_instant_in_another_offset(store):
           schema=schema, name="instants")
     paris = instant.astimezone(timezone(timedelta(hours=2)))
     assert store.existing_keys(WS, "instants", schema, [(paris,)]) == {(paris,)}
+
+
+def test_a_record_batch_is_merged_like_a_table(store):
+    batch = pa.RecordBatch.from_pylist([{"id": 2}, {"id": 1}], schema=arrow_schema(CONTACTS, ["id"]))
+    assert merge(store, "upsert", batch) == MergeCounts(inserts=2)
