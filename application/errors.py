@@ -21,6 +21,12 @@ class LimitExceeded(DomainError):
     code = "LIMIT.CONCURRENCY"
 
 
+class PayloadTooLarge(DomainError):
+    """More data than a limit allows (inline rows, file size)."""
+
+    code = "LIMIT.PAYLOAD_TOO_LARGE"
+
+
 class IdempotencyConflict(DomainError):
     code = "IDEMPOTENCY.CONFLICT"
 

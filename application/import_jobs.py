@@ -19,7 +19,13 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from application.errors import IdempotencyConflict, JobNotFound, LimitExceeded, ObjectNotFound
+from application.errors import (
+    IdempotencyConflict,
+    JobNotFound,
+    LimitExceeded,
+    ObjectNotFound,
+    PayloadTooLarge,
+)
 from application.ports import (
     BlobStore,
     DestinationStore,
@@ -128,7 +134,7 @@ class ImportJobs(Application):
         """Create a job; return (job id, created). An idempotent replay returns (id, False)."""
         self._schema(workspace, object_name)
         if rows is not None and len(rows) > self.limits.max_inline_rows:
-            raise LimitExceeded(f"inline rows are limited to {self.limits.max_inline_rows}")
+            raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
         fingerprint_source = {
             "objectName": object_name, "fileName": file_name, "fileSize": file_size,
             "source": source, "labels": labels, "rows": rows,
