@@ -58,6 +58,7 @@ class Limits:
 class ImportJobs(Application):
     name = "ImportJobs"
     snapshotting_intervals = {ImportJob: 100}
+    log_section_size = 1000  # the projector reads the notification log in batches of 500
 
     def __init__(
         self,
@@ -384,7 +385,7 @@ class ImportJobs(Application):
         self.projector.catch_up()
         return self.read_models.list(flt)
 
-    def events(self, workspace: str, job_id: UUID) -> list[dict[str, Any]]:
+    def history(self, workspace: str, job_id: UUID) -> list[dict[str, Any]]:
         """The job's whole history, in order, deleted jobs included (it is the audit trail)."""
         self._load(job_id, workspace)
         out = []

@@ -25,7 +25,7 @@ class Projector:
         applied = 0
         while True:
             position = self.store.position(PROJECTION)
-            if position >= self.app.recorder.max_notification_id():
+            if position >= (self.app.recorder.max_notification_id() or 0):
                 return applied
             notifications = self.app.notification_log.select(start=position + 1, limit=self.batch_size)
             if not notifications:

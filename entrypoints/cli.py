@@ -276,7 +276,7 @@ def jobs_errors(job, as_json, workspace) -> None:
 @handles_errors
 def jobs_events(job, as_json, workspace) -> None:
     """Print the job's event history, in order."""
-    events = _app().jobs.events(workspace, _job_id(job))
+    events = _app().jobs.history(workspace, _job_id(job))
     if as_json:
         _print_json(events)
         return
