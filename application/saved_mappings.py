@@ -1,0 +1,129 @@
+"""Mapping templates and import configurations: saved mappings a workspace reuses by id.
+
+A template is a checked mapping for one object. A configuration adds what a pushed file needs
+to run without further questions (the object, the mapping, the job's source and labels), so a
+file can be handed to it over HTTP, from the CLI or from a watched folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from application.errors import NotFound
+from domain.errors import InvalidPlan
+from domain.plan import ImportPlan
+from domain.table_schema import TableSchema
+
+# What a mapping request may carry besides a template reference.
+MAPPING_KEYS = ("sourceFields", "fieldMap", "importMode", "operation", "reviewPolicy")
+
+
+class TemplateNotFound(NotFound):
+    def __init__(self, template_id: str) -> None:
+        super().__init__(f"mapping template {template_id} not found")
+
+
+class ConfigurationNotFound(NotFound):
+    def __init__(self, configuration_id: str) -> None:
+        super().__init__(f"import configuration {configuration_id} not found")
+
+
+@dataclass(frozen=True)
+class MappingTemplate:
+    id: str
+    workspace: str
+    name: str
+    object_name: str
+    mapping: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ImportConfiguration:
+    id: str
+    workspace: str
+    name: str
+    object_name: str
+    mapping: dict[str, Any]
+    created_at: str
+    source: str | None = None
+    labels: list[str] = field(default_factory=list)
+
+
+class SavedMappingStore(Protocol):
+    """Where templates and configurations live; every read is scoped to one workspace."""
+
+    def add_template(self, workspace: str, name: str, object_name: str,
+                     mapping: dict[str, Any]) -> MappingTemplate: ...
+
+    def template(self, workspace: str, template_id: str) -> MappingTemplate | None: ...
+
+    def templates(self, workspace: str) -> list[MappingTemplate]: ...
+
+    def delete_template(self, workspace: str, template_id: str) -> bool: ...
+
+    def add_configuration(self, workspace: str, name: str, object_name: str,
+                          mapping: dict[str, Any], source: str | None,
+                          labels: list[str]) -> ImportConfiguration: ...
+
+    def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration | None: ...
+
+    def configurations(self, workspace: str) -> list[ImportConfiguration]: ...
+
+
+class SchemaSource(Protocol):
+    def schema_of(self, workspace: str, object_name: str) -> TableSchema: ...
+
+
+class MappingLibrary:
+    """Use cases over saved mappings; every mapping is checked against its object when saved."""
+
+    def __init__(self, store: SavedMappingStore, schemas: SchemaSource) -> None:
+        self.store = store
+        self.schemas = schemas
+
+    def _checked(self, workspace: str, object_name: str, mapping: dict[str, Any]) -> dict[str, Any]:
+        return ImportPlan.from_dict(mapping, self.schemas.schema_of(workspace, object_name)).to_dict()
+
+    def save_template(self, workspace: str, name: str, object_name: str,
+                      mapping: dict[str, Any]) -> MappingTemplate:
+        return self.store.add_template(workspace, name, object_name,
+                                       self._checked(workspace, object_name, mapping))
+
+    def template(self, workspace: str, template_id: str) -> MappingTemplate:
+        found = self.store.template(workspace, template_id)
+        if found is None:
+            raise TemplateNotFound(template_id)
+        return found
+
+    def delete_template(self, workspace: str, template_id: str) -> None:
+        if not self.store.delete_template(workspace, template_id):
+            raise TemplateNotFound(template_id)
+
+    def save_configuration(self, workspace: str, name: str, object_name: str,
+                           mapping: dict[str, Any], source: str | None = None,
+                           labels: list[str] | None = None) -> ImportConfiguration:
+        return self.store.add_configuration(workspace, name, object_name,
+                                            self._checked(workspace, object_name, mapping),
+                                            source, list(labels or []))
+
+    def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration:
+        found = self.store.configuration(workspace, configuration_id)
+        if found is None:
+            raise ConfigurationNotFound(configuration_id)
+        return found
+
+    def resolve(self, workspace: str, object_name: str, mapping: dict[str, Any],
+                template_id: str | None) -> dict[str, Any]:
+        """The mapping to apply: the template's, overridden key by key by what the request gives."""
+        given = {k: v for k, v in mapping.items() if k in MAPPING_KEYS and v is not None}
+        if not template_id:
+            return given
+        template = self.template(workspace, template_id)
+        if template.object_name != object_name:
+            raise InvalidPlan(
+                f"mapping template {template_id} is for object '{template.object_name}',"
+                f" not '{object_name}'"
+            )
+        return {**{k: v for k, v in template.mapping.items() if k in MAPPING_KEYS}, **given}
