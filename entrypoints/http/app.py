@@ -1,0 +1,123 @@
+"""The Litestar application factory: routes, one exception map, correlation ids, auth, limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Router, get
+from litestar.di import Provide
+from litestar.enums import RequestEncodingType
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from adapters.sql_saved_mappings import SqlSavedMappings
+from application.saved_mappings import MappingLibrary, SavedMappingStore
+from entrypoints.bootstrap import Lading
+from entrypoints.http.auth import EXCLUDE_FROM_AUTH, AuthenticationMiddleware, Authenticator
+from entrypoints.http.correlation import add_correlation_header
+from entrypoints.http.docs import OfflineDocsPlugin
+from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.errors import UnsupportedMediaType, error_response
+from entrypoints.http.imports import MULTIPART_SLACK, ImportsController
+from entrypoints.http.jobs import ImportJobsController
+from entrypoints.http.objects import ObjectsController
+from entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
+from entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
+from entrypoints.http.schemas import Health
+from entrypoints.http.services import Services
+from entrypoints.http.signed_urls import UrlSigner
+from entrypoints.settings import Settings
+
+JSON_BODY_LIMIT = 64 * 1024 * 1024
+_SECURITY = [{"apiKey": []}, {"bearer": []}]
+
+
+def open_saved_mappings(settings: Settings) -> SqlSavedMappings:
+    """Templates and configurations live beside the object catalog, in the destination's database."""
+    target = settings.destination
+    if target and target.startswith(("postgresql://", "postgres://")):
+        return SqlSavedMappings(target)
+    from adapters.sqlite_destination import database_path
+
+    return SqlSavedMappings(database_path(Path(target) if target else settings.home / "destination"))
+
+
+@get("/healthz", operation_id="health", opt={EXCLUDE_FROM_AUTH: True}, tags=["health"],
+     security=[{}], summary="Liveness: answers without a key")
+async def health(request: Request) -> Envelope[Health]:
+    return ok(request, Health(status="ok"))
+
+
+async def require_json(request: Request) -> None:
+    """A JSON body must say so: another content type is 415, never guessed at."""
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return
+    media = getattr(data.kwarg_definition, "media_type", RequestEncodingType.JSON)
+    if media != RequestEncodingType.JSON:
+        return
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    content_type = request.content_type[0]
+    if has_body and not (content_type == "application/json" or content_type.endswith("+json")):
+        raise UnsupportedMediaType(f"send the body as application/json, not '{content_type or 'nothing'}'")
+
+
+def create_app(lading: Lading, *, saved_mappings: SavedMappingStore | None = None,
+               debug: bool = False) -> Litestar:
+    settings = lading.settings
+    store: Any = saved_mappings if saved_mappings is not None else open_saved_mappings(settings)
+    services = Services(
+        lading=lading,
+        signer=UrlSigner(lading.secret),
+        library=MappingLibrary(store, lading.jobs),
+        max_file_size=settings.max_file_size,
+        public_url=settings.public_url,
+    )
+    middleware: list[Any] = [DefineMiddleware(
+        AuthenticationMiddleware,
+        authenticator=Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm),
+        exclude=["^/schema"],
+    )]
+    if settings.rate_limit_per_minute > 0:
+        middleware.append(RateLimitMiddleware(TokenBuckets(settings.rate_limit_per_minute)))
+    one_shot = Router(path="/", route_handlers=[ImportsController],
+                      request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
+    closers = [] if saved_mappings is not None else [store.close]
+    return Litestar(
+        route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
+                        MappingTemplatesController, ImportConfigurationsController,
+                        _transfers()],
+        dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
+        middleware=middleware,
+        exception_handlers={Exception: error_response},
+        before_send=[add_correlation_header],
+        before_request=require_json,
+        request_max_body_size=JSON_BODY_LIMIT,
+        openapi_config=OpenAPIConfig(
+            title="Lading",
+            version="1",
+            description="Bulk import jobs: validate every row, upsert the valid ones, report exactly.",
+            path="/schema",
+            render_plugins=[OfflineDocsPlugin(path="/"), JsonRenderPlugin()],
+            security=_SECURITY,
+            components=Components(security_schemes={
+                "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header",
+                                         description="An API key from `lading keys create`"),
+                "bearer": SecurityScheme(type="http", scheme="bearer",
+                                         description="`Authorization: Bearer KEY` (or `Token KEY`),"
+                                                     " or a JWT signed with LADING_JWT_KEY"),
+            }),
+            use_handler_docstrings=False,
+        ),
+        on_shutdown=closers,
+        debug=debug,
+    )
+
+
+def _transfers():
+    from entrypoints.http.transfers import TransfersController
+
+    return TransfersController

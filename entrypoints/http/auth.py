@@ -1,0 +1,122 @@
+"""Who is calling: an API key (hashed in the key store) or a JWT signed with LADING_JWT_KEY.
+
+Credentials come as `Authorization: Bearer KEY`, `Authorization: Token KEY` or `X-API-Key: KEY`.
+A Bearer value shaped like a JWT (three dot-separated parts) is checked as a token when a JWT
+key is configured; everything else is looked up in the key store. Scopes are checked per route
+by `requires(scope)`; `admin` holds every scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import jwt
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from application.ports import ApiKeyStore
+from domain.api_keys import SCOPES
+from entrypoints.http.errors import Forbidden, Unauthorized
+
+ADMIN = "admin"
+READ = "imports:read"
+WRITE = "imports:write"
+EXCLUDE_FROM_AUTH = "exclude_from_auth"  # route opt key: no credentials needed
+
+
+@dataclass(frozen=True)
+class Identity:
+    workspace: str
+    scopes: frozenset[str]
+    subject: str  # the key id, or the token's `sub`: what rate limits count against
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes or ADMIN in self.scopes
+
+
+def presented_credential(headers: Any) -> str | None:
+    key = headers.get("x-api-key")
+    if key:
+        return key.strip()
+    authorization = headers.get("authorization") or ""
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() in ("bearer", "token") and value.strip():
+        return value.strip()
+    return None
+
+
+class Authenticator:
+    def __init__(self, keys: ApiKeyStore, jwt_key: str | None = None,
+                 jwt_algorithm: str = "HS256") -> None:
+        self.keys = keys
+        self.jwt_algorithm = jwt_algorithm
+        self.jwt_key = _load_key(jwt_key) if jwt_key else None
+
+    def identify(self, credential: str) -> Identity:
+        """The caller's identity; raises Unauthorized. Blocking (a key store lookup)."""
+        if self.jwt_key is not None and credential.count(".") == 2:
+            return self._from_token(credential)
+        found = self.keys.verify(credential)
+        if found is None:
+            raise Unauthorized("invalid API key")
+        return Identity(workspace=found.workspace, scopes=frozenset(found.scopes),
+                        subject=f"key:{found.key_id}")
+
+    def _from_token(self, token: str) -> Identity:
+        try:
+            claims = jwt.decode(token, self.jwt_key, algorithms=[self.jwt_algorithm],
+                                options={"require": ["exp"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from None
+        workspace = claims.get("workspace")
+        raw_scopes = claims.get("scopes", claims.get("scope", []))
+        if isinstance(raw_scopes, str):
+            raw_scopes = raw_scopes.split()
+        if not isinstance(workspace, str) or not workspace or not isinstance(raw_scopes, list):
+            raise Unauthorized("token lacks a workspace claim or a scopes list")
+        scopes = frozenset(s for s in raw_scopes if s in SCOPES)
+        return Identity(workspace=workspace, scopes=scopes,
+                        subject=f"jwt:{workspace}:{claims.get('sub', '')}")
+
+
+def _load_key(value: str) -> str:
+    """An HMAC secret or PEM public key, inline or as a path to a file holding it."""
+    if not value.lstrip().startswith("-----") and len(value) < 4096:
+        path = Path(value)
+        try:
+            if path.is_file():
+                return path.read_text()
+        except OSError:
+            pass
+    return value
+
+
+class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    def __init__(self, app: Any, authenticator: Authenticator, **kwargs: Any) -> None:
+        super().__init__(app, exclude_from_auth_key=EXCLUDE_FROM_AUTH, **kwargs)
+        self.authenticator = authenticator
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        credential = presented_credential(connection.headers)
+        if not credential:
+            raise Unauthorized("an API key is required (Authorization: Bearer KEY or X-API-Key)")
+        identity = await anyio.to_thread.run_sync(self.authenticator.identify, credential)
+        return AuthenticationResult(user=identity, auth=credential)
+
+
+def requires(scope: str):
+    """A route guard: the caller's key must hold `scope` (or admin)."""
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        identity: Identity = connection.user
+        if not identity.has(scope):
+            raise Forbidden(f"this key lacks the '{scope}' scope")
+
+    guard.__name__ = f"requires_{scope.replace(':', '_')}"
+    return guard

@@ -1,0 +1,146 @@
+"""One exception map for the whole API: every refusal becomes the error envelope of SPEC §4.
+
+Application and domain refusals arrive as DomainError with a stable `code`; the status comes
+from the code alone, so a new refusal needs no change here. Framework exceptions (routing,
+validation, body size) are translated to the same codes. Anything else is a bug: it is logged
+with its traceback and answered 500 INTERNAL, which the tests prove no malformed request reaches.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.datastructures import ResponseSpec
+
+from domain.errors import DomainError
+from entrypoints.http.correlation import correlation_id
+from entrypoints.http.envelope import ErrorBody, ErrorEnvelope
+
+log = logging.getLogger("lading.http")
+
+STATUS_FOR_CODE = {
+    "VALIDATION.REQUEST_INVALID": 400,
+    "AUTH.UNAUTHORIZED": 401,
+    "AUTH.FORBIDDEN": 403,
+    "UPLOAD.SIGNATURE_INVALID": 403,
+    "UPLOAD.EXPIRED": 403,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "STATE.CONFLICT": 409,
+    "IDEMPOTENCY.CONFLICT": 409,
+    "LIMIT.CONCURRENCY": 409,
+    "LIMIT.PAYLOAD_TOO_LARGE": 413,
+    "VALIDATION.REQUEST_SCHEMA": 422,
+    "LIMIT.RATE": 429,
+    "INTERNAL": 500,
+}
+
+_DESCRIPTIONS = {
+    400: "The request is malformed (VALIDATION.REQUEST_INVALID)",
+    401: "No valid API key or token (AUTH.UNAUTHORIZED)",
+    403: "Forbidden: missing scope (AUTH.FORBIDDEN), or a signed URL that is tampered"
+         " (UPLOAD.SIGNATURE_INVALID) or expired (UPLOAD.EXPIRED)",
+    404: "No such resource in this workspace (NOT_FOUND)",
+    409: "Conflict: STATE.CONFLICT, IDEMPOTENCY.CONFLICT or LIMIT.CONCURRENCY",
+    413: "Too large (LIMIT.PAYLOAD_TOO_LARGE)",
+    415: "Unsupported content type (UNSUPPORTED_MEDIA_TYPE)",
+    422: "The mapping names an unknown field (VALIDATION.REQUEST_SCHEMA)",
+    429: "Rate limited (LIMIT.RATE); see Retry-After",
+}
+
+
+class ApiError(DomainError):
+    """A refusal that exists only at the HTTP boundary (auth, signed URLs, media types)."""
+
+    def __init__(self, message: str, *, details: Any = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
+        self.headers = headers or {}
+
+
+class RequestInvalid(ApiError):
+    code = "VALIDATION.REQUEST_INVALID"
+
+
+class Unauthorized(ApiError):
+    code = "AUTH.UNAUTHORIZED"
+
+
+class Forbidden(ApiError):
+    code = "AUTH.FORBIDDEN"
+
+
+class SignatureInvalid(ApiError):
+    code = "UPLOAD.SIGNATURE_INVALID"
+
+
+class UrlExpired(ApiError):
+    code = "UPLOAD.EXPIRED"
+
+
+class PayloadTooLarge(ApiError):
+    code = "LIMIT.PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(ApiError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimited(ApiError):
+    code = "LIMIT.RATE"
+
+
+def _classify(exc: Exception) -> tuple[int, str, str, Any]:
+    """(status, code, message, details) for any exception."""
+    if isinstance(exc, DomainError):
+        status = STATUS_FOR_CODE.get(exc.code, 400)
+        return status, exc.code, str(exc), getattr(exc, "details", None)
+    if isinstance(exc, ValidationException):
+        return 400, "VALIDATION.REQUEST_INVALID", exc.detail, exc.extra or None
+    if isinstance(exc, NotAuthorizedException):
+        return 401, "AUTH.UNAUTHORIZED", exc.detail, None
+    if isinstance(exc, PermissionDeniedException):
+        return 403, "AUTH.FORBIDDEN", exc.detail, None
+    if isinstance(exc, NotFoundException):
+        return 404, "NOT_FOUND", exc.detail, None
+    if isinstance(exc, MethodNotAllowedException):
+        return 405, "METHOD_NOT_ALLOWED", exc.detail, None
+    if isinstance(exc, RequestEntityTooLarge):
+        return 413, "LIMIT.PAYLOAD_TOO_LARGE", exc.detail, None
+    if isinstance(exc, TooManyRequestsException):
+        return 429, "LIMIT.RATE", exc.detail, None
+    if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
+        return exc.status_code, "VALIDATION.REQUEST_INVALID", exc.detail, exc.extra or None
+    return 500, "INTERNAL", "internal error; quote the correlation id when reporting it", None
+
+
+def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
+    status, code, message, details = _classify(exc)
+    cid = correlation_id(request.scope)
+    if status >= 500:
+        log.error("unhandled error (correlation id %s)", cid, exc_info=exc)
+    headers = {k: str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
+    body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details),
+                         correlation_id=cid)
+    return Response(body, status_code=status, headers=headers)
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI `responses=` for a handler: the error envelope under each status it can return."""
+    wanted = sorted({400, 401, 403, 429, *statuses})
+    return {s: ResponseSpec(data_container=ErrorEnvelope, description=_DESCRIPTIONS[s])
+            for s in wanted}

@@ -1,0 +1,129 @@
+"""One-shot imports: a whole file in one request (multipart), or pushed to a saved import
+configuration; both end with the job queued."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+
+from application.errors import LimitExceeded
+from application.submissions import prepare_file_job
+from application.status_view import public_status
+from entrypoints.http.auth import WRITE, Identity, requires
+from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.errors import RequestInvalid, error_responses
+from entrypoints.http.schemas import JobStatus, OneShotForm
+from entrypoints.http.services import Services, blocking
+from entrypoints.http.transfers import receive_body
+
+MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
+
+
+async def start_or_explain(services: Services, workspace: str, job_id: UUID) -> dict[str, Any]:
+    """Start a prepared job; a refusal names the job, which stays `ready` to start later."""
+    try:
+        await blocking(services.jobs.start, workspace, job_id)
+    except LimitExceeded as exc:
+        exc.details = {"jobId": str(job_id), "state": "ready"}  # type: ignore[attr-defined]
+        raise
+    return public_status(await blocking(services.jobs.status, workspace, job_id))
+
+
+def _form_mapping(form: OneShotForm) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    if form.field_map is not None:
+        try:
+            field_map = json.loads(form.field_map)
+        except ValueError:
+            raise RequestInvalid("fieldMap must be a JSON object (source column -> field)") from None
+        if not isinstance(field_map, dict):
+            raise RequestInvalid("fieldMap must be a JSON object (source column -> field)")
+        mapping["fieldMap"] = field_map
+    for key, value in (("importMode", form.import_mode), ("operation", form.operation)):
+        if value is not None:
+            mapping[key] = value
+    if form.review_policy is not None:
+        policy: Any = form.review_policy
+        if policy.lstrip().startswith("{"):
+            try:
+                policy = json.loads(policy)
+            except ValueError:
+                raise RequestInvalid("reviewPolicy is not valid JSON") from None
+        mapping["reviewPolicy"] = policy
+    return mapping
+
+
+class ImportsController(Controller):
+    tags = ["one-shot imports"]
+
+    @post("/v1/imports", operation_id="createImport", guards=[requires(WRITE)], status_code=201,
+          responses=error_responses(404, 409, 413, 422),
+          summary="Upload a file with objectName or configurationId: created, mapped, started")
+    async def one_shot(
+        self, request: Request, services: Services,
+        data: Annotated[OneShotForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        idempotency_header: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    ) -> Response[Envelope[JobStatus]]:
+        identity: Identity = request.user
+        workspace = identity.workspace
+        mapping = _form_mapping(data)
+        source = data.source or "api"
+        labels: list[str] | None = None
+        if data.configuration_id:
+            if data.object_name:
+                raise RequestInvalid("give objectName or configurationId, not both")
+            config = await blocking(services.library.configuration, workspace, data.configuration_id)
+            object_name = config.object_name
+            mapping = {**config.mapping, **mapping}
+            source = data.source or config.source or "api"
+            labels = config.labels or None
+        elif data.object_name:
+            object_name = data.object_name
+        else:
+            raise RequestInvalid("objectName or configurationId is required")
+        file_name = data.file.filename or "upload"
+        try:
+            job_id, created = await blocking(
+                prepare_file_job, services.jobs, workspace, object_name, data.file.file, file_name,
+                mapping, source=source, labels=labels,
+                idempotency_key=idempotency_header or data.idempotency_key,
+            )
+        finally:
+            await data.file.close()
+        if not created:
+            status = public_status(await blocking(services.jobs.status, workspace, job_id))
+            return Response(ok(request, status), status_code=200)
+        return Response(ok(request, await start_or_explain(services, workspace, job_id)),
+                        status_code=201)
+
+    @post("/v1/import-configurations/{configuration_id:str}/push", operation_id="pushToConfiguration",
+          guards=[requires(WRITE)], status_code=201, request_max_body_size=None,
+          responses=error_responses(404, 409, 413, 422),
+          summary="Push a file's bytes (the request body) to an import configuration")
+    async def push(
+        self, request: Request, services: Services, configuration_id: str,
+        file_name: Annotated[str | None, Parameter(query="fileName", max_length=200)] = None,
+    ) -> Response[Envelope[JobStatus]]:
+        workspace = request.user.workspace
+        jobs = services.jobs
+        config = await blocking(services.library.configuration, workspace, configuration_id)
+        length = request.headers.get("content-length")
+        size = int(length) if length is not None and length.isdigit() else None
+        job_id, _ = await blocking(jobs.create_job, workspace, config.object_name,
+                                   file_name or "pushed-file", size,
+                                   source=config.source or "push", labels=config.labels or None)
+        try:
+            key, received, sha256 = await receive_body(services, request, workspace, job_id, size)
+            await blocking(jobs.file_received, workspace, job_id, key, received, sha256)
+            await blocking(jobs.map, workspace, job_id, config.mapping)
+        except BaseException:
+            # A push that did not arrive whole leaves nothing behind but the job's history.
+            await blocking(jobs.delete, workspace, job_id)
+            raise
+        return Response(ok(request, await start_or_explain(services, workspace, job_id)),
+                        status_code=201)

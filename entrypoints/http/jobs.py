@@ -1,0 +1,297 @@
+"""/v1/import-jobs: create, upload slot, mapping, start, status, list, edit, cancel, approve,
+delete, error file, valid rows and event history."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.background_tasks import BackgroundTask
+from litestar.params import Parameter
+from litestar.response import File
+
+from application.projections import JobFilter
+from application.status_view import detailed_report, public_status
+from entrypoints.http.auth import READ, WRITE, Identity, requires
+from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.errors import PayloadTooLarge, RequestInvalid, error_responses
+from entrypoints.http.schemas import (
+    Approval,
+    CreateJob,
+    Deleted,
+    EditMetadata,
+    ErrorFileInfo,
+    JobEvent,
+    JobPage,
+    JobStatus,
+    MappingRequest,
+    MappingResult,
+    UploadSlot,
+)
+from entrypoints.http.services import Services, blocking
+from entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
+
+UPLOAD_PATH = "/v1/uploads/{job_id}"
+ERRORS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/errors.jsonl"
+VALID_ROWS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/valid-rows.csv"
+_UNSUPPORTED = ("create_list", "target_list_id", "create_audience", "auto_profile_after_import",
+                "callback_url")
+
+
+def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any]) -> UploadSlot:
+    """Where and how to send the file: a signed PUT URL while the job still takes one."""
+    job_id = status["jobId"]
+    takes_file = status["state"] in ("pending", "ready") and not status.get("inlineRows")
+    if not takes_file:
+        return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
+                          headers={}, expires_at=None, landing_path=None)
+    signed = services.signer.sign("PUT", UPLOAD_PATH.format(job_id=job_id), workspace,
+                                  UPLOAD_TTL_SECONDS)
+    return UploadSlot(
+        job_id=job_id, state=status["state"], upload_url=services.absolute(request, signed.path_and_query),
+        method="PUT", headers={"Content-Type": "application/octet-stream"},
+        expires_at=signed.expires_at, landing_path=f"{workspace}/jobs/{job_id}/source",
+    )
+
+
+def _encode_cursor(doc: dict[str, Any]) -> str:
+    raw = json.dumps([doc["createdAt"], doc["jobId"]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created_at, job_id = json.loads(raw)
+        if isinstance(created_at, str) and isinstance(job_id, str):
+            return created_at, job_id
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    raise RequestInvalid("cursor is not one this API returned")
+
+
+def _instant(name: str, value: str | None) -> str | None:
+    """An ISO 8601 instant in the form createdAt is stored in (UTC, 'Z'), for range filters."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise RequestInvalid(f"{name} must be an ISO 8601 date or date-time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class ImportJobsController(Controller):
+    path = "/v1/import-jobs"
+    tags = ["import jobs"]
+
+    @post("/", operation_id="createImportJob", guards=[requires(WRITE)],
+          request_max_body_size=64 * 1024 * 1024,
+          responses=error_responses(404, 409, 413), status_code=201,
+          summary="Create an import job (returns a signed upload slot, or takes inline rows)")
+    async def create(
+        self, request: Request, services: Services, data: CreateJob,
+        idempotency_header: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    ) -> Response[Envelope[UploadSlot]]:
+        identity: Identity = request.user
+        asked = [name for name in _UNSUPPORTED if getattr(data, name)]
+        if asked:
+            raise RequestInvalid(f"not available in this version: {', '.join(asked)}")
+        if data.rows is None and (data.file_name is None or data.file_size is None):
+            raise RequestInvalid("fileName and fileSize are required unless rows are given")
+        if data.rows is not None and data.file_size is not None:
+            raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
+        if data.file_size is not None and data.file_size > services.max_file_size:
+            raise PayloadTooLarge(f"fileSize is over the limit of {services.max_file_size} bytes")
+        if idempotency_header and data.idempotency_key and idempotency_header != data.idempotency_key:
+            raise RequestInvalid("the Idempotency-Key header and idempotencyKey differ")
+        job_id, created = await blocking(
+            services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
+            data.file_size, source=data.source, labels=data.labels,
+            idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
+        )
+        status = await blocking(services.jobs.status, identity.workspace, job_id)
+        slot = upload_slot(services, request, identity.workspace, status)
+        return Response(ok(request, slot), status_code=201 if created else 200)
+
+    @get("/", operation_id="listImportJobs", guards=[requires(READ)],
+         responses=error_responses(), summary="List jobs, newest first (cursor pagination)")
+    async def list_jobs(
+        self, request: Request, services: Services,
+        states: Annotated[list[str] | None, Parameter(query="state")] = None,
+        object_name: Annotated[str | None, Parameter(query="objectName")] = None,
+        source: str | None = None,
+        label: str | None = None,
+        created_from: Annotated[str | None, Parameter(query="createdFrom")] = None,
+        created_to: Annotated[str | None, Parameter(query="createdTo")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        cursor: str | None = None,
+    ) -> Envelope[JobPage]:
+        identity: Identity = request.user
+        flt = JobFilter(
+            workspace=identity.workspace,
+            states=tuple(s for value in states or [] for s in value.split(",") if s),
+            object_name=object_name, source=source, label=label,
+            created_from=_instant("createdFrom", created_from),
+            created_to=_instant("createdTo", created_to),
+            limit=limit + 1,
+            cursor=_decode_cursor(cursor) if cursor else None,
+        )
+        docs = await blocking(services.jobs.list_jobs, flt)
+        more = len(docs) > limit
+        docs = docs[:limit]
+        page = JobPage(items=[public_status(d) for d in docs],  # type: ignore[misc]
+                       next_cursor=_encode_cursor(docs[-1]) if more else None)
+        return ok(request, page)
+
+    @get("/{job_id:uuid}", operation_id="getImportJob", guards=[requires(READ)],
+         responses=error_responses(404), summary="A job's status")
+    async def get_job(
+        self, request: Request, services: Services, job_id: UUID,
+        include_detailed_report: Annotated[bool, Parameter(query="includeDetailedReport")] = False,
+    ) -> Envelope[JobStatus]:
+        workspace = request.user.workspace
+        doc = await blocking(services.jobs.status, workspace, job_id)
+        status = public_status(doc)
+        if include_detailed_report:
+            error_file = await blocking(services.jobs.error_file, workspace, job_id)
+            status["detailedReport"] = await blocking(detailed_report, doc, error_file)
+        return ok(request, status)
+
+    @patch("/{job_id:uuid}", operation_id="editImportJob", guards=[requires(WRITE)],
+           responses=error_responses(404, 409),
+           summary="Edit metadata (source, labels, fileName); never the state")
+    async def edit(self, request: Request, services: Services, job_id: UUID,
+                   data: EditMetadata) -> Envelope[JobStatus]:
+        workspace = request.user.workspace
+        await blocking(services.jobs.edit_metadata, workspace, job_id, source=data.source,
+                       labels=data.labels, file_name=data.file_name)
+        return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
+
+    @post("/{job_id:uuid}/mapping", operation_id="mapImportJob", guards=[requires(WRITE)],
+          status_code=200, responses=error_responses(404, 409, 422),
+          summary="Set the mapping (optionally from a template, optionally saved as one)")
+    async def map_job(self, request: Request, services: Services, job_id: UUID,
+                      data: MappingRequest) -> Envelope[MappingResult]:
+        workspace = request.user.workspace
+        jobs = services.jobs
+        status = await blocking(jobs.status, workspace, job_id)
+        given = {"sourceFields": data.source_fields, "fieldMap": data.field_map,
+                 "importMode": data.import_mode, "operation": data.operation,
+                 "reviewPolicy": data.review_policy}
+        mapping = await blocking(services.library.resolve, workspace, status["objectName"], given,
+                                 data.template_id)
+        plan = await blocking(jobs.map, workspace, job_id, mapping)
+        template_id = None
+        if data.save_as_template:
+            name = data.template_name or f"{status['objectName']} mapping from job {job_id}"
+            template = await blocking(services.library.save_template, workspace, name,
+                                      status["objectName"], plan)
+            template_id = template.id
+        after = await blocking(jobs.status, workspace, job_id)
+        return ok(request, MappingResult(job_id=str(job_id), state=after["state"],
+                                         plan_version=after["planVersion"], mapping=plan,  # type: ignore[arg-type]
+                                         template_id=template_id or data.template_id))
+
+    @post("/{job_id:uuid}/start", operation_id="startImportJob", guards=[requires(WRITE)],
+          status_code=200, responses=error_responses(404, 409), summary="Queue the job")
+    async def start(self, request: Request, services: Services, job_id: UUID) -> Envelope[JobStatus]:
+        workspace = request.user.workspace
+        await blocking(services.jobs.start, workspace, job_id)
+        return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
+
+    @post("/{job_id:uuid}/cancel", operation_id="cancelImportJob", guards=[requires(WRITE)],
+          status_code=200, responses=error_responses(404, 409), summary="Cancel the job")
+    async def cancel(self, request: Request, services: Services, job_id: UUID) -> Envelope[JobStatus]:
+        workspace = request.user.workspace
+        await blocking(services.jobs.cancel, workspace, job_id)
+        return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
+
+    @post("/{job_id:uuid}/approve", operation_id="approveImportJob", guards=[requires(WRITE)],
+          status_code=200, responses=error_responses(404, 409, 422),
+          summary="Approve the pending proposal, optionally edited; the job re-runs")
+    async def approve(self, request: Request, services: Services, job_id: UUID,
+                      data: Approval | None = None) -> Envelope[JobStatus]:
+        workspace = request.user.workspace
+        edits = data.proposal if data is not None else None
+        await blocking(services.jobs.approve, workspace, job_id, edits)
+        return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
+
+    @delete("/{job_id:uuid}", operation_id="deleteImportJob", guards=[requires(WRITE)],
+            status_code=200, responses=error_responses(404, 409),
+            summary="Delete the job and purge its blobs (its history keeps a Deleted event)")
+    async def remove(self, request: Request, services: Services, job_id: UUID) -> Envelope[Deleted]:
+        await blocking(services.jobs.delete, request.user.workspace, job_id)
+        return ok(request, Deleted(job_id=str(job_id), deleted=True))
+
+    @get("/{job_id:uuid}/errors", operation_id="getImportJobErrors", guards=[requires(READ)],
+         responses=error_responses(404),
+         summary="Where to download the error file (a signed, expiring URL)")
+    async def errors(self, request: Request, services: Services, job_id: UUID) -> Envelope[ErrorFileInfo]:
+        workspace = request.user.workspace
+        status = await blocking(services.jobs.status, workspace, job_id)
+        path = await blocking(services.jobs.error_file, workspace, job_id)
+        error_url = expires_at = valid_url = None
+        if path is not None:
+            signed = services.signer.sign("GET", ERRORS_DOWNLOAD_PATH.format(job_id=job_id),
+                                          workspace, DOWNLOAD_TTL_SECONDS)
+            error_url, expires_at = services.absolute(request, signed.path_and_query), signed.expires_at
+        if status["state"] == "completed":
+            signed = services.signer.sign("GET", VALID_ROWS_DOWNLOAD_PATH.format(job_id=job_id),
+                                          workspace, DOWNLOAD_TTL_SECONDS)
+            valid_url = services.absolute(request, signed.path_and_query)
+            expires_at = expires_at or signed.expires_at
+        return ok(request, ErrorFileInfo(has_errors=path is not None, error_file_url=error_url,
+                                         expires_at=expires_at,
+                                         error_count=status["invalidRows"],
+                                         valid_rows_url=valid_url))
+
+    @get("/{job_id:uuid}/valid-rows.csv", operation_id="getImportJobValidRows",
+         guards=[requires(READ)], media_type="text/csv", responses=error_responses(404),
+         summary="The job's valid rows as CSV (header = the object's fields)")
+    async def valid_rows(self, request: Request, services: Services, job_id: UUID) -> File:
+        return await valid_rows_file(services, request.user.workspace, job_id)
+
+    @get("/{job_id:uuid}/events", operation_id="getImportJobEvents", guards=[requires(READ)],
+         responses=error_responses(404), summary="The job's event history, in order")
+    async def events(self, request: Request, services: Services,
+                     job_id: UUID) -> Envelope[list[JobEvent]]:
+        return ok(request, await blocking(services.jobs.history, request.user.workspace, job_id))
+
+
+async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> File:
+    """The valid rows as a CSV file response; a completed job's CSV is made once and kept."""
+    jobs = services.jobs
+    status = await blocking(jobs.status, workspace, job_id)
+    name = f"{job_id}-valid-rows.csv"
+    if status["state"] == "completed":
+        key = f"{workspace}/jobs/{job_id}/exports/valid-rows.v{status['planVersion']}.csv"
+        if not await blocking(jobs.blobs.exists, key):
+            await blocking(_export_to_blob, jobs, workspace, job_id, key)
+        return File(path=jobs.blobs.local_path(key), filename=name, media_type="text/csv")
+    fd, temp = tempfile.mkstemp(suffix=".csv")
+    os.close(fd)
+    await blocking(_export_to_path, jobs, workspace, job_id, temp)
+    return File(path=temp, filename=name, media_type="text/csv",
+                background=BackgroundTask(os.unlink, temp))
+
+
+def _export_to_blob(jobs: Any, workspace: str, job_id: UUID, key: str) -> None:
+    chunks = jobs.staged_chunks(workspace, job_id)
+    with jobs.blobs.writer(key) as out:
+        jobs.engine.write_valid_rows_csv(chunks, out)
+
+
+def _export_to_path(jobs: Any, workspace: str, job_id: UUID, path: str) -> None:
+    chunks = jobs.staged_chunks(workspace, job_id)
+    with open(path, "wb") as out:
+        jobs.engine.write_valid_rows_csv(chunks, out)

@@ -1,0 +1,108 @@
+"""/v1/mapping-templates and /v1/import-configurations: saved mappings, per workspace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, post
+
+from application.saved_mappings import ImportConfiguration, MappingTemplate
+from entrypoints.http.auth import READ, WRITE, requires
+from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas import (
+    Configuration,
+    ConfigurationCreate,
+    MappingFields,
+    Removed,
+    Template,
+    TemplateCreate,
+)
+from entrypoints.http.services import Services, blocking
+
+
+def _mapping(fields: MappingFields | None) -> dict[str, Any]:
+    if fields is None:
+        return {}
+    return {k: v for k, v in (("sourceFields", fields.source_fields), ("fieldMap", fields.field_map),
+                              ("importMode", fields.import_mode), ("operation", fields.operation),
+                              ("reviewPolicy", fields.review_policy)) if v is not None}
+
+
+def _template(t: MappingTemplate) -> Template:
+    return Template(id=t.id, name=t.name, object_name=t.object_name, mapping=t.mapping,  # type: ignore[arg-type]
+                    created_at=t.created_at)
+
+
+def _configuration(request: Request, services: Services, c: ImportConfiguration) -> Configuration:
+    push = services.absolute(request, f"/v1/import-configurations/{c.id}/push")
+    return Configuration(id=c.id, name=c.name, object_name=c.object_name, mapping=c.mapping,  # type: ignore[arg-type]
+                         source=c.source, labels=c.labels, created_at=c.created_at, push_url=push)
+
+
+class MappingTemplatesController(Controller):
+    path = "/v1/mapping-templates"
+    tags = ["mapping templates"]
+
+    @get("/", operation_id="listMappingTemplates", guards=[requires(READ)],
+         responses=error_responses(), summary="The workspace's mapping templates")
+    async def list_templates(self, request: Request, services: Services) -> Envelope[list[Template]]:
+        found = await blocking(services.library.store.templates, request.user.workspace)
+        return ok(request, [_template(t) for t in found])
+
+    @post("/", operation_id="createMappingTemplate", guards=[requires(WRITE)], status_code=201,
+          responses=error_responses(404, 422), summary="Save a mapping for an object as a template")
+    async def create(self, request: Request, services: Services,
+                     data: TemplateCreate) -> Envelope[Template]:
+        saved = await blocking(services.library.save_template, request.user.workspace, data.name,
+                               data.object_name, _mapping(data.mapping))
+        return ok(request, _template(saved))
+
+    @get("/{template_id:str}", operation_id="getMappingTemplate", guards=[requires(READ)],
+         responses=error_responses(404), summary="One mapping template")
+    async def get_template(self, request: Request, services: Services,
+                           template_id: str) -> Envelope[Template]:
+        found = await blocking(services.library.template, request.user.workspace, template_id)
+        return ok(request, _template(found))
+
+    @delete("/{template_id:str}", operation_id="deleteMappingTemplate", guards=[requires(WRITE)],
+            status_code=200, responses=error_responses(404), summary="Delete a mapping template")
+    async def remove(self, request: Request, services: Services, template_id: str) -> Envelope[Removed]:
+        await blocking(services.library.delete_template, request.user.workspace, template_id)
+        return ok(request, Removed(id=template_id, deleted=True))
+
+
+class ImportConfigurationsController(Controller):
+    path = "/v1/import-configurations"
+    tags = ["import configurations"]
+
+    @get("/", operation_id="listImportConfigurations", guards=[requires(READ)],
+         responses=error_responses(), summary="The workspace's import configurations")
+    async def list_configurations(self, request: Request,
+                                  services: Services) -> Envelope[list[Configuration]]:
+        found = await blocking(services.library.store.configurations, request.user.workspace)
+        return ok(request, [_configuration(request, services, c) for c in found])
+
+    @post("/", operation_id="createImportConfiguration", guards=[requires(WRITE)], status_code=201,
+          responses=error_responses(404, 422),
+          summary="Save an object + mapping + options that files can be pushed to")
+    async def create(self, request: Request, services: Services,
+                     data: ConfigurationCreate) -> Envelope[Configuration]:
+        workspace = request.user.workspace
+        if data.mapping is None and data.template_id is None:
+            mapping: dict[str, Any] = {}
+        else:
+            mapping = await blocking(services.library.resolve, workspace, data.object_name,
+                                     _mapping(data.mapping), data.template_id)
+        saved = await blocking(services.library.save_configuration, workspace, data.name,
+                               data.object_name, mapping, data.source, data.labels)
+        return ok(request, _configuration(request, services, saved))
+
+    @get("/{configuration_id:str}", operation_id="getImportConfiguration", guards=[requires(READ)],
+         responses=error_responses(404), summary="One import configuration")
+    async def get_configuration(self, request: Request, services: Services,
+                                configuration_id: str) -> Envelope[Configuration]:
+        found = await blocking(services.library.configuration, request.user.workspace,
+                               configuration_id)
+        return ok(request, _configuration(request, services, found))
+

@@ -1,0 +1,298 @@
+"""Request and response shapes of the /v1 API (camelCase on the wire), as msgspec Structs.
+
+Responses are often the application's own dicts (the status document): the Structs here
+describe them for OpenAPI and for the schema-conformance tests, and the encoder writes the
+dicts as they are, so the HTTP body and `lading import --json` stay the same document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar.datastructures import UploadFile
+from msgspec import Meta
+
+from entrypoints.http.envelope import Wire
+
+MAX_INLINE_ROWS = 10_000
+# More rows than this is 413 LIMIT.PAYLOAD_TOO_LARGE (a size limit, like a file's), not a 400.
+InlineRows = Annotated[list[dict[str, Any]], Meta(
+    description=f"At most {MAX_INLINE_ROWS:,} rows; more is 413 LIMIT.PAYLOAD_TOO_LARGE.")]
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Label = Annotated[str, Meta(min_length=1, max_length=200)]
+ReviewPolicyValue = str | dict[str, float]
+JobState = Literal["pending", "ready", "queued", "running", "needs_attention", "completed",
+                   "failed", "cancelled"]
+
+
+class RequestBody(Wire, forbid_unknown_fields=True):
+    """Requests refuse unknown fields: a typo must not be silently ignored."""
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+
+class CreateJob(RequestBody):
+    object_name: Name
+    file_name: Name | None = None
+    file_size: Annotated[int, Meta(ge=0)] | None = None
+    rows: InlineRows | None = None
+    idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    source: Name | None = None
+    labels: Annotated[list[Label], Meta(max_length=50)] | None = None
+    create_list: bool = False
+    list_name: Name | None = None
+    target_list_id: Name | None = None
+    create_audience: bool = False
+    audience_name: Name | None = None
+    auto_profile_after_import: bool = False
+    callback_url: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class UploadSlot(Wire):
+    job_id: str
+    state: str
+    upload_url: str | None
+    method: Literal["PUT"] | None
+    headers: dict[str, str]
+    expires_at: str | None
+    landing_path: str | None
+
+
+class Healing(Wire):
+    headers: dict[str, str]
+    column_formats: dict[str, str]
+    values: dict[str, dict[str, int]]
+
+
+class Progress(Wire):
+    percent: float | None
+    rows_validated: int
+    rows_merged: int
+    chunks_validated: int
+    chunks_merged: int
+    chunks_total: int | None
+
+
+class Links(Wire):
+    self_: str = msgspec.field(name="self")
+    errors: str
+    valid_rows: str
+    events: str
+
+
+class ColumnReport(Wire):
+    skipped: int
+    reasons: dict[str, int]
+    samples: list[dict[str, Any]]
+
+
+class DetailedReport(Wire):
+    columns: dict[str, ColumnReport]
+    totals: dict[str, int]
+
+
+class JobStatus(Wire):
+    job_id: str
+    object_name: str
+    file_name: str | None
+    file_size: int | None
+    source: str | None
+    labels: list[str]
+    state: JobState
+    stage: str | None
+    progress: Progress
+    plan_version: int
+    import_mode: str | None
+    operation: str | None
+    review_policy: ReviewPolicyValue | None
+    file_sha256: str | None
+    read_rows: int
+    valid_rows: int
+    invalid_rows: int
+    error_summary: dict[str, int] | None
+    merged_inserts: int
+    merged_updates: int
+    merged_deletes: int
+    rows_total: int
+    rows_imported: int
+    rows_rejected: int
+    success_rate: float
+    has_errors: bool
+    healing: Healing
+    warnings: dict[str, int] | None
+    proposal: dict[str, Any] | None
+    error_message: str | None
+    created_at: str
+    started_at: str | None
+    processing_started_at: str | None
+    finished_at: str | None
+    updated_at: str
+    links: Links
+    detailed_report: DetailedReport | None = None
+
+
+class JobPage(Wire):
+    items: list[JobStatus]
+    next_cursor: str | None
+
+
+class JobEvent(Wire):
+    type: str
+    version: int
+    timestamp: str
+    data: dict[str, Any]
+
+
+class ErrorFileInfo(Wire):
+    has_errors: bool
+    error_file_url: str | None
+    expires_at: str | None
+    error_count: int
+    valid_rows_url: str | None
+
+
+class MappingFields(RequestBody):
+    source_fields: dict[str, str] | None = None
+    field_map: dict[str, str] | None = None
+    import_mode: Literal["balanced", "strict", "landing_friendly", "custom"] | None = None
+    operation: Literal["upsert", "insert", "update", "delete"] | None = None
+    review_policy: ReviewPolicyValue | None = None
+
+
+class MappingRequest(MappingFields):
+    template_id: Name | None = None
+    save_as_template: bool = False
+    template_name: Name | None = None
+
+
+class Plan(Wire):
+    field_map: dict[str, str]
+    source_fields: dict[str, str]
+    import_mode: str
+    operation: str
+    review_policy: ReviewPolicyValue
+    fixes: dict[str, Any] | None = None
+
+
+class MappingResult(Wire):
+    job_id: str
+    state: str
+    plan_version: int
+    mapping: Plan
+    template_id: str | None
+
+
+class EditMetadata(RequestBody):
+    """Only metadata: `state` (or anything else) is an unknown field, refused with 400."""
+
+    source: Name | None = None
+    labels: Annotated[list[Label], Meta(max_length=50)] | None = None
+    file_name: Name | None = None
+
+
+class Approval(RequestBody):
+    proposal: dict[str, Any] | None = None
+
+
+class Deleted(Wire):
+    job_id: str
+    deleted: bool
+
+
+class Removed(Wire):
+    id: str
+    deleted: bool
+
+
+# -- one-shot imports and pushes --------------------------------------------------------------
+
+
+class OneShotForm(Wire, forbid_unknown_fields=True):
+    file: UploadFile
+    object_name: str | None = None
+    configuration_id: str | None = None
+    field_map: str | None = None  # JSON object: source column -> field
+    import_mode: str | None = None
+    operation: str | None = None
+    review_policy: str | None = None
+    source: str | None = None
+    idempotency_key: str | None = None
+
+
+# -- objects and records ----------------------------------------------------------------------
+
+
+class ObjectCreate(RequestBody):
+    name: Name
+    schema: dict[str, Any]
+
+
+class ObjectSummary(Wire):
+    name: str
+    schema: dict[str, Any]
+
+
+class ObjectInfo(Wire):
+    name: str
+    schema: dict[str, Any]
+    record_count: int
+
+
+class RecordPage(Wire):
+    object_name: str
+    records: list[dict[str, Any]]
+    count: int
+
+
+class RecordsWrite(RequestBody):
+    rows: InlineRows
+    operation: Literal["upsert", "insert", "update", "delete"] | None = None
+    import_mode: Literal["balanced", "strict", "landing_friendly", "custom"] | None = None
+    review_policy: ReviewPolicyValue | None = None
+    idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    source: Name | None = None
+    labels: Annotated[list[Label], Meta(max_length=50)] | None = None
+
+
+# -- templates and configurations -------------------------------------------------------------
+
+
+class TemplateCreate(RequestBody):
+    name: Name
+    object_name: Name
+    mapping: MappingFields
+
+
+class Template(Wire):
+    id: str
+    name: str
+    object_name: str
+    mapping: Plan
+    created_at: str
+
+
+class ConfigurationCreate(RequestBody):
+    name: Name
+    object_name: Name
+    mapping: MappingFields | None = None
+    template_id: Name | None = None
+    source: Name | None = None
+    labels: Annotated[list[Label], Meta(max_length=50)] | None = None
+
+
+class Configuration(Wire):
+    id: str
+    name: str
+    object_name: str
+    mapping: Plan
+    source: str | None
+    labels: list[str]
+    created_at: str
+    push_url: str
+
+
+class Health(Wire):
+    status: str

@@ -1,0 +1,40 @@
+"""What handlers share: the wired application, the URL signer, the saved mappings, the limits."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from litestar import Request
+
+from application.saved_mappings import MappingLibrary
+from entrypoints.bootstrap import Lading
+from entrypoints.http.signed_urls import UrlSigner
+
+R = TypeVar("R")
+
+
+async def blocking(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """Run a synchronous call (eventsourcing, SQL, file copies) off the event loop."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+
+@dataclass
+class Services:
+    lading: Lading
+    signer: UrlSigner
+    library: MappingLibrary
+    max_file_size: int
+    public_url: str | None = None
+
+    @property
+    def jobs(self):
+        return self.lading.jobs
+
+    def absolute(self, request: Request, path_and_query: str) -> str:
+        """An absolute URL on LADING_PUBLIC_URL, else on the address the client reached us at."""
+        base = self.public_url or str(request.base_url)
+        return base.rstrip("/") + path_and_query
