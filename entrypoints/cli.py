@@ -422,6 +422,20 @@ def _diff(live: dict[str, dict], rebuilt: dict[str, dict]) -> list[str]:
     return out
 
 
+@main.command("serve")
+@click.option("--host", envvar="LADING_HOST", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", envvar="LADING_PORT", type=int, help="Port to listen on (default 8000).")
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Run jobs in a child worker process.")
+@click.option("--access-log", is_flag=True, help="Log every request.")
+@handles_errors
+def serve(host, port, worker, access_log) -> None:
+    """Run the HTTP API (with a worker in a child process)."""
+    from entrypoints.http.server import serve as run_server
+
+    run_server(load_settings(), host, port, worker=worker, access_log=access_log)
+
+
 @main.command("worker")
 @click.option("--once", is_flag=True, help="Finish every runnable job, then exit.")
 @click.option("--poll", default=1.0, show_default=True, help="Seconds between looks for work.")

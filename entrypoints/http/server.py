@@ -1,0 +1,87 @@
+"""`lading serve`: the API under uvicorn, with the worker in a child process.
+
+Validation and merging are CPU-heavy and the event store is synchronous; in the server's
+process they would hold the GIL against request latency. The child is a plain `lading worker`
+(the same command that scales out), restarted if it dies, and killed with its parent.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import click
+
+from entrypoints.settings import Settings
+
+WORKER_POLL_SECONDS = "0.2"
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    # Linux: the kernel sends SIGTERM to the worker when `lading serve` dies, even by kill -9.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class WorkerSupervisor:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen[Any] | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="worker-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _spawn(self) -> subprocess.Popen[Any]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "worker", "--poll", WORKER_POLL_SECONDS],
+            env=self.env, preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self.process = self._spawn()
+            code = self.process.wait()
+            if not self._stopping.is_set():
+                click.echo(f"lading: worker exited with {code}; restarting it", err=True)
+                self._stopping.wait(1.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def serve(settings: Settings, host: str | None, port: int | None, *, worker: bool = True,
+          access_log: bool = False) -> None:
+    import uvicorn
+
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.http.app import create_app
+
+    host = host or settings.host
+    port = port if port is not None else settings.port
+    lading = bootstrap(settings)
+    app = create_app(lading)
+    supervisor = WorkerSupervisor({**os.environ, "LADING_HOME": str(settings.home)})
+    if worker:
+        supervisor.start()
+    click.echo(f"Lading API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", err=True)
+    try:
+        uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=access_log,
+                                      log_level="warning", lifespan="on")).run()
+    finally:
+        supervisor.stop()
+        lading.close()
