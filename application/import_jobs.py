@@ -37,6 +37,7 @@ from application.ports import (
 from application.projections import JobFilter, ReadModelStore
 from application.projector import Projector
 from domain.errors import SourceUnreadable
+from domain.header_matching import normalize_header
 from domain.import_job import ImportJob
 from domain.lifecycle import JobState, Stage
 from domain.plan import ImportPlan
@@ -72,8 +73,10 @@ class ImportJobs(Application):
         read_models: ReadModelStore,
         work_root: Path,
         limits: Limits = Limits(),
+        source_columns: Callable[[SourceFile], list[str]] | None = None,
     ) -> None:
         super().__init__(env)
+        self.source_columns = source_columns
         self.catalog = catalog
         self.destination = destination
         self.blobs = blobs
@@ -204,9 +207,24 @@ class ImportJobs(Application):
 
     def map(self, workspace: str, job_id: UUID, mapping: dict[str, Any]) -> dict[str, Any]:
         job = self._load(job_id, workspace)
-        plan = ImportPlan.from_dict(mapping, self._schema(workspace, job.object_name))
+        schema = self._schema(workspace, job.object_name)
+        if mapping.get("fieldMap") is None and job.file is not None and self.source_columns:
+            mapping = {**mapping, "fieldMap": self._same_named_fields(job, schema) or None}
+        plan = ImportPlan.from_dict(mapping, schema)
         self._command(job_id, workspace, lambda j: j.map(plan.to_dict()))
         return plan.to_dict()
+
+    def _same_named_fields(self, job: ImportJob, schema: TableSchema) -> dict[str, str]:
+        """Without a fieldMap, each column maps to the field of the same name (as header
+        matching compares names), so optional fields the file lacks are simply not mapped."""
+        by_name = {normalize_header(f): f for f in schema.field_names}
+        source = SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        field_map: dict[str, str] = {}
+        for column in self.source_columns(source):
+            target = by_name.get(normalize_header(column))
+            if target is not None and target not in field_map.values():
+                field_map[column] = target
+        return field_map
 
     def start(self, workspace: str, job_id: UUID) -> None:
         with self.queue.admission(workspace):

@@ -11,6 +11,7 @@ from adapters.arrow_engine import ArrowValidationEngine
 from adapters.file_lock_work_queue import FileLockWorkQueue
 from adapters.filesystem_blob_store import FilesystemBlobStore
 from adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+from adapters.source_header import source_columns
 from adapters.sql_read_models import SqlReadModels
 from application.import_jobs import ImportJobs, Limits
 from entrypoints.settings import Settings, load_settings, persistent_secret
@@ -101,11 +102,13 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         catalog=catalog,
         destination=destination,
         blobs=blobs,
-        engine=engine or ArrowValidationEngine(),
+        engine=engine or (ArrowValidationEngine(block_size=settings.chunk_bytes) if settings.chunk_bytes
+                          else ArrowValidationEngine()),
         queue=queue,
         read_models=read_models,
         work_root=home / "work",
         limits=Limits(max_active_jobs=settings.max_active_jobs),
+        source_columns=source_columns,
     )
     secret = settings.secret or persistent_secret(home)
     return Lading(

@@ -16,7 +16,7 @@ from pathlib import Path
 KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS", "LADING_SECRET",
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
-        "LADING_RATE_LIMIT")
+        "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES")
 
 
 class ConfigError(Exception):
@@ -39,6 +39,7 @@ class Settings:
     max_active_jobs: int = 10
     max_file_size: int = 50 * 1024**3
     rate_limit_per_minute: int = 600
+    chunk_bytes: int | None = None  # None: the engine's default block size
 
     @property
     def blob_root(self) -> Path:
@@ -77,6 +78,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_active = int(values.get("LADING_MAX_ACTIVE_JOBS", "10"))
         max_file = int(values.get("LADING_MAX_FILE_SIZE", str(50 * 1024**3)))
         rate = int(values.get("LADING_RATE_LIMIT", "600"))
+        chunk_bytes = int(values["LADING_CHUNK_BYTES"]) if values.get("LADING_CHUNK_BYTES") else None
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from None
     return Settings(
@@ -94,6 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_active_jobs=max_active,
         max_file_size=max_file,
         rate_limit_per_minute=rate,
+        chunk_bytes=chunk_bytes,
     )
 
 

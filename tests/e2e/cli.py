@@ -1,0 +1,37 @@
+"""Run the real `lading` command in a subprocess with its own LADING_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+class Lading:
+    def __init__(self, home: Path, **env: str) -> None:
+        self.home = home
+        self.env = {**os.environ, "LADING_HOME": str(home), **env}
+        for key in ("LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_WORKSPACE"):
+            if key not in env:
+                self.env.pop(key, None)
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", *args], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def run(self, *args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=self.env,
+                              capture_output=True, text=True, timeout=300)
+        if check_code is not None:
+            assert done.returncode == check_code, (done.returncode, done.stdout, done.stderr)
+        return done
+
+    def json(self, *args: str, check_code: int | None = 0):
+        return json.loads(self.run(*args, check_code=check_code).stdout)
+
+    def add_object(self, tmp: Path, name: str, schema: dict) -> None:
+        path = tmp / f"{name}.json"
+        path.write_text(json.dumps({"name": name, "schema": schema}))
+        self.run("objects", "add", str(path))
