@@ -9,7 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, HeaderParameter, QueryParameter
 
 from application.errors import LimitExceeded
 from application.submissions import prepare_file_job
@@ -67,7 +67,7 @@ class ImportsController(Controller):
     async def one_shot(
         self, request: Request, services: Services,
         data: Annotated[OneShotForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-        idempotency_header: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+        idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[JobStatus]]:
         identity: Identity = request.user
         workspace = identity.workspace
@@ -107,7 +107,7 @@ class ImportsController(Controller):
           summary="Push a file's bytes (the request body) to an import configuration")
     async def push(
         self, request: Request, services: Services, configuration_id: str,
-        file_name: Annotated[str | None, Parameter(query="fileName", max_length=200)] = None,
+        file_name: Annotated[str | None, QueryParameter(name="fileName", max_length=200)] = None,
     ) -> Response[Envelope[JobStatus]]:
         workspace = request.user.workspace
         jobs = services.jobs

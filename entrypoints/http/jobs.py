@@ -14,7 +14,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, Parameter, QueryParameter
 from litestar.response import File
 
 from application.projections import JobFilter
@@ -100,7 +100,7 @@ class ImportJobsController(Controller):
           summary="Create an import job (returns a signed upload slot, or takes inline rows)")
     async def create(
         self, request: Request, services: Services, data: CreateJob,
-        idempotency_header: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+        idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
         asked = [name for name in _UNSUPPORTED if getattr(data, name)]
@@ -127,12 +127,12 @@ class ImportJobsController(Controller):
          responses=error_responses(), summary="List jobs, newest first (cursor pagination)")
     async def list_jobs(
         self, request: Request, services: Services,
-        states: Annotated[list[str] | None, Parameter(query="state")] = None,
-        object_name: Annotated[str | None, Parameter(query="objectName")] = None,
+        states: Annotated[list[str] | None, QueryParameter(name="state")] = None,
+        object_name: Annotated[str | None, QueryParameter(name="objectName")] = None,
         source: str | None = None,
         label: str | None = None,
-        created_from: Annotated[str | None, Parameter(query="createdFrom")] = None,
-        created_to: Annotated[str | None, Parameter(query="createdTo")] = None,
+        created_from: Annotated[str | None, QueryParameter(name="createdFrom")] = None,
+        created_to: Annotated[str | None, QueryParameter(name="createdTo")] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
         cursor: str | None = None,
     ) -> Envelope[JobPage]:
@@ -157,7 +157,7 @@ class ImportJobsController(Controller):
          responses=error_responses(404), summary="A job's status")
     async def get_job(
         self, request: Request, services: Services, job_id: UUID,
-        include_detailed_report: Annotated[bool, Parameter(query="includeDetailedReport")] = False,
+        include_detailed_report: Annotated[bool, QueryParameter(name="includeDetailedReport")] = False,
     ) -> Envelope[JobStatus]:
         workspace = request.user.workspace
         doc = await blocking(services.jobs.status, workspace, job_id)

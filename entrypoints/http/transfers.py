@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from litestar import Controller, Request, get, put
 from litestar.exceptions import InternalServerException
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import File
 
 from adapters.filesystem_blob_store import BlobTooLarge
@@ -26,9 +26,9 @@ from entrypoints.http.jobs import (
 )
 from entrypoints.http.services import Services, blocking
 
-Ws = Annotated[str | None, Parameter(query="ws", description="The workspace the URL acts in")]
-Expires = Annotated[str | None, Parameter(query="expires", description="Expiry, Unix seconds")]
-Signature = Annotated[str | None, Parameter(query="signature", description="HMAC-SHA256, base64url")]
+Ws = Annotated[str | None, QueryParameter(name="ws", description="The workspace the URL acts in")]
+Expires = Annotated[str | None, QueryParameter(name="expires", description="Expiry, Unix seconds")]
+Signature = Annotated[str | None, QueryParameter(name="signature", description="HMAC-SHA256, base64url")]
 
 
 class UploadReceived(Wire):
