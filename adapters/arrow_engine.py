@@ -1,0 +1,199 @@
+"""ArrowValidationEngine: the ValidationEngine port over pyarrow.
+
+    engine = ArrowValidationEngine()
+    for chunk in engine.validate(SourceFile(path, name), schema, plan, workdir, error_file, lookup):
+        ...
+    table = engine.load_chunk(chunk.staged_path)
+    engine.write_valid_rows_csv(paths, binary_file)
+
+The source is read in bounded blocks (memory does not grow with the file), the first
+SAMPLE_ROWS rows decide header matching and column formats, and each block becomes one
+ValidatedChunk: its valid rows staged as an Arrow IPC file, its rejected rows appended to the
+error file. Validation is deterministic: the same file and plan give the same chunks and bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from adapters.jsonl_error_file import JsonlErrorFile
+from adapters.pyarrow_validator import ChunkValidator
+from adapters.readers import SourceChunk, open_source
+from adapters.readers.text_stream import has_marker
+from application.ports import KeyLookup, SourceFile, ValidatedChunk
+from domain.column_formats import SAMPLE_ROWS
+from domain.errors import SourceUnreadable
+from domain.plan import ImportPlan
+from domain.reference_validator import ndjson_header
+from domain.table_schema import TableSchema
+from domain.validation_plan import SourceMapping, ValidationPlan, map_source
+
+DEFAULT_BLOCK_SIZE = 4 << 20
+_BAD_INPUT = (pa.ArrowException, OSError, UnicodeError, csv.Error, ValueError, RecursionError,
+              EOFError)
+
+
+def staged_name(index: int) -> str:
+    return f"chunk-{index:06d}.arrow"
+
+
+class ArrowValidationEngine:
+    def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536) -> None:
+        self.block_size = block_size
+        self.parquet_batch_rows = parquet_batch_rows
+
+    def validate(self, source: SourceFile, schema: TableSchema, plan: ImportPlan, workdir: Path,
+                 error_file: Path, key_lookup: KeyLookup | None = None) -> Iterator[ValidatedChunk]:
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            reader = open_source(Path(source.path), source.file_name, workdir, self.block_size,
+                                 repair_encoding=plan.import_mode == "landing_friendly",
+                                 parquet_batch=self.parquet_batch_rows)
+        except _BAD_INPUT as exc:
+            raise SourceUnreadable(f"cannot read the file: {exc}") from None
+        try:
+            yield from self._chunks(reader, schema, plan, workdir, Path(error_file), key_lookup)
+        except SourceUnreadable:
+            raise
+        except _BAD_INPUT as exc:
+            raise SourceUnreadable(f"cannot read the file: {exc}") from None
+        finally:
+            reader.close()
+
+    def _chunks(self, reader, schema: TableSchema, plan: ImportPlan, workdir: Path,
+                error_file: Path, key_lookup: KeyLookup | None) -> Iterator[ValidatedChunk]:
+        pending = reader.chunks()
+        buffered: list[SourceChunk] = []
+        read = 0
+        for chunk in pending:
+            buffered.append(chunk)
+            read += chunk.read_rows
+            if read >= SAMPLE_ROWS:
+                break
+        header = reader.header
+        cutoff = _sample_cutoff(buffered)
+        if reader.kind == "ndjson":
+            header = ndjson_header([r for c in buffered
+                                    for r, n in zip(c.records, c.row_numbers.tolist()) if n <= cutoff])
+            if read and not header:
+                raise SourceUnreadable(
+                    f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
+        if not read and not header:
+            yield _empty_chunk()
+            return
+        mapping = map_source(schema, plan, header)
+        vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
+        validator = ChunkValidator(vplan, key_lookup, workdir / "keys")
+        index = 0
+        # Staging chunk k (disk writes, no GIL) overlaps validating chunk k + 1; chunk k is
+        # yielded once its file is complete, so a yielded staged_path is always readable.
+        with JsonlErrorFile(error_file) as errors, ThreadPoolExecutor(1) as stager:
+            waiting: tuple[ValidatedChunk, Future] | None = None
+            for chunk in itertools.chain(buffered, pending):
+                result = validator.validate(chunk, index)
+                segment = errors.append(entry for _, entry in result.errors)
+                path = workdir / staged_name(index)
+                first = index == 0
+                done = ValidatedChunk(
+                    index=index, read_rows=result.read_rows, valid_rows=result.valid_rows,
+                    rejected_by_code=result.rejected_by_code,
+                    rejected_by_field=result.rejected_by_field, error_segment=segment,
+                    staged_path=str(path) if result.valid_rows else None,
+                    healed_by_field=result.healed_by_field,
+                    warnings_by_field=result.warnings_by_field,
+                    header_healing=vplan.header_healing if first else {},
+                    column_formats=vplan.column_format_labels if first else {},
+                )
+                writing = stager.submit(_stage, result.table, path)
+                if waiting is not None:
+                    waiting[1].result()
+                    yield waiting[0]
+                waiting = (done, writing)
+                index += 1
+            if waiting is not None:
+                waiting[1].result()
+                yield waiting[0]
+        if index == 0:
+            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels)
+
+    def load_chunk(self, staged_path: str) -> pa.Table:
+        with pa.OSFile(str(staged_path), "rb") as fh:
+            return pa.ipc.open_file(fh).read_all()
+
+    def write_valid_rows_csv(self, staged_paths: list[str], out: IO[bytes]) -> int:
+        written = 0
+        for i, path in enumerate(staged_paths):
+            table = self.load_chunk(path)
+            canonical = pa.table([_canonical_text(c) for c in table.columns], names=table.column_names)
+            pacsv.write_csv(canonical, out, write_options=pacsv.WriteOptions(include_header=i == 0))
+            written += table.num_rows
+        return written
+
+
+def _empty_chunk(header_healing: dict[str, str] | None = None,
+                 column_formats: dict[str, str] | None = None) -> ValidatedChunk:
+    return ValidatedChunk(index=0, read_rows=0, valid_rows=0, rejected_by_code={},
+                          rejected_by_field={}, error_segment=None, staged_path=None,
+                          header_healing=dict(header_healing or {}),
+                          column_formats=dict(column_formats or {}))
+
+
+def _stage(table: pa.Table | None, path: Path) -> str | None:
+    if table is None or table.num_rows == 0:
+        return None
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return str(path)
+
+
+def _sample_cutoff(buffered: Sequence[SourceChunk]) -> int:
+    """The row number of the SAMPLE_ROWS-th read row (or of the last one read)."""
+    numbers = [c.row_numbers for c in buffered]
+    numbers += [np.array([b.row_number for b in c.bad_rows], np.int64) for c in buffered]
+    every = np.sort(np.concatenate(numbers)) if numbers else np.zeros(0, np.int64)
+    return int(every[min(SAMPLE_ROWS, len(every)) - 1]) if len(every) else 0
+
+
+def _sample(buffered: Sequence[SourceChunk], mapping: SourceMapping,
+            cutoff: int) -> dict[str, list[Any]]:
+    """Each validated field's values in the well-formed rows among the first SAMPLE_ROWS read."""
+    sample: dict[str, list[Any]] = {f: [] for f in mapping.fields}
+    for chunk in buffered:
+        rows = np.nonzero(chunk.row_numbers <= cutoff)[0]
+        if not len(rows):
+            continue
+        for name in mapping.fields:
+            column = chunk.column(mapping.positions[name], mapping.header)
+            if isinstance(column, list):
+                values = [column[i] for i in rows.tolist()]
+            else:
+                if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                    continue  # typed Parquet values are never text
+                values = column.take(pa.array(rows)).to_pylist()
+                if chunk.markers:
+                    values = [None if isinstance(v, str) and has_marker(v) else v for v in values]
+            sample[name].extend(values)
+    return sample
+
+
+def _canonical_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Values as the API shows them: ISO 8601 with `T` and `Z`, no empty fractions."""
+    t = column.type
+    if pa.types.is_timestamp(t):
+        text = pc.cast(column, pa.string())  # 2023-05-17 10:00:00.000000Z
+        text = pc.replace_substring(text, " ", "T", max_replacements=1)
+        return pc.replace_substring_regex(text, r"\.000000Z$", "Z")
+    if pa.types.is_time(t):
+        return pc.replace_substring_regex(pc.cast(column, pa.string()), r"\.000000$", "")
+    return column

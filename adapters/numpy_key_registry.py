@@ -1,0 +1,174 @@
+"""The keys (and `unique` values) of rows accepted in earlier chunks: exact, in bounded memory.
+
+Each accepted key is kept as a 64-bit fingerprint in sorted numpy runs, merged like a
+log-structured tree so a lookup is a few binary searches. For a single fixed-width key column
+(integer, date, timestamp, time, boolean, number) the fingerprint *is* the value: 8 bytes a key,
+no false matches. Any other key (strings, composite keys) is hashed; a hash hit is then checked
+against the real keys, which each chunk spills to a small Arrow file, so a collision can never
+reject a row: 12 bytes a key in memory (hash + chunk number). 10M integer keys take 80 MB.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_P = np.uint64(0x100000001B3)
+_P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
+_MAX_RUN = 4_000_000  # runs stop merging here, bounding the transient copy of a merge
+_FIXED = (pa.types.is_integer, pa.types.is_floating, pa.types.is_date, pa.types.is_timestamp,
+          pa.types.is_time, pa.types.is_boolean)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the whole word."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def is_exact(types: list[pa.DataType]) -> bool:
+    return len(types) == 1 and any(check(types[0]) for check in _FIXED)
+
+
+def normalised(column: pa.Array) -> pa.Array:
+    """Keys compare as Python values do: -0.0 equals 0.0."""
+    if pa.types.is_floating(column.type):
+        return pc.add(column, pa.scalar(0.0, column.type))
+    return column
+
+
+def _fixed_bits(column: pa.Array) -> np.ndarray:
+    if pa.types.is_boolean(column.type):
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.uint64)
+    if pa.types.is_floating(column.type):
+        values = np.asarray(normalised(column).to_numpy(zero_copy_only=False), dtype=np.float64)
+        return values.view(np.uint64)
+    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type) or pa.types.is_time(column.type):
+        column = column.cast(pa.int64())
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.int64).view(np.uint64)
+
+
+def _string_hash(column: pa.Array) -> np.ndarray:
+    """A 64-bit polynomial hash of each string's bytes, vectorised over the Arrow buffers."""
+    column = column.cast(pa.large_string()) if not pa.types.is_large_string(column.type) else column
+    n = len(column)
+    _, offsets_buf, data_buf = column.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[column.offset: column.offset + n + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = (np.frombuffer(data_buf, dtype=np.uint8)[start:end].astype(np.uint64)
+            if data_buf is not None and end > start else np.zeros(0, dtype=np.uint64))
+    rel = offsets - start
+    with np.errstate(over="ignore"):
+        powers = np.cumprod(np.full(len(data), _P, dtype=np.uint64)) if len(data) else data
+        inverse = np.cumprod(np.full(len(data) + 1, _P_INV, dtype=np.uint64))
+        inverse = np.concatenate([np.ones(1, dtype=np.uint64), inverse[:-1]])
+        prefix = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(data * powers)])
+        h = (prefix[rel[1:]] - prefix[rel[:-1]]) * inverse[rel[:-1]]
+        lengths = (rel[1:] - rel[:-1]).astype(np.uint64)
+        return _mix(h ^ _mix(lengths))
+
+
+def fingerprints(columns: list[pa.Array]) -> np.ndarray:
+    """One uint64 per row; equal keys always give equal fingerprints."""
+    if is_exact([c.type for c in columns]):
+        return _fixed_bits(columns[0])
+    out = np.zeros(len(columns[0]), dtype=np.uint64)
+    for column in columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            part = _string_hash(column)
+        else:
+            part = _fixed_bits(column)
+        with np.errstate(over="ignore"):
+            out = _mix(out * np.uint64(31) ^ part)
+    return out
+
+
+class KeyRegistry:
+    """Membership of earlier chunks' accepted keys; `name` keeps spill files apart."""
+
+    def __init__(self, types: list[pa.DataType], spill_dir: Path, name: str) -> None:
+        self.exact = is_exact(types)
+        self.spill_dir = spill_dir
+        self.name = name
+        self.runs: list[tuple[np.ndarray, np.ndarray | None]] = []
+
+    def __len__(self) -> int:
+        return sum(len(r[0]) for r in self.runs)
+
+    def contains(self, columns: list[pa.Array]) -> np.ndarray:
+        """For each row, whether an earlier chunk accepted exactly this key."""
+        n = len(columns[0]) if columns else 0
+        found = np.zeros(n, dtype=bool)
+        if not self.runs or n == 0:
+            return found
+        fps = fingerprints(columns)
+        candidates: dict[int, list[int]] = {}  # chunk -> rows whose hash it holds
+        for run, chunks in self.runs:
+            pos = np.searchsorted(run, fps)
+            inside = pos < len(run)
+            hit = np.zeros(n, dtype=bool)
+            hit[inside] = run[pos[inside]] == fps[inside]
+            if self.exact:
+                found |= hit
+                continue
+            for row in np.nonzero(hit & ~found)[0].tolist():
+                j = int(pos[row])
+                while j < len(run) and run[j] == fps[row]:
+                    candidates.setdefault(int(chunks[j]), []).append(row)
+                    j += 1
+        for chunk, rows in sorted(candidates.items()):
+            rows = [r for r in rows if not found[r]]
+            if rows:
+                self._verify(chunk, columns, fps, rows, found)
+        return found
+
+    def _verify(self, chunk: int, columns: list[pa.Array], fps: np.ndarray, rows: list[int],
+                found: np.ndarray) -> None:
+        spilled = pa.ipc.open_file(pa.memory_map(str(self._spill_path(chunk)))).read_all()
+        spilled_columns = [c.combine_chunks() for c in spilled.columns[:-1]]
+        spilled_fps = np.asarray(spilled.column("__fp").to_numpy(), dtype=np.uint64)
+        wanted = np.isin(spilled_fps, fps[rows])
+        keep = pa.array(wanted)
+        known = set(zip(*(c.filter(keep).to_pylist() for c in spilled_columns)))
+        index = pa.array(rows, type=pa.int64())
+        mine = list(zip(*(normalised(c).take(index).to_pylist() for c in columns)))
+        for row, key in zip(rows, mine):
+            if key in known:
+                found[row] = True
+
+    def add(self, columns: list[pa.Array], chunk: int) -> None:
+        """Remember the keys accepted in `chunk` (distinct among themselves)."""
+        if not columns or len(columns[0]) == 0:
+            return
+        fps = fingerprints(columns)
+        order = np.argsort(fps, kind="stable")
+        chunk_ids = None
+        if not self.exact:
+            chunk_ids = np.full(len(fps), chunk, dtype=np.uint32)
+            names = [f"k{i}" for i in range(len(columns))] + ["__fp"]
+            table = pa.table([normalised(c) for c in columns] + [pa.array(fps)], names=names)
+            self.spill_dir.mkdir(parents=True, exist_ok=True)
+            with pa.OSFile(str(self._spill_path(chunk)), "wb") as sink:
+                with pa.ipc.new_file(sink, table.schema) as writer:
+                    writer.write_table(table)
+        self.runs.append((fps[order], None if chunk_ids is None else chunk_ids[order]))
+        self._compact()
+
+    def _compact(self) -> None:
+        while len(self.runs) >= 2:
+            (a, ca), (b, cb) = self.runs[-2], self.runs[-1]
+            if len(a) > 2 * len(b) or len(a) + len(b) > _MAX_RUN:
+                break
+            merged = np.concatenate([a, b])
+            order = np.argsort(merged, kind="stable")
+            chunks = None if ca is None else np.concatenate([ca, cb])[order]
+            self.runs[-2:] = [(merged[order], chunks)]
+
+    def _spill_path(self, chunk: int) -> Path:
+        return self.spill_dir / f"{self.name}-{chunk:06d}.arrow"

@@ -1,0 +1,490 @@
+"""A chunk of source rows judged at once: the vectorised twin of domain.reference_validator.
+
+Per field, adapters/pyarrow_fields.py gives typed values and an Issue / Healing code per row;
+here those are combined into row outcomes with the same steps and the same order as the
+reference (row-level problems, fields, `unique`, key), and the rejected rows, which are few,
+are written out one by one with the reference's messages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from adapters.arrow_types import arrow_type
+from adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exact, normalised
+from adapters.pyarrow_fields import ColumnInput, FieldColumn, evaluate_column
+from adapters.readers.source_chunk import BadRow, SourceChunk
+from adapters.readers.text_stream import MARKER_REGEX, replace_markers
+from domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
+from domain.reference_validator import source_row_from_cells
+from domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
+from domain.validation_plan import ROW_LEVEL, WARN_ENCODING, WARN_RAGGED, ValidationPlan
+from domain.value_formats import display_value
+
+KeyLookup = Callable[[list[tuple]], set[tuple]]
+
+_NO_KEY, _DUPLICATE, _EXISTS, _NOT_FOUND = 0, 1, 2, 3
+_KEY_CODES = {_DUPLICATE: RowErrorCode.DUPLICATE_KEY, _EXISTS: RowErrorCode.KEY_EXISTS,
+              _NOT_FOUND: RowErrorCode.KEY_NOT_FOUND}
+_NATIVE_TEXT = {"string", "date", "datetime", "time"}
+_NATIVE_PY = {
+    "integer": (int,), "year": (int,), "number": (int, float), "boolean": (bool,),
+}
+
+
+@dataclass
+class ChunkResult:
+    table: pa.Table | None
+    read_rows: int
+    valid_rows: int
+    errors: list[tuple[int, dict[str, Any]]]  # (rowNumber, error file entry), source order
+    rejected_by_code: dict[str, int] = field(default_factory=dict)
+    rejected_by_field: dict[str, dict[str, int]] = field(default_factory=dict)
+    healed_by_field: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings_by_field: dict[str, int] = field(default_factory=dict)
+
+
+class _View:
+    """The chunk's well-formed rows, plus (landing_friendly) its ragged rows padded to the
+    header's width, all in row-number order."""
+
+    def __init__(self, chunk: SourceChunk, header: Sequence[str], names: Sequence[str],
+                 ragged: list[BadRow]) -> None:
+        self.chunk = chunk
+        self.header = header
+        self.names = names
+        self.ragged = ragged
+        n = chunk.num_rows
+        numbers = np.concatenate([chunk.row_numbers,
+                                  np.array([b.row_number for b in ragged], dtype=np.int64)])
+        self.order = np.argsort(numbers, kind="stable")
+        self.numbers = numbers[self.order]
+        self.from_ragged = self.order >= n
+        self.identity = not ragged
+        self.n = len(numbers)
+
+    def column(self, position: int) -> Any:
+        base = self.chunk.column(position, self.header)
+        if self.identity:
+            return base
+        width = len(self.header)
+        extra = [(list(b.cells) + [None] * width)[position] for b in self.ragged]
+        combined = pa.concat_arrays([base.cast(pa.string()), pa.array(extra, pa.string())])
+        return combined.take(pa.array(self.order))
+
+    def source_rows(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        n = self.chunk.num_rows
+        original = [int(self.order[r]) for r in rows]
+        plain = [o for o in original if o < n]
+        from_chunk = dict(zip(plain, self.chunk.source_rows(plain, self.names)))
+        out = []
+        for o in original:
+            if o < n:
+                out.append(from_chunk[o])
+            else:
+                cells = [replace_markers(c) for c in self.ragged[o - n].cells]
+                out.append(source_row_from_cells(self.names, cells))
+        return out
+
+
+class ChunkValidator:
+    """Judges chunks in source order, remembering accepted keys across chunks."""
+
+    def __init__(self, vplan: ValidationPlan, key_lookup: KeyLookup | None, spill_dir: Path) -> None:
+        self.vplan = vplan
+        self.key_lookup = key_lookup
+        self.rules = vplan.rules
+        self.by_name = {r.name: r for r in self.rules}
+        self.key_rules = [self.by_name[k] for k in vplan.key_fields]
+        self.unique_rules = [self.by_name[u] for u in vplan.unique_fields]
+        self.names = vplan.source_names
+        self.keys = KeyRegistry([arrow_type(r.field) for r in self.key_rules], spill_dir, "keys")
+        self.uniques = {r.name: KeyRegistry([arrow_type(r.field)], spill_dir, f"unique-{r.name}")
+                        for r in self.unique_rules}
+        self.order = vplan.schema.field_names
+
+    # -- per chunk ------------------------------------------------------------------------
+
+    def validate(self, chunk: SourceChunk, index: int) -> ChunkResult:
+        p = self.vplan
+        ragged = [b for b in chunk.bad_rows if b.kind == "ragged"]
+        unusable = [b for b in chunk.bad_rows if b.kind != "ragged" or not p.landing]
+        view = _View(chunk, p.header, self.names, ragged if p.landing else [])
+        n = view.n
+        inputs, encoding = self._inputs(view, chunk)
+        columns = [evaluate_column(rule, inputs[rule.name]) for rule in self.rules]
+        issues = np.stack([c.issue for c in columns]) if columns else np.zeros((0, n), np.int8)
+        enc_rows = np.zeros(n, dtype=bool)
+        for mask in encoding.values():
+            enc_rows |= mask
+        repaired = chunk.repaired()
+        if p.landing:
+            key_positions = [self.rules.index(r) for r in self.key_rules]
+            rejected = (issues[key_positions] != Issue.NONE).any(axis=0) if key_positions else np.zeros(n, bool)
+        else:
+            rejected = (issues != Issue.NONE).any(axis=0) | enc_rows
+        values = {rule.name: col.values for rule, col in zip(self.rules, columns)}
+        key_code, unique_bad, unique_null = self._keys(values, ~rejected, index)
+        accepted = ~rejected & (key_code == _NO_KEY)
+        for bad in unique_bad.values():
+            accepted &= ~bad
+        for name, nulls in unique_null.items():
+            if nulls.any():
+                values[name] = pc.if_else(pa.array(nulls), pa.scalar(None, values[name].type),
+                                          values[name])
+
+        result = ChunkResult(table=None, read_rows=chunk.read_rows, valid_rows=int(accepted.sum()),
+                             errors=[])
+        if result.valid_rows:
+            keep = pa.array(accepted)
+            staged = [f for f in p.staged_fields]
+            result.table = pa.table([values[f].filter(keep) for f in staged],
+                                    schema=pa.schema([pa.field(f, arrow_type(self.by_name[f].field))
+                                                      for f in staged]))
+        self._count_accepted(result, columns, issues, accepted, view, encoding, repaired, unique_null)
+        self._entries(result, view, inputs, columns, issues, encoding, rejected, key_code,
+                      unique_bad, accepted, unusable)
+        return result
+
+    def _inputs(self, view: _View, chunk: SourceChunk) -> tuple[dict[str, ColumnInput], dict[str, np.ndarray]]:
+        inputs: dict[str, ColumnInput] = {}
+        encoding: dict[str, np.ndarray] = {}
+        for rule in self.rules:
+            raw = view.column(self.vplan.mapping.positions[rule.name])
+            col = _column_input(rule, raw, view.n)
+            if chunk.markers and col.text is not None:
+                marked = np.asarray(pc.fill_null(pc.match_substring_regex(col.text, MARKER_REGEX),
+                                                 False).to_numpy(zero_copy_only=False), dtype=bool)
+                if marked.any():
+                    encoding[rule.name] = marked
+                    if self.vplan.landing:
+                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX, "\ufffd")
+                    else:
+                        col.raw_text = col.text
+                        col.text = pc.if_else(pa.array(marked), pa.scalar(None, pa.string()), col.text)
+            inputs[rule.name] = col
+        return inputs, encoding
+
+    # -- keys and unique values -------------------------------------------------------------
+
+    def _keys(self, values: dict[str, pa.Array], candidates: np.ndarray, index: int):
+        n = len(candidates)
+        code = np.zeros(n, dtype=np.int8)
+        unique_bad = {r.name: np.zeros(n, dtype=bool) for r in self.unique_rules} if not self.vplan.landing else {}
+        unique_null = {r.name: np.zeros(n, dtype=bool) for r in self.unique_rules} if self.vplan.landing else {}
+        cand = np.nonzero(candidates)[0]
+        if not len(cand):
+            return code, unique_bad, unique_null
+        take = pa.array(cand)
+        key_columns = [normalised(values[r.name].take(take)) for r in self.key_rules]
+        gid, firsts = _groups(key_columns)
+        first_columns = [c.take(pa.array(firsts)) for c in key_columns]
+        seen = self.keys.contains(first_columns)
+        fails = np.zeros(len(firsts), dtype=bool)
+        op = self.vplan.operation
+        if op != "upsert" and self.key_lookup is not None:
+            ask = np.nonzero(~seen)[0]
+            if len(ask):
+                idx = pa.array(ask)
+                tuples = list(zip(*(c.take(idx).to_pylist() for c in first_columns)))
+                existing = self.key_lookup(tuples)
+                exists = np.array([t in existing for t in tuples], dtype=bool)
+                fails[ask] = exists if op == "insert" else ~exists
+        lookup_code = _EXISTS if op == "insert" else _NOT_FOUND
+        if not self.unique_rules:
+            is_first = np.zeros(len(cand), dtype=bool)
+            is_first[firsts] = True
+            row_seen = seen[gid]
+            row_fails = fails[gid]
+            code[cand[row_seen]] = _DUPLICATE
+            code[cand[~row_seen & row_fails]] = lookup_code
+            code[cand[~row_seen & ~row_fails & ~is_first]] = _DUPLICATE
+            accepted_groups = ~seen & ~fails
+            self.keys.add([c.filter(pa.array(accepted_groups)) for c in first_columns], index)
+            return code, unique_bad, unique_null
+        return self._keys_with_unique(values, cand, gid, seen, fails, lookup_code, key_columns,
+                                      code, unique_bad, unique_null, index)
+
+    def _keys_with_unique(self, values, cand, gid, seen, fails, lookup_code, key_columns, code,
+                          unique_bad, unique_null, index):
+        """With `unique` fields besides the key, each row's fate depends on the rows accepted
+        before it, so candidates are walked in order (in Python; only such schemas pay)."""
+        take = pa.array(cand)
+        landing = self.vplan.landing
+        unique_values, unique_seen = {}, {}
+        for rule in self.unique_rules:
+            column = normalised(values[rule.name].take(take))
+            unique_values[rule.name] = column.to_pylist()
+            present = np.nonzero(np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), bool))[0]
+            flags = np.zeros(len(cand), dtype=bool)
+            if len(present):
+                flags[present] = self.uniques[rule.name].contains([column.take(pa.array(present))])
+            unique_seen[rule.name] = flags
+        accepted_groups: set[int] = set()
+        accepted_values: dict[str, set] = {r.name: set() for r in self.unique_rules}
+        accepted_rows = []
+        for j, row in enumerate(cand.tolist()):
+            if not landing:
+                clash = [name for name in accepted_values
+                         if unique_values[name][j] is not None
+                         and (unique_seen[name][j] or unique_values[name][j] in accepted_values[name])]
+                if clash:
+                    for name in clash:
+                        unique_bad[name][row] = True
+                    continue
+            g = int(gid[j])
+            if seen[g] or g in accepted_groups:
+                code[row] = _DUPLICATE
+                continue
+            if fails[g]:
+                code[row] = lookup_code
+                continue
+            accepted_groups.add(g)
+            accepted_rows.append(j)
+            for name, seen_set in accepted_values.items():
+                value = unique_values[name][j]
+                if value is None:
+                    continue
+                if unique_seen[name][j] or value in seen_set:
+                    unique_null[name][row] = True
+                else:
+                    seen_set.add(value)
+        rows = pa.array(accepted_rows, type=pa.int64())
+        self.keys.add([c.take(rows) for c in key_columns], index)
+        for rule in self.unique_rules:
+            column = normalised(values[rule.name].take(take)).take(rows)
+            if rule.name in unique_null:
+                column = pc.if_else(pa.array(unique_null[rule.name][cand[accepted_rows]]),
+                                    pa.scalar(None, column.type), column)
+            self.uniques[rule.name].add([column.drop_null()], index)
+        return code, unique_bad, unique_null
+
+    # -- counting and the error file ---------------------------------------------------------
+
+    def _count_accepted(self, result: ChunkResult, columns: list[FieldColumn], issues: np.ndarray,
+                        accepted: np.ndarray, view: _View, encoding: dict[str, np.ndarray],
+                        repaired: np.ndarray | None, unique_null: dict[str, np.ndarray]) -> None:
+        healed: dict[str, dict[str, int]] = {}
+        for rule, col, issue in zip(self.rules, columns, issues):
+            ok = accepted & (issue == Issue.NONE)
+            if rule.name in unique_null:
+                ok &= ~unique_null[rule.name]
+            kinds = np.bincount(col.healing[ok].astype(np.int64), minlength=len(Healing))
+            for kind in np.nonzero(kinds[1:])[0] + 1:
+                healed.setdefault(rule.name, {})[Healing(int(kind)).label] = int(kinds[kind])
+        result.healed_by_field = healed
+        if not self.vplan.landing:
+            return
+        warnings: dict[str, int] = {}
+        ragged = int((view.from_ragged & accepted).sum())
+        if ragged:
+            warnings[WARN_RAGGED] = ragged
+        enc = np.zeros(view.n, dtype=bool)
+        for mask in encoding.values():
+            enc |= mask
+        if repaired is not None:
+            enc |= repaired
+        if (enc & accepted).any():
+            warnings[WARN_ENCODING] = int((enc & accepted).sum())
+        for rule, issue in zip(self.rules, issues):
+            nulled = accepted & (issue != Issue.NONE)
+            if rule.name in unique_null:
+                nulled |= accepted & unique_null[rule.name]
+            if nulled.any():
+                warnings[rule.name] = int(nulled.sum())
+        result.warnings_by_field = warnings
+
+    def _entries(self, result: ChunkResult, view: _View, inputs: dict[str, ColumnInput],
+                 columns: list[FieldColumn], issues: np.ndarray, encoding: dict[str, np.ndarray],
+                 rejected: np.ndarray, key_code: np.ndarray, unique_bad: dict[str, np.ndarray],
+                 accepted: np.ndarray, unusable: list[BadRow]) -> None:
+        p = self.vplan
+        rows = np.nonzero(~accepted)[0]
+        entries: list[tuple[int, dict[str, Any]]] = []
+        if len(rows):
+            raws = {rule.name: inputs[rule.name].display(rows) for rule in self.rules}
+            sources = view.source_rows(rows.tolist())
+            key_names = [r.name for r in self.key_rules]
+            for j, (row, source) in enumerate(zip(rows.tolist(), sources)):
+                errors: list[FieldError] = []
+                if not p.landing and any(m[row] for m in encoding.values()):
+                    for rule in self.rules:
+                        if rule.name in encoding and encoding[rule.name][row]:
+                            errors.append(FieldError(RowErrorCode.ENCODING_ERROR,
+                                                     message(rule, Issue.ENCODING), rule.name,
+                                                     rule.column, raws[rule.name][j]))
+                elif rejected[row]:
+                    for k, (rule, col) in enumerate(zip(self.rules, columns)):
+                        issue = int(issues[k][row])
+                        if issue and (not p.landing or rule.name in key_names):
+                            errors.append(FieldError(
+                                ISSUE_CODES[Issue(issue)],
+                                message(rule, Issue(issue), Healing(int(col.healing[row]))),
+                                rule.name, rule.column, raws[rule.name][j]))
+                elif any(bad[row] for bad in unique_bad.values()):
+                    for rule in self.unique_rules:
+                        if unique_bad[rule.name][row]:
+                            errors.append(FieldError(
+                                RowErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
+                                message(rule, Issue.UNIQUE), rule.name, rule.column,
+                                raws[rule.name][j]))
+                else:
+                    errors.append(p.key_error(_KEY_CODES[int(key_code[row])],
+                                              [raws[k][j] for k in key_names]))
+                entries.append((int(view.numbers[row]), self._entry(int(view.numbers[row]), errors, source)))
+        for bad in unusable:
+            entries.append((bad.row_number, self._bad_entry(bad)))
+        entries.sort(key=lambda e: e[0])
+        result.errors = entries
+        by_code: Counter[str] = Counter()
+        by_field: dict[str, Counter[str]] = defaultdict(Counter)
+        for _, entry in entries:
+            by_code[entry["code"]] += 1
+            for e in entry["errors"]:
+                by_field[e["field"] or ROW_LEVEL][e["code"]] += 1
+        result.rejected_by_code = dict(by_code)
+        result.rejected_by_field = {f: dict(c) for f, c in by_field.items()}
+
+    def _entry(self, number: int, errors: list[FieldError], source: dict[str, Any]) -> dict[str, Any]:
+        first = primary_error(errors, self.order)
+        return {"rowNumber": number, "code": str(first.code), "error": error_line(first),
+                "errors": [e.to_dict() for e in errors], "sourceRow": source}
+
+    def _bad_entry(self, bad: BadRow) -> dict[str, Any]:
+        if bad.kind == "ragged":
+            cells = [replace_markers(c) for c in bad.cells or ()]
+            source = source_row_from_cells(self.names, cells)
+            error = FieldError(RowErrorCode.MALFORMED_ROW, bad.message)
+        elif bad.kind == "undecodable":
+            source = {"_raw": bad.text}
+            error = FieldError(RowErrorCode.ENCODING_ERROR, bad.message)
+        else:
+            source = {"_raw": bad.text}
+            error = FieldError(RowErrorCode.MALFORMED_ROW, bad.message)
+        return self._entry(bad.row_number, [error], source)
+
+
+def _groups(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """Exact groups of equal keys: (group id per row, first row of each group), groups
+    numbered in order of their first row."""
+    n = len(columns[0])
+    if is_exact([c.type for c in columns]):
+        fps = fingerprints(columns)
+        _, firsts, gid = np.unique(fps, return_index=True, return_inverse=True)
+    else:
+        names = [f"k{i}" for i in range(len(columns))]
+        table = pa.table(columns + [pa.array(np.arange(n))], names=names + ["__pos"])
+        order = np.asarray(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in names]
+                                           + [("__pos", "ascending")]).to_numpy(), dtype=np.int64)
+        new = np.ones(n, dtype=bool)
+        if n > 1:
+            differs = np.zeros(n - 1, dtype=bool)
+            for c in columns:
+                s = c.take(pa.array(order))
+                differs |= np.asarray(pc.fill_null(pc.not_equal(s.slice(1), s.slice(0, n - 1)),
+                                                   True).to_numpy(zero_copy_only=False), dtype=bool)
+            new[1:] = differs
+        sorted_gid = np.cumsum(new) - 1
+        gid = np.empty(n, dtype=np.int64)
+        gid[order] = sorted_gid
+        firsts = order[new]
+    # renumber groups by first appearance so that everything downstream is in source order
+    rank = np.argsort(firsts, kind="stable")
+    renumber = np.empty_like(rank)
+    renumber[rank] = np.arange(len(rank))
+    return renumber[gid].astype(np.int64), np.sort(firsts)
+
+
+def _column_input(rule: FieldRule, raw: Any, n: int) -> "SourceColumn":
+    col = SourceColumn(n=n)
+    if isinstance(raw, list):
+        _classify(rule, raw, col)
+        return col
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    typ = raw.type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        col.text = raw.cast(pa.string())
+        return col
+    if pa.types.is_null(typ):
+        return col
+    target = arrow_type(rule.field)
+    native_ok = (
+        typ == target
+        or (rule.type in ("integer", "year") and pa.types.is_integer(typ))
+        or (rule.type == "number" and (pa.types.is_floating(typ) or pa.types.is_integer(typ)))
+        or (rule.type == "date" and pa.types.is_date(typ))
+        or (rule.type == "datetime" and pa.types.is_timestamp(typ) and typ.unit in ("s", "ms", "us"))
+        or (rule.type == "time" and pa.types.is_time(typ) and typ.unit in ("s", "ms", "us"))
+    )
+    if native_ok:
+        try:
+            col.native = raw.cast(target, safe=True)
+            return col
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    col.others = {i: v for i, v in enumerate(raw.to_pylist()) if v is not None}
+    return col
+
+
+def _classify(rule: FieldRule, values: list[Any], col: "SourceColumn") -> None:
+    """NDJSON values: text, the field's own JSON type, or anything else (judged in Python)."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    native = _NATIVE_PY.get(rule.type, ())
+    if kinds <= {str}:
+        col.text = pa.array(values, pa.string())
+        return
+    if native and kinds <= set(native):
+        try:
+            col.native = pa.array(values, arrow_type(rule.field))
+            return
+        except (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    texts: list[Any] = [None] * len(values)
+    natives: list[Any] = [None] * len(values)
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        t = type(v)
+        if t is str:
+            texts[i] = v
+        elif t in native and (t is not int or -(2**63) <= v < 2**63):
+            natives[i] = v
+        else:
+            col.others[i] = v
+    if any(t is not None for t in texts):
+        col.text = pa.array(texts, pa.string())
+    if any(v is not None for v in natives):
+        col.native = pa.array(natives, arrow_type(rule.field))
+
+
+@dataclass
+class SourceColumn(ColumnInput):
+    raw_text: pa.Array | None = None  # text before cells with encoding markers were blanked
+
+    def display(self, rows: np.ndarray) -> list[Any]:
+        """The source values of `rows` as error entries show them."""
+        idx = pa.array(rows)
+        out: list[Any] = [None] * len(rows)
+        text = self.raw_text if self.raw_text is not None else self.text
+        if text is not None:
+            for j, v in enumerate(text.take(idx).to_pylist()):
+                if v is not None:
+                    out[j] = replace_markers(v)
+        if self.native is not None:
+            for j, v in enumerate(self.native.take(idx).to_pylist()):
+                if v is not None and out[j] is None:
+                    out[j] = display_value(v)
+        for j, r in enumerate(rows.tolist()):
+            if r in self.others:
+                out[j] = display_value(self.others[r])
+        return out

@@ -1,0 +1,71 @@
+"""Source readers: CSV, NDJSON and Parquet (each optionally gzip-compressed) as SourceChunks.
+
+`open_source` picks the format from the file name's extension and falls back to the content
+(Parquet magic bytes, a leading `{` for NDJSON, otherwise CSV); it sniffs the text encoding and,
+for CSV, the delimiter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.readers.msgspec_ndjson import NdjsonSource
+from adapters.readers.pyarrow_csv import CsvSource, sniff_dialect
+from adapters.readers.pyarrow_parquet import ParquetSource
+from adapters.readers.source_chunk import BadRow, RecordsChunk, SourceChunk, TableChunk
+from adapters.readers.text_stream import decode_head, detect_encoding, read_head
+from domain.errors import SourceUnreadable
+
+__all__ = ["open_source", "SourceChunk", "TableChunk", "RecordsChunk", "BadRow", "Source",
+           "CsvSource", "NdjsonSource", "ParquetSource"]
+
+Source = CsvSource | NdjsonSource | ParquetSource
+
+_FORMATS = {
+    ".csv": "csv", ".tsv": "csv", ".tab": "csv", ".txt": "csv", ".psv": "csv",
+    ".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "ndjson", ".ldjson": "ndjson",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+_HEAD = 1 << 16
+
+
+def detect_format(file_name: str, head: bytes) -> str:
+    name = file_name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    suffix = Path(name).suffix
+    if suffix in _FORMATS:
+        return _FORMATS[suffix]
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"{"):
+        return "ndjson"
+    return "csv"
+
+
+def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
+                repair_encoding: bool, parquet_batch: int = 65536) -> Source:
+    """Open a source for reading; raise SourceUnreadable when it cannot be read at all."""
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+        compressed = magic == b"\x1f\x8b"
+        head = read_head(path, compressed, _HEAD)
+        fmt = detect_format(file_name or path.name, head)
+        if fmt == "parquet":
+            source: Source = ParquetSource(path, compressed, workdir, parquet_batch)
+        else:
+            encoding, bom = detect_encoding(head)
+            if fmt == "ndjson":
+                source = NdjsonSource(path, compressed, encoding, bom, block_size, repair_encoding)
+            else:
+                complete = len(head) < _HEAD
+                dialect = sniff_dialect(decode_head(head, encoding, bom), complete)
+                source = CsvSource(path, compressed, encoding, bom, dialect, block_size)
+        source.open()
+        return source
+    except SourceUnreadable:
+        raise
+    except (OSError, EOFError, ValueError) as exc:
+        raise SourceUnreadable(f"cannot read the file: {exc}") from None

@@ -1,0 +1,99 @@
+"""NDJSON read line by line with msgspec, so one bad line is one MALFORMED_ROW, not a failed file.
+
+A line ends at LF, CRLF or a lone CR (JSON text cannot hold a raw CR or LF, so splitting on
+them is safe; U+2028 inside strings is not a line break). Blank lines are not rows but do count
+as lines: rowNumber is the line number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import numpy as np
+
+from adapters.readers.source_chunk import BadRow, RecordsChunk
+from adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_bytes, replace_markers
+from domain.validation_plan import ENCODING_LINE_MESSAGE
+
+NOT_JSON = "line is not valid JSON"
+NOT_OBJECT = "line is not a JSON object"
+_REPLACEMENT = "\ufffd".encode()
+
+
+class NdjsonSource:
+    kind = "ndjson"
+    header = None  # decided from the sampled objects' keys
+
+    def __init__(self, path: Path, compressed: bool, encoding: str, bom: bool, block_size: int,
+                 repair_encoding: bool) -> None:
+        self.path = path
+        self.compressed = compressed
+        self.encoding = encoding
+        self.bom = bom
+        self.block_size = block_size
+        self.repair_encoding = repair_encoding
+        self._stream: Utf8Stream | None = None
+
+    def open(self) -> None:
+        self._stream = Utf8Stream(open_bytes(self.path, self.compressed), self.encoding,
+                                  skip_bom=self.bom)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+    def chunks(self) -> Iterator[RecordsChunk]:
+        decode = msgspec.json.Decoder().decode
+        line_no = 0
+        carry = b""
+        while True:
+            data = self._stream.read(self.block_size)
+            final = not data
+            lines = (carry + data).splitlines(keepends=True)
+            carry = b""
+            # The last piece may be a line cut by the block boundary, or a CR whose LF is next.
+            if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
+                                        or lines[-1].endswith(b"\r")):
+                carry = lines.pop()
+            numbers: list[int] = []
+            records: list[dict] = []
+            bad: list[BadRow] = []
+            repaired: list[int] = []
+            check_markers = self._stream.markers > 0
+            for raw in lines:
+                line_no += 1
+                content = raw.rstrip(b"\r\n")
+                if not content.strip():
+                    continue
+                if check_markers and MARKER_BYTES.search(content):
+                    if not self.repair_encoding:
+                        bad.append(BadRow(line_no, "undecodable", _text(content), ENCODING_LINE_MESSAGE))
+                        continue
+                    content = MARKER_BYTES.sub(_REPLACEMENT, content)
+                    repaired.append(len(records))
+                try:
+                    obj = decode(content)
+                except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
+                        RecursionError):
+                    if repaired and repaired[-1] == len(records):
+                        repaired.pop()
+                    bad.append(BadRow(line_no, "malformed", _text(content), NOT_JSON))
+                    continue
+                if not isinstance(obj, dict):
+                    if repaired and repaired[-1] == len(records):
+                        repaired.pop()
+                    bad.append(BadRow(line_no, "malformed", _text(content), NOT_OBJECT))
+                    continue
+                numbers.append(line_no)
+                records.append(obj)
+            if numbers or bad:
+                yield RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad,
+                                   records=records, repaired_rows=repaired)
+            if final:
+                return
+
+
+def _text(content: bytes) -> str:
+    return replace_markers(content.decode("utf-8", errors="replace"))

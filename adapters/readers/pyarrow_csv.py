@@ -1,0 +1,282 @@
+"""CSV read in bounded blocks by pyarrow, every column as text, every record accounted for.
+
+pyarrow skips records whose cell count differs from the header's through `invalid_row_handler`;
+with `use_threads=False` the handler learns each skipped record's number, so data rows keep
+their true numbers (1-based, header and blank lines excluded) and skipped records come back as
+BadRows. A background thread reads the next block while the current one is validated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from adapters.readers.source_chunk import BadRow, TableChunk
+from adapters.readers.text_stream import Utf8Stream, open_bytes, replace_markers
+from domain.errors import SourceUnreadable
+from domain.validation_plan import malformed_message
+
+DELIMITERS = (",", ";", "\t", "|")
+READ_BLOCK = 1 << 20
+_SNIFF_RECORDS = 50
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str = ","
+    quote: str = '"'
+
+
+def sniff_dialect(text: str, complete: bool) -> Dialect:
+    """Pick the delimiter whose header width (> 1) the most sampled records share.
+
+    Scored per candidate as (header has more than one column, share of the next records with
+    the header's cell count, header width); ties go to the order `,` `;` tab `|`.
+    """
+    text = text.replace("\0", "")
+    if not complete:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        text = text[: cut + 1] if cut > 0 else text
+    best, best_score = Dialect(), (False, 0.0, 0)
+    for delimiter in DELIMITERS:
+        records = []
+        try:
+            for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"'):
+                if record:
+                    records.append(len(record))
+                if len(records) > _SNIFF_RECORDS:
+                    break
+        except csv.Error:
+            continue
+        if not records:
+            continue
+        width, rest = records[0], records[1:]
+        share = sum(1 for r in rest if r == width) / len(rest) if rest else 1.0
+        score = (width > 1, share, width)
+        if score > best_score:
+            best, best_score = Dialect(delimiter=delimiter), score
+    return best
+
+
+class CsvSource:
+    kind = "csv"
+
+    def __init__(self, path: Path, compressed: bool, encoding: str, bom: bool, dialect: Dialect,
+                 block_size: int, read_block: int = READ_BLOCK) -> None:
+        self.path = path
+        self.compressed = compressed
+        self.encoding = encoding
+        self.bom = bom
+        self.dialect = dialect
+        # pyarrow's reader holds several blocks' worth of memory, so it reads small blocks
+        # and they are joined into chunks of about `block_size` bytes for validation.
+        self.block_size = block_size
+        self.read_block = min(read_block, block_size)
+        self.header: list[str] = []
+        self._skipped: list[tuple[int, str]] = []
+        self._stream: Utf8Stream | None = None
+        self._reader = None
+
+    def _on_invalid_row(self, row) -> str:
+        self._skipped.append((row.number - 1, row.text))
+        return "skip"
+
+    def _open_reader(self, final_newline: bool):
+        raw = open_bytes(self.path, self.compressed)
+        stream = Utf8Stream(raw, self.encoding, skip_bom=self.bom)
+        source = _WithFinalNewline(stream) if final_newline else stream
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(use_threads=False, block_size=self.read_block),
+            parse_options=pacsv.ParseOptions(
+                delimiter=self.dialect.delimiter, quote_char=self.dialect.quote, double_quote=True,
+                escape_char=False, newlines_in_values=True, ignore_empty_lines=True,
+                invalid_row_handler=self._on_invalid_row),
+            convert_options=pacsv.ConvertOptions(
+                default_column_type=pa.string(), strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=False),
+        )
+        return stream, reader
+
+    def open(self) -> None:
+        try:
+            self._stream, self._reader = self._open_reader(final_newline=False)
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" not in str(exc):
+                raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+            # A header with no line break after it is a valid, empty file; an empty file too.
+            self._skipped.clear()
+            try:
+                self._stream, self._reader = self._open_reader(final_newline=True)
+            except pa.ArrowInvalid:
+                self._stream, self._reader = None, None
+                return
+        self.header = [replace_markers(n) for n in self._reader.schema.names]
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+    def _next(self):
+        """The next batch with the records skipped while parsing it (runs in the prefetch
+        thread, which is also where pyarrow calls the handler)."""
+        try:
+            batch = self._reader.read_next_batch()
+        except StopIteration:
+            batch = None
+        skipped, self._skipped = self._skipped, []
+        return batch, skipped
+
+    def chunks(self) -> Iterator[TableChunk]:
+        if self._reader is None:
+            return
+        next_row = 1
+        pending: list[tuple[int, str]] = []
+        parts: list[tuple[pa.RecordBatch, np.ndarray, list[BadRow]]] = []
+        size = 0
+        items = _prefetch(self._next)
+        try:
+            for batch, skipped in items:
+                pending.extend(skipped)
+                pending.sort()
+                if batch is None:
+                    break
+                numbers, consumed = _number_rows(next_row, batch.num_rows, pending)
+                bad = [self._bad_row(n, text) for n, text in pending[:consumed]]
+                del pending[:consumed]
+                if batch.num_rows:
+                    next_row = int(numbers[-1]) + 1
+                parts.append((batch, numbers, bad))
+                size += batch.nbytes
+                if size >= self.block_size:
+                    yield self._joined(parts)
+                    parts, size = [], 0
+            if pending:
+                parts.append((self._empty_batch(), np.zeros(0, dtype=np.int64),
+                              [self._bad_row(n, t) for n, t in pending]))
+            if parts:
+                yield self._joined(parts)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+            raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+        finally:
+            items.close()
+
+    def _empty_batch(self) -> pa.RecordBatch:
+        return pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in self.header],
+                                          schema=self._reader.schema)
+
+    def _joined(self, parts) -> TableChunk:
+        batch = parts[0][0] if len(parts) == 1 else pa.concat_batches([p[0] for p in parts])
+        return TableChunk(row_numbers=np.concatenate([p[1] for p in parts]),
+                          bad_rows=[b for p in parts for b in p[2]],
+                          markers=self._stream.markers > 0, batch=batch)
+
+    def _bad_row(self, number: int, text: str) -> BadRow:
+        cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.dialect.delimiter,
+                                quotechar=self.dialect.quote), [])
+        return BadRow(row_number=number, kind="ragged", text=replace_markers(text),
+                      message=malformed_message(len(cells), len(self.header)), cells=tuple(cells))
+
+
+def _number_rows(first: int, count: int, skipped: list[tuple[int, str]]) -> tuple[np.ndarray, int]:
+    """Row numbers for `count` well-formed rows starting at `first`, stepping over the numbers
+    of skipped records; also how many of the (sorted) skipped records lie before the last."""
+    numbers = np.empty(count, dtype=np.int64)
+    row, i, k = first, 0, 0
+    while i < count:
+        if k < len(skipped) and skipped[k][0] == row:
+            k += 1
+            row += 1
+            continue
+        if k < len(skipped) and skipped[k][0] < row:
+            k += 1
+            continue
+        # Copy a run of consecutive numbers at once up to the next skipped record.
+        stop = skipped[k][0] if k < len(skipped) else row + (count - i)
+        run = min(stop - row, count - i)
+        numbers[i:i + run] = np.arange(row, row + run, dtype=np.int64)
+        i += run
+        row += run
+    while k < len(skipped) and skipped[k][0] < row:
+        k += 1
+    return numbers, k
+
+
+def _prefetch(produce, depth: int = 2):
+    """Iterate `produce()` results ahead in a thread (pyarrow parses without the GIL) until it
+    returns an item whose first element is None, which is passed on and ends the iteration."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                item = produce()
+                q.put(item)
+                if item[0] is None:
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="lading-csv-prefetch", daemon=True)
+    thread.start()
+
+    def gen():
+        try:
+            while True:
+                item = q.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item[0] is None:
+                    return
+        finally:
+            stop.set()
+            while thread.is_alive():
+                try:
+                    q.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            thread.join()
+
+    return gen()
+
+
+class _WithFinalNewline:
+    """A stream that ends with a line break, so a lone header line parses as a header."""
+
+    def __init__(self, stream: Utf8Stream) -> None:
+        self._stream = stream
+        self._last = b""
+        self._done = False
+        self.closed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+        self._stream.close()
+
+    def read(self, n: int = -1) -> bytes:
+        # pyarrow takes a short read for the end of the file, so the break joins the last read
+        data = self._stream.read(n)
+        if data:
+            self._last = data[-1:]
+        if (n < 0 or len(data) < n) and not self._done:
+            self._done = True
+            if self._last not in (b"\n", b"\r"):
+                data += b"\n"
+        return data

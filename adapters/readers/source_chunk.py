@@ -1,0 +1,100 @@
+"""What a reader hands the validator: one chunk of source rows, in source order.
+
+Well-formed rows come as columns (Arrow arrays for CSV and Parquet, Python lists for NDJSON)
+with their row numbers; rows that could not be split into the header's columns come separately
+as BadRows, also numbered, so no read row is ever lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from adapters.readers.text_stream import replace_markers
+from domain.reference_validator import json_ready
+
+
+@dataclass(frozen=True)
+class BadRow:
+    row_number: int
+    kind: str  # "ragged" (CSV cell count), "malformed" (not a JSON object), "undecodable"
+    text: str  # the record or line as read, markers shown as U+FFFD
+    message: str = ""
+    cells: tuple[str, ...] | None = None  # ragged CSV records, split with the file's dialect
+
+
+@dataclass
+class SourceChunk:
+    row_numbers: np.ndarray  # int64, the well-formed rows, ascending
+    bad_rows: list[BadRow] = field(default_factory=list)
+    markers: bool = False  # text values may hold encoding markers (see text_stream)
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.row_numbers)
+
+    @property
+    def read_rows(self) -> int:
+        return self.num_rows + len(self.bad_rows)
+
+    def column(self, position: int, header: Sequence[str]) -> Any:
+        raise NotImplementedError
+
+    def source_rows(self, indices: Sequence[int], names: Sequence[str]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def repaired(self) -> np.ndarray | None:
+        """Rows whose undecodable bytes were replaced (landing_friendly NDJSON), or None."""
+        return None
+
+
+@dataclass
+class TableChunk(SourceChunk):
+    """CSV (every column text) and Parquet (typed columns) chunks."""
+
+    batch: pa.RecordBatch | None = None
+
+    def column(self, position: int, header: Sequence[str]) -> pa.Array:
+        return self.batch.column(position)
+
+    def source_rows(self, indices: Sequence[int], names: Sequence[str]) -> list[dict[str, Any]]:
+        if not len(indices):
+            return []
+        taken = self.batch.take(pa.array(indices, type=pa.int64()))
+        columns = [c.to_pylist() for c in taken.columns]
+        rows = []
+        for i in range(len(indices)):
+            row = {}
+            for name, col in zip(names, columns):
+                value = col[i]
+                if isinstance(value, str) and self.markers:
+                    value = replace_markers(value)
+                row[name] = json_ready(value)
+            rows.append(row)
+        return rows
+
+
+@dataclass
+class RecordsChunk(SourceChunk):
+    """NDJSON chunks: one decoded JSON object per well-formed line."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    repaired_rows: list[int] = field(default_factory=list)  # indices into records
+
+    def column(self, position: int, header: Sequence[str]) -> list[Any]:
+        key = header[position]
+        return [r.get(key) for r in self.records]
+
+    def source_rows(self, indices: Sequence[int], names: Sequence[str]) -> list[dict[str, Any]]:
+        return [json_ready(self.records[i]) for i in indices]
+
+    def repaired(self) -> np.ndarray | None:
+        if not self.repaired_rows:
+            return None
+        mask = np.zeros(len(self.records), dtype=bool)
+        mask[self.repaired_rows] = True
+        return mask

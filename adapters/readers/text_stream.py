@@ -1,0 +1,219 @@
+"""Source bytes as a clean UTF-8 stream: decompressed, BOM removed, transcoded, sanitised.
+
+Parsers downstream (pyarrow's CSV reader, msgspec) need valid UTF-8, but a row with bytes that
+are invalid in the file's encoding must still be read, numbered and reported as ENCODING_ERROR.
+So every such byte is replaced by a *marker*: the private-use code point U+10FF00 + byte value.
+Markers are valid UTF-8 (4 bytes, never a delimiter, quote or newline), so records split exactly
+as they would have; the validator finds markers in a cell, rejects (or repairs) the row, and
+shows each as U+FFFD. A genuine U+10FFxx in the data would be taken for a marker, but only in a
+file that also has invalid bytes; that plane is unassigned private use and has not been met.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+
+MARKER_BASE = 0x10FF00
+MARKER_REGEX = "[\U0010FF00-\U0010FFFF]"  # for pyarrow.compute (RE2)
+MARKER_BYTES = re.compile(rb"\xf4\x8f[\xbc-\xbf][\x80-\xbf]")
+_TO_REPLACEMENT = {MARKER_BASE + b: "\ufffd" for b in range(256)}
+
+READ_SIZE = 1 << 20
+
+
+def _marker(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    return "".join(chr(MARKER_BASE + b) for b in bad), exc.end
+
+
+codecs.register_error("lading-marker", _marker)
+
+
+def replace_markers(text: str) -> str:
+    """Markers back to U+FFFD, for the error file and for landing_friendly repairs."""
+    return text.translate(_TO_REPLACEMENT)
+
+
+_MARKER_TEXT = re.compile(MARKER_REGEX)
+
+
+def has_marker(text: str) -> bool:
+    return _MARKER_TEXT.search(text) is not None
+
+
+# WHATWG windows-1252: cp1252, with the five bytes it leaves undefined mapped as in latin-1.
+_CP1252 = bytes(range(256)).decode("cp1252", errors="replace")
+_CP1252 = "".join(chr(i) if ch == "\ufffd" else ch for i, ch in enumerate(_CP1252))
+_LATIN1_TO_CP1252 = {i: ord(ch) for i, ch in enumerate(_CP1252) if i != ord(ch)}
+
+BOMS = {
+    "utf-8": codecs.BOM_UTF8,
+    "utf-16-le": codecs.BOM_UTF16_LE,
+    "utf-16-be": codecs.BOM_UTF16_BE,
+}
+
+
+def open_bytes(path: Path, compressed: bool) -> BinaryIO:
+    """The file's (decompressed) bytes as a forward-only stream."""
+    if compressed:
+        return pa.input_stream(str(path), compression="gzip")
+    return open(path, "rb")
+
+
+def read_head(path: Path, compressed: bool, size: int = 1 << 16) -> bytes:
+    with open_bytes(path, compressed) as fh:
+        return fh.read(size)
+
+
+class Utf8Stream:
+    """A forward-only file object yielding sanitised UTF-8 (`read(n)` returns n bytes until EOF).
+
+    `markers` counts the invalid bytes replaced so far; readers check it to know whether cells
+    can hold markers at all, so clean files pay nothing for the encoding checks.
+    """
+
+    def __init__(self, raw: BinaryIO, encoding: str, skip_bom: bool) -> None:
+        self._raw = raw
+        self.encoding = encoding
+        self._skip_bom = skip_bom
+        self._pending = b""  # undecoded tail (an incomplete sequence)
+        self._out = bytearray()
+        self._eof = False
+        self.markers = 0
+        self.closed = False
+        self._decoder = None
+        if encoding.startswith("utf-16"):
+            self._decoder = codecs.getincrementaldecoder(encoding)(errors="lading-marker")
+
+    # pyarrow's PythonFile asks for these
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._raw.close()
+
+    def __enter__(self) -> "Utf8Stream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self._out) < n) and not self._eof:
+            self._fill()
+        if n < 0 or n >= len(self._out):
+            data = bytes(self._out)
+            self._out.clear()
+            return data
+        data = bytes(self._out[:n])
+        del self._out[:n]
+        return data
+
+    def _fill(self) -> None:
+        data = self._raw.read(READ_SIZE)
+        final = not data
+        if self._skip_bom:
+            data = self._pending + data
+            self._pending = b""
+            bom = BOMS.get(self.encoding, b"")
+            if len(data) < len(bom) and not final:
+                self._pending = data
+                return
+            if bom and data.startswith(bom):
+                data = data[len(bom):]
+            self._skip_bom = False
+        if final:
+            self._eof = True
+        self._out += self._convert(data, final)
+
+    def _convert(self, data: bytes, final: bool) -> bytes:
+        if self.encoding == "cp1252":
+            return data.decode("latin-1").translate(_LATIN1_TO_CP1252).encode("utf-8")
+        if self._decoder is not None:
+            encoded = self._decoder.decode(data, final).encode("utf-8")
+            self.markers += len(MARKER_BYTES.findall(encoded))
+            return encoded
+        return self._validate_utf8(data, final)
+
+    def _validate_utf8(self, data: bytes, final: bool) -> bytes:
+        data = self._pending + data
+        self._pending = b""
+        out = bytearray()
+        start = 0
+        while start < len(data):
+            try:
+                _, used = codecs.utf_8_decode(data[start:] if start else data, "strict", final)
+            except UnicodeDecodeError as exc:
+                offset = start + exc.start
+                out += data[start:offset]
+                end = start + exc.end
+                for b in data[offset:end]:
+                    out += chr(MARKER_BASE + b).encode("utf-8")
+                self.markers += end - offset
+                start = end
+                continue
+            out += data[start:start + used]
+            self._pending = data[start + used:]
+            break
+        return bytes(out)
+
+
+def detect_encoding(head: bytes) -> tuple[str, bool]:
+    """(encoding, has_bom) for a file starting with `head`.
+
+    A BOM decides. Otherwise NUL bytes at every other position mean UTF-16 without BOM. A
+    sample that is valid UTF-8 (an incomplete sequence cut off at the end aside) is UTF-8.
+    A sample with invalid bytes is legacy cp1252 (WHATWG windows-1252, so every byte decodes)
+    when it has no valid multi-byte UTF-8 sequence at all and its high bytes are not only
+    0xFE/0xFF (which no text encoding uses much, and which mark corruption far more often);
+    otherwise it is UTF-8 whose bad bytes reject their rows as ENCODING_ERROR.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8", True
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", True
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", True
+    if head.count(0) >= 2 and head.count(0) * 4 >= len(head):
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd >= 2 * even and odd:
+            return "utf-16-le", False
+        if even >= 2 * odd and even:
+            return "utf-16-be", False
+    try:
+        head.decode("utf-8")
+        return "utf-8", False
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8", False
+    text = head.decode("utf-8", errors="lading-marker")
+    valid_multibyte = sum(1 for c in text if 0x80 <= ord(c) < MARKER_BASE)
+    bad = [ord(c) - MARKER_BASE for c in text if ord(c) >= MARKER_BASE]
+    if valid_multibyte == 0 and any(b < 0xFE for b in bad):
+        return "cp1252", False
+    return "utf-8", False
+
+
+def open_text(path: Path, compressed: bool, encoding: str, bom: bool) -> Utf8Stream:
+    return Utf8Stream(open_bytes(path, compressed), encoding, skip_bom=bom)
+
+
+def decode_head(head: bytes, encoding: str, bom: bool) -> str:
+    """The head as text (markers for invalid bytes), for sniffing."""
+    if bom:
+        head = head[len(BOMS.get(encoding, b"")):]
+    if encoding == "cp1252":
+        return head.decode("latin-1").translate(_LATIN1_TO_CP1252)
+    return head.decode(encoding, errors="lading-marker")

@@ -1,0 +1,414 @@
+"""ArrowValidationEngine on real files: readers, sniffing, encodings, row numbering, staging."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from adapters.arrow_engine import ArrowValidationEngine
+from application.ports import SourceFile, ValidatedChunk
+from domain.errors import SourceUnreadable
+from domain.plan import ImportPlan
+from domain.table_schema import TableSchema
+
+SCHEMA = TableSchema.from_dict({
+    "fields": [
+        {"name": "id", "type": "integer"},
+        {"name": "email", "type": "string", "format": "email"},
+        {"name": "joined", "type": "date"},
+        {"name": "score", "type": "number"},
+    ],
+    "primaryKey": ["id"],
+})
+HEADER = "id,email,joined,score\n"
+
+
+@dataclass
+class Run:
+    chunks: list[ValidatedChunk]
+    errors: list[dict]
+    error_bytes: bytes
+    engine: ArrowValidationEngine
+
+    @property
+    def read(self) -> int:
+        return sum(c.read_rows for c in self.chunks)
+
+    @property
+    def valid(self) -> int:
+        return sum(c.valid_rows for c in self.chunks)
+
+    def rows(self) -> list[dict]:
+        out = []
+        for c in self.chunks:
+            if c.staged_path:
+                out.extend(self.engine.load_chunk(c.staged_path).to_pylist())
+        return out
+
+    def codes(self) -> dict[int, str]:
+        return {e["rowNumber"]: e["code"] for e in self.errors}
+
+
+def validate(tmp_path: Path, name: str, data: bytes, schema: TableSchema = SCHEMA, plan: dict | None = None,
+             block_size: int = 1 << 20, lookup=None, workdir: str = "work") -> Run:
+    source = tmp_path / name
+    source.write_bytes(data)
+    engine = ArrowValidationEngine(block_size=block_size, parquet_batch_rows=4)
+    work = tmp_path / workdir
+    error_file = work / "errors.jsonl"
+    chunks = list(engine.validate(SourceFile(source, name), schema,
+                                  ImportPlan.from_dict(plan or {}, schema), work, error_file, lookup))
+    raw = error_file.read_bytes() if error_file.exists() else b""
+    return Run(chunks, [json.loads(line) for line in raw.splitlines()], raw, engine)
+
+
+def csv_bytes(rows: list[str], header: str = HEADER, newline: str = "\n") -> bytes:
+    return (header + "".join(r + "\n" for r in rows)).replace("\n", newline).encode()
+
+
+# -- basics -----------------------------------------------------------------------------------------
+
+
+def test_valid_rows_are_staged_typed_in_schema_order_and_rejected_rows_go_to_the_error_file(tmp_path):
+    run = validate(tmp_path, "people.csv", csv_bytes([
+        "1,a@x.io,2024-02-29,1.5",
+        "2,not-an-email,2024-01-01,2",
+        "3,c@x.io,,",
+    ], header="score,id,joined,email\n".replace("score,id,joined,email", "id,email,joined,score")))
+    assert run.read == 3 and run.valid == 2
+    assert run.rows() == [
+        {"id": 1, "email": "a@x.io", "joined": date(2024, 2, 29), "score": 1.5},
+        {"id": 3, "email": "c@x.io", "joined": None, "score": None},
+    ]
+    assert run.errors == [{
+        "rowNumber": 2, "code": "VALIDATION_TYPE_MISMATCH", "error": "email: invalid email format",
+        "errors": [{"field": "email", "column": "email", "code": "VALIDATION_TYPE_MISMATCH",
+                    "message": "invalid email format", "value": "not-an-email"}],
+        "sourceRow": {"id": "2", "email": "not-an-email", "joined": "2024-01-01", "score": "2"},
+    }]
+    chunk = run.chunks[0]
+    assert chunk.rejected_by_code == {"VALIDATION_TYPE_MISMATCH": 1}
+    assert chunk.rejected_by_field == {"email": {"VALIDATION_TYPE_MISMATCH": 1}}
+    assert chunk.error_segment == (0, len(run.error_bytes))
+
+
+def test_staged_arrow_types_follow_the_schema(tmp_path):
+    schema = TableSchema.from_dict({"fields": [
+        {"name": "id", "type": "integer"}, {"name": "t", "type": "datetime"},
+        {"name": "c", "type": "time"}, {"name": "b", "type": "boolean"}, {"name": "y", "type": "year"},
+    ], "primaryKey": ["id"]})
+    run = validate(tmp_path, "t.csv", b"id,t,c,b,y\n1,2023-05-17T12:00:00+02:00,10:30:00,true,1999\n",
+                   schema=schema)
+    table = run.engine.load_chunk(run.chunks[0].staged_path)
+    assert [str(t) for t in table.schema.types] == ["int64", "timestamp[us, tz=UTC]", "time64[us]",
+                                                    "bool", "int64"]
+    assert table.to_pylist()[0]["t"] == datetime(2023, 5, 17, 10, tzinfo=timezone.utc)
+
+
+def test_columns_are_matched_by_name_in_any_order_and_extra_columns_are_ignored(tmp_path):
+    run = validate(tmp_path, "x.csv", b"Score, EMAIL ,extra,Joined,ID\n1.5,a@x.io,zz,2024-01-01,7\n")
+    assert run.rows() == [{"id": 7, "email": "a@x.io", "joined": date(2024, 1, 1), "score": 1.5}]
+
+
+def test_a_similar_header_is_renamed_and_reported_on_the_first_chunk(tmp_path):
+    run = validate(tmp_path, "x.csv", b"id,E-mail,joined,score\n1,a@x.io,2024-01-01,1\n",
+                   plan={"fieldMap": {"id": "id", "email_address": "email", "joined": "joined",
+                                      "score": "score"}})
+    assert run.valid == 1
+    assert run.chunks[0].header_healing == {"E-mail": "email"}
+
+
+def test_a_mapped_column_missing_from_the_header_makes_the_file_unreadable(tmp_path):
+    with pytest.raises(SourceUnreadable, match="score"):
+        validate(tmp_path, "x.csv", b"id,email,joined\n1,a@x.io,2024-01-01\n")
+
+
+def test_strict_mode_names_the_unused_columns(tmp_path):
+    with pytest.raises(SourceUnreadable, match="'notes'"):
+        validate(tmp_path, "x.csv", b"id,email,joined,score,notes\n1,a@x.io,2024-01-01,1,n\n",
+                 plan={"importMode": "strict"})
+
+
+def test_an_empty_file_has_no_rows_and_a_header_only_file_neither(tmp_path):
+    empty = validate(tmp_path, "empty.csv", b"")
+    assert empty.read == 0 and empty.errors == []
+    header_only = validate(tmp_path, "h.csv", b"id,email,joined,score", workdir="w2")
+    assert header_only.read == 0 and header_only.chunks[0].staged_path is None
+
+
+# -- row numbering -------------------------------------------------------------------------------------
+
+
+def test_row_numbers_count_data_rows_through_quoted_newlines_blank_lines_and_bad_rows(tmp_path):
+    data = (HEADER +
+            '1,a@x.io,2024-01-01,"1"\n'
+            '\n'
+            '2,"multi\nline@x.io",2024-01-01,1\n'
+            '3,too,many,cells,here\n'
+            '\n\n'
+            '4,d@x.io,2024-01-01,1\n'
+            '5,e@x.io\n'
+            '6,f@x.io,2024-13-01,1\n').encode()
+    run = validate(tmp_path, "n.csv", data, block_size=64)
+    assert run.read == 6 and run.valid == 2
+    assert run.codes() == {2: "VALIDATION_TYPE_MISMATCH", 3: "MALFORMED_ROW", 5: "MALFORMED_ROW",
+                           6: "VALIDATION_TYPE_MISMATCH"}
+    assert [e["rowNumber"] for e in run.errors] == [2, 3, 5, 6]
+    assert run.errors[1]["sourceRow"] == {"id": "3", "email": "too", "joined": "many",
+                                          "score": "cells", "_extra": ["here"]}
+    assert sum(c.valid_rows + c.invalid_rows for c in run.chunks) == run.read
+
+
+def test_small_blocks_give_many_chunks_whose_counts_add_up(tmp_path):
+    rows = [f"{i},u{i}@x.io,2024-01-01,{i}" for i in range(1, 301)] + ["7,dup@x.io,2024-01-01,1"]
+    run = validate(tmp_path, "many.csv", csv_bytes(rows), block_size=256)
+    assert len(run.chunks) > 5
+    assert [c.index for c in run.chunks] == list(range(len(run.chunks)))
+    assert run.read == 301 and run.valid == 300
+    assert run.codes() == {301: "DUPLICATE_KEY"}
+    offset = 0
+    for c in run.chunks:
+        if c.error_segment:
+            assert c.error_segment[0] == offset
+            offset += c.error_segment[1]
+    assert offset == len(run.error_bytes)
+
+
+def test_validation_is_deterministic(tmp_path):
+    rows = [f"{i % 40},u{i}@x.io,2024-0{1 + i % 9}-3{i % 2},{i}" for i in range(200)]
+    first = validate(tmp_path, "d.csv", csv_bytes(rows), block_size=200, workdir="a")
+    second = validate(tmp_path, "d.csv", csv_bytes(rows), block_size=200, workdir="b")
+    assert first.error_bytes == second.error_bytes
+    assert [(c.read_rows, c.valid_rows, c.rejected_by_code) for c in first.chunks] == \
+        [(c.read_rows, c.valid_rows, c.rejected_by_code) for c in second.chunks]
+    assert first.rows() == second.rows()
+
+
+# -- dialects, line endings, encodings ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_the_delimiter_is_sniffed(tmp_path, delimiter):
+    data = "id,email,joined,score\n1,a@x.io,2024-01-01,\"1,5\"\n".replace(",", delimiter)
+    run = validate(tmp_path, "d.csv", data.replace(f'"1{delimiter}5"', "2.5").encode())
+    assert run.rows() == [{"id": 1, "email": "a@x.io", "joined": date(2024, 1, 1), "score": 2.5}]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_line_endings_lf_crlf_and_cr_only(tmp_path, newline):
+    run = validate(tmp_path, "e.csv", csv_bytes(["1,a@x.io,2024-01-01,1", "2,b@x.io,2024-01-02,2"],
+                                                newline=newline))
+    assert run.valid == 2 and run.errors == []
+
+
+def test_mixed_line_endings_and_a_quoted_crlf_kept_inside_a_value(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "note", "type": "string"}], "primaryKey": ["id"]})
+    run = validate(tmp_path, "m.csv", b'id,note\r\n1,"a\r\nb"\n2,c\r3,d', schema=schema)
+    assert run.rows() == [{"id": 1, "note": "a\r\nb"}, {"id": 2, "note": "c"}, {"id": 3, "note": "d"}]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom", "cp1252"])
+def test_encodings_are_detected(tmp_path, encoding):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "name", "type": "string"}], "primaryKey": ["id"]})
+    text = "id,name\n1,Zoë Müller\n2,Chloé ‘x’\n"
+    if encoding == "cp1252":
+        data = text.encode("cp1252")
+    elif encoding.endswith("-bom"):
+        codec = encoding[:-4]
+        data = ("\ufeff" + text).encode(codec)
+    else:
+        data = text.encode(encoding)
+    run = validate(tmp_path, "enc.csv", data, schema=schema)
+    assert run.rows() == [{"id": 1, "name": "Zoë Müller"}, {"id": 2, "name": "Chloé ‘x’"}]
+
+
+def test_bytes_invalid_in_a_utf8_file_reject_only_their_row(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "name", "type": "string"}], "primaryKey": ["id"]})
+    data = "id,name,other\n1,Zoë,x\n2,caf".encode() + b"\xe9" + b",y\n3,ok," + b"\xff\xfe" + b"\n"
+    run = validate(tmp_path, "bad.csv", data, schema=schema)
+    assert run.rows() == [{"id": 1, "name": "Zoë"}, {"id": 3, "name": "ok"}]
+    assert run.errors[0]["rowNumber"] == 2 and run.errors[0]["code"] == "ENCODING_ERROR"
+    assert run.errors[0]["errors"][0]["value"] == "caf\ufffd"
+    assert run.errors[0]["sourceRow"] == {"id": "2", "name": "caf\ufffd", "other": "y"}
+
+
+def test_landing_friendly_keeps_rows_with_invalid_bytes_replaced(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "name", "type": "string"}], "primaryKey": ["id"]})
+    data = "id,name\n1,Zoë\n2,caf".encode() + b"\xe9\n3,a,b\n"
+    run = validate(tmp_path, "bad.csv", data, schema=schema, plan={"importMode": "landing_friendly"})
+    assert run.rows() == [{"id": 1, "name": "Zoë"}, {"id": 2, "name": "caf\ufffd"}, {"id": 3, "name": "a"}]
+    assert run.chunks[0].warnings_by_field == {"(encoding error)": 1, "(ragged row)": 1}
+
+
+def test_gzip_compressed_csv(tmp_path):
+    data = gzip.compress(csv_bytes(["1,a@x.io,2024-01-01,1"]))
+    assert validate(tmp_path, "x.csv.gz", data).valid == 1
+
+
+# -- NDJSON ----------------------------------------------------------------------------------------------
+
+
+def test_ndjson_lines_are_rows_numbered_by_line_and_bad_lines_are_malformed(tmp_path):
+    lines = [
+        '{"id": 1, "email": "a@x.io", "joined": "2024-01-01", "score": 1}',
+        "",
+        '{"id": 2, "email": "b@x.io", "joined": "2024-01-01", "score": 2.5, "extra": [1]}',
+        "[1, 2]",
+        '{"id": 3, "email": "c@x.io"',
+        '{"id": "4", "email": "d@x.io", "joined": null}',
+        '{"id": true, "email": "e@x.io"}',
+    ]
+    run = validate(tmp_path, "x.ndjson", "\r\n".join(lines).encode())
+    assert run.read == 6
+    assert [r["id"] for r in run.rows()] == [1, 2, 4]
+    assert run.codes() == {4: "MALFORMED_ROW", 5: "MALFORMED_ROW", 7: "VALIDATION_TYPE_MISMATCH"}
+    assert run.errors[0]["sourceRow"] == {"_raw": "[1, 2]"}
+    assert run.errors[0]["error"] == "line is not a JSON object"
+
+
+def test_ndjson_with_cr_only_line_breaks_and_invalid_utf8(tmp_path):
+    data = b'{"id": 1, "email": "a@x.io"}\r{"id": 2, "email": "b\xff@x.io"}\r{"id": 3, "email": "c@x.io"}'
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "email", "type": "string"}], "primaryKey": ["id"]})
+    run = validate(tmp_path, "x.jsonl", data, schema=schema)
+    assert [r["id"] for r in run.rows()] == [1, 3]
+    assert run.codes() == {2: "ENCODING_ERROR"}
+
+
+def test_gzipped_ndjson(tmp_path):
+    data = gzip.compress(b'{"id": 1, "email": "a@x.io", "joined": "2024-01-01", "score": 1}\n')
+    assert validate(tmp_path, "x.ndjson.gz", data).valid == 1
+
+
+# -- Parquet ---------------------------------------------------------------------------------------------
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def test_parquet_typed_and_text_columns(tmp_path):
+    table = pa.table({
+        "id": pa.array([1, 2, 3, 4, 5], pa.int32()),
+        "email": ["a@x.io", "b@x.io", "bad", "d@x.io", "e@x.io"],
+        "joined": pa.array([date(2024, 1, 1), None, date(2024, 1, 3), date(2024, 1, 4), None]),
+        "score": pa.array([1.0, float("nan"), 3.0, 4.0, 5.0]),
+    })
+    run = validate(tmp_path, "x.parquet", parquet_bytes(table))
+    assert run.read == 5 and len(run.chunks) == 2  # 4 rows a batch in these tests
+    assert [r["id"] for r in run.rows()] == [1, 4, 5]
+    assert run.codes() == {2: "VALIDATION_TYPE_MISMATCH", 3: "VALIDATION_TYPE_MISMATCH"}
+    assert run.errors[0]["sourceRow"] == {"id": 2, "email": "b@x.io", "joined": None, "score": "nan"}
+
+
+def test_gzipped_parquet_is_inflated_to_disk_and_read(tmp_path):
+    table = pa.table({"id": [1], "email": ["a@x.io"], "joined": ["2024-01-01"], "score": ["1.5"]})
+    run = validate(tmp_path, "x.parquet.gz", gzip.compress(parquet_bytes(table)))
+    assert run.rows() == [{"id": 1, "email": "a@x.io", "joined": date(2024, 1, 1), "score": 1.5}]
+
+
+def test_format_is_sniffed_when_the_name_says_nothing(tmp_path):
+    table = pa.table({"id": [1], "email": ["a@x.io"], "joined": ["2024-01-01"], "score": ["1.5"]})
+    assert validate(tmp_path, "upload.bin", parquet_bytes(table), workdir="p").valid == 1
+    ndjson = b'{"id": 1, "email": "a@x.io", "joined": "2024-01-01", "score": 1}\n'
+    assert validate(tmp_path, "upload.dat", ndjson, workdir="n").valid == 1
+
+
+def test_an_unreadable_parquet_file_is_reported_not_raised_as_anything_else(tmp_path):
+    with pytest.raises(SourceUnreadable):
+        validate(tmp_path, "x.parquet", b"PAR1 this is not parquet")
+
+
+# -- keys across chunks ------------------------------------------------------------------------------------
+
+
+def test_duplicates_across_chunks_with_string_and_composite_keys(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "k", "type": "string"}, {"name": "n", "type": "integer"}],
+                                    "primaryKey": ["k", "n"]})
+    rows = [f"key-{i % 50},{i % 3}" for i in range(300)]
+    run = validate(tmp_path, "k.csv", ("k,n\n" + "\n".join(rows) + "\n").encode(), schema=schema,
+                   block_size=128)
+    distinct = {(f"key-{i % 50}", i % 3) for i in range(300)}
+    assert run.valid == len(distinct)
+    seen, expected = set(), {}
+    for i in range(300):
+        key = (f"key-{i % 50}", i % 3)
+        if key in seen:
+            expected[i + 1] = "DUPLICATE_KEY"
+        seen.add(key)
+    assert run.codes() == expected
+
+
+def test_unique_fields_across_chunks(tmp_path):
+    schema = TableSchema.from_dict({"fields": [
+        {"name": "id", "type": "integer"},
+        {"name": "email", "type": "string", "constraints": {"unique": True}},
+    ], "primaryKey": ["id"]})
+    rows = [f"{i},u{i % 10}@x.io" for i in range(40)]
+    run = validate(tmp_path, "u.csv", ("id,email\n" + "\n".join(rows) + "\n").encode(), schema=schema,
+                   block_size=64)
+    assert run.valid == 10
+    assert set(run.codes().values()) == {"VALIDATION_CONSTRAINT_VIOLATION"}
+
+
+def test_key_lookup_decides_insert_update_and_delete(tmp_path):
+    existing = {(1,), (2,)}
+    asked: list[list[tuple]] = []
+
+    def lookup(keys):
+        asked.append(keys)
+        return {k for k in keys if k in existing}
+
+    data = csv_bytes(["1,a@x.io,2024-01-01,1", "3,c@x.io,2024-01-01,1", "3,c@x.io,2024-01-01,1",
+                      "x,bad,,"])
+    insert = validate(tmp_path, "i.csv", data, plan={"operation": "insert"}, lookup=lookup, workdir="i")
+    assert insert.codes() == {1: "KEY_EXISTS", 3: "DUPLICATE_KEY", 4: "VALIDATION_TYPE_MISMATCH"}
+    assert sorted(k for batch in asked for k in batch) == [(1,), (3,)]
+    update = validate(tmp_path, "u.csv", data, plan={"operation": "update"}, lookup=lookup, workdir="u")
+    assert update.codes() == {2: "KEY_NOT_FOUND", 3: "KEY_NOT_FOUND", 4: "VALIDATION_TYPE_MISMATCH"}
+    delete = validate(tmp_path, "d.csv", data, plan={"operation": "delete"}, lookup=lookup, workdir="d")
+    assert delete.rows() == [{"id": 1}]
+
+
+# -- column formats and valid rows as CSV ---------------------------------------------------------------------
+
+
+def test_column_formats_are_decided_from_the_sample_and_reported(tmp_path):
+    rows = [f"{i},u{i}@x.io,{1 + i % 28:02d}/0{1 + i % 9}/2024,\"{i},5\"" for i in range(1, 30)]
+    run = validate(tmp_path, "f.csv", csv_bytes(rows))
+    assert run.valid == 29
+    assert run.chunks[0].column_formats == {"joined": "%d/%m/%Y", "score": "1.234,56"}
+    assert run.chunks[0].healed_by_field["joined"] == {"date_format": 29}
+    assert run.rows()[0]["score"] == 1.5
+
+
+def test_valid_rows_are_written_as_one_csv_in_canonical_forms(tmp_path):
+    schema = TableSchema.from_dict({"fields": [
+        {"name": "id", "type": "integer"}, {"name": "t", "type": "datetime"},
+        {"name": "note", "type": "string"}, {"name": "ok", "type": "boolean"},
+    ], "primaryKey": ["id"]})
+    data = b'id,t,note,ok\n1,2023-05-17T10:00:00Z,"a, b",yes\n2,2023-05-17T10:00:00.5+01:00,,false\n'
+    run = validate(tmp_path, "v.csv", data, schema=schema, block_size=48)
+    out = io.BytesIO()
+    written = run.engine.write_valid_rows_csv([c.staged_path for c in run.chunks if c.staged_path], out)
+    assert written == 2
+    assert list(csv.reader(io.StringIO(out.getvalue().decode()))) == [
+        ["id", "t", "note", "ok"],
+        ["1", "2023-05-17T10:00:00Z", "a, b", "true"],
+        ["2", "2023-05-17T09:00:00.500000Z", "", "false"],
+    ]
