@@ -13,7 +13,9 @@ from adapters.filesystem_blob_store import FilesystemBlobStore
 from adapters.postgres_lock_work_queue import PostgresLockWorkQueue
 from adapters.source_header import source_columns
 from adapters.sql_read_models import SqlReadModels
+from adapters.sql_saved_mappings import SqlSavedMappings
 from application.import_jobs import ImportJobs, Limits
+from application.saved_mappings import MappingLibrary
 from entrypoints.settings import Settings, load_settings, persistent_secret
 
 
@@ -57,6 +59,7 @@ class Lading:
     read_models: SqlReadModels
     queue: Any
     secret: str
+    library: MappingLibrary
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -78,13 +81,16 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
 
         destination: Any = PostgresDestination(settings.destination)
         catalog: Any = PostgresCatalog(settings.destination)
+        saved_mappings = SqlSavedMappings(settings.destination)
     else:
         from adapters.sql_catalog import SqliteCatalog
-        from adapters.sqlite_destination import SqliteDestination
+        from adapters.sqlite_destination import SqliteDestination, database_path
 
         directory = Path(settings.destination) if settings.destination else home / "destination"
         destination = SqliteDestination(directory)
         catalog = SqliteCatalog(directory)
+        # Templates and configurations live beside the object catalog, in the destination's file.
+        saved_mappings = SqlSavedMappings(database_path(directory))
 
     if _is_postgres(settings.event_store):
         read_models = SqlReadModels(settings.event_store)
@@ -121,6 +127,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         read_models=read_models,
         queue=queue,
         secret=secret,
-        _closers=[read_models.close, getattr(destination, "close", lambda: None),
+        library=MappingLibrary(saved_mappings, jobs),
+        _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

@@ -187,15 +187,22 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
     """Import FILE into an object and wait for the result."""
     if not file.exists():
         raise InputError(f"no such file: {file}")
-    if config_id:
-        raise InputError("import configurations are not available yet; use --object")
-    if not object_name:
-        raise InputError("--object is required")
     lading = _app()
     jobs = lading.jobs
-    job_id, _ = jobs.create_job(workspace, object_name, file.name, file.stat().st_size, source="cli")
-    jobs.attach_file(workspace, job_id, file, file.name)
     mapping: dict[str, Any] = {}
+    source, labels = "cli", None
+    if config_id:
+        config = lading.library.configuration(workspace, config_id)
+        object_name = object_name or config.object_name
+        if object_name != config.object_name:
+            raise InputError(f"configuration {config_id} imports into '{config.object_name}'")
+        mapping = dict(config.mapping)
+        source, labels = config.source or "cli", config.labels
+    if not object_name:
+        raise InputError("--object (or --config) is required")
+    job_id, _ = jobs.create_job(workspace, object_name, file.name, file.stat().st_size,
+                                source=source, labels=labels)
+    jobs.attach_file(workspace, job_id, file, file.name)
     field_map = _parse_maps(maps)
     if field_map is not None:
         mapping["fieldMap"] = field_map
@@ -452,6 +459,26 @@ def worker(once, poll, workspace) -> None:
         if once:
             return
         lading.queue.wait(poll)
+
+
+@main.command("watch")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--config", "config_id", required=True, help="The import configuration to apply.")
+@click.option("--polling", is_flag=True, help="Poll instead of OS events (network or bind mounts).")
+@workspace_option
+@handles_errors
+def watch(directory, config_id, polling, workspace) -> None:
+    """Import every file dropped into DIRECTORY; move it to processed/ or failed/."""
+    from entrypoints.watcher import DirectoryWatcher
+
+    lading = _app()
+    lading.library.configuration(workspace, config_id)  # refuse an unknown id up front
+    watcher = DirectoryWatcher(lading, directory, workspace, config_id, force_polling=polling)
+    click.echo(f"watching {directory} (configuration {config_id}); Ctrl-C to stop", err=True)
+    try:
+        watcher.run(on_result=lambda name, state: click.echo(f"{name}: {state}", err=True))
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command("purge")
