@@ -128,3 +128,13 @@ def test_workspaces_do_not_see_each_others_jobs(cli, tmp_path):
     status = cli.json("import", str(path), "--object", "contacts", "--json")
     cli.run("jobs", "show", status["jobId"], "--workspace", "other", check_code=2)
     assert cli.json("jobs", "list", "--json", "--workspace", "other") == []
+
+
+def test_purge_removes_finished_jobs_blobs_and_keeps_their_history(cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["id", "email"], [["1", "a@b.co"], ["2", "bad"]])
+    status = cli.json("import", str(path), "--object", "contacts", "--json")
+    cli.run("purge", "--older-than", "1")
+    assert cli.run("jobs", "errors", status["jobId"]).stdout, "recent jobs keep their blobs"
+    assert "removed" in cli.run("purge", "--older-than", "0").stdout
+    assert cli.run("jobs", "errors", status["jobId"]).stdout == ""
+    assert cli.json("jobs", "events", status["jobId"], "--json")[-1]["type"] == "Completed"
