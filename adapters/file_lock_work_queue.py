@@ -5,31 +5,19 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
+from adapters.job_index_queue import JobIndexQueue
 
-class FileLockWorkQueue:
+
+class FileLockWorkQueue(JobIndexQueue):
     def __init__(self, directory: Path, runnable: Callable[[], list[str]]) -> None:
+        super().__init__(runnable)
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._runnable = runnable
-        self._wakeup = threading.Condition()
-
-    def enqueue(self, job_id: UUID) -> None:
-        # The job's Started event already makes it runnable; this only wakes local workers.
-        with self._wakeup:
-            self._wakeup.notify_all()
-
-    def wait(self, timeout: float) -> None:
-        with self._wakeup:
-            self._wakeup.wait(timeout)
-
-    def runnable(self) -> list[UUID]:
-        return [UUID(j) for j in self._runnable()]
 
     @contextmanager
     def claim(self, job_id: UUID) -> Iterator[bool]:

@@ -5,11 +5,12 @@ procrastinate can replace the wake-up side later without touching the applicatio
 
 from __future__ import annotations
 
-import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from uuid import UUID
+
+from adapters.job_index_queue import JobIndexQueue
 
 import psycopg
 
@@ -17,22 +18,10 @@ _JOB_NAMESPACE = 0x4C41  # "LA": keeps Lading's advisory locks apart from other 
 _WORKSPACE_NAMESPACE = 0x4C57
 
 
-class PostgresLockWorkQueue:
+class PostgresLockWorkQueue(JobIndexQueue):
     def __init__(self, url: str, runnable: Callable[[], list[str]]) -> None:
+        super().__init__(runnable)
         self.url = url
-        self._runnable = runnable
-        self._wakeup = threading.Condition()
-
-    def enqueue(self, job_id: UUID) -> None:
-        with self._wakeup:
-            self._wakeup.notify_all()
-
-    def wait(self, timeout: float) -> None:
-        with self._wakeup:
-            self._wakeup.wait(timeout)
-
-    def runnable(self) -> list[UUID]:
-        return [UUID(j) for j in self._runnable()]
 
     @contextmanager
     def claim(self, job_id: UUID) -> Iterator[bool]:
