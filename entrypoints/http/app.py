@@ -85,8 +85,7 @@ def create_app(lading: Lading, *, saved_mappings: SavedMappingStore | None = Non
         middleware.append(RateLimitMiddleware(TokenBuckets(settings.rate_limit_per_minute)))
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
-    closers = [] if saved_mappings is not None else [store.close]
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
                         _transfers()],
@@ -112,9 +111,12 @@ def create_app(lading: Lading, *, saved_mappings: SavedMappingStore | None = Non
             }),
             use_handler_docstrings=False,
         ),
-        on_shutdown=closers,
         debug=debug,
     )
+    # Closed by whoever runs the app (lading serve), not on lifespan shutdown: test clients and
+    # schemathesis run a lifespan per call, and the store must outlive them.
+    app.state.saved_mappings = store
+    return app
 
 
 def _transfers():

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, HeaderParameter, QueryParameter
+from litestar.params import FromPath, HeaderParameter, MultipartBody, QueryParameter
 
 from application.errors import LimitExceeded
 from application.submissions import prepare_file_job
@@ -18,13 +17,13 @@ from entrypoints.http.auth import WRITE, Identity, requires
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import RequestInvalid, error_responses
 from entrypoints.http.schemas import JobStatus, OneShotForm
-from entrypoints.http.services import Services, blocking
+from entrypoints.http.services import Svc, blocking
 from entrypoints.http.transfers import receive_body
 
 MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
 
 
-async def start_or_explain(services: Services, workspace: str, job_id: UUID) -> dict[str, Any]:
+async def start_or_explain(services: Svc, workspace: str, job_id: FromPath[UUID]) -> dict[str, Any]:
     """Start a prepared job; a refusal names the job, which stays `ready` to start later."""
     try:
         await blocking(services.jobs.start, workspace, job_id)
@@ -65,8 +64,8 @@ class ImportsController(Controller):
           responses=error_responses(404, 409, 413, 422),
           summary="Upload a file with objectName or configurationId: created, mapped, started")
     async def one_shot(
-        self, request: Request, services: Services,
-        data: Annotated[OneShotForm, Body(media_type=RequestEncodingType.MULTI_PART)],
+        self, request: Request, services: Svc,
+        data: MultipartBody[OneShotForm],
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[JobStatus]]:
         identity: Identity = request.user
@@ -106,7 +105,7 @@ class ImportsController(Controller):
           responses=error_responses(404, 409, 413, 422),
           summary="Push a file's bytes (the request body) to an import configuration")
     async def push(
-        self, request: Request, services: Services, configuration_id: str,
+        self, request: Request, services: Svc, configuration_id: FromPath[str],
         file_name: Annotated[str | None, QueryParameter(name="fileName", max_length=200)] = None,
     ) -> Response[Envelope[JobStatus]]:
         workspace = request.user.workspace

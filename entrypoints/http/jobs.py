@@ -14,7 +14,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
-from litestar.params import HeaderParameter, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import File
 
 from application.projections import JobFilter
@@ -35,7 +35,7 @@ from entrypoints.http.schemas import (
     MappingResult,
     UploadSlot,
 )
-from entrypoints.http.services import Services, blocking
+from entrypoints.http.services import Svc, blocking
 from entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
 
 UPLOAD_PATH = "/v1/uploads/{job_id}"
@@ -45,7 +45,7 @@ _UNSUPPORTED = ("create_list", "target_list_id", "create_audience", "auto_profil
                 "callback_url")
 
 
-def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any]) -> UploadSlot:
+def upload_slot(services: Svc, request: Request, workspace: str, status: dict[str, Any]) -> UploadSlot:
     """Where and how to send the file: a signed PUT URL while the job still takes one."""
     job_id = status["jobId"]
     takes_file = status["state"] in ("pending", "ready") and not status.get("inlineRows")
@@ -99,7 +99,7 @@ class ImportJobsController(Controller):
           responses=error_responses(404, 409, 413), status_code=201,
           summary="Create an import job (returns a signed upload slot, or takes inline rows)")
     async def create(
-        self, request: Request, services: Services, data: CreateJob,
+        self, request: Request, services: Svc, data: JSONBody[CreateJob],
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
@@ -126,15 +126,15 @@ class ImportJobsController(Controller):
     @get("/", operation_id="listImportJobs", guards=[requires(READ)],
          responses=error_responses(), summary="List jobs, newest first (cursor pagination)")
     async def list_jobs(
-        self, request: Request, services: Services,
+        self, request: Request, services: Svc,
         states: Annotated[list[str] | None, QueryParameter(name="state")] = None,
         object_name: Annotated[str | None, QueryParameter(name="objectName")] = None,
-        source: str | None = None,
-        label: str | None = None,
+        source: FromQuery[str | None] = None,
+        label: FromQuery[str | None] = None,
         created_from: Annotated[str | None, QueryParameter(name="createdFrom")] = None,
         created_to: Annotated[str | None, QueryParameter(name="createdTo")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        cursor: str | None = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Envelope[JobPage]:
         identity: Identity = request.user
         flt = JobFilter(
@@ -156,7 +156,7 @@ class ImportJobsController(Controller):
     @get("/{job_id:uuid}", operation_id="getImportJob", guards=[requires(READ)],
          responses=error_responses(404), summary="A job's status")
     async def get_job(
-        self, request: Request, services: Services, job_id: UUID,
+        self, request: Request, services: Svc, job_id: FromPath[UUID],
         include_detailed_report: Annotated[bool, QueryParameter(name="includeDetailedReport")] = False,
     ) -> Envelope[JobStatus]:
         workspace = request.user.workspace
@@ -170,8 +170,8 @@ class ImportJobsController(Controller):
     @patch("/{job_id:uuid}", operation_id="editImportJob", guards=[requires(WRITE)],
            responses=error_responses(404, 409),
            summary="Edit metadata (source, labels, fileName); never the state")
-    async def edit(self, request: Request, services: Services, job_id: UUID,
-                   data: EditMetadata) -> Envelope[JobStatus]:
+    async def edit(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                   data: JSONBody[EditMetadata]) -> Envelope[JobStatus]:
         workspace = request.user.workspace
         await blocking(services.jobs.edit_metadata, workspace, job_id, source=data.source,
                        labels=data.labels, file_name=data.file_name)
@@ -180,8 +180,8 @@ class ImportJobsController(Controller):
     @post("/{job_id:uuid}/mapping", operation_id="mapImportJob", guards=[requires(WRITE)],
           status_code=200, responses=error_responses(404, 409, 422),
           summary="Set the mapping (optionally from a template, optionally saved as one)")
-    async def map_job(self, request: Request, services: Services, job_id: UUID,
-                      data: MappingRequest) -> Envelope[MappingResult]:
+    async def map_job(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                      data: JSONBody[MappingRequest]) -> Envelope[MappingResult]:
         workspace = request.user.workspace
         jobs = services.jobs
         status = await blocking(jobs.status, workspace, job_id)
@@ -204,14 +204,14 @@ class ImportJobsController(Controller):
 
     @post("/{job_id:uuid}/start", operation_id="startImportJob", guards=[requires(WRITE)],
           status_code=200, responses=error_responses(404, 409), summary="Queue the job")
-    async def start(self, request: Request, services: Services, job_id: UUID) -> Envelope[JobStatus]:
+    async def start(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[JobStatus]:
         workspace = request.user.workspace
         await blocking(services.jobs.start, workspace, job_id)
         return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
 
     @post("/{job_id:uuid}/cancel", operation_id="cancelImportJob", guards=[requires(WRITE)],
           status_code=200, responses=error_responses(404, 409), summary="Cancel the job")
-    async def cancel(self, request: Request, services: Services, job_id: UUID) -> Envelope[JobStatus]:
+    async def cancel(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[JobStatus]:
         workspace = request.user.workspace
         await blocking(services.jobs.cancel, workspace, job_id)
         return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
@@ -219,8 +219,8 @@ class ImportJobsController(Controller):
     @post("/{job_id:uuid}/approve", operation_id="approveImportJob", guards=[requires(WRITE)],
           status_code=200, responses=error_responses(404, 409, 422),
           summary="Approve the pending proposal, optionally edited; the job re-runs")
-    async def approve(self, request: Request, services: Services, job_id: UUID,
-                      data: Approval | None = None) -> Envelope[JobStatus]:
+    async def approve(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                      data: JSONBody[Approval | None] = None) -> Envelope[JobStatus]:
         workspace = request.user.workspace
         edits = data.proposal if data is not None else None
         await blocking(services.jobs.approve, workspace, job_id, edits)
@@ -229,14 +229,14 @@ class ImportJobsController(Controller):
     @delete("/{job_id:uuid}", operation_id="deleteImportJob", guards=[requires(WRITE)],
             status_code=200, responses=error_responses(404, 409),
             summary="Delete the job and purge its blobs (its history keeps a Deleted event)")
-    async def remove(self, request: Request, services: Services, job_id: UUID) -> Envelope[Deleted]:
+    async def remove(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[Deleted]:
         await blocking(services.jobs.delete, request.user.workspace, job_id)
         return ok(request, Deleted(job_id=str(job_id), deleted=True))
 
     @get("/{job_id:uuid}/errors", operation_id="getImportJobErrors", guards=[requires(READ)],
          responses=error_responses(404),
          summary="Where to download the error file (a signed, expiring URL)")
-    async def errors(self, request: Request, services: Services, job_id: UUID) -> Envelope[ErrorFileInfo]:
+    async def errors(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ErrorFileInfo]:
         workspace = request.user.workspace
         status = await blocking(services.jobs.status, workspace, job_id)
         path = await blocking(services.jobs.error_file, workspace, job_id)
@@ -258,17 +258,17 @@ class ImportJobsController(Controller):
     @get("/{job_id:uuid}/valid-rows.csv", operation_id="getImportJobValidRows",
          guards=[requires(READ)], media_type="text/csv", responses=error_responses(404),
          summary="The job's valid rows as CSV (header = the object's fields)")
-    async def valid_rows(self, request: Request, services: Services, job_id: UUID) -> File:
+    async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> File:
         return await valid_rows_file(services, request.user.workspace, job_id)
 
     @get("/{job_id:uuid}/events", operation_id="getImportJobEvents", guards=[requires(READ)],
          responses=error_responses(404), summary="The job's event history, in order")
-    async def events(self, request: Request, services: Services,
-                     job_id: UUID) -> Envelope[list[JobEvent]]:
+    async def events(self, request: Request, services: Svc,
+                     job_id: FromPath[UUID]) -> Envelope[list[JobEvent]]:
         return ok(request, await blocking(services.jobs.history, request.user.workspace, job_id))
 
 
-async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> File:
+async def valid_rows_file(services: Svc, workspace: str, job_id: FromPath[UUID]) -> File:
     """The valid rows as a CSV file response; a completed job's CSV is made once and kept."""
     jobs = services.jobs
     status = await blocking(jobs.status, workspace, job_id)
@@ -285,13 +285,13 @@ async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> F
                 background=BackgroundTask(os.unlink, temp))
 
 
-def _export_to_blob(jobs: Any, workspace: str, job_id: UUID, key: str) -> None:
+def _export_to_blob(jobs: Any, workspace: str, job_id: FromPath[UUID], key: str) -> None:
     chunks = jobs.staged_chunks(workspace, job_id)
     with jobs.blobs.writer(key) as out:
         jobs.engine.write_valid_rows_csv(chunks, out)
 
 
-def _export_to_path(jobs: Any, workspace: str, job_id: UUID, path: str) -> None:
+def _export_to_path(jobs: Any, workspace: str, job_id: FromPath[UUID], path: str) -> None:
     chunks = jobs.staged_chunks(workspace, job_id)
     with open(path, "wb") as out:
         jobs.engine.write_valid_rows_csv(chunks, out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from application.status_view import public_status
 from domain.table_schema import TableSchema
@@ -21,9 +21,9 @@ from entrypoints.http.schemas import (
     RecordsWrite,
 )
 from entrypoints.http.errors import error_responses
-from entrypoints.http.services import Services, blocking
+from entrypoints.http.services import Svc, blocking
 
-ObjectName = Annotated[str, Parameter(max_length=200)]
+ObjectName = Annotated[str, PathParameter(max_length=200)]
 
 
 def _create_object(lading: Any, workspace: str, name: str, schema_doc: dict[str, Any]) -> tuple[dict, bool]:
@@ -62,14 +62,14 @@ class ObjectsController(Controller):
 
     @get("/", operation_id="listObjects", guards=[requires(READ)], responses=error_responses(),
          summary="The workspace's objects and their Table Schemas")
-    async def list_objects(self, request: Request, services: Services) -> Envelope[list[ObjectSummary]]:
+    async def list_objects(self, request: Request, services: Svc) -> Envelope[list[ObjectSummary]]:
         return ok(request, await blocking(_objects, services.lading, request.user.workspace))
 
     @post("/", operation_id="createObject", guards=[requires(ADMIN)], status_code=201,
           responses=error_responses(409),
           summary="Add an object (admin): its Table Schema, and its table in the destination")
-    async def create(self, request: Request, services: Services,
-                     data: ObjectCreate) -> Response[Envelope[ObjectInfo]]:
+    async def create(self, request: Request, services: Svc,
+                     data: JSONBody[ObjectCreate]) -> Response[Envelope[ObjectInfo]]:
         identity: Identity = request.user
         info, created = await blocking(_create_object, services.lading, identity.workspace,
                                        data.name, data.schema)
@@ -77,22 +77,22 @@ class ObjectsController(Controller):
 
     @get("/{name:str}", operation_id="getObject", guards=[requires(READ)],
          responses=error_responses(404), summary="One object: its schema and record count")
-    async def get_object(self, request: Request, services: Services,
+    async def get_object(self, request: Request, services: Svc,
                          name: ObjectName) -> Envelope[ObjectInfo]:
         return ok(request, await blocking(_object_info, services.lading, request.user.workspace, name))
 
     @get("/{name:str}/records", operation_id="listRecords", guards=[requires(READ)],
          responses=error_responses(404), summary="The object's stored records, in key order")
-    async def records(self, request: Request, services: Services, name: ObjectName,
-                      limit: Annotated[int, Parameter(ge=1, le=10_000)] = 100) -> Envelope[RecordPage]:
+    async def records(self, request: Request, services: Svc, name: ObjectName,
+                      limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100) -> Envelope[RecordPage]:
         return ok(request, await blocking(_records, services.lading, request.user.workspace, name, limit))
 
     @post("/{name:str}/records", operation_id="writeRecords", guards=[requires(WRITE)],
           status_code=202, request_max_body_size=64 * 1024 * 1024,
           responses=error_responses(404, 409, 413, 422),
           summary="Write up to 10,000 rows inline; they run as an import job (202: queued)")
-    async def write(self, request: Request, services: Services, name: ObjectName,
-                    data: RecordsWrite) -> Response[Envelope[JobStatus]]:
+    async def write(self, request: Request, services: Svc, name: ObjectName,
+                    data: JSONBody[RecordsWrite]) -> Response[Envelope[JobStatus]]:
         workspace = request.user.workspace
         jobs = services.jobs
         job_id, created = await blocking(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, JSONBody
 
 from application.saved_mappings import ImportConfiguration, MappingTemplate
 from entrypoints.http.auth import READ, WRITE, requires
@@ -18,7 +19,7 @@ from entrypoints.http.schemas import (
     Template,
     TemplateCreate,
 )
-from entrypoints.http.services import Services, blocking
+from entrypoints.http.services import Svc, blocking
 
 
 def _mapping(fields: MappingFields | None) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def _template(t: MappingTemplate) -> Template:
                     created_at=t.created_at)
 
 
-def _configuration(request: Request, services: Services, c: ImportConfiguration) -> Configuration:
+def _configuration(request: Request, services: Svc, c: ImportConfiguration) -> Configuration:
     push = services.absolute(request, f"/v1/import-configurations/{c.id}/push")
     return Configuration(id=c.id, name=c.name, object_name=c.object_name, mapping=c.mapping,  # type: ignore[arg-type]
                          source=c.source, labels=c.labels, created_at=c.created_at, push_url=push)
@@ -46,28 +47,28 @@ class MappingTemplatesController(Controller):
 
     @get("/", operation_id="listMappingTemplates", guards=[requires(READ)],
          responses=error_responses(), summary="The workspace's mapping templates")
-    async def list_templates(self, request: Request, services: Services) -> Envelope[list[Template]]:
+    async def list_templates(self, request: Request, services: Svc) -> Envelope[list[Template]]:
         found = await blocking(services.library.store.templates, request.user.workspace)
         return ok(request, [_template(t) for t in found])
 
     @post("/", operation_id="createMappingTemplate", guards=[requires(WRITE)], status_code=201,
           responses=error_responses(404, 422), summary="Save a mapping for an object as a template")
-    async def create(self, request: Request, services: Services,
-                     data: TemplateCreate) -> Envelope[Template]:
+    async def create(self, request: Request, services: Svc,
+                     data: JSONBody[TemplateCreate]) -> Envelope[Template]:
         saved = await blocking(services.library.save_template, request.user.workspace, data.name,
                                data.object_name, _mapping(data.mapping))
         return ok(request, _template(saved))
 
     @get("/{template_id:str}", operation_id="getMappingTemplate", guards=[requires(READ)],
          responses=error_responses(404), summary="One mapping template")
-    async def get_template(self, request: Request, services: Services,
-                           template_id: str) -> Envelope[Template]:
+    async def get_template(self, request: Request, services: Svc,
+                           template_id: FromPath[str]) -> Envelope[Template]:
         found = await blocking(services.library.template, request.user.workspace, template_id)
         return ok(request, _template(found))
 
     @delete("/{template_id:str}", operation_id="deleteMappingTemplate", guards=[requires(WRITE)],
             status_code=200, responses=error_responses(404), summary="Delete a mapping template")
-    async def remove(self, request: Request, services: Services, template_id: str) -> Envelope[Removed]:
+    async def remove(self, request: Request, services: Svc, template_id: FromPath[str]) -> Envelope[Removed]:
         await blocking(services.library.delete_template, request.user.workspace, template_id)
         return ok(request, Removed(id=template_id, deleted=True))
 
@@ -79,15 +80,15 @@ class ImportConfigurationsController(Controller):
     @get("/", operation_id="listImportConfigurations", guards=[requires(READ)],
          responses=error_responses(), summary="The workspace's import configurations")
     async def list_configurations(self, request: Request,
-                                  services: Services) -> Envelope[list[Configuration]]:
+                                  services: Svc) -> Envelope[list[Configuration]]:
         found = await blocking(services.library.store.configurations, request.user.workspace)
         return ok(request, [_configuration(request, services, c) for c in found])
 
     @post("/", operation_id="createImportConfiguration", guards=[requires(WRITE)], status_code=201,
           responses=error_responses(404, 422),
           summary="Save an object + mapping + options that files can be pushed to")
-    async def create(self, request: Request, services: Services,
-                     data: ConfigurationCreate) -> Envelope[Configuration]:
+    async def create(self, request: Request, services: Svc,
+                     data: JSONBody[ConfigurationCreate]) -> Envelope[Configuration]:
         workspace = request.user.workspace
         if data.mapping is None and data.template_id is None:
             mapping: dict[str, Any] = {}
@@ -100,8 +101,8 @@ class ImportConfigurationsController(Controller):
 
     @get("/{configuration_id:str}", operation_id="getImportConfiguration", guards=[requires(READ)],
          responses=error_responses(404), summary="One import configuration")
-    async def get_configuration(self, request: Request, services: Services,
-                                configuration_id: str) -> Envelope[Configuration]:
+    async def get_configuration(self, request: Request, services: Svc,
+                                configuration_id: FromPath[str]) -> Envelope[Configuration]:
         found = await blocking(services.library.configuration, request.user.workspace,
                                configuration_id)
         return ok(request, _configuration(request, services, found))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from litestar import Request
+from litestar.di import NamedDependency
 
 from application.saved_mappings import MappingLibrary
 from entrypoints.bootstrap import Lading
@@ -38,3 +39,6 @@ class Services:
         """An absolute URL on LADING_PUBLIC_URL, else on the address the client reached us at."""
         base = self.public_url or str(request.base_url)
         return base.rstrip("/") + path_and_query
+
+
+Svc = NamedDependency[Services]

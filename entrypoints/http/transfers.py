@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from litestar import Controller, Request, get, put
 from litestar.exceptions import InternalServerException
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 
 from adapters.filesystem_blob_store import BlobTooLarge
@@ -24,7 +24,7 @@ from entrypoints.http.jobs import (
     VALID_ROWS_DOWNLOAD_PATH,
     valid_rows_file,
 )
-from entrypoints.http.services import Services, blocking
+from entrypoints.http.services import Svc, blocking
 
 Ws = Annotated[str | None, QueryParameter(name="ws", description="The workspace the URL acts in")]
 Expires = Annotated[str | None, QueryParameter(name="expires", description="Expiry, Unix seconds")]
@@ -48,7 +48,7 @@ async def guarded_stream(request: Request) -> AsyncIterator[bytes]:
         raise RequestInvalid(f"the upload did not complete: {exc.detail}") from None
 
 
-async def receive_body(services: Services, request: Request, workspace: str, job_id: UUID,
+async def receive_body(services: Svc, request: Request, workspace: str, job_id: FromPath[UUID],
                        declared: int | None) -> tuple[str, int, str]:
     """Stream the body into a fresh blob under the job; return (key, size, sha256).
 
@@ -84,7 +84,7 @@ class TransfersController(Controller):
          request_max_body_size=None, status_code=200, security=[],
          responses=error_responses(404, 409, 413),
          summary="Upload the job's file to its signed slot (streamed, never buffered whole)")
-    async def upload(self, request: Request, services: Services, job_id: UUID, ws: Ws = None,
+    async def upload(self, request: Request, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                      expires: Expires = None, signature: Signature = None) -> Envelope[UploadReceived]:
         path = UPLOAD_PATH.format(job_id=job_id)
         workspace = services.signer.verify("PUT", path, ws, expires, signature)
@@ -108,7 +108,7 @@ class TransfersController(Controller):
     @get(ERRORS_DOWNLOAD_PATH.replace("{job_id}", "{job_id:uuid}"), operation_id="downloadErrorFile",
          media_type="application/jsonl", security=[], responses=error_responses(404),
          summary="The error file: JSON Lines, one rejected row a line, in source order")
-    async def error_file(self, services: Services, job_id: UUID, ws: Ws = None,
+    async def error_file(self, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                          expires: Expires = None, signature: Signature = None) -> File:
         path = ERRORS_DOWNLOAD_PATH.format(job_id=job_id)
         workspace = services.signer.verify("GET", path, ws, expires, signature)
@@ -120,7 +120,7 @@ class TransfersController(Controller):
     @get(VALID_ROWS_DOWNLOAD_PATH.replace("{job_id}", "{job_id:uuid}"),
          operation_id="downloadValidRows", media_type="text/csv", security=[],
          responses=error_responses(404), summary="The valid rows of a completed job as CSV")
-    async def valid_rows(self, services: Services, job_id: UUID, ws: Ws = None,
+    async def valid_rows(self, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                          expires: Expires = None, signature: Signature = None) -> File:
         path = VALID_ROWS_DOWNLOAD_PATH.format(job_id=job_id)
         workspace = services.signer.verify("GET", path, ws, expires, signature)
