@@ -20,5 +20,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_engine
 
+bench-http: $(STAMP)
+	$(BIN)/python -m bench.http_load
+
 clean:
 	rm -rf $(VENV) var .pytest_cache

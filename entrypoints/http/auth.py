@@ -8,6 +8,10 @@ by `requires(scope)`; `admin` holds every scope.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,12 +53,45 @@ def presented_credential(headers: Any) -> str | None:
     return None
 
 
+class VerifiedKeys:
+    """Keys recently verified, so a polling client costs no key-store read per request.
+
+    Only successes are kept, for `ttl` seconds: a revoked key keeps working at most that long
+    on a node that saw it, a trade stated in ADR 0030. Keyed by the credential's SHA-256.
+    """
+
+    def __init__(self, ttl: float = 10.0, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[str, tuple[Identity, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _digest(credential: str) -> str:
+        return hashlib.sha256(credential.encode()).hexdigest()
+
+    def get(self, credential: str) -> Identity | None:
+        found = self._entries.get(self._digest(credential))
+        if found is None or found[1] < self.clock():
+            return None
+        return found[0]
+
+    def put(self, credential: str, identity: Identity) -> None:
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[self._digest(credential)] = (identity, self.clock() + self.ttl)
+
+
 class Authenticator:
     def __init__(self, keys: ApiKeyStore, jwt_key: str | None = None,
-                 jwt_algorithm: str = "HS256") -> None:
+                 jwt_algorithm: str = "HS256", cache: VerifiedKeys | None = None) -> None:
         self.keys = keys
         self.jwt_algorithm = jwt_algorithm
         self.jwt_key = _load_key(jwt_key) if jwt_key else None
+        self.cache = cache if cache is not None else VerifiedKeys()
 
     def identify(self, credential: str) -> Identity:
         """The caller's identity; raises Unauthorized. Blocking (a key store lookup)."""
@@ -63,8 +100,10 @@ class Authenticator:
         found = self.keys.verify(credential)
         if found is None:
             raise Unauthorized("invalid API key")
-        return Identity(workspace=found.workspace, scopes=frozenset(found.scopes),
-                        subject=f"key:{found.key_id}")
+        identity = Identity(workspace=found.workspace, scopes=frozenset(found.scopes),
+                            subject=f"key:{found.key_id}")
+        self.cache.put(credential, identity)
+        return identity
 
     def _from_token(self, token: str) -> Identity:
         try:
@@ -106,14 +145,17 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         credential = presented_credential(connection.headers)
         if not credential:
             raise Unauthorized("an API key is required (Authorization: Bearer KEY or X-API-Key)")
-        identity = await anyio.to_thread.run_sync(self.authenticator.identify, credential)
+        identity = self.authenticator.cache.get(credential)
+        if identity is None:
+            identity = await anyio.to_thread.run_sync(self.authenticator.identify, credential)
         return AuthenticationResult(user=identity, auth=credential)
 
 
 def requires(scope: str):
     """A route guard: the caller's key must hold `scope` (or admin)."""
 
-    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        # async on purpose: Litestar runs a sync guard in a thread, a hop per request.
         identity: Identity = connection.user
         if not identity.has(scope):
             raise Forbidden(f"this key lacks the '{scope}' scope")

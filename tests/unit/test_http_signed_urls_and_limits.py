@@ -102,3 +102,16 @@ def test_admin_holds_every_scope_and_write_does_not_imply_read():
     assert Identity("w", frozenset({"admin"}), "s").has("imports:read")
     writer = Identity("w", frozenset({"imports:write"}), "s")
     assert writer.has("imports:write") and not writer.has("imports:read")
+
+
+def test_a_verified_key_is_remembered_for_its_ttl_only():
+    from entrypoints.http.auth import VerifiedKeys
+
+    clock = Clock()
+    cache = VerifiedKeys(ttl=10, clock=clock)
+    identity = Identity("w", frozenset({"imports:read"}), "key:1")
+    cache.put("ldg_key", identity)
+    assert cache.get("ldg_key") == identity
+    assert cache.get("ldg_other") is None
+    clock.now += 11
+    assert cache.get("ldg_key") is None
