@@ -139,8 +139,11 @@ def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
     return Response(body, status_code=status, headers=headers)
 
 
-def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI `responses=` for a handler: the error envelope under each status it can return."""
-    wanted = sorted({400, 401, 403, 429, *statuses})
+def error_responses(*statuses: int, keyed: bool = True) -> dict[int, ResponseSpec]:
+    """OpenAPI `responses=` for a handler: the error envelope under each status it can return.
+
+    `keyed` routes (an API key or token) can also answer 401 and 429.
+    """
+    wanted = sorted({400, 403, *statuses, *((401, 429) if keyed else ())})
     return {s: ResponseSpec(data_container=ErrorEnvelope, description=_DESCRIPTIONS[s])
             for s in wanted}

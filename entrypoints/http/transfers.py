@@ -81,8 +81,8 @@ class TransfersController(Controller):
     opt = {EXCLUDE_FROM_AUTH: True}
 
     @put(UPLOAD_PATH.replace("{job_id}", "{job_id:uuid}"), operation_id="uploadFile",
-         request_max_body_size=None, status_code=200, security=[],
-         responses=error_responses(404, 409, 413),
+         request_max_body_size=None, status_code=200, security=[{}],
+         responses=error_responses(404, 409, 413, keyed=False),
          summary="Upload the job's file to its signed slot (streamed, never buffered whole)")
     async def upload(self, request: Request, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                      expires: Expires = None, signature: Signature = None) -> Envelope[UploadReceived]:
@@ -106,7 +106,7 @@ class TransfersController(Controller):
                                           file_size=size, file_sha256=sha256))
 
     @get(ERRORS_DOWNLOAD_PATH.replace("{job_id}", "{job_id:uuid}"), operation_id="downloadErrorFile",
-         media_type="application/jsonl", security=[], responses=error_responses(404),
+         media_type="application/jsonl", security=[{}], responses=error_responses(404, keyed=False),
          summary="The error file: JSON Lines, one rejected row a line, in source order")
     async def error_file(self, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                          expires: Expires = None, signature: Signature = None) -> File:
@@ -118,8 +118,8 @@ class TransfersController(Controller):
         return File(path=local, filename=f"{job_id}-errors.jsonl", media_type="application/jsonl")
 
     @get(VALID_ROWS_DOWNLOAD_PATH.replace("{job_id}", "{job_id:uuid}"),
-         operation_id="downloadValidRows", media_type="text/csv", security=[],
-         responses=error_responses(404), summary="The valid rows of a completed job as CSV")
+         operation_id="downloadValidRows", media_type="text/csv", security=[{}],
+         responses=error_responses(404, keyed=False), summary="The valid rows of a completed job as CSV")
     async def valid_rows(self, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                          expires: Expires = None, signature: Signature = None) -> File:
         path = VALID_ROWS_DOWNLOAD_PATH.format(job_id=job_id)
