@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Router, get
@@ -13,8 +12,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from adapters.sql_saved_mappings import SqlSavedMappings
-from application.saved_mappings import MappingLibrary, SavedMappingStore
 from entrypoints.bootstrap import Lading
 from entrypoints.http.auth import EXCLUDE_FROM_AUTH, AuthenticationMiddleware, Authenticator
 from entrypoints.http.correlation import add_correlation_header
@@ -29,20 +26,9 @@ from entrypoints.http.saved_mappings import ImportConfigurationsController, Mapp
 from entrypoints.http.schemas import Health
 from entrypoints.http.services import Services
 from entrypoints.http.signed_urls import UrlSigner
-from entrypoints.settings import Settings
 
 JSON_BODY_LIMIT = 64 * 1024 * 1024
 _SECURITY = [{"apiKey": []}, {"bearer": []}]
-
-
-def open_saved_mappings(settings: Settings) -> SqlSavedMappings:
-    """Templates and configurations live beside the object catalog, in the destination's database."""
-    target = settings.destination
-    if target and target.startswith(("postgresql://", "postgres://")):
-        return SqlSavedMappings(target)
-    from adapters.sqlite_destination import database_path
-
-    return SqlSavedMappings(database_path(Path(target) if target else settings.home / "destination"))
 
 
 @get("/healthz", operation_id="health", opt={EXCLUDE_FROM_AUTH: True}, tags=["health"],
@@ -65,14 +51,13 @@ async def require_json(request: Request) -> None:
         raise UnsupportedMediaType(f"send the body as application/json, not '{content_type or 'nothing'}'")
 
 
-def create_app(lading: Lading, *, saved_mappings: SavedMappingStore | None = None,
-               debug: bool = False) -> Litestar:
+def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
+    """The API over a wired Lading; whoever made `lading` closes it after the app stops."""
     settings = lading.settings
-    store: Any = saved_mappings if saved_mappings is not None else open_saved_mappings(settings)
     services = Services(
         lading=lading,
         signer=UrlSigner(lading.secret),
-        library=MappingLibrary(store, lading.jobs),
+        library=lading.library,
         max_file_size=settings.max_file_size,
         public_url=settings.public_url,
     )
@@ -85,7 +70,7 @@ def create_app(lading: Lading, *, saved_mappings: SavedMappingStore | None = Non
         middleware.append(RateLimitMiddleware(TokenBuckets(settings.rate_limit_per_minute)))
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
-    app = Litestar(
+    return Litestar(
         route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
                         _transfers()],
@@ -113,10 +98,6 @@ def create_app(lading: Lading, *, saved_mappings: SavedMappingStore | None = Non
         ),
         debug=debug,
     )
-    # Closed by whoever runs the app (lading serve), not on lifespan shutdown: test clients and
-    # schemathesis run a lifespan per call, and the store must outlive them.
-    app.state.saved_mappings = store
-    return app
 
 
 def _transfers():

@@ -17,13 +17,13 @@ from entrypoints.http.auth import WRITE, Identity, requires
 from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import RequestInvalid, error_responses
 from entrypoints.http.schemas import JobStatus, OneShotForm
-from entrypoints.http.services import Svc, blocking
+from entrypoints.http.services import Services, Svc, blocking
 from entrypoints.http.transfers import receive_body
 
 MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
 
 
-async def start_or_explain(services: Svc, workspace: str, job_id: FromPath[UUID]) -> dict[str, Any]:
+async def start_or_explain(services: Services, workspace: str, job_id: UUID) -> dict[str, Any]:
     """Start a prepared job; a refusal names the job, which stays `ready` to start later."""
     try:
         await blocking(services.jobs.start, workspace, job_id)

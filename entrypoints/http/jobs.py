@@ -35,7 +35,7 @@ from entrypoints.http.schemas import (
     MappingResult,
     UploadSlot,
 )
-from entrypoints.http.services import Svc, blocking
+from entrypoints.http.services import Services, Svc, blocking
 from entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
 
 UPLOAD_PATH = "/v1/uploads/{job_id}"
@@ -45,7 +45,8 @@ _UNSUPPORTED = ("create_list", "target_list_id", "create_audience", "auto_profil
                 "callback_url")
 
 
-def upload_slot(services: Svc, request: Request, workspace: str, status: dict[str, Any]) -> UploadSlot:
+def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any],
+                landing_path: str) -> UploadSlot:
     """Where and how to send the file: a signed PUT URL while the job still takes one."""
     job_id = status["jobId"]
     takes_file = status["state"] in ("pending", "ready") and not status.get("inlineRows")
@@ -57,7 +58,7 @@ def upload_slot(services: Svc, request: Request, workspace: str, status: dict[st
     return UploadSlot(
         job_id=job_id, state=status["state"], upload_url=services.absolute(request, signed.path_and_query),
         method="PUT", headers={"Content-Type": "application/octet-stream"},
-        expires_at=signed.expires_at, landing_path=f"{workspace}/jobs/{job_id}/source",
+        expires_at=signed.expires_at, landing_path=landing_path,
     )
 
 
@@ -120,7 +121,8 @@ class ImportJobsController(Controller):
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
         )
         status = await blocking(services.jobs.status, identity.workspace, job_id)
-        slot = upload_slot(services, request, identity.workspace, status)
+        landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)
+        slot = upload_slot(services, request, identity.workspace, status, landing)
         return Response(ok(request, slot), status_code=201 if created else 200)
 
     @get("/", operation_id="listImportJobs", guards=[requires(READ)],
@@ -268,7 +270,7 @@ class ImportJobsController(Controller):
         return ok(request, await blocking(services.jobs.history, request.user.workspace, job_id))
 
 
-async def valid_rows_file(services: Svc, workspace: str, job_id: FromPath[UUID]) -> File:
+async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> File:
     """The valid rows as a CSV file response; a completed job's CSV is made once and kept."""
     jobs = services.jobs
     status = await blocking(jobs.status, workspace, job_id)
@@ -285,13 +287,13 @@ async def valid_rows_file(services: Svc, workspace: str, job_id: FromPath[UUID])
                 background=BackgroundTask(os.unlink, temp))
 
 
-def _export_to_blob(jobs: Any, workspace: str, job_id: FromPath[UUID], key: str) -> None:
+def _export_to_blob(jobs: Any, workspace: str, job_id: UUID, key: str) -> None:
     chunks = jobs.staged_chunks(workspace, job_id)
     with jobs.blobs.writer(key) as out:
         jobs.engine.write_valid_rows_csv(chunks, out)
 
 
-def _export_to_path(jobs: Any, workspace: str, job_id: FromPath[UUID], path: str) -> None:
+def _export_to_path(jobs: Any, workspace: str, job_id: UUID, path: str) -> None:
     chunks = jobs.staged_chunks(workspace, job_id)
     with open(path, "wb") as out:
         jobs.engine.write_valid_rows_csv(chunks, out)

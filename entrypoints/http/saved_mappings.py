@@ -19,7 +19,7 @@ from entrypoints.http.schemas import (
     Template,
     TemplateCreate,
 )
-from entrypoints.http.services import Svc, blocking
+from entrypoints.http.services import Services, Svc, blocking
 
 
 def _mapping(fields: MappingFields | None) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def _template(t: MappingTemplate) -> Template:
                     created_at=t.created_at)
 
 
-def _configuration(request: Request, services: Svc, c: ImportConfiguration) -> Configuration:
+def _configuration(request: Request, services: Services, c: ImportConfiguration) -> Configuration:
     push = services.absolute(request, f"/v1/import-configurations/{c.id}/push")
     return Configuration(id=c.id, name=c.name, object_name=c.object_name, mapping=c.mapping,  # type: ignore[arg-type]
                          source=c.source, labels=c.labels, created_at=c.created_at, push_url=push)

@@ -84,5 +84,4 @@ def serve(settings: Settings, host: str | None, port: int | None, *, worker: boo
                                       log_level="warning", lifespan="on")).run()
     finally:
         supervisor.stop()
-        app.state.saved_mappings.close()
         lading.close()

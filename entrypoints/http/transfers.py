@@ -24,7 +24,7 @@ from entrypoints.http.jobs import (
     VALID_ROWS_DOWNLOAD_PATH,
     valid_rows_file,
 )
-from entrypoints.http.services import Svc, blocking
+from entrypoints.http.services import Services, Svc, blocking
 
 Ws = Annotated[str | None, QueryParameter(name="ws", description="The workspace the URL acts in")]
 Expires = Annotated[str | None, QueryParameter(name="expires", description="Expiry, Unix seconds")]
@@ -48,7 +48,7 @@ async def guarded_stream(request: Request) -> AsyncIterator[bytes]:
         raise RequestInvalid(f"the upload did not complete: {exc.detail}") from None
 
 
-async def receive_body(services: Svc, request: Request, workspace: str, job_id: FromPath[UUID],
+async def receive_body(services: Services, request: Request, workspace: str, job_id: UUID,
                        declared: int | None) -> tuple[str, int, str]:
     """Stream the body into a fresh blob under the job; return (key, size, sha256).
 
