@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from psycopg_pool import ConnectionPool
 
 from adapters.arrow_chunks import MergeChunk, prepare_chunk
-from adapters.sql_naming import LEDGER_TABLE, quote_ident, table_name
+from adapters.sql_naming import LEDGER_TABLE, keyset_pages, quote_ident, table_name
 from application.ports import LedgerEntry, MergeCounts
 from domain.table_schema import Field, TableSchema
 
@@ -255,28 +255,21 @@ class PostgresDestination:
         convert = [_json_ready(f) for f in schema.fields]
         select = f"select {_idents(names)} from {table}"
         order = f"order by {_idents(keys)} limit %s"
-        after: tuple | None = None
-        remaining = limit
         with self._pool.connection() as conn:
             if not self._exists(conn, table_id):
                 return
-        while remaining is None or remaining > 0:
-            page = _PAGE if remaining is None else min(_PAGE, remaining)
+
+        def fetch_page(after: tuple | None, size: int) -> list:
             with self._pool.connection() as conn:
                 if after is None:
-                    rows = conn.execute(f"{select} {order}", (page,)).fetchall()
-                else:
-                    marks = ", ".join("%s" for _ in keys)
-                    rows = conn.execute(
-                        f"{select} where ({_idents(keys)}) > ({marks}) {order}", (*after, page)
-                    ).fetchall()
-            for row in rows:
-                yield {name: c(v) for name, c, v in zip(names, convert, row)}
-            if len(rows) < page:
-                return
-            after = tuple(rows[-1][i] for i in key_at)
-            if remaining is not None:
-                remaining -= len(rows)
+                    return conn.execute(f"{select} {order}", (size,)).fetchall()
+                marks = ", ".join("%s" for _ in keys)
+                return conn.execute(
+                    f"{select} where ({_idents(keys)}) > ({marks}) {order}", (*after, size)
+                ).fetchall()
+
+        for row in keyset_pages(fetch_page, key_at, limit, _PAGE):
+            yield {name: c(v) for name, c, v in zip(names, convert, row)}
 
     def count_records(self, workspace: str, object_name: str) -> int:
         table_id = table_name(workspace, object_name)

@@ -30,3 +30,19 @@ def table_name(workspace: str, object_name: str) -> str:
 
 def _slug(text: str, limit: int) -> str:
     return _UNSAFE.sub("_", text.lower()).strip("_")[:limit] or "x"
+
+
+def keyset_pages(fetch_page, key_at: list[int], limit: int | None, page_size: int):
+    """Rows in key order, fetched a page at a time after the last key seen (keyset paging), so a
+    big table never sits in memory. `fetch_page(after, size)` returns a list of row tuples."""
+    after: tuple | None = None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = page_size if remaining is None else min(page_size, remaining)
+        rows = fetch_page(after, size)
+        yield from rows
+        if len(rows) < size:
+            return
+        after = tuple(rows[-1][i] for i in key_at)
+        if remaining is not None:
+            remaining -= len(rows)

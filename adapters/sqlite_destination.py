@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from adapters.arrow_chunks import MergeChunk, prepare_chunk
-from adapters.sql_naming import LEDGER_TABLE, quote_ident, table_name
+from adapters.sql_naming import LEDGER_TABLE, keyset_pages, quote_ident, table_name
 from application.ports import LedgerEntry, MergeCounts
 from domain.table_schema import Field, TableSchema
 
@@ -251,25 +251,17 @@ class SqliteDestination:
         convert = [_json_ready(f) for f in schema.fields]
         select = f"select {_idents(names)} from {table}"
         order = f"order by {_idents(keys)} limit ?"
-        after: tuple | None = None
-        remaining = limit
-        while remaining is None or remaining > 0:
-            page = _PAGE if remaining is None else min(_PAGE, remaining)
+        def fetch_page(after: tuple | None, size: int) -> list:
             with self._lock:
                 if after is None:
-                    rows = self._conn.execute(f"{select} {order}", (page,)).fetchall()
-                else:
-                    rows = self._conn.execute(
-                        f"{select} where ({_idents(keys)}) > ({_marks(len(keys))}) {order}",
-                        (*after, page),
-                    ).fetchall()
-            for row in rows:
-                yield {name: c(v) for name, c, v in zip(names, convert, row)}
-            if len(rows) < page:
-                return
-            after = tuple(rows[-1][i] for i in key_at)
-            if remaining is not None:
-                remaining -= len(rows)
+                    return self._conn.execute(f"{select} {order}", (size,)).fetchall()
+                return self._conn.execute(
+                    f"{select} where ({_idents(keys)}) > ({_marks(len(keys))}) {order}",
+                    (*after, size),
+                ).fetchall()
+
+        for row in keyset_pages(fetch_page, key_at, limit, _PAGE):
+            yield {name: c(v) for name, c, v in zip(names, convert, row)}
 
     def count_records(self, workspace: str, object_name: str) -> int:
         table_id = table_name(workspace, object_name)
