@@ -9,9 +9,12 @@ from typing import Any
 
 
 def error_line(entry: dict[str, Any]) -> str:
-    """One entry as a line; U+2028/U+2029 escaped so line-splitting readers never break it."""
+    """One entry as a line. JSON already escapes control characters; U+0085, U+2028 and U+2029
+    are escaped too, so even readers splitting on every Unicode line break see one line."""
     text = json.dumps(entry, ensure_ascii=False)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+    for char in ("\x85", "\u2028", "\u2029"):
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text + "\n"
 
 
 class JsonlErrorFile:

@@ -49,7 +49,9 @@ def _fixed_bits(column: pa.Array) -> np.ndarray:
     if pa.types.is_floating(column.type):
         values = np.asarray(normalised(column).to_numpy(zero_copy_only=False), dtype=np.float64)
         return values.view(np.uint64)
-    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type) or pa.types.is_time(column.type):
+    if pa.types.is_date32(column.type):
+        column = column.cast(pa.int32())
+    elif pa.types.is_date(column.type) or pa.types.is_timestamp(column.type) or pa.types.is_time(column.type):
         column = column.cast(pa.int64())
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.int64).view(np.uint64)
 

@@ -27,6 +27,7 @@ from domain.validation_plan import malformed_message
 
 DELIMITERS = (",", ";", "\t", "|")
 READ_BLOCK = 1 << 20
+MAX_READ_BLOCK = 1 << 30
 _SNIFF_RECORDS = 50
 
 
@@ -39,14 +40,15 @@ class Dialect:
 def sniff_dialect(text: str, complete: bool) -> Dialect:
     """Pick the delimiter whose header width (> 1) the most sampled records share.
 
-    Scored per candidate as (header has more than one column, share of the next records with
-    the header's cell count, header width); ties go to the order `,` `;` tab `|`.
+    Scored per candidate as (share of the next records with the header's cell count, header
+    width), among candidates giving the header more than one column; ties go to the order
+    `,` `;` tab `|`. A header that no candidate splits is a one-column file: `,`.
     """
     text = text.replace("\0", "")
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
         text = text[: cut + 1] if cut > 0 else text
-    best, best_score = Dialect(), (False, 0.0, 0)
+    best, best_score = Dialect(), (0.0, 1)
     for delimiter in DELIMITERS:
         records = []
         try:
@@ -60,8 +62,10 @@ def sniff_dialect(text: str, complete: bool) -> Dialect:
         if not records:
             continue
         width, rest = records[0], records[1:]
+        if width < 2:
+            continue
         share = sum(1 for r in rest if r == width) / len(rest) if rest else 1.0
-        score = (width > 1, share, width)
+        score = (share, width)
         if score > best_score:
             best, best_score = Dialect(delimiter=delimiter), score
     return best
@@ -77,10 +81,12 @@ class CsvSource:
         self.encoding = encoding
         self.bom = bom
         self.dialect = dialect
-        # pyarrow's reader holds several blocks' worth of memory, so it reads small blocks
-        # and they are joined into chunks of about `block_size` bytes for validation.
+        # pyarrow's reader holds several blocks' worth of memory, so it reads 1 MiB blocks,
+        # which are then joined or sliced into chunks of about `block_size` bytes. A record
+        # longer than a read block makes pyarrow fail; the read restarts with bigger blocks.
         self.block_size = block_size
-        self.read_block = min(read_block, block_size)
+        self.read_block = read_block
+        self._final_newline = False
         self.header: list[str] = []
         self._skipped: list[tuple[int, str]] = []
         self._stream: Utf8Stream | None = None
@@ -116,6 +122,7 @@ class CsvSource:
             # A header with no line break after it is a valid, empty file; an empty file too.
             self._skipped.clear()
             try:
+                self._final_newline = True
                 self._stream, self._reader = self._open_reader(final_newline=True)
             except pa.ArrowInvalid:
                 self._stream, self._reader = None, None
@@ -139,10 +146,27 @@ class CsvSource:
     def chunks(self) -> Iterator[TableChunk]:
         if self._reader is None:
             return
+        delivered = [0]  # the highest row number already handed out
+        while True:
+            try:
+                yield from self._read_chunks(delivered)
+                return
+            except pa.ArrowInvalid as exc:
+                if "straddl" not in str(exc) or self.read_block >= MAX_READ_BLOCK:
+                    raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+            except (pa.ArrowNotImplementedError, OSError) as exc:
+                raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+            # Start again with blocks big enough for the long record, skipping what was read.
+            self.read_block *= 16
+            self._stream.close()
+            self._stream, self._reader = self._open_reader(self._final_newline)
+
+    def _read_chunks(self, delivered: list[int]) -> Iterator[TableChunk]:
         next_row = 1
         pending: list[tuple[int, str]] = []
-        parts: list[tuple[pa.RecordBatch, np.ndarray, list[BadRow]]] = []
-        size = 0
+        bad: list[BadRow] = []
+        parts: list[tuple[pa.RecordBatch, np.ndarray]] = []
+        size = 0.0
         items = _prefetch(self._next)
         try:
             for batch, skipped in items:
@@ -150,35 +174,59 @@ class CsvSource:
                 pending.sort()
                 if batch is None:
                     break
-                numbers, consumed = _number_rows(next_row, batch.num_rows, pending)
-                bad = [self._bad_row(n, text) for n, text in pending[:consumed]]
+                rows = batch.num_rows
+                numbers, consumed = _number_rows(next_row, rows, pending)
+                bad.extend(self._bad_row(n, text) for n, text in pending[:consumed])
                 del pending[:consumed]
-                if batch.num_rows:
+                if rows:
                     next_row = int(numbers[-1]) + 1
-                parts.append((batch, numbers, bad))
-                size += batch.nbytes
-                if size >= self.block_size:
-                    yield self._joined(parts)
-                    parts, size = [], 0
-            if pending:
-                parts.append((self._empty_batch(), np.zeros(0, dtype=np.int64),
-                              [self._bad_row(n, t) for n, t in pending]))
-            if parts:
-                yield self._joined(parts)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-            raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+                per_row = batch.nbytes / max(rows, 1)
+                start = 0
+                while start < rows:
+                    room = (self.block_size - size) / per_row if per_row else rows
+                    take = max(1, min(rows - start, int(room)))
+                    parts.append((batch.slice(start, take), numbers[start:start + take]))
+                    size += take * per_row
+                    start += take
+                    if size >= self.block_size:
+                        chunk = self._emit(parts, bad, delivered, final=False)
+                        if chunk is not None:
+                            yield chunk
+                        parts, size = [], 0.0
+            bad.extend(self._bad_row(n, text) for n, text in pending)
+            chunk = self._emit(parts, bad, delivered, final=True)
+            if chunk is not None:
+                yield chunk
         finally:
             items.close()
+
+    def _emit(self, parts, bad: list[BadRow], delivered: list[int], final: bool) -> TableChunk | None:
+        """One chunk of the joined parts and the skipped records that precede its last row."""
+        numbers = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+        if final or not len(numbers):
+            mine, bad[:] = list(bad), []
+        else:
+            last = int(numbers[-1])
+            mine = [b for b in bad if b.row_number < last]
+            bad[:] = [b for b in bad if b.row_number >= last]
+        if parts:
+            batch = parts[0][0] if len(parts) == 1 else pa.concat_batches([p[0] for p in parts])
+        else:
+            batch = self._empty_batch()
+        fresh = numbers > delivered[0]
+        if not fresh.all():
+            batch = batch.filter(pa.array(fresh))
+            numbers = numbers[fresh]
+        mine = [b for b in mine if b.row_number > delivered[0]]
+        if not len(numbers) and not mine:
+            return None
+        delivered[0] = max([delivered[0], *numbers[-1:].tolist(), *(b.row_number for b in mine)])
+        return TableChunk(row_numbers=numbers, bad_rows=mine, markers=self._stream.markers > 0,
+                          batch=batch)
 
     def _empty_batch(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in self.header],
                                           schema=self._reader.schema)
-
-    def _joined(self, parts) -> TableChunk:
-        batch = parts[0][0] if len(parts) == 1 else pa.concat_batches([p[0] for p in parts])
-        return TableChunk(row_numbers=np.concatenate([p[1] for p in parts]),
-                          bad_rows=[b for p in parts for b in p[2]],
-                          markers=self._stream.markers > 0, batch=batch)
 
     def _bad_row(self, number: int, text: str) -> BadRow:
         cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=self.dialect.delimiter,
