@@ -35,6 +35,8 @@ _NO_KEY, _DUPLICATE, _EXISTS, _NOT_FOUND = 0, 1, 2, 3
 _KEY_CODES = {_DUPLICATE: RowErrorCode.DUPLICATE_KEY, _EXISTS: RowErrorCode.KEY_EXISTS,
               _NOT_FOUND: RowErrorCode.KEY_NOT_FOUND}
 _NATIVE_TEXT = {"string", "date", "datetime", "time"}
+# Integers beyond 2**53 are not all exact as float64 (a `number`), nor beyond 2**63 as int64.
+_EXACT_INT = 2**53
 _NATIVE_PY = {
     "integer": (int,), "year": (int,), "number": (int, float), "boolean": (bool,),
 }
@@ -90,7 +92,9 @@ class _View:
             if o < n:
                 out.append(from_chunk[o])
             else:
-                cells = [replace_markers(c) for c in self.ragged[o - n].cells]
+                cells = self.ragged[o - n].cells
+                if self.chunk.markers:
+                    cells = [replace_markers(c) for c in cells]
                 out.append(source_row_from_cells(self.names, cells))
         return out
 
@@ -160,6 +164,7 @@ class ChunkValidator:
         for rule in self.rules:
             raw = view.column(self.vplan.mapping.positions[rule.name])
             col = _column_input(rule, raw, view.n)
+            col.markers = chunk.markers
             if chunk.markers and col.text is not None:
                 marked = np.asarray(pc.fill_null(pc.match_substring_regex(col.text, MARKER_REGEX),
                                                  False).to_numpy(zero_copy_only=False), dtype=bool)
@@ -407,6 +412,7 @@ def _column_input(rule: FieldRule, raw: Any, n: int) -> "SourceColumn":
     col = SourceColumn(n=n)
     if isinstance(raw, list):
         _classify(rule, raw, col)
+        col.given = raw
         return col
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
@@ -457,7 +463,7 @@ def _classify(rule: FieldRule, values: list[Any], col: "SourceColumn") -> None:
         t = type(v)
         if t is str:
             texts[i] = v
-        elif t in native and (t is not int or -(2**63) <= v < 2**63):
+        elif t in native and (t is not int or -_EXACT_INT < v < _EXACT_INT):
             natives[i] = v
         else:
             col.others[i] = v
@@ -470,16 +476,24 @@ def _classify(rule: FieldRule, values: list[Any], col: "SourceColumn") -> None:
 @dataclass
 class SourceColumn(ColumnInput):
     raw_text: pa.Array | None = None  # text before cells with encoding markers were blanked
+    given: list[Any] | None = None  # NDJSON values as decoded: `-1` shows as given, not as `-1.0`
+    markers: bool = False  # the chunk's text may hold encoding markers (else U+10FFxx is genuine)
+
+    def _shown(self, text: str) -> str:
+        return replace_markers(text) if self.markers else text
 
     def display(self, rows: np.ndarray) -> list[Any]:
         """The source values of `rows` as error entries show them."""
+        if self.given is not None:
+            return [self._shown(v) if isinstance(v, str) else display_value(v)
+                    for v in map(self.given.__getitem__, rows.tolist())]
         idx = pa.array(rows)
         out: list[Any] = [None] * len(rows)
         text = self.raw_text if self.raw_text is not None else self.text
         if text is not None:
             for j, v in enumerate(text.take(idx).to_pylist()):
                 if v is not None:
-                    out[j] = replace_markers(v)
+                    out[j] = self._shown(v)
         if self.native is not None:
             for j, v in enumerate(self.native.take(idx).to_pylist()):
                 if v is not None and out[j] is None:
