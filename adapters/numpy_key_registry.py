@@ -5,11 +5,17 @@ log-structured tree so a lookup is a few binary searches. For a single fixed-wid
 (integer, date, timestamp, time, boolean, number) the fingerprint *is* the value: 8 bytes a key,
 no false matches. Any other key (strings, composite keys) is hashed; a hash hit is then checked
 against the real keys, which each chunk spills to a small Arrow file, so a collision can never
-reject a row: 12 bytes a key in memory (hash + chunk number). 10M integer keys take 80 MB.
+reject a row: 12 bytes a key (hash + chunk number).
+
+Runs that reach FROZEN_RUN keys are written to the spill directory and searched through a
+read-only memory map whose pages are given back after every lookup, so the process holds only
+the small, recent runs: memory stays bounded by the chunk size, not by the file's key count
+(10M keys would otherwise take 80-120 MB). The OS page cache keeps the frozen runs warm.
 """
 
 from __future__ import annotations
 
+import mmap
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +24,7 @@ import pyarrow.compute as pc
 
 _P = np.uint64(0x100000001B3)
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
-_MAX_RUN = 4_000_000  # runs stop merging here, bounding the transient copy of a merge
+FROZEN_RUN = 1 << 20  # keys; a run this long stops merging and moves to disk
 _FIXED = (pa.types.is_integer, pa.types.is_floating, pa.types.is_date, pa.types.is_timestamp,
           pa.types.is_time, pa.types.is_boolean)
 
@@ -99,6 +105,7 @@ class KeyRegistry:
         self.spill_dir = spill_dir
         self.name = name
         self.runs: list[tuple[np.ndarray, np.ndarray | None]] = []
+        self._maps: list[mmap.mmap] = []  # the frozen runs' memory maps
 
     def __len__(self) -> int:
         return sum(len(r[0]) for r in self.runs)
@@ -128,6 +135,8 @@ class KeyRegistry:
             rows = [r for r in rows if not found[r]]
             if rows:
                 self._verify(chunk, columns, fps, rows, found)
+        for frozen in self._maps:
+            frozen.madvise(mmap.MADV_DONTNEED)  # clean file pages: dropped now, re-read later
         return found
 
     def _verify(self, chunk: int, columns: list[pa.Array], fps: np.ndarray, rows: list[int],
@@ -165,12 +174,26 @@ class KeyRegistry:
     def _compact(self) -> None:
         while len(self.runs) >= 2:
             (a, ca), (b, cb) = self.runs[-2], self.runs[-1]
-            if len(a) > 2 * len(b) or len(a) + len(b) > _MAX_RUN:
+            if len(a) >= FROZEN_RUN or len(a) > 2 * len(b):
                 break
             merged = np.concatenate([a, b])
             order = np.argsort(merged, kind="stable")
             chunks = None if ca is None else np.concatenate([ca, cb])[order]
             self.runs[-2:] = [(merged[order], chunks)]
+        fps, chunks = self.runs[-1]
+        if len(fps) >= FROZEN_RUN:
+            self.runs[-1] = (self._frozen(fps), None if chunks is None else self._frozen(chunks))
+
+    def _frozen(self, values: np.ndarray) -> np.ndarray:
+        """`values` as a read-only view of a file in the spill directory."""
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        path = self.spill_dir / f"{self.name}-run-{len(self._maps):04d}.{values.dtype.name}"
+        with open(path, "w+b") as fh:
+            values.tofile(fh)
+            fh.flush()
+            frozen = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        self._maps.append(frozen)
+        return np.frombuffer(frozen, dtype=values.dtype)
 
     def _spill_path(self, chunk: int) -> Path:
         return self.spill_dir / f"{self.name}-{chunk:06d}.arrow"
