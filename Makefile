@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-http clean
+.PHONY: run test bench bench-10m bench-http clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_engine
+
+bench-10m: $(STAMP)
+	$(BIN)/python -m bench.run_engine --rows 10000000 --formats csv --no-baseline
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_load
