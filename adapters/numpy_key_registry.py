@@ -176,10 +176,10 @@ class KeyRegistry:
             (a, ca), (b, cb) = self.runs[-2], self.runs[-1]
             if len(a) >= FROZEN_RUN or len(a) > 2 * len(b):
                 break
-            merged = np.concatenate([a, b])
-            order = np.argsort(merged, kind="stable")
-            chunks = None if ca is None else np.concatenate([ca, cb])[order]
-            self.runs[-2:] = [(merged[order], chunks)]
+            # Both runs are sorted: inserting b's values at their places in a is linear.
+            places = np.searchsorted(a, b, side="right")
+            chunks = None if ca is None else np.insert(ca, places, cb)
+            self.runs[-2:] = [(np.insert(a, places, b), chunks)]
         fps, chunks = self.runs[-1]
         if len(fps) >= FROZEN_RUN:
             self.runs[-1] = (self._frozen(fps), None if chunks is None else self._frozen(chunks))
