@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, unquote, urlparse
 from adapters.arrow_engine import ArrowValidationEngine
 from adapters.file_lock_work_queue import FileLockWorkQueue
 from adapters.filesystem_blob_store import FilesystemBlobStore
-from adapters.postgres_lock_work_queue import PostgresLockWorkQueue
 from adapters.source_header import source_columns
 from adapters.sql_read_models import SqlReadModels
 from adapters.sql_saved_mappings import SqlSavedMappings
@@ -98,6 +97,9 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         read_models = SqlReadModels(home / "read_models.sqlite")
 
     if _is_postgres(settings.event_store):
+        # Imported here like the other PostgreSQL adapters: the embedded default never loads psycopg.
+        from adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+
         queue: Any = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
