@@ -54,16 +54,17 @@ def field_name(position: int) -> str:
     return f"c{position + 1}"
 
 
-def string_schema(header: list[str], key: int = 0, missing_values: tuple[str, ...] = ("",),
-                  types: dict[str, str] | None = None) -> tuple[TableSchema, dict[str, str]]:
+def string_schema(header: list[str], key: int | None = 0, missing_values: tuple[str, ...] = ("",),
+                  ) -> tuple[TableSchema, dict[str, str]]:
     """A schema of string fields for a header (the first of duplicate names only: a mapping maps
-    a name once) and the fieldMap from header names to those fields; `types` retypes columns."""
+    a name once) and the fieldMap from header names to those fields. The key is the field at
+    position `key`, or with None every field: the whole row."""
     field_map: dict[str, str] = {}
     for i, name in enumerate(header):
         field_map.setdefault(name, field_name(i))
-    types = types or {}
-    fields = [{"name": f, "type": types.get(h, "string")} for h, f in field_map.items()]
-    schema = TableSchema.from_dict({"fields": fields, "primaryKey": [fields[key]["name"]],
+    fields = [{"name": f, "type": "string"} for f in field_map.values()]
+    key_fields = [f["name"] for f in fields] if key is None else [fields[key]["name"]]
+    schema = TableSchema.from_dict({"fields": fields, "primaryKey": key_fields,
                                     "missingValues": list(missing_values)})
     return schema, field_map
 
