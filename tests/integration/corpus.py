@@ -131,14 +131,14 @@ def header_of(path: Path) -> list[str]:
 
 
 def run_engine(path: Path, workdir: Path, schema: TableSchema, field_map: dict[str, str],
-               mode: str = "balanced", file_name: str | None = None) -> Run | Failed:
+               mode: str = "balanced", block_size: int | None = None) -> Run | Failed:
     """Validate one file with the real engine as a job would; a SourceUnreadable is the job's
     clean failure, anything else raised is a bug and propagates."""
-    engine = ArrowValidationEngine()
+    engine = ArrowValidationEngine(block_size) if block_size else ArrowValidationEngine()
     plan = ImportPlan.from_dict({"fieldMap": field_map, "importMode": mode}, schema)
     error_file = workdir / "errors.jsonl"
     try:
-        chunks = list(engine.validate(SourceFile(path, file_name or path.name), schema, plan,
+        chunks = list(engine.validate(SourceFile(path, path.name), schema, plan,
                                       workdir / "work", error_file))
     except SourceUnreadable as exc:
         assert str(exc) and "Traceback" not in str(exc)

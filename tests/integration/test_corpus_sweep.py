@@ -3,7 +3,8 @@
 landing_friendly is the most forgiving mode, so it is where a reader bug would show as a
 traceback instead of a rejected row. The other families' tests cover balanced mode. Expected
 outputs and schemas (.json documents, not NDJSON) are uploads too: they fail with a reason.
-Gzip-compressed, every reader gives the same outcome as for the plain file.
+Gzip-compressed, every reader gives the same outcome as for the plain file, and so does a file
+read in many small chunks (quoted line breaks, long cells and bad rows across chunk boundaries).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 
 import pytest
 
-from tests.integration.corpus import CORPUS, Failed, Run, corpus_params, corpus_path, run_as_strings
+from tests.integration.corpus import (CORPUS, Failed, Run, corpus_params, corpus_path, header_of,
+                                      run_as_strings, run_engine, string_schema)
 
 EVERY_FILE = corpus_params("**/*", exclude=(r"(^|/)(README|LICENSE|license)\.md$", r"^manifest\.json$"))
 
@@ -65,3 +67,27 @@ def test_a_gzipped_file_gives_the_outcome_of_the_plain_file(rel, mode, tmp_path)
     assert (compressed.read, compressed.valid) == (plain.read, plain.valid)
     assert compressed.errors == plain.errors
     assert compressed.rows() == plain.rows()
+
+
+CHUNKED = [
+    "datasets-language-codes/data/language-codes-full.csv",  # a CR inside every last cell
+    "frictionless-py/data/table-with-accents.csv",
+    "frictionless-py/data/issue-493.csv",  # multi-line JSON cells
+    "frictionless-py/data/issue-1066-largecellsizewithdeviation.csv",  # a 16 KB cell
+    "frictionless-py/data/capital-invalid.csv",
+    "duckdb/data/csv/test/invalid_utf_complex.csv",
+    "duckdb/data/csv/encodings/utf16.csv",
+    "duckdb/data/json/unterminated_quotes.ndjson",
+]
+
+
+@pytest.mark.parametrize("rel", [p for rel in CHUNKED for p in corpus_params(rel)])
+def test_small_chunks_give_the_outcome_of_one_chunk(rel, tmp_path):
+    path = corpus_path(rel)
+    schema, field_map = string_schema(header_of(path), key=None, missing_values=())
+    whole = run_engine(path, tmp_path / "whole", schema, field_map)
+    chunked = run_engine(path, tmp_path / "chunked", schema, field_map,
+                         block_size=max(32, path.stat().st_size // 16))
+    assert len(whole.chunks) == 1 < len(chunked.chunks)
+    assert (chunked.read, chunked.valid, chunked.errors) == (whole.read, whole.valid, whole.errors)
+    assert chunked.rows() == whole.rows()
