@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from domain.table_schema import TableSchema
-from tests.integration.corpus import (CORPUS, Run, corpus_params, corpus_path, run_as_strings,
+from tests.integration.corpus import (Run, corpus_params, corpus_path, run_as_strings,
                                       run_engine)
 
 # Frictionless error code -> Lading row error code (SPEC §3). A row whose cell count differs
@@ -126,9 +126,11 @@ def expected_primary_codes(path: Path, errors: list[tuple]) -> dict[int, str]:
     return expected
 
 
-def schema_for(rel: str, spec) -> tuple[TableSchema, dict[str, str]]:
+def schema_for(spec: dict | str) -> tuple[TableSchema, dict[str, str]]:
+    """The case's schema (a descriptor, or a schema file of the corpus); its first field is the
+    key unless it names one."""
     if isinstance(spec, str):
-        descriptor = json.loads((CORPUS / spec).read_text("utf-8"))
+        descriptor = json.loads(corpus_path(spec).read_text("utf-8"))
         descriptor.setdefault("primaryKey", [descriptor["fields"][0]["name"]])
     else:
         descriptor = {**spec, "primaryKey": [spec["fields"][0]["name"]]}
@@ -140,7 +142,7 @@ def schema_for(rel: str, spec) -> tuple[TableSchema, dict[str, str]]:
 def test_row_errors_agree_with_frictionless(rel, tmp_path):
     path = corpus_path(rel)
     spec, frictionless_errors = CASES[rel]
-    schema, field_map = schema_for(rel, spec)
+    schema, field_map = schema_for(spec)
     run = run_engine(path, tmp_path, schema, field_map, mode="balanced")
     assert isinstance(run, Run), run
     assert run.codes() == expected_primary_codes(path, frictionless_errors)
@@ -153,14 +155,14 @@ def test_the_mapping_covers_every_case():
 
 def test_a_repeated_header_name_feeds_its_field_from_the_first_column(tmp_path):
     path = corpus_path("frictionless-py/data/duplicate-headers.csv")
-    schema, field_map = schema_for("", CASES["frictionless-py/data/duplicate-headers.csv"][0])
+    schema, field_map = schema_for(CASES["frictionless-py/data/duplicate-headers.csv"][0])
     run = run_engine(path, tmp_path, schema, field_map)
     assert run.rows() == [{"id": 1101, "name": "John", "age": 30}, {"id": 1102, "name": "Julie", "age": 26}]
 
 
 def test_a_type_error_row_lists_every_failing_field_in_schema_order(tmp_path):
     path = corpus_path("frictionless-py/data/schema-errors.csv")
-    schema, field_map = schema_for("", "frictionless-py/data/schema-valid.json")
+    schema, field_map = schema_for("frictionless-py/data/schema-valid.json")
     run = run_engine(path, tmp_path, schema, field_map)
     first = run.errors[0]
     assert [(e["field"], e["code"]) for e in first["errors"]] == [
