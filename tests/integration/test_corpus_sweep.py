@@ -17,7 +17,7 @@ import pytest
 from tests.integration.corpus import (CORPUS, Failed, Run, corpus_params, corpus_path, header_of,
                                       run_as_strings, run_engine, string_schema)
 
-EVERY_FILE = corpus_params("**/*", exclude=(r"(^|/)(README|LICENSE|license)\.md$", r"^manifest\.json$"))
+EVERY_FILE = corpus_params("**/*", exclude=(r"(^|/)(README|LICENSE|license)(\.md)?$", r"^manifest\.json$"))
 
 
 @pytest.mark.parametrize("rel", EVERY_FILE)
