@@ -86,9 +86,9 @@ def dataset_schema(header: list[str], key: tuple[str, ...], types: dict[str, str
 
 @pytest.mark.parametrize("rel", [p for rel in DATASETS for p in corpus_params(rel)])
 def test_a_real_dataset_imports_every_row_exactly(rel, tmp_path):
+    path = corpus_path(rel)
     encoding, delimiter, key, types = DATASETS[rel]
     key = key_columns(key)
-    path = corpus_path(rel)
     expected = oracle(rel, encoding, delimiter, types)
     keyless = {n: "REQUIRED_FIELD_MISSING" for n, row in enumerate(expected, 1)
                if any(row[k] is None for k in key)}

@@ -130,8 +130,8 @@ def run_keyed_by_row(rel: str, tmp_path) -> Run | Failed:
 
 @pytest.mark.parametrize("rel", corpus_params(f"{CSV}/**/*.csv") + corpus_params(f"{CSV}/**/*.tsv"))
 def test_a_messy_csv_reads_as_pythons_csv_module_reads_it(rel, tmp_path):
-    name = rel.removeprefix(f"{CSV}/")
     run = run_keyed_by_row(rel, tmp_path)
+    name = rel.removeprefix(f"{CSV}/")
     if name in CSV_FAILURES:
         assert isinstance(run, Failed) and CSV_FAILURES[name] in run.message
         return
@@ -174,8 +174,8 @@ def python_lines(rel: str) -> list[tuple[int, object]]:
 
 @pytest.mark.parametrize("rel", corpus_params(f"{JSON}/**/*.*json*"))
 def test_ndjson_lines_are_rows_and_a_bad_line_is_one_malformed_row(rel, tmp_path):
-    name = rel.removeprefix(f"{JSON}/")
     run = run_keyed_by_row(rel, tmp_path)
+    name = rel.removeprefix(f"{JSON}/")
     if name in NOT_NDJSON:
         assert isinstance(run, Failed) and "is this NDJSON?" in run.message
         return
