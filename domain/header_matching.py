@@ -49,17 +49,20 @@ def match_headers(header: Sequence[str], field_map: Mapping[str, str], strict: b
     """Find each mapped column in the header; raise SourceUnreadable when the file cannot map."""
     taken: set[int] = set()
     columns: dict[str, int] = {}
+    # Positions by name, looked up per key, so a header of thousands of columns maps in
+    # linear time; the first position not yet taken wins, as in a left-to-right scan.
+    exact_positions = _positions_by(header, lambda h: h)
     for key in field_map:
-        exact = next((i for i, h in enumerate(header) if h == key and i not in taken), None)
+        exact = _first_free(exact_positions.get(key, ()), taken)
         if exact is not None:
             columns[key] = exact
             taken.add(exact)
+    normalized_positions = _positions_by(header, normalize_header)
     for key in field_map:
-        if key in columns:
-            continue
         wanted = normalize_header(key)
-        found = next((i for i, h in enumerate(header)
-                      if i not in taken and wanted and normalize_header(h) == wanted), None)
+        if key in columns or not wanted:
+            continue
+        found = _first_free(normalized_positions.get(wanted, ()), taken)
         if found is not None:
             columns[key] = found
             taken.add(found)
@@ -94,6 +97,17 @@ def match_headers(header: Sequence[str], field_map: Mapping[str, str], strict: b
             "strict mode: the file has column(s) the mapping does not use: "
             + ", ".join(repr(u) for u in unused))
     return HeaderMatch(columns=columns, renamed=renamed, unused=unused)
+
+
+def _positions_by(header: Sequence[str], name_of) -> dict[str, list[int]]:
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        positions.setdefault(name_of(h), []).append(i)
+    return positions
+
+
+def _first_free(positions: Sequence[int], taken: set[int]) -> int | None:
+    return next((i for i in positions if i not in taken), None)
 
 
 def _looks_like_data(name: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,11 +81,12 @@ class ImportPlan:
             raise InvalidPlan("fieldMap must map source column names to field names")
         if not field_map:
             raise InvalidPlan("fieldMap must map at least one column")
-        unknown = sorted(v for v in field_map.values() if v not in schema.field_names)
+        known = set(schema.field_names)
+        unknown = sorted(v for v in field_map.values() if v not in known)
         if unknown:
             raise UnknownField(f"fieldMap names unknown field(s): {', '.join(unknown)}")
-        targets = list(field_map.values())
-        doubled = sorted({t for t in targets if targets.count(t) > 1})
+        targets = Counter(field_map.values())
+        doubled = sorted(t for t, n in targets.items() if n > 1)
         if doubled:
             raise InvalidPlan(f"more than one column maps to: {', '.join(doubled)}")
         missing_keys = [k for k in schema.primary_key if k not in targets]

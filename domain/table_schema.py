@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from domain.errors import InvalidSchema
@@ -43,15 +44,17 @@ class TableSchema:
     primary_key: tuple[str, ...]
     missing_values: tuple[str, ...] = ("",)
 
-    @property
+    # Cached: validation asks once per column, and a wide file has thousands of columns.
+    @cached_property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @cached_property
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
     def field(self, name: str) -> Field:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(name)
+        return self._by_name[name]
 
     def is_required(self, name: str) -> bool:
         """Primary-key fields are required whether or not the schema says so."""

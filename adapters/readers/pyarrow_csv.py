@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from adapters.readers.source_chunk import BadRow, TableChunk
-from adapters.readers.text_stream import Utf8Stream, open_bytes, replace_markers
+from adapters.readers.text_stream import (Utf8Stream, decode_head, open_bytes, read_head,
+                                          replace_markers)
 from domain.errors import SourceUnreadable
 from domain.validation_plan import malformed_message
 
@@ -125,9 +126,19 @@ class CsvSource:
                 self._final_newline = True
                 self._stream, self._reader = self._open_reader(final_newline=True)
             except pa.ArrowInvalid:
+                if self._has_text():
+                    # pyarrow finds no first record in text that is more than blank lines:
+                    # a quote opened in the header is never closed.
+                    raise SourceUnreadable(
+                        "cannot parse the CSV file: its header row never ends "
+                        "(a quoted field is not closed)") from None
                 self._stream, self._reader = None, None
                 return
         self.header = [replace_markers(n) for n in self._reader.schema.names]
+
+    def _has_text(self) -> bool:
+        head = decode_head(read_head(self.path, self.compressed), self.encoding, self.bom)
+        return bool(head.strip("\0 \t\r\n"))
 
     def close(self) -> None:
         if self._stream is not None:

@@ -145,6 +145,16 @@ def test_an_empty_file_has_no_rows_and_a_header_only_file_neither(tmp_path):
     assert header_only.read == 0 and header_only.chunks[0].staged_path is None
 
 
+@pytest.mark.parametrize("data", [b'"', b'"id,email\n1,a@x.io\n', b'\xef\xbb\xbf"id'])
+def test_a_header_whose_quote_never_closes_fails_the_file_instead_of_reading_as_empty(tmp_path, data):
+    with pytest.raises(SourceUnreadable, match="header row never ends"):
+        validate(tmp_path, "q.csv", data)
+
+
+def test_blank_lines_alone_are_an_empty_file(tmp_path):
+    assert validate(tmp_path, "blank.csv", b"\n\r\n\n").read == 0
+
+
 # -- row numbering -------------------------------------------------------------------------------------
 
 
