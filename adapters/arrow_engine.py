@@ -87,7 +87,8 @@ class ArrowValidationEngine:
         if reader.kind == "ndjson":
             header = ndjson_header([r for c in buffered
                                     for r, n in zip(c.records, c.row_numbers.tolist()) if n <= cutoff])
-            if read and not header:
+            # Objects without keys ({}) are NDJSON still: the mapping then names what is missing.
+            if read and not header and not any(c.records for c in buffered):
                 raise SourceUnreadable(
                     f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
         if not read and not header:

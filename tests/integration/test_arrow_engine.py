@@ -289,6 +289,16 @@ def test_ndjson_lines_are_rows_numbered_by_line_and_bad_lines_are_malformed(tmp_
     assert run.errors[0]["error"] == "line is not a JSON object"
 
 
+def test_ndjson_of_empty_objects_fails_naming_the_missing_columns_not_the_format(tmp_path):
+    with pytest.raises(SourceUnreadable, match="missing from the file's header: id"):
+        validate(tmp_path, "x.ndjson", b"{}\n{}\n")
+
+
+def test_a_file_of_no_json_objects_is_not_ndjson(tmp_path):
+    with pytest.raises(SourceUnreadable, match="is this NDJSON"):
+        validate(tmp_path, "x.ndjson", b"[1, 2]\n3\n")
+
+
 def test_ndjson_with_cr_only_line_breaks_and_invalid_utf8(tmp_path):
     data = b'{"id": 1, "email": "a@x.io"}\r{"id": 2, "email": "b\xff@x.io"}\r{"id": 3, "email": "c@x.io"}'
     schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
