@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from uuid import UUID
 
 from adapters.job_index_queue import JobIndexQueue
@@ -16,6 +16,7 @@ import psycopg
 
 _JOB_NAMESPACE = 0x4C41  # "LA": keeps Lading's advisory locks apart from other users'
 _WORKSPACE_NAMESPACE = 0x4C57
+_RUN_NAMESPACE = 0x4C52  # one running job per `exclusive` workspace
 
 
 class PostgresLockWorkQueue(JobIndexQueue):
@@ -23,16 +24,21 @@ class PostgresLockWorkQueue(JobIndexQueue):
         super().__init__(runnable)
         self.url = url
 
+    def claim(self, job_id: UUID) -> AbstractContextManager[bool]:
+        return self._try_lock(_JOB_NAMESPACE, zlib.crc32(job_id.bytes) - (1 << 31))
+
+    def claim_workspace_run(self, workspace: str) -> AbstractContextManager[bool]:
+        return self._try_lock(_RUN_NAMESPACE, zlib.crc32(workspace.encode()) - (1 << 31))
+
     @contextmanager
-    def claim(self, job_id: UUID) -> Iterator[bool]:
-        key = zlib.crc32(job_id.bytes) - (1 << 31)
+    def _try_lock(self, namespace: int, key: int) -> Iterator[bool]:
         with psycopg.connect(self.url, autocommit=True) as conn:
-            got = conn.execute("select pg_try_advisory_lock(%s, %s)", (_JOB_NAMESPACE, key)).fetchone()[0]
+            got = conn.execute("select pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]
             try:
                 yield bool(got)
             finally:
                 if got:
-                    conn.execute("select pg_advisory_unlock(%s, %s)", (_JOB_NAMESPACE, key))
+                    conn.execute("select pg_advisory_unlock(%s, %s)", (namespace, key))
 
     @contextmanager
     def admission(self, workspace: str) -> Iterator[None]:

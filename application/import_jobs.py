@@ -54,6 +54,11 @@ ProgressCallback = Callable[[dict[str, Any]], None]
 class Limits:
     max_active_jobs: int = 10
     max_inline_rows: int = MAX_INLINE_ROWS
+    # The `exclusive` policy (SPEC §5): these workspaces run one import at a time; `*` is all.
+    exclusive_workspaces: frozenset[str] = frozenset()
+
+    def is_exclusive(self, workspace: str) -> bool:
+        return "*" in self.exclusive_workspaces or workspace in self.exclusive_workspaces
 
 
 class ImportJobs(Application):
@@ -285,16 +290,25 @@ class ImportJobs(Application):
 
         Safe to call after a crash at any point: validation re-runs deterministically and
         records only chunks not yet recorded; merging skips chunks the destination's ledger
-        already holds. Returns the job's state, or None when another live process holds it.
+        already holds. Returns the job's state, or None when another live process holds it
+        (or, in an `exclusive` workspace, runs another of its jobs).
         """
         with self.queue.claim(job_id) as claimed:
             if not claimed:
                 return None
-            try:
-                return self._process_claimed(job_id, on_progress or (lambda _: None))
-            except _Interrupted:
-                self.projector.catch_up()
-                return str(self._load(job_id).state)
+            workspace = self._load(job_id).workspace
+            if not self.limits.is_exclusive(workspace):
+                return self._process_or_stop(job_id, on_progress)
+            # Another of the workspace's jobs is running: this one stays queued until it ends.
+            with self.queue.claim_workspace_run(workspace) as running:
+                return self._process_or_stop(job_id, on_progress) if running else None
+
+    def _process_or_stop(self, job_id: UUID, on_progress: ProgressCallback | None) -> str:
+        try:
+            return self._process_claimed(job_id, on_progress or (lambda _: None))
+        except _Interrupted:
+            self.projector.catch_up()
+            return str(self._load(job_id).state)
 
     def _save_or_interrupt(self, job: ImportJob) -> None:
         try:

@@ -196,6 +196,11 @@ class WorkQueue(Protocol):
         The right ends with the process: a killed worker's jobs become claimable at once."""
         ...
 
+    def claim_workspace_run(self, workspace: str) -> AbstractContextManager[bool]:
+        """Hold the right to run one of the workspace's jobs (the `exclusive` policy); yields
+        False while another live process runs one. Ends with the process, like `claim`."""
+        ...
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...

@@ -115,7 +115,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         queue=queue,
         read_models=read_models,
         work_root=home / "work",
-        limits=Limits(max_active_jobs=settings.max_active_jobs),
+        limits=Limits(max_active_jobs=settings.max_active_jobs,
+                      exclusive_workspaces=settings.exclusive_workspaces),
         source_columns=source_columns,
     )
     secret = settings.secret or persistent_secret(home)

@@ -16,7 +16,8 @@ from pathlib import Path
 KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS", "LADING_SECRET",
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
-        "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES")
+        "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
+        "LADING_EXCLUSIVE_WORKSPACES")
 
 
 class ConfigError(Exception):
@@ -40,6 +41,7 @@ class Settings:
     max_file_size: int = 50 * 1024**3
     rate_limit_per_minute: int = 600
     chunk_bytes: int | None = None  # None: the engine's default block size
+    exclusive_workspaces: frozenset[str] = frozenset()  # run one import at a time; `*`: all
 
     @property
     def blob_root(self) -> Path:
@@ -97,6 +99,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file_size=max_file,
         rate_limit_per_minute=rate,
         chunk_bytes=chunk_bytes,
+        exclusive_workspaces=frozenset(
+            w.strip() for w in values.get("LADING_EXCLUSIVE_WORKSPACES", "").split(",") if w.strip()),
     )
 
 

@@ -38,6 +38,28 @@ def lading(request, tmp_path):
     app.close()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def exclusive(request, tmp_path):
+    """Lading with `acme` under the exclusive policy (one running import at a time)."""
+    home = tmp_path / "home"
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    app = bootstrap(Settings(home=home, event_store=url, destination=url,
+                             exclusive_workspaces=frozenset({WS})))
+    for workspace in (WS, "other"):
+        app.catalog.add(workspace, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    yield app
+    app.close()
+
+
+def started(lading, workspace: str, path: Path):
+    jobs = lading.jobs
+    job_id, _ = jobs.create_job(workspace, "contacts", path.name, path.stat().st_size)
+    jobs.attach_file(workspace, job_id, path)
+    jobs.map(workspace, job_id, {})
+    jobs.start(workspace, job_id)
+    return job_id
+
+
 def run_import(lading, path: Path, mapping: dict | None = None) -> dict:
     jobs = lading.jobs
     job_id, _ = jobs.create_job(WS, "contacts", path.name, path.stat().st_size)
@@ -143,6 +165,30 @@ def test_at_most_ten_jobs_are_queued_or_running_per_workspace(lading, tmp_path):
         lading.jobs.start(WS, ids[10])
     lading.jobs.cancel(WS, ids[0])
     lading.jobs.start(WS, ids[10])
+
+
+def test_an_exclusive_workspace_queues_its_imports_and_runs_one_at_a_time(exclusive, tmp_path):
+    path = write_csv(tmp_path / "a.csv", HEADER, good_rows([1, 2]))
+    first, second = started(exclusive, WS, path), started(exclusive, WS, path)
+    elsewhere = started(exclusive, "other", path)
+    # Another worker is running one of acme's imports (it holds the workspace's run claim).
+    with exclusive.queue.claim_workspace_run(WS) as running_elsewhere:
+        assert running_elsewhere
+        assert exclusive.jobs.process(second) is None
+        assert exclusive.jobs.status(WS, second)["state"] == "queued"
+        assert exclusive.jobs.process(elsewhere) == "completed", "other workspaces are not held back"
+    assert exclusive.jobs.process(first) == "completed"
+    assert exclusive.jobs.process(second) == "completed"
+
+
+def test_while_a_worker_runs_an_exclusive_workspace_job_no_other_worker_can(exclusive):
+    with exclusive.queue.claim_workspace_run(WS) as mine:
+        with exclusive.queue.claim_workspace_run(WS) as theirs:
+            assert (mine, theirs) == (True, False)
+        with exclusive.queue.claim_workspace_run("other") as unrelated:
+            assert unrelated
+    with exclusive.queue.claim_workspace_run(WS) as again:
+        assert again, "the claim ends with its holder"
 
 
 def test_the_same_idempotency_key_returns_the_job_and_a_different_payload_conflicts(lading):
