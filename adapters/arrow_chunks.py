@@ -7,7 +7,9 @@ that breaks them is a caller's bug, refused before any transaction begins.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -114,3 +116,22 @@ def _has_repeated_key(table: pa.Table, keys: list[str]) -> bool:
         equal = pc.equal(column.slice(1), column.slice(0, n - 1))
         same = equal if same is None else pc.and_(same, equal)
     return bool(pc.any(same).as_py())
+
+
+def member_keys(chunk: MergeChunk) -> list[str]:
+    """Each row's primary key as the JSON object a list stores as one member, e.g. {"id":7}."""
+    names = [f.name for f in chunk.key_fields]
+    columns = [chunk.rows.column(n).to_pylist() for n in names]
+    return [json.dumps(dict(zip(names, map(_key_json, values))), separators=(",", ":"),
+                       ensure_ascii=False)
+            for values in zip(*columns)]
+
+
+def _key_json(value):
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return value

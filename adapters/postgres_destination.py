@@ -20,8 +20,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg_pool import ConnectionPool
 
-from adapters.arrow_chunks import MergeChunk, prepare_chunk
-from adapters.sql_naming import LEDGER_TABLE, keyset_pages, quote_ident, table_name
+from adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
+                                 quote_ident, table_name)
 from application.ports import LedgerEntry, MergeCounts
 from domain.table_schema import Field, TableSchema
 
@@ -68,6 +69,17 @@ class PostgresDestination:
                     " deletes bigint not null default 0, merged_at timestamptz not null default now(),"
                     " primary key (job_id, plan_version, chunk))"
                 )
+                conn.execute(
+                    f"create table if not exists {LISTS_TABLE} ("
+                    " workspace text not null, list_id text not null, name text not null,"
+                    " object_name text not null, created_at timestamptz not null default now(),"
+                    " primary key (workspace, list_id))"
+                )
+                conn.execute(
+                    f"create table if not exists {LIST_MEMBERS_TABLE} ("
+                    " list_id text not null, member_key text collate \"C\" not null,"
+                    " primary key (list_id, member_key))"
+                )
         except BaseException:
             self._pool.close()
             raise
@@ -104,6 +116,7 @@ class PostgresDestination:
         operation: str,
         rows: pa.Table,
         entry: LedgerEntry,
+        list_id: str | None = None,
     ) -> MergeCounts:
         chunk = prepare_chunk(schema, operation, rows)
         csv = _csv(chunk.rows) if chunk.num_rows else b""
@@ -126,6 +139,12 @@ class PostgresDestination:
                 ).fetchone()
                 return MergeCounts(*recorded)
             counts = self._apply(conn, table, operation, chunk, csv) if chunk.num_rows else MergeCounts()
+            if list_id is not None and operation != "delete" and chunk.num_rows:
+                conn.execute(
+                    f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key)"
+                    " select %s, unnest(%s::text[]) on conflict do nothing",
+                    (list_id, member_keys(chunk)),
+                )
             conn.execute(
                 f"update {LEDGER_TABLE} set inserts = %s, updates = %s, deletes = %s"
                 " where job_id = %s and plan_version = %s and chunk = %s",
@@ -210,6 +229,51 @@ class PostgresDestination:
         return {chunk: MergeCounts(i, u, d) for chunk, i, u, d in rows}
 
     # -- reading --------------------------------------------------------------------------
+
+    # -- lists ----------------------------------------------------------------------------
+
+    def ensure_list(self, workspace: str, list_id: str, name: str, object_name: str) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                f"insert into {LISTS_TABLE} (workspace, list_id, name, object_name)"
+                " values (%s, %s, %s, %s) on conflict do nothing",
+                (workspace, list_id, name, object_name),
+            )
+
+    def find_list(self, workspace: str, list_id: str) -> dict[str, Any] | None:
+        found = self.lists(workspace, limit=1, list_id=list_id)
+        return found[0] if found else None
+
+    def lists(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
+              list_id: str | None = None) -> list[dict[str, Any]]:
+        where, args = ["l.workspace = %s"], [workspace]
+        if list_id is not None:
+            where.append("l.list_id = %s")
+            args.append(list_id)
+        if after is not None:
+            where.append("(l.created_at, l.list_id) > (%s::timestamptz, %s)")
+            args.extend(after)
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"select l.list_id, l.name, l.object_name, l.created_at,"
+                f" (select count(*) from {LIST_MEMBERS_TABLE} m where m.list_id = l.list_id)"
+                f" from {LISTS_TABLE} l where {' and '.join(where)}"
+                " order by l.created_at, l.list_id limit %s",
+                (*args, limit),
+            ).fetchall()
+        return [{"listId": i, "name": n, "objectName": o, "createdAt": _iso_z(c), "memberCount": m}
+                for i, n, o, c, m in rows]
+
+    def list_members(self, workspace: str, list_id: str, after: str | None = None,
+                     limit: int = 100) -> list[str]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"select m.member_key from {LIST_MEMBERS_TABLE} m join {LISTS_TABLE} l"
+                " on l.list_id = m.list_id and l.workspace = %s"
+                " where m.list_id = %s and m.member_key > %s order by m.member_key limit %s",
+                (workspace, list_id, after or "", limit),
+            ).fetchall()
+        return [key for (key,) in rows]
 
     def existing_keys(
         self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]
@@ -349,3 +413,7 @@ def _json_ready(f: Field) -> Callable[[Any], Any]:
 
 def _idents(names: Sequence[str], prefix: str = "") -> str:
     return ", ".join(prefix + quote_ident(n) for n in names)
+
+
+def _iso_z(moment) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

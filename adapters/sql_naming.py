@@ -6,6 +6,8 @@ import hashlib
 import re
 
 LEDGER_TABLE = "lading_merge_ledger"
+LISTS_TABLE = "lading_lists"
+LIST_MEMBERS_TABLE = "lading_list_members"
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 

@@ -19,8 +19,9 @@ from uuid import UUID
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapters.arrow_chunks import MergeChunk, prepare_chunk
-from adapters.sql_naming import LEDGER_TABLE, keyset_pages, quote_ident, table_name
+from adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
+                                 quote_ident, table_name)
 from application.ports import LedgerEntry, MergeCounts
 from domain.table_schema import Field, TableSchema
 
@@ -70,6 +71,17 @@ class SqliteDestination:
                 " updates INTEGER NOT NULL, deletes INTEGER NOT NULL, merged_at TEXT NOT NULL,"
                 " PRIMARY KEY (job_id, plan_version, chunk)) STRICT"
             )
+            self._conn.execute(
+                f"create table if not exists {LISTS_TABLE} ("
+                " workspace TEXT NOT NULL, list_id TEXT NOT NULL, name TEXT NOT NULL,"
+                " object_name TEXT NOT NULL, created_at TEXT NOT NULL,"
+                " PRIMARY KEY (workspace, list_id)) STRICT"
+            )
+            self._conn.execute(
+                f"create table if not exists {LIST_MEMBERS_TABLE} ("
+                " list_id TEXT NOT NULL, member_key TEXT NOT NULL,"
+                " PRIMARY KEY (list_id, member_key)) STRICT, WITHOUT ROWID"
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -105,6 +117,7 @@ class SqliteDestination:
         operation: str,
         rows: pa.Table,
         entry: LedgerEntry,
+        list_id: str | None = None,
     ) -> MergeCounts:
         chunk = prepare_chunk(schema, operation, rows)
         # Converting to Python values is the costly part; do it before taking the write lock.
@@ -121,6 +134,12 @@ class SqliteDestination:
             if recorded is not None:
                 return MergeCounts(*recorded)
             counts = self._apply(table, operation, chunk, columns)
+            if list_id is not None and operation != "delete":
+                self._conn.executemany(
+                    f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key) values (?, ?)"
+                    " on conflict do nothing",
+                    ((list_id, key) for key in member_keys(chunk)),
+                )
             self._conn.execute(
                 f"insert into {LEDGER_TABLE} (job_id, plan_version, chunk, workspace, object_name,"
                 " inserts, updates, deletes, merged_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -210,6 +229,50 @@ class SqliteDestination:
                 (str(job_id), plan_version),
             ).fetchall()
         return {chunk: MergeCounts(i, u, d) for chunk, i, u, d in rows}
+
+    # -- lists ----------------------------------------------------------------------------
+
+    def ensure_list(self, workspace: str, list_id: str, name: str, object_name: str) -> None:
+        with self._write():
+            self._conn.execute(
+                f"insert into {LISTS_TABLE} (workspace, list_id, name, object_name, created_at)"
+                " values (?, ?, ?, ?, ?) on conflict do nothing",
+                (workspace, list_id, name, object_name, _now()),
+            )
+
+    def find_list(self, workspace: str, list_id: str) -> dict[str, Any] | None:
+        found = self.lists(workspace, limit=1, list_id=list_id)
+        return found[0] if found else None
+
+    def lists(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
+              list_id: str | None = None) -> list[dict[str, Any]]:
+        where, args = ["l.workspace = ?"], [workspace]
+        if list_id is not None:
+            where.append("l.list_id = ?")
+            args.append(list_id)
+        if after is not None:
+            where.append("(l.created_at, l.list_id) > (?, ?)")
+            args.extend(after)
+        with self._lock:
+            rows = self._conn.execute(
+                f"select l.list_id, l.name, l.object_name, l.created_at,"
+                f" (select count(*) from {LIST_MEMBERS_TABLE} m where m.list_id = l.list_id)"
+                f" from {LISTS_TABLE} l where {' and '.join(where)}"
+                " order by l.created_at, l.list_id limit ?",
+                (*args, limit),
+            ).fetchall()
+        return [_list_info(*row) for row in rows]
+
+    def list_members(self, workspace: str, list_id: str, after: str | None = None,
+                     limit: int = 100) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"select m.member_key from {LIST_MEMBERS_TABLE} m join {LISTS_TABLE} l"
+                " on l.list_id = m.list_id and l.workspace = ?"
+                " where m.list_id = ? and m.member_key > ? order by m.member_key limit ?",
+                (workspace, list_id, after or "", limit),
+            ).fetchall()
+        return [key for (key,) in rows]
 
     # -- reading --------------------------------------------------------------------------
 
@@ -396,3 +459,8 @@ def _marks(n: int) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _list_info(list_id: str, name: str, object_name: str, created_at: str, members: int) -> dict[str, Any]:
+    return {"listId": list_id, "name": name, "objectName": object_name, "createdAt": created_at,
+            "memberCount": members}

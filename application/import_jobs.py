@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
@@ -23,6 +23,7 @@ from application.errors import (
     IdempotencyConflict,
     JobNotFound,
     LimitExceeded,
+    ListNotFound,
     ObjectNotFound,
     PayloadTooLarge,
 )
@@ -36,7 +37,7 @@ from application.ports import (
 )
 from application.projections import JobFilter, ReadModelStore
 from application.projector import Projector
-from domain.errors import SourceUnreadable
+from domain.errors import DomainError, SourceUnreadable
 from domain.header_matching import normalize_header
 from domain.import_job import ImportJob
 from domain.lifecycle import JobState, Stage
@@ -139,14 +140,28 @@ class ImportJobs(Application):
         labels: list[str] | None = None,
         idempotency_key: str | None = None,
         rows: list[dict[str, Any]] | None = None,
+        list_name: str | None = None,
+        target_list_id: str | None = None,
     ) -> tuple[UUID, bool]:
-        """Create a job; return (job id, created). An idempotent replay returns (id, False)."""
+        """Create a job; return (job id, created). An idempotent replay returns (id, False).
+
+        `list_name` creates a list that the job's merged keys fill; `target_list_id` adds
+        them to an existing list of the workspace (for the same object)."""
         self._schema(workspace, object_name)
         if rows is not None and len(rows) > self.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
+        lists = _ListRequest(list_name, target_list_id)
+        if target_list_id is not None:
+            target = self.destination.find_list(workspace, target_list_id)
+            if target is None:
+                raise ListNotFound(target_list_id)
+            if target["objectName"] != object_name:
+                raise DomainError(f"list {target_list_id} holds '{target['objectName']}' records,"
+                                  f" not '{object_name}'")
         fingerprint_source = {
             "objectName": object_name, "fileName": file_name, "fileSize": file_size,
-            "source": source, "labels": labels, "rows": rows,
+            "source": source, "labels": labels, "rows": rows, "listName": list_name,
+            "targetListId": target_list_id,
         }
         key = None
         if idempotency_key:
@@ -159,19 +174,23 @@ class ImportJobs(Application):
                     if prior:
                         raise IdempotencyConflict(idempotency_key)
                     return self._create(workspace, object_name, file_name, file_size, source,
-                                        labels, key, rows), True
+                                        labels, key, rows, lists), True
                 return UUID(existing["jobId"]), False
-        return self._create(workspace, object_name, file_name, file_size, source, labels, None, rows), True
+        return self._create(workspace, object_name, file_name, file_size, source, labels, None, rows,
+                            lists), True
 
     def _find_key_with_other_payload(self, workspace: str, idempotency_key: str) -> bool:
         prefix = f"{idempotency_key}#"
         docs = self.read_models.list(JobFilter(workspace=workspace, limit=10_000))
         return any((d.get("idempotencyKey") or "").startswith(prefix) for d in docs)
 
-    def _create(self, workspace, object_name, file_name, file_size, source, labels, key, rows) -> UUID:
+    def _create(self, workspace, object_name, file_name, file_size, source, labels, key, rows,
+                lists: _ListRequest) -> UUID:
         inline = rows is not None
+        list_id = lists.target_list_id or (str(uuid4()) if lists.list_name else None)
         job = ImportJob(workspace, object_name, file_name or ("inline-rows.ndjson" if inline else None),
-                        file_size, source=source, labels=labels, idempotency_key=key, inline_rows=inline)
+                        file_size, source=source, labels=labels, idempotency_key=key, inline_rows=inline,
+                        list_id=list_id, list_name=lists.list_name)
         if inline:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "rows.ndjson"
@@ -181,6 +200,8 @@ class ImportJobs(Application):
                 info = self.blobs.put_file(self._source_key(job), path)
             job.receive_file(info.key, info.size, info.sha256, "inline-rows.ndjson")
         self.save(job)
+        if job.list_name:
+            self.destination.ensure_list(workspace, job.list_id, job.list_name, object_name)
         self.projector.catch_up()
         return job.id
 
@@ -392,11 +413,13 @@ class ImportJobs(Application):
     def _merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                on_progress: ProgressCallback) -> None:
         workdir = self._workdir(job)
+        if job.list_name:  # made at creation; again here in case that process died just after
+            self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
         for chunk in job.chunks_to_merge:
             rows = self.engine.load_chunk(str(workdir / _staged_name(chunk)))
             counts = self.destination.merge_chunk(
                 job.workspace, job.object_name, schema, plan.operation, rows,
-                LedgerEntry(job.id, job.plan_version, chunk),
+                LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
             )
             job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes)
             self._save_or_interrupt(job)
@@ -451,12 +474,34 @@ class ImportJobs(Application):
         return [str(workdir / _staged_name(c)) for c in job.chunks_with_rows
                 if (workdir / _staged_name(c)).exists()]
 
+    def find_list(self, workspace: str, list_id: str) -> dict[str, Any]:
+        found = self.destination.find_list(workspace, list_id)
+        if found is None:
+            raise ListNotFound(list_id)
+        return found
+
+    def list_members(self, workspace: str, list_id: str, after: str | None = None,
+                     limit: int = 100) -> list[dict[str, Any]]:
+        """The list's members (primary-key objects), those after the member `after`."""
+        self.find_list(workspace, list_id)
+        return [json.loads(k) for k in self.destination.list_members(workspace, list_id, after, limit)]
+
     def schema_of(self, workspace: str, object_name: str) -> TableSchema:
         return self._schema(workspace, object_name)
 
 
 class _Interrupted(Exception):
     """The job changed under the worker (cancelled or deleted)."""
+
+
+@dataclass(frozen=True)
+class _ListRequest:
+    list_name: str | None  # create a list of this name
+    target_list_id: str | None  # or fill this existing one
+
+    def __post_init__(self) -> None:
+        if self.list_name is not None and self.target_list_id is not None:
+            raise DomainError("give either a list to create or a target list, not both")
 
 
 def _staged_name(chunk: int) -> str:

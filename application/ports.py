@@ -116,9 +116,30 @@ class DestinationStore(Protocol):
         operation: str,
         rows: RowBatch,
         entry: LedgerEntry,
+        list_id: str | None = None,
     ) -> MergeCounts:
         """Apply the rows and record `entry` in one transaction; if `entry` is already
-        recorded, change nothing and return the recorded counts."""
+        recorded, change nothing and return the recorded counts. With `list_id` (and any
+        operation but delete) the rows' keys join that list in the same transaction."""
+        ...
+
+    def ensure_list(self, workspace: str, list_id: str, name: str, object_name: str) -> None:
+        """Create the (empty) list unless it exists."""
+        ...
+
+    def find_list(self, workspace: str, list_id: str) -> dict[str, Any] | None:
+        """{listId, name, objectName, createdAt, memberCount}, or None (also for another
+        workspace's list)."""
+        ...
+
+    def lists(self, workspace: str, after: tuple[str, str] | None = None,
+              limit: int = 50) -> list[dict[str, Any]]:
+        """The workspace's lists in (createdAt, listId) order, those after `after`."""
+        ...
+
+    def list_members(self, workspace: str, list_id: str, after: str | None = None,
+                     limit: int = 100) -> list[str]:
+        """Member keys (JSON objects of the primary-key fields, as text) in text order."""
         ...
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]: ...

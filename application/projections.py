@@ -97,6 +97,7 @@ def apply_event(doc: dict[str, Any] | None, event_type: str, data: dict[str, Any
             labels=list(data.get("labels") or []),
             idempotencyKey=data.get("idempotency_key"),
             inlineRows=bool(data.get("inline_rows")),
+            listId=data.get("list_id"),
             state="pending",
             stage=None,
             planVersion=0,

@@ -41,6 +41,8 @@ class ImportJob(Aggregate):
         labels: list[str] | None = None,
         idempotency_key: str | None = None,
         inline_rows: bool = False,
+        list_id: str | None = None,
+        list_name: str | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -50,6 +52,10 @@ class ImportJob(Aggregate):
         self.labels = list(labels or [])
         self.idempotency_key = idempotency_key
         self.inline_rows = inline_rows
+        # The list this job's merged keys go to (SPEC: createList / targetListId); a name
+        # only when the job creates the list.
+        self.list_id = list_id
+        self.list_name = list_name
         self.state = JobState.PENDING
         self.stage: Stage | None = None
         self.file: dict[str, Any] | None = None

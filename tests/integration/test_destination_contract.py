@@ -514,3 +514,56 @@ def test_a_datetime_key_matches_the_same_instant_in_another_offset(store):
 def test_a_record_batch_is_merged_like_a_table(store):
     batch = pa.RecordBatch.from_pylist([{"id": 2}, {"id": 1}], schema=arrow_schema(CONTACTS, ["id"]))
     assert merge(store, "upsert", batch) == MergeCounts(inserts=2)
+
+
+# -- lists ----------------------------------------------------------------------------------
+
+
+def test_a_merge_adds_its_keys_to_a_list_in_the_same_transaction_once(store):
+    list_id = str(uuid4())
+    store.ensure_list(WS, list_id, "spring", "contacts")
+    store.ensure_list(WS, list_id, "renamed?", "contacts")  # repeating changes nothing
+    at = entry()
+    rows = contacts((2, "b@x.io", None, None), (1, "a@x.io", None, None))
+    store.merge_chunk(WS, "contacts", CONTACTS, "upsert", rows, at, list_id=list_id)
+    store.merge_chunk(WS, "contacts", CONTACTS, "upsert", rows, at, list_id=list_id)  # a replay
+    store.merge_chunk(WS, "contacts", CONTACTS, "upsert", contacts((2, "b2@x.io", None, None)),
+                      entry(), list_id=list_id)
+    assert store.list_members(WS, list_id) == ['{"id":1}', '{"id":2}']
+    info = store.find_list(WS, list_id)
+    assert (info["name"], info["objectName"], info["memberCount"]) == ("spring", "contacts", 2)
+    assert info["createdAt"].endswith("Z")
+
+
+def test_deletes_add_nothing_to_a_list(store):
+    list_id = str(uuid4())
+    store.ensure_list(WS, list_id, "l", "contacts")
+    store.merge_chunk(WS, "contacts", CONTACTS, "upsert", contacts((1, "a@x.io", None, None)), entry())
+    store.merge_chunk(WS, "contacts", CONTACTS, "delete", contacts((1,), columns=("id",)), entry(),
+                      list_id=list_id)
+    assert store.list_members(WS, list_id) == []
+
+
+def test_composite_keys_are_members_as_objects_of_the_key_fields(store):
+    list_id = str(uuid4())
+    store.ensure_list(WS, list_id, "orders", "orders")
+    rows = pa.Table.from_pylist([{"select": "b", "Order": 1, "from": "x"},
+                                 {"select": "é", "Order": 2, "from": "y"}], schema=arrow_schema(ORDERS))
+    store.merge_chunk(WS, "orders", ORDERS, "insert", rows, entry(), list_id=list_id)
+    assert store.list_members(WS, list_id) == ['{"select":"b","Order":1}', '{"select":"é","Order":2}']
+
+
+def test_lists_page_in_creation_order_and_stay_in_their_workspace(store):
+    ids = [str(uuid4()) for _ in range(3)]
+    for n, list_id in enumerate(ids):
+        store.ensure_list(WS, list_id, f"list {n}", "contacts")
+    store.ensure_list("other", str(uuid4()), "theirs", "contacts")
+    first = store.lists(WS, limit=2)
+    assert [x["name"] for x in first] == ["list 0", "list 1"]
+    rest = store.lists(WS, after=(first[-1]["createdAt"], first[-1]["listId"]), limit=2)
+    assert [x["name"] for x in rest] == ["list 2"]
+    assert store.find_list("other", ids[0]) is None
+    store.merge_chunk(WS, "contacts", CONTACTS, "upsert", contacts((1, "a@x.io", None, None)), entry(),
+                      list_id=ids[0])
+    assert store.list_members("other", ids[0]) == []
+    assert store.list_members(WS, ids[0], after='{"id":1}') == []

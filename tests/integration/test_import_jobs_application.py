@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from application.errors import IdempotencyConflict, JobNotFound, LimitExceeded
+from application.errors import IdempotencyConflict, JobNotFound, LimitExceeded, ListNotFound
 from application.projections import JobFilter
 from application.projector import rebuild
 from adapters.sql_read_models import SqlReadModels
-from domain.errors import TransitionNotAllowed, UnknownField
+from domain.errors import DomainError, TransitionNotAllowed, UnknownField
 from domain.table_schema import TableSchema
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
@@ -189,6 +189,53 @@ def test_while_a_worker_runs_an_exclusive_workspace_job_no_other_worker_can(excl
             assert unrelated
     with exclusive.queue.claim_workspace_run(WS) as again:
         assert again, "the claim ends with its holder"
+
+
+def import_into_list(lading, path: Path, operation: str = "upsert", **list_request) -> dict:
+    jobs = lading.jobs
+    job_id, _ = jobs.create_job(WS, "contacts", path.name, path.stat().st_size, **list_request)
+    jobs.attach_file(WS, job_id, path)
+    jobs.map(WS, job_id, {"operation": operation})
+    jobs.start(WS, job_id)
+    jobs.process(job_id)
+    return jobs.status(WS, job_id)
+
+
+def test_create_list_fills_a_new_list_with_exactly_the_merged_keys(lading, tmp_path):
+    rows = good_rows([3, 1, 2]) + [["4", "not-an-email", "00004", "2001-02-03", "free"]]
+    status = import_into_list(lading, write_csv(tmp_path / "a.csv", HEADER, rows), list_name="Spring")
+    list_id = status["listId"]
+    info = lading.jobs.find_list(WS, list_id)
+    assert (info["name"], info["objectName"], info["memberCount"]) == ("Spring", "contacts", 3)
+    assert lading.jobs.list_members(WS, list_id) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert lading.jobs.list_members(WS, list_id, after='{"id":1}', limit=1) == [{"id": 2}]
+
+
+def test_a_target_list_gains_the_keys_of_later_imports_once_each(lading, tmp_path):
+    first = import_into_list(lading, write_csv(tmp_path / "a.csv", HEADER, good_rows([1, 2])),
+                             list_name="Everyone")
+    list_id = first["listId"]
+    second = import_into_list(lading, write_csv(tmp_path / "b.csv", HEADER, good_rows([2, 3])),
+                              target_list_id=list_id)
+    assert second["listId"] == list_id
+    assert lading.jobs.list_members(WS, list_id) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    deleted = import_into_list(lading, write_csv(tmp_path / "c.csv", HEADER, good_rows([3])),
+                               operation="delete", target_list_id=list_id)
+    assert deleted["mergedDeletes"] == 1
+    assert lading.jobs.find_list(WS, list_id)["memberCount"] == 3, "a list is static: deletes add nothing"
+
+
+def test_a_target_list_must_exist_in_the_workspace_for_the_same_object(lading, tmp_path):
+    made = import_into_list(lading, write_csv(tmp_path / "a.csv", HEADER, good_rows([1])), list_name="L")
+    with pytest.raises(ListNotFound):
+        lading.jobs.create_job(WS, "contacts", "x.csv", 1, target_list_id="no-such-list")
+    lading.catalog.add("other", "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    with pytest.raises(ListNotFound):
+        lading.jobs.create_job("other", "contacts", "x.csv", 1, target_list_id=made["listId"])
+    with pytest.raises(ListNotFound):
+        lading.jobs.list_members("other", made["listId"])
+    with pytest.raises(DomainError):
+        lading.jobs.create_job(WS, "contacts", "x.csv", 1, list_name="A", target_list_id=made["listId"])
 
 
 def test_the_same_idempotency_key_returns_the_job_and_a_different_payload_conflicts(lading):
