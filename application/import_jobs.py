@@ -474,6 +474,10 @@ class ImportJobs(Application):
         return [str(workdir / _staged_name(c)) for c in job.chunks_with_rows
                 if (workdir / _staged_name(c)).exists()]
 
+    def lists(self, workspace: str, after: tuple[str, str] | None = None,
+              limit: int = 50) -> list[dict[str, Any]]:
+        return self.destination.lists(workspace, after, limit)
+
     def find_list(self, workspace: str, list_id: str) -> dict[str, Any]:
         found = self.destination.find_list(workspace, list_id)
         if found is None:

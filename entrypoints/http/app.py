@@ -20,6 +20,7 @@ from entrypoints.http.envelope import Envelope, ok
 from entrypoints.http.errors import UnsupportedMediaType, error_response
 from entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from entrypoints.http.jobs import ImportJobsController
+from entrypoints.http.lists import ListsController
 from entrypoints.http.objects import ObjectsController
 from entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
 from entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
@@ -73,7 +74,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     return Litestar(
         route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
-                        _transfers()],
+                        ListsController, _transfers()],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
         exception_handlers={Exception: error_response},

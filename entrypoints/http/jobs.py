@@ -41,8 +41,9 @@ from entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECOND
 UPLOAD_PATH = "/v1/uploads/{job_id}"
 ERRORS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/errors.jsonl"
 VALID_ROWS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/valid-rows.csv"
-_UNSUPPORTED = ("create_list", "target_list_id", "create_audience", "auto_profile_after_import",
-                "callback_url")
+# SPEC §4 names these create options without saying what they do (ADR 0035): refused, not ignored.
+_UNSUPPORTED = {"create_audience": "createAudience", "audience_name": "audienceName",
+                "auto_profile_after_import": "autoProfileAfterImport", "callback_url": "callbackUrl"}
 
 
 def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any],
@@ -104,9 +105,13 @@ class ImportJobsController(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
-        asked = [name for name in _UNSUPPORTED if getattr(data, name)]
+        asked = [wire for name, wire in _UNSUPPORTED.items() if getattr(data, name)]
         if asked:
             raise RequestInvalid(f"not available in this version: {', '.join(asked)}")
+        if data.create_list != (data.list_name is not None):
+            raise RequestInvalid("createList and listName go together")
+        if data.create_list and data.target_list_id is not None:
+            raise RequestInvalid("give either createList or targetListId, not both")
         if data.rows is None and (data.file_name is None or data.file_size is None):
             raise RequestInvalid("fileName and fileSize are required unless rows are given")
         if data.rows is not None and data.file_size is not None:
@@ -119,6 +124,7 @@ class ImportJobsController(Controller):
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source, labels=data.labels,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
+            list_name=data.list_name, target_list_id=data.target_list_id,
         )
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)

@@ -101,6 +101,7 @@ class JobStatus(Wire):
     file_size: int | None
     source: str | None
     labels: list[str]
+    list_id: str | None
     state: JobState
     stage: str | None
     progress: Progress
@@ -136,6 +137,29 @@ class JobStatus(Wire):
 
 class JobPage(Wire):
     items: list[JobStatus]
+    next_cursor: str | None
+
+
+# -- lists ----------------------------------------------------------------------------------
+
+
+class ListInfo(Wire):
+    list_id: str
+    name: str
+    object_name: str
+    created_at: str
+    member_count: int
+
+
+class ListPage(Wire):
+    items: list[ListInfo]
+    next_cursor: str | None
+
+
+class MemberPage(Wire):
+    list_id: str
+    members: Annotated[list[dict[str, Any]], Meta(
+        description="Each member is the record's primary key: an object of its key fields.")]
     next_cursor: str | None
 
 

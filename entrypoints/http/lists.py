@@ -1,0 +1,89 @@
+"""/v1/lists: the static lists of record keys that imports fill (createList / targetListId)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromQuery, PathParameter, QueryParameter
+
+from entrypoints.http.auth import READ, requires
+from entrypoints.http.envelope import Envelope, ok
+from entrypoints.http.errors import RequestInvalid, error_responses
+from entrypoints.http.schemas import ListInfo, ListPage, MemberPage
+from entrypoints.http.services import Svc, blocking
+
+ListId = Annotated[str, PathParameter(max_length=200)]
+
+
+def _encode(value: Any) -> str:
+    raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _decode(cursor: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise RequestInvalid("cursor is not one this API returned") from None
+
+
+def _list_position(cursor: str | None) -> tuple[str, str] | None:
+    if cursor is None:
+        return None
+    position = _decode(cursor)
+    if isinstance(position, list) and len(position) == 2 and all(isinstance(p, str) for p in position):
+        return position[0], position[1]
+    raise RequestInvalid("cursor is not one this API returned")
+
+
+def _member_position(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    member = _decode(cursor)
+    if isinstance(member, dict):
+        # The same text the destination stores for the member (key order kept).
+        return json.dumps(member, separators=(",", ":"), ensure_ascii=False)
+    raise RequestInvalid("cursor is not one this API returned")
+
+
+class ListsController(Controller):
+    path = "/v1/lists"
+    tags = ["lists"]
+
+    @get("/", operation_id="listLists", guards=[requires(READ)], responses=error_responses(),
+         summary="The workspace's lists, oldest first (cursor pagination)")
+    async def list_lists(
+        self, request: Request, services: Svc,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Envelope[ListPage]:
+        found = await blocking(services.jobs.lists, request.user.workspace, _list_position(cursor),
+                               limit + 1)
+        more = len(found) > limit
+        found = found[:limit]
+        next_cursor = _encode([found[-1]["createdAt"], found[-1]["listId"]]) if more else None
+        return ok(request, ListPage(items=found, next_cursor=next_cursor))  # type: ignore[arg-type]
+
+    @get("/{list_id:str}", operation_id="getList", guards=[requires(READ)],
+         responses=error_responses(404), summary="One list: name, object and member count")
+    async def get_list(self, request: Request, services: Svc, list_id: ListId) -> Envelope[ListInfo]:
+        return ok(request, await blocking(services.jobs.find_list, request.user.workspace, list_id))
+
+    @get("/{list_id:str}/members", operation_id="listListMembers", guards=[requires(READ)],
+         responses=error_responses(404),
+         summary="The list's members (primary keys of the records), in key-text order")
+    async def members(
+        self, request: Request, services: Svc, list_id: ListId,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+        cursor: FromQuery[str | None] = None,
+    ) -> Envelope[MemberPage]:
+        found = await blocking(services.jobs.list_members, request.user.workspace, list_id,
+                               _member_position(cursor), limit + 1)
+        more = len(found) > limit
+        found = found[:limit]
+        page = MemberPage(list_id=list_id, members=found, next_cursor=_encode(found[-1]) if more else None)
+        return ok(request, page)
