@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.sql_connection import SqlConnection
-from application.projections import JobFilter, index_row
+from application.projections import JobFilter, callback_due, index_row
 
 _SCHEMA = (
     """create table if not exists lading_projection_position (
@@ -20,6 +20,9 @@ _SCHEMA = (
         on lading_job_status (workspace, created_at, job_id)""",
     """create index if not exists lading_job_status_idempotency
         on lading_job_status (workspace, idempotency_key)""",
+    # Ended jobs whose callbackUrl is still to be called: what workers deliver (and redeliver
+    # after a crash), without scanning every status document.
+    """create table if not exists lading_callbacks_due (job_id text primary key)""",
 )
 
 
@@ -61,6 +64,11 @@ class SqlReadModels:
                      json.dumps(row.labels), row.created_at, row.idempotency_key,
                      json.dumps(doc, sort_keys=True)),
                 )
+                if callback_due(doc):
+                    db.execute("insert into lading_callbacks_due (job_id) values (?)"
+                               " on conflict (job_id) do nothing", (job_id,))
+                else:
+                    db.execute("delete from lading_callbacks_due where job_id = ?", (job_id,))
         return True
 
     def get(self, job_id: str) -> dict[str, Any] | None:
@@ -127,8 +135,13 @@ class SqlReadModels:
         )
         return json.loads(rows[0][0]) if rows else None
 
+    def callbacks_due(self) -> list[str]:
+        return [job_id for (job_id,) in self._db.execute(
+            "select job_id from lading_callbacks_due order by job_id")]
+
     def clear(self) -> None:
         with self._db.transaction() as db:
+            db.execute("delete from lading_callbacks_due")
             db.execute("delete from lading_job_status")
             db.execute("delete from lading_projection_position")
 

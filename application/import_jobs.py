@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,6 +30,7 @@ from application.errors import (
 )
 from application.ports import (
     BlobStore,
+    CallbackSender,
     DestinationStore,
     LedgerEntry,
     ObjectCatalog,
@@ -37,6 +39,7 @@ from application.ports import (
 )
 from application.projections import JobFilter, ReadModelStore
 from application.projector import Projector
+from application.status_view import public_status
 from domain.errors import DomainError, SourceUnreadable
 from domain.header_matching import normalize_header
 from domain.import_job import ImportJob
@@ -80,8 +83,10 @@ class ImportJobs(Application):
         work_root: Path,
         limits: Limits = Limits(),
         source_columns: Callable[[SourceFile], list[str]] | None = None,
+        callbacks: CallbackSender | None = None,
     ) -> None:
         super().__init__(env)
+        self.callbacks = callbacks
         self.source_columns = source_columns
         self.catalog = catalog
         self.destination = destination
@@ -142,6 +147,7 @@ class ImportJobs(Application):
         rows: list[dict[str, Any]] | None = None,
         list_name: str | None = None,
         target_list_id: str | None = None,
+        callback_url: str | None = None,
     ) -> tuple[UUID, bool]:
         """Create a job; return (job id, created). An idempotent replay returns (id, False).
 
@@ -151,6 +157,8 @@ class ImportJobs(Application):
         if rows is not None and len(rows) > self.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
         lists = _ListRequest(list_name, target_list_id)
+        if callback_url is not None:
+            _check_callback_url(callback_url)
         if target_list_id is not None:
             target = self.destination.find_list(workspace, target_list_id)
             if target is None:
@@ -161,7 +169,7 @@ class ImportJobs(Application):
         fingerprint_source = {
             "objectName": object_name, "fileName": file_name, "fileSize": file_size,
             "source": source, "labels": labels, "rows": rows, "listName": list_name,
-            "targetListId": target_list_id,
+            "targetListId": target_list_id, "callbackUrl": callback_url,
         }
         key = None
         if idempotency_key:
@@ -174,10 +182,10 @@ class ImportJobs(Application):
                     if prior:
                         raise IdempotencyConflict(idempotency_key)
                     return self._create(workspace, object_name, file_name, file_size, source,
-                                        labels, key, rows, lists), True
+                                        labels, key, rows, lists, callback_url), True
                 return UUID(existing["jobId"]), False
         return self._create(workspace, object_name, file_name, file_size, source, labels, None, rows,
-                            lists), True
+                            lists, callback_url), True
 
     def _find_key_with_other_payload(self, workspace: str, idempotency_key: str) -> bool:
         prefix = f"{idempotency_key}#"
@@ -185,12 +193,12 @@ class ImportJobs(Application):
         return any((d.get("idempotencyKey") or "").startswith(prefix) for d in docs)
 
     def _create(self, workspace, object_name, file_name, file_size, source, labels, key, rows,
-                lists: _ListRequest) -> UUID:
+                lists: _ListRequest, callback_url: str | None) -> UUID:
         inline = rows is not None
         list_id = lists.target_list_id or (str(uuid4()) if lists.list_name else None)
         job = ImportJob(workspace, object_name, file_name or ("inline-rows.ndjson" if inline else None),
                         file_size, source=source, labels=labels, idempotency_key=key, inline_rows=inline,
-                        list_id=list_id, list_name=lists.list_name)
+                        list_id=list_id, list_name=lists.list_name, callback_url=callback_url)
         if inline:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "rows.ndjson"
@@ -319,10 +327,40 @@ class ImportJobs(Application):
                 return None
             workspace = self._load(job_id).workspace
             if not self.limits.is_exclusive(workspace):
-                return self._process_or_stop(job_id, on_progress)
-            # Another of the workspace's jobs is running: this one stays queued until it ends.
-            with self.queue.claim_workspace_run(workspace) as running:
-                return self._process_or_stop(job_id, on_progress) if running else None
+                state = self._process_or_stop(job_id, on_progress)
+            else:
+                # Another of the workspace's jobs is running: this one stays queued until it ends.
+                with self.queue.claim_workspace_run(workspace) as running:
+                    if not running:
+                        return None
+                    state = self._process_or_stop(job_id, on_progress)
+            self._call_back(job_id)
+            return state
+
+    def deliver_callbacks(self) -> int:
+        """Call the callbackUrl of every ended job not called yet (a cancelled job, or one whose
+        process died before calling); return how many were called."""
+        self.projector.catch_up()
+        called = 0
+        for job_id in self.read_models.callbacks_due():
+            with self.queue.claim(UUID(job_id)) as claimed:
+                if claimed and self._call_back(UUID(job_id)):
+                    called += 1
+        return called
+
+    def _call_back(self, job_id: UUID) -> bool:
+        """POST the ended job's status to its callbackUrl once, and record the outcome."""
+        job = self._load(job_id)
+        if not job.callback_due or self.callbacks is None:
+            return False
+        outcome = self.callbacks.send(job.callback_url, public_status(self.status(job.workspace, job_id)))
+        job.record_callback(outcome.delivered, outcome.attempts, outcome.detail)
+        try:
+            self.save(job)
+        except IntegrityError:
+            return False  # the job changed meanwhile (deleted); the next look decides again
+        self.projector.catch_up()
+        return True
 
     def _process_or_stop(self, job_id: UUID, on_progress: ProgressCallback | None) -> str:
         try:
@@ -506,6 +544,12 @@ class _ListRequest:
     def __post_init__(self) -> None:
         if self.list_name is not None and self.target_list_id is not None:
             raise DomainError("give either a list to create or a target list, not both")
+
+
+def _check_callback_url(url: str) -> None:
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise DomainError("callbackUrl must be an absolute http:// or https:// URL")
 
 
 def _staged_name(chunk: int) -> str:

@@ -223,5 +223,18 @@ class WorkQueue(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class CallbackOutcome:
+    delivered: bool  # a 2xx answer
+    attempts: int
+    detail: str  # the last HTTP status, or why no answer came
+
+
+class CallbackSender(Protocol):
+    def send(self, url: str, document: dict[str, Any]) -> CallbackOutcome:
+        """POST the document as JSON, retrying a few times with backoff; never raises."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime: ...

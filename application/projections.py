@@ -98,6 +98,8 @@ def apply_event(doc: dict[str, Any] | None, event_type: str, data: dict[str, Any
             idempotencyKey=data.get("idempotency_key"),
             inlineRows=bool(data.get("inline_rows")),
             listId=data.get("list_id"),
+            callback=({"url": data["callback_url"], "state": "pending", "attempts": 0, "detail": None}
+                      if data.get("callback_url") else None),
             state="pending",
             stage=None,
             planVersion=0,
@@ -169,6 +171,9 @@ def apply_event(doc: dict[str, Any] | None, event_type: str, data: dict[str, Any
         doc.update(state="cancelled", stage=None, finishedAt=ts)
     elif event_type == "Deleted":
         doc.update(state="deleted", stage=None)
+    elif event_type in ("CallbackDelivered", "CallbackFailed"):
+        doc["callback"] = {**doc["callback"], "attempts": data["attempts"], "detail": data["detail"],
+                           "state": "delivered" if event_type == "CallbackDelivered" else "failed"}
     elif event_type == "MetadataEdited":
         for key, attr in (("source", "source"), ("labels", "labels"), ("file_name", "fileName")):
             if data.get(key) is not None:
@@ -191,6 +196,13 @@ class IndexRow:
     labels: list[str]
     created_at: str
     idempotency_key: str | None
+
+
+def callback_due(doc: dict[str, Any]) -> bool:
+    """The job has ended and its callbackUrl has not been called yet."""
+    callback = doc.get("callback")
+    return bool(callback) and callback["state"] == "pending" and doc["state"] in (
+        "completed", "failed", "cancelled")
 
 
 def index_row(doc: dict[str, Any]) -> IndexRow:
@@ -238,5 +250,9 @@ class ReadModelStore(Protocol):
     def count_active(self, workspace: str) -> int: ...
 
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None: ...
+
+    def callbacks_due(self) -> list[str]:
+        """Ids of ended jobs whose callbackUrl has not been called yet."""
+        ...
 
     def clear(self) -> None: ...

@@ -12,7 +12,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import TransitionNotAllowed
-from domain.lifecycle import ALLOWED, REQUIRED_STAGE, JobState, Stage
+from domain.lifecycle import ALLOWED, REQUIRED_STAGE, TERMINAL_STATES, JobState, Stage
 
 
 def _add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
@@ -43,6 +43,7 @@ class ImportJob(Aggregate):
         inline_rows: bool = False,
         list_id: str | None = None,
         list_name: str | None = None,
+        callback_url: str | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -56,6 +57,9 @@ class ImportJob(Aggregate):
         # only when the job creates the list.
         self.list_id = list_id
         self.list_name = list_name
+        # Where the final status is POSTed once the job ends (pending -> delivered | failed).
+        self.callback_url = callback_url
+        self.callback_state: str | None = "pending" if callback_url else None
         self.state = JobState.PENDING
         self.stage: Stage | None = None
         self.file: dict[str, Any] | None = None
@@ -306,6 +310,27 @@ class ImportJob(Aggregate):
     def _deleted(self) -> None:
         self.state = JobState.DELETED
         self.stage = None
+
+    @property
+    def callback_due(self) -> bool:
+        return self.callback_state == "pending" and self.state in TERMINAL_STATES
+
+    def record_callback(self, delivered: bool, attempts: int, detail: str) -> None:
+        """The outcome of POSTing the final status to callbackUrl (`detail`: the HTTP status
+        or the error); recorded once, after the job ended."""
+        self._require("record_callback", None if self.callback_due else "no callback is due")
+        if delivered:
+            self._callback_delivered(attempts=attempts, detail=detail)
+        else:
+            self._callback_failed(attempts=attempts, detail=detail)
+
+    @event("CallbackDelivered")
+    def _callback_delivered(self, attempts: int, detail: str) -> None:
+        self.callback_state = "delivered"
+
+    @event("CallbackFailed")
+    def _callback_failed(self, attempts: int, detail: str) -> None:
+        self.callback_state = "failed"
 
     def edit_metadata(
         self, source: str | None = None, labels: list[str] | None = None, file_name: str | None = None

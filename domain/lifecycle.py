@@ -42,6 +42,7 @@ ALLOWED: dict[str, frozenset[JobState]] = {
     "cancel": frozenset({_S.PENDING, _S.READY, _S.QUEUED, _S.RUNNING, _S.NEEDS_ATTENTION}),
     "delete": frozenset({_S.PENDING, _S.READY, _S.NEEDS_ATTENTION} | TERMINAL_STATES),
     "edit_metadata": frozenset(set(_S) - {_S.DELETED}),
+    "record_callback": TERMINAL_STATES,
 }
 
 # The stage a running job must be in for a stage-bound command.

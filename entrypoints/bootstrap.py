@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from adapters.arrow_engine import ArrowValidationEngine
 from adapters.file_lock_work_queue import FileLockWorkQueue
 from adapters.filesystem_blob_store import FilesystemBlobStore
+from adapters.http_callback_sender import HttpCallbackSender
 from adapters.source_header import source_columns
 from adapters.sql_read_models import SqlReadModels
 from adapters.sql_saved_mappings import SqlSavedMappings
@@ -105,6 +106,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
     blobs = FilesystemBlobStore(settings.blob_root)
+    secret = settings.secret or persistent_secret(home)
     jobs = ImportJobs(
         eventsourcing if eventsourcing is not None else eventsourcing_env(settings),
         catalog=catalog,
@@ -118,8 +120,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         limits=Limits(max_active_jobs=settings.max_active_jobs,
                       exclusive_workspaces=settings.exclusive_workspaces),
         source_columns=source_columns,
+        callbacks=HttpCallbackSender(secret),
     )
-    secret = settings.secret or persistent_secret(home)
     return Lading(
         settings=settings,
         jobs=jobs,

@@ -456,6 +456,7 @@ def worker(once, poll, workspace) -> None:
             state = lading.jobs.process(job_id)
             if state is not None:
                 click.echo(f"{job_id} {state}", err=True)
+        lading.jobs.deliver_callbacks()  # cancelled jobs, and calls a dead process never made
         if once:
             return
         lading.queue.wait(poll)

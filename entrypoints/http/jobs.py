@@ -43,7 +43,7 @@ ERRORS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/errors.jsonl"
 VALID_ROWS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/valid-rows.csv"
 # SPEC §4 names these create options without saying what they do (ADR 0035): refused, not ignored.
 _UNSUPPORTED = {"create_audience": "createAudience", "audience_name": "audienceName",
-                "auto_profile_after_import": "autoProfileAfterImport", "callback_url": "callbackUrl"}
+                "auto_profile_after_import": "autoProfileAfterImport"}
 
 
 def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any],
@@ -124,7 +124,7 @@ class ImportJobsController(Controller):
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source, labels=data.labels,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
-            list_name=data.list_name, target_list_id=data.target_list_id,
+            list_name=data.list_name, target_list_id=data.target_list_id, callback_url=data.callback_url,
         )
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)

@@ -94,6 +94,13 @@ class DetailedReport(Wire):
     totals: dict[str, int]
 
 
+class CallbackStatus(Wire):
+    url: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int
+    detail: str | None  # the receiver's last HTTP status, or why it could not be reached
+
+
 class JobStatus(Wire):
     job_id: str
     object_name: str
@@ -102,6 +109,7 @@ class JobStatus(Wire):
     source: str | None
     labels: list[str]
     list_id: str | None
+    callback: CallbackStatus | None
     state: JobState
     stage: str | None
     progress: Progress

@@ -33,6 +33,7 @@ class JobModel:
         self.validated = 0
         self.with_rows: list[int] = []
         self.merged: list[int] = []
+        self.callback = "pending"  # the job is created with a callbackUrl
 
     def apply(self, command: str, **kw) -> bool:
         s = self.state
@@ -82,6 +83,9 @@ class JobModel:
             "pending", "ready", "needs_attention", "completed", "failed", "cancelled"
         ):
             self.state, self.stage = "deleted", None
+        elif (command == "record_callback" and s in ("completed", "failed", "cancelled")
+              and self.callback == "pending"):
+            self.callback = "delivered" if kw["delivered"] else "failed"
         else:
             return False
         return True
@@ -92,7 +96,7 @@ class ImportJobMachine(RuleBasedStateMachine):
     def create(self) -> None:
         os.environ["PERSISTENCE_MODULE"] = "eventsourcing.popo"
         self.app = _Jobs()
-        self.job = ImportJob("ws", "profiles", "people.csv", 100)
+        self.job = ImportJob("ws", "profiles", "people.csv", 100, callback_url="http://hooks.test/lading")
         self.model = JobModel()
         self.app.save(self.job)
 
@@ -169,6 +173,11 @@ class ImportJobMachine(RuleBasedStateMachine):
     def delete(self) -> None:
         self._run("delete", self.job.delete)
 
+    @rule(delivered=st.booleans())
+    def record_callback(self, delivered: bool) -> None:
+        self._run("record_callback", lambda: self.job.record_callback(delivered, 1, "200"),
+                  delivered=delivered)
+
     @rule()
     def read_status(self) -> None:
         """Always applicable, so a terminal state never leaves Hypothesis without a rule."""
@@ -184,6 +193,7 @@ class ImportJobMachine(RuleBasedStateMachine):
         assert str(self.job.state) == self.model.state
         assert (str(self.job.stage) if self.job.stage else None) == self.model.stage
         assert self.job.plan_version == self.model.plan_version
+        assert self.job.callback_state == self.model.callback
 
     @invariant()
     def replay_from_stored_events_gives_an_equal_job(self) -> None:

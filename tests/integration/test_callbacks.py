@@ -1,0 +1,148 @@
+"""callbackUrl: when a job ends, its final status is POSTed (signed) to the URL, once, and the
+outcome is part of the job's history, against a real local HTTP receiver."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from adapters.http_callback_sender import HttpCallbackSender
+from domain.errors import DomainError
+from domain.table_schema import TableSchema
+from entrypoints.bootstrap import bootstrap
+from entrypoints.settings import Settings
+from tests.builders import CONTACTS_SCHEMA, write_csv
+
+WS = "acme"
+HEADER = ["id", "email", "zip", "born", "tier"]
+
+
+class Receiver:
+    """A loopback HTTP server answering with the queued status codes (then 204)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict, dict]] = []
+        self.answers: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.calls.append((dict(self.headers), json.loads(body)))
+                receiver.bodies.append(body)
+                self.send_response(receiver.answers.pop(0) if receiver.answers else 204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.bodies: list[bytes] = []
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/lading"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def lading(tmp_path):
+    app = bootstrap(Settings(home=tmp_path / "home", secret="s3cret"))
+    app.jobs.callbacks = HttpCallbackSender("s3cret", backoff_seconds=0.01)
+    app.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    yield app
+    app.close()
+
+
+def created(lading, path: Path, url: str):
+    jobs = lading.jobs
+    job_id, _ = jobs.create_job(WS, "contacts", path.name, path.stat().st_size, callback_url=url)
+    jobs.attach_file(WS, job_id, path)
+    jobs.map(WS, job_id, {})
+    return job_id
+
+
+def rows(tmp_path) -> Path:
+    return write_csv(tmp_path / "a.csv", HEADER, [["1", "a@example.com", "01234", "2001-02-03", "free"],
+                                                  ["2", "broken", "01234", "2001-02-03", "free"]])
+
+
+def test_a_completed_job_posts_its_final_status_once_signed(lading, receiver, tmp_path):
+    job_id = created(lading, rows(tmp_path), receiver.url)
+    lading.jobs.start(WS, job_id)
+    assert lading.jobs.process(job_id) == "completed"
+    assert lading.jobs.deliver_callbacks() == 0, "already called"
+    [(headers, body)] = receiver.calls
+    assert body["jobId"] == str(job_id) and body["state"] == "completed"
+    assert (body["validRows"], body["invalidRows"]) == (1, 1)
+    expected = hmac.new(b"s3cret", receiver.bodies[0], hashlib.sha256).hexdigest()
+    assert headers["X-Lading-Signature"] == f"sha256={expected}"
+    status = lading.jobs.status(WS, job_id)
+    assert status["callback"] == {"url": receiver.url, "state": "delivered", "attempts": 1, "detail": "204"}
+    assert [e["type"] for e in lading.jobs.history(WS, job_id)][-1] == "CallbackDelivered"
+
+
+def test_a_failing_receiver_is_retried_then_the_failure_is_recorded(lading, receiver, tmp_path):
+    receiver.answers = [503, 503, 503]
+    job_id = created(lading, rows(tmp_path), receiver.url)
+    lading.jobs.start(WS, job_id)
+    lading.jobs.process(job_id)
+    assert len(receiver.calls) == 3
+    callback = lading.jobs.status(WS, job_id)["callback"]
+    assert (callback["state"], callback["attempts"], callback["detail"]) == ("failed", 3, "503")
+
+
+def test_a_receiver_answering_after_a_retry_counts_as_delivered(lading, receiver, tmp_path):
+    receiver.answers = [500, 200]
+    job_id = created(lading, rows(tmp_path), receiver.url)
+    lading.jobs.start(WS, job_id)
+    lading.jobs.process(job_id)
+    assert lading.jobs.status(WS, job_id)["callback"]["state"] == "delivered"
+    assert lading.jobs.status(WS, job_id)["callback"]["attempts"] == 2
+
+
+def test_a_cancelled_job_is_called_back_by_the_next_worker_look(lading, receiver, tmp_path):
+    job_id = created(lading, rows(tmp_path), receiver.url)
+    lading.jobs.cancel(WS, job_id)
+    assert receiver.calls == []
+    assert lading.jobs.deliver_callbacks() == 1
+    assert receiver.calls[0][1]["state"] == "cancelled"
+
+
+def test_a_call_a_dead_process_never_made_is_made_after_restart(tmp_path, receiver):
+    home = tmp_path / "home"
+    first = bootstrap(Settings(home=home, secret="x"))
+    first.jobs.callbacks = None  # this process "dies" before calling back
+    first.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    job_id = created(first, rows(tmp_path), receiver.url)
+    first.jobs.start(WS, job_id)
+    first.jobs.process(job_id)
+    assert first.jobs.status(WS, job_id)["callback"]["state"] == "pending"
+    first.close()
+    restarted = bootstrap(Settings(home=home, secret="x"))
+    try:
+        assert restarted.jobs.deliver_callbacks() == 1
+        assert receiver.calls[0][1]["state"] == "completed"
+        assert restarted.jobs.status(WS, job_id)["callback"]["state"] == "delivered"
+    finally:
+        restarted.close()
+
+
+def test_a_callback_url_must_be_absolute_http(lading):
+    for bad in ("ftp://example.com/x", "/relative", "http://"):
+        with pytest.raises(DomainError):
+            lading.jobs.create_job(WS, "contacts", "a.csv", 1, callback_url=bad)
