@@ -141,6 +141,9 @@ class CsvSource:
         return bool(head.strip("\0 \t\r\n"))
 
     def close(self) -> None:
+        # The reader goes first: destroyed while its read-ahead thread is still alive at
+        # interpreter exit, pyarrow aborts the process ("terminate called ...").
+        self._reader = None
         if self._stream is not None:
             self._stream.close()
 

@@ -432,3 +432,21 @@ def test_valid_rows_are_written_as_one_csv_in_canonical_forms(tmp_path):
         ["1", "2023-05-17T10:00:00Z", "a, b", "true"],
         ["2", "2023-05-17T09:00:00.500000Z", "", "false"],
     ]
+
+
+def test_a_csv_source_closed_unread_lets_the_process_exit_cleanly(tmp_path):
+    """pyarrow hangs or aborts a process that exits while an unread CSV reader is still alive
+    (its read-ahead holds tens of MB), so closing the source must release the reader too."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(csv_bytes([f"{i},u{i}@x.io,2024-01-01,1" for i in range(1_200_000)]))
+    script = (
+        "import sys; from pathlib import Path; from adapters.readers import open_source\n"
+        "p = Path(sys.argv[1]); s = open_source(p, p.name, p.parent, 1 << 22, repair_encoding=False)\n"
+        "s.close()\n"  # and `s` stays alive until the interpreter exits
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=60)
+    assert done.returncode == 0, done.stderr
