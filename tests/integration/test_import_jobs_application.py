@@ -106,6 +106,31 @@ def status_id(status: dict):
     return UUID(status["jobId"])
 
 
+def test_custom_mode_is_reserved_and_refused_with_the_job_left_pending(lading, tmp_path):
+    path = write_csv(tmp_path / "a.csv", HEADER, good_rows([1]))
+    job_id, _ = lading.jobs.create_job(WS, "contacts", path.name, path.stat().st_size)
+    with pytest.raises(DomainError, match="custom") as refused:
+        lading.jobs.map(WS, job_id, {"importMode": "custom"})
+    assert refused.value.code == "VALIDATION.REQUEST_INVALID"
+    assert lading.jobs.status(WS, job_id)["state"] == "pending"
+
+
+def test_an_empty_file_completes_with_zero_counters_a_success_rate_of_one_and_no_error_summary(lading, tmp_path):
+    status = run_import(lading, write_csv(tmp_path / "empty.csv", HEADER, []))
+    assert status["state"] == "completed"
+    assert (status["readRows"], status["validRows"], status["invalidRows"]) == (0, 0, 0)
+    assert (status["successRate"], status["errorSummary"], status["hasErrors"]) == (1.0, None, False)
+
+
+def test_merged_counts_add_up_to_valid_rows_once_completed(lading, tmp_path):
+    run_import(lading, write_csv(tmp_path / "a.csv", HEADER, good_rows(range(1, 4))))
+    status = run_import(lading, write_csv(tmp_path / "b.csv", HEADER,
+                                          good_rows(range(2, 7)) + [["9", "bad", "0", "x", "free"]]))
+    assert status["mergedInserts"] + status["mergedUpdates"] + status["mergedDeletes"] == status["validRows"] == 5
+    assert sum(status["errorSummary"].values()) == status["invalidRows"] == 1
+    assert (status["rowsTotal"], status["rowsImported"], status["rowsRejected"]) == (6, 5, 1)
+
+
 def test_a_second_import_with_overlapping_keys_counts_inserts_and_updates_exactly(lading, tmp_path):
     run_import(lading, write_csv(tmp_path / "a.csv", HEADER, good_rows(range(1, 11))))
     status = run_import(lading, write_csv(tmp_path / "b.csv", HEADER, good_rows(range(6, 16))))
