@@ -197,12 +197,15 @@ class CsvSource:
                 per_row = batch.nbytes / max(rows, 1)
                 start = 0
                 while start < rows:
-                    room = (self.block_size - size) / per_row if per_row else rows
+                    # The first chunk is one read block at most, so validation starts as soon
+                    # as the first block is parsed rather than after a whole chunk's worth.
+                    limit = self.block_size if delivered[0] else min(self.block_size, READ_BLOCK)
+                    room = (limit - size) / per_row if per_row else rows
                     take = max(1, min(rows - start, int(room)))
                     parts.append((batch.slice(start, take), numbers[start:start + take]))
                     size += take * per_row
                     start += take
-                    if size >= self.block_size:
+                    if size >= limit:
                         chunk = self._emit(parts, bad, delivered, final=False)
                         if chunk is not None:
                             yield chunk
