@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, time
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapters.arrow_types import arrow_type
-from domain.plan import OPERATIONS
-from domain.table_schema import Field, TableSchema
+from lading.adapters.arrow_types import arrow_type
+from lading.domain.plan import OPERATIONS
+from lading.domain.table_schema import Field, TableSchema
 
 
 class ChunkRefused(ValueError):

@@ -26,17 +26,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from adapters.jsonl_error_file import JsonlErrorFile
-from adapters.pyarrow_validator import ChunkValidator
-from adapters.readers import SourceChunk, open_source
-from adapters.readers.text_stream import has_marker
-from application.ports import KeyLookup, SourceFile, ValidatedChunk
-from domain.column_formats import SAMPLE_ROWS
-from domain.errors import SourceUnreadable
-from domain.plan import ImportPlan
-from domain.reference_validator import ndjson_header
-from domain.table_schema import TableSchema
-from domain.validation_plan import SourceMapping, ValidationPlan, map_source
+from lading.adapters.jsonl_error_file import JsonlErrorFile
+from lading.adapters.pyarrow_validator import ChunkValidator
+from lading.adapters.readers import SourceChunk, open_source
+from lading.adapters.readers.text_stream import has_marker
+from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
+from lading.domain.column_formats import SAMPLE_ROWS
+from lading.domain.errors import SourceUnreadable
+from lading.domain.plan import ImportPlan
+from lading.domain.reference_validator import ndjson_header
+from lading.domain.table_schema import TableSchema
+from lading.domain.validation_plan import SourceMapping, ValidationPlan, map_source
 
 DEFAULT_BLOCK_SIZE = 4 << 20
 # Readers turn their own parse failures into SourceUnreadable; what is left to catch here is

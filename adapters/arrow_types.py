@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from domain.table_schema import Field, TableSchema
+from lading.domain.table_schema import Field, TableSchema
 
 _ARROW_TYPES = {
     "string": pa.string(),

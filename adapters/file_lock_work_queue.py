@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from uuid import UUID
 
-from adapters.job_index_queue import JobIndexQueue
+from lading.adapters.job_index_queue import JobIndexQueue
 
 
 class FileLockWorkQueue(JobIndexQueue):

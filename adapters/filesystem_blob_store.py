@@ -18,7 +18,7 @@ from typing import IO
 import aiofiles
 import aiofiles.os
 
-from application.ports import BlobInfo
+from lading.application.ports import BlobInfo
 
 
 class BlobTooLarge(Exception):

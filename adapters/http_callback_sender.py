@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from application.ports import CallbackOutcome
+from lading.application.ports import CallbackOutcome
 
 
 class HttpCallbackSender:

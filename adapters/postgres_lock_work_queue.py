@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from uuid import UUID
 
-from adapters.job_index_queue import JobIndexQueue
+from lading.adapters.job_index_queue import JobIndexQueue
 
 import psycopg
 

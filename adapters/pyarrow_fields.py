@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapters.arrow_types import arrow_type
-from domain import value_formats as vf
-from domain.field_rules import FieldRule, Healing, Issue, parse, pattern_matches
+from lading.adapters.arrow_types import arrow_type
+from lading.domain import value_formats as vf
+from lading.domain.field_rules import FieldRule, Healing, Issue, parse, pattern_matches
 
 _EPOCH_DATE = date(1970, 1, 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -18,16 +18,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapters.arrow_types import arrow_type
-from adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exact, normalised
-from adapters.pyarrow_fields import ColumnInput, FieldColumn, evaluate_column
-from adapters.readers.source_chunk import BadRow, SourceChunk
-from adapters.readers.text_stream import MARKER_REGEX, replace_markers
-from domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
-from domain.reference_validator import source_row_from_cells
-from domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
-from domain.validation_plan import ROW_LEVEL, WARN_ENCODING, WARN_RAGGED, ValidationPlan
-from domain.value_formats import display_value
+from lading.adapters.arrow_types import arrow_type
+from lading.adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exact, normalised
+from lading.adapters.pyarrow_fields import ColumnInput, FieldColumn, evaluate_column
+from lading.adapters.readers.source_chunk import BadRow, SourceChunk
+from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
+from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
+from lading.domain.reference_validator import source_row_from_cells
+from lading.domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
+from lading.domain.validation_plan import ROW_LEVEL, WARN_ENCODING, WARN_RAGGED, ValidationPlan
+from lading.domain.value_formats import display_value
 
 KeyLookup = Callable[[list[tuple]], set[tuple]]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from adapters.readers import open_source
-from application.ports import SourceFile
-from domain.errors import SourceUnreadable
-from domain.reference_validator import ndjson_header
-from domain.column_formats import SAMPLE_ROWS
+from lading.adapters.readers import open_source
+from lading.application.ports import SourceFile
+from lading.domain.errors import SourceUnreadable
+from lading.domain.reference_validator import ndjson_header
+from lading.domain.column_formats import SAMPLE_ROWS
 
 
 def source_columns(source: SourceFile) -> list[str]:

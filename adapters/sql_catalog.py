@@ -14,13 +14,13 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.sql_connection import SqlConnection
-from adapters.sqlite_destination import database_path
-from application.ports import ApiKeyIdentity
-from domain.api_keys import check_scopes
-from domain.errors import ObjectExists
-from domain.object_names import check_object_name
-from domain.table_schema import TableSchema
+from lading.adapters.sql_connection import SqlConnection
+from lading.adapters.sqlite_destination import database_path
+from lading.application.ports import ApiKeyIdentity
+from lading.domain.api_keys import check_scopes
+from lading.domain.errors import ObjectExists
+from lading.domain.object_names import check_object_name
+from lading.domain.table_schema import TableSchema
 
 KEY_PREFIX = "ldg"
 _KEY_ID = re.compile(r"[0-9a-f]{16}")  # secrets.token_hex(8); anything else never reaches SQL

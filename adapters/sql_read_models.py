@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from adapters.sql_connection import SqlConnection
-from application.projections import JobFilter, callback_due, index_row
+from lading.adapters.sql_connection import SqlConnection
+from lading.application.projections import JobFilter, callback_due, index_row
 
 _SCHEMA = (
     """create table if not exists lading_projection_position (

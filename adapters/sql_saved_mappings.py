@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.sql_connection import SqlConnection
-from application.saved_mappings import ImportConfiguration, MappingTemplate
+from lading.adapters.sql_connection import SqlConnection
+from lading.application.saved_mappings import ImportConfiguration, MappingTemplate
 
 _SCHEMA = (
     """create table if not exists lading_mapping_templates (

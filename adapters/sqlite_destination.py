@@ -19,11 +19,11 @@ from uuid import UUID
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
-from adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
+from lading.adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
                                  quote_ident, table_name)
-from application.ports import LedgerEntry, MergeCounts
-from domain.table_schema import Field, TableSchema
+from lading.application.ports import LedgerEntry, MergeCounts
+from lading.domain.table_schema import Field, TableSchema
 
 DATABASE_FILE = "destination.sqlite"
 _PAGE = 5000  # rows fetched per query when reading records back

@@ -1,6 +1,6 @@
 """Refusals the application adds to the domain's: missing things and exceeded limits."""
 
-from domain.errors import DomainError
+from lading.domain.errors import DomainError
 
 
 class NotFound(DomainError):

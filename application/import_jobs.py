@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
-from application.errors import (
+from lading.application.errors import (
     IdempotencyConflict,
     JobNotFound,
     LimitExceeded,
@@ -28,7 +28,7 @@ from application.errors import (
     ObjectNotFound,
     PayloadTooLarge,
 )
-from application.ports import (
+from lading.application.ports import (
     BlobStore,
     CallbackSender,
     DestinationStore,
@@ -37,16 +37,16 @@ from application.ports import (
     SourceFile,
     ValidationEngine,
 )
-from application.projections import JobFilter, ReadModelStore
-from application.projector import Projector
-from application.status_view import public_status
-from domain.errors import DomainError, SourceUnreadable
-from domain.header_matching import normalize_header
-from domain.import_job import ImportJob
-from domain.lifecycle import JobState, Stage
-from domain.plan import ImportPlan
-from domain.proposals import propose_fixes
-from domain.table_schema import TableSchema
+from lading.application.projections import JobFilter, ReadModelStore
+from lading.application.projector import Projector
+from lading.application.status_view import public_status
+from lading.domain.errors import DomainError, SourceUnreadable
+from lading.domain.header_matching import normalize_header
+from lading.domain.import_job import ImportJob
+from lading.domain.lifecycle import JobState, Stage
+from lading.domain.plan import ImportPlan
+from lading.domain.proposals import propose_fixes
+from lading.domain.table_schema import TableSchema
 
 MAX_INLINE_ROWS = 10_000
 _EVENT_META = {"originator_id", "originator_version", "timestamp", "originator_topic"}

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 from uuid import UUID
 
-from domain.plan import ImportPlan
-from domain.table_schema import TableSchema
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
 
 RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.projections import ReadModelStore, apply_event
+from lading.application.projections import ReadModelStore, apply_event
 
 PROJECTION = "job_status"
 
@@ -51,6 +51,6 @@ def rebuild(app: Any, fresh_store: ReadModelStore) -> None:
 
 
 def _data(event: Any) -> dict[str, Any]:
-    from application.import_jobs import event_data
+    from lading.application.import_jobs import event_data
 
     return event_data(event)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from application.errors import NotFound
-from domain.errors import InvalidPlan
-from domain.plan import ImportPlan
-from domain.table_schema import TableSchema
+from lading.application.errors import NotFound
+from lading.domain.errors import InvalidPlan
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
 
 # What a mapping request may carry besides a template reference.
 MAPPING_KEYS = ("sourceFields", "fieldMap", "importMode", "operation", "reviewPolicy")

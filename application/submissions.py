@@ -9,8 +9,8 @@ import os
 from typing import IO, Any
 from uuid import UUID, uuid4
 
-from application.import_jobs import ImportJobs
-from domain.plan import ImportPlan
+from lading.application.import_jobs import ImportJobs
+from lading.domain.plan import ImportPlan
 
 
 def prepare_file_job(jobs: ImportJobs, workspace: str, object_name: str, file: IO[bytes],

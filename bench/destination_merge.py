@@ -30,12 +30,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from adapters.arrow_types import arrow_schema
-from adapters.postgres_destination import PostgresDestination
-from adapters.sqlite_destination import SqliteDestination
-from application.ports import LedgerEntry, MergeCounts
-from domain.table_schema import TableSchema
-from entrypoints.samples import profiles_object
+from lading.adapters.arrow_types import arrow_schema
+from lading.adapters.postgres_destination import PostgresDestination
+from lading.adapters.sqlite_destination import SqliteDestination
+from lading.application.ports import LedgerEntry, MergeCounts
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.samples import profiles_object
 
 SCHEMA = TableSchema.from_dict(profiles_object()["schema"])
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"

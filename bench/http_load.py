@@ -62,14 +62,14 @@ class Server:
             self.env.pop(key, None)
 
     def cli(self, *args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=self.env,
+        return subprocess.run([sys.executable, "-m", "lading.entrypoints.cli", *args], env=self.env,
                               check=True, capture_output=True, text=True).stdout.strip()
 
     def __enter__(self) -> "Server":
         self.cli("objects", "add", str(SAMPLE_OBJECT))
         self.key = self.cli("keys", "create", "--scopes", "imports:read,imports:write")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "lading.entrypoints.cli", "serve", "--port", str(self.port)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         for _ in range(300):
             try:

@@ -16,9 +16,9 @@ def _report_peak() -> None:
 
 
 def add_object() -> None:
-    from domain.table_schema import TableSchema
-    from entrypoints.bootstrap import bootstrap
-    from entrypoints.samples import profiles_object
+    from lading.domain.table_schema import TableSchema
+    from lading.entrypoints.bootstrap import bootstrap
+    from lading.entrypoints.samples import profiles_object
 
     obj = profiles_object()
     lading = bootstrap()
@@ -29,7 +29,7 @@ def add_object() -> None:
 
 
 def run_import(path: str) -> None:
-    from entrypoints.cli import main
+    from lading.entrypoints.cli import main
 
     sys.argv = ["lading", "import", path, "--object", "profiles", "--json"]
     try:
@@ -39,11 +39,11 @@ def run_import(path: str) -> None:
 
 
 def validate(path: str) -> None:
-    from adapters.arrow_engine import ArrowValidationEngine
-    from application.ports import SourceFile
-    from domain.plan import ImportPlan
-    from domain.table_schema import TableSchema
-    from entrypoints.samples import profiles_object
+    from lading.adapters.arrow_engine import ArrowValidationEngine
+    from lading.application.ports import SourceFile
+    from lading.domain.plan import ImportPlan
+    from lading.domain.table_schema import TableSchema
+    from lading.entrypoints.samples import profiles_object
 
     schema = TableSchema.from_dict(profiles_object()["schema"])
     plan = ImportPlan.from_dict({}, schema)

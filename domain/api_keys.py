@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.errors import InvalidScopes
+from lading.domain.errors import InvalidScopes
 
 SCOPES = ("imports:read", "imports:write", "admin")
 

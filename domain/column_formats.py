@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain import value_formats as vf
-from domain.field_rules import PLAIN, ColumnFormat
-from domain.plan import ImportPlan
-from domain.table_schema import Field, TableSchema
+from lading.domain import value_formats as vf
+from lading.domain.field_rules import PLAIN, ColumnFormat
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import Field, TableSchema
 
 SAMPLE_ROWS = 5000
 CONSISTENT_SHARE = 0.9

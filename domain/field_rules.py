@@ -16,9 +16,9 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from domain import value_formats as vf
-from domain.row_errors import RowErrorCode
-from domain.table_schema import Field
+from lading.domain import value_formats as vf
+from lading.domain.row_errors import RowErrorCode
+from lading.domain.table_schema import Field
 
 
 class Issue(IntEnum):

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from domain import value_formats as vf
-from domain.errors import SourceUnreadable
+from lading.domain import value_formats as vf
+from lading.domain.errors import SourceUnreadable
 
 SIMILARITY_THRESHOLD = 0.8
 _IGNORED = re.compile(r"[\s_\-\ufeff]+")

@@ -7,12 +7,14 @@ stored events therefore rebuilds exactly the same job. Events carry counts and r
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import register_topic
 
-from domain.errors import TransitionNotAllowed
-from domain.lifecycle import ALLOWED, REQUIRED_STAGE, TERMINAL_STATES, JobState, Stage
+from lading.domain.errors import TransitionNotAllowed
+from lading.domain.lifecycle import ALLOWED, REQUIRED_STAGE, TERMINAL_STATES, JobState, Stage
 
 
 def _add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
@@ -346,3 +348,7 @@ class ImportJob(Aggregate):
             self.labels = list(labels)
         if file_name is not None:
             self.file_name = file_name
+
+
+# Events stored before ADR 0005 name their classes under the old top-level `domain` package.
+register_topic("domain", sys.modules["lading.domain"])

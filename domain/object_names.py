@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from domain.errors import InvalidObjectName
+from lading.domain.errors import InvalidObjectName
 
 _OBJECT_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
 

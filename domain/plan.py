@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.errors import InvalidPlan, UnknownField
-from domain.table_schema import TableSchema
+from lading.domain.errors import InvalidPlan, UnknownField
+from lading.domain.table_schema import TableSchema
 
 IMPORT_MODES = ("balanced", "strict", "landing_friendly", "custom")
 OPERATIONS = ("upsert", "insert", "update", "delete")

@@ -10,8 +10,8 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from domain.plan import ImportPlan
-from domain.table_schema import TableSchema
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
 
 DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d %b %Y",
                 "%d %B %Y", "%b %d %Y", "%Y%m%d")

@@ -27,17 +27,17 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from domain.column_formats import SAMPLE_ROWS, choose_column_formats
-from domain.errors import SourceUnreadable
-from domain.field_rules import ISSUE_CODES, ColumnFormat, Healing, Issue, evaluate, message
-from domain.plan import ImportPlan
-from domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
-from domain.table_schema import TableSchema
-from domain.validation_plan import (
+from lading.domain.column_formats import SAMPLE_ROWS, choose_column_formats
+from lading.domain.errors import SourceUnreadable
+from lading.domain.field_rules import ISSUE_CODES, ColumnFormat, Healing, Issue, evaluate, message
+from lading.domain.plan import ImportPlan
+from lading.domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
+from lading.domain.table_schema import TableSchema
+from lading.domain.validation_plan import (
     ENCODING_LINE_MESSAGE, WARN_ENCODING, WARN_RAGGED, ValidationPlan, malformed_message,
     map_source,
 )
-from domain.value_formats import decode_lenient, display_value
+from lading.domain.value_formats import decode_lenient, display_value
 
 __all__ = ["Malformed", "Undecodable", "RowOutcome", "ReferenceValidator", "validate_rows",
            "choose_column_formats", "sample_rows", "json_ready", "source_row_from_cells"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from domain.errors import InvalidSchema
+from lading.domain.errors import InvalidSchema
 
 FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "time", "year")
 STRING_FORMATS = ("default", "email", "uri", "uuid")

@@ -8,13 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.column_formats import SAMPLE_ROWS, choose_column_formats
-from domain.field_rules import ColumnFormat, FieldRule, make_rule
-from domain.header_matching import HeaderMatch, match_headers, unique_names
-from domain.plan import ImportPlan
-from domain.row_errors import FieldError, RowErrorCode
-from domain.table_schema import TableSchema
-from domain.value_formats import display_value
+from lading.domain.column_formats import SAMPLE_ROWS, choose_column_formats
+from lading.domain.field_rules import ColumnFormat, FieldRule, make_rule
+from lading.domain.header_matching import HeaderMatch, match_headers, unique_names
+from lading.domain.plan import ImportPlan
+from lading.domain.row_errors import FieldError, RowErrorCode
+from lading.domain.table_schema import TableSchema
+from lading.domain.value_formats import display_value
 
 # Keys of `warnings_by_field` / `rejected_by_field` for problems that belong to no field.
 WARN_RAGGED = "(ragged row)"

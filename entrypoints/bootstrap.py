@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from adapters.arrow_engine import ArrowValidationEngine
-from adapters.file_lock_work_queue import FileLockWorkQueue
-from adapters.filesystem_blob_store import FilesystemBlobStore
-from adapters.http_callback_sender import HttpCallbackSender
-from adapters.source_header import source_columns
-from adapters.sql_read_models import SqlReadModels
-from adapters.sql_saved_mappings import SqlSavedMappings
-from application.import_jobs import ImportJobs, Limits
-from application.saved_mappings import MappingLibrary
-from entrypoints.settings import Settings, load_settings, persistent_secret
+from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.file_lock_work_queue import FileLockWorkQueue
+from lading.adapters.filesystem_blob_store import FilesystemBlobStore
+from lading.adapters.http_callback_sender import HttpCallbackSender
+from lading.adapters.source_header import source_columns
+from lading.adapters.sql_read_models import SqlReadModels
+from lading.adapters.sql_saved_mappings import SqlSavedMappings
+from lading.application.import_jobs import ImportJobs, Limits
+from lading.application.saved_mappings import MappingLibrary
+from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
 
 def _is_postgres(url: str | None) -> bool:
@@ -76,15 +76,15 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     home.mkdir(parents=True, exist_ok=True)
 
     if _is_postgres(settings.destination):
-        from adapters.postgres_destination import PostgresDestination
-        from adapters.sql_catalog import PostgresCatalog
+        from lading.adapters.postgres_destination import PostgresDestination
+        from lading.adapters.sql_catalog import PostgresCatalog
 
         destination: Any = PostgresDestination(settings.destination)
         catalog: Any = PostgresCatalog(settings.destination)
         saved_mappings = SqlSavedMappings(settings.destination)
     else:
-        from adapters.sql_catalog import SqliteCatalog
-        from adapters.sqlite_destination import SqliteDestination, database_path
+        from lading.adapters.sql_catalog import SqliteCatalog
+        from lading.adapters.sqlite_destination import SqliteDestination, database_path
 
         directory = Path(settings.destination) if settings.destination else home / "destination"
         destination = SqliteDestination(directory)
@@ -99,7 +99,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
 
     if _is_postgres(settings.event_store):
         # Imported here like the other PostgreSQL adapters: the embedded default never loads psycopg.
-        from adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+        from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
 
         queue: Any = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
     else:

@@ -18,11 +18,11 @@ from uuid import UUID
 
 import click
 
-from application.projections import JobFilter
-from application.status_view import public_status
-from domain.errors import DomainError
-from domain.table_schema import TableSchema
-from entrypoints.settings import ConfigError, load_settings
+from lading.application.projections import JobFilter
+from lading.application.status_view import public_status
+from lading.domain.errors import DomainError
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.settings import ConfigError, load_settings
 
 EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
 
@@ -35,7 +35,7 @@ class InputError(click.ClickException):
 
 
 def _app():
-    from entrypoints.bootstrap import bootstrap
+    from lading.entrypoints.bootstrap import bootstrap
 
     return bootstrap(load_settings())
 
@@ -76,6 +76,7 @@ def _print_json(data: Any) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lading", prog_name="lading")
 def main() -> None:
     """Lading: bulk import jobs — validate every row, upsert the valid ones, report exactly."""
 
@@ -395,8 +396,8 @@ def keys_create(scopes, workspace) -> None:
 @handles_errors
 def replay(check, workspace) -> None:
     """Rebuild the read models from the event history."""
-    from adapters.sql_read_models import SqlReadModels
-    from application.projector import rebuild
+    from lading.adapters.sql_read_models import SqlReadModels
+    from lading.application.projector import rebuild
 
     lading = _app()
     lading.jobs.projector.catch_up()
@@ -438,7 +439,7 @@ def _diff(live: dict[str, dict], rebuilt: dict[str, dict]) -> list[str]:
 @handles_errors
 def serve(host, port, worker, access_log) -> None:
     """Run the HTTP API (with a worker in a child process)."""
-    from entrypoints.http.server import serve as run_server
+    from lading.entrypoints.http.server import serve as run_server
 
     run_server(load_settings(), host, port, worker=worker, access_log=access_log)
 
@@ -470,7 +471,7 @@ def worker(once, poll, workspace) -> None:
 @handles_errors
 def watch(directory, config_id, polling, workspace) -> None:
     """Import every file dropped into DIRECTORY; move it to processed/ or failed/."""
-    from entrypoints.watcher import DirectoryWatcher
+    from lading.entrypoints.watcher import DirectoryWatcher
 
     lading = _app()
     lading.library.configuration(workspace, config_id)  # refuse an unknown id up front

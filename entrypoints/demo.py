@@ -12,10 +12,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from domain.table_schema import TableSchema
-from entrypoints.bootstrap import Lading, bootstrap
-from entrypoints.samples import SAMPLES, profiles_object
-from entrypoints.settings import Settings, load_settings
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import Lading, bootstrap
+from lading.entrypoints.samples import SAMPLES, profiles_object
+from lading.entrypoints.settings import Settings, load_settings
 
 WORKSPACE = "default"
 SAMPLE = SAMPLES / "profiles_sample.csv"
@@ -101,7 +101,7 @@ Try the whole flow — paste this into another terminal:
 ----------------------------------------------------------------------------------------
 {walkthrough(api, key, sample.resolve())}----------------------------------------------------------------------------------------
 """, flush=True)
-    from entrypoints.http.server import serve
+    from lading.entrypoints.http.server import serve
 
     serve(settings, None, None)
 

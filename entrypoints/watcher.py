@@ -17,9 +17,9 @@ from pathlib import Path
 
 import watchfiles
 
-from application.status_view import public_status
-from application.submissions import prepare_file_job
-from domain.errors import DomainError
+from lading.application.status_view import public_status
+from lading.application.submissions import prepare_file_job
+from lading.domain.errors import DomainError
 
 SETTLE_SECONDS = 1.0
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from entrypoints.samples import profiles_object
+from lading.entrypoints.samples import profiles_object
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GEN_DATA = SHARED / "bench" / "gen_data.py"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.readers.msgspec_ndjson import NdjsonSource
-from adapters.readers.pyarrow_csv import CsvSource, sniff_dialect
-from adapters.readers.pyarrow_parquet import ParquetSource
-from adapters.readers.source_chunk import BadRow, RecordsChunk, SourceChunk, TableChunk
-from adapters.readers.text_stream import decode_head, detect_encoding, read_head
-from domain.errors import SourceUnreadable
+from lading.adapters.readers.msgspec_ndjson import NdjsonSource
+from lading.adapters.readers.pyarrow_csv import CsvSource, sniff_dialect
+from lading.adapters.readers.pyarrow_parquet import ParquetSource
+from lading.adapters.readers.source_chunk import BadRow, RecordsChunk, SourceChunk, TableChunk
+from lading.adapters.readers.text_stream import decode_head, detect_encoding, read_head
+from lading.domain.errors import SourceUnreadable
 
 __all__ = ["open_source", "SourceChunk", "TableChunk", "RecordsChunk", "BadRow", "Source",
            "CsvSource", "NdjsonSource", "ParquetSource"]

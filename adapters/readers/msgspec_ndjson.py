@@ -13,9 +13,9 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from adapters.readers.source_chunk import BadRow, RecordsChunk
-from adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_bytes, replace_markers
-from domain.validation_plan import ENCODING_LINE_MESSAGE
+from lading.adapters.readers.source_chunk import BadRow, RecordsChunk
+from lading.adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_bytes, replace_markers
+from lading.domain.validation_plan import ENCODING_LINE_MESSAGE
 
 NOT_JSON = "line is not valid JSON"
 NOT_OBJECT = "line is not a JSON object"

@@ -20,11 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from adapters.readers.source_chunk import BadRow, TableChunk
-from adapters.readers.text_stream import (Utf8Stream, decode_head, open_bytes, read_head,
+from lading.adapters.readers.source_chunk import BadRow, TableChunk
+from lading.adapters.readers.text_stream import (Utf8Stream, decode_head, open_bytes, read_head,
                                           replace_markers)
-from domain.errors import SourceUnreadable
-from domain.validation_plan import malformed_message
+from lading.domain.errors import SourceUnreadable
+from lading.domain.validation_plan import malformed_message
 
 DELIMITERS = (",", ";", "\t", "|")
 READ_BLOCK = 1 << 20

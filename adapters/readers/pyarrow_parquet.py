@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from adapters.readers.source_chunk import TableChunk
-from adapters.readers.text_stream import open_bytes
-from domain.errors import SourceUnreadable
+from lading.adapters.readers.source_chunk import TableChunk
+from lading.adapters.readers.text_stream import open_bytes
+from lading.domain.errors import SourceUnreadable
 
 
 class ParquetSource:

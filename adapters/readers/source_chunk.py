@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from adapters.readers.text_stream import replace_markers
-from domain.reference_validator import json_ready
+from lading.adapters.readers.text_stream import replace_markers
+from lading.domain.reference_validator import json_ready
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,21 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from entrypoints.bootstrap import Lading
-from entrypoints.http.auth import EXCLUDE_FROM_AUTH, AuthenticationMiddleware, Authenticator
-from entrypoints.http.correlation import add_correlation_header
-from entrypoints.http.docs import OfflineDocsPlugin
-from entrypoints.http.envelope import Envelope, ok
-from entrypoints.http.errors import UnsupportedMediaType, error_response
-from entrypoints.http.imports import MULTIPART_SLACK, ImportsController
-from entrypoints.http.jobs import ImportJobsController
-from entrypoints.http.lists import ListsController
-from entrypoints.http.objects import ObjectsController
-from entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
-from entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
-from entrypoints.http.schemas import Health
-from entrypoints.http.services import Services
-from entrypoints.http.signed_urls import UrlSigner
+from lading.entrypoints.bootstrap import Lading
+from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, AuthenticationMiddleware, Authenticator
+from lading.entrypoints.http.correlation import add_correlation_header
+from lading.entrypoints.http.docs import OfflineDocsPlugin
+from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.errors import UnsupportedMediaType, error_response
+from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
+from lading.entrypoints.http.jobs import ImportJobsController
+from lading.entrypoints.http.lists import ListsController
+from lading.entrypoints.http.objects import ObjectsController
+from lading.entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
+from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
+from lading.entrypoints.http.schemas import Health
+from lading.entrypoints.http.services import Services
+from lading.entrypoints.http.signed_urls import UrlSigner
 
 JSON_BODY_LIMIT = 64 * 1024 * 1024
 _SECURITY = [{"apiKey": []}, {"bearer": []}]
@@ -102,6 +102,6 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
 
 
 def _transfers():
-    from entrypoints.http.transfers import TransfersController
+    from lading.entrypoints.http.transfers import TransfersController
 
     return TransfersController

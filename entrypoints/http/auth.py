@@ -22,9 +22,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from application.ports import ApiKeyStore
-from domain.api_keys import SCOPES
-from entrypoints.http.errors import Forbidden, Unauthorized
+from lading.application.ports import ApiKeyStore
+from lading.domain.api_keys import SCOPES
+from lading.entrypoints.http.errors import Forbidden, Unauthorized
 
 ADMIN = "admin"
 READ = "imports:read"

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 from litestar import Request
 
-from entrypoints.http.correlation import correlation_id
+from lading.entrypoints.http.correlation import correlation_id
 
 T = TypeVar("T")
 

@@ -24,9 +24,9 @@ from litestar.exceptions import (
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
 
-from domain.errors import DomainError
-from entrypoints.http.correlation import correlation_id
-from entrypoints.http.envelope import ErrorBody, ErrorEnvelope
+from lading.domain.errors import DomainError
+from lading.entrypoints.http.correlation import correlation_id
+from lading.entrypoints.http.envelope import ErrorBody, ErrorEnvelope
 
 log = logging.getLogger("lading.http")
 

@@ -10,15 +10,15 @@ from uuid import UUID
 from litestar import Controller, Request, Response, post
 from litestar.params import FromPath, HeaderParameter, MultipartBody, QueryParameter
 
-from application.errors import LimitExceeded
-from application.submissions import prepare_file_job
-from application.status_view import public_status
-from entrypoints.http.auth import WRITE, Identity, requires
-from entrypoints.http.envelope import Envelope, ok
-from entrypoints.http.errors import RequestInvalid, error_responses
-from entrypoints.http.schemas import JobStatus, OneShotForm
-from entrypoints.http.services import Services, Svc, blocking
-from entrypoints.http.transfers import receive_body
+from lading.application.errors import LimitExceeded
+from lading.application.submissions import prepare_file_job
+from lading.application.status_view import public_status
+from lading.entrypoints.http.auth import WRITE, Identity, requires
+from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.errors import RequestInvalid, error_responses
+from lading.entrypoints.http.schemas import JobStatus, OneShotForm
+from lading.entrypoints.http.services import Services, Svc, blocking
+from lading.entrypoints.http.transfers import receive_body
 
 MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
 

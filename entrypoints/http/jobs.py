@@ -17,12 +17,12 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import File
 
-from application.projections import JobFilter
-from application.status_view import detailed_report, public_status
-from entrypoints.http.auth import READ, WRITE, Identity, requires
-from entrypoints.http.envelope import Envelope, ok
-from entrypoints.http.errors import PayloadTooLarge, RequestInvalid, error_responses
-from entrypoints.http.schemas import (
+from lading.application.projections import JobFilter
+from lading.application.status_view import detailed_report, public_status
+from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
+from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.errors import PayloadTooLarge, RequestInvalid, error_responses
+from lading.entrypoints.http.schemas import (
     Approval,
     CreateJob,
     Deleted,
@@ -35,8 +35,8 @@ from entrypoints.http.schemas import (
     MappingResult,
     UploadSlot,
 )
-from entrypoints.http.services import Services, Svc, blocking
-from entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
+from lading.entrypoints.http.services import Services, Svc, blocking
+from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
 
 UPLOAD_PATH = "/v1/uploads/{job_id}"
 ERRORS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/errors.jsonl"

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
-from entrypoints.http.auth import READ, requires
-from entrypoints.http.envelope import Envelope, ok
-from entrypoints.http.errors import RequestInvalid, error_responses
-from entrypoints.http.schemas import ListInfo, ListPage, MemberPage
-from entrypoints.http.services import Svc, blocking
+from lading.entrypoints.http.auth import READ, requires
+from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.errors import RequestInvalid, error_responses
+from lading.entrypoints.http.schemas import ListInfo, ListPage, MemberPage
+from lading.entrypoints.http.services import Svc, blocking
 
 ListId = Annotated[str, PathParameter(max_length=200)]
 

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
-from application.status_view import public_status
-from domain.table_schema import TableSchema
-from entrypoints.http.auth import ADMIN, READ, WRITE, Identity, requires
-from entrypoints.http.envelope import Envelope, ok
-from entrypoints.http.imports import start_or_explain
-from entrypoints.http.schemas import (
+from lading.application.status_view import public_status
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.http.auth import ADMIN, READ, WRITE, Identity, requires
+from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.imports import start_or_explain
+from lading.entrypoints.http.schemas import (
     JobStatus,
     ObjectCreate,
     ObjectInfo,
@@ -20,8 +20,8 @@ from entrypoints.http.schemas import (
     RecordPage,
     RecordsWrite,
 )
-from entrypoints.http.errors import error_responses
-from entrypoints.http.services import Svc, blocking
+from lading.entrypoints.http.errors import error_responses
+from lading.entrypoints.http.services import Svc, blocking
 
 ObjectName = Annotated[str, PathParameter(max_length=200)]
 

@@ -15,7 +15,7 @@ from typing import Any
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from entrypoints.http.errors import RateLimited
+from lading.entrypoints.http.errors import RateLimited
 
 
 class TokenBuckets:

@@ -7,11 +7,11 @@ from typing import Any
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 
-from application.saved_mappings import ImportConfiguration, MappingTemplate
-from entrypoints.http.auth import READ, WRITE, requires
-from entrypoints.http.envelope import Envelope, ok
-from entrypoints.http.errors import error_responses
-from entrypoints.http.schemas import (
+from lading.application.saved_mappings import ImportConfiguration, MappingTemplate
+from lading.entrypoints.http.auth import READ, WRITE, requires
+from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.errors import error_responses
+from lading.entrypoints.http.schemas import (
     Configuration,
     ConfigurationCreate,
     MappingFields,
@@ -19,7 +19,7 @@ from entrypoints.http.schemas import (
     Template,
     TemplateCreate,
 )
-from entrypoints.http.services import Services, Svc, blocking
+from lading.entrypoints.http.services import Services, Svc, blocking
 
 
 def _mapping(fields: MappingFields | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import msgspec
 from litestar.datastructures import UploadFile
 from msgspec import Meta
 
-from entrypoints.http.envelope import Wire
+from lading.entrypoints.http.envelope import Wire
 
 MAX_INLINE_ROWS = 10_000
 # More rows than this is 413 LIMIT.PAYLOAD_TOO_LARGE (a size limit, like a file's), not a 400.

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from entrypoints.settings import Settings
+from lading.entrypoints.settings import Settings
 
 WORKER_POLL_SECONDS = "0.2"
 
@@ -42,7 +42,7 @@ class WorkerSupervisor:
 
     def _spawn(self) -> subprocess.Popen[Any]:
         return subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "worker", "--poll", WORKER_POLL_SECONDS],
+            [sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll", WORKER_POLL_SECONDS],
             env=self.env, preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
 
@@ -68,8 +68,8 @@ def serve(settings: Settings, host: str | None, port: int | None, *, worker: boo
           access_log: bool = False) -> None:
     import uvicorn
 
-    from entrypoints.bootstrap import bootstrap
-    from entrypoints.http.app import create_app
+    from lading.entrypoints.bootstrap import bootstrap
+    from lading.entrypoints.http.app import create_app
 
     host = host or settings.host
     port = port if port is not None else settings.port

@@ -11,9 +11,9 @@ import anyio.to_thread
 from litestar import Request
 from litestar.di import NamedDependency
 
-from application.saved_mappings import MappingLibrary
-from entrypoints.bootstrap import Lading
-from entrypoints.http.signed_urls import UrlSigner
+from lading.application.saved_mappings import MappingLibrary
+from lading.entrypoints.bootstrap import Lading
+from lading.entrypoints.http.signed_urls import UrlSigner
 
 R = TypeVar("R")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from entrypoints.http.errors import SignatureInvalid, UrlExpired
+from lading.entrypoints.http.errors import SignatureInvalid, UrlExpired
 
 UPLOAD_TTL_SECONDS = 3600
 DOWNLOAD_TTL_SECONDS = 900

@@ -12,19 +12,19 @@ from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 
-from adapters.filesystem_blob_store import BlobTooLarge
-from application.errors import JobNotFound
-from domain.errors import TransitionNotAllowed
-from entrypoints.http.auth import EXCLUDE_FROM_AUTH
-from entrypoints.http.envelope import Envelope, Wire, ok
-from entrypoints.http.errors import PayloadTooLarge, RequestInvalid, error_responses
-from entrypoints.http.jobs import (
+from lading.adapters.filesystem_blob_store import BlobTooLarge
+from lading.application.errors import JobNotFound
+from lading.domain.errors import TransitionNotAllowed
+from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH
+from lading.entrypoints.http.envelope import Envelope, Wire, ok
+from lading.entrypoints.http.errors import PayloadTooLarge, RequestInvalid, error_responses
+from lading.entrypoints.http.jobs import (
     ERRORS_DOWNLOAD_PATH,
     UPLOAD_PATH,
     VALID_ROWS_DOWNLOAD_PATH,
     valid_rows_file,
 )
-from entrypoints.http.services import Services, Svc, blocking
+from lading.entrypoints.http.services import Services, Svc, blocking
 
 Ws = Annotated[str | None, QueryParameter(name="ws", description="The workspace the URL acts in")]
 Expires = Annotated[str | None, QueryParameter(name="expires", description="Expiry, Unix seconds")]

@@ -18,11 +18,11 @@ class Lading:
                 self.env.pop(key, None)
 
     def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", *args], env=self.env,
+        return subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", *args], env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def run(self, *args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:
-        done = subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=self.env,
+        done = subprocess.run([sys.executable, "-m", "lading.entrypoints.cli", *args], env=self.env,
                               capture_output=True, text=True, timeout=300)
         if check_code is not None:
             assert done.returncode == check_code, (done.returncode, done.stdout, done.stderr)

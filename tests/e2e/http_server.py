@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from entrypoints.samples import SAMPLES
+from lading.entrypoints.samples import SAMPLES
 
 
 def free_port() -> int:
@@ -35,7 +35,7 @@ class LadingServer:
         self.process: subprocess.Popen | None = None
 
     def cli(self, *args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], env=self.env,
+        done = subprocess.run([sys.executable, "-m", "lading.entrypoints.cli", *args], env=self.env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout.strip()
@@ -47,7 +47,7 @@ class LadingServer:
         self.cli("objects", "add", str(SAMPLES / "profiles.json"), "--workspace", workspace)
 
     def start(self) -> "LadingServer":
-        args = [sys.executable, "-m", "entrypoints.cli", "serve", "--host", "127.0.0.1",
+        args = [sys.executable, "-m", "lading.entrypoints.cli", "serve", "--host", "127.0.0.1",
                 "--port", str(self.port)]
         if not self.worker:
             args.append("--no-worker")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.bootstrap import bootstrap
-from entrypoints.settings import Settings
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.settings import Settings
 from tests.e2e.cli import Lading
 from tests.integration.corpus import (Failed, corpus_params, corpus_path, header_of, run_engine,
                                       string_schema)

@@ -23,7 +23,7 @@ def test_the_printed_walkthrough_runs_the_whole_flow_against_the_demo_server(tmp
            "LADING_RATE_LIMIT": "0"}
     for key in ("LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_PUBLIC_URL", "LADING_HOST"):
         env.pop(key, None)
-    demo = subprocess.Popen([sys.executable, "-m", "entrypoints.demo"], env=env, text=True,
+    demo = subprocess.Popen([sys.executable, "-m", "lading.entrypoints.demo"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         lines, rules = [], 0

@@ -51,8 +51,8 @@ def imported(client, messy):
 def embedded_import(path, tmp_path) -> dict:
     """A second computation of the same import: `lading import --json`, no server involved."""
     env = {"LADING_HOME": str(tmp_path / "embedded"), "PATH": "/usr/bin:/bin"}
-    cli = [sys.executable, "-m", "entrypoints.cli"]
-    from entrypoints.samples import SAMPLES
+    cli = [sys.executable, "-m", "lading.entrypoints.cli"]
+    from lading.entrypoints.samples import SAMPLES
 
     subprocess.run([*cli, "objects", "add", str(SAMPLES / "profiles.json")], env=env, check=True,
                    capture_output=True)

@@ -9,7 +9,7 @@ import httpx
 import jwt
 import pytest
 
-from entrypoints.http.signed_urls import UrlSigner
+from lading.entrypoints.http.signed_urls import UrlSigner
 from tests.e2e.http_server import LadingServer, upload_job
 
 SECRET = "url-signing-secret-for-tests"

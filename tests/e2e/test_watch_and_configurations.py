@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from domain.table_schema import TableSchema
-from entrypoints.bootstrap import bootstrap
-from entrypoints.settings import Settings
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.settings import Settings
 from tests.builders import CONTACTS_SCHEMA, write_csv
 from tests.e2e.cli import Lading
 

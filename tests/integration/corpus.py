@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from adapters.arrow_engine import ArrowValidationEngine
-from adapters.source_header import source_columns
-from application.ports import SourceFile, ValidatedChunk
-from domain.errors import SourceUnreadable
-from domain.plan import ImportPlan
-from domain.table_schema import TableSchema
+from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.source_header import source_columns
+from lading.application.ports import SourceFile, ValidatedChunk
+from lading.domain.errors import SourceUnreadable
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 # What a user could upload: the corpus's tables and lines. Its .json files are expected outputs,

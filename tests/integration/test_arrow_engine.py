@@ -14,11 +14,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from adapters.arrow_engine import ArrowValidationEngine
-from application.ports import SourceFile, ValidatedChunk
-from domain.errors import SourceUnreadable
-from domain.plan import ImportPlan
-from domain.table_schema import TableSchema
+from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.application.ports import SourceFile, ValidatedChunk
+from lading.domain.errors import SourceUnreadable
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
 
 SCHEMA = TableSchema.from_dict({
     "fields": [
@@ -443,7 +443,7 @@ def test_a_csv_source_closed_unread_lets_the_process_exit_cleanly(tmp_path):
     path = tmp_path / "big.csv"
     path.write_bytes(csv_bytes([f"{i},u{i}@x.io,2024-01-01,1" for i in range(1_200_000)]))
     script = (
-        "import sys; from pathlib import Path; from adapters.readers import open_source\n"
+        "import sys; from pathlib import Path; from lading.adapters.readers import open_source\n"
         "p = Path(sys.argv[1]); s = open_source(p, p.name, p.parent, 1 << 22, repair_encoding=False)\n"
         "s.close()\n"  # and `s` stays alive until the interpreter exits
     )

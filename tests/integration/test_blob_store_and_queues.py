@@ -12,9 +12,9 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.file_lock_work_queue import FileLockWorkQueue
-from adapters.filesystem_blob_store import BlobTooLarge, FilesystemBlobStore
-from adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+from lading.adapters.file_lock_work_queue import FileLockWorkQueue
+from lading.adapters.filesystem_blob_store import BlobTooLarge, FilesystemBlobStore
+from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
 
 
 def test_put_file_records_size_and_sha256(tmp_path):
@@ -60,7 +60,7 @@ def test_delete_prefix_purges_a_jobs_blobs(tmp_path):
 _HOLDER = textwrap.dedent("""
     import sys, time
     from uuid import UUID
-    from adapters.{module} import {cls}
+    from lading.adapters.{module} import {cls}
     queue = {cls}(sys.argv[1], lambda: [])
     with queue.claim(UUID(sys.argv[2])) as got:
         print("claimed" if got else "refused", flush=True)

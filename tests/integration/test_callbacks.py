@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters.http_callback_sender import HttpCallbackSender
-from domain.errors import DomainError
-from domain.table_schema import TableSchema
-from entrypoints.bootstrap import bootstrap
-from entrypoints.settings import Settings
+from lading.adapters.http_callback_sender import HttpCallbackSender
+from lading.domain.errors import DomainError
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.settings import Settings
 from tests.builders import CONTACTS_SCHEMA, write_csv
 
 WS = "acme"

@@ -12,11 +12,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from adapters.sql_catalog import PostgresCatalog, SqliteCatalog
-from adapters.sqlite_destination import SqliteDestination, database_path
-from application.ports import ApiKeyIdentity
-from domain.errors import DomainError, InvalidObjectName, InvalidScopes, ObjectExists
-from domain.table_schema import TableSchema
+from lading.adapters.sql_catalog import PostgresCatalog, SqliteCatalog
+from lading.adapters.sqlite_destination import SqliteDestination, database_path
+from lading.application.ports import ApiKeyIdentity
+from lading.domain.errors import DomainError, InvalidObjectName, InvalidScopes, ObjectExists
+from lading.domain.table_schema import TableSchema
 
 CONTACTS = TableSchema.from_dict({
     "fields": [{"name": "id", "type": "integer"},

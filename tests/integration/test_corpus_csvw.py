@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.table_schema import TableSchema
+from lading.domain.table_schema import TableSchema
 from tests.integration.corpus import Failed, Run, corpus_params, corpus_path, header_of, run_engine
 
 TESTS = "w3c-csvw/tests"

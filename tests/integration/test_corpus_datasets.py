@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import pytest
 
-from domain.table_schema import TableSchema
+from lading.domain.table_schema import TableSchema
 from tests.integration.corpus import CORPUS, Run, corpus_params, corpus_path, header_of, run_engine
 
 

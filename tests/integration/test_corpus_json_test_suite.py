@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.table_schema import TableSchema
+from lading.domain.table_schema import TableSchema
 from tests.integration.corpus import Run, corpus_params, corpus_path, run_engine
 
 ANCHOR = b'{"id": "anchor"}\n'

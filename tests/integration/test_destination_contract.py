@@ -15,13 +15,13 @@ import psycopg
 import pyarrow as pa
 import pytest
 
-from adapters.arrow_chunks import ChunkRefused
-from adapters.arrow_types import arrow_schema
-from adapters.postgres_destination import PostgresDestination
-from adapters.sql_naming import quote_ident, table_name
-from adapters.sqlite_destination import SqliteDestination, database_path
-from application.ports import LedgerEntry, MergeCounts
-from domain.table_schema import TableSchema
+from lading.adapters.arrow_chunks import ChunkRefused
+from lading.adapters.arrow_types import arrow_schema
+from lading.adapters.postgres_destination import PostgresDestination
+from lading.adapters.sql_naming import quote_ident, table_name
+from lading.adapters.sqlite_destination import SqliteDestination, database_path
+from lading.application.ports import LedgerEntry, MergeCounts
+from lading.domain.table_schema import TableSchema
 
 WS = "acme"
 

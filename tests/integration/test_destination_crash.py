@@ -16,10 +16,10 @@ from uuid import UUID, uuid4
 import pyarrow as pa
 import pytest
 
-from adapters.postgres_destination import PostgresDestination
-from adapters.sqlite_destination import SqliteDestination
-from application.ports import LedgerEntry, MergeCounts
-from domain.table_schema import TableSchema
+from lading.adapters.postgres_destination import PostgresDestination
+from lading.adapters.sqlite_destination import SqliteDestination
+from lading.application.ports import LedgerEntry, MergeCounts
+from lading.domain.table_schema import TableSchema
 
 ROOT = Path(__file__).resolve().parents[2]
 WS = "crash"

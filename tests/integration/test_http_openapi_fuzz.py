@@ -21,11 +21,11 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from domain.table_schema import TableSchema
-from entrypoints.bootstrap import bootstrap
-from entrypoints.http import create_app
-from entrypoints.samples import profiles_object
-from entrypoints.settings import Settings
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.http import create_app
+from lading.entrypoints.samples import profiles_object
+from lading.entrypoints.settings import Settings
 
 _HOME = Path(tempfile.mkdtemp(prefix="lading-fuzz-"))
 _LADING = bootstrap(Settings(home=_HOME, rate_limit_per_minute=0, max_file_size=1 << 20))

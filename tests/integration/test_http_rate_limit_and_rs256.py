@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.testing import TestClient
 
-from entrypoints.bootstrap import bootstrap
-from entrypoints.http import create_app
-from entrypoints.settings import Settings
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.http import create_app
+from lading.entrypoints.settings import Settings
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -67,8 +67,8 @@ def test_an_rs256_token_is_verified_with_the_public_key_file(tmp_path, rsa_keys)
 
 
 def test_public_url_is_used_for_signed_urls(tmp_path):
-    from domain.table_schema import TableSchema
-    from entrypoints.samples import profiles_object
+    from lading.domain.table_schema import TableSchema
+    from lading.entrypoints.samples import profiles_object
 
     lading, app = make_app(tmp_path, public_url="https://imports.example.test/", rate_limit_per_minute=0)
     lading.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from application.errors import IdempotencyConflict, JobNotFound, LimitExceeded, ListNotFound
-from application.projections import JobFilter
-from application.projector import rebuild
-from adapters.sql_read_models import SqlReadModels
-from domain.errors import DomainError, TransitionNotAllowed, UnknownField
-from domain.table_schema import TableSchema
-from entrypoints.bootstrap import bootstrap
-from entrypoints.settings import Settings
+from lading.application.errors import IdempotencyConflict, JobNotFound, LimitExceeded, ListNotFound
+from lading.application.projections import JobFilter
+from lading.application.projector import rebuild
+from lading.adapters.sql_read_models import SqlReadModels
+from lading.domain.errors import DomainError, TransitionNotAllowed, UnknownField
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.settings import Settings
 from tests.builders import CONTACTS_SCHEMA, write_csv
 
 WS = "acme"

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters import numpy_key_registry
-from adapters.numpy_key_registry import KeyRegistry
+from lading.adapters import numpy_key_registry
+from lading.adapters.numpy_key_registry import KeyRegistry
 
 INTS = st.lists(st.lists(st.integers(-50, 50), max_size=12), min_size=1, max_size=12)
 PAIRS = st.lists(st.lists(st.tuples(st.sampled_from(["", "a", "b", "ab", "é", "ba"]),

@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.sql_read_models import SqlReadModels
-from application.projections import JobFilter, apply_event
+from lading.adapters.sql_read_models import SqlReadModels
+from lading.application.projections import JobFilter, apply_event
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

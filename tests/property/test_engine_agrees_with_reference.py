@@ -24,11 +24,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from adapters.arrow_engine import ArrowValidationEngine
-from application.ports import SourceFile
-from domain.plan import ImportPlan
-from domain.reference_validator import validate_rows
-from domain.table_schema import TableSchema
+from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.application.ports import SourceFile
+from lading.domain.plan import ImportPlan
+from lading.domain.reference_validator import validate_rows
+from lading.domain.table_schema import TableSchema
 
 EXAMPLES = int(os.environ.get("LADING_PROPERTY_EXAMPLES") or (500 if os.environ.get("CI") else 60))
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from domain.errors import TransitionNotAllowed
-from domain.import_job import ImportJob
+from lading.domain.errors import TransitionNotAllowed
+from lading.domain.import_job import ImportJob
 
 
 class _Jobs(Application):

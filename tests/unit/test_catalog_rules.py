@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain.api_keys import SCOPES, check_scopes
-from domain.errors import InvalidObjectName, InvalidScopes
-from domain.object_names import check_object_name
+from lading.domain.api_keys import SCOPES, check_scopes
+from lading.domain.errors import InvalidObjectName, InvalidScopes
+from lading.domain.object_names import check_object_name
 
 
 @pytest.mark.parametrize("name", ["profiles", "Orders-2024", "a", "_", "9" * 63])

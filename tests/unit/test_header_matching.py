@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from domain.errors import SourceUnreadable
-from domain.header_matching import match_headers, normalize_header, similarity, unique_names
-from domain.value_formats import UNICODE_WHITESPACE
+from lading.domain.errors import SourceUnreadable
+from lading.domain.header_matching import match_headers, normalize_header, similarity, unique_names
+from lading.domain.value_formats import UNICODE_WHITESPACE
 
 
 def test_case_surrounding_whitespace_and_separators_are_ignored():

@@ -6,10 +6,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from entrypoints.http.auth import Identity, presented_credential
-from entrypoints.http.errors import SignatureInvalid, UrlExpired
-from entrypoints.http.rate_limit import TokenBuckets
-from entrypoints.http.signed_urls import UrlSigner
+from lading.entrypoints.http.auth import Identity, presented_credential
+from lading.entrypoints.http.errors import SignatureInvalid, UrlExpired
+from lading.entrypoints.http.rate_limit import TokenBuckets
+from lading.entrypoints.http.signed_urls import UrlSigner
 
 
 class Clock:
@@ -105,7 +105,7 @@ def test_admin_holds_every_scope_and_write_does_not_imply_read():
 
 
 def test_a_verified_key_is_remembered_for_its_ttl_only():
-    from entrypoints.http.auth import VerifiedKeys
+    from lading.entrypoints.http.auth import VerifiedKeys
 
     clock = Clock()
     cache = VerifiedKeys(ttl=10, clock=clock)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from domain.errors import TransitionNotAllowed
-from domain.import_job import ImportJob
-from domain.lifecycle import JobState, Stage
+from lading.domain.errors import TransitionNotAllowed
+from lading.domain.import_job import ImportJob
+from lading.domain.lifecycle import JobState, Stage
 
 
 def ready_job() -> ImportJob:

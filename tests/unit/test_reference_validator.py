@@ -7,10 +7,10 @@ from time import perf_counter
 
 import pytest
 
-from domain.errors import SourceUnreadable
-from domain.plan import ImportPlan
-from domain.reference_validator import Malformed, Undecodable, validate_rows
-from domain.table_schema import TableSchema
+from lading.domain.errors import SourceUnreadable
+from lading.domain.plan import ImportPlan
+from lading.domain.reference_validator import Malformed, Undecodable, validate_rows
+from lading.domain.table_schema import TableSchema
 
 UTC = timezone.utc
 
