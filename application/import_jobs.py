@@ -398,7 +398,7 @@ class ImportJobs(Application):
             raise
         except SourceUnreadable as exc:
             job = self._load(job_id)
-            job.fail(str(exc))
+            job.fail(str(exc), exc.failure_code)
             self._save_or_interrupt(job)
         self.projector.catch_up()
         return str(job.state)

@@ -108,6 +108,7 @@ def apply_event(doc: dict[str, Any] | None, event_type: str, data: dict[str, Any
             reviewPolicy=None,
             fileSha256=None,
             errorMessage=None,
+            errorCode=None,
             proposal=None,
             createdAt=ts,
             startedAt=None,
@@ -166,7 +167,8 @@ def apply_event(doc: dict[str, Any] | None, event_type: str, data: dict[str, Any
     elif event_type == "Completed":
         doc.update(state="completed", stage=None, finishedAt=ts)
     elif event_type == "Failed":
-        doc.update(state="failed", stage=None, finishedAt=ts, errorMessage=data["error_message"])
+        doc.update(state="failed", stage=None, finishedAt=ts, errorMessage=data["error_message"],
+                   errorCode=data.get("error_code", "SOURCE_UNREADABLE"))
     elif event_type == "Cancelled":
         doc.update(state="cancelled", stage=None, finishedAt=ts)
     elif event_type == "Deleted":

@@ -34,7 +34,28 @@ class UnknownField(DomainError):
 
 
 class SourceUnreadable(DomainError):
-    """A source file that cannot be imported at all; the job fails with this message."""
+    """A source file that cannot be imported at all; the job fails with this message.
+
+    `failure_code` is the failed job's `errorCode` (one of FAILURE_CODES)."""
+
+    def __init__(self, message: str, failure_code: str = "SOURCE_UNREADABLE") -> None:
+        assert failure_code in FAILURE_CODES, failure_code
+        super().__init__(message)
+        self.failure_code = failure_code
+
+
+# The closed list of a failed job's `errorCode` (SPEC §3).
+FAILURE_CODES = frozenset({
+    "SOURCE_UNREADABLE",  # not a file Lading can read as a table
+    "NOT_A_TABLE",  # an image, a binary, an archive, a workbook: named in the message
+    "COLUMNS_MISSING",  # a mapped column the file's header lacks
+    "COLUMNS_UNEXPECTED",  # strict mode: header columns the mapping does not use
+    "RECORD_TOO_LARGE",  # one record longer than the configured maximum
+    "TOO_MANY_COLUMNS",  # a header wider than the configured maximum
+    "LIMIT_ROWS",  # more rows than a job may have
+    "STORAGE_FULL",  # no space left to stage, store or write
+    "INTERNAL",  # an unexpected exception in processing, contained to the job
+})
 
 
 class InvalidObjectName(DomainError):

@@ -90,12 +90,13 @@ def match_headers(header: Sequence[str], field_map: Mapping[str, str], strict: b
         if header and all(_looks_like_data(h) for h in header):
             hint = "; the first row looks like data, and Lading needs a header row naming the columns"
         raise SourceUnreadable(
-            f"mapped column(s) missing from the file's header: {', '.join(missing)}{hint}")
+            f"mapped column(s) missing from the file's header: {', '.join(missing)}{hint}",
+            "COLUMNS_MISSING")
     unused = tuple(h for i, h in enumerate(header) if i not in taken)
     if strict and unused:
         raise SourceUnreadable(
             "strict mode: the file has column(s) the mapping does not use: "
-            + ", ".join(repr(u) for u in unused))
+            + ", ".join(repr(u) for u in unused), "COLUMNS_UNEXPECTED")
     return HeaderMatch(columns=columns, renamed=renamed, unused=unused)
 
 

@@ -68,6 +68,7 @@ class ImportJob(Aggregate):
         self.plan: dict[str, Any] | None = None
         self.plan_version = 0
         self.error_message: str | None = None
+        self.error_code: str | None = None
         self.proposal: dict[str, Any] | None = None
         self._reset_run()
 
@@ -285,15 +286,16 @@ class ImportJob(Aggregate):
         self.state = JobState.COMPLETED
         self.stage = None
 
-    def fail(self, error_message: str) -> None:
+    def fail(self, error_message: str, error_code: str = "SOURCE_UNREADABLE") -> None:
         self._require("fail")
-        self._failed(error_message=error_message)
+        self._failed(error_message=error_message, error_code=error_code)
 
     @event("Failed")
-    def _failed(self, error_message: str) -> None:
+    def _failed(self, error_message: str, error_code: str = "SOURCE_UNREADABLE") -> None:
         self.state = JobState.FAILED
         self.stage = None
         self.error_message = error_message
+        self.error_code = error_code
 
     def cancel(self) -> None:
         self._require("cancel")

@@ -134,6 +134,7 @@ class JobStatus(Wire):
     warnings: dict[str, int] | None
     proposal: dict[str, Any] | None
     error_message: str | None
+    error_code: str | None
     created_at: str
     started_at: str | None
     processing_started_at: str | None

@@ -168,6 +168,13 @@ def test_a_mapped_column_missing_from_the_file_fails_the_job_with_its_name(ladin
     status = run_import(lading, path, {"fieldMap": {"id": "id", "email": "email", "postcode": "zip"}})
     assert status["state"] == "failed"
     assert "postcode" in status["errorMessage"]
+    assert status["errorCode"] == "COLUMNS_MISSING"
+
+
+def test_a_failed_jobs_error_code_comes_from_the_closed_list(lading, tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["id", "email", "extra"], [["1", "a@b.co", "x"]])
+    status = run_import(lading, path, {"fieldMap": {"id": "id", "email": "email"}, "importMode": "strict"})
+    assert (status["state"], status["errorCode"]) == ("failed", "COLUMNS_UNEXPECTED")
 
 
 def test_another_workspace_cannot_see_the_job(lading, tmp_path):
