@@ -69,8 +69,10 @@ class SqliteDestination:
                 " job_id TEXT NOT NULL, plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL,"
                 " workspace TEXT NOT NULL, object_name TEXT NOT NULL, inserts INTEGER NOT NULL,"
                 " updates INTEGER NOT NULL, deletes INTEGER NOT NULL, merged_at TEXT NOT NULL,"
+                " unchanged INTEGER NOT NULL DEFAULT 0,"
                 " PRIMARY KEY (job_id, plan_version, chunk)) STRICT"
             )
+            _add_unchanged_column(self._conn)
             self._conn.execute(
                 f"create table if not exists {LISTS_TABLE} ("
                 " workspace TEXT NOT NULL, list_id TEXT NOT NULL, name TEXT NOT NULL,"
@@ -127,7 +129,7 @@ class SqliteDestination:
         ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
         with self._write():
             recorded = self._conn.execute(
-                f"select inserts, updates, deletes from {LEDGER_TABLE}"
+                f"select inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
                 " where job_id = ? and plan_version = ? and chunk = ?",
                 ledger_key,
             ).fetchone()
@@ -142,9 +144,10 @@ class SqliteDestination:
                 )
             self._conn.execute(
                 f"insert into {LEDGER_TABLE} (job_id, plan_version, chunk, workspace, object_name,"
-                " inserts, updates, deletes, merged_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " inserts, updates, deletes, unchanged, merged_at)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*ledger_key, workspace, object_name, counts.inserts, counts.updates,
-                 counts.deletes, _now()),
+                 counts.deletes, counts.unchanged, _now()),
             )
             return counts
 
@@ -159,22 +162,29 @@ class SqliteDestination:
         ordered = [columns[name] for name in chunk.names]
         if operation == "upsert":
             existing = self._count_existing(table, keys, key_columns)
-            action = _update_from_excluded(values) if values else "do nothing"
-            self._insert_rows(table, chunk.names, ordered, f"on conflict ({_idents(keys)}) {action}")
-            return MergeCounts(inserts=n - existing, updates=existing)
+            # A conflicting row equal to the stored one is neither rewritten nor counted as
+            # written; `changes()` (the rowcount) counts inserted and really updated rows only.
+            action = _update_changed_from_excluded(values) if values else "do nothing"
+            written = self._insert_rows(table, chunk.names, ordered,
+                                        f"on conflict ({_idents(keys)}) {action}")
+            inserts = n - existing
+            return MergeCounts(inserts=inserts, updates=written - inserts,
+                               unchanged=n - written)
         if operation == "insert":
             inserted = self._insert_rows(table, chunk.names, ordered,
                                          f"on conflict ({_idents(keys)}) do nothing")
             return MergeCounts(inserts=inserted)
         if operation == "update":
+            existing = self._count_existing(table, keys, key_columns)
             if not values:
-                return MergeCounts(updates=self._count_existing(table, keys, key_columns))
+                return MergeCounts(unchanged=existing)
             sets = ", ".join(f"{quote_ident(v)} = ?" for v in values)
             cursor = self._conn.executemany(
-                f"update {table} set {sets} where {_key_match(keys)}",
-                zip(*(columns[v] for v in values), *key_columns),
+                f"update {table} set {sets} where {_key_match(keys)}"
+                f" and ({_idents(values)}) is not ({_marks(len(values))})",
+                zip(*(columns[v] for v in values), *key_columns, *(columns[v] for v in values)),
             )
-            return MergeCounts(updates=cursor.rowcount)
+            return MergeCounts(updates=cursor.rowcount, unchanged=existing - cursor.rowcount)
         cursor = self._conn.executemany(
             f"delete from {table} where {_key_match(keys)}", zip(*key_columns)
         )
@@ -224,11 +234,11 @@ class SqliteDestination:
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._lock:
             rows = self._conn.execute(
-                f"select chunk, inserts, updates, deletes from {LEDGER_TABLE}"
+                f"select chunk, inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
                 " where job_id = ? and plan_version = ? order by chunk",
                 (str(job_id), plan_version),
             ).fetchall()
-        return {chunk: MergeCounts(i, u, d) for chunk, i, u, d in rows}
+        return {chunk: MergeCounts(*counts) for chunk, *counts in rows}
 
     # -- lists ----------------------------------------------------------------------------
 
@@ -441,8 +451,17 @@ def _json_key_match(keys: list[str]) -> str:
     return " and ".join(f"t.{quote_ident(k)} = (j.value ->> {i})" for i, k in enumerate(keys))
 
 
-def _update_from_excluded(values: list[str]) -> str:
-    return "do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}" for v in values)
+def _update_changed_from_excluded(values: list[str]) -> str:
+    sets = ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}" for v in values)
+    excluded = ", ".join(f"excluded.{quote_ident(v)}" for v in values)
+    return f"do update set {sets} where ({_idents(values)}) is not ({excluded})"
+
+
+def _add_unchanged_column(conn: sqlite3.Connection) -> None:
+    """A ledger created before `unchanged` was counted gains the column (0 for old chunks)."""
+    columns = {row[1] for row in conn.execute(f"pragma table_info({LEDGER_TABLE})")}
+    if "unchanged" not in columns:
+        conn.execute(f"alter table {LEDGER_TABLE} add column unchanged INTEGER NOT NULL DEFAULT 0")
 
 
 def _key_match(keys: list[str]) -> str:
