@@ -39,6 +39,7 @@ def _fresh_run(doc: dict[str, Any]) -> None:
         errorSummary=None,
         mergedInserts=0,
         mergedUpdates=0,
+        mergedUnchanged=0,
         mergedDeletes=0,
         chunksValidated=0,
         chunksWithRows=0,
@@ -58,7 +59,8 @@ def _derive(doc: dict[str, Any]) -> None:
     doc["rowsRejected"] = invalid
     doc["successRate"] = round(valid / read, 4) if read else 1.0
     doc["hasErrors"] = invalid > 0
-    merged = doc["mergedInserts"] + doc["mergedUpdates"] + doc["mergedDeletes"]
+    merged = (doc["mergedInserts"] + doc["mergedUpdates"] + doc.get("mergedUnchanged", 0)
+              + doc["mergedDeletes"])
     state, stage = doc["state"], doc["stage"]
     if state == "completed":
         percent = 100.0
@@ -163,6 +165,7 @@ def apply_event(doc: dict[str, Any] | None, event_type: str, data: dict[str, Any
         doc["chunksMerged"] += 1
         doc["mergedInserts"] += data["inserts"]
         doc["mergedUpdates"] += data["updates"]
+        doc["mergedUnchanged"] = doc.get("mergedUnchanged", 0) + data.get("unchanged", 0)
         doc["mergedDeletes"] += data["deletes"]
     elif event_type == "Completed":
         doc.update(state="completed", stage=None, finishedAt=ts)

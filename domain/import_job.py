@@ -89,6 +89,7 @@ class ImportJob(Aggregate):
         self.merged_chunks: list[int] = []
         self.merged_inserts = 0
         self.merged_updates = 0
+        self.merged_unchanged = 0
         self.merged_deletes = 0
 
     # -- guards ---------------------------------------------------------------------------
@@ -256,20 +257,24 @@ class ImportJob(Aggregate):
         self.proposal = None
         self.state = JobState.QUEUED
 
-    def record_merged_chunk(self, chunk: int, inserts: int, updates: int, deletes: int) -> None:
+    def record_merged_chunk(self, chunk: int, inserts: int, updates: int, deletes: int,
+                            unchanged: int = 0) -> None:
         if chunk in self.merged_chunks or chunk not in self.chunks_with_rows:
             self._require("record_merged_chunk", f"chunk {chunk} is not waiting to be merged")
         self._require("record_merged_chunk")
         self._chunk_merged(
-            plan_version=self.plan_version, chunk=chunk, inserts=inserts, updates=updates, deletes=deletes
+            plan_version=self.plan_version, chunk=chunk, inserts=inserts, updates=updates, deletes=deletes,
+            unchanged=unchanged,
         )
 
     @event("ChunkMerged")
-    def _chunk_merged(self, plan_version: int, chunk: int, inserts: int, updates: int, deletes: int) -> None:
+    def _chunk_merged(self, plan_version: int, chunk: int, inserts: int, updates: int, deletes: int,
+                      unchanged: int = 0) -> None:  # the default: events stored before it existed
         self.merged_chunks = [*self.merged_chunks, chunk]
         self.merged_inserts += inserts
         self.merged_updates += updates
         self.merged_deletes += deletes
+        self.merged_unchanged += unchanged
 
     @property
     def chunks_to_merge(self) -> list[int]:

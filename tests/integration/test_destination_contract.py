@@ -22,6 +22,7 @@ from lading.adapters.sql_naming import LEDGER_TABLE, quote_ident, table_name
 from lading.adapters.sqlite_destination import SqliteDestination, database_path
 from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import TableSchema
+from tests import destination_writes
 
 WS = "acme"
 
@@ -227,22 +228,9 @@ def test_upsert_counts_inserts_and_updates_exactly(store, existing, incoming, in
 
 def watch_writes(backend: Backend, store, schema: TableSchema = CONTACTS,
                  name: str = "contacts") -> Callable[[], int]:
-    """Start counting the rows the database writes (inserts, or updates even to the same
-    values) into the object's table; return how many so far. Observed by the database itself:
-    on SQLite a test trigger, on PostgreSQL each row version's xmin (a rewrite makes a new one)."""
     store.ensure_object(WS, name, schema)
-    table = quote_ident(table_name(WS, name))
-    if backend.name == "sqlite":
-        backend.sql("create table if not exists test_row_writes (n INTEGER NOT NULL)")
-        backend.sql("insert into test_row_writes values (0)")
-        for kind in ("insert", "update"):
-            backend.sql(f"create trigger test_count_{kind} after {kind} on {table}"
-                        " begin update test_row_writes set n = n + 1; end")
-        return lambda: backend.sql("select n from test_row_writes")[0][0]
-    keys = ", ".join(quote_ident(k) for k in schema.primary_key)
-    versions = f"select row({keys})::text, xmin::text from {table}"
-    before = dict(backend.sql(versions))
-    return lambda: sum(before.get(key) != xmin for key, xmin in backend.sql(versions))
+    return destination_writes.watch_writes(backend.name, backend.sql, table_name(WS, name),
+                                           schema.primary_key)
 
 
 def test_an_upsert_of_rows_equal_to_the_stored_ones_counts_them_unchanged_and_writes_nothing(
