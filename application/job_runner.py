@@ -204,10 +204,11 @@ class JobRunner:
                 job.workspace, job.object_name, schema, plan.operation, rows,
                 LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
             )
-            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes)
+            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
+                                    counts.unchanged)
             self._save_or_interrupt(job)
             on_progress({"stage": "merging", "rowsValidated": job.read_rows,
-                         "rowsMerged": job.merged_inserts + job.merged_updates + job.merged_deletes,
+                         "rowsMerged": job.merged_rows,
                          "validRows": job.valid_rows})
 
 

@@ -81,13 +81,17 @@ class ValidationEngine(Protocol):
 
 @dataclass(frozen=True)
 class MergeCounts:
+    """What merging a chunk did to each of its rows. `unchanged`: an update or upsert of a row
+    equal to the stored one (after type coercion), which is counted and not written (SPEC §8)."""
+
     inserts: int = 0
     updates: int = 0
     deletes: int = 0
+    unchanged: int = 0
 
     @property
     def total(self) -> int:
-        return self.inserts + self.updates + self.deletes
+        return self.inserts + self.updates + self.deletes + self.unchanged
 
 
 @dataclass(frozen=True)

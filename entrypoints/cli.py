@@ -154,7 +154,8 @@ def _print_status(status: dict[str, Any]) -> None:
     console = Console()
     table = Table(show_header=False, box=None)
     for key in ("jobId", "objectName", "fileName", "state", "errorMessage", "readRows", "validRows",
-                "invalidRows", "mergedInserts", "mergedUpdates", "mergedDeletes", "successRate"):
+                "invalidRows", "mergedInserts", "mergedUpdates", "mergedUnchanged", "mergedDeletes",
+                "successRate"):
         value = status.get(key)
         if value is not None:
             table.add_row(key, str(value))
