@@ -496,11 +496,16 @@ class ImportJobs(Application):
             yield self.mapper.to_domain_event(stored)
 
     def error_file(self, workspace: str, job_id: UUID) -> Path | None:
+        key = self.error_blob_key(workspace, job_id)
+        return self.blobs.local_path(key) if key is not None else None
+
+    def error_blob_key(self, workspace: str, job_id: UUID) -> str | None:
+        """The error file's blob key, or None when there is no error file."""
         job = self._load(job_id, workspace)
         if job.is_deleted:
             raise JobNotFound(job_id)
         key = self._error_key(job)
-        return self.blobs.local_path(key) if job.invalid_rows and self.blobs.exists(key) else None
+        return key if job.invalid_rows and self.blobs.exists(key) else None
 
     def staged_chunks(self, workspace: str, job_id: UUID) -> list[str]:
         job = self._load(job_id, workspace)

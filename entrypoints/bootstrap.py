@@ -46,6 +46,17 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30"}
 
 
+def blob_store(settings: Settings) -> Any:
+    """A directory by default; an S3-compatible bucket with LADING_BLOBS=s3://bucket/prefix."""
+    if settings.s3 is None:
+        return FilesystemBlobStore(settings.blob_root)
+    from lading.adapters.s3_blob_store import S3BlobStore, S3Location, s3_client
+
+    s3 = settings.s3
+    client = s3_client(s3.endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+    return S3BlobStore(S3Location.parse(s3.url), client, settings.home / "blob-cache")
+
+
 @dataclass
 class Lading:
     """Everything a driving adapter needs, wired once."""
@@ -55,7 +66,7 @@ class Lading:
     catalog: Any
     keys: Any
     destination: Any
-    blobs: FilesystemBlobStore
+    blobs: Any  # a BlobStore: FilesystemBlobStore or S3BlobStore
     read_models: SqlReadModels
     queue: Any
     secret: str
@@ -105,7 +116,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
-    blobs = FilesystemBlobStore(settings.blob_root)
+    blobs = blob_store(settings)
     secret = settings.secret or persistent_secret(home)
     jobs = ImportJobs(
         eventsourcing if eventsourcing is not None else eventsourcing_env(settings),

@@ -18,6 +18,7 @@ from lading.entrypoints.http.correlation import add_correlation_header
 from lading.entrypoints.http.docs import OfflineDocsPlugin
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import UnsupportedMediaType, error_response
+from lading.entrypoints.http.direct_uploads import DirectUploadsController
 from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from lading.entrypoints.http.jobs import ImportJobsController
 from lading.entrypoints.http.lists import ListsController
@@ -72,7 +73,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
     return Litestar(
-        route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
+        route_handlers=[health, ImportJobsController, DirectUploadsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
                         ListsController, _transfers()],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},

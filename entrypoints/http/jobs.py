@@ -17,9 +17,11 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import File
 
+from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
+from lading.entrypoints.http.blob_responses import blob_download
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import PayloadTooLarge, RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import (
@@ -54,6 +56,11 @@ def upload_slot(services: Services, request: Request, workspace: str, status: di
     if not takes_file:
         return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
                           headers={}, expires_at=None, landing_path=None)
+    direct = services.jobs.blobs.presign_put(landing_path + DIRECT_UPLOAD_SUFFIX, UPLOAD_TTL_SECONDS)
+    if direct is not None:  # object storage: the bytes go straight to the bucket (ADR 0051)
+        return UploadSlot(job_id=job_id, state=status["state"], upload_url=direct.url, method="PUT",
+                          headers=direct.headers, expires_at=direct.expires_at,
+                          landing_path=landing_path + DIRECT_UPLOAD_SUFFIX)
     signed = services.signer.sign("PUT", UPLOAD_PATH.format(job_id=job_id), workspace,
                                   UPLOAD_TTL_SECONDS)
     return UploadSlot(
@@ -247,9 +254,9 @@ class ImportJobsController(Controller):
     async def errors(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ErrorFileInfo]:
         workspace = request.user.workspace
         status = await blocking(services.jobs.status, workspace, job_id)
-        path = await blocking(services.jobs.error_file, workspace, job_id)
+        error_key = await blocking(services.jobs.error_blob_key, workspace, job_id)
         error_url = expires_at = valid_url = None
-        if path is not None:
+        if error_key is not None:
             signed = services.signer.sign("GET", ERRORS_DOWNLOAD_PATH.format(job_id=job_id),
                                           workspace, DOWNLOAD_TTL_SECONDS)
             error_url, expires_at = services.absolute(request, signed.path_and_query), signed.expires_at
@@ -258,7 +265,7 @@ class ImportJobsController(Controller):
                                           workspace, DOWNLOAD_TTL_SECONDS)
             valid_url = services.absolute(request, signed.path_and_query)
             expires_at = expires_at or signed.expires_at
-        return ok(request, ErrorFileInfo(has_errors=path is not None, error_file_url=error_url,
+        return ok(request, ErrorFileInfo(has_errors=error_key is not None, error_file_url=error_url,
                                          expires_at=expires_at,
                                          error_count=status["invalidRows"],
                                          valid_rows_url=valid_url))
@@ -266,7 +273,7 @@ class ImportJobsController(Controller):
     @get("/{job_id:uuid}/valid-rows.csv", operation_id="getImportJobValidRows",
          guards=[requires(READ)], media_type="text/csv", responses=error_responses(404),
          summary="The job's valid rows as CSV (header = the object's fields)")
-    async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> File:
+    async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Response:
         return await valid_rows_file(services, request.user.workspace, job_id)
 
     @get("/{job_id:uuid}/events", operation_id="getImportJobEvents", guards=[requires(READ)],
@@ -276,7 +283,7 @@ class ImportJobsController(Controller):
         return ok(request, await blocking(services.jobs.history, request.user.workspace, job_id))
 
 
-async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> File:
+async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> Response:
     """The valid rows as a CSV file response; a completed job's CSV is made once and kept."""
     jobs = services.jobs
     status = await blocking(jobs.status, workspace, job_id)
@@ -285,7 +292,7 @@ async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> F
         key = f"{workspace}/jobs/{job_id}/exports/valid-rows.v{status['planVersion']}.csv"
         if not await blocking(jobs.blobs.exists, key):
             await blocking(_export_to_blob, jobs, workspace, job_id, key)
-        return File(path=jobs.blobs.local_path(key), filename=name, media_type="text/csv")
+        return await blob_download(services, key, name, "text/csv")
     fd, temp = tempfile.mkstemp(suffix=".csv")
     os.close(fd)
     await blocking(_export_to_path, jobs, workspace, job_id, temp)
