@@ -14,6 +14,6 @@ async def blob_download(services: Services, key: str, file_name: str, media_type
     blobs = services.jobs.blobs
     presigned = blobs.presign_get(key, DOWNLOAD_TTL_SECONDS, file_name, media_type)
     if presigned is not None:
-        return Redirect(presigned.url, status_code=307)
+        return Redirect(presigned.url, status_code=307, media_type="text/plain")
     path = await blocking(blobs.local_path, key)
     return File(path=path, filename=file_name, media_type=media_type)
