@@ -23,7 +23,7 @@ from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from lading.entrypoints.http.jobs import ImportJobsController
 from lading.entrypoints.http.lists import ListsController
 from lading.entrypoints.http.objects import ObjectsController
-from lading.entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
+from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_config, rate_limit_store
 from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
 from lading.entrypoints.http.schemas import Health
 from lading.entrypoints.http.services import Services
@@ -69,7 +69,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         exclude=["^/schema"],
     )]
     if settings.rate_limit_per_minute > 0:
-        middleware.append(RateLimitMiddleware(TokenBuckets(settings.rate_limit_per_minute)))
+        middleware.append(rate_limit_config(settings.rate_limit_per_minute).middleware)
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
     return Litestar(
@@ -78,6 +78,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
                         ListsController, _transfers()],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
+        stores={STORE_NAME: rate_limit_store(settings.redis_url)},
         exception_handlers={Exception: error_response},
         before_send=[add_correlation_header],
         before_request=require_json,

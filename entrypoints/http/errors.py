@@ -100,10 +100,6 @@ class UnsupportedMediaType(ApiError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
-class RateLimited(ApiError):
-    code = "LIMIT.RATE"
-
-
 def _classify(exc: Exception) -> tuple[int, str, str, Any]:
     """(status, code, message, details) for any exception."""
     if isinstance(exc, DomainError):
@@ -122,7 +118,7 @@ def _classify(exc: Exception) -> tuple[int, str, str, Any]:
     if isinstance(exc, RequestEntityTooLarge):
         return 413, "LIMIT.PAYLOAD_TOO_LARGE", exc.detail, None
     if isinstance(exc, TooManyRequestsException):
-        return 429, "LIMIT.RATE", exc.detail, None
+        return 429, "LIMIT.RATE", "rate limit exceeded; retry after the Retry-After seconds", None
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
         return exc.status_code, "VALIDATION.REQUEST_INVALID", exc.detail, exc.extra or None
     return 500, "INTERNAL", "internal error; quote the correlation id when reporting it", None
@@ -134,6 +130,9 @@ def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
     if status >= 500:
         log.error("unhandled error (correlation id %s)", cid, exc_info=exc)
     headers = {k: str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
+    if status == 429 and "Retry-After" not in headers:
+        # Litestar's limiter says when its window resets; clients and proxies read Retry-After.
+        headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "1"))))
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details),
                          correlation_id=cid)
     return Response(body, status_code=status, headers=headers)
