@@ -15,6 +15,7 @@ from lading.adapters.source_header import source_columns
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
 from lading.application.import_jobs import ImportJobs, Limits
+from lading.application.readiness import Readiness
 from lading.application.saved_mappings import MappingLibrary
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
@@ -71,6 +72,7 @@ class Lading:
     queue: Any
     secret: str
     library: MappingLibrary
+    readiness: Readiness
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -90,6 +92,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         from lading.adapters.postgres_destination import PostgresDestination
         from lading.adapters.sql_catalog import PostgresCatalog
 
+        destination_db: str | Path = settings.destination
         destination: Any = PostgresDestination(settings.destination)
         catalog: Any = PostgresCatalog(settings.destination)
         saved_mappings = SqlSavedMappings(settings.destination)
@@ -98,6 +101,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         from lading.adapters.sqlite_destination import SqliteDestination, database_path
 
         directory = Path(settings.destination) if settings.destination else home / "destination"
+        destination_db = database_path(directory)
         destination = SqliteDestination(directory)
         catalog = SqliteCatalog(directory)
         # Templates and configurations live beside the object catalog, in the destination's file.
@@ -144,6 +148,22 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         queue=queue,
         secret=secret,
         library=MappingLibrary(saved_mappings, jobs),
+        readiness=_readiness(settings, jobs, destination_db, blobs),
         _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
+
+
+def _readiness(settings: Settings, jobs: ImportJobs, destination_db: str | Path, blobs: Any) -> Readiness:
+    """What `/readyz` checks: every server this node depends on, each on a fresh request."""
+    from lading.adapters.reachability import redis_reachable, sql_reachable
+
+    checks: dict[str, Any] = {
+        "eventStore": jobs.recorder.max_notification_id,
+        "destination": lambda: sql_reachable(destination_db),
+        "blobStorage": blobs.check,
+    }
+    if settings.redis_url:
+        redis_url = settings.redis_url
+        checks["redis"] = lambda: redis_reachable(redis_url)
+    return Readiness(checks)

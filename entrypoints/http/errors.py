@@ -46,6 +46,7 @@ STATUS_FOR_CODE = {
     "VALIDATION.REQUEST_SCHEMA": 422,
     "LIMIT.RATE": 429,
     "INTERNAL": 500,
+    "NOT_READY": 503,
 }
 
 _DESCRIPTIONS = {
@@ -59,6 +60,7 @@ _DESCRIPTIONS = {
     415: "Unsupported content type (UNSUPPORTED_MEDIA_TYPE)",
     422: "The mapping names an unknown field (VALIDATION.REQUEST_SCHEMA)",
     429: "Rate limited (LIMIT.RATE); see Retry-After",
+    503: "A server this node needs is unreachable (NOT_READY); details.checks says which",
 }
 
 
@@ -122,6 +124,11 @@ def _classify(exc: Exception) -> tuple[int, str, str, Any]:
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
         return exc.status_code, "VALIDATION.REQUEST_INVALID", exc.detail, exc.extra or None
     return 500, "INTERNAL", "internal error; quote the correlation id when reporting it", None
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status the exception map answers `exc` with."""
+    return _classify(exc)[0]
 
 
 def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
