@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -22,8 +23,10 @@ from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
 from lading.domain.errors import DomainError
 from lading.domain.table_schema import TableSchema
+from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.settings import ConfigError, load_settings
 
+log = logging.getLogger("lading.worker")
 EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
 
 
@@ -441,7 +444,9 @@ def serve(host, port, worker, access_log) -> None:
     """Run the HTTP API (with a worker in a child process)."""
     from lading.entrypoints.http.server import serve as run_server
 
-    run_server(load_settings(), host, port, worker=worker, access_log=access_log)
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    run_server(settings, host, port, worker=worker, access_log=access_log)
 
 
 @main.command("worker")
@@ -452,11 +457,12 @@ def serve(host, port, worker, access_log) -> None:
 def worker(once, poll, workspace) -> None:
     """Run queued jobs (and resume ones a dead process left running)."""
     lading = _app()
+    configure_logging(lading.settings.log_level)
     while True:
         for job_id in lading.jobs.runnable_jobs():
             state = lading.jobs.process(job_id)
             if state is not None:
-                click.echo(f"{job_id} {state}", err=True)
+                log.info("job processed", extra={"jobId": str(job_id), "state": state})
         lading.jobs.deliver_callbacks()  # cancelled jobs, and calls a dead process never made
         if once:
             return

@@ -108,6 +108,9 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
             }),
             use_handler_docstrings=False,
         ),
+        # Logging is configured once per process by the command that runs (logging_setup), not
+        # by each app: Litestar's default would install its own handler on the root logger.
+        logging_config=None,
         debug=debug,
     )
 
