@@ -64,9 +64,12 @@ def s3_client(endpoint_url: str | None, region: str | None, access_key: str | No
 
 class S3BlobStore:
     def __init__(self, location: S3Location, client: Any, cache_dir: Path,
-                 part_size: int = PART_SIZE) -> None:
+                 part_size: int = PART_SIZE, presign_client: Any = None) -> None:
         self.location = location
         self.client = client
+        # Presigned URLs name the host clients reach, which may differ from the one Lading's
+        # nodes use (a container network): SigV4 signs the host, so they need their own client.
+        self.presign_client = presign_client or client
         self.cache_dir = Path(cache_dir)
         self.part_size = part_size
 
@@ -200,7 +203,7 @@ class S3BlobStore:
         """A write-once upload URL: `If-None-Match: *` is signed, so a second PUT to it
         (after the job took the first file) is refused by the store, not overwritten."""
         headers = {"Content-Type": "application/octet-stream", "If-None-Match": "*"}
-        url = self.client.generate_presigned_url(
+        url = self.presign_client.generate_presigned_url(
             "put_object", ExpiresIn=ttl_seconds,
             Params={"Bucket": self.bucket, "Key": self._object_key(key),
                     "ContentType": headers["Content-Type"], "IfNoneMatch": "*"})
@@ -209,7 +212,7 @@ class S3BlobStore:
 
     def presign_get(self, key: str, ttl_seconds: int, file_name: str,
                     media_type: str) -> PresignedRequest:
-        url = self.client.generate_presigned_url(
+        url = self.presign_client.generate_presigned_url(
             "get_object", ExpiresIn=ttl_seconds,
             Params={"Bucket": self.bucket, "Key": self._object_key(key),
                     "ResponseContentType": media_type,

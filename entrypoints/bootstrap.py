@@ -55,7 +55,10 @@ def blob_store(settings: Settings) -> Any:
 
     s3 = settings.s3
     client = s3_client(s3.endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
-    return S3BlobStore(S3Location.parse(s3.url), client, settings.home / "blob-cache")
+    presign = (s3_client(s3.public_endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+               if s3.public_endpoint_url else None)
+    return S3BlobStore(S3Location.parse(s3.url), client, settings.home / "blob-cache",
+                       presign_client=presign)
 
 
 @dataclass

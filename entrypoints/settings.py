@@ -17,7 +17,7 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
-        "LADING_EXCLUSIVE_WORKSPACES", "LADING_S3_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+        "LADING_EXCLUSIVE_WORKSPACES", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -61,6 +61,7 @@ class S3Settings:
 
     url: str  # s3://bucket/prefix
     endpoint_url: str | None = None
+    public_endpoint_url: str | None = None  # the endpoint presigned URLs name, if not the above
     region: str | None = None
     access_key_id: str | None = None
     secret_access_key: str | None = None
@@ -97,6 +98,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not blobs.startswith("s3://") or len(blobs) <= len("s3://") or blobs[5] == "/":
             raise ConfigError(f"LADING_BLOBS must be a directory or s3://bucket[/prefix], not {blobs!r}")
         s3 = S3Settings(url=blobs, endpoint_url=values.get("LADING_S3_ENDPOINT_URL"),
+                        public_endpoint_url=values.get("LADING_S3_PUBLIC_ENDPOINT_URL"),
                         region=values.get("AWS_REGION"), access_key_id=values.get("AWS_ACCESS_KEY_ID"),
                         secret_access_key=values.get("AWS_SECRET_ACCESS_KEY"))
         blobs = None

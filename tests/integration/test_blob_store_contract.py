@@ -162,3 +162,16 @@ def test_a_failed_s3_writer_leaves_no_multipart_upload_behind(moto_endpoint, s3_
             out.write(b"x" * (11 * MIB))
             raise RuntimeError("the export broke")
     assert store.client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+
+
+def test_presigned_urls_name_the_public_endpoint_when_one_is_given(moto_endpoint, s3_bucket, tmp_path):
+    public = moto_endpoint.replace("127.0.0.1", "localhost")  # another name for the same server
+    client = s3_client(moto_endpoint, CREDENTIALS["AWS_REGION"], CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                       CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    presigner = s3_client(public, CREDENTIALS["AWS_REGION"], CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                          CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    store = S3BlobStore(S3Location(s3_bucket, ""), client, tmp_path / "cache", presign_client=presigner)
+    slot = store.presign_put("ws/k.direct", 600)
+    assert slot.url.startswith(f"{public}/{s3_bucket}/ws/k.direct?")
+    assert httpx.put(slot.url, content=b"abc", headers=slot.headers).status_code == 200
+    assert store.size("ws/k.direct") == 3, "the node's own client sees what the public URL received"

@@ -10,11 +10,13 @@ from lading.entrypoints.settings import ConfigError, load_settings
 def test_an_s3_url_selects_object_storage_with_its_endpoint_and_credentials(tmp_path):
     settings = load_settings({"LADING_HOME": str(tmp_path), "LADING_BLOBS": "s3://bucket/some/prefix",
                               "LADING_S3_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_REGION": "eu-west-1",
+                              "LADING_S3_PUBLIC_ENDPOINT_URL": "https://files.example.test",
                               "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret"})
     assert settings.s3 is not None and settings.blobs is None
     assert (settings.s3.url, settings.s3.endpoint_url, settings.s3.region) == (
         "s3://bucket/some/prefix", "http://127.0.0.1:9000", "eu-west-1")
     assert (settings.s3.access_key_id, settings.s3.secret_access_key) == ("id", "secret")
+    assert settings.s3.public_endpoint_url == "https://files.example.test"
     assert "secret" not in repr(settings.s3)
 
 
