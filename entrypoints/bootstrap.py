@@ -117,9 +117,9 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
 
     if _is_postgres(settings.event_store):
         # Imported here like the other PostgreSQL adapters: the embedded default never loads psycopg.
-        from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+        from lading.adapters.procrastinate_work_queue import ProcrastinateWorkQueue
 
-        queue: Any = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
+        queue: Any = ProcrastinateWorkQueue(settings.event_store, read_models.active_job_ids)
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
@@ -152,7 +152,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         secret=secret,
         library=MappingLibrary(saved_mappings, jobs),
         readiness=_readiness(settings, jobs, destination_db, blobs),
-        _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
+        _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
 

@@ -458,6 +458,12 @@ def worker(once, poll, workspace) -> None:
     """Run queued jobs (and resume ones a dead process left running)."""
     lading = _app()
     configure_logging(lading.settings.log_level)
+    if not once and hasattr(lading.queue, "run_worker"):
+        # PostgreSQL: a procrastinate worker (ADR 0054). `--once` keeps the loop below, which
+        # also takes over jobs a dead worker left running without waiting for its heartbeat.
+        lading.queue.run_worker(lading.jobs, concurrency=lading.settings.worker_concurrency,
+                                poll_seconds=poll)
+        return
     while True:
         for job_id in lading.jobs.runnable_jobs():
             state = lading.jobs.process(job_id)
