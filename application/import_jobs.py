@@ -428,11 +428,16 @@ class ImportJobs(Application[UUID]):
             yield self.mapper.to_domain_event(stored)
 
     def error_file(self, workspace: str, job_id: UUID) -> Path | None:
+        key = self.error_blob_key(workspace, job_id)
+        return self.blobs.local_path(key) if key is not None else None
+
+    def error_blob_key(self, workspace: str, job_id: UUID) -> str | None:
+        """The error file's blob key, or None when there is no error file."""
         job = self.load(job_id, workspace)
         if job.is_deleted:
             raise JobNotFound(job_id)
         key = self.files(job).error_file
-        return self.blobs.local_path(key) if job.invalid_rows and self.blobs.exists(key) else None
+        return key if job.invalid_rows and self.blobs.exists(key) else None
 
     def staged_chunks(self, workspace: str, job_id: UUID) -> list[Path]:
         job = self.load(job_id, workspace)

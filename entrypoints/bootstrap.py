@@ -23,10 +23,12 @@ from lading.application.job_runner import JobRunner
 from lading.application.objects import Objects
 from lading.application.ports import (
     ApiKeyStore,
+    BlobStore,
     DestinationStore,
     ObjectCatalog,
     WorkQueue,
 )
+from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
@@ -59,6 +61,20 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30"}
 
 
+def blob_store(settings: Settings) -> BlobStore:
+    """A directory by default; an S3-compatible bucket with LADING_BLOBS=s3://bucket/prefix."""
+    if settings.s3 is None:
+        return FilesystemBlobStore(settings.blob_root)
+    from lading.adapters.s3_blob_store import S3BlobStore, S3Location, s3_client
+
+    s3 = settings.s3
+    client = s3_client(s3.endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+    presign = (s3_client(s3.public_endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+               if s3.public_endpoint_url else None)
+    return S3BlobStore(S3Location.parse(s3.url), client, settings.home / "blob-cache",
+                       presign_client=presign)
+
+
 class _ScratchReadModels(SqlReadModels):
     """A throwaway read model store for `replay --check`, removed when closed."""
 
@@ -85,6 +101,7 @@ class Lading:
     keys: ApiKeyStore
     secret: str
     library: MappingLibrary
+    readiness: Readiness
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -105,6 +122,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         from lading.adapters.postgres_destination import PostgresDestination
         from lading.adapters.sql_catalog import PostgresCatalog
 
+        destination_db: str | Path = settings.destination
         destination = PostgresDestination(settings.destination)
         catalog = postgres_catalog = PostgresCatalog(settings.destination)
         keys: ApiKeyStore = postgres_catalog
@@ -114,6 +132,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         from lading.adapters.sqlite_destination import SqliteDestination, database_path
 
         directory = Path(settings.destination) if settings.destination else home / "destination"
+        destination_db = database_path(directory)
         destination = SqliteDestination(directory)
         catalog = sqlite_catalog = SqliteCatalog(directory)
         keys = sqlite_catalog
@@ -128,13 +147,13 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     queue: WorkQueue
     if _is_postgres(settings.event_store):
         # Imported here like the other PostgreSQL adapters: the embedded default never loads psycopg.
-        from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+        from lading.adapters.procrastinate_work_queue import ProcrastinateWorkQueue
 
-        queue = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
+        queue = ProcrastinateWorkQueue(settings.event_store, read_models.active_job_ids)
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
-    blobs = FilesystemBlobStore(settings.blob_root)
+    blobs = blob_store(settings)
     secret = settings.secret or persistent_secret(home)
     engine = (ArrowValidationEngine(block_size=settings.chunk_bytes) if settings.chunk_bytes
               else ArrowValidationEngine())
@@ -164,6 +183,23 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         keys=keys,
         secret=secret,
         library=MappingLibrary(saved_mappings, jobs),
-        _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
+        readiness=_readiness(settings, jobs, destination_db, blobs),
+        _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
+
+
+def _readiness(settings: Settings, jobs: ImportJobs, destination_db: str | Path,
+               blobs: BlobStore) -> Readiness:
+    """What `/readyz` checks: every server this node depends on, each on a fresh request."""
+    from lading.adapters.reachability import redis_reachable, sql_reachable
+
+    checks: dict[str, Any] = {
+        "eventStore": jobs.recorder.max_notification_id,
+        "destination": lambda: sql_reachable(destination_db),
+        "blobStorage": blobs.check,
+    }
+    if settings.redis_url:
+        redis_url = settings.redis_url
+        checks["redis"] = lambda: redis_reachable(redis_url)
+    return Readiness(checks)
