@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 
 from lading.adapters.jsonl_error_file import JsonlErrorFile
 from lading.adapters.pyarrow_validator import ChunkValidator
-from lading.adapters.readers import SourceChunk, open_source
+from lading.adapters.readers import SourceChunk, SourceLimits, open_source
 from lading.adapters.readers.text_stream import has_marker
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.domain.column_formats import SAMPLE_ROWS
@@ -49,9 +49,11 @@ def staged_name(index: int) -> str:
 
 
 class ArrowValidationEngine:
-    def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536) -> None:
+    def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536,
+                 limits: SourceLimits = SourceLimits()) -> None:
         self.block_size = block_size
         self.parquet_batch_rows = parquet_batch_rows
+        self.limits = limits
 
     def validate(self, source: SourceFile, schema: TableSchema, plan: ImportPlan, workdir: Path,
                  error_file: Path, key_lookup: KeyLookup | None = None) -> Iterator[ValidatedChunk]:
@@ -60,7 +62,7 @@ class ArrowValidationEngine:
         try:
             reader = open_source(Path(source.path), source.file_name, workdir, self.block_size,
                                  repair_encoding=plan.import_mode == "landing_friendly",
-                                 parquet_batch=self.parquet_batch_rows)
+                                 parquet_batch=self.parquet_batch_rows, limits=self.limits)
         except _BAD_INPUT as exc:
             raise SourceUnreadable(f"cannot read the file: {exc}") from None
         try:

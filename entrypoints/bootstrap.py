@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.readers import SourceLimits
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
@@ -68,6 +70,17 @@ class Lading:
         self.jobs.close()
 
 
+def source_limits(settings: Settings) -> SourceLimits:
+    return SourceLimits(max_record_bytes=settings.max_record_bytes)
+
+
+def engine_for(settings: Settings) -> ArrowValidationEngine:
+    limits = source_limits(settings)
+    if settings.chunk_bytes:
+        return ArrowValidationEngine(block_size=settings.chunk_bytes, limits=limits)
+    return ArrowValidationEngine(limits=limits)
+
+
 def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None,
               engine: Any = None) -> Lading:
     """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
@@ -112,14 +125,13 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         catalog=catalog,
         destination=destination,
         blobs=blobs,
-        engine=engine or (ArrowValidationEngine(block_size=settings.chunk_bytes) if settings.chunk_bytes
-                          else ArrowValidationEngine()),
+        engine=engine or engine_for(settings),
         queue=queue,
         read_models=read_models,
         work_root=home / "work",
         limits=Limits(max_active_jobs=settings.max_active_jobs,
                       exclusive_workspaces=settings.exclusive_workspaces),
-        source_columns=source_columns,
+        source_columns=partial(source_columns, limits=source_limits(settings)),
         callbacks=HttpCallbackSender(secret),
     )
     return Lading(

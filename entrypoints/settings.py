@@ -17,7 +17,7 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
-        "LADING_EXCLUSIVE_WORKSPACES")
+        "LADING_EXCLUSIVE_WORKSPACES", "LADING_MAX_RECORD_BYTES")
 
 
 class ConfigError(Exception):
@@ -42,6 +42,7 @@ class Settings:
     rate_limit_per_minute: int = 600
     chunk_bytes: int | None = None  # None: the engine's default block size
     exclusive_workspaces: frozenset[str] = frozenset()  # run one import at a time; `*`: all
+    max_record_bytes: int = 64 * 1024**2  # a longer source record fails the job (ADR 0015)
 
     @property
     def blob_root(self) -> Path:
@@ -81,8 +82,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file = int(values.get("LADING_MAX_FILE_SIZE", str(50 * 1024**3)))
         rate = int(values.get("LADING_RATE_LIMIT", "600"))
         chunk_bytes = int(values["LADING_CHUNK_BYTES"]) if values.get("LADING_CHUNK_BYTES") else None
+        max_record = int(values.get("LADING_MAX_RECORD_BYTES", str(64 * 1024**2)))
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from None
+    if not 1 <= max_record <= 1024**3:
+        raise ConfigError("LADING_MAX_RECORD_BYTES must be from 1 to 1073741824 (1 GiB)")
     return Settings(
         home=home,
         event_store=event_store,
@@ -99,6 +103,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file_size=max_file,
         rate_limit_per_minute=rate,
         chunk_bytes=chunk_bytes,
+        max_record_bytes=max_record,
         exclusive_workspaces=frozenset(
             w.strip() for w in values.get("LADING_EXCLUSIVE_WORKSPACES", "").split(",") if w.strip()),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.msgspec_ndjson import NdjsonSource
 from lading.adapters.readers.pyarrow_csv import CsvSource, sniff_dialect
 from lading.adapters.readers.pyarrow_parquet import ParquetSource
@@ -17,7 +18,7 @@ from lading.adapters.readers.text_stream import decode_head, detect_encoding, re
 from lading.domain.errors import SourceUnreadable
 
 __all__ = ["open_source", "SourceChunk", "TableChunk", "RecordsChunk", "BadRow", "Source",
-           "CsvSource", "NdjsonSource", "ParquetSource"]
+           "CsvSource", "NdjsonSource", "ParquetSource", "SourceLimits"]
 
 Source = CsvSource | NdjsonSource | ParquetSource
 
@@ -45,7 +46,8 @@ def detect_format(file_name: str, head: bytes) -> str:
 
 
 def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
-                repair_encoding: bool, parquet_batch: int = 65536) -> Source:
+                repair_encoding: bool, parquet_batch: int = 65536,
+                limits: SourceLimits = SourceLimits()) -> Source:
     """Open a source for reading; raise SourceUnreadable when it cannot be read at all."""
     try:
         with open(path, "rb") as fh:
@@ -58,11 +60,12 @@ def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
         else:
             encoding, bom = detect_encoding(head)
             if fmt == "ndjson":
-                source = NdjsonSource(path, compressed, encoding, bom, block_size, repair_encoding)
+                source = NdjsonSource(path, compressed, encoding, bom, block_size, repair_encoding,
+                                      limits)
             else:
                 complete = len(head) < _HEAD
                 dialect = sniff_dialect(decode_head(head, encoding, bom), complete)
-                source = CsvSource(path, compressed, encoding, bom, dialect, block_size)
+                source = CsvSource(path, compressed, encoding, bom, dialect, block_size, limits)
         source.open()
         return source
     except SourceUnreadable:

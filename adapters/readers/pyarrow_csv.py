@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.source_chunk import BadRow, TableChunk
 from lading.adapters.readers.text_stream import (Utf8Stream, decode_head, open_bytes, read_head,
                                           replace_markers)
@@ -28,7 +30,8 @@ from lading.domain.validation_plan import malformed_message
 
 DELIMITERS = (",", ";", "\t", "|")
 READ_BLOCK = 1 << 20
-MAX_READ_BLOCK = 1 << 30
+_GROWTH = 16
+_OPEN_QUOTE = "; a quoted field may never close"
 _SNIFF_RECORDS = 50
 
 
@@ -76,7 +79,8 @@ class CsvSource:
     kind = "csv"
 
     def __init__(self, path: Path, compressed: bool, encoding: str, bom: bool, dialect: Dialect,
-                 block_size: int, read_block: int = READ_BLOCK) -> None:
+                 block_size: int, limits: SourceLimits = SourceLimits(),
+                 read_block: int = READ_BLOCK) -> None:
         self.path = path
         self.compressed = compressed
         self.encoding = encoding
@@ -84,9 +88,11 @@ class CsvSource:
         self.dialect = dialect
         # pyarrow's reader holds several blocks' worth of memory, so it reads 1 MiB blocks,
         # which are then joined or sliced into chunks of about `block_size` bytes. A record
-        # longer than a read block makes pyarrow fail; the read restarts with bigger blocks.
+        # longer than a read block makes pyarrow fail; the read restarts with bigger blocks,
+        # up to blocks of the record cap.
         self.block_size = block_size
-        self.read_block = read_block
+        self.limits = limits
+        self.read_block = min(read_block, limits.max_record_bytes)
         self._final_newline = False
         self.header: list[str] = []
         self._skipped: list[tuple[int, str]] = []
@@ -166,14 +172,43 @@ class CsvSource:
                 yield from self._read_chunks(delivered)
                 return
             except pa.ArrowInvalid as exc:
-                if "straddl" not in str(exc) or self.read_block >= MAX_READ_BLOCK:
+                if "straddl" not in str(exc):
                     raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+                self._grow(f"a record after row {delivered[0]}")
             except (pa.ArrowNotImplementedError, OSError) as exc:
                 raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
             # Start again with blocks big enough for the long record, skipping what was read.
-            self.read_block *= 16
+            self._reader = None
             self._stream.close()
             self._stream, self._reader = self._open_reader(self._final_newline)
+
+    def _grow(self, where: str) -> None:
+        """Bigger read blocks for a record that did not fit, or RECORD_TOO_LARGE at the cap."""
+        cap = self.limits.max_record_bytes
+        if self.read_block >= cap:
+            raise self.limits.record_too_large(where, _OPEN_QUOTE)
+        self.read_block = min(self.read_block * _GROWTH, cap)
+
+    def _check_record_sizes(self, skipped: list[tuple[int, str]],
+                            batch: pa.RecordBatch | None = None,
+                            numbers: np.ndarray | None = None) -> None:
+        """pyarrow reads a record of up to twice the block size, so once blocks near the cap,
+        records are measured (their cells' bytes plus delimiters) to hold the cap exactly."""
+        cap = self.limits.max_record_bytes
+        if 2 * self.read_block <= cap:
+            return
+        for number, text in skipped:
+            if len(text) * 4 > cap and len(text.encode("utf-8")) > cap:
+                raise self.limits.record_too_large(f"row {number}", _OPEN_QUOTE)
+        if batch is None or not batch.num_rows or batch.nbytes <= cap:
+            return
+        sizes = np.full(batch.num_rows, batch.num_columns - 1, dtype=np.int64)
+        for column in batch.columns:
+            sizes += np.asarray(pc.fill_null(pc.binary_length(column), 0)
+                                .to_numpy(zero_copy_only=False), dtype=np.int64)
+        over = np.flatnonzero(sizes > cap)
+        if len(over):
+            raise self.limits.record_too_large(f"row {int(numbers[over[0]])}", _OPEN_QUOTE)
 
     def _read_chunks(self, delivered: list[int]) -> Iterator[TableChunk]:
         next_row = 1
@@ -184,12 +219,14 @@ class CsvSource:
         items = _prefetch(self._next)
         try:
             for batch, skipped in items:
+                self._check_record_sizes(skipped)
                 pending.extend(skipped)
                 pending.sort()
                 if batch is None:
                     break
                 rows = batch.num_rows
                 numbers, consumed = _number_rows(next_row, rows, pending)
+                self._check_record_sizes([], batch, numbers)
                 bad.extend(self._bad_row(n, text) for n, text in pending[:consumed])
                 del pending[:consumed]
                 if rows:

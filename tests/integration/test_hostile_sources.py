@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.readers import SourceLimits
 from lading.adapters.readers.text_stream import MARKER_BASE, Utf8Stream
 from lading.application.ports import SourceFile
 from lading.domain.errors import SourceUnreadable
@@ -84,3 +85,60 @@ def test_a_gzip_of_invalid_lines_is_read_with_every_line_rejected(tmp_path):
     assert sum(c.valid_rows for c in chunks) == 0
     assert {e["code"] for e in errors} == {"MALFORMED_ROW"}
     assert errors[0]["sourceRow"]["id"] == "\ufffd" * 99
+
+
+# -- record size (issue 9.1) ---------------------------------------------------------------------
+
+ONE_MIB = 1 << 20
+
+
+def capped(max_record_bytes: int = ONE_MIB, **kwargs) -> ArrowValidationEngine:
+    return ArrowValidationEngine(limits=SourceLimits(max_record_bytes=max_record_bytes), **kwargs)
+
+
+def normal_csv_rows(count: int) -> bytes:
+    return b"".join(b"%d,name %d\n" % (i, i) for i in range(1, count + 1))
+
+
+def test_a_csv_record_longer_than_the_cap_fails_the_job_with_record_too_large(tmp_path):
+    huge = b"30001," + b"x" * (3 * ONE_MIB) + b"\n"
+    data = gzip.compress(b"id,name\n" + normal_csv_rows(30_000) + huge + b"30002,after\n")
+    with pytest.raises(SourceUnreadable, match="longer than 1,048,576 bytes") as failure:
+        run_engine(tmp_path, "huge.csv.gz", data, capped())
+    assert failure.value.failure_code == "RECORD_TOO_LARGE"
+
+
+def test_an_ndjson_line_longer_than_the_cap_fails_the_job_with_record_too_large(tmp_path):
+    rows = b"".join(b'{"id": %d, "name": "n"}\n' % i for i in range(1, 30_001))
+    huge = b'{"id": 30001, "name": "' + b"x" * (3 * ONE_MIB) + b'"}\n'
+    data = gzip.compress(rows + huge + b'{"id": 30002, "name": "after"}\n')
+    with pytest.raises(SourceUnreadable, match="line 30001 is longer than 1,048,576 bytes") as failure:
+        run_engine(tmp_path, "huge.ndjson.gz", data, capped(block_size=256 << 10))
+    assert failure.value.failure_code == "RECORD_TOO_LARGE"
+
+
+def test_a_record_between_one_and_two_read_blocks_is_measured_against_the_cap(tmp_path):
+    # pyarrow may read a record of up to twice its block: the cap is held by measuring it.
+    huge = b"3," + b"x" * (ONE_MIB + ONE_MIB // 2) + b"\n"
+    data = b"id,name\n" + normal_csv_rows(2) + huge
+    with pytest.raises(SourceUnreadable, match="row 3 is longer") as failure:
+        run_engine(tmp_path, "between.csv", data, capped())
+    assert failure.value.failure_code == "RECORD_TOO_LARGE"
+
+
+@pytest.mark.parametrize("name", ["long.csv", "long.ndjson"])
+def test_a_record_under_the_cap_but_longer_than_a_read_block_is_read(tmp_path, name):
+    long_name = "y" * (3 * ONE_MIB)
+    if name.endswith(".csv"):
+        data = b"id,name\n" + normal_csv_rows(20_000) + f"20001,{long_name}\n".encode()
+    else:
+        data = b"".join(b'{"id": %d, "name": "n"}\n' % i for i in range(1, 20_001))
+        data += ('{"id": 20001, "name": "%s"}\n' % long_name).encode()
+    chunks, errors = run_engine(tmp_path, name, data, capped(4 * ONE_MIB))
+    assert errors == []
+    assert sum(c.valid_rows for c in chunks) == 20_001
+
+
+def test_the_cap_cannot_be_set_beyond_what_the_csv_reader_can_take():
+    with pytest.raises(ValueError):
+        SourceLimits(max_record_bytes=2 << 30)
