@@ -123,7 +123,7 @@ class ChunkValidator:
         unusable = [b for b in chunk.bad_rows if b.kind != "ragged" or not p.landing]
         view = _View(chunk, p.header, self.names, ragged if p.landing else [])
         n = view.n
-        inputs, encoding = self._inputs(view, chunk)
+        inputs, encoding, nul = self._inputs(view, chunk)
         columns = [evaluate_column(rule, inputs[rule.name]) for rule in self.rules]
         issues = np.stack([c.issue for c in columns]) if columns else np.zeros((0, n), np.int8)
         enc_rows = np.zeros(n, dtype=bool)
@@ -154,29 +154,39 @@ class ChunkValidator:
                                     schema=pa.schema([pa.field(f, arrow_type(self.by_name[f].field))
                                                       for f in staged]))
         self._count_accepted(result, columns, issues, accepted, view, encoding, repaired, unique_null)
-        self._entries(result, view, inputs, columns, issues, encoding, rejected, key_code,
+        self._entries(result, view, inputs, columns, issues, encoding, nul, rejected, key_code,
                       unique_bad, accepted, unusable)
         return result
 
-    def _inputs(self, view: _View, chunk: SourceChunk) -> tuple[dict[str, ColumnInput], dict[str, np.ndarray]]:
+    def _inputs(self, view: _View, chunk: SourceChunk) -> tuple[dict[str, ColumnInput],
+                                                               dict[str, np.ndarray],
+                                                               dict[str, np.ndarray]]:
+        """Each field's input, with the rows whose text cannot be stored: `encoding` (either
+        reason) and `nul` (a NUL character in otherwise valid text)."""
         inputs: dict[str, ColumnInput] = {}
         encoding: dict[str, np.ndarray] = {}
+        nul: dict[str, np.ndarray] = {}
         for rule in self.rules:
             raw = view.column(self.vplan.mapping.positions[rule.name])
             col = _column_input(rule, raw, view.n)
             col.markers = chunk.markers
-            if chunk.markers and col.text is not None:
-                marked = np.asarray(pc.fill_null(pc.match_substring_regex(col.text, MARKER_REGEX),
-                                                 False).to_numpy(zero_copy_only=False), dtype=bool)
-                if marked.any():
-                    encoding[rule.name] = marked
+            if col.text is not None and (chunk.markers or chunk.nul):
+                marked = _mask(pc.match_substring_regex(col.text, MARKER_REGEX)) if chunk.markers \
+                    else np.zeros(view.n, dtype=bool)
+                nuls = _mask(pc.match_substring(col.text, "\0")) if chunk.nul \
+                    else np.zeros(view.n, dtype=bool)
+                bad = marked | nuls
+                if bad.any():
+                    encoding[rule.name] = bad
+                    if (nuls & ~marked).any():
+                        nul[rule.name] = nuls & ~marked
                     if self.vplan.landing:
-                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX, "\ufffd")
+                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX + "|\\x00", "\ufffd")
                     else:
                         col.raw_text = col.text
-                        col.text = pc.if_else(pa.array(marked), pa.scalar(None, pa.string()), col.text)
+                        col.text = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), col.text)
             inputs[rule.name] = col
-        return inputs, encoding
+        return inputs, encoding, nul
 
     # -- keys and unique values -------------------------------------------------------------
 
@@ -309,7 +319,7 @@ class ChunkValidator:
 
     def _entries(self, result: ChunkResult, view: _View, inputs: dict[str, ColumnInput],
                  columns: list[FieldColumn], issues: np.ndarray, encoding: dict[str, np.ndarray],
-                 rejected: np.ndarray, key_code: np.ndarray, unique_bad: dict[str, np.ndarray],
+                 nul: dict[str, np.ndarray], rejected: np.ndarray, key_code: np.ndarray, unique_bad: dict[str, np.ndarray],
                  accepted: np.ndarray, unusable: list[BadRow]) -> None:
         p = self.vplan
         rows = np.nonzero(~accepted)[0]
@@ -323,8 +333,9 @@ class ChunkValidator:
                 if not p.landing and any(m[row] for m in encoding.values()):
                     for rule in self.rules:
                         if rule.name in encoding and encoding[rule.name][row]:
+                            why = Issue.NUL if rule.name in nul and nul[rule.name][row] else Issue.ENCODING
                             errors.append(FieldError(RowErrorCode.ENCODING_ERROR,
-                                                     message(rule, Issue.ENCODING), rule.name,
+                                                     message(rule, why), rule.name,
                                                      rule.column, raws[rule.name][j]))
                 elif rejected[row]:
                     for k, (rule, col) in enumerate(zip(self.rules, columns)):
@@ -375,6 +386,10 @@ class ChunkValidator:
             source = {"_raw": bad.text}
             error = FieldError(RowErrorCode.MALFORMED_ROW, bad.message)
         return self._entry(bad.row_number, [error], source)
+
+
+def _mask(matches: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(matches, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _groups(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:

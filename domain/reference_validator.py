@@ -8,7 +8,8 @@ A row goes through these steps, and stops at the first that rejects it:
 1. Row-level problems. A line that is not a JSON object, or a CSV record whose cell count
    differs from the header's, is MALFORMED_ROW (landing_friendly pads or truncates CSV records
    instead and warns). Bytes that are not valid in the file's encoding, in a mapped column, are
-   ENCODING_ERROR (landing_friendly replaces each bad byte with U+FFFD and warns).
+   ENCODING_ERROR, and so is a NUL character (U+0000) in a mapped text value, which no
+   destination can store (landing_friendly replaces each bad byte or NUL with U+FFFD and warns).
 2. Field checks, each mapped field in schema order (field_rules.evaluate): missing / required,
    type and format, strict-mode coercions, constraints. Every failing field is listed; the
    first in schema order is the primary error. landing_friendly instead nulls the failing
@@ -160,16 +161,22 @@ class ReferenceValidator:
         encoding_errors = []
         for rule in p.rules:
             raw = raws[rule.name]
+            issue = Issue.NONE
             if isinstance(raw, (bytes, bytearray)):
                 try:
-                    raws[rule.name] = bytes(raw).decode("utf-8")
+                    raw = bytes(raw).decode("utf-8")
                 except UnicodeDecodeError:
-                    lenient = decode_lenient(bytes(raw))
-                    raws[rule.name] = lenient
-                    encoding_replaced = True
-                    encoding_errors.append(FieldError(
-                        RowErrorCode.ENCODING_ERROR, message(rule, Issue.ENCODING), rule.name,
-                        rule.column, lenient))
+                    raw, issue = decode_lenient(bytes(raw)), Issue.ENCODING
+            if isinstance(raw, str) and "\0" in raw:
+                if issue is Issue.NONE:
+                    issue = Issue.NUL
+                if p.landing:
+                    raw = raw.replace("\0", "\ufffd")
+            raws[rule.name] = raw
+            if issue is not Issue.NONE:
+                encoding_replaced = True
+                encoding_errors.append(FieldError(RowErrorCode.ENCODING_ERROR, message(rule, issue),
+                                                  rule.name, rule.column, raw))
         if encoding_errors and not p.landing:
             return self._reject(row_number, encoding_errors, source_row)
         if encoding_replaced:

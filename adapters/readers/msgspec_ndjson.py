@@ -53,7 +53,10 @@ class NdjsonSource:
         while True:
             data = self._stream.read(self.block_size)
             final = not data
-            lines = (carry + data).splitlines(keepends=True)
+            block = carry + data
+            # JSON text holds a NUL only escaped (a raw one is a malformed line)
+            nul = b"\\u0000" in block
+            lines = block.splitlines(keepends=True)
             carry = b""
             # The last piece may be a line cut by the block boundary, or a CR whose LF is next.
             if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
@@ -93,7 +96,7 @@ class NdjsonSource:
                 records.append(obj)
             if numbers or bad:
                 yield RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad,
-                                   records=records, repaired_rows=repaired)
+                                   nul=nul, records=records, repaired_rows=repaired)
             if final:
                 return
 

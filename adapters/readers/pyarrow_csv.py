@@ -276,7 +276,7 @@ class CsvSource:
             return None
         delivered[0] = max([delivered[0], *numbers[-1:].tolist(), *(b.row_number for b in mine)])
         return TableChunk(row_numbers=numbers, bad_rows=mine, markers=self._stream.markers > 0,
-                          batch=batch)
+                          nul=self._stream.nul, batch=batch)
 
     def _empty_batch(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in self.header],

@@ -76,8 +76,9 @@ def read_head(path: Path, compressed: bool, size: int = 1 << 16) -> bytes:
 class Utf8Stream:
     """A forward-only file object yielding sanitised UTF-8 (`read(n)` returns n bytes until EOF).
 
-    `markers` counts the invalid bytes replaced so far; readers check it to know whether cells
-    can hold markers at all, so clean files pay nothing for the encoding checks.
+    `markers` counts the invalid bytes replaced so far, and `nul` says whether a NUL character
+    has been seen; readers check them to know whether cells can hold markers or NULs at all, so
+    clean files pay nothing for those checks.
     """
 
     def __init__(self, raw: BinaryIO, encoding: str, skip_bom: bool) -> None:
@@ -88,6 +89,7 @@ class Utf8Stream:
         self._out = bytearray()
         self._eof = False
         self.markers = 0
+        self.nul = False
         self.closed = False
         self._decoder = None
         if encoding.startswith("utf-16"):
@@ -137,7 +139,10 @@ class Utf8Stream:
             self._skip_bom = False
         if final:
             self._eof = True
-        self._out += self._convert(data, final)
+        converted = self._convert(data, final)
+        if not self.nul and b"\0" in converted:
+            self.nul = True
+        self._out += converted
 
     def _convert(self, data: bytes, final: bool) -> bytes:
         if self.encoding == "cp1252":

@@ -42,7 +42,7 @@ NASTY = st.sampled_from([
     "24:00", "1999", "a@b.co", "a@@b.co", " a@b.co", "a@b", "x y@b.co", "https://x.io/a b",
     "mailto:a@b.co", "123e4567-e89b-12d3-a456-426614174000", "ü", "Ωmega", "名前", "😀", "a,b",
     'say "hi"', "line\nbreak", "cr\rhere", "semi;colon", "pipe|bar", "tab\there", "free", "Free",
-    "PRO", "pro", "enterprise", "\u00a0", "\u2028", "٣", "１２", " 7 ", "7.0", "7.5",
+    "PRO", "pro", "enterprise", "\u00a0", "\u2028", "٣", "１２", " 7 ", "7.0", "7.5", "nul\x00here",
 ])
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                max_size=12)
