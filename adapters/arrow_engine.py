@@ -32,6 +32,7 @@ from lading.adapters.readers import SourceChunk, SourceLimits, open_source
 from lading.adapters.readers.text_stream import has_marker
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.domain.column_formats import SAMPLE_ROWS
+from lading.domain.error_entries import DEFAULT_VALUE_CHARS
 from lading.domain.errors import SourceUnreadable
 from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import ndjson_header
@@ -50,10 +51,12 @@ def staged_name(index: int) -> str:
 
 class ArrowValidationEngine:
     def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536,
-                 limits: SourceLimits = SourceLimits()) -> None:
+                 limits: SourceLimits = SourceLimits(),
+                 error_value_chars: int = DEFAULT_VALUE_CHARS) -> None:
         self.block_size = block_size
         self.parquet_batch_rows = parquet_batch_rows
         self.limits = limits
+        self.error_value_chars = error_value_chars
 
     def validate(self, source: SourceFile, schema: TableSchema, plan: ImportPlan, workdir: Path,
                  error_file: Path, key_lookup: KeyLookup | None = None) -> Iterator[ValidatedChunk]:
@@ -89,6 +92,7 @@ class ArrowValidationEngine:
         if reader.kind == "ndjson":
             header = ndjson_header([r for c in buffered
                                     for r, n in zip(c.records, c.row_numbers.tolist()) if n <= cutoff])
+            self.limits.check_columns(len(header))
             # Objects without keys ({}) are NDJSON still: the mapping then names what is missing.
             if read and not header and not any(c.records for c in buffered):
                 raise SourceUnreadable(
@@ -98,7 +102,7 @@ class ArrowValidationEngine:
             return
         mapping = map_source(schema, plan, header)
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
-        validator = ChunkValidator(vplan, key_lookup, workdir / "keys")
+        validator = ChunkValidator(vplan, key_lookup, workdir / "keys", self.error_value_chars)
         index = 0
         # Staging chunk k (disk writes, no GIL) overlaps validating chunk k + 1; chunk k is
         # yielded once its file is complete, so a yielded staged_path is always readable.

@@ -25,7 +25,8 @@ from lading.adapters.readers.source_chunk import BadRow, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
 from lading.domain.reference_validator import source_row_from_cells
-from lading.domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
+from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry
+from lading.domain.row_errors import FieldError, RowErrorCode
 from lading.domain.validation_plan import ROW_LEVEL, WARN_ENCODING, WARN_RAGGED, ValidationPlan
 from lading.domain.value_formats import display_value
 
@@ -102,8 +103,10 @@ class _View:
 class ChunkValidator:
     """Judges chunks in source order, remembering accepted keys across chunks."""
 
-    def __init__(self, vplan: ValidationPlan, key_lookup: KeyLookup | None, spill_dir: Path) -> None:
+    def __init__(self, vplan: ValidationPlan, key_lookup: KeyLookup | None, spill_dir: Path,
+                 value_chars: int = DEFAULT_VALUE_CHARS) -> None:
         self.vplan = vplan
+        self.value_chars = value_chars  # error file values are cut beyond this many characters
         self.key_lookup = key_lookup
         self.rules = vplan.rules
         self.by_name = {r.name: r for r in self.rules}
@@ -370,9 +373,7 @@ class ChunkValidator:
         result.rejected_by_field = {f: dict(c) for f, c in by_field.items()}
 
     def _entry(self, number: int, errors: list[FieldError], source: dict[str, Any]) -> dict[str, Any]:
-        first = primary_error(errors, self.order)
-        return {"rowNumber": number, "code": str(first.code), "error": error_line(first),
-                "errors": [e.to_dict() for e in errors], "sourceRow": source}
+        return error_entry(number, errors, source, self.order, self.value_chars)
 
     def _bad_entry(self, bad: BadRow) -> dict[str, Any]:
         if bad.kind == "ragged":

@@ -29,7 +29,9 @@ def source_columns(source: SourceFile, limits: SourceLimits = SourceLimits()) ->
                 sample.extend(chunk.records)
                 if len(sample) >= SAMPLE_ROWS:
                     break
-            return ndjson_header(sample)
+            header = ndjson_header(sample)
+            limits.check_columns(len(header))
+            return header
         except SourceUnreadable:
             return []
         finally:

@@ -32,7 +32,8 @@ from lading.domain.column_formats import SAMPLE_ROWS, choose_column_formats
 from lading.domain.errors import SourceUnreadable
 from lading.domain.field_rules import ISSUE_CODES, ColumnFormat, Healing, Issue, evaluate, message
 from lading.domain.plan import ImportPlan
-from lading.domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
+from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry
+from lading.domain.row_errors import FieldError, RowErrorCode, primary_error
 from lading.domain.table_schema import TableSchema
 from lading.domain.validation_plan import (
     ENCODING_LINE_MESSAGE, WARN_ENCODING, WARN_RAGGED, ValidationPlan, malformed_message,
@@ -81,17 +82,11 @@ class RowOutcome:
         p = self.primary
         return None if p is None else str(p.code)
 
-    def error_entry(self) -> dict[str, Any]:
+    def error_entry(self, value_chars: int = DEFAULT_VALUE_CHARS) -> dict[str, Any]:
         """The error file line for a rejected row (SPEC §3 "Error file")."""
-        p = self.primary
-        assert p is not None
-        return {
-            "rowNumber": self.row_number,
-            "code": str(p.code),
-            "error": error_line(p),
-            "errors": [e.to_dict() for e in self.errors],
-            "sourceRow": self.source_row,
-        }
+        assert self.errors, "an accepted row has no error entry"
+        return error_entry(self.row_number, self.errors, self.source_row, self.field_order,
+                           value_chars)
 
 
 def json_ready(value: Any) -> Any:

@@ -71,14 +71,16 @@ class Lading:
 
 
 def source_limits(settings: Settings) -> SourceLimits:
-    return SourceLimits(max_record_bytes=settings.max_record_bytes)
+    return SourceLimits(max_record_bytes=settings.max_record_bytes,
+                        max_columns=settings.max_columns)
 
 
 def engine_for(settings: Settings) -> ArrowValidationEngine:
-    limits = source_limits(settings)
+    options: dict[str, Any] = {"limits": source_limits(settings),
+                               "error_value_chars": settings.error_value_chars}
     if settings.chunk_bytes:
-        return ArrowValidationEngine(block_size=settings.chunk_bytes, limits=limits)
-    return ArrowValidationEngine(limits=limits)
+        options["block_size"] = settings.chunk_bytes
+    return ArrowValidationEngine(**options)
 
 
 def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None,

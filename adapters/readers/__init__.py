@@ -56,7 +56,7 @@ def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
         head = read_head(path, compressed, _HEAD)
         fmt = detect_format(file_name or path.name, head)
         if fmt == "parquet":
-            source: Source = ParquetSource(path, compressed, workdir, parquet_batch)
+            source: Source = ParquetSource(path, compressed, workdir, parquet_batch, limits)
         else:
             encoding, bom = detect_encoding(head)
             if fmt == "ndjson":
@@ -66,7 +66,11 @@ def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
                 complete = len(head) < _HEAD
                 dialect = sniff_dialect(decode_head(head, encoding, bom), complete)
                 source = CsvSource(path, compressed, encoding, bom, dialect, block_size, limits)
-        source.open()
+        try:
+            source.open()
+        except BaseException:
+            source.close()
+            raise
         return source
     except SourceUnreadable:
         raise

@@ -29,3 +29,12 @@ class SourceLimits:
         return SourceUnreadable(
             f"{where} is longer than {self.max_record_bytes:,} bytes, the most one record may "
             f"have (LADING_MAX_RECORD_BYTES){hint}", "RECORD_TOO_LARGE")
+
+    def too_many_columns(self) -> SourceUnreadable:
+        return SourceUnreadable(
+            f"the file has more than {self.max_columns:,} columns, the most a file may have "
+            "(LADING_MAX_COLUMNS)", "TOO_MANY_COLUMNS")
+
+    def check_columns(self, count: int) -> None:
+        if count > self.max_columns:
+            raise self.too_many_columns()

@@ -87,6 +87,8 @@ class NdjsonSource:
                         repaired.pop()
                     bad.append(BadRow(line_no, "malformed", _text(content), NOT_JSON))
                     continue
+                if isinstance(obj, dict) and len(obj) > self.limits.max_columns:
+                    raise self.limits.too_many_columns()
                 if not isinstance(obj, dict):
                     if repaired and repaired[-1] == len(records):
                         repaired.pop()

@@ -21,10 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lading.adapters.readers.csv_header import HEADER_NEVER_ENDS, header_extent
 from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.source_chunk import BadRow, TableChunk
-from lading.adapters.readers.text_stream import (Utf8Stream, decode_head, open_bytes, read_head,
-                                          replace_markers)
+from lading.adapters.readers.text_stream import Utf8Stream, open_bytes, replace_markers
 from lading.domain.errors import SourceUnreadable
 from lading.domain.validation_plan import malformed_message
 
@@ -107,7 +107,15 @@ class CsvSource:
         raw = open_bytes(self.path, self.compressed)
         stream = Utf8Stream(raw, self.encoding, skip_bom=self.bom)
         source = _WithFinalNewline(stream) if final_newline else stream
-        reader = pacsv.open_csv(
+        try:
+            reader = self._open_csv(source)
+        except BaseException:
+            stream.close()
+            raise
+        return stream, reader
+
+    def _open_csv(self, source):
+        return pacsv.open_csv(
             source,
             read_options=pacsv.ReadOptions(use_threads=False, block_size=self.read_block),
             parse_options=pacsv.ParseOptions(
@@ -118,33 +126,32 @@ class CsvSource:
                 default_column_type=pa.string(), strings_can_be_null=False,
                 quoted_strings_can_be_null=False, check_utf8=False),
         )
-        return stream, reader
 
     def open(self) -> None:
-        try:
-            self._stream, self._reader = self._open_reader(final_newline=False)
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" not in str(exc):
-                raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
-            # A header with no line break after it is a valid, empty file; an empty file too.
-            self._skipped.clear()
+        with Utf8Stream(open_bytes(self.path, self.compressed), self.encoding, self.bom) as text:
+            extent = header_extent(text, self.dialect.delimiter, self.dialect.quote, self.limits)
+        while self.read_block <= extent:  # pyarrow infers the columns from the first block
+            self._grow("the header")
+        while True:
             try:
+                self._stream, self._reader = self._open_reader(self._final_newline)
+                break
+            except pa.ArrowInvalid as exc:
+                self._skipped.clear()
+                if "straddl" in str(exc):  # a long first record: open again with bigger blocks
+                    self._grow("one of the first records")
+                    continue
+                if "Empty CSV file" not in str(exc):
+                    raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+                if self._final_newline or not extent:
+                    if extent:
+                        raise SourceUnreadable(HEADER_NEVER_ENDS) from None
+                    self._stream, self._reader = None, None  # an empty file
+                    return
+                # A header with no line break after it is a valid, empty file.
                 self._final_newline = True
-                self._stream, self._reader = self._open_reader(final_newline=True)
-            except pa.ArrowInvalid:
-                if self._has_text():
-                    # pyarrow finds no first record in text that is more than blank lines:
-                    # a quote opened in the header is never closed.
-                    raise SourceUnreadable(
-                        "cannot parse the CSV file: its header row never ends "
-                        "(a quoted field is not closed)") from None
-                self._stream, self._reader = None, None
-                return
         self.header = [replace_markers(n) for n in self._reader.schema.names]
-
-    def _has_text(self) -> bool:
-        head = decode_head(read_head(self.path, self.compressed), self.encoding, self.bom)
-        return bool(head.strip("\0 \t\r\n"))
+        self.limits.check_columns(len(self.header))
 
     def close(self) -> None:
         # The reader goes first: destroyed while its read-ahead thread is still alive at

@@ -8,10 +8,13 @@ import io
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
 from lading.adapters.readers import SourceLimits
+from lading.adapters.readers.csv_header import header_extent
 from lading.adapters.readers.text_stream import MARKER_BASE, Utf8Stream
 from lading.application.ports import SourceFile
 from lading.domain.errors import SourceUnreadable
@@ -142,3 +145,105 @@ def test_a_record_under_the_cap_but_longer_than_a_read_block_is_read(tmp_path, n
 def test_the_cap_cannot_be_set_beyond_what_the_csv_reader_can_take():
     with pytest.raises(ValueError):
         SourceLimits(max_record_bytes=2 << 30)
+
+
+# -- long first records and wide headers (issues 9.15, 9.17) -------------------------------------
+
+
+@pytest.mark.parametrize("name", ["first.csv", "first.csv.gz"])
+def test_a_valid_csv_whose_first_data_row_is_over_a_read_block_imports(tmp_path, name):
+    data = b"id,name\n1," + b"x" * (3 * ONE_MIB) + b"\n2,b\n"
+    chunks, errors = run_engine(tmp_path, name, gzip.compress(data) if name.endswith(".gz") else data)
+    assert errors == [] and sum(c.valid_rows for c in chunks) == 2
+
+
+def test_a_header_longer_than_a_read_block_is_read(tmp_path):
+    name_column = "name" + " " * (2 * ONE_MIB)  # header matching ignores surrounding spaces
+    chunks, errors = run_engine(tmp_path, "h.csv", f"id,{name_column}\n1,a\n".encode())
+    assert errors == [] and sum(c.valid_rows for c in chunks) == 1
+
+
+def test_a_header_wider_than_the_column_limit_fails_with_too_many_columns(tmp_path):
+    header = ",".join(f"c{i}" for i in range(100_000)).encode()  # ~590 KB
+    with pytest.raises(SourceUnreadable, match="more than 10,000 columns") as failure:
+        run_engine(tmp_path, "wide.csv", b"id,name," + header + b"\n1,a\n")
+    assert failure.value.failure_code == "TOO_MANY_COLUMNS"
+
+
+def test_the_header_scan_stops_at_the_first_column_over_the_limit():
+    class Counting(io.BytesIO):
+        taken = 0
+        def read(self, n: int = -1) -> bytes:
+            piece = super().read(n)
+            Counting.taken += len(piece)
+            return piece
+    header = b",".join(b"column_%d" % i for i in range(1_000_000)) + b"\n"  # ~15 MB
+    with pytest.raises(SourceUnreadable) as failure:
+        header_extent(Counting(header), ",", '"', SourceLimits(max_columns=10_000))
+    assert failure.value.failure_code == "TOO_MANY_COLUMNS"
+    assert Counting.taken <= 256 << 10
+
+
+@pytest.mark.parametrize("header, extent", [
+    (b"a,b\n1,2\n", 3),
+    (b'\r\n\n"a\nb","c""d",e\r\n1\n', 17),  # blank lines first; quoted line break and quote
+    (b"a,b", 3),  # a header-only file without a line break
+    (b"\n\n", 0),  # no header at all
+])
+def test_the_header_scan_finds_where_the_header_ends(header, extent):
+    assert header_extent(io.BytesIO(header), ",", '"', SourceLimits()) == extent
+
+
+def test_an_ndjson_object_wider_than_the_column_limit_fails_with_too_many_columns(tmp_path):
+    wide = json.dumps({f"k{i}": i for i in range(20)})
+    engine = ArrowValidationEngine(limits=SourceLimits(max_columns=10))
+    with pytest.raises(SourceUnreadable) as failure:
+        run_engine(tmp_path, "wide.ndjson", b'{"id": 1, "name": "a"}\n' + wide.encode() + b"\n", engine)
+    assert failure.value.failure_code == "TOO_MANY_COLUMNS"
+
+
+def test_ndjson_objects_whose_keys_together_exceed_the_column_limit_fail(tmp_path):
+    lines = b"".join(json.dumps({"id": i, "name": "n", f"extra{i}": 1}).encode() + b"\n"
+                     for i in range(1, 20))
+    engine = ArrowValidationEngine(limits=SourceLimits(max_columns=10))
+    with pytest.raises(SourceUnreadable) as failure:
+        run_engine(tmp_path, "keys.ndjson", lines, engine)
+    assert failure.value.failure_code == "TOO_MANY_COLUMNS"
+
+
+def test_a_parquet_file_wider_than_the_column_limit_fails_with_too_many_columns(tmp_path):
+    table = pa.table({"id": [1], "name": ["a"], **{f"c{i}": [i] for i in range(20)}})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    engine = ArrowValidationEngine(limits=SourceLimits(max_columns=10))
+    with pytest.raises(SourceUnreadable) as failure:
+        run_engine(tmp_path, "wide.parquet", sink.getvalue(), engine)
+    assert failure.value.failure_code == "TOO_MANY_COLUMNS"
+
+
+# -- error file values (issue 9.12) --------------------------------------------------------------
+
+
+def test_long_values_are_cut_in_the_error_file_with_a_visible_marker(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "email", "type": "string", "format": "email"}],
+                                    "primaryKey": ["id"]})
+    long_value = "not-an-email-" + "z" * 5000
+    data = f"id,email,notes\n1,{long_value},{'n' * 20}\n".encode()
+    chunks, errors = run_engine(tmp_path, "long.csv", data, ArrowValidationEngine(error_value_chars=10),
+                                schema=schema)
+    cut = "not-an-ema…[+5,003 characters]"
+    assert errors[0]["errors"][0]["value"] == cut
+    assert errors[0]["sourceRow"] == {"id": "1", "email": cut, "notes": "nnnnnnnnnn…[+10 characters]"}
+
+
+def test_by_default_values_up_to_a_thousand_characters_are_kept_whole(tmp_path):
+    data = b"id,name\nx," + b"v" * 1000 + b"\n"
+    _, errors = run_engine(tmp_path, "keep.csv", data)
+    assert errors[0]["sourceRow"]["name"] == "v" * 1000
+
+
+def test_a_malformed_line_is_cut_like_any_value(tmp_path):
+    data = b'{"id": 1, "name": "a"}\n[' + b"1," * 2000 + b"1]\n"
+    _, errors = run_engine(tmp_path, "m.ndjson", data, ArrowValidationEngine(error_value_chars=8))
+    assert errors[0]["sourceRow"] == {"_raw": "[1,1,1,1…[+3,995 characters]"}
