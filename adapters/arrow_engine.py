@@ -37,7 +37,7 @@ from lading.domain.errors import SourceUnreadable
 from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import ndjson_header
 from lading.domain.table_schema import TableSchema
-from lading.domain.validation_plan import SourceMapping, ValidationPlan, map_source
+from lading.domain.validation_plan import WARN_NO_ROWS, SourceMapping, ValidationPlan, map_source
 
 DEFAULT_BLOCK_SIZE = 4 << 20
 # Readers turn their own parse failures into SourceUnreadable; what is left to catch here is
@@ -98,7 +98,7 @@ class ArrowValidationEngine:
                 raise SourceUnreadable(
                     f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
         if not read and not header:
-            yield _empty_chunk()
+            yield _empty_chunk(warnings={WARN_NO_ROWS: 1})
             return
         mapping = map_source(schema, plan, header)
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
@@ -133,7 +133,7 @@ class ArrowValidationEngine:
                 waiting[1].result()
                 yield waiting[0]
         if index == 0:
-            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels)
+            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels, {WARN_NO_ROWS: 1})
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.
@@ -150,11 +150,14 @@ class ArrowValidationEngine:
 
 
 def _empty_chunk(header_healing: dict[str, str] | None = None,
-                 column_formats: dict[str, str] | None = None) -> ValidatedChunk:
+                 column_formats: dict[str, str] | None = None,
+                 warnings: dict[str, int] | None = None) -> ValidatedChunk:
+    """The one chunk of a source without data rows, which warns that there were none."""
     return ValidatedChunk(index=0, read_rows=0, valid_rows=0, rejected_by_code={},
                           rejected_by_field={}, error_segment=None, staged_path=None,
                           header_healing=dict(header_healing or {}),
-                          column_formats=dict(column_formats or {}))
+                          column_formats=dict(column_formats or {}),
+                          warnings_by_field=dict(warnings or {}))
 
 
 def _stage(table: pa.Table | None, path: Path) -> str | None:

@@ -36,8 +36,8 @@ from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry
 from lading.domain.row_errors import FieldError, RowErrorCode, primary_error
 from lading.domain.table_schema import TableSchema
 from lading.domain.validation_plan import (
-    ENCODING_LINE_MESSAGE, WARN_ENCODING, WARN_RAGGED, ValidationPlan, malformed_message,
-    map_source,
+    ENCODING_LINE_MESSAGE, WARN_ENCODING, WARN_NO_ROWS, WARN_RAGGED, ValidationPlan,
+    malformed_message, map_source,
 )
 from lading.domain.value_formats import decode_lenient, display_value
 
@@ -260,6 +260,11 @@ def ndjson_header(sample: Sequence[Any]) -> list[str]:
 class ReferenceResult:
     vplan: ValidationPlan | None
     outcomes: list[RowOutcome]
+
+    @property
+    def file_warnings(self) -> list[str]:
+        """Warnings about the file as a whole: WARN_NO_ROWS when it has no data rows."""
+        return [] if self.outcomes else [WARN_NO_ROWS]
 
     @property
     def formats(self) -> Mapping[str, ColumnFormat]:

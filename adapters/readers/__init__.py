@@ -1,14 +1,16 @@
 """Source readers: CSV, NDJSON and Parquet (each optionally gzip-compressed) as SourceChunks.
 
-`open_source` picks the format from the file name's extension and falls back to the content
-(Parquet magic bytes, a leading `{` for NDJSON, otherwise CSV); it sniffs the text encoding and,
-for CSV, the delimiter.
+`open_source` first refuses files that are certainly no table (content_type: images, programs,
+archives, workbooks), then picks the format from the file name's extension and falls back to
+the content (Parquet magic bytes, a leading `{` for NDJSON, otherwise CSV); it sniffs the text
+encoding and, for CSV, the delimiter.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from lading.adapters.readers.content_type import check_is_table
 from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.msgspec_ndjson import NdjsonSource
 from lading.adapters.readers.pyarrow_csv import CsvSource, sniff_dialect
@@ -54,6 +56,7 @@ def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
             magic = fh.read(2)
         compressed = magic == b"\x1f\x8b"
         head = read_head(path, compressed, _HEAD)
+        check_is_table(head, path, compressed)
         fmt = detect_format(file_name or path.name, head)
         if fmt == "parquet":
             source: Source = ParquetSource(path, compressed, workdir, parquet_batch, limits)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -247,3 +250,84 @@ def test_a_malformed_line_is_cut_like_any_value(tmp_path):
     data = b'{"id": 1, "name": "a"}\n[' + b"1," * 2000 + b"1]\n"
     _, errors = run_engine(tmp_path, "m.ndjson", data, ArrowValidationEngine(error_value_chars=8))
     assert errors[0]["sourceRow"] == {"_raw": "[1,1,1,1…[+3,995 characters]"}
+
+
+# -- files that are not tables (issue 16.1) ------------------------------------------------------
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return sink.getvalue()
+
+
+def png_bytes() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", (1).to_bytes(4, "big") * 2 + b"\x08\x00\x00\x00\x00")
+            + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
+
+
+XLSX_ENTRIES = {"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<Relationships/>",
+                "xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"<worksheet/>"}
+
+
+@pytest.mark.parametrize("content, named", [
+    (png_bytes(), "this is a PNG image"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(100), "this is a JPEG image"),
+    (b"GIF89a\x01\x00\x01\x00" + bytes(20), "this is a GIF image"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "this is a PDF document"),
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(200), "this is an ELF binary"),
+    (zip_bytes(XLSX_ENTRIES), "this is an Excel workbook: export it as CSV"),
+    (zip_bytes({"data/people.csv": b"id,name\n1,a\n"}), "this is a ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100) + "Workbook".encode("utf-16-le"),
+     "this is a legacy Excel workbook (.xls): export it as CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200), "this is a legacy Microsoft Office file"),
+    (b"SQLite format 3\x00" + bytes(84), "this is an SQLite database"),
+    (b"<!DOCTYPE html>\n<html><body>Not found</body></html>\n", "this is an HTML page"),
+])
+def test_a_file_that_is_not_a_table_fails_naming_what_it_is(tmp_path, content, named):
+    with pytest.raises(SourceUnreadable, match=re.escape(named)) as failure:
+        run_engine(tmp_path, "people.csv", content)
+    assert failure.value.failure_code == "NOT_A_TABLE"
+
+
+def test_a_gzip_inside_a_gzip_is_named(tmp_path):
+    data = gzip.compress(gzip.compress(b"id,name\n1,a\n"))
+    with pytest.raises(SourceUnreadable, match="a gzip file inside a gzip file") as failure:
+        run_engine(tmp_path, "people.csv.gz", data)
+    assert failure.value.failure_code == "NOT_A_TABLE"
+
+
+def test_a_gzipped_workbook_is_still_recognised_as_one(tmp_path):
+    data = gzip.compress(zip_bytes({"xl/workbook.xml": b"<workbook/>"}))
+    with pytest.raises(SourceUnreadable, match="an Excel workbook") as failure:
+        run_engine(tmp_path, "people.csv.gz", data)
+    assert failure.value.failure_code == "NOT_A_TABLE"
+
+
+@pytest.mark.parametrize("content", [
+    b"MZ,name\n1,a\n",  # 'MZ' alone starts a Windows program, but also a header like this one
+    b"ID3,name\n1,a\n",
+    b"PK,name\n1,a\n",
+])
+def test_text_that_merely_starts_like_a_signature_is_read_as_a_table(tmp_path, content):
+    header = content.split(b",")[0].decode()
+    chunks, errors = run_engine(tmp_path, "t.csv", content,
+                                plan={"fieldMap": {header: "id", "name": "name"}})
+    assert sum(c.valid_rows for c in chunks) == 1
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\r\n", b"id,name\n", b"id,name"])
+def test_a_file_without_data_rows_completes_empty_with_a_warning(tmp_path, content):
+    chunks, errors = run_engine(tmp_path, "empty.csv", content)
+    assert [c.read_rows for c in chunks] == [0] and errors == []
+    assert chunks[0].warnings_by_field == {"(no rows)": 1}
+
+
+def test_a_file_with_rows_has_no_such_warning(tmp_path):
+    chunks, _ = run_engine(tmp_path, "one.csv", b"id,name\n1,a\n")
+    assert "(no rows)" not in chunks[0].warnings_by_field

@@ -225,7 +225,8 @@ def check_agreement(schema, plan, header, numbered, engine_result) -> None:
     assert totals["read"] == len(numbered)
     assert totals["valid"] == len(accepted)
     assert totals["codes"] == Counter(o.code for o in reference.outcomes if not o.accepted)
-    assert totals["warnings"] == Counter(w for o in accepted for w in o.warnings)
+    assert totals["warnings"] == Counter(w for o in accepted for w in o.warnings) \
+        + Counter(reference.file_warnings)
     assert totals["healed"] == Counter((f, k) for o in accepted for f, k in o.healed.items())
 
 
