@@ -1,6 +1,6 @@
 """A chunk of source rows judged at once: the vectorised twin of domain.reference_validator.
 
-Per field, adapters/pyarrow_fields.py gives typed values and an Issue / Healing code per row;
+Per field, adapters/pyarrow_fields/ gives typed values and an Issue / Healing code per row;
 here those are combined into row outcomes with the same steps and the same order as the
 reference (row-level problems, fields, `unique`, key), and the rejected rows, which are few,
 are written out one by one with the reference's messages.
@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from lading.adapters.arrow_types import arrow_type
 from lading.adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exact, normalised
-from lading.adapters.pyarrow_fields import ColumnInput, FieldColumn, evaluate_column
+from lading.adapters.pyarrow_fields.column import ColumnInput, FieldColumn, evaluate_column
 from lading.adapters.readers.source_chunk import BadRow, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
