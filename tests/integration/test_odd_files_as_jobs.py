@@ -20,7 +20,7 @@ ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
 def lading(tmp_path):
     app = bootstrap(Settings(home=tmp_path / "home"),
                     eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     yield app
     app.close()
 
@@ -31,7 +31,7 @@ def run_import(lading, path: Path) -> dict:
     jobs.attach_file(WS, job_id, path)
     jobs.map(WS, job_id, {})
     jobs.start(WS, job_id)
-    jobs.process(job_id)
+    lading.runner.process(job_id)
     return jobs.status(WS, job_id)
 
 

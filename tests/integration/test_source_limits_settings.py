@@ -20,7 +20,7 @@ WS = "acme"
 def app_with(tmp_path: Path, **env: str):
     settings = load_settings({"LADING_HOME": str(tmp_path / "home"), **env})
     app = bootstrap(settings, eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     return app
 
 
@@ -31,7 +31,7 @@ def run_import(app, path: Path) -> tuple[dict, list[dict]]:
     jobs.attach_file(WS, job_id, path)
     jobs.map(WS, job_id, {"fieldMap": {"id": "id", "email": "email"}})
     jobs.start(WS, job_id)
-    jobs.process(job_id)
+    app.runner.process(job_id)
     error_file = jobs.error_file(WS, job_id)
     entries = [json.loads(line) for line in error_file.read_text("utf-8").splitlines()] \
         if error_file else []

@@ -19,7 +19,7 @@ WS = "acme"
 def lading(request, tmp_path):
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     app = bootstrap(Settings(home=tmp_path / "home", event_store=url, destination=url))
-    app.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     yield app
     app.close()
 
@@ -35,11 +35,11 @@ def test_a_file_with_a_nul_in_a_value_imports_with_that_row_rejected(lading, tmp
     jobs.attach_file(WS, job_id, path)
     jobs.map(WS, job_id, {})
     jobs.start(WS, job_id)
-    jobs.process(job_id)
+    lading.runner.process(job_id)
     status = jobs.status(WS, job_id)
     assert status["state"] == "completed"
     assert (status["readRows"], status["validRows"], status["invalidRows"]) == (3, 2, 1)
     assert status["errorSummary"] == {"ENCODING_ERROR": 1}
     schema = jobs.schema_of(WS, "contacts")
-    assert [r["zip"] for r in lading.destination.read_records(WS, "contacts", schema)] == \
+    assert [r["zip"] for r in lading.objects.destination.read_records(WS, "contacts", schema)] == \
         ["00001", "00003"]
