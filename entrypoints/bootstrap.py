@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.readers import SourceLimits
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
@@ -110,6 +112,19 @@ class Lading:
         self.jobs.close()
 
 
+def source_limits(settings: Settings) -> SourceLimits:
+    return SourceLimits(max_record_bytes=settings.max_record_bytes,
+                        max_columns=settings.max_columns)
+
+
+def engine_for(settings: Settings) -> ArrowValidationEngine:
+    options: dict[str, Any] = {"limits": source_limits(settings),
+                               "error_value_chars": settings.error_value_chars}
+    if settings.chunk_bytes:
+        options["block_size"] = settings.chunk_bytes
+    return ArrowValidationEngine(**options)
+
+
 def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None) -> Lading:
     """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
     settings = settings or load_settings()
@@ -155,8 +170,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
 
     blobs = blob_store(settings)
     secret = settings.secret or persistent_secret(home)
-    engine = (ArrowValidationEngine(block_size=settings.chunk_bytes) if settings.chunk_bytes
-              else ArrowValidationEngine())
+    engine = engine_for(settings)
     jobs = ImportJobs(
         eventsourcing if eventsourcing is not None else eventsourcing_env(settings),
         catalog=catalog,
@@ -167,7 +181,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         work_root=home / "work",
         limits=Limits(max_active_jobs=settings.max_active_jobs,
                       exclusive_workspaces=settings.exclusive_workspaces),
-        source_columns=source_columns,
+        source_columns=partial(source_columns, limits=source_limits(settings)),
     )
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(secret))
