@@ -94,7 +94,8 @@ class ArrowValidationEngine:
         if not read and not header:
             yield _empty_chunk()
             return
-        mapping = map_source(schema, plan, header)
+        mapping = map_source(schema, plan, header,
+                             lambda position: _column_sample(buffered, header, position, cutoff))
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
         validator = ChunkValidator(vplan, key_lookup, workdir / "keys")
         index = 0
@@ -170,23 +171,29 @@ def _sample_cutoff(buffered: Sequence[SourceChunk]) -> int:
 def _sample(buffered: Sequence[SourceChunk], mapping: SourceMapping,
             cutoff: int) -> dict[str, list[Any]]:
     """Each validated field's values in the well-formed rows among the first SAMPLE_ROWS read."""
-    sample: dict[str, list[Any]] = {f: [] for f in mapping.fields}
+    return {name: _column_sample(buffered, mapping.header, mapping.positions[name], cutoff)
+            for name in mapping.fields}
+
+
+def _column_sample(buffered: Sequence[SourceChunk], header: Sequence[str], position: int,
+                   cutoff: int) -> list[Any]:
+    """One header column's text values in the well-formed rows among the first SAMPLE_ROWS."""
+    values: list[Any] = []
     for chunk in buffered:
         rows = np.nonzero(chunk.row_numbers <= cutoff)[0]
         if not len(rows):
             continue
-        for name in mapping.fields:
-            column = chunk.column(mapping.positions[name], mapping.header)
-            if isinstance(column, list):
-                values = [column[i] for i in rows.tolist()]
-            else:
-                if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-                    continue  # typed Parquet values are never text
-                values = column.take(pa.array(rows)).to_pylist()
-                if chunk.markers:
-                    values = [None if isinstance(v, str) and has_marker(v) else v for v in values]
-            sample[name].extend(values)
-    return sample
+        column = chunk.column(position, header)
+        if isinstance(column, list):
+            values.extend(column[i] for i in rows.tolist())
+            continue
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue  # typed Parquet values are never text
+        taken = column.take(pa.array(rows)).to_pylist()
+        if chunk.markers:
+            taken = [None if isinstance(v, str) and has_marker(v) else v for v in taken]
+        values.extend(taken)
+    return values
 
 
 def _canonical_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
