@@ -95,6 +95,8 @@ def evaluate_column(rule: FieldRule, col: ColumnInput, hints: dict | None = None
     """`hints` (kept per field across chunks) only steer which fast path is tried first."""
     n = col.n
     hints = {} if hints is None else hints
+    if rule.constant is not None:  # an approved setValue: the source's values are not read
+        col = ColumnInput(n, text=pa.repeat(pa.scalar(rule.constant, pa.string()), n))
     issue = np.zeros(n, dtype=np.int8)
     healing = np.zeros(n, dtype=np.int8)
     store = _Store(rule, n)
@@ -344,7 +346,7 @@ def _fast_integer(rule: FieldRule, text: pa.Array, rows: np.ndarray, store: _Sto
             store.put_many(short, _cast_where(number, short, "0", pa.int64())[short])
             claimed |= short
             plain = _match(text, vf.INTEGER_BODY)
-            kind[short & ~plain] = Healing.NUMBER_FORMAT
+            kind[short & ~plain] = rule.fmt.number_healing
     elif _optimistic(hints, rows, lambda: pc.cast(keep_only(text, rows), pa.int64()), store, claimed):
         return claimed, kind
     canonical = rows & ~taken & _match(text, "-?[0-9]{1,18}")
@@ -373,7 +375,7 @@ def _fast_number(rule: FieldRule, text: pa.Array, rows: np.ndarray, store: _Stor
             same = np.zeros(n, dtype=bool)
             if plain.any():
                 same = plain & (_cast_where(text, plain, "0", pa.float64()) == values)
-            kind[short & ~same] = Healing.NUMBER_FORMAT
+            kind[short & ~same] = rule.fmt.number_healing
     elif _optimistic(hints, rows, lambda: pc.cast(keep_only(text, rows), pa.float64()), store, claimed):
         return claimed, kind
     canonical = rows & ~taken & _match(text, "-?[0-9]{1,300}(?:\\.[0-9]{1,300})?")

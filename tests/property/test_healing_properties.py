@@ -138,3 +138,54 @@ def test_healing_a_drifted_column_twice_changes_nothing_more(case):
     assert fmt == PLAIN
     assert [r.value for r in second] == [r.value for r in first]
     assert all(r.healing is Healing.NONE for r in second)
+
+
+# -- proposals --------------------------------------------------------------------------------
+
+from lading.domain.proposal_changes import apply_proposal  # noqa: E402
+from lading.domain.proposals import compatible_changes, propose_fixes  # noqa: E402
+from lading.domain.reference_validator import validate_rows  # noqa: E402
+
+PROPOSAL_SCHEMA = TableSchema.from_dict({"primaryKey": ["id"], "fields": [
+    {"name": "id", "type": "integer"},
+    {"name": "joined", "type": "date"},
+    {"name": "total", "type": "number"},
+    {"name": "vip", "type": "boolean"},
+    {"name": "tier", "type": "string", "constraints": {"enum": ["gold", "silver"]}},
+]})
+CELLS = {
+    "id": st.integers(1, 12).map(str),
+    "joined": st.sampled_from(["2024-01-05", "05/01/2024", "5 Sept 2024", "17.05.2023", "31/02/2024",
+                               "13/13/2024", "", "soon", "2024/05/17", "Jan 5 2024"]),
+    "total": st.sampled_from(["1.5", "1.234,50", "7,25", "$3.00", "12 €", "x", "", "1,5", "1 234,5"]),
+    "vip": st.sampled_from(["true", "false", "yes", "ja", "Nein", "oui", "maybe", "", "X"]),
+    "tier": st.sampled_from(["gold", "silver", "Gold", "SILVER", "gould", "silvr", "zinc", ""]),
+}
+
+
+def _validate(plan, rows):
+    result = validate_rows(PROPOSAL_SCHEMA, plan, list(CELLS), list(enumerate(rows, start=1)))
+    labels = {} if result.vplan is None else result.vplan.column_format_labels
+    keys = {(o.values["id"],) for o in result.outcomes if o.accepted}
+    return (sum(o.accepted for o in result.outcomes),
+            [o.error_entry() for o in result.outcomes if not o.accepted], labels, keys)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.sampled_from(["balanced", "strict"]),
+       st.lists(st.tuples(*CELLS.values()).map(list), min_size=1, max_size=25))
+def test_each_proposed_change_recovers_exactly_what_its_approved_rerun_recovers(mode, rows):
+    plan = ImportPlan.from_dict({"importMode": mode}, PROPOSAL_SCHEMA)
+    valid, errors, labels, keys = _validate(plan, rows)
+    proposal = propose_fixes(PROPOSAL_SCHEMA, plan, errors, len(errors), labels, valid,
+                             valid_keys=lambda wanted: keys & set(wanted))
+
+    def rerun(changes):
+        approved = apply_proposal(plan.to_dict(), {"changes": changes})
+        return _validate(ImportPlan.from_dict(approved, PROPOSAL_SCHEMA), rows)[0] - valid
+
+    changes = [c for c in proposal["changes"] if c["kind"] != "delete_invalid_rows"]
+    for change in changes:
+        event(change["kind"])
+        assert rerun([change]) == change["recoversRows"], change
+    assert rerun(compatible_changes(changes)) == proposal["recoversRows"]
