@@ -8,7 +8,7 @@ from typing import Any
 
 from lading.domain.errors import InvalidPlan, UnknownField
 from lading.domain.plan_fixes import check_fixes
-from lading.domain.table_schema import TableSchema
+from lading.domain.table_schema import FIELD_TYPES, TableSchema
 
 IMPORT_MODES = ("balanced", "strict", "landing_friendly", "custom")
 OPERATIONS = ("upsert", "insert", "update", "delete")
@@ -96,6 +96,10 @@ class ImportPlan:
         source_fields = raw.get("sourceFields") or {}
         if not isinstance(source_fields, dict):
             raise InvalidPlan("sourceFields must map source column names to types")
+        for column, declared in source_fields.items():
+            if declared not in FIELD_TYPES:
+                raise InvalidPlan(f"sourceFields.{column}: unknown type {declared!r}; use one of "
+                                  f"{', '.join(FIELD_TYPES)}")
         fixes = check_fixes(raw.get("fixes") or {}, schema)
         return cls(
             field_map=dict(field_map),
