@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lading.adapters.arrow_csv_safety import neutralised
 from lading.adapters.jsonl_error_file import JsonlErrorFile
 from lading.adapters.pyarrow_validator import ChunkValidator
 from lading.adapters.readers import SourceChunk, open_source
@@ -138,7 +139,8 @@ class ArrowValidationEngine:
         written = 0
         for i, path in enumerate(staged_paths):
             table = self.load_chunk(path)
-            canonical = pa.table([_canonical_text(c) for c in table.columns], names=table.column_names)
+            canonical = pa.table([neutralised(_canonical_text(c)) for c in table.columns],
+                                 names=table.column_names)
             pacsv.write_csv(canonical, out, write_options=pacsv.WriteOptions(include_header=i == 0))
             written += table.num_rows
         return written
