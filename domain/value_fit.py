@@ -25,6 +25,7 @@ MIN_FIT = 0.9
 class Fit:
     accepted: int
     present: int  # non-missing values judged
+    layout: str | None = None  # the column format validation would choose (e.g. "%d/%m/%Y")
 
     @property
     def share(self) -> float:
@@ -55,4 +56,4 @@ def value_fit(f: Field, values: Sequence[Any], missing_values: Sequence[str] = (
             continue  # missing
         present += 1
         accepted += result.issue is Issue.NONE
-    return Fit(accepted=accepted, present=present)
+    return Fit(accepted=accepted, present=present, layout=fmt.label)
