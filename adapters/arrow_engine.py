@@ -118,6 +118,7 @@ class ArrowValidationEngine:
                     warnings_by_field=result.warnings_by_field,
                     header_healing=vplan.header_healing if first else {},
                     column_formats=vplan.column_format_labels if first else {},
+                    header_renames=tuple(vplan.header_renames) if first else (),
                 )
                 writing = stager.submit(_stage, result.table, path)
                 if waiting is not None:
@@ -129,7 +130,8 @@ class ArrowValidationEngine:
                 waiting[1].result()
                 yield waiting[0]
         if index == 0:
-            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels)
+            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels,
+                               tuple(vplan.header_renames))
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.
@@ -147,11 +149,12 @@ class ArrowValidationEngine:
 
 
 def _empty_chunk(header_healing: dict[str, str] | None = None,
-                 column_formats: dict[str, str] | None = None) -> ValidatedChunk:
+                 column_formats: dict[str, str] | None = None,
+                 header_renames: tuple[dict[str, Any], ...] = ()) -> ValidatedChunk:
     return ValidatedChunk(index=0, read_rows=0, valid_rows=0, rejected_by_code={},
                           rejected_by_field={}, error_segment=None, staged_path=None,
                           header_healing=dict(header_healing or {}),
-                          column_formats=dict(column_formats or {}))
+                          column_formats=dict(column_formats or {}), header_renames=header_renames)
 
 
 def _stage(table: pa.Table | None, path: Path) -> str | None:

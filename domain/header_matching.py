@@ -63,11 +63,12 @@ class HeaderRename:
     column: str  # the header's name
     mapped: str  # the fieldMap key it stands for
     field: str
-    reason: str  # normalised | contained | similar | values
+    reason: str  # normalised | field name | contained | similar | values
     score: float
 
     def describe(self) -> str:
         how = {"normalised": "same name once case and separators are ignored",
+               "field name": f"it is named as the field {self.field!r}",
                "contained": "its name contains the mapped name's words",
                "similar": f"similar name ({self.score:.2f})",
                "values": f"its values fit the field ({self.score:.0%})"}[self.reason]
@@ -148,8 +149,10 @@ class _Matcher:
         self.taken.add(position)
         self.ambiguous.pop(key, None)
         if reason != "exact":
-            self.renames.append(HeaderRename(self.header[position], key, self.field_map[key],
-                                             reason, score))
+            column, field_name = self.header[position], self.field_map[key]
+            if reason != "normalised" and normalize_header(column) == normalize_header(field_name):
+                reason = "field name"  # a mistyped mapped name, the column named as the field
+            self.renames.append(HeaderRename(column, key, field_name, reason, score))
 
     def open_keys(self) -> list[str]:
         return [k for k in self.field_map if k not in self.columns]

@@ -26,7 +26,7 @@ from typing import Any
 
 from lading.domain import value_formats as vf
 from lading.domain.column_formats import choose_column_formats
-from lading.domain.errors import SourceUnreadable
+from lading.domain.errors import ColumnsMissing, SourceUnreadable
 from lading.domain.field_rules import PLAIN, ColumnFormat, Issue, evaluate, make_rule, message
 from lading.domain.fix_values import number_format_to_wire
 from lading.domain.header_matching import match_headers
@@ -76,6 +76,18 @@ def propose_fixes(schema: TableSchema, plan: ImportPlan, error_rows: Iterable[di
     changes.append({"kind": "delete_invalid_rows", "recoversRows": 0,
                     "deletesRows": invalid_rows - together})
     return {"invalidRows": invalid_rows, "sampledRows": len(rows), "recoversRows": together,
+            "changes": changes}
+
+
+def propose_remaps(missing: ColumnsMissing, plan: ImportPlan) -> dict[str, Any]:
+    """The proposal for a file that could not be mapped (a mapped column missing, or two columns
+    equally likely): one column remap per candidate the header matcher found, never a guess.
+    No row was validated, so `recoversRows` is unknown (None) until a remap is approved."""
+    changes = [{"kind": "column_remap", "field": plan.field_map[key], "sourceColumn": column,
+                "mappedColumn": key, "recoversRows": None}
+               for key, columns in missing.candidates.items() if key in plan.field_map
+               for column in columns]
+    return {"invalidRows": 0, "sampledRows": 0, "recoversRows": None, "reason": str(missing),
             "changes": changes}
 
 

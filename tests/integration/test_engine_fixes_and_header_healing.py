@@ -60,3 +60,13 @@ def test_renamed_headers_are_healed_and_every_rename_is_reported(tmp_path):
     assert run.chunks[0].header_healing == {
         "ID": "id", "Is VIP": "vip", "Customer Email Address": "email", "col_9": "total",
         "Country": "country"}
+
+
+def test_a_mistyped_mapped_name_is_reported_with_the_column_that_took_its_place(tmp_path):
+    # issue 10: `--map Emial=email` was silently replaced by the `email` column
+    header = ["id", "email", "country"]
+    plan = {"fieldMap": {"id": "id", "Emial": "email", "country": "country"}}
+    run = _both(tmp_path, plan, header, [["1", "a@b.co", "FR"]])
+    assert run.chunks[0].header_renames == (
+        {"column": "email", "mappedColumn": "Emial", "field": "email", "reason": "field name",
+         "score": 1.0},)

@@ -78,3 +78,19 @@ def test_the_estimate_is_the_same_in_every_process():
         data_profile._hll_add(again, f"user{i}@example.com")
     assert data_profile._hll_estimate(again) == first
     assert abs(first - 20_000) / 20_000 < 0.03
+
+
+def test_arrow_chunks_profile_exactly_like_python_rows():
+    import pyarrow as pa
+
+    from lading.adapters.arrow_profile import add_table
+
+    rows = [{"id": i, "tier": ["gold", "silver", None][i % 3], "joined": date(2024, 1, 1 + i % 9)}
+            for i in range(100)]
+    from_rows = DataProfile(["id", "tier", "joined"])
+    from_rows.add_rows(rows)
+    from_arrow = DataProfile(["id", "tier", "joined"])
+    table = pa.Table.from_pylist(rows)
+    for batch in table.to_batches(max_chunksize=17):
+        add_table(from_arrow, batch)
+    assert from_arrow.to_dict() == from_rows.to_dict()

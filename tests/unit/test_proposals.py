@@ -8,7 +8,9 @@ import pytest
 from lading.domain.errors import InvalidPlan, UnknownField
 from lading.domain.plan import ImportPlan
 from lading.domain.proposal_changes import apply_proposal
-from lading.domain.proposals import propose_fixes, recovered_rows
+from lading.domain.errors import ColumnsMissing
+from lading.domain.header_matching import match_headers
+from lading.domain.proposals import propose_fixes, propose_remaps, recovered_rows
 from lading.domain.reference_validator import validate_rows
 from lading.domain.table_schema import TableSchema
 
@@ -197,3 +199,17 @@ def test_approved_layouts_and_words_pass_strict_mode_in_the_engine_rules():
         "joined": {"dateFormat": "%d/%m/%Y"}, "vip": {"booleanWords": {"true": ["ja"]}}}}, SCHEMA)
     valid, errors, _ = _run(plan, [_row(1, total="1.234,5", joined="05/01/2024", vip="ja")])
     assert (valid, errors) == (1, [])
+
+
+def test_two_equally_likely_columns_become_remap_choices_and_an_approved_one_maps():
+    plan = ImportPlan.from_dict({"fieldMap": {"id": "id", "email": "email"}}, SCHEMA)
+    header = ["id", "Work Email", "Home Email"]
+    with pytest.raises(ColumnsMissing) as raised:
+        match_headers(header, plan.field_map, strict=False)
+    proposal = propose_remaps(raised.value, plan)
+    assert [(c["field"], c["sourceColumn"]) for c in proposal["changes"]] == [
+        ("email", "Work Email"), ("email", "Home Email")]
+    approved = ImportPlan.from_dict(apply_proposal(plan.to_dict(), {"changes": [
+        proposal["changes"][1]]}), SCHEMA)
+    assert match_headers(header, approved.field_map, strict=False).columns == {"id": 0,
+                                                                              "Home Email": 2}
