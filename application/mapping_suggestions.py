@@ -1,9 +1,9 @@
 """Suggest a mapping for a sample of a file, and describe a file as a Table Schema.
 
-    suggestions = MappingSuggestions(schemas, saved_mappings, sample_from_bytes)
+    suggestions = MappingSuggestions(schemas, saved_mappings, sample_from_bytes, read_sample)
     suggestions.suggest("acme", "contacts", header=["E-mail", ...], rows=[[...], ...])
     suggestions.suggest("acme", "contacts", sample=b"E-mail;Is VIP\\n...")
-    describe_file(path, "export.csv", read_sample)
+    suggestions.describe(path, "export.csv")
 
 The sample is either the header and first rows (JSON) or the start of the file itself; past
 mappings are the workspace's templates and configurations for the same object.
@@ -35,10 +35,11 @@ SampleFromFile = Callable[[Path, str, int], Sample]
 
 class MappingSuggestions:
     def __init__(self, schemas: SchemaSource, saved: SavedMappingStore,
-                 sample_from_bytes: SampleFromBytes) -> None:
+                 sample_from_bytes: SampleFromBytes, sample_from_file: SampleFromFile) -> None:
         self.schemas = schemas
         self.saved = saved
         self.sample_from_bytes = sample_from_bytes
+        self.sample_from_file = sample_from_file
 
     def suggest(self, workspace: str, object_name: str, *, header: Sequence[str] | None = None,
                 rows: Sequence[Sequence[Any]] | None = None, sample: bytes | None = None,
@@ -61,9 +62,7 @@ class MappingSuggestions:
         suggestion = suggest_mapping(schema, list(header or []), rows, past)
         return {"objectName": object_name, "sampledRows": len(rows), **suggestion}
 
-
-def describe_file(path: Path, file_name: str, read_sample: SampleFromFile,
-                  rows: int = SAMPLE_ROWS) -> dict[str, Any]:
-    """A Table Schema inferred from the file's first `rows` rows, and the fieldMap onto it."""
-    sample = read_sample(Path(path), file_name, rows)
-    return infer_schema(sample.header, sample.rows)
+    def describe(self, path: Path, file_name: str, rows: int = SAMPLE_ROWS) -> dict[str, Any]:
+        """A Table Schema inferred from the file's first `rows` rows, and the fieldMap onto it."""
+        sample = self.sample_from_file(Path(path), file_name, rows)
+        return infer_schema(sample.header, sample.rows)

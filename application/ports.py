@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 from uuid import UUID
@@ -20,7 +19,8 @@ from lading.domain.table_schema import TableSchema
 RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
 
 # Given key tuples (typed values in primaryKey order), return those present in the destination.
-KeyLookup = Callable[[list[tuple]], set[tuple]]
+# Which of these primary keys the destination already holds (insert/update/delete checks).
+KeyLookup = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ class DestinationStore(Protocol):
         ...
 
     def existing_keys(
-        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]
-    ) -> set[tuple]: ...
+        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple[Any, ...]]
+    ) -> set[tuple[Any, ...]]: ...
 
     def merge_chunk(
         self,
@@ -191,6 +191,10 @@ class BlobInfo:
     sha256: str
 
 
+class BlobTooLarge(Exception):
+    """A streamed write went past its allowed size; nothing was kept (raised by write_stream)."""
+
+
 class BlobStore(Protocol):
     def put_file(self, key: str, source: Path) -> BlobInfo: ...
 
@@ -213,6 +217,19 @@ class BlobStore(Protocol):
 
 class WorkQueue(Protocol):
     def enqueue(self, job_id: UUID) -> None: ...
+
+    def runnable(self) -> list[UUID]:
+        """Jobs a worker may take now: queued, or running with no live process holding them."""
+        ...
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for new work."""
+        ...
+
+    def admission(self, workspace: str) -> AbstractContextManager[None]:
+        """Serialise the workspace's starts (and idempotent creates) across processes, so a
+        limit check and the command it guards are one step."""
+        ...
 
     def claim(self, job_id: UUID) -> AbstractContextManager[bool]:
         """Hold the right to work on a job; yields False when another live process holds it.
@@ -238,5 +255,3 @@ class CallbackSender(Protocol):
         ...
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
