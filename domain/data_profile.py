@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+from operator import itemgetter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ EXACT_DISTINCT = 100_000
 TOP = 5
 HLL_BITS = 14  # 16,384 registers: about 0.8 % standard error
 SKETCH_SIZE = 1000  # heavy hitters kept once counting every value would exceed the bound
+PRUNE_AT = 10 * SKETCH_SIZE
 
 
 class ColumnProfile:
@@ -57,17 +59,27 @@ class ColumnProfile:
     def add_counts(self, counts: Mapping[Any, int], empty: int = 0) -> None:
         """Add a chunk given as value -> occurrences (None never a key) and its empty cells."""
         self.empty += empty
+        counts = {v: n for v, n in counts.items() if n > 0}
+        if not counts:
+            return
+        self.filled += sum(counts.values())
+        low, high = min(counts), max(counts)
+        self._bounds(low)
+        self._bounds(high)
+        if self._counts is not None:
+            exact = self._counts
+            for value, n in counts.items():
+                exact[value] = exact.get(value, 0) + n
+            if len(exact) > EXACT_DISTINCT:
+                self._overflow()
+            return
+        registers = self._registers
+        assert registers is not None
+        _hll_add_all(registers, counts)
+        heavy = self._heavy
         for value, n in counts.items():
-            if n <= 0:
-                continue
-            self.filled += n
-            self._bounds(value)
-            if self._counts is not None:
-                self._counts[value] = self._counts.get(value, 0) + n
-                if len(self._counts) > EXACT_DISTINCT:
-                    self._overflow()
-            else:
-                self._sketch(value, n)
+            heavy[value] = heavy.get(value, 0) + n
+        self._prune()
 
     def merge(self, other: "ColumnProfile") -> None:
         """Fold another profile of the same column (e.g. a later chunk range) into this one."""
@@ -98,25 +110,21 @@ class ColumnProfile:
     def _overflow(self) -> None:
         counts, self._counts = self._counts or {}, None
         self._registers = bytearray(1 << HLL_BITS)
-        for value in counts:
-            _hll_add(self._registers, value)
+        _hll_add_all(self._registers, counts)
         for value, n in heapq.nlargest(SKETCH_SIZE, counts.items(), key=lambda kv: (kv[1], _tie(kv[0]))):
             self._heavy[value] = n
 
-    def _sketch(self, value: Any, n: int) -> None:
-        assert self._registers is not None
-        _hll_add(self._registers, value)
-        self._heavy_hit(value, n)
-
     def _heavy_hit(self, value: Any, n: int) -> None:
-        """Count `value` among the heavy hitters; past twice the sketch size only the most
-        frequent SKETCH_SIZE are kept (a pruned value that comes back starts again from 0, so
-        approximate top counts can only be low, never invented)."""
         self._heavy[value] = self._heavy.get(value, 0) + n
-        if len(self._heavy) > 2 * SKETCH_SIZE:
-            kept = heapq.nlargest(SKETCH_SIZE, self._heavy.items(),
-                                  key=lambda kv: (kv[1], _tie(kv[0])))
-            self._heavy = dict(kept)
+        self._prune()
+
+    def _prune(self) -> None:
+        """Past PRUNE_AT heavy-hitter candidates keep the SKETCH_SIZE most counted (a pruned
+        value that comes back starts again from 0, so approximate top counts can only be low,
+        never invented). Checked once per chunk, so a chunk's own values are counted exactly."""
+        if len(self._heavy) > PRUNE_AT:
+            # nlargest keeps the earlier of equal counts: insertion order, so deterministic
+            self._heavy = dict(heapq.nlargest(SKETCH_SIZE, self._heavy.items(), key=itemgetter(1)))
 
     @property
     def distinct(self) -> int:
@@ -175,18 +183,23 @@ def _wire(value: Any) -> Any:
     return display_value(value)
 
 
-def _digest(value: Any) -> int:
-    raw = (type(value).__name__ + "\x00" + repr(value)).encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
-
-
 def _hll_add(registers: bytearray, value: Any) -> None:
-    h = _digest(value)
-    index = h >> (64 - HLL_BITS)
-    rest = (h << HLL_BITS) & ((1 << 64) - 1)
-    rank = (64 - HLL_BITS + 1) if rest == 0 else (64 - rest.bit_length() + 1)
-    if rank > registers[index]:
-        registers[index] = rank
+    _hll_add_all(registers, (value,))
+
+
+def _hll_add_all(registers: bytearray, values: Iterable[Any]) -> None:
+    # One loop with everything local: this is the per-value cost once a column passes the
+    # exact bound, so function calls are kept out of it.
+    blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+    shift, width, mask = 64 - HLL_BITS, 64 - HLL_BITS + 1, (1 << (64 - HLL_BITS)) - 1
+    for value in values:
+        raw = f"{type(value).__name__}\x00{value!r}".encode("utf-8", "surrogatepass")
+        h = from_bytes(blake2b(raw, digest_size=8).digest(), "big")
+        rest = h & mask
+        rank = width - rest.bit_length()
+        index = h >> shift
+        if rank > registers[index]:
+            registers[index] = rank
 
 
 def _hll_estimate(registers: bytearray) -> int:

@@ -30,6 +30,9 @@ from lading.domain.value_fit import is_informative, value_fit
 
 SIMILARITY_THRESHOLD = 0.8
 DID_YOU_MEAN = 3  # candidates named in a missing column's message
+# Values judged per free column when a field is sought by values: a column's identity shows in
+# its first few hundred values, and judging every free column's whole sample per field is slow.
+VALUES_JUDGED = 500
 _IGNORED = re.compile(r"[\s_\-\ufeff]+")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\W\d_]+")
 
@@ -236,7 +239,7 @@ def _match_by_values(matcher: _Matcher, fields: Mapping[str, Field], column_valu
             if matcher.field_map[k] in fields and is_informative(fields[matcher.field_map[k]])]
     if not keys or not free or len(free) * len(keys) > 10_000:
         return
-    samples = {i: column_values(i) for i in free}
+    samples = {i: list(column_values(i))[:VALUES_JUDGED] for i in free}
     scored: dict[str, list[tuple[float, int]]] = {}
     for key in keys:
         f = fields[matcher.field_map[key]]

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.arrow_profile import add_source_columns, add_table
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
@@ -20,6 +21,7 @@ from lading.adapters.sql_saved_mappings import SqlSavedMappings
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
+from lading.application.job_profiles import JobProfiles
 from lading.application.job_runner import JobRunner
 from lading.application.mapping_suggestions import MappingSuggestions
 from lading.application.objects import Objects
@@ -81,6 +83,7 @@ class Lading:
     jobs: ImportJobs
     runner: JobRunner
     exports: Exports
+    profiles: JobProfiles
     objects: Objects
     housekeeping: Housekeeping
     replay: ReadModelReplay
@@ -161,6 +164,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         jobs=jobs,
         runner=runner,
         exports=Exports(jobs, engine, blobs),
+        profiles=JobProfiles(jobs, engine, blobs, add_table, add_source_columns),
         objects=Objects(catalog, destination),
         housekeeping=Housekeeping(jobs),
         replay=ReadModelReplay(jobs, _ScratchReadModels),

@@ -64,7 +64,7 @@ def test_past_the_exact_bound_distinct_is_estimated_within_a_few_percent(monkeyp
     assert (column.min, column.max, column.filled) == (0, 49_999, 50_100)
     ((value, count),) = column.top(1)
     assert value == 7 and 100 <= count <= 101
-    assert len(column._heavy) <= 2 * data_profile.SKETCH_SIZE
+    assert len(column._heavy) <= data_profile.PRUNE_AT
 
 
 def test_the_estimate_is_the_same_in_every_process():
