@@ -502,6 +502,15 @@ class ImportJobs(Application):
         key = self._error_key(job)
         return self.blobs.local_path(key) if job.invalid_rows and self.blobs.exists(key) else None
 
+    def source_file(self, workspace: str, job_id: UUID) -> SourceFile | None:
+        """The job's received file on local disk, or None before one arrives."""
+        job = self._load(job_id, workspace)
+        if job.is_deleted:
+            raise JobNotFound(job_id)
+        if job.file is None:
+            return None
+        return SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+
     def staged_chunks(self, workspace: str, job_id: UUID) -> list[str]:
         job = self._load(job_id, workspace)
         if job.is_deleted:

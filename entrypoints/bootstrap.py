@@ -12,9 +12,11 @@ from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
 from lading.adapters.source_header import source_columns
+from lading.adapters.source_sample import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
 from lading.application.import_jobs import ImportJobs, Limits
+from lading.application.previews import SourcePreviews
 from lading.application.saved_mappings import MappingLibrary
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
@@ -60,6 +62,7 @@ class Lading:
     queue: Any
     secret: str
     library: MappingLibrary
+    previews: SourcePreviews | None = None
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -133,6 +136,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         queue=queue,
         secret=secret,
         library=MappingLibrary(saved_mappings, jobs),
+        previews=SourcePreviews(jobs, sample_source),
         _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
