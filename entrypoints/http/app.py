@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, AuthenticationMiddleware, Authenticator
+from lading.entrypoints.http.console import console_router, template_config
 from lading.entrypoints.http.correlation import add_correlation_header
 from lading.entrypoints.http.docs import OfflineDocsPlugin
 from lading.entrypoints.http.envelope import Envelope, ok
@@ -62,10 +63,9 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         max_file_size=settings.max_file_size,
         public_url=settings.public_url,
     )
+    authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)
     middleware: list[Any] = [DefineMiddleware(
-        AuthenticationMiddleware,
-        authenticator=Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm),
-        exclude=["^/schema"],
+        AuthenticationMiddleware, authenticator=authenticator, exclude=["^/schema"],
     )]
     if settings.rate_limit_per_minute > 0:
         middleware.append(RateLimitMiddleware(TokenBuckets(settings.rate_limit_per_minute)))
@@ -74,7 +74,8 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     return Litestar(
         route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
-                        ListsController, _transfers()],
+                        ListsController, _transfers(), console_router(services, authenticator)],
+        template_config=template_config(),
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
         exception_handlers={Exception: error_response},
