@@ -80,19 +80,20 @@ def _error_page(request: Request, exc: Exception) -> Response:
                              "message": error.message, "identity": None})
 
 
-def console_router(services: Services, authenticator: Authenticator) -> Router:
-    """Every /console route, with its session, CSRF and security headers."""
+def console_routes(services: Services, authenticator: Authenticator) -> list[Router]:
+    """The /console pages (with their session, CSRF and security headers) and their assets,
+    which need neither a session nor a CSRF token."""
     public_url = services.public_url
     secure = bool(public_url and public_url.startswith("https://"))
     csrf = CSRFConfig(secret=services.lading.secret, cookie_name=CSRF_COOKIE, cookie_path="/console",
                       cookie_httponly=True, cookie_samesite="strict", cookie_secure=secure,
                       header_name=CSRF_HEADER)
-    static = create_static_files_router(path="/static", directories=[HERE / "static"],
+    static = create_static_files_router(path="/console/static", directories=[HERE / "static"],
                                         name="console-static", include_in_schema=False,
                                         opt={EXCLUDE_FROM_AUTH: True})
-    return Router(
+    pages = Router(
         path="/console",
-        route_handlers=[SignInController, ConsolePagesController, ConsoleApiController, static],
+        route_handlers=[SignInController, ConsolePagesController, ConsoleApiController],
         opt={EXCLUDE_FROM_AUTH: True},
         include_in_schema=False,
         middleware=[session_config(secure).middleware,
@@ -110,3 +111,4 @@ def console_router(services: Services, authenticator: Authenticator) -> Router:
             ResponseHeader(name="Cache-Control", value="no-store"),
         ],
     )
+    return [pages, static]
