@@ -440,7 +440,8 @@ class ImportJobs(Application):
         if error_path.exists() and error_path.stat().st_size:
             self.blobs.put_file(self._error_key(job), error_path)
         review = plan.review_policy
-        if review.should_pause(job.read_rows, job.invalid_rows):
+        # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
+        if job.plan_version <= 1 and review.should_pause(job.read_rows, job.invalid_rows):
             proposal = propose_fixes(schema, plan, _read_error_rows(error_path), job.invalid_rows)
             job.pause_for_attention(proposal)
         else:

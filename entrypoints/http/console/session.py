@@ -13,6 +13,8 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request
 from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from lading.domain.errors import DomainError
 from lading.entrypoints.http.auth import READ, WRITE, Authenticator, Identity
@@ -51,9 +53,11 @@ async def sign_in(request: Request, authenticator: Authenticator, credential: st
     if not identity.has(READ):
         raise Forbidden("this key lacks the 'imports:read' scope the console needs")
     # A new session id on every sign-in, so an id planted in the browser before sign-in
-    # (session fixation) never becomes a signed-in session: the middleware reuses the
-    # request's cookie id unless it is gone from the parsed cookies.
+    # (session fixation) never becomes a signed-in session. Litestar's middleware keeps the
+    # request's id (its cookie, remembered in the scope state) unless both are forgotten;
+    # the sign-in test fails if an upgrade changes that.
     old = request.cookies.pop(SESSION_COOKIE, None)
+    ScopeState.from_scope(request.scope).session_id = Empty
     if old:
         await request.app.stores.get(SESSION_STORE).delete(old)
     request.set_session({_CREDENTIAL: credential.strip()})

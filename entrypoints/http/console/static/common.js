@@ -33,7 +33,7 @@ window.Lading = {
     const set = (role, text) => root.querySelectorAll('[data-role="' + role + '"]').forEach((el) => { el.textContent = text; });
     const pct = job.progress && job.progress.percent !== null ? job.progress.percent : 0;
     root.querySelectorAll('[data-role="progress"]').forEach((el) => { el.value = pct; });
-    set("percent", pct + " %");
+    set("percent", Number(pct).toFixed(1) + " %");
     set("state", job.state.replace(/_/g, " "));
     root.querySelectorAll('[data-role="state"]').forEach((el) => { el.className = "state state-" + job.state; });
     if (job.stage) set("stage", job.stage);
