@@ -147,8 +147,14 @@ def test_a_person_uploads_a_messy_file_remaps_a_column_and_watches_it_complete(
     expect(editor.locator("#job .state")).to_have_text("completed", timeout=60_000)
     expect(editor.locator(".counters")).to_contain_text(f"{status['invalidRows']:,}")
     expect(editor.locator("#timeline")).to_contain_text("Completed")
-    expect(editor.locator("svg.chart")).to_be_visible()
+    bars = editor.locator("ul.chart li")
+    expect(bars).to_have_count(len(status["errorSummary"]))
+    top_code, top_count = max(status["errorSummary"].items(), key=lambda kv: kv[1])
+    expect(bars.first).to_contain_text(top_code)
+    expect(bars.first.locator("rect")).to_have_attribute("width", "100.0")
+    expect(bars.first.locator(".bar-count")).to_have_text(f"{top_count:,}")
     editor.screenshot(path=str(shots / "job.png"), full_page=True)
+    editor.screenshot(path=str(shots / "job-first-screen.png"))
 
     editor.select_option("#filter-code", "VALIDATION_TYPE_MISMATCH")
     editor.click("#errors button[type=submit]")
@@ -170,7 +176,9 @@ def test_a_person_uploads_a_messy_file_remaps_a_column_and_watches_it_complete(
     phone = context.new_page()
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto(f"{server.url}/console/jobs/{job_id}")
-    phone.screenshot(path=str(shots / "job-phone.png"), full_page=True)
+    phone.screenshot(path=str(shots / "job-phone.png"))
+    phone.locator("#errors").scroll_into_view_if_needed()
+    phone.screenshot(path=str(shots / "job-phone-errors.png"))
 
 
 def test_a_review_job_pauses_and_the_approved_proposal_recovers_its_rows(context, server, api, keys,
