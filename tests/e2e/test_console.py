@@ -227,6 +227,15 @@ def test_a_read_only_key_sees_no_upload_and_its_write_calls_are_refused(context,
     page.goto(f"{server.url}/console/jobs/{job_id}")
     assert page.locator("#cancel").count() == 0
 
+    # Reading is allowed: the object's schema as a table and its records, a page at a time.
+    two = upload_job(api, "profiles", (HEADER + line(901) + line(902)).encode(), file_name="two.csv")
+    wait_for_state(api, two, {"completed"})
+    info = api.get("/v1/objects/profiles").json()["data"]
+    page.goto(f"{server.url}/console/objects/profiles")
+    expect(page.locator("#schema tbody tr")).to_have_count(len(info["schema"]["fields"]))
+    expect(page.locator("#records tbody tr")).to_have_count(min(50, info["recordCount"]))
+    assert page.get_by_text("Import into it").count() == 0
+
     refused = page.goto(f"{server.url}/console/imports/new")
     assert refused.status == 403
     token = page.locator('meta[name="csrf-token"]').get_attribute("content")
