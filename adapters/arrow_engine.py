@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lading.adapters.jsonl_error_file import JsonlErrorFile
+from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
 from lading.adapters.readers import SourceChunk, open_source
 from lading.adapters.readers.text_stream import has_marker
@@ -74,7 +75,7 @@ class ArrowValidationEngine:
 
     def _chunks(self, reader, schema: TableSchema, plan: ImportPlan, workdir: Path,
                 error_file: Path, key_lookup: KeyLookup | None) -> Iterator[ValidatedChunk]:
-        pending = reader.chunks()
+        pending = timed_iter("read", reader.chunks())
         buffered: list[SourceChunk] = []
         read = 0
         for chunk in pending:
@@ -96,15 +97,17 @@ class ArrowValidationEngine:
             return
         mapping = map_source(schema, plan, header)
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
-        validator = ChunkValidator(vplan, key_lookup, workdir / "keys")
+        lookup = timed_call("key checks", key_lookup) if key_lookup is not None else None
+        validator = ChunkValidator(vplan, lookup, workdir / "keys")
         index = 0
         # Staging chunk k (disk writes, no GIL) overlaps validating chunk k + 1; chunk k is
         # yielded once its file is complete, so a yielded staged_path is always readable.
         with JsonlErrorFile(error_file) as errors, ThreadPoolExecutor(1) as stager:
             waiting: tuple[ValidatedChunk, Future] | None = None
             for chunk in itertools.chain(buffered, pending):
-                result = validator.validate(chunk, index)
-                segment = errors.append(entry for _, entry in result.errors)
+                with phase("validate"):
+                    result = validator.validate(chunk, index)
+                    segment = errors.append(entry for _, entry in result.errors)
                 path = workdir / staged_name(index)
                 first = index == 0
                 done = ValidatedChunk(
@@ -154,7 +157,8 @@ def _empty_chunk(header_healing: dict[str, str] | None = None,
 def _stage(table: pa.Table | None, path: Path) -> str | None:
     if table is None or table.num_rows == 0:
         return None
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+    with phase("stage"), pa.OSFile(str(path), "wb") as sink, \
+            pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     return str(path)
 

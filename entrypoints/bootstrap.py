@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,19 @@ from lading.adapters.source_header import source_columns
 from lading.adapters.source_sample import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
+from lading.application.exports import Exports
+from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
 from lading.application.previews import SourcePreviews
+from lading.application.job_runner import JobRunner
+from lading.application.objects import Objects
+from lading.application.ports import (
+    ApiKeyStore,
+    DestinationStore,
+    ObjectCatalog,
+    WorkQueue,
+)
+from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
@@ -48,18 +61,30 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30"}
 
 
+class _ScratchReadModels(SqlReadModels):
+    """A throwaway read model store for `replay --check`, removed when closed."""
+
+    def __init__(self) -> None:
+        self._scratch = Path(tempfile.mkdtemp(prefix="lading-replay-"))
+        super().__init__(self._scratch / "rebuilt.sqlite")
+
+    def close(self) -> None:
+        super().close()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+
 @dataclass
 class Lading:
-    """Everything a driving adapter needs, wired once."""
+    """Everything a driving adapter needs, wired once: one application service per concern."""
 
     settings: Settings
     jobs: ImportJobs
-    catalog: Any
-    keys: Any
-    destination: Any
-    blobs: FilesystemBlobStore
-    read_models: SqlReadModels
-    queue: Any
+    runner: JobRunner
+    exports: Exports
+    objects: Objects
+    housekeeping: Housekeeping
+    replay: ReadModelReplay
+    keys: ApiKeyStore
     secret: str
     library: MappingLibrary
     previews: SourcePreviews | None = None
@@ -71,19 +96,21 @@ class Lading:
         self.jobs.close()
 
 
-def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None,
-              engine: Any = None) -> Lading:
+def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None) -> Lading:
     """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
     settings = settings or load_settings()
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
 
+    destination: DestinationStore
+    catalog: ObjectCatalog
     if _is_postgres(settings.destination):
         from lading.adapters.postgres_destination import PostgresDestination
         from lading.adapters.sql_catalog import PostgresCatalog
 
-        destination: Any = PostgresDestination(settings.destination)
-        catalog: Any = PostgresCatalog(settings.destination)
+        destination = PostgresDestination(settings.destination)
+        catalog = postgres_catalog = PostgresCatalog(settings.destination)
+        keys: ApiKeyStore = postgres_catalog
         saved_mappings = SqlSavedMappings(settings.destination)
     else:
         from lading.adapters.sql_catalog import SqliteCatalog
@@ -91,7 +118,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
 
         directory = Path(settings.destination) if settings.destination else home / "destination"
         destination = SqliteDestination(directory)
-        catalog = SqliteCatalog(directory)
+        catalog = sqlite_catalog = SqliteCatalog(directory)
+        keys = sqlite_catalog
         # Templates and configurations live beside the object catalog, in the destination's file.
         saved_mappings = SqlSavedMappings(database_path(directory))
 
@@ -100,40 +128,43 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     else:
         read_models = SqlReadModels(home / "read_models.sqlite")
 
+    queue: WorkQueue
     if _is_postgres(settings.event_store):
         # Imported here like the other PostgreSQL adapters: the embedded default never loads psycopg.
         from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
 
-        queue: Any = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
+        queue = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
     blobs = FilesystemBlobStore(settings.blob_root)
     secret = settings.secret or persistent_secret(home)
+    engine = (ArrowValidationEngine(block_size=settings.chunk_bytes) if settings.chunk_bytes
+              else ArrowValidationEngine())
     jobs = ImportJobs(
         eventsourcing if eventsourcing is not None else eventsourcing_env(settings),
         catalog=catalog,
         destination=destination,
         blobs=blobs,
-        engine=engine or (ArrowValidationEngine(block_size=settings.chunk_bytes) if settings.chunk_bytes
-                          else ArrowValidationEngine()),
         queue=queue,
         read_models=read_models,
         work_root=home / "work",
         limits=Limits(max_active_jobs=settings.max_active_jobs,
                       exclusive_workspaces=settings.exclusive_workspaces),
         source_columns=source_columns,
-        callbacks=HttpCallbackSender(secret),
     )
+    runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
+                       callbacks=HttpCallbackSender(secret))
+
     return Lading(
         settings=settings,
         jobs=jobs,
-        catalog=catalog,
-        keys=catalog,
-        destination=destination,
-        blobs=blobs,
-        read_models=read_models,
-        queue=queue,
+        runner=runner,
+        exports=Exports(jobs, engine, blobs),
+        objects=Objects(catalog, destination),
+        housekeeping=Housekeeping(jobs),
+        replay=ReadModelReplay(jobs, _ScratchReadModels),
+        keys=keys,
         secret=secret,
         library=MappingLibrary(saved_mappings, jobs),
         previews=SourcePreviews(jobs, sample_source),

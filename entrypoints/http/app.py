@@ -13,7 +13,11 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
-from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, AuthenticationMiddleware, Authenticator
+from lading.entrypoints.http.auth import (
+    EXCLUDE_FROM_AUTH,
+    AuthenticationMiddleware,
+    Authenticator,
+)
 from lading.entrypoints.http.console import console_routes, template_config
 from lading.entrypoints.http.correlation import add_correlation_header
 from lading.entrypoints.http.docs import OfflineDocsPlugin
@@ -24,7 +28,10 @@ from lading.entrypoints.http.jobs import ImportJobsController
 from lading.entrypoints.http.lists import ListsController
 from lading.entrypoints.http.objects import ObjectsController
 from lading.entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
-from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
+from lading.entrypoints.http.saved_mappings import (
+    ImportConfigurationsController,
+    MappingTemplatesController,
+)
 from lading.entrypoints.http.schemas import Health
 from lading.entrypoints.http.services import Services
 from lading.entrypoints.http.signed_urls import UrlSigner

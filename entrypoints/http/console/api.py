@@ -14,7 +14,8 @@ from lading.application.errors import JobNotFound
 from lading.entrypoints.http.auth import Identity
 from lading.entrypoints.http.console.pages import job_uuid
 from lading.entrypoints.http.envelope import Envelope, Wire, ok
-from lading.entrypoints.http.errors import PayloadTooLarge, RequestInvalid
+from lading.application.errors import PayloadTooLarge
+from lading.entrypoints.http.errors import RequestInvalid
 from lading.entrypoints.http.jobs import upload_slot
 from lading.entrypoints.http.services import Svc, blocking
 
@@ -63,7 +64,8 @@ class ConsoleApiController(Controller):
                                    data.file_name, data.file_size, source="console")
         status = await blocking(jobs.status, writer.workspace, job_id)
         landing = await blocking(jobs.upload_slot, writer.workspace, job_id)
-        slot = upload_slot(services, request, writer.workspace, status, landing)
+        takes_file = await blocking(jobs.takes_file, writer.workspace, job_id)
+        slot = upload_slot(services, request, writer.workspace, status, landing, takes_file)
         return Response(ok(request, slot), status_code=201)
 
     @get("/jobs/progress")

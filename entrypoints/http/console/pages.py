@@ -40,8 +40,8 @@ def job_uuid(text: str) -> UUID:
         raise JobNotFound(text) from None
 
 
-def _downloads(services: Services, workspace: str, job_id: UUID, doc: dict[str, Any],
-               has_error_file: bool) -> list[dict[str, str]]:
+def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file: bool,
+               has_valid_rows: bool) -> list[dict[str, str]]:
     """Signed links, as GET …/errors hands out: whatever the job has to download."""
     out = []
     if has_error_file:
@@ -49,7 +49,7 @@ def _downloads(services: Services, workspace: str, job_id: UUID, doc: dict[str, 
                                       DOWNLOAD_TTL_SECONDS)
         out.append({"label": "Error file (JSON Lines)", "url": signed.path_and_query,
                     "name": f"{job_id}-errors.jsonl"})
-    if doc["state"] == "completed":
+    if has_valid_rows:
         signed = services.signer.sign("GET", VALID_ROWS_DOWNLOAD_PATH.format(job_id=job_id), workspace,
                                       DOWNLOAD_TTL_SECONDS)
         out.append({"label": "Valid rows (CSV)", "url": signed.path_and_query,
@@ -68,30 +68,33 @@ def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str |
         "errors": read_page(error_file, offset, code, column),
         "report": detailed_report(doc, error_file),
         "events": jobs.history(workspace, job_id),
-        "downloads": _downloads(services, workspace, job_id, doc, error_file is not None),
+        "downloads": _downloads(services, workspace, job_id, error_file is not None,
+                                jobs.has_valid_rows(workspace, job_id)),
     }
 
 
-def _object_page_data(lading: Any, workspace: str, name: str, number: int) -> dict[str, Any]:
-    schema = lading.jobs.schema_of(workspace, name)
+def _object_page_data(objects: Any, workspace: str, name: str, number: int) -> dict[str, Any]:
+    info = objects.object_info(workspace, name)
     start = (number - 1) * RECORDS_PER_PAGE
-    records = list(islice(lading.destination.read_records(workspace, name, schema,
-                                                          start + RECORDS_PER_PAGE + 1),
-                          start, None))
-    return {"name": name, "schema": schema.to_dict(), "fields": list(schema.field_names),
+    records = list(islice(objects.records(workspace, name, start + RECORDS_PER_PAGE + 1), start, None))
+    schema = info["schema"]
+    return {"name": name, "schema": schema, "fields": [f["name"] for f in schema["fields"]],
             "records": records[:RECORDS_PER_PAGE], "more": len(records) > RECORDS_PER_PAGE,
-            "page_number": number, "count": lading.destination.count_records(workspace, name)}
+            "page_number": number, "count": info["recordCount"]}
 
 
-def _objects(lading: Any, workspace: str) -> list[dict[str, Any]]:
+def _objects(objects: Any, workspace: str) -> list[dict[str, Any]]:
     out = []
-    for name in lading.catalog.names(workspace):
-        schema = lading.catalog.get(workspace, name)
-        if schema is not None:
-            out.append({"name": name, "fields": len(schema.field_names),
-                        "primaryKey": list(schema.primary_key),
-                        "records": lading.destination.count_records(workspace, name)})
+    for listed in objects.list_objects(workspace):
+        info = objects.object_info(workspace, listed["name"])
+        out.append({"name": info["name"], "fields": len(info["schema"]["fields"]),
+                    "primaryKey": list(info["schema"].get("primaryKey") or []),
+                    "records": info["recordCount"]})
     return out
+
+
+def _object_names(objects: Any, workspace: str) -> list[str]:
+    return [o["name"] for o in objects.list_objects(workspace)]
 
 
 class ConsolePagesController(Controller):
@@ -105,7 +108,7 @@ class ConsolePagesController(Controller):
                         object_name=object_name or None, limit=JOBS_PER_PAGE + 1,
                         cursor=(after_created, after_id) if after_created and after_id else None)
         docs = await blocking(services.jobs.list_jobs, flt)
-        objects = await blocking(services.lading.catalog.names, identity.workspace)
+        objects = await blocking(_object_names, services.objects, identity.workspace)
         more = len(docs) > JOBS_PER_PAGE
         docs = docs[:JOBS_PER_PAGE]
         next_page = ({"state": state or "", "object_name": object_name or "",
@@ -175,18 +178,18 @@ class ConsolePagesController(Controller):
     @get("/imports/new", name="console-new-import")
     async def new_import(self, services: Svc, writer: Identity,
                          object_name: str | None = None) -> Response:
-        objects = await blocking(services.lading.catalog.names, writer.workspace)
+        objects = await blocking(_object_names, services.objects, writer.workspace)
         return page("new_import.html", writer, objects=objects, chosen=object_name or "",
                     max_file_size=services.max_file_size)
 
     @get("/objects", name="console-objects")
     async def objects(self, services: Svc, identity: Identity) -> Response:
         return page("objects.html", identity,
-                    objects=await blocking(_objects, services.lading, identity.workspace))
+                    objects=await blocking(_objects, services.objects, identity.workspace))
 
     @get("/objects/{name:str}", name="console-object")
     async def object_page(self, services: Svc, identity: Identity, name: str,
                           page_number: int = 1) -> Response:
-        data = await blocking(_object_page_data, services.lading, identity.workspace, name,
+        data = await blocking(_object_page_data, services.objects, identity.workspace, name,
                               max(page_number, 1))
         return page("object.html", identity, **data)
