@@ -54,7 +54,8 @@ def entries_of(line: dict[str, Any]) -> list[ErrorEntry]:
 
 
 def read_page(path: Path | None, offset: int = 0, code: str | None = None,
-              column: str | None = None, rows: int = PAGE_ROWS) -> ErrorPage:
+              column: str | None = None, rows: int = PAGE_ROWS,
+              scan_lines: int = SCAN_LINES) -> ErrorPage:
     """Up to `rows` entries from `offset` on whose code and column (or field) match."""
     page = ErrorPage()
     if path is None or not path.exists():
@@ -75,7 +76,7 @@ def read_page(path: Path | None, offset: int = 0, code: str | None = None,
                         if (not code or e.code == code)
                         and (not column or column in (e.column, e.field))]
             page.entries.extend(matching)
-            if len(page.entries) >= rows or scanned >= SCAN_LINES:
+            if len(page.entries) >= rows or scanned >= scan_lines:
                 page.next_offset = fh.tell()
                 page.exhausted_scan = len(page.entries) < rows
                 # The next page begins at a line boundary only if it has more to read.
