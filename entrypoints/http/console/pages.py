@@ -144,8 +144,8 @@ class ConsolePagesController(Controller):
     async def mapping(self, services: Svc, writer: Identity, job_id: str) -> Response:
         uuid = job_uuid(job_id)
         status = await blocking(services.jobs.status, writer.workspace, uuid)
-        if status["state"] not in ("pending", "ready"):
-            return Redirect(f"/console/jobs/{uuid}", status_code=303)
+        if status["state"] not in ("pending", "ready") or status.get("fileSha256") is None:
+            return Redirect(f"/console/jobs/{uuid}", status_code=303)  # nothing to map (yet)
         return await self._mapping_page(services, writer, uuid, status, None, 200)
 
     async def _mapping_page(self, services: Services, writer: Identity, uuid: UUID,
