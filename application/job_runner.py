@@ -205,7 +205,8 @@ class JobRunner:
         error_path = files.error_work_file
         if error_path.exists() and error_path.stat().st_size:
             self.blobs.put_file(files.error_file, error_path)
-        if plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
+        # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
+        if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
             staged = [files.staged_chunk(i) for i in range(job.validated_chunks)]
             proposal = propose_fixes(
                 schema, plan, _read_error_rows(error_path), job.invalid_rows, job.column_formats,

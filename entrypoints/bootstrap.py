@@ -17,6 +17,7 @@ from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
 from lading.adapters.source_header import source_columns
+from lading.adapters.source_preview import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
@@ -24,6 +25,7 @@ from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
 from lading.application.job_profiles import JobProfiles
+from lading.application.previews import SourcePreviews
 from lading.application.job_runner import JobRunner
 from lading.application.mapping_suggestions import MappingSuggestions
 from lading.application.objects import Objects
@@ -110,6 +112,7 @@ class Lading:
     library: MappingLibrary
     readiness: Readiness
     suggestions: MappingSuggestions
+    previews: SourcePreviews
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -206,6 +209,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         library=MappingLibrary(saved_mappings, jobs),
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample),
+        previews=SourcePreviews(jobs, sample_source),
         _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

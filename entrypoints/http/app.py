@@ -19,6 +19,7 @@ from lading.entrypoints.http.auth import (
     AuthenticationMiddleware,
     Authenticator,
 )
+from lading.entrypoints.http.console import console_routes, template_config
 from lading.entrypoints.http.correlation import add_correlation_header
 from lading.entrypoints.http.docs import OfflineDocsPlugin
 from lading.entrypoints.http.envelope import Envelope, ok
@@ -75,10 +76,9 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         max_file_size=settings.max_file_size,
         public_url=settings.public_url,
     )
+    authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)
     middleware: list[Any] = [prometheus_config().middleware, DefineMiddleware(
-        AuthenticationMiddleware,
-        authenticator=Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm),
-        exclude=["^/schema"],
+        AuthenticationMiddleware, authenticator=authenticator, exclude=["^/schema"],
     )]
     if settings.rate_limit_per_minute > 0:
         middleware.append(rate_limit_config(settings.rate_limit_per_minute).middleware)
@@ -87,7 +87,8 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     return Litestar(
         route_handlers=[health, readiness, MetricsController, ImportJobsController, DirectUploadsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
-                        ListsController, _transfers()],
+                        ListsController, _transfers(), *console_routes(services, authenticator)],
+        template_config=template_config(),
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
         stores={STORE_NAME: rate_limit_store(settings.redis_url)},
