@@ -6,7 +6,7 @@ only as opaque batches (`RowBatch`): the application orchestrates, it never look
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,13 +14,12 @@ from typing import IO, Any, Protocol
 from uuid import UUID
 
 from lading.domain.plan import ImportPlan
+from lading.domain.reference_validator import KeyLookup
 from lading.domain.table_schema import TableSchema
 
 RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
 
-# Given key tuples (typed values in primaryKey order), return those present in the destination.
-# Which of these primary keys the destination already holds (insert/update/delete checks).
-KeyLookup = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
+__all__ = ["KeyLookup"]  # declared in the domain; the ports' users import it from here
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ from lading.domain.value_formats import decode_lenient, display_value
 __all__ = ["Malformed", "Undecodable", "RowOutcome", "ReferenceValidator", "validate_rows",
            "choose_column_formats", "sample_rows", "json_ready", "source_row_from_cells"]
 
-KeyLookup = Callable[[list[tuple]], set[tuple]]
+# Which of these primary keys the destination already holds (insert/update/delete checks):
+# declared once here, the lowest layer that needs it; the ports and the engine import it.
+KeyLookup = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
