@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lading.adapters.arrow_csv_safety import neutralised
 from lading.adapters.jsonl_error_file import JsonlErrorFile
 from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
@@ -101,7 +102,8 @@ class ArrowValidationEngine:
         if not read and not header:
             yield _empty_chunk(warnings={WARN_NO_ROWS: 1})
             return
-        mapping = map_source(schema, plan, header)
+        mapping = map_source(schema, plan, header,
+                             lambda position: _column_sample(buffered, header, position, cutoff))
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
         lookup = timed_call("key checks", key_lookup) if key_lookup is not None else None
         validator = ChunkValidator(vplan, lookup, workdir / "keys", self.error_value_chars)
@@ -125,6 +127,7 @@ class ArrowValidationEngine:
                     warnings_by_field=result.warnings_by_field,
                     header_healing=vplan.header_healing if first else {},
                     column_formats=vplan.column_format_labels if first else {},
+                    header_renames=tuple(vplan.header_renames) if first else (),
                 )
                 writing = stager.submit(_stage, result.table, path)
                 if waiting is not None:
@@ -136,7 +139,8 @@ class ArrowValidationEngine:
                 waiting[1].result()
                 yield waiting[0]
         if index == 0:
-            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels, {WARN_NO_ROWS: 1})
+            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels, {WARN_NO_ROWS: 1},
+                               tuple(vplan.header_renames))
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.
@@ -146,7 +150,8 @@ class ArrowValidationEngine:
         written = 0
         for i, path in enumerate(staged_paths):
             table = self.load_chunk(path)
-            canonical = pa.table([_canonical_text(c) for c in table.columns], names=table.column_names)
+            canonical = pa.table([neutralised(_canonical_text(c)) for c in table.columns],
+                                 names=table.column_names)
             pacsv.write_csv(canonical, out, write_options=pacsv.WriteOptions(include_header=i == 0))
             written += table.num_rows
         return written
@@ -154,13 +159,14 @@ class ArrowValidationEngine:
 
 def _empty_chunk(header_healing: dict[str, str] | None = None,
                  column_formats: dict[str, str] | None = None,
-                 warnings: dict[str, int] | None = None) -> ValidatedChunk:
+                 warnings: dict[str, int] | None = None,
+                 header_renames: tuple[dict[str, Any], ...] = ()) -> ValidatedChunk:
     """The one chunk of a source without data rows, which warns that there were none."""
     return ValidatedChunk(index=0, read_rows=0, valid_rows=0, rejected_by_code={},
                           rejected_by_field={}, error_segment=None, staged_path=None,
                           header_healing=dict(header_healing or {}),
                           column_formats=dict(column_formats or {}),
-                          warnings_by_field=dict(warnings or {}))
+                          warnings_by_field=dict(warnings or {}), header_renames=header_renames)
 
 
 def _stage(table: pa.Table | None, path: Path) -> str | None:
@@ -183,23 +189,29 @@ def _sample_cutoff(buffered: Sequence[SourceChunk]) -> int:
 def _sample(buffered: Sequence[SourceChunk], mapping: SourceMapping,
             cutoff: int) -> dict[str, list[Any]]:
     """Each validated field's values in the well-formed rows among the first SAMPLE_ROWS read."""
-    sample: dict[str, list[Any]] = {f: [] for f in mapping.fields}
+    return {name: _column_sample(buffered, mapping.header, mapping.positions[name], cutoff)
+            for name in mapping.fields}
+
+
+def _column_sample(buffered: Sequence[SourceChunk], header: Sequence[str], position: int,
+                   cutoff: int) -> list[Any]:
+    """One header column's text values in the well-formed rows among the first SAMPLE_ROWS."""
+    values: list[Any] = []
     for chunk in buffered:
         rows = np.nonzero(chunk.row_numbers <= cutoff)[0]
         if not len(rows):
             continue
-        for name in mapping.fields:
-            column = chunk.column(mapping.positions[name], mapping.header)
-            if isinstance(column, list):
-                values = [column[i] for i in rows.tolist()]
-            else:
-                if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-                    continue  # typed Parquet values are never text
-                values = column.take(pa.array(rows)).to_pylist()
-                if chunk.markers:
-                    values = [None if isinstance(v, str) and has_marker(v) else v for v in values]
-            sample[name].extend(values)
-    return sample
+        column = chunk.column(position, header)
+        if isinstance(column, list):
+            values.extend(column[i] for i in rows.tolist())
+            continue
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue  # typed Parquet values are never text
+        taken = column.take(pa.array(rows)).to_pylist()
+        if chunk.markers:
+            taken = [None if isinstance(v, str) and has_marker(v) else v for v in taken]
+        values.extend(taken)
+    return values
 
 
 def _canonical_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

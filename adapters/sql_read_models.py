@@ -140,7 +140,7 @@ class SqlReadModels:
         else:
             def field(name: str) -> str:
                 return f"coalesce(json_extract(doc, '$.{name}'), 0)"
-        merged = " + ".join(field(f) for f in ("mergedInserts", "mergedUpdates", "mergedDeletes"))
+        merged = " + ".join(field(f) for f in ("mergedInserts", "mergedUpdates", "mergedUnchanged", "mergedDeletes"))
         rows = self._db.execute(
             f"select state, count(*), sum({field('readRows')}), sum({field('validRows')}),"
             f" sum({field('invalidRows')}), sum({merged}) from lading_job_status"

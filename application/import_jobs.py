@@ -406,6 +406,11 @@ class ImportJobs(Application[UUID]):
         """Whether the job's valid rows are final, so a download link to them can be handed out."""
         return self.load(job_id, workspace).state == JobState.COMPLETED
 
+    def state_totals(self) -> list[tuple[str, int, int, int, int, int]]:
+        """Counts for the metrics endpoint (jobs by state, rows), from the read models."""
+        self.projector.catch_up()
+        return self.read_models.state_totals()
+
     def list_jobs(self, flt: JobFilter) -> list[dict[str, Any]]:
         self.projector.catch_up()
         return self.read_models.list(flt)

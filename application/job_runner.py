@@ -31,6 +31,7 @@ from lading.domain.errors import SourceUnreadable
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState, Stage
 from lading.domain.plan import ImportPlan
+from lading.application.proposal_inputs import staged_key_lookup
 from lading.domain.proposals import propose_fixes
 from lading.domain.table_schema import TableSchema
 
@@ -205,7 +206,10 @@ class JobRunner:
         if error_path.exists() and error_path.stat().st_size:
             self.blobs.put_file(files.error_file, error_path)
         if plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
-            proposal = propose_fixes(schema, plan, _read_error_rows(error_path), job.invalid_rows)
+            staged = [files.staged_chunk(i) for i in range(job.validated_chunks)]
+            proposal = propose_fixes(
+                schema, plan, _read_error_rows(error_path), job.invalid_rows, job.column_formats,
+                job.valid_rows, staged_key_lookup(self.engine, staged, schema.primary_key))
             job.pause_for_attention(proposal)
         else:
             job.finish_validation()

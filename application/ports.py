@@ -46,6 +46,8 @@ class ValidatedChunk:
     warnings_by_field: dict[str, int] = field(default_factory=dict)  # landing_friendly nulls
     header_healing: dict[str, str] = field(default_factory=dict)  # chunk 0: source col -> field
     column_formats: dict[str, str] = field(default_factory=dict)  # chunk 0: field -> format used
+    # chunk 0: every rename with the mapped name it stands for and why (HeaderRename.to_dict)
+    header_renames: tuple[dict[str, Any], ...] = ()
 
     @property
     def invalid_rows(self) -> int:

@@ -282,12 +282,12 @@ def validate_rows(schema: TableSchema, plan: ImportPlan, header: Sequence[str] |
     sample = sample_rows(rows, None if header is None else len(header))
     if header is None:
         header = ndjson_header(sample)
-    mapping = map_source(schema, plan, header)
-    values: dict[str, list[Any]] = {f: [] for f in mapping.fields}
-    for cells in sample:
-        for f in mapping.fields:
-            key = mapping.positions[f]
-            values[f].append(cells.get(header[key]) if isinstance(cells, Mapping) else cells[key])
+    def column_values(position: int) -> list[Any]:
+        return [cells.get(header[position]) if isinstance(cells, Mapping) else cells[position]
+                for cells in sample]
+
+    mapping = map_source(schema, plan, header, column_values)
+    values = {f: column_values(mapping.positions[f]) for f in mapping.fields}
     vplan = ValidationPlan.create(schema, plan, mapping, values)
     validator = ReferenceValidator(vplan, key_lookup)
     replaced = set(encoding_replaced)

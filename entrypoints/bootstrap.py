@@ -12,16 +12,20 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
 from lading.adapters.readers import SourceLimits
+from lading.adapters.arrow_profile import add_source_columns, add_table
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
 from lading.adapters.source_header import source_columns
 from lading.adapters.sql_read_models import SqlReadModels
+from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
+from lading.application.job_profiles import JobProfiles
 from lading.application.job_runner import JobRunner
+from lading.application.mapping_suggestions import MappingSuggestions
 from lading.application.objects import Objects
 from lading.application.ports import (
     ApiKeyStore,
@@ -97,6 +101,7 @@ class Lading:
     jobs: ImportJobs
     runner: JobRunner
     exports: Exports
+    profiles: JobProfiles
     objects: Objects
     housekeeping: Housekeeping
     replay: ReadModelReplay
@@ -104,6 +109,7 @@ class Lading:
     secret: str
     library: MappingLibrary
     readiness: Readiness
+    suggestions: MappingSuggestions
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -191,6 +197,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         jobs=jobs,
         runner=runner,
         exports=Exports(jobs, engine, blobs),
+        profiles=JobProfiles(jobs, engine, blobs, add_table, add_source_columns),
         objects=Objects(catalog, destination),
         housekeeping=Housekeeping(jobs),
         replay=ReadModelReplay(jobs, _ScratchReadModels),
@@ -198,6 +205,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         secret=secret,
         library=MappingLibrary(saved_mappings, jobs),
         readiness=_readiness(settings, jobs, destination_db, blobs),
+        suggestions=MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample),
         _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

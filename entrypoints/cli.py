@@ -461,5 +461,15 @@ def purge(days, workspace) -> None:
     click.echo(f"removed {removed} blob(s)")
 
 
+@main.command("describe")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rows", default=5000, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="How many rows to read.")
+@handles_errors
+def describe(file, rows) -> None:
+    """Infer a Table Schema from FILE's first rows: types, formats, required, enums, a key."""
+    _print_json(_app().suggestions.describe(file, file.name, rows))
+
+
 if __name__ == "__main__":
     main()

@@ -91,7 +91,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
         stores={STORE_NAME: rate_limit_store(settings.redis_url)},
-        state=State({JOB_METRICS: job_metrics_registry(lading.read_models)}),
+        state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
         exception_handlers={Exception: error_response},
         before_send=[add_correlation_header],
         before_request=require_json,
