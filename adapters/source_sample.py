@@ -1,58 +1,68 @@
-"""The first rows of a source as Lading's readers parse them, for a preview before mapping."""
+"""The header and first rows of a source, as text cells (what inference and suggestions read)."""
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from lading.adapters.readers import open_source
-from lading.application.previews import SourceSample
-from lading.application.ports import SourceFile
-from lading.domain.errors import SourceUnreadable
-from lading.domain.reference_validator import Malformed, Undecodable, ndjson_header
+from lading.adapters.readers.text_stream import replace_markers
+from lading.domain.column_formats import SAMPLE_ROWS
+from lading.domain.reference_validator import ndjson_header
 
-# One read block is enough for a preview: it never reads the whole file.
-_BLOCK = 1 << 20
+SAMPLE_BLOCK = 1 << 20
 
 
-def sample_source(source: SourceFile, limit: int) -> SourceSample:
-    """Up to `limit` rows from the start of the file, numbered as the validator numbers them;
-    raise SourceUnreadable when the file cannot be read at all."""
+@dataclass(frozen=True)
+class SourceSample:
+    header: list[str]
+    rows: list[list[Any]]  # well-formed rows, one cell per header column
+
+
+def read_sample(path: Path, file_name: str, limit: int = SAMPLE_ROWS) -> SourceSample:
+    """The first `limit` well-formed rows; SourceUnreadable when the file is not a table."""
     with tempfile.TemporaryDirectory() as tmp:
-        reader = open_source(Path(source.path), source.file_name, Path(tmp), _BLOCK,
-                             repair_encoding=True)
+        reader = open_source(Path(path), file_name, Path(tmp), SAMPLE_BLOCK, repair_encoding=True)
         try:
-            rows: list[tuple[int, Any]] = []
-            records = reader.kind == "ndjson"
-            header = [] if records else list(reader.header)
+            chunks = []
+            read = 0
             for chunk in reader.chunks():
-                parsed = chunk.source_rows(range(chunk.num_rows), header)
-                numbered = [(int(n), row if records else [row.get(h) for h in header])
-                            for n, row in zip(chunk.row_numbers, parsed)]
-                numbered += [(bad.row_number, _bad_cells(bad)) for bad in chunk.bad_rows]
-                rows.extend(sorted(numbered, key=lambda r: r[0]))
-                if len(rows) >= limit:
+                chunks.append(chunk)
+                read += chunk.num_rows
+                if read >= limit:
                     break
-            rows = rows[:limit]
-            if records:
-                header = ndjson_header([cells for _, cells in rows if isinstance(cells, dict)])
-            return SourceSample(
-                kind=reader.kind, header=header, rows=rows,
-                encoding=getattr(reader, "encoding", None),
-                delimiter=getattr(getattr(reader, "dialect", None), "delimiter", None),
-            )
+            if reader.kind == "ndjson":
+                header = ndjson_header([r for c in chunks for r in c.records][:limit])
+            else:
+                header = list(reader.header)
+            rows: list[list[Any]] = []
+            for chunk in chunks:
+                columns = [_cells(chunk, i, header) for i in range(len(header))]
+                rows.extend([list(r) for r in zip(*columns)] if columns else
+                            [[] for _ in range(chunk.num_rows)])
+            return SourceSample(header=header, rows=rows[:limit])
         finally:
             reader.close()
 
 
-def _bad_cells(bad: Any) -> Any:
-    """A row the reader could not split as the header says, in the validator's terms."""
-    if bad.cells is not None:
-        return list(bad.cells)  # a ragged CSV record: the validator counts its cells
-    if bad.kind == "undecodable":
-        return Undecodable(bad.text)
-    return Malformed(bad.text, bad.message or Malformed.message)
+def sample_from_bytes(data: bytes, file_name: str = "sample.csv",
+                      limit: int = SAMPLE_ROWS) -> SourceSample:
+    """The sample of a file given as bytes (the start of a file is enough)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(file_name).name or "sample.csv")
+        path.write_bytes(data)
+        return read_sample(path, file_name, limit)
 
 
-__all__ = ["sample_source", "SourceUnreadable"]
+def _cells(chunk, position: int, header: list[str]) -> list[Any]:
+    column = chunk.column(position, header)
+    if isinstance(column, list):
+        return column
+    values = column.to_pylist()
+    if chunk.markers and pa.types.is_string(column.type):
+        values = [replace_markers(v) if isinstance(v, str) else v for v in values]
+    return values

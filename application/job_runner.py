@@ -31,6 +31,7 @@ from lading.domain.errors import SourceUnreadable
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState, Stage
 from lading.domain.plan import ImportPlan
+from lading.application.proposal_inputs import staged_key_lookup
 from lading.domain.proposals import propose_fixes
 from lading.domain.table_schema import TableSchema
 
@@ -53,6 +54,25 @@ class JobRunner:
     def wait_for_work(self, timeout: float) -> None:
         """Sleep until a job may be runnable (woken early where the queue can tell)."""
         self.jobs.queue.wait(timeout)
+
+    def work(self, *, once: bool = False, poll_seconds: float = 1.0, concurrency: int = 1,
+             on_done: Callable[[UUID, str], None] = lambda job_id, state: None) -> None:
+        """Be a worker: run jobs as they come (with `once`, every runnable job, then return).
+
+        A queue that drives workers itself (procrastinate, ADR 0054) runs this runner's
+        `process` per task; `once` keeps the plain pass, which also takes over jobs a dead
+        worker left running without waiting for its heartbeat to expire.
+        """
+        run_worker = getattr(self.jobs.queue, "run_worker", None)
+        if not once and run_worker is not None:
+            run_worker(self, concurrency=concurrency, poll_seconds=poll_seconds)
+            return
+        while True:
+            for job_id, state in self.run_pending():
+                on_done(job_id, state)
+            if once:
+                return
+            self.wait_for_work(poll_seconds)
 
     def run_pending(self) -> list[tuple[UUID, str]]:
         """Take every runnable job as far as it goes, then deliver due callbacks (one worker pass)."""
@@ -187,7 +207,10 @@ class JobRunner:
             self.blobs.put_file(files.error_file, error_path)
         # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
         if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
-            proposal = propose_fixes(schema, plan, _read_error_rows(error_path), job.invalid_rows)
+            staged = [files.staged_chunk(i) for i in range(job.validated_chunks)]
+            proposal = propose_fixes(
+                schema, plan, _read_error_rows(error_path), job.invalid_rows, job.column_formats,
+                job.valid_rows, staged_key_lookup(self.engine, staged, schema.primary_key))
             job.pause_for_attention(proposal)
         else:
             job.finish_validation()

@@ -343,6 +343,10 @@ class ReadModelStore(Protocol):
 
     def count_active(self, workspace: str) -> int: ...
 
+    def state_totals(self) -> builtins.list[tuple[str, int, int, int, int, int]]:
+        """Per state: (state, jobs, rows read, valid, invalid, merged), for metrics."""
+        ...
+
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None: ...
 
     def callbacks_due(self) -> builtins.list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 from lading.domain import value_formats as vf
 from lading.domain.field_rules import PLAIN, ColumnFormat
 from lading.domain.plan import ImportPlan
+from lading.domain.fix_values import number_format
 from lading.domain.table_schema import Field, TableSchema
 
 SAMPLE_ROWS = 5000
@@ -31,7 +32,7 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
 
     `sample[field]` holds the field's source values from the first SAMPLE_ROWS well-formed rows;
     values that are not text (typed JSON or Parquet values, undecodable bytes) are ignored.
-    Approved fixes (`plan.fixes[field]["dateFormat"]`) override the sample.
+    Approved fixes (`plan.fixes[field]["dateFormat"]` or `["numberFormat"]`) override the sample.
     """
     missing = set(schema.missing_values)
     out: dict[str, ColumnFormat] = {}
@@ -41,6 +42,10 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
         approved = _approved_date(f, fix)
         if approved is not None:
             out[name] = ColumnFormat(date=approved, date_approved=True)
+            continue
+        number = number_format(fix.get("numberFormat")) if f.type in ("integer", "number") else None
+        if number is not None:
+            out[name] = ColumnFormat(number=number, number_approved=True)
             continue
         texts = [v for v in sample.get(name, ()) if isinstance(v, str) and v not in missing]
         if f.type != "string":

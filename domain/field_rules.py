@@ -17,6 +17,7 @@ from enum import IntEnum
 from typing import Any
 
 from lading.domain import value_formats as vf
+from lading.domain.fix_values import value_map
 from lading.domain.row_errors import RowErrorCode
 from lading.domain.table_schema import Field
 
@@ -34,6 +35,7 @@ class Issue(IntEnum):
     MAXIMUM = 9
     UNIQUE = 10
     ENCODING = 11
+    NUL = 12  # U+0000 in a text value: no destination stores it (PostgreSQL refuses it)
 
 
 ISSUE_CODES = {
@@ -48,6 +50,7 @@ ISSUE_CODES = {
     Issue.MAXIMUM: RowErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
     Issue.UNIQUE: RowErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
     Issue.ENCODING: RowErrorCode.ENCODING_ERROR,
+    Issue.NUL: RowErrorCode.ENCODING_ERROR,
 }
 
 
@@ -93,7 +96,12 @@ class ColumnFormat:
     date: vf.DateFormat | None = None
     date_approved: bool = False
     number: vf.NumberFormat | None = None
+    number_approved: bool = False
     enum_case: bool = False
+
+    @property
+    def number_healing(self) -> "Healing":
+        return Healing.APPROVED_FORMAT if self.number_approved else Healing.NUMBER_FORMAT
 
     @property
     def label(self) -> str | None:
@@ -124,6 +132,7 @@ class FieldRule:
     enum_lower: Mapping[str, str] = field(default_factory=dict)
     minimum: Any = None
     maximum: Any = None
+    constant: str | None = None  # an approved setValue: every row's value, whatever the source
 
     @property
     def name(self) -> str:
@@ -141,9 +150,8 @@ class FieldRule:
 
 def make_rule(f: Field, column: str, required: bool, strict: bool, fmt: ColumnFormat,
               missing_values: tuple[str, ...], fixes: Mapping[str, Any] | None) -> FieldRule:
-    enum_map = None
-    if fixes and isinstance(fixes.get("enumMap"), dict):
-        enum_map = {str(k): str(v) for k, v in fixes["enumMap"].items()}
+    enum_map = value_map(fixes)
+    constant = fixes.get("setValue") if fixes else None
     enum_values = None
     enum_lower: dict[str, str] = {}
     if f.constraints.enum is not None:
@@ -158,6 +166,7 @@ def make_rule(f: Field, column: str, required: bool, strict: bool, fmt: ColumnFo
         field=f, column=column, required=required, strict=strict, fmt=fmt,
         missing_values=frozenset(missing_values), enum_map=enum_map, enum_values=enum_values,
         enum_lower=enum_lower, minimum=minimum, maximum=maximum,
+        constant=constant if isinstance(constant, str) else None,
     )
 
 
@@ -203,6 +212,8 @@ def is_missing(rule: FieldRule, raw: Any) -> bool:
 
 def evaluate(rule: FieldRule, raw: Any) -> FieldResult:
     """Judge one source value: its typed value, the first issue, and any healing applied."""
+    if rule.constant is not None:
+        raw = rule.constant
     if is_missing(rule, raw):
         return FieldResult(issue=Issue.REQUIRED) if rule.missing_is_issue else OK_NULL
     healing = Healing.NONE
@@ -303,7 +314,7 @@ def _integer_text(rule: FieldRule, text: str) -> Parsed | None:
             if value is None:
                 return None
             plain = vf.fullmatch(vf.INTEGER_BODY, text) and int(text) == value
-            return value, Healing.NONE if plain else Healing.NUMBER_FORMAT
+            return value, Healing.NONE if plain else rule.fmt.number_healing
     if vf.fullmatch(vf.INTEGER_BODY, text):
         value = vf.int64_or_none(int(text))
         return None if value is None else (value, Healing.NONE)
@@ -327,7 +338,7 @@ def _number_text(rule: FieldRule, text: str) -> Parsed | None:
             if value is None:
                 return None
             plain = vf.fullmatch(vf.NUMBER_BODY, text) and float(text) == value
-            return value, Healing.NONE if plain else Healing.NUMBER_FORMAT
+            return value, Healing.NONE if plain else rule.fmt.number_healing
     if vf.fullmatch(vf.NUMBER_BODY, text):
         value = vf.finite_float(text)
         return None if value is None else (value, Healing.NONE)
@@ -506,4 +517,6 @@ def message(rule: FieldRule, issue: Issue, healing: Healing = Healing.NONE) -> s
         return "value must be unique; an earlier row already has it"
     if issue is Issue.ENCODING:
         return "value has bytes that are not valid in the file's encoding"
+    if issue is Issue.NUL:
+        return "value contains a NUL character (U+0000), which cannot be stored"
     raise ValueError(issue)

@@ -281,6 +281,38 @@ class RecordPage(Wire):
     count: int
 
 
+MAX_SAMPLE_CHARS = 4 * 1024 * 1024
+
+
+class SuggestMappingRequest(RequestBody):
+    """The header and first rows of a file, or the start of the file itself as text."""
+
+    header: Annotated[list[str], Meta(max_length=10_000)] | None = None
+    rows: Annotated[list[list[Any]], Meta(max_length=5000)] | None = None
+    sample: Annotated[str, Meta(max_length=MAX_SAMPLE_CHARS)] | None = None
+    file_name: Name | None = None
+
+
+class ColumnSuggestion(Wire):
+    column: str
+    field: str | None
+    confidence: float
+    reason: str
+
+
+class UnmappedField(Wire):
+    field: str
+    required: bool
+
+
+class MappingSuggestion(Wire):
+    object_name: str
+    sampled_rows: int
+    field_map: dict[str, str]
+    columns: list[ColumnSuggestion]
+    unmapped_fields: list[UnmappedField]
+
+
 class RecordsWrite(RequestBody):
     rows: InlineRows
     operation: Literal["upsert", "insert", "update", "delete"] | None = None

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import psycopg
 import pyarrow as pa
 import pytest
 
@@ -19,10 +16,11 @@ from lading.adapters.arrow_chunks import ChunkRefused
 from lading.adapters.arrow_types import arrow_schema
 from lading.adapters.postgres_destination import PostgresDestination
 from lading.adapters.sql_naming import LEDGER_TABLE, quote_ident, table_name
-from lading.adapters.sqlite_destination import SqliteDestination, database_path
+from lading.adapters.sqlite_destination import SqliteDestination
 from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import TableSchema
 from tests import destination_writes
+from tests.integration.conftest import Database
 
 WS = "acme"
 
@@ -70,23 +68,10 @@ class Backend:
     sql: Callable[[str], list[tuple]]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "sqlite":
-        def run(statement: str) -> list[tuple]:
-            with sqlite3.connect(database_path(tmp_path)) as conn:
-                return conn.execute(statement).fetchall()
-
-        yield Backend("sqlite", lambda: SqliteDestination(tmp_path), run)
-    else:
-        url = request.getfixturevalue("postgres_url")
-
-        def run(statement: str) -> list[tuple]:
-            with psycopg.connect(url, autocommit=True) as conn:
-                cursor = conn.execute(statement)
-                return cursor.fetchall() if cursor.description else []
-
-        yield Backend("postgres", lambda: PostgresDestination(url), run)
+@pytest.fixture
+def backend(database: Database) -> Backend:
+    store = SqliteDestination if database.name == "sqlite" else PostgresDestination
+    return Backend(database.name, lambda: store(database.target), database.sql)
 
 
 @pytest.fixture

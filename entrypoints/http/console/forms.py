@@ -43,7 +43,8 @@ def approval_from_form(proposal: dict[str, Any], form: Any) -> dict[str, Any]:
     for i, change in enumerate(proposal.get("changes") or []):
         if form.get(f"apply-{i}") != "on":
             continue
-        kept = {"field": change.get("field")}
+        # Everything the change says (its kind and parameters), less what only informs a person.
+        kept = {k: v for k, v in change.items() if k not in ("recoversRows", "samples", "deletesRows")}
         if "dateFormat" in change:
             kept["dateFormat"] = (form.get(f"dateFormat-{i}") or change["dateFormat"]).strip()
         if "enumMap" in change:
