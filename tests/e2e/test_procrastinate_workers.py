@@ -70,10 +70,14 @@ def _state(url: str, job_id: str) -> str:
     return row[0] if row else "unknown"
 
 
-def _wait_for(url: str, job_id: str, states: set[str], timeout: float) -> str:
+def _wait_for(url: str, job_id: str, states: set[str], timeout: float,
+              worker: subprocess.Popen | None = None) -> str:
     deadline = time.monotonic() + timeout
     while (state := _state(url, job_id)) not in states:
-        assert time.monotonic() < deadline, f"job {job_id} still {state} after {timeout} s"
+        if time.monotonic() > deadline:
+            log = _stop(worker) if worker is not None else ""
+            raise AssertionError(f"job {job_id} still {state} after {timeout} s; tasks"
+                                 f" {task_rows(url)}; worker log:\n{log[-3000:]}")
         time.sleep(0.2)
     return state
 
@@ -148,7 +152,8 @@ def test_a_worker_killed_holding_a_job_is_recovered_by_another_with_the_uninterr
 
     rescuer = _worker(home, postgres_url)
     try:
-        assert _wait_for(postgres_url, job_id, {"completed", "failed"}, 90) == "completed"
+        state = _wait_for(postgres_url, job_id, {"completed", "failed"}, 90, rescuer)
+        assert state == "completed"
     finally:
         log = _stop(rescuer)
     assert "retrying a job a dead worker held" in log
