@@ -18,11 +18,7 @@ from typing import IO
 import aiofiles
 import aiofiles.os
 
-from lading.application.ports import BlobInfo, PresignedRequest
-
-
-class BlobTooLarge(Exception):
-    """A streamed upload went past its allowed size; nothing was kept."""
+from lading.application.ports import BlobInfo, BlobTooLarge, PresignedRequest
 
 
 class FilesystemBlobStore:

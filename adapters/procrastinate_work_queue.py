@@ -68,8 +68,8 @@ class ProcrastinateWorkQueue(PostgresLockWorkQueue):
                 self.app.close()
                 self._opened = False
 
-    def run_worker(self, jobs: Any, *, concurrency: int = 1, poll_seconds: float = 1.0) -> None:
-        """Run a procrastinate worker over `jobs` (ImportJobs) until SIGINT/SIGTERM.
+    def run_worker(self, jobs: Any, *, concurrency: int = 1, poll_seconds: float = 1.0) -> None:  # jobs: a JobRunner
+        """Run a procrastinate worker over `jobs` (a JobRunner) until SIGINT/SIGTERM.
 
         At start it defers a task for every runnable job (one queued before this queue existed,
         or left running by a process that was not a procrastinate worker); the queueing lock

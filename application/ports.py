@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 from uuid import UUID
@@ -20,7 +19,8 @@ from lading.domain.table_schema import TableSchema
 RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
 
 # Given key tuples (typed values in primaryKey order), return those present in the destination.
-KeyLookup = Callable[[list[tuple]], set[tuple]]
+# Which of these primary keys the destination already holds (insert/update/delete checks).
+KeyLookup = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,17 @@ class ValidationEngine(Protocol):
 
 @dataclass(frozen=True)
 class MergeCounts:
+    """What merging a chunk did to each of its rows. `unchanged`: an update or upsert of a row
+    equal to the stored one (after type coercion), which is counted and not written (SPEC §8)."""
+
     inserts: int = 0
     updates: int = 0
     deletes: int = 0
+    unchanged: int = 0
 
     @property
     def total(self) -> int:
-        return self.inserts + self.updates + self.deletes
+        return self.inserts + self.updates + self.deletes + self.unchanged
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,8 @@ class DestinationStore(Protocol):
         ...
 
     def existing_keys(
-        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]
-    ) -> set[tuple]: ...
+        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple[Any, ...]]
+    ) -> set[tuple[Any, ...]]: ...
 
     def merge_chunk(
         self,
@@ -189,6 +193,10 @@ class BlobInfo:
     sha256: str
 
 
+class BlobTooLarge(Exception):
+    """A streamed write went past its allowed size; nothing was kept (raised by write_stream)."""
+
+
 @dataclass(frozen=True)
 class PresignedRequest:
     """A URL a client uses directly against the blob store, with the headers it must send."""
@@ -240,6 +248,19 @@ class BlobStore(Protocol):
 class WorkQueue(Protocol):
     def enqueue(self, job_id: UUID) -> None: ...
 
+    def runnable(self) -> list[UUID]:
+        """Jobs a worker may take now: queued, or running with no live process holding them."""
+        ...
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for new work."""
+        ...
+
+    def admission(self, workspace: str) -> AbstractContextManager[None]:
+        """Serialise the workspace's starts (and idempotent creates) across processes, so a
+        limit check and the command it guards are one step."""
+        ...
+
     def claim(self, job_id: UUID) -> AbstractContextManager[bool]:
         """Hold the right to work on a job; yields False when another live process holds it.
         The right ends with the process: a killed worker's jobs become claimable at once."""
@@ -264,5 +285,3 @@ class CallbackSender(Protocol):
         ...
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...

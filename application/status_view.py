@@ -24,7 +24,8 @@ def public_status(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def detailed_report(doc: dict[str, Any], error_file: Path | None, samples_per_column: int = 5) -> dict:
+def detailed_report(doc: dict[str, Any], error_file: Path | None,
+                    samples_per_column: int = 5) -> dict[str, Any]:
     """Per-column skipped counts with reasons and a few sample values, plus merge totals."""
     columns: dict[str, dict[str, Any]] = {}
     for field, by_code in (doc.get("rejectedByField") or {}).items():
@@ -49,6 +50,7 @@ def detailed_report(doc: dict[str, Any], error_file: Path | None, samples_per_co
         "totals": {
             "inserted": doc.get("mergedInserts", 0),
             "updated": doc.get("mergedUpdates", 0),
+            "unchanged": doc.get("mergedUnchanged", 0),
             "deleted": doc.get("mergedDeletes", 0),
             "skipped": doc.get("invalidRows", 0),
         },

@@ -18,7 +18,8 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
         "LADING_EXCLUSIVE_WORKSPACES", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY")
+        "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
+        "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -48,6 +49,9 @@ class Settings:
     redis_url: str | None = None  # shared rate limits across API nodes
     log_level: str = "INFO"
     worker_concurrency: int = 1
+    max_record_bytes: int = 64 * 1024**2  # a longer source record fails the job (ADR 0015)
+    max_columns: int = 10_000  # a wider source fails the job (TOO_MANY_COLUMNS)
+    error_value_chars: int = 1000  # error file values are cut beyond this many characters
 
     @property
     def blob_root(self) -> Path:
@@ -117,8 +121,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate = int(values.get("LADING_RATE_LIMIT", "600"))
         chunk_bytes = int(values["LADING_CHUNK_BYTES"]) if values.get("LADING_CHUNK_BYTES") else None
         concurrency = int(values.get("LADING_WORKER_CONCURRENCY", "1"))
+        max_record = int(values.get("LADING_MAX_RECORD_BYTES", str(64 * 1024**2)))
+        max_columns = int(values.get("LADING_MAX_COLUMNS", "10000"))
+        value_chars = int(values.get("LADING_ERROR_VALUE_CHARS", "1000"))
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from None
+    if not 1 <= max_record <= 1024**3:
+        raise ConfigError("LADING_MAX_RECORD_BYTES must be from 1 to 1073741824 (1 GiB)")
+    if max_columns < 1:
+        raise ConfigError("LADING_MAX_COLUMNS must be at least 1")
+    if value_chars < 1:
+        raise ConfigError("LADING_ERROR_VALUE_CHARS must be at least 1")
     return Settings(
         home=home,
         event_store=event_store,
@@ -135,6 +148,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file_size=max_file,
         rate_limit_per_minute=rate,
         chunk_bytes=chunk_bytes,
+        max_record_bytes=max_record,
+        max_columns=max_columns,
+        error_value_chars=value_chars,
         exclusive_workspaces=frozenset(
             w.strip() for w in values.get("LADING_EXCLUSIVE_WORKSPACES", "").split(",") if w.strip()),
         s3=s3,

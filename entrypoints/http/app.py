@@ -14,7 +14,11 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
-from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, AuthenticationMiddleware, Authenticator
+from lading.entrypoints.http.auth import (
+    EXCLUDE_FROM_AUTH,
+    AuthenticationMiddleware,
+    Authenticator,
+)
 from lading.entrypoints.http.correlation import add_correlation_header
 from lading.entrypoints.http.docs import OfflineDocsPlugin
 from lading.entrypoints.http.envelope import Envelope, ok
@@ -87,7 +91,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
         stores={STORE_NAME: rate_limit_store(settings.redis_url)},
-        state=State({JOB_METRICS: job_metrics_registry(lading.read_models)}),
+        state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
         exception_handlers={Exception: error_response},
         before_send=[add_correlation_header],
         before_request=require_json,

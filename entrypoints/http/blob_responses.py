@@ -6,14 +6,13 @@ from __future__ import annotations
 from litestar import Response
 from litestar.response import File, Redirect
 
+from lading.application.ports import PresignedRequest
 from lading.entrypoints.http.services import Services, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS
 
 
 async def blob_download(services: Services, key: str, file_name: str, media_type: str) -> Response:
-    blobs = services.jobs.blobs
-    presigned = blobs.presign_get(key, DOWNLOAD_TTL_SECONDS, file_name, media_type)
-    if presigned is not None:
-        return Redirect(presigned.url, status_code=307, media_type="text/plain")
-    path = await blocking(blobs.local_path, key)
-    return File(path=path, filename=file_name, media_type=media_type)
+    found = await blocking(services.exports.download, key, DOWNLOAD_TTL_SECONDS, file_name, media_type)
+    if isinstance(found, PresignedRequest):
+        return Redirect(found.url, status_code=307, media_type="text/plain")
+    return File(path=found, filename=file_name, media_type=media_type)

@@ -8,7 +8,6 @@ from uuid import UUID
 from litestar import Controller, Request, post
 from litestar.params import FromPath
 
-from lading.application.direct_uploads import complete_direct_upload
 from lading.entrypoints.http.auth import WRITE, requires
 from lading.entrypoints.http.envelope import Envelope, Wire, ok
 from lading.entrypoints.http.errors import error_responses
@@ -31,7 +30,6 @@ class DirectUploadsController(Controller):
     async def upload_complete(self, request: Request, services: Svc,
                               job_id: FromPath[UUID]) -> Envelope[UploadCompleted]:
         workspace = request.user.workspace
-        size = await blocking(complete_direct_upload, services.jobs, workspace, job_id,
-                              services.max_file_size)
+        size = await blocking(services.uploads.complete_direct_upload, workspace, job_id)
         status = await blocking(services.jobs.status, workspace, job_id)
         return ok(request, UploadCompleted(job_id=str(job_id), state=status["state"], file_size=size))

@@ -94,10 +94,6 @@ class UrlExpired(ApiError):
     code = "UPLOAD.EXPIRED"
 
 
-class PayloadTooLarge(ApiError):
-    code = "LIMIT.PAYLOAD_TOO_LARGE"
-
-
 class UnsupportedMediaType(ApiError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 

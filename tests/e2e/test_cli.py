@@ -55,6 +55,16 @@ def test_a_second_import_reports_exact_inserts_and_updates(cli, tmp_path):
     assert (status["mergedInserts"], status["mergedUpdates"]) == (2, 5)
 
 
+def test_importing_the_same_file_again_prints_every_row_as_unchanged(cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["id", "email"], [[str(i), f"a{i}@b.co"] for i in range(7)])
+    cli.json("import", str(path), "--object", "contacts", "--json")
+    summary = cli.run("import", str(path), "--object", "contacts").stdout
+    counters = dict(line.split() for line in summary.splitlines()
+                    if line.strip().startswith("merged"))
+    assert counters == {"mergedInserts": "0", "mergedUpdates": "0", "mergedUnchanged": "7",
+                        "mergedDeletes": "0"}
+
+
 def test_jobs_list_show_and_events(cli, tmp_path):
     path = write_csv(tmp_path / "a.csv", ["id", "email"], [["1", "a@b.co"]])
     first = cli.json("import", str(path), "--object", "contacts", "--json")
@@ -138,3 +148,17 @@ def test_purge_removes_finished_jobs_blobs_and_keeps_their_history(cli, tmp_path
     assert "removed" in cli.run("purge", "--older-than", "0").stdout
     assert cli.run("jobs", "errors", status["jobId"]).stdout == ""
     assert cli.json("jobs", "events", status["jobId"], "--json")[-1]["type"] == "Completed"
+
+
+@pytest.mark.parametrize("args", [
+    ["--map", "id=id", "--map", "email=emial"],  # a field the object does not have
+    ["--map", "oops"],  # not SOURCE=FIELD
+    ["--mode", "custom"],  # a mode no workspace policy defines
+])
+def test_a_refused_import_leaves_no_job_and_no_blob_behind(cli, tmp_path, args):
+    path = write_csv(tmp_path / "a.csv", ["id", "email"], [["1", "a@b.co"]])
+    refused = cli.run("import", str(path), "--object", "contacts", *args, check_code=2)
+    assert refused.stderr.startswith("error: ") and "Traceback" not in refused.stderr
+    assert cli.json("jobs", "list", "--json") == []
+    blobs = cli.home / "blobs"
+    assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]

@@ -30,8 +30,8 @@ CHUNK_ENV = {"LADING_CHUNK_BYTES": "262144"}  # many chunks, so a kill lands ins
 def _start_job(home: Path, url: str, source: Path | None = None, rows: list[dict] | None = None) -> str:
     lading = bootstrap(Settings(home=home, event_store=url, destination=url, chunk_bytes=262144))
     try:
-        if lading.catalog.get("default", "profiles") is None:
-            lading.catalog.add("default", "profiles", TableSchema.from_dict(PROFILES_SCHEMA))
+        if lading.objects.catalog.get("default", "profiles") is None:
+            lading.objects.catalog.add("default", "profiles", TableSchema.from_dict(PROFILES_SCHEMA))
         if rows is not None:
             job_id, _ = lading.jobs.create_job("default", "profiles", rows=rows)
         else:
@@ -97,7 +97,7 @@ def test_starting_a_job_defers_one_task_locked_by_the_job(tmp_path, postgres_url
     try:
         from uuid import UUID
 
-        lading.queue.enqueue(UUID(job_id))
+        lading.jobs.queue.enqueue(UUID(job_id))
     finally:
         lading.close()
     assert len([t for t in task_rows(postgres_url) if t["task"] == PROCESS_TASK]) == 1, \

@@ -18,7 +18,7 @@ from lading.entrypoints.settings import Settings
 
 def _queue_a_job(home) -> str:
     lading = bootstrap(Settings(home=home))
-    lading.catalog.add("default", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
+    lading.objects.catalog.add("default", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
     job_id, _ = lading.jobs.create_job("default", "profiles", rows=[{"id": 1, "email": "a@example.com"}])
     lading.jobs.map("default", job_id, {})
     lading.jobs.start("default", job_id)

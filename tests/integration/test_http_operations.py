@@ -75,14 +75,14 @@ def test_readyz_checks_redis_when_one_is_configured(tmp_path):
 
 def test_metrics_show_jobs_by_state_rows_queue_depth_and_request_latency(tmp_path):
     lading = _lading(tmp_path)
-    lading.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
+    lading.objects.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
     key = lading.keys.create("acme", frozenset({"imports:read", "imports:write"}))
     jobs = lading.jobs
     done, _ = jobs.create_job("acme", "profiles", rows=[
         {"id": 1, "email": "a@example.com"}, {"id": 2, "email": "nope"}, {"id": 3, "email": "c@example.com"}])
     jobs.map("acme", done, {})
     jobs.start("acme", done)
-    jobs.process(done)
+    lading.runner.process(done)
     waiting, _ = jobs.create_job("acme", "profiles", rows=[{"id": 9, "email": "z@example.com"}])
     jobs.map("acme", waiting, {})
     jobs.start("acme", waiting)

@@ -10,11 +10,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from litestar.testing import TestClient
-
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.http import create_app
 from lading.entrypoints.settings import Settings
+from litestar.testing import TestClient
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -71,7 +70,7 @@ def test_public_url_is_used_for_signed_urls(tmp_path):
     from lading.entrypoints.samples import profiles_object
 
     lading, app = make_app(tmp_path, public_url="https://imports.example.test/", rate_limit_per_minute=0)
-    lading.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
+    lading.objects.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
     key = lading.keys.create("acme", frozenset({"imports:write"}))
     with TestClient(app) as client:
         slot = client.post("/v1/import-jobs", headers={"X-API-Key": key},
