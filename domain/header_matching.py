@@ -142,6 +142,7 @@ class _Matcher:
     def __init__(self, header: Sequence[str], field_map: Mapping[str, str]) -> None:
         self.header = header
         self.field_map = field_map
+        self.order = {k: i for i, k in enumerate(field_map)}
         self.columns: dict[str, int] = {}
         self.taken: set[int] = set()
         self.renames: list[HeaderRename] = []
@@ -183,9 +184,9 @@ class _Matcher:
                     options.append((score, i))
             if options:
                 scored[key] = sorted(options, key=lambda o: (-o[0], o[1]))
-        self._resolve(reason, scored)
+        self.resolve(reason, scored)
 
-    def _resolve(self, reason: str, scored: dict[str, list[tuple[float, int]]]) -> None:
+    def resolve(self, reason: str, scored: dict[str, list[tuple[float, int]]]) -> None:
         undecided = set(scored)
         while undecided:
             best: dict[str, tuple[float, list[int]]] = {}
@@ -196,8 +197,7 @@ class _Matcher:
                     best[key] = (top, [i for s, i in options if s == top])
             if not best:
                 return
-            order = list(self.field_map)
-            key = min(best, key=lambda k: (-best[k][0], order.index(k)))
+            key = min(best, key=lambda k: (-best[k][0], self.order[k]))
             score, positions = best[key]
             rivals = [k for k in best if k != key and best[k][0] == score
                       and set(best[k][1]) & set(positions)]
@@ -250,7 +250,7 @@ def _match_by_values(matcher: _Matcher, fields: Mapping[str, Field], column_valu
                 options.append((fit.share, i))
         if options:
             scored[key] = sorted(options, key=lambda o: (-o[0], o[1]))
-    matcher._resolve("values", scored)
+    matcher.resolve("values", scored)
 
 
 def _missing_error(header: Sequence[str], field_map: Mapping[str, str], missing: list[str],

@@ -166,7 +166,7 @@ class _Context:
 
     # -- rules ---------------------------------------------------------------------------
 
-    def _format(self, plan: ImportPlan, name: str, remap: Mapping[str, str]) -> ColumnFormat:
+    def format_for(self, plan: ImportPlan, name: str, remap: Mapping[str, str]) -> ColumnFormat:
         fix = plan.fixes.get(name) or {}
         if name in remap:
             return choose_column_formats(self.schema, plan, (name,),
@@ -178,7 +178,7 @@ class _Context:
     def _rules(self, plan: ImportPlan, remap: Mapping[str, str]) -> dict[str, Any]:
         strict = plan.import_mode == "strict"
         return {name: make_rule(self.schema.field(name), name, self.schema.is_required(name),
-                                strict, self._format(plan, name, remap),
+                                strict, self.format_for(plan, name, remap),
                                 self.schema.missing_values, plan.fixes.get(name))
                 for name in self.schema.field_names if name in set(plan.field_map.values())}
 
@@ -190,7 +190,7 @@ class _Context:
             column = remap.get(name) or self.columns.get(name)
             rule = rules.get(name)
             if column is None or rule is None:
-                return (id(row),)  # unknown: never equal to another row's key
+                return ("unknown key of row", row.get("rowNumber"))  # equal to no other key
             out.append(evaluate(rule, source.get(column)).value)
         return tuple(out)
 
@@ -307,7 +307,7 @@ def _layout_changes(context: _Context, f: Field, failing: Counter[str]) -> list[
 def _rule_with(context: _Context, f: Field, change: Mapping[str, Any]):
     plan = ImportPlan.from_dict(apply_proposal(context.plan.to_dict(), {"changes": [change]}),
                                 context.schema)
-    fmt = context._format(plan, f.name, {})
+    fmt = context.format_for(plan, f.name, {})
     return make_rule(f, f.name, context.schema.is_required(f.name),
                      plan.import_mode == "strict", fmt, context.schema.missing_values,
                      plan.fixes.get(f.name))
