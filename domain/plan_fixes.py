@@ -18,7 +18,7 @@ from typing import Any
 from lading.domain import value_formats as vf
 from lading.domain.errors import InvalidPlan, UnknownField
 from lading.domain.field_rules import PLAIN, Issue, evaluate, make_rule
-from lading.domain.fix_values import DECIMAL_MARKS, GROUP_MARKS, number_format
+from lading.domain.fix_values import GROUP_MARKS, number_format
 from lading.domain.table_schema import Field, TableSchema
 
 FIX_KEYS = ("dateFormat", "numberFormat", "booleanWords", "enumMap", "setValue")
