@@ -26,7 +26,7 @@ from typing import Any
 
 from lading.domain import value_formats as vf
 from lading.domain.column_formats import choose_column_formats
-from lading.domain.errors import ColumnsMissing, SourceUnreadable
+from lading.domain.errors import ColumnsMissing, DomainError, SourceUnreadable
 from lading.domain.field_rules import PLAIN, ColumnFormat, Issue, evaluate, make_rule, message
 from lading.domain.fix_values import number_format_to_wire
 from lading.domain.header_matching import match_headers
@@ -69,9 +69,15 @@ def propose_fixes(schema: TableSchema, plan: ImportPlan, error_rows: Iterable[di
         changes += _set_value_changes(context, f)
         if valid_rows == 0:
             changes += _remap_changes(context, f)
+    usable = []
     for change in changes:
-        # 0 is possible: a row failing two fields needs two changes, and is counted below
-        change["recoversRows"] = context.recovered([change])
+        try:
+            # 0 is possible: a row failing two fields needs two changes, and is counted below
+            change["recoversRows"] = context.recovered([change])
+        except DomainError:
+            continue  # a candidate the plan would refuse is not offered
+        usable.append(change)
+    changes = usable
     together = context.recovered(compatible_changes(changes))
     changes.append({"kind": "delete_invalid_rows", "recoversRows": 0,
                     "deletesRows": invalid_rows - together})
@@ -288,7 +294,10 @@ def _layout_changes(context: _Context, f: Field, failing: Counter[str]) -> list[
         return []
     scored = []
     for option in options:
-        rule = _rule_with(context, f, option)
+        try:
+            rule = _rule_with(context, f, option)
+        except DomainError:
+            continue
         parsed = sum(n for v, n in failing.items() if evaluate(rule, v).issue is Issue.NONE)
         if parsed:
             scored.append((parsed, option, rule))
