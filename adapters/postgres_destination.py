@@ -11,6 +11,7 @@ import hashlib
 import io
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 from uuid import UUID
@@ -21,6 +22,7 @@ import pyarrow.csv as pacsv
 from psycopg_pool import ConnectionPool
 
 from lading.adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from lading.adapters.phase_timer import phase
 from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
                                  quote_ident, table_name)
 from lading.application.ports import LedgerEntry, MergeCounts
@@ -120,12 +122,13 @@ class PostgresDestination:
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
-        chunk = prepare_chunk(schema, operation, rows)
-        csv = _csv(chunk.rows) if chunk.num_rows else b""
+        with phase("convert"):
+            chunk = prepare_chunk(schema, operation, rows)
+            csv = _csv(chunk.rows) if chunk.num_rows else b""
         self.ensure_object(workspace, object_name, schema)
         table = quote_ident(table_name(workspace, object_name))
         ledger_key = (entry.job_id, entry.plan_version, entry.chunk)
-        with self._pool.connection() as conn, conn.transaction():
+        with self._pool.connection() as conn, phase("write"), _timed_commit(conn.transaction()):
             # Claim the ledger row first: a second merger of the same chunk waits here on the
             # unique index until the first commits (then it finds the row) or rolls back.
             claimed = conn.execute(
@@ -346,6 +349,21 @@ class PostgresDestination:
             if not self._exists(conn, table_id):
                 return 0
             return conn.execute(f"select count(*) from {quote_ident(table_id)}").fetchone()[0]
+
+
+@contextmanager
+def _timed_commit(transaction) -> Iterator[None]:
+    """A transaction whose COMMIT (the durable flush) is timed as its own phase."""
+    commit = phase("commit")
+    committing = False
+    try:
+        with transaction:
+            yield
+            commit.__enter__()  # the body is done: leaving `transaction` now commits
+            committing = True
+    finally:
+        if committing:
+            commit.__exit__(None, None, None)
 
 
 def _configure(conn: psycopg.Connection) -> None:

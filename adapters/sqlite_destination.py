@@ -134,7 +134,7 @@ class SqliteDestination:
         try:
             if chunk.num_rows:
                 # Outside the lock: another thread's merge may write while this one stages.
-                with phase("stage"):
+                with phase("load"):
                     staged = self._stager.stage(stored)
             with self._lock, self._attached(staged), phase("write"), self._write():
                 recorded = self._conn.execute(
