@@ -11,7 +11,6 @@ import hmac
 import json
 import re
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 
 from lading.adapters.sql_connection import SqlConnection
@@ -21,6 +20,7 @@ from lading.domain.api_keys import check_scopes
 from lading.domain.errors import ObjectExists
 from lading.domain.object_names import check_object_name
 from lading.domain.table_schema import TableSchema
+from lading.domain.timestamps import now_utc
 
 KEY_PREFIX = "ldg"
 _KEY_ID = re.compile(r"[0-9a-f]{16}")  # secrets.token_hex(8); anything else never reaches SQL
@@ -161,4 +161,4 @@ def _canonical(schema: TableSchema) -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return now_utc()

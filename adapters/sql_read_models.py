@@ -8,6 +8,7 @@ from typing import Any
 
 from lading.adapters.sql_connection import SqlConnection
 from lading.application.projections import JobFilter, callback_due, index_row
+from lading.domain.lifecycle import ACTIVE_STATES
 
 _SCHEMA = (
     """create table if not exists lading_projection_position (
@@ -24,6 +25,10 @@ _SCHEMA = (
     # after a crash), without scanning every status document.
     """create table if not exists lading_callbacks_due (job_id text primary key)""",
 )
+
+
+# The states that count as active come from the lifecycle table, never restated here.
+_ACTIVE = ", ".join(f"'{state}'" for state in sorted(ACTIVE_STATES))
 
 
 class SqlReadModels:
@@ -114,18 +119,33 @@ class SqlReadModels:
 
     def count_active(self, workspace: str) -> int:
         rows = self._db.execute(
-            "select count(*) from lading_job_status where workspace = ?"
-            " and state in ('queued', 'running')",
+            f"select count(*) from lading_job_status where workspace = ? and state in ({_ACTIVE})",
             (workspace,),
         )
         return int(rows[0][0])
 
     def active_job_ids(self) -> list[str]:
         rows = self._db.execute(
-            "select job_id from lading_job_status where state in ('queued', 'running')"
+            f"select job_id from lading_job_status where state in ({_ACTIVE})"
             " order by created_at, job_id"
         )
         return [r[0] for r in rows]
+
+    def state_totals(self) -> list[tuple[str, int, int, int, int, int]]:
+        """Per job state: (state, jobs, rows read, valid rows, invalid rows, rows merged), from
+        the status documents in one query (metrics at scrape time); deleted jobs left out."""
+        if self._db.is_postgres:
+            def field(name: str) -> str:
+                return f"coalesce((doc::jsonb->>'{name}')::bigint, 0)"
+        else:
+            def field(name: str) -> str:
+                return f"coalesce(json_extract(doc, '$.{name}'), 0)"
+        merged = " + ".join(field(f) for f in ("mergedInserts", "mergedUpdates", "mergedUnchanged", "mergedDeletes"))
+        rows = self._db.execute(
+            f"select state, count(*), sum({field('readRows')}), sum({field('validRows')}),"
+            f" sum({field('invalidRows')}), sum({merged}) from lading_job_status"
+            " where state <> 'deleted' group by state order by state")
+        return [(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows]
 
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None:
         rows = self._db.execute(

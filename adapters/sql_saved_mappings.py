@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lading.adapters.sql_connection import SqlConnection
 from lading.application.saved_mappings import ImportConfiguration, MappingTemplate
+from lading.domain.timestamps import now_utc
 
 _SCHEMA = (
     """create table if not exists lading_mapping_templates (
@@ -126,4 +126,4 @@ def _new_id() -> str:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return now_utc()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 from uuid import UUID
@@ -20,7 +19,8 @@ from lading.domain.table_schema import TableSchema
 RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
 
 # Given key tuples (typed values in primaryKey order), return those present in the destination.
-KeyLookup = Callable[[list[tuple]], set[tuple]]
+# Which of these primary keys the destination already holds (insert/update/delete checks).
+KeyLookup = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,8 @@ class DestinationStore(Protocol):
         ...
 
     def existing_keys(
-        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]
-    ) -> set[tuple]: ...
+        self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple[Any, ...]]
+    ) -> set[tuple[Any, ...]]: ...
 
     def merge_chunk(
         self,
@@ -193,6 +193,20 @@ class BlobInfo:
     sha256: str
 
 
+class BlobTooLarge(Exception):
+    """A streamed write went past its allowed size; nothing was kept (raised by write_stream)."""
+
+
+@dataclass(frozen=True)
+class PresignedRequest:
+    """A URL a client uses directly against the blob store, with the headers it must send."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: str  # ISO 8601, UTC
+
+
 class BlobStore(Protocol):
     def put_file(self, key: str, source: Path) -> BlobInfo: ...
 
@@ -210,11 +224,42 @@ class BlobStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def size(self, key: str) -> int | None:
+        """The blob's size in bytes, or None when there is no such blob."""
+        ...
+
     def delete_prefix(self, prefix: str) -> int: ...
+
+    def presign_put(self, key: str, ttl_seconds: int) -> PresignedRequest | None:
+        """A URL to upload the blob straight to the store, or None when the store has none
+        (then the API's own signed upload route receives the bytes)."""
+        ...
+
+    def presign_get(self, key: str, ttl_seconds: int, file_name: str,
+                    media_type: str) -> PresignedRequest | None:
+        """A URL to download the blob straight from the store, or None (the API serves it)."""
+        ...
+
+    def check(self) -> None:
+        """Raise unless the store can be reached (readiness)."""
+        ...
 
 
 class WorkQueue(Protocol):
     def enqueue(self, job_id: UUID) -> None: ...
+
+    def runnable(self) -> list[UUID]:
+        """Jobs a worker may take now: queued, or running with no live process holding them."""
+        ...
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to `timeout` seconds for new work."""
+        ...
+
+    def admission(self, workspace: str) -> AbstractContextManager[None]:
+        """Serialise the workspace's starts (and idempotent creates) across processes, so a
+        limit check and the command it guards are one step."""
+        ...
 
     def claim(self, job_id: UUID) -> AbstractContextManager[bool]:
         """Hold the right to work on a job; yields False when another live process holds it.
@@ -240,5 +285,3 @@ class CallbackSender(Protocol):
         ...
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...

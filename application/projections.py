@@ -7,14 +7,15 @@ never applied twice and a rebuild from position 0 gives the same documents.
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
+from lading.domain.import_job import EVENTS, ImportJob
+from lading.domain.lifecycle import TERMINAL_STATES
+from lading.domain.timestamps import iso_utc
 
 
 def _add(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
@@ -24,7 +25,8 @@ def _add(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def _add_nested(total: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> dict:
+def _add_nested(total: dict[str, dict[str, int]],
+                more: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     out = {k: dict(v) for k, v in total.items()}
     for k, v in more.items():
         out[k] = _add(out.get(k, {}), v)
@@ -39,8 +41,8 @@ def _fresh_run(doc: dict[str, Any]) -> None:
         errorSummary=None,
         mergedInserts=0,
         mergedUpdates=0,
-        mergedUnchanged=0,
         mergedDeletes=0,
+        mergedUnchanged=0,
         chunksValidated=0,
         chunksWithRows=0,
         chunksMerged=0,
@@ -80,113 +82,201 @@ def _derive(doc: dict[str, Any]) -> None:
     }
 
 
-def apply_event(doc: dict[str, Any] | None, event_type: str, data: dict[str, Any], at: datetime,
-                job_id: UUID, version: int) -> dict[str, Any]:
+Event = Any  # an ImportJob event (domain.import_job.EVENTS)
+_Reducer = Callable[[dict[str, Any], Any, str], None]
+_REDUCERS: dict[type, _Reducer] = {}
+
+
+def _on(event_class: type) -> Callable[[_Reducer], _Reducer]:
+    def register(fn: _Reducer) -> _Reducer:
+        _REDUCERS[event_class] = fn
+        return fn
+    return register
+
+
+def apply_event(doc: dict[str, Any] | None, event: Event) -> dict[str, Any]:
     """Return the status document after one event (a new dict; the input is not changed)."""
-    if doc is None:
-        doc = {}
-    else:
-        doc = {**doc, "progress": dict(doc.get("progress") or {})}
-    ts = _iso(at)
-    if event_type == "Created":
-        doc.update(
-            jobId=str(job_id),
-            workspace=data["workspace"],
-            objectName=data["object_name"],
-            fileName=data.get("file_name"),
-            fileSize=data.get("file_size"),
-            source=data.get("source"),
-            labels=list(data.get("labels") or []),
-            idempotencyKey=data.get("idempotency_key"),
-            inlineRows=bool(data.get("inline_rows")),
-            listId=data.get("list_id"),
-            callback=({"url": data["callback_url"], "state": "pending", "attempts": 0, "detail": None}
-                      if data.get("callback_url") else None),
-            state="pending",
-            stage=None,
-            planVersion=0,
-            importMode=None,
-            operation=None,
-            reviewPolicy=None,
-            fileSha256=None,
-            errorMessage=None,
-            errorCode=None,
-            proposal=None,
-            createdAt=ts,
-            startedAt=None,
-            processingStartedAt=None,
-            finishedAt=None,
-        )
-        _fresh_run(doc)
-    elif event_type == "FileReceived":
-        doc.update(fileName=data["file_name"], fileSize=data["size"], fileSha256=data["sha256"])
-        if doc.get("importMode") is not None:
-            doc["state"] = "ready"
-    elif event_type == "Mapped":
-        plan = data["plan"]
-        doc.update(planVersion=1, importMode=plan.get("importMode"), operation=plan.get("operation"),
-                   reviewPolicy=plan.get("reviewPolicy"))
-        if doc.get("fileSha256") is not None:
-            doc["state"] = "ready"
-    elif event_type == "Started":
-        doc.update(state="queued", startedAt=ts)
-    elif event_type == "ProcessingStarted":
-        doc.update(state="running", stage="validating", processingStartedAt=ts)
-        _fresh_run(doc)
-    elif event_type == "ChunkValidated":
-        doc["chunksValidated"] += 1
-        doc["readRows"] += data["read_rows"]
-        doc["validRows"] += data["valid_rows"]
-        if data["valid_rows"]:
-            doc["chunksWithRows"] += 1
-        doc["rejectedByField"] = _add_nested(doc["rejectedByField"], data["rejected_by_field"])
-        doc["warningsByField"] = _add(doc["warningsByField"], data["warnings_by_field"])
-        healing = doc["healing"]
-        doc["healing"] = {
-            "headers": {**healing["headers"], **data["header_healing"]},
-            "columnFormats": {**healing["columnFormats"], **data["column_formats"]},
-            "values": _add_nested(healing["values"], data["healed_by_field"]),
-        }
-    elif event_type == "RowsRejected":
-        doc["invalidRows"] += sum(data["counts"].values())
-        doc["errorSummary"] = _add(doc["errorSummary"] or {}, data["counts"])
-        if data.get("error_segment"):
-            doc["errorSegments"] = [*doc["errorSegments"], list(data["error_segment"])]
-    elif event_type == "ValidationFinished":
-        doc.update(stage="merging", chunksTotal=data["chunks"])
-    elif event_type == "AttentionNeeded":
-        doc.update(state="needs_attention", stage=None, proposal=data["proposal"])
-    elif event_type == "FixApproved":
-        plan = data["plan"]
-        doc.update(state="queued", planVersion=data["plan_version"], proposal=None,
-                   importMode=plan.get("importMode"), operation=plan.get("operation"),
-                   reviewPolicy=plan.get("reviewPolicy"))
-    elif event_type == "ChunkMerged":
-        doc["chunksMerged"] += 1
-        doc["mergedInserts"] += data["inserts"]
-        doc["mergedUpdates"] += data["updates"]
-        doc["mergedUnchanged"] = doc.get("mergedUnchanged", 0) + data.get("unchanged", 0)
-        doc["mergedDeletes"] += data["deletes"]
-    elif event_type == "Completed":
-        doc.update(state="completed", stage=None, finishedAt=ts)
-    elif event_type == "Failed":
-        doc.update(state="failed", stage=None, finishedAt=ts, errorMessage=data["error_message"],
-                   errorCode=data.get("error_code", "SOURCE_UNREADABLE"))
-    elif event_type == "Cancelled":
-        doc.update(state="cancelled", stage=None, finishedAt=ts)
-    elif event_type == "Deleted":
-        doc.update(state="deleted", stage=None)
-    elif event_type in ("CallbackDelivered", "CallbackFailed"):
-        doc["callback"] = {**doc["callback"], "attempts": data["attempts"], "detail": data["detail"],
-                           "state": "delivered" if event_type == "CallbackDelivered" else "failed"}
-    elif event_type == "MetadataEdited":
-        for key, attr in (("source", "source"), ("labels", "labels"), ("file_name", "fileName")):
-            if data.get(key) is not None:
-                doc[attr] = data[key]
+    doc = {} if doc is None else {**doc, "progress": dict(doc.get("progress") or {})}
+    ts = iso_utc(event.timestamp)
+    try:
+        reduce = _REDUCERS[type(event)]
+    except KeyError:
+        raise TypeError(f"no projection for event {type(event).__qualname__}") from None
+    if type(event) is ImportJob.Created:
+        doc["jobId"] = str(event.originator_id)
+    reduce(doc, event, ts)
     doc["updatedAt"] = ts
-    doc["version"] = version
+    doc["version"] = event.originator_version
     _derive(doc)
     return doc
+
+
+@_on(ImportJob.Created)
+def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
+    doc.update(
+        workspace=e.workspace,
+        objectName=e.object_name,
+        fileName=e.file_name,
+        fileSize=e.file_size,
+        source=e.source,
+        labels=list(e.labels or []),
+        idempotencyKey=e.idempotency_key,
+        inlineRows=bool(e.inline_rows),
+        listId=e.list_id,
+        callback=({"url": e.callback_url, "state": "pending", "attempts": 0, "detail": None}
+                  if e.callback_url else None),
+        state="pending",
+        stage=None,
+        planVersion=0,
+        importMode=None,
+        operation=None,
+        reviewPolicy=None,
+        fileSha256=None,
+        errorMessage=None,
+        errorCode=None,
+        proposal=None,
+        createdAt=ts,
+        startedAt=None,
+        processingStartedAt=None,
+        finishedAt=None,
+    )
+    _fresh_run(doc)
+
+
+@_on(ImportJob.FileReceived)
+def _file_received(doc: dict[str, Any], e: ImportJob.FileReceived, ts: str) -> None:
+    doc.update(fileName=e.file_name, fileSize=e.size, fileSha256=e.sha256)
+    if doc.get("importMode") is not None:
+        doc["state"] = "ready"
+
+
+@_on(ImportJob.Mapped)
+def _mapped(doc: dict[str, Any], e: ImportJob.Mapped, ts: str) -> None:
+    doc.update(planVersion=1, importMode=e.plan.get("importMode"), operation=e.plan.get("operation"),
+               reviewPolicy=e.plan.get("reviewPolicy"))
+    if doc.get("fileSha256") is not None:
+        doc["state"] = "ready"
+
+
+@_on(ImportJob.Started)
+def _started(doc: dict[str, Any], e: ImportJob.Started, ts: str) -> None:
+    doc.update(state="queued", startedAt=ts)
+
+
+@_on(ImportJob.ProcessingStarted)
+def _processing_started(doc: dict[str, Any], e: ImportJob.ProcessingStarted, ts: str) -> None:
+    doc.update(state="running", stage="validating", processingStartedAt=ts)
+    _fresh_run(doc)
+
+
+@_on(ImportJob.ChunkValidated)
+def _chunk_validated(doc: dict[str, Any], e: ImportJob.ChunkValidated, ts: str) -> None:
+    doc["chunksValidated"] += 1
+    doc["readRows"] += e.read_rows
+    doc["validRows"] += e.valid_rows
+    if e.valid_rows:
+        doc["chunksWithRows"] += 1
+    doc["rejectedByField"] = _add_nested(doc["rejectedByField"], e.rejected_by_field)
+    doc["warningsByField"] = _add(doc["warningsByField"], e.warnings_by_field)
+    healing = doc["healing"]
+    doc["healing"] = {
+        "headers": {**healing["headers"], **e.header_healing},
+        "columnFormats": {**healing["columnFormats"], **e.column_formats},
+        "values": _add_nested(healing["values"], e.healed_by_field),
+    }
+
+
+@_on(ImportJob.RowsRejected)
+def _rows_rejected(doc: dict[str, Any], e: ImportJob.RowsRejected, ts: str) -> None:
+    doc["invalidRows"] += sum(e.counts.values())
+    doc["errorSummary"] = _add(doc["errorSummary"] or {}, e.counts)
+    if e.error_segment:
+        doc["errorSegments"] = [*doc["errorSegments"], list(e.error_segment)]
+
+
+@_on(ImportJob.ValidationFinished)
+def _validation_finished(doc: dict[str, Any], e: ImportJob.ValidationFinished, ts: str) -> None:
+    doc.update(stage="merging", chunksTotal=e.chunks)
+
+
+@_on(ImportJob.AttentionNeeded)
+def _attention_needed(doc: dict[str, Any], e: ImportJob.AttentionNeeded, ts: str) -> None:
+    doc.update(state="needs_attention", stage=None, proposal=e.proposal)
+
+
+@_on(ImportJob.FixApproved)
+def _fix_approved(doc: dict[str, Any], e: ImportJob.FixApproved, ts: str) -> None:
+    doc.update(state="queued", planVersion=e.plan_version, proposal=None,
+               importMode=e.plan.get("importMode"), operation=e.plan.get("operation"),
+               reviewPolicy=e.plan.get("reviewPolicy"))
+
+
+@_on(ImportJob.ChunkMerged)
+def _chunk_merged(doc: dict[str, Any], e: ImportJob.ChunkMerged, ts: str) -> None:
+    doc["chunksMerged"] += 1
+    doc["mergedInserts"] += e.inserts
+    doc["mergedUpdates"] += e.updates
+    doc["mergedDeletes"] += e.deletes
+    doc["mergedUnchanged"] = doc.get("mergedUnchanged", 0) + e.unchanged
+
+
+@_on(ImportJob.Completed)
+def _completed(doc: dict[str, Any], e: ImportJob.Completed, ts: str) -> None:
+    doc.update(state="completed", stage=None, finishedAt=ts)
+
+
+@_on(ImportJob.Failed)
+def _failed(doc: dict[str, Any], e: ImportJob.Failed, ts: str) -> None:
+    doc.update(state="failed", stage=None, finishedAt=ts, errorMessage=e.error_message,
+               errorCode=e.error_code)
+
+
+@_on(ImportJob.Cancelled)
+def _cancelled(doc: dict[str, Any], e: ImportJob.Cancelled, ts: str) -> None:
+    doc.update(state="cancelled", stage=None, finishedAt=ts)
+
+
+@_on(ImportJob.Deleted)
+def _deleted(doc: dict[str, Any], e: ImportJob.Deleted, ts: str) -> None:
+    doc.update(state="deleted", stage=None)
+
+
+@_on(ImportJob.CallbackDelivered)
+def _callback_delivered(doc: dict[str, Any], e: ImportJob.CallbackDelivered, ts: str) -> None:
+    doc["callback"] = {**doc["callback"], "attempts": e.attempts, "detail": e.detail,
+                       "state": "delivered"}
+
+
+@_on(ImportJob.CallbackFailed)
+def _callback_failed(doc: dict[str, Any], e: ImportJob.CallbackFailed, ts: str) -> None:
+    doc["callback"] = {**doc["callback"], "attempts": e.attempts, "detail": e.detail, "state": "failed"}
+
+
+@_on(ImportJob.MetadataEdited)
+def _metadata_edited(doc: dict[str, Any], e: ImportJob.MetadataEdited, ts: str) -> None:
+    for value, attr in ((e.source, "source"), (e.labels, "labels"), (e.file_name, "fileName")):
+        if value is not None:
+            doc[attr] = value
+
+
+_EVENT_META = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def event_fields(event: Event) -> dict[str, Any]:
+    """An event's own fields (not its envelope), JSON-ready, as `GET …/events` shows them."""
+    return {k: _jsonable(v) for k, v in event.__dict__.items() if k not in _EVENT_META}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 @dataclass(frozen=True)
@@ -206,8 +296,7 @@ class IndexRow:
 def callback_due(doc: dict[str, Any]) -> bool:
     """The job has ended and its callbackUrl has not been called yet."""
     callback = doc.get("callback")
-    return bool(callback) and callback["state"] == "pending" and doc["state"] in (
-        "completed", "failed", "cancelled")
+    return callback is not None and callback["state"] == "pending" and doc["state"] in TERMINAL_STATES
 
 
 def index_row(doc: dict[str, Any]) -> IndexRow:
@@ -248,16 +337,26 @@ class ReadModelStore(Protocol):
 
     def get(self, job_id: str) -> dict[str, Any] | None: ...
 
-    def list(self, flt: JobFilter) -> list[dict[str, Any]]: ...
+    def list(self, flt: JobFilter) -> builtins.list[dict[str, Any]]: ...
 
     def all_documents(self) -> dict[str, dict[str, Any]]: ...
 
     def count_active(self, workspace: str) -> int: ...
 
+    def state_totals(self) -> builtins.list[tuple[str, int, int, int, int, int]]:
+        """Per state: (state, jobs, rows read, valid, invalid, merged), for metrics."""
+        ...
+
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None: ...
 
-    def callbacks_due(self) -> list[str]:
+    def callbacks_due(self) -> builtins.list[str]:
         """Ids of ended jobs whose callbackUrl has not been called yet."""
         ...
 
     def clear(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# Every declared event has a projection: a new event class without one fails at import.
+assert set(EVENTS) == set(_REDUCERS), set(EVENTS) ^ set(_REDUCERS)

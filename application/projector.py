@@ -35,10 +35,7 @@ class Projector:
                 event = self.app.mapper.to_domain_event(notification)
                 job_id = str(event.originator_id)
                 current = docs.get(job_id) or self.store.get(job_id)
-                docs[job_id] = apply_event(
-                    current, type(event).__name__, _data(event), event.timestamp,
-                    event.originator_id, event.originator_version,
-                )
+                docs[job_id] = apply_event(current, event)
             if self.store.apply(PROJECTION, position, notifications[-1].id, docs):
                 applied += len(notifications)
             # else: another process moved the position first; read again from there
@@ -48,9 +45,3 @@ def rebuild(app: Any, fresh_store: ReadModelStore) -> None:
     """Build the read models from the whole history into an empty store."""
     fresh_store.clear()
     Projector(app, fresh_store).catch_up()
-
-
-def _data(event: Any) -> dict[str, Any]:
-    from lading.application.import_jobs import event_data
-
-    return event_data(event)

@@ -24,7 +24,8 @@ def public_status(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def detailed_report(doc: dict[str, Any], error_file: Path | None, samples_per_column: int = 5) -> dict:
+def detailed_report(doc: dict[str, Any], error_file: Path | None,
+                    samples_per_column: int = 5) -> dict[str, Any]:
     """Per-column skipped counts with reasons and a few sample values, plus merge totals."""
     columns: dict[str, dict[str, Any]] = {}
     for field, by_code in (doc.get("rejectedByField") or {}).items():

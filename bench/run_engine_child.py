@@ -26,8 +26,8 @@ def add_object() -> None:
     obj = profiles_object()
     lading = bootstrap()
     schema = TableSchema.from_dict(obj["schema"])
-    lading.catalog.add("default", obj["name"], schema)
-    lading.destination.ensure_object("default", obj["name"], schema)
+    lading.objects.catalog.add("default", obj["name"], schema)
+    lading.objects.destination.ensure_object("default", obj["name"], schema)
     lading.close()
 
 

@@ -16,7 +16,27 @@ class TransitionNotAllowed(DomainError):
         self.state = state
         self.command = command
         detail = f": {reason}" if reason else ""
-        super().__init__(f"cannot {command} a job that is {state}{detail}")
+        super().__init__(f"cannot {_SAID.get(command, command)} a job that is {state}{detail}")
+
+
+# How a refusal names each lifecycle command to a user (never the internal name).
+_SAID = {
+    "receive_file": "upload a file to",
+    "map": "set the mapping of",
+    "start": "start",
+    "begin_processing": "run",
+    "record_validated_chunk": "record validation progress of",
+    "finish_validation": "finish validating",
+    "pause_for_attention": "pause",
+    "approve_fix": "approve a proposal for",
+    "record_merged_chunk": "record merge progress of",
+    "complete": "complete",
+    "fail": "fail",
+    "cancel": "cancel",
+    "delete": "delete",
+    "edit_metadata": "edit",
+    "record_callback": "record a callback for",
+}
 
 
 class InvalidSchema(DomainError):

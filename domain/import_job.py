@@ -3,6 +3,9 @@
 Public methods are commands: each checks the lifecycle table, then triggers a past-tense event
 whose handler (the decorated private method) is the only code that changes state. Replaying the
 stored events therefore rebuilds exactly the same job. Events carry counts and references only.
+
+Each event is declared as a class with typed fields just above its handler: together they are
+the published schema of what is stored (EVENTS below; ADR 0008 says how a shape may change).
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import register_topic
 
 from lading.domain.errors import TransitionNotAllowed
-from lading.domain.lifecycle import ALLOWED, REQUIRED_STAGE, TERMINAL_STATES, JobState, Stage
+from lading.domain.lifecycle import (
+    ALLOWED,
+    REQUIRED_STAGE,
+    TERMINAL_STATES,
+    JobState,
+    Stage,
+)
 
 
 def _add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
@@ -24,7 +33,8 @@ def _add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
     return merged
 
 
-def _add_nested(total: dict[str, dict[str, int]], more: dict[str, dict[str, int]]) -> dict:
+def _add_nested(total: dict[str, dict[str, int]],
+                more: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     merged = {k: dict(v) for k, v in total.items()}
     for outer, inner in more.items():
         merged[outer] = _add_counts(merged.get(outer, {}), inner)
@@ -32,7 +42,20 @@ def _add_nested(total: dict[str, dict[str, int]], more: dict[str, dict[str, int]
 
 
 class ImportJob(Aggregate):
-    @event("Created")
+    class Created(Aggregate.Created):
+        workspace: str
+        object_name: str
+        file_name: str | None
+        file_size: int | None
+        source: str | None = None
+        labels: list[str] | None = None
+        idempotency_key: str | None = None
+        inline_rows: bool = False
+        list_id: str | None = None
+        list_name: str | None = None
+        callback_url: str | None = None
+
+    @event(Created)
     def __init__(
         self,
         workspace: str,
@@ -50,7 +73,6 @@ class ImportJob(Aggregate):
         self.workspace = workspace
         self.object_name = object_name
         self.file_name = file_name
-        self.declared_file_size = file_size
         self.source = source
         self.labels = list(labels or [])
         self.idempotency_key = idempotency_key
@@ -89,23 +111,35 @@ class ImportJob(Aggregate):
         self.merged_chunks: list[int] = []
         self.merged_inserts = 0
         self.merged_updates = 0
-        self.merged_unchanged = 0
         self.merged_deletes = 0
+        self.merged_unchanged = 0
 
     # -- guards ---------------------------------------------------------------------------
 
     def _require(self, command: str, reason_if: str | None = None) -> None:
         if self.state not in ALLOWED[command]:
-            raise TransitionNotAllowed(self.state, command)
+            raise TransitionNotAllowed(self.state, command, self._missing_for(command))
         stage = REQUIRED_STAGE.get(command)
         if stage is not None and self.stage != stage:
             raise TransitionNotAllowed(self.state, command, f"stage is {self.stage}, not {stage}")
         if reason_if:
             raise TransitionNotAllowed(self.state, command, reason_if)
 
-    @property
-    def has_source(self) -> bool:
-        return self.file is not None
+    def check_allowed(self, command: str) -> None:
+        """Raise the lifecycle's refusal unless the job's state allows `command` now."""
+        self._require(command)
+
+    def check_takes_file(self) -> None:
+        """Raise unless a file may be attached now (pending or ready, and not an inline-rows job)."""
+        self._require("receive_file", "it was created with inline rows" if self.inline_rows else None)
+
+    def _missing_for(self, command: str) -> str | None:
+        """What a pending job still needs before `start`, said as the next step to take."""
+        if command != "start" or self.state != JobState.PENDING:
+            return None
+        if self.file is None and self.plan is None:
+            return "upload the file and set a mapping first"
+        return "upload the file first" if self.file is None else "set a mapping first"
 
     @property
     def is_deleted(self) -> bool:
@@ -114,10 +148,17 @@ class ImportJob(Aggregate):
     # -- commands -------------------------------------------------------------------------
 
     def receive_file(self, blob_key: str, size: int, sha256: str, file_name: str) -> None:
-        self._require("receive_file")
+        self._require("receive_file",
+                      "it was created with inline rows" if self.inline_rows and self.file else None)
         self._file_received(blob_key=blob_key, size=size, sha256=sha256, file_name=file_name)
 
-    @event("FileReceived")
+    class FileReceived(Aggregate.Event):
+        blob_key: str
+        size: int
+        sha256: str
+        file_name: str
+
+    @event(FileReceived)
     def _file_received(self, blob_key: str, size: int, sha256: str, file_name: str) -> None:
         self.file = {"blobKey": blob_key, "size": size, "sha256": sha256}
         self.file_name = file_name
@@ -129,7 +170,10 @@ class ImportJob(Aggregate):
         self._require("map")
         self._mapped(plan=plan)
 
-    @event("Mapped")
+    class Mapped(Aggregate.Event):
+        plan: dict[str, Any]
+
+    @event(Mapped)
     def _mapped(self, plan: dict[str, Any]) -> None:
         self.plan = plan
         self.plan_version = 1
@@ -140,7 +184,10 @@ class ImportJob(Aggregate):
         self._require("start")
         self._started()
 
-    @event("Started")
+    class Started(Aggregate.Event):
+        pass
+
+    @event(Started)
     def _started(self) -> None:
         self.state = JobState.QUEUED
 
@@ -148,7 +195,10 @@ class ImportJob(Aggregate):
         self._require("begin_processing")
         self._processing_started(plan_version=self.plan_version)
 
-    @event("ProcessingStarted")
+    class ProcessingStarted(Aggregate.Event):
+        plan_version: int
+
+    @event(ProcessingStarted)
     def _processing_started(self, plan_version: int) -> None:
         self.state = JobState.RUNNING
         self.stage = Stage.VALIDATING
@@ -193,7 +243,18 @@ class ImportJob(Aggregate):
                 error_segment=list(error_segment) if error_segment else None,
             )
 
-    @event("ChunkValidated")
+    class ChunkValidated(Aggregate.Event):
+        plan_version: int
+        chunk: int
+        read_rows: int
+        valid_rows: int
+        rejected_by_field: dict[str, dict[str, int]]
+        healed_by_field: dict[str, dict[str, int]]
+        warnings_by_field: dict[str, int]
+        header_healing: dict[str, str]
+        column_formats: dict[str, str]
+
+    @event(ChunkValidated)
     def _chunk_validated(
         self,
         plan_version: int,
@@ -217,9 +278,19 @@ class ImportJob(Aggregate):
         self.header_healing = {**self.header_healing, **header_healing}
         self.column_formats = {**self.column_formats, **column_formats}
 
-    @event("RowsRejected")
+    class RowsRejected(Aggregate.Event):
+        plan_version: int
+        chunk: int
+        counts: dict[str, int]
+        error_segment: list[int] | None
+
+    @event(RowsRejected)
     def _rows_rejected(
-        self, plan_version: int, chunk: int, counts: dict[str, int], error_segment: list[int] | None
+        self,
+        plan_version: int,
+        chunk: int,
+        counts: dict[str, int],
+        error_segment: list[int] | None,
     ) -> None:
         self.invalid_rows += sum(counts.values())
         self.rejected_by_code = _add_counts(self.rejected_by_code, counts)
@@ -230,7 +301,11 @@ class ImportJob(Aggregate):
         self._require("finish_validation")
         self._validation_finished(plan_version=self.plan_version, chunks=self.validated_chunks)
 
-    @event("ValidationFinished")
+    class ValidationFinished(Aggregate.Event):
+        plan_version: int
+        chunks: int
+
+    @event(ValidationFinished)
     def _validation_finished(self, plan_version: int, chunks: int) -> None:
         self.total_chunks = chunks
         self.stage = Stage.MERGING
@@ -239,7 +314,11 @@ class ImportJob(Aggregate):
         self._require("pause_for_attention")
         self._attention_needed(plan_version=self.plan_version, proposal=proposal)
 
-    @event("AttentionNeeded")
+    class AttentionNeeded(Aggregate.Event):
+        plan_version: int
+        proposal: dict[str, Any]
+
+    @event(AttentionNeeded)
     def _attention_needed(self, plan_version: int, proposal: dict[str, Any]) -> None:
         self.state = JobState.NEEDS_ATTENTION
         self.stage = None
@@ -250,12 +329,20 @@ class ImportJob(Aggregate):
         self._require("approve_fix")
         self._fix_approved(plan=plan, plan_version=self.plan_version + 1)
 
-    @event("FixApproved")
+    class FixApproved(Aggregate.Event):
+        plan: dict[str, Any]
+        plan_version: int
+
+    @event(FixApproved)
     def _fix_approved(self, plan: dict[str, Any], plan_version: int) -> None:
         self.plan = plan
         self.plan_version = plan_version
         self.proposal = None
         self.state = JobState.QUEUED
+
+    @property
+    def merged_rows(self) -> int:
+        return self.merged_inserts + self.merged_updates + self.merged_unchanged + self.merged_deletes
 
     def record_merged_chunk(self, chunk: int, inserts: int, updates: int, deletes: int,
                             unchanged: int = 0) -> None:
@@ -267,9 +354,24 @@ class ImportJob(Aggregate):
             unchanged=unchanged,
         )
 
-    @event("ChunkMerged")
-    def _chunk_merged(self, plan_version: int, chunk: int, inserts: int, updates: int, deletes: int,
-                      unchanged: int = 0) -> None:  # the default: events stored before it existed
+    class ChunkMerged(Aggregate.Event):
+        plan_version: int
+        chunk: int
+        inserts: int
+        updates: int
+        deletes: int
+        unchanged: int = 0  # events stored before mergedUnchanged existed have none
+
+    @event(ChunkMerged)
+    def _chunk_merged(
+        self,
+        plan_version: int,
+        chunk: int,
+        inserts: int,
+        updates: int,
+        deletes: int,
+        unchanged: int = 0,
+    ) -> None:
         self.merged_chunks = [*self.merged_chunks, chunk]
         self.merged_inserts += inserts
         self.merged_updates += updates
@@ -286,7 +388,10 @@ class ImportJob(Aggregate):
         self._require("complete")
         self._completed()
 
-    @event("Completed")
+    class Completed(Aggregate.Event):
+        pass
+
+    @event(Completed)
     def _completed(self) -> None:
         self.state = JobState.COMPLETED
         self.stage = None
@@ -295,7 +400,11 @@ class ImportJob(Aggregate):
         self._require("fail")
         self._failed(error_message=error_message, error_code=error_code)
 
-    @event("Failed")
+    class Failed(Aggregate.Event):
+        error_message: str
+        error_code: str = "SOURCE_UNREADABLE"
+
+    @event(Failed)
     def _failed(self, error_message: str, error_code: str = "SOURCE_UNREADABLE") -> None:
         self.state = JobState.FAILED
         self.stage = None
@@ -306,7 +415,10 @@ class ImportJob(Aggregate):
         self._require("cancel")
         self._cancelled()
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        pass
+
+    @event(Cancelled)
     def _cancelled(self) -> None:
         self.state = JobState.CANCELLED
         self.stage = None
@@ -315,7 +427,10 @@ class ImportJob(Aggregate):
         self._require("delete")
         self._deleted()
 
-    @event("Deleted")
+    class Deleted(Aggregate.Event):
+        pass
+
+    @event(Deleted)
     def _deleted(self) -> None:
         self.state = JobState.DELETED
         self.stage = None
@@ -333,11 +448,19 @@ class ImportJob(Aggregate):
         else:
             self._callback_failed(attempts=attempts, detail=detail)
 
-    @event("CallbackDelivered")
+    class CallbackDelivered(Aggregate.Event):
+        attempts: int
+        detail: str
+
+    @event(CallbackDelivered)
     def _callback_delivered(self, attempts: int, detail: str) -> None:
         self.callback_state = "delivered"
 
-    @event("CallbackFailed")
+    class CallbackFailed(Aggregate.Event):
+        attempts: int
+        detail: str
+
+    @event(CallbackFailed)
     def _callback_failed(self, attempts: int, detail: str) -> None:
         self.callback_state = "failed"
 
@@ -347,8 +470,18 @@ class ImportJob(Aggregate):
         self._require("edit_metadata")
         self._metadata_edited(source=source, labels=labels, file_name=file_name)
 
-    @event("MetadataEdited")
-    def _metadata_edited(self, source: str | None, labels: list[str] | None, file_name: str | None) -> None:
+    class MetadataEdited(Aggregate.Event):
+        source: str | None
+        labels: list[str] | None
+        file_name: str | None
+
+    @event(MetadataEdited)
+    def _metadata_edited(
+        self,
+        source: str | None,
+        labels: list[str] | None,
+        file_name: str | None,
+    ) -> None:
         if source is not None:
             self.source = source
         if labels is not None:
@@ -356,6 +489,16 @@ class ImportJob(Aggregate):
         if file_name is not None:
             self.file_name = file_name
 
+
+# The published event schema (ADR 0008): every event an ImportJob records, by class.
+EVENTS: tuple[type[Aggregate.Event], ...] = (
+    ImportJob.Created, ImportJob.FileReceived, ImportJob.Mapped, ImportJob.Started,
+    ImportJob.ProcessingStarted, ImportJob.ChunkValidated, ImportJob.RowsRejected,
+    ImportJob.ValidationFinished, ImportJob.AttentionNeeded, ImportJob.FixApproved,
+    ImportJob.ChunkMerged, ImportJob.Completed, ImportJob.Failed, ImportJob.Cancelled,
+    ImportJob.Deleted, ImportJob.CallbackDelivered, ImportJob.CallbackFailed,
+    ImportJob.MetadataEdited,
+)
 
 # Events stored before ADR 0005 name their classes under the old top-level `domain` package.
 register_topic("domain", sys.modules["lading.domain"])

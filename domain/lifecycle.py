@@ -23,7 +23,10 @@ class Stage(StrEnum):
 
 
 TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
+# Jobs that count against a workspace's limit of active jobs (SPEC §5).
 ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
+# A job in one of these states took its file: it ran to the end, or waits for a person.
+FILE_ACCEPTED_STATES = frozenset({JobState.COMPLETED, JobState.NEEDS_ATTENTION})
 
 _S = JobState
 # command -> states in which it is allowed. Anything else raises TransitionNotAllowed.

@@ -74,3 +74,31 @@ def _enum_map(values: list[str], allowed: list[str]) -> dict[str, str]:
         if close:
             mapping[v] = by_fold[close[0]]
     return mapping
+
+
+def apply_proposal(plan: dict[str, Any], proposal: dict[str, Any]) -> dict[str, Any]:
+    """The plan with an approved (possibly edited) proposal's changes in it.
+
+    Format and value-map changes join the plan's per-field `fixes`; a change with a
+    `sourceColumn` remaps that field to the column. `{"changes": []}` keeps the plan as it is.
+    """
+    out = dict(plan)
+    fixes = {name: dict(fix) for name, fix in (plan.get("fixes") or {}).items()}
+    field_map = dict(plan.get("fieldMap") or {})
+    for change in proposal.get("changes", []):
+        field_name = change.get("field")
+        if not field_name:
+            continue
+        fix = {k: v for k, v in change.items() if k in FIX_KEYS}
+        if fix:
+            fixes[field_name] = {**fixes.get(field_name, {}), **fix}
+        if change.get("sourceColumn"):
+            field_map = {k: v for k, v in field_map.items() if v != field_name}
+            field_map[change["sourceColumn"]] = field_name
+    out["fieldMap"] = field_map
+    out["fixes"] = fixes
+    return out
+
+
+# The plan keys a proposal's change may set for a field (domain/plan.py reads them as `fixes`).
+FIX_KEYS = ("dateFormat", "enumMap")

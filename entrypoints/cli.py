@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
-import os
+import logging
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,10 @@ import click
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
 from lading.domain.errors import DomainError
-from lading.domain.table_schema import TableSchema
+from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.settings import ConfigError, load_settings
 
+log = logging.getLogger("lading.worker")
 EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
 
 
@@ -202,9 +202,6 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
         source, labels = config.source or "cli", config.labels
     if not object_name:
         raise InputError("--object (or --config) is required")
-    job_id, _ = jobs.create_job(workspace, object_name, file.name, file.stat().st_size,
-                                source=source, labels=labels)
-    jobs.attach_file(workspace, job_id, file, file.name)
     field_map = _parse_maps(maps)
     if field_map is not None:
         mapping["fieldMap"] = field_map
@@ -212,10 +209,9 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
                        ("reviewPolicy", _parse_review(review))):
         if value is not None:
             mapping[key] = value
-    jobs.map(workspace, job_id, mapping)
-    jobs.start(workspace, job_id)
+    job_id, _ = jobs.submit_path(workspace, object_name, file, mapping, source=source, labels=labels)
     with _Progress(enabled=not as_json) as progress:
-        jobs.process(job_id, on_progress=progress)
+        lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
     if as_json:
         _print_json(status)
@@ -301,13 +297,12 @@ def jobs_events(job, as_json, workspace) -> None:
 @handles_errors
 def jobs_export(job, output, as_json, workspace) -> None:
     """Write the job's valid rows as CSV (stdout unless --output)."""
-    lading = _app()
-    chunks = lading.jobs.staged_chunks(workspace, _job_id(job))
+    exports = _app().exports
     if output:
         with open(output, "wb") as fh:
-            lading.jobs.engine.write_valid_rows_csv(chunks, fh)
+            exports.export_valid_rows(workspace, _job_id(job), fh)
     else:
-        lading.jobs.engine.write_valid_rows_csv(chunks, sys.stdout.buffer)
+        exports.export_valid_rows(workspace, _job_id(job), sys.stdout.buffer)
 
 
 # -- objects, records, keys ----------------------------------------------------------------
@@ -323,7 +318,7 @@ def objects() -> None:
 @workspace_option
 @handles_errors
 def objects_list(as_json, workspace) -> None:
-    names = _app().catalog.names(workspace)
+    names = [o["name"] for o in _app().objects.list_objects(workspace)]
     _print_json(names) if as_json else [click.echo(n) for n in names]
 
 
@@ -333,7 +328,7 @@ def objects_list(as_json, workspace) -> None:
 @workspace_option
 @handles_errors
 def objects_show(name, as_json, workspace) -> None:
-    schema = _app().jobs.schema_of(workspace, name)
+    schema = _app().objects.schema_of(workspace, name)
     _print_json({"name": name, "schema": schema.to_dict()})
 
 
@@ -346,10 +341,7 @@ def objects_add(file, workspace) -> None:
     descriptor = json.loads(Path(file).read_text(encoding="utf-8"))
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("name"), str):
         raise InputError(f"{file}: expected {{\"name\": …, \"schema\": …}}")
-    schema = TableSchema.from_dict(descriptor.get("schema"))
-    lading = _app()
-    lading.catalog.add(workspace, descriptor["name"], schema)
-    lading.destination.ensure_object(workspace, descriptor["name"], schema)
+    _app().objects.add_object(workspace, descriptor["name"], descriptor.get("schema"))
     click.echo(descriptor["name"])
 
 
@@ -361,9 +353,9 @@ def objects_add(file, workspace) -> None:
 @handles_errors
 def records(object_name, limit, as_json, workspace) -> None:
     """Print the object's stored records."""
-    lading = _app()
-    schema = lading.jobs.schema_of(workspace, object_name)
-    rows = list(lading.destination.read_records(workspace, object_name, schema, limit))
+    objects = _app().objects
+    schema = objects.schema_of(workspace, object_name)
+    rows = list(objects.records(workspace, object_name, limit))
     if as_json:
         _print_json(rows)
         return
@@ -397,38 +389,16 @@ def keys_create(scopes, workspace) -> None:
 @handles_errors
 def replay(check, workspace) -> None:
     """Rebuild the read models from the event history."""
-    from lading.adapters.sql_read_models import SqlReadModels
-    from lading.application.projector import rebuild
-
-    lading = _app()
-    lading.jobs.projector.catch_up()
+    replay = _app().replay
     if not check:
-        rebuild(lading.jobs, lading.read_models)
-        click.echo(f"rebuilt {len(lading.read_models.all_documents())} job(s)")
+        click.echo(f"rebuilt {replay.rebuild()} job(s)")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = SqlReadModels(Path(tmp) / "rebuilt.sqlite")
-        rebuild(lading.jobs, fresh)
-        differences = _diff(lading.read_models.all_documents(), fresh.all_documents())
-        fresh.close()
+    differences = replay.check()
     for line in differences:
         click.echo(line, err=True)
     if differences:
         sys.exit(1)
     click.echo("read models match the event history")
-
-
-def _diff(live: dict[str, dict], rebuilt: dict[str, dict]) -> list[str]:
-    out = []
-    for job_id in sorted(set(live) | set(rebuilt)):
-        a, b = live.get(job_id), rebuilt.get(job_id)
-        if a is None or b is None:
-            out.append(f"job {job_id}: {'missing from live' if a is None else 'missing from rebuild'}")
-            continue
-        for key in sorted(set(a) | set(b)):
-            if a.get(key) != b.get(key):
-                out.append(f"job {job_id} field {key}: live={a.get(key)!r} rebuilt={b.get(key)!r}")
-    return out
 
 
 @main.command("serve")
@@ -442,7 +412,9 @@ def serve(host, port, worker, access_log) -> None:
     """Run the HTTP API (with a worker in a child process)."""
     from lading.entrypoints.http.server import serve as run_server
 
-    run_server(load_settings(), host, port, worker=worker, access_log=access_log)
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    run_server(settings, host, port, worker=worker, access_log=access_log)
 
 
 @main.command("worker")
@@ -453,15 +425,10 @@ def serve(host, port, worker, access_log) -> None:
 def worker(once, poll, workspace) -> None:
     """Run queued jobs (and resume ones a dead process left running)."""
     lading = _app()
-    while True:
-        for job_id in lading.jobs.runnable_jobs():
-            state = lading.jobs.process(job_id)
-            if state is not None:
-                click.echo(f"{job_id} {state}", err=True)
-        lading.jobs.deliver_callbacks()  # cancelled jobs, and calls a dead process never made
-        if once:
-            return
-        lading.queue.wait(poll)
+    configure_logging(lading.settings.log_level)
+    lading.runner.work(once=once, poll_seconds=poll, concurrency=lading.settings.worker_concurrency,
+                       on_done=lambda job_id, state: log.info(
+                           "job processed", extra={"jobId": str(job_id), "state": state}))
 
 
 @main.command("watch")
@@ -490,18 +457,7 @@ def watch(directory, config_id, polling, workspace) -> None:
 @handles_errors
 def purge(days, workspace) -> None:
     """Delete blobs of finished jobs older than DAYS (their history is kept)."""
-    from datetime import UTC, datetime, timedelta
-
-    lading = _app()
-    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat().replace("+00:00", "Z")
-    removed = 0
-    for doc in lading.jobs.list_jobs(JobFilter(workspace=workspace, limit=1_000_000,
-                                               states=("completed", "failed", "cancelled"))):
-        if doc.get("finishedAt") and doc["finishedAt"] < cutoff:
-            removed += lading.blobs.delete_prefix(f"{workspace}/jobs/{doc['jobId']}")
-            import shutil
-
-            shutil.rmtree(lading.settings.home / "work" / doc["jobId"], ignore_errors=True)
+    removed = _app().housekeeping.purge(workspace, older_than_days=days)
     click.echo(f"removed {removed} blob(s)")
 
 

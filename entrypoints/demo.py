@@ -12,7 +12,6 @@ import shutil
 import sys
 from pathlib import Path
 
-from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import Lading, bootstrap
 from lading.entrypoints.samples import SAMPLES, profiles_object
 from lading.entrypoints.settings import Settings, load_settings
@@ -41,9 +40,7 @@ def prepare(settings: Settings) -> tuple[str, Path]:
     lading = bootstrap(settings)
     try:
         descriptor = profiles_object()
-        schema = TableSchema.from_dict(descriptor["schema"])
-        lading.catalog.add(WORKSPACE, descriptor["name"], schema)
-        lading.destination.ensure_object(WORKSPACE, descriptor["name"], schema)
+        lading.objects.add_object(WORKSPACE, descriptor["name"], descriptor["schema"])
         key = _demo_key(lading)
     finally:
         lading.close()

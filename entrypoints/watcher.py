@@ -18,7 +18,6 @@ from pathlib import Path
 import watchfiles
 
 from lading.application.status_view import public_status
-from lading.application.submissions import prepare_file_job
 from lading.domain.errors import DomainError
 
 SETTLE_SECONDS = 1.0
@@ -64,16 +63,15 @@ class DirectoryWatcher:
         jobs = self.lading.jobs
         try:
             config = self.lading.library.configuration(self.workspace, self.configuration_id)
-            with open(path, "rb") as fh:
-                job_id, _ = prepare_file_job(jobs, self.workspace, config.object_name, fh, path.name,
-                                             dict(config.mapping), source=config.source or "watcher",
-                                             labels=config.labels)
-            jobs.start(self.workspace, job_id)
-            jobs.process(job_id)
+            job_id, _ = jobs.submit_path(self.workspace, config.object_name, path, dict(config.mapping),
+                                         source=config.source or "watcher", labels=config.labels)
+            self.lading.runner.process(job_id)
             status = public_status(jobs.status(self.workspace, job_id))
+            settled = jobs.file_accepted(self.workspace, job_id)
         except DomainError as exc:
             status = {"state": "failed", "errorMessage": str(exc)}
-        target = self.processed if status["state"] in ("completed", "needs_attention") else self.failed
+            settled = False
+        target = self.processed if settled else self.failed
         moved = target / path.name
         if moved.exists():
             moved = target / f"{path.stem}.{int(time.time() * 1000)}{path.suffix}"

@@ -11,14 +11,13 @@ from litestar import Controller, Request, Response, post
 from litestar.params import FromPath, HeaderParameter, MultipartBody, QueryParameter
 
 from lading.application.errors import LimitExceeded
-from lading.application.submissions import prepare_file_job
 from lading.application.status_view import public_status
 from lading.entrypoints.http.auth import WRITE, Identity, requires
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import JobStatus, OneShotForm
 from lading.entrypoints.http.services import Services, Svc, blocking
-from lading.entrypoints.http.transfers import receive_body
+from lading.entrypoints.http.transfers import content_length, guarded_stream
 
 MULTIPART_SLACK = 1024 * 1024  # room for the form's other fields and boundaries
 
@@ -88,9 +87,9 @@ class ImportsController(Controller):
         file_name = data.file.filename or "upload"
         try:
             job_id, created = await blocking(
-                prepare_file_job, services.jobs, workspace, object_name, data.file.file, file_name,
+                services.jobs.submit_file, workspace, object_name, data.file.file, file_name,
                 mapping, source=source, labels=labels,
-                idempotency_key=idempotency_header or data.idempotency_key,
+                idempotency_key=idempotency_header or data.idempotency_key, start=False,
             )
         finally:
             await data.file.close()
@@ -109,20 +108,10 @@ class ImportsController(Controller):
         file_name: Annotated[str | None, QueryParameter(name="fileName", max_length=200)] = None,
     ) -> Response[Envelope[JobStatus]]:
         workspace = request.user.workspace
-        jobs = services.jobs
         config = await blocking(services.library.configuration, workspace, configuration_id)
-        length = request.headers.get("content-length")
-        size = int(length) if length is not None and length.isdigit() else None
-        job_id, _ = await blocking(jobs.create_job, workspace, config.object_name,
-                                   file_name or "pushed-file", size,
-                                   source=config.source or "push", labels=config.labels or None)
-        try:
-            key, received, sha256 = await receive_body(services, request, workspace, job_id, size)
-            await blocking(jobs.file_received, workspace, job_id, key, received, sha256)
-            await blocking(jobs.map, workspace, job_id, config.mapping)
-        except BaseException:
-            # A push that did not arrive whole leaves nothing behind but the job's history.
-            await blocking(jobs.delete, workspace, job_id)
-            raise
+        job_id = await services.uploads.push(
+            workspace, config.object_name, config.mapping, guarded_stream(request),
+            content_length(request), file_name or "pushed-file",
+            source=config.source or "push", labels=config.labels or None)
         return Response(ok(request, await start_or_explain(services, workspace, job_id)),
                         status_code=201)

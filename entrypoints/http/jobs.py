@@ -3,25 +3,29 @@ delete, error file, valid rows and event history."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.background_tasks import BackgroundTask
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
-from litestar.response import File
+from litestar.params import (
+    FromPath,
+    FromQuery,
+    HeaderParameter,
+    JSONBody,
+    QueryParameter,
+)
 
+from lading.application.errors import PayloadTooLarge
+from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
+from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
+from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
+from lading.entrypoints.http.blob_responses import blob_download
 from lading.entrypoints.http.envelope import Envelope, ok
-from lading.entrypoints.http.errors import PayloadTooLarge, RequestInvalid, error_responses
+from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import (
     Approval,
     CreateJob,
@@ -47,13 +51,17 @@ _UNSUPPORTED = {"create_audience": "createAudience", "audience_name": "audienceN
 
 
 def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any],
-                landing_path: str) -> UploadSlot:
+                landing_path: str, takes_file: bool) -> UploadSlot:
     """Where and how to send the file: a signed PUT URL while the job still takes one."""
     job_id = status["jobId"]
-    takes_file = status["state"] in ("pending", "ready") and not status.get("inlineRows")
     if not takes_file:
         return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
                           headers={}, expires_at=None, landing_path=None)
+    direct = services.uploads.direct_upload(workspace, UUID(job_id), UPLOAD_TTL_SECONDS)
+    if direct is not None:  # object storage: the bytes go straight to the bucket (ADR 0051)
+        return UploadSlot(job_id=job_id, state=status["state"], upload_url=direct.url, method="PUT",
+                          headers=direct.headers, expires_at=direct.expires_at,
+                          landing_path=landing_path + DIRECT_UPLOAD_SUFFIX)
     signed = services.signer.sign("PUT", UPLOAD_PATH.format(job_id=job_id), workspace,
                                   UPLOAD_TTL_SECONDS)
     return UploadSlot(
@@ -64,18 +72,13 @@ def upload_slot(services: Services, request: Request, workspace: str, status: di
 
 
 def _encode_cursor(doc: dict[str, Any]) -> str:
-    raw = json.dumps([doc["createdAt"], doc["jobId"]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return encode_cursor([doc["createdAt"], doc["jobId"]])
 
 
 def _decode_cursor(cursor: str) -> tuple[str, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, job_id = json.loads(raw)
-        if isinstance(created_at, str) and isinstance(job_id, str):
-            return created_at, job_id
-    except (binascii.Error, ValueError, TypeError):
-        pass
+    value = decode_cursor(cursor)
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return value[0], value[1]
     raise RequestInvalid("cursor is not one this API returned")
 
 
@@ -89,7 +92,7 @@ def _instant(name: str, value: str | None) -> str | None:
         raise RequestInvalid(f"{name} must be an ISO 8601 date or date-time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso_utc(parsed)
 
 
 class ImportJobsController(Controller):
@@ -128,7 +131,8 @@ class ImportJobsController(Controller):
         )
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)
-        slot = upload_slot(services, request, identity.workspace, status, landing)
+        takes_file = await blocking(services.jobs.takes_file, identity.workspace, job_id)
+        slot = upload_slot(services, request, identity.workspace, status, landing, takes_file)
         return Response(ok(request, slot), status_code=201 if created else 200)
 
     @get("/", operation_id="listImportJobs", guards=[requires(READ)],
@@ -247,18 +251,18 @@ class ImportJobsController(Controller):
     async def errors(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ErrorFileInfo]:
         workspace = request.user.workspace
         status = await blocking(services.jobs.status, workspace, job_id)
-        path = await blocking(services.jobs.error_file, workspace, job_id)
+        error_key = await blocking(services.jobs.error_blob_key, workspace, job_id)
         error_url = expires_at = valid_url = None
-        if path is not None:
+        if error_key is not None:
             signed = services.signer.sign("GET", ERRORS_DOWNLOAD_PATH.format(job_id=job_id),
                                           workspace, DOWNLOAD_TTL_SECONDS)
             error_url, expires_at = services.absolute(request, signed.path_and_query), signed.expires_at
-        if status["state"] == "completed":
+        if await blocking(services.jobs.has_valid_rows, workspace, job_id):
             signed = services.signer.sign("GET", VALID_ROWS_DOWNLOAD_PATH.format(job_id=job_id),
                                           workspace, DOWNLOAD_TTL_SECONDS)
             valid_url = services.absolute(request, signed.path_and_query)
             expires_at = expires_at or signed.expires_at
-        return ok(request, ErrorFileInfo(has_errors=path is not None, error_file_url=error_url,
+        return ok(request, ErrorFileInfo(has_errors=error_key is not None, error_file_url=error_url,
                                          expires_at=expires_at,
                                          error_count=status["invalidRows"],
                                          valid_rows_url=valid_url))
@@ -266,7 +270,7 @@ class ImportJobsController(Controller):
     @get("/{job_id:uuid}/valid-rows.csv", operation_id="getImportJobValidRows",
          guards=[requires(READ)], media_type="text/csv", responses=error_responses(404),
          summary="The job's valid rows as CSV (header = the object's fields)")
-    async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> File:
+    async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Response:
         return await valid_rows_file(services, request.user.workspace, job_id)
 
     @get("/{job_id:uuid}/events", operation_id="getImportJobEvents", guards=[requires(READ)],
@@ -276,30 +280,7 @@ class ImportJobsController(Controller):
         return ok(request, await blocking(services.jobs.history, request.user.workspace, job_id))
 
 
-async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> File:
-    """The valid rows as a CSV file response; a completed job's CSV is made once and kept."""
-    jobs = services.jobs
-    status = await blocking(jobs.status, workspace, job_id)
-    name = f"{job_id}-valid-rows.csv"
-    if status["state"] == "completed":
-        key = f"{workspace}/jobs/{job_id}/exports/valid-rows.v{status['planVersion']}.csv"
-        if not await blocking(jobs.blobs.exists, key):
-            await blocking(_export_to_blob, jobs, workspace, job_id, key)
-        return File(path=jobs.blobs.local_path(key), filename=name, media_type="text/csv")
-    fd, temp = tempfile.mkstemp(suffix=".csv")
-    os.close(fd)
-    await blocking(_export_to_path, jobs, workspace, job_id, temp)
-    return File(path=temp, filename=name, media_type="text/csv",
-                background=BackgroundTask(os.unlink, temp))
-
-
-def _export_to_blob(jobs: Any, workspace: str, job_id: UUID, key: str) -> None:
-    chunks = jobs.staged_chunks(workspace, job_id)
-    with jobs.blobs.writer(key) as out:
-        jobs.engine.write_valid_rows_csv(chunks, out)
-
-
-def _export_to_path(jobs: Any, workspace: str, job_id: UUID, path: str) -> None:
-    chunks = jobs.staged_chunks(workspace, job_id)
-    with open(path, "wb") as out:
-        jobs.engine.write_valid_rows_csv(chunks, out)
+async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> Response:
+    """The valid rows as CSV (made once and kept as a blob; a redirect when the store presigns)."""
+    key = await blocking(services.exports.valid_rows_blob, workspace, job_id)
+    return await blob_download(services, key, f"{job_id}-valid-rows.csv", "text/csv")

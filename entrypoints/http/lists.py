@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Controller, Request, get
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from lading.entrypoints.http.auth import READ, requires
+from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import ListInfo, ListPage, MemberPage
@@ -19,22 +18,10 @@ from lading.entrypoints.http.services import Svc, blocking
 ListId = Annotated[str, PathParameter(max_length=200)]
 
 
-def _encode(value: Any) -> str:
-    raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _decode(cursor: str) -> Any:
-    try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
-        raise RequestInvalid("cursor is not one this API returned") from None
-
-
 def _list_position(cursor: str | None) -> tuple[str, str] | None:
     if cursor is None:
         return None
-    position = _decode(cursor)
+    position = decode_cursor(cursor)
     if isinstance(position, list) and len(position) == 2 and all(isinstance(p, str) for p in position):
         return position[0], position[1]
     raise RequestInvalid("cursor is not one this API returned")
@@ -43,7 +30,7 @@ def _list_position(cursor: str | None) -> tuple[str, str] | None:
 def _member_position(cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    member = _decode(cursor)
+    member = decode_cursor(cursor)
     if isinstance(member, dict):
         # The same text the destination stores for the member (key order kept).
         return json.dumps(member, separators=(",", ":"), ensure_ascii=False)
@@ -65,7 +52,7 @@ class ListsController(Controller):
                                limit + 1)
         more = len(found) > limit
         found = found[:limit]
-        next_cursor = _encode([found[-1]["createdAt"], found[-1]["listId"]]) if more else None
+        next_cursor = encode_cursor([found[-1]["createdAt"], found[-1]["listId"]]) if more else None
         return ok(request, ListPage(items=found, next_cursor=next_cursor))  # type: ignore[arg-type]
 
     @get("/{list_id:str}", operation_id="getList", guards=[requires(READ)],
@@ -85,5 +72,5 @@ class ListsController(Controller):
                                _member_position(cursor), limit + 1)
         more = len(found) > limit
         found = found[:limit]
-        page = MemberPage(list_id=list_id, members=found, next_cursor=_encode(found[-1]) if more else None)
+        page = MemberPage(list_id=list_id, members=found, next_cursor=encode_cursor(found[-1]) if more else None)
         return ok(request, page)

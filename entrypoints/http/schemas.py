@@ -13,9 +13,9 @@ import msgspec
 from litestar.datastructures import UploadFile
 from msgspec import Meta
 
+from lading.domain.limits import MAX_INLINE_ROWS
 from lading.entrypoints.http.envelope import Wire
 
-MAX_INLINE_ROWS = 10_000
 # More rows than this is 413 LIMIT.PAYLOAD_TOO_LARGE (a size limit, like a file's), not a 400.
 InlineRows = Annotated[list[dict[str, Any]], Meta(
     description=f"At most {MAX_INLINE_ROWS:,} rows; more is 413 LIMIT.PAYLOAD_TOO_LARGE.")]

@@ -5,13 +5,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from litestar import Request
 from litestar.di import NamedDependency
 
+from lading.application.exports import Exports
+from lading.application.import_jobs import ImportJobs
+from lading.application.objects import Objects
 from lading.application.saved_mappings import MappingLibrary
+from lading.application.uploads import Uploads
 from lading.entrypoints.bootstrap import Lading
 from lading.entrypoints.http.signed_urls import UrlSigner
 
@@ -32,8 +36,20 @@ class Services:
     public_url: str | None = None
 
     @property
-    def jobs(self):
+    def jobs(self) -> ImportJobs:
         return self.lading.jobs
+
+    @property
+    def exports(self) -> Exports:
+        return self.lading.exports
+
+    @property
+    def objects(self) -> Objects:
+        return self.lading.objects
+
+    @property
+    def uploads(self) -> Uploads:
+        return Uploads(self.lading.jobs, self.max_file_size)
 
     def absolute(self, request: Request, path_and_query: str) -> str:
         """An absolute URL on LADING_PUBLIC_URL, else on the address the client reached us at."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.errors import SignatureInvalid, UrlExpired
 
 UPLOAD_TTL_SECONDS = 3600
@@ -43,7 +44,7 @@ class UrlSigner:
         expires = int(self.clock()) + ttl_seconds
         query = urlencode({"ws": workspace, "expires": expires,
                            "signature": self._signature(method, path, workspace, expires)})
-        at = datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z")
+        at = iso_utc(datetime.fromtimestamp(expires, UTC))
         return SignedUrl(f"{path}?{query}", at)
 
     def verify(self, method: str, path: str, workspace: str | None, expires: str | None,

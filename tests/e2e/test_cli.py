@@ -148,3 +148,17 @@ def test_purge_removes_finished_jobs_blobs_and_keeps_their_history(cli, tmp_path
     assert "removed" in cli.run("purge", "--older-than", "0").stdout
     assert cli.run("jobs", "errors", status["jobId"]).stdout == ""
     assert cli.json("jobs", "events", status["jobId"], "--json")[-1]["type"] == "Completed"
+
+
+@pytest.mark.parametrize("args", [
+    ["--map", "id=id", "--map", "email=emial"],  # a field the object does not have
+    ["--map", "oops"],  # not SOURCE=FIELD
+    ["--mode", "custom"],  # a mode no workspace policy defines
+])
+def test_a_refused_import_leaves_no_job_and_no_blob_behind(cli, tmp_path, args):
+    path = write_csv(tmp_path / "a.csv", ["id", "email"], [["1", "a@b.co"]])
+    refused = cli.run("import", str(path), "--object", "contacts", *args, check_code=2)
+    assert refused.stderr.startswith("error: ") and "Traceback" not in refused.stderr
+    assert cli.json("jobs", "list", "--json") == []
+    blobs = cli.home / "blobs"
+    assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]

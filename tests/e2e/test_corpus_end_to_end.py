@@ -12,12 +12,18 @@ import re
 from pathlib import Path
 
 import pytest
-
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
+
 from tests.e2e.cli import Lading
-from tests.integration.corpus import (Failed, corpus_params, corpus_path, header_of, run_engine,
-                                      string_schema)
+from tests.integration.corpus import (
+    Failed,
+    corpus_params,
+    corpus_path,
+    header_of,
+    run_engine,
+    string_schema,
+)
 
 WS = "default"
 SUBSET = {
@@ -53,13 +59,13 @@ def test_a_corpus_file_imported_by_the_application(case, lading, tmp_path):
     alone = run_engine(path, tmp_path / "alone", schema, field_map, mode)
 
     name = object_name(rel)
-    lading.catalog.add(WS, name, schema)
+    lading.objects.catalog.add(WS, name, schema)
     jobs = lading.jobs
     job_id, _ = jobs.create_job(WS, name, path.name, path.stat().st_size)
     jobs.attach_file(WS, job_id, path)
     jobs.map(WS, job_id, {"fieldMap": field_map, "importMode": mode})
     jobs.start(WS, job_id)
-    jobs.process(job_id)
+    lading.runner.process(job_id)
     status = jobs.status(WS, job_id)
 
     if isinstance(alone, Failed):
@@ -76,7 +82,7 @@ def test_a_corpus_file_imported_by_the_application(case, lading, tmp_path):
     error_file = jobs.error_file(WS, job_id)
     errors = [json.loads(line) for line in error_file.read_text("utf-8").splitlines()] if error_file else []
     assert errors == alone.errors
-    stored = list(lading.destination.read_records(WS, name, schema))
+    stored = list(lading.objects.destination.read_records(WS, name, schema))
     by_field = {f: h for h, f in field_map.items()}
     assert sorted(map(repr, ({by_field[f]: v for f, v in r.items()} for r in stored))) == \
         sorted(map(repr, alone.rows()))

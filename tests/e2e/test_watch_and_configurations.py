@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
+
 from tests.builders import CONTACTS_SCHEMA, write_csv
 from tests.e2e.cli import Lading
 
@@ -20,7 +20,7 @@ from tests.e2e.cli import Lading
 def setup(tmp_path):
     home = tmp_path / "home"
     lading = bootstrap(Settings(home=home))
-    lading.catalog.add("default", "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    lading.objects.catalog.add("default", "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     config = lading.library.save_configuration(
         "default", "crm export", "contacts", {"fieldMap": {"Mail": "email", "Id": "id"}},
         source="crm", labels=["nightly"])

@@ -11,10 +11,10 @@ import time
 from uuid import uuid4
 
 import pytest
-
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
-from lading.adapters.filesystem_blob_store import BlobTooLarge, FilesystemBlobStore
+from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+from lading.application.ports import BlobTooLarge
 
 
 def test_put_file_records_size_and_sha256(tmp_path):

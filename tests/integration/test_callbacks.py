@@ -62,8 +62,8 @@ def receiver():
 @pytest.fixture
 def lading(tmp_path):
     app = bootstrap(Settings(home=tmp_path / "home", secret="s3cret"))
-    app.jobs.callbacks = HttpCallbackSender("s3cret", backoff_seconds=0.01)
-    app.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    app.runner.callbacks = HttpCallbackSender("s3cret", backoff_seconds=0.01)
+    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     yield app
     app.close()
 
@@ -84,8 +84,8 @@ def rows(tmp_path) -> Path:
 def test_a_completed_job_posts_its_final_status_once_signed(lading, receiver, tmp_path):
     job_id = created(lading, rows(tmp_path), receiver.url)
     lading.jobs.start(WS, job_id)
-    assert lading.jobs.process(job_id) == "completed"
-    assert lading.jobs.deliver_callbacks() == 0, "already called"
+    assert lading.runner.process(job_id) == "completed"
+    assert lading.runner.deliver_callbacks() == 0, "already called"
     [(headers, body)] = receiver.calls
     assert body["jobId"] == str(job_id) and body["state"] == "completed"
     assert (body["validRows"], body["invalidRows"]) == (1, 1)
@@ -100,7 +100,7 @@ def test_a_failing_receiver_is_retried_then_the_failure_is_recorded(lading, rece
     receiver.answers = [503, 503, 503]
     job_id = created(lading, rows(tmp_path), receiver.url)
     lading.jobs.start(WS, job_id)
-    lading.jobs.process(job_id)
+    lading.runner.process(job_id)
     assert len(receiver.calls) == 3
     callback = lading.jobs.status(WS, job_id)["callback"]
     assert (callback["state"], callback["attempts"], callback["detail"]) == ("failed", 3, "503")
@@ -110,7 +110,7 @@ def test_a_receiver_answering_after_a_retry_counts_as_delivered(lading, receiver
     receiver.answers = [500, 200]
     job_id = created(lading, rows(tmp_path), receiver.url)
     lading.jobs.start(WS, job_id)
-    lading.jobs.process(job_id)
+    lading.runner.process(job_id)
     assert lading.jobs.status(WS, job_id)["callback"]["state"] == "delivered"
     assert lading.jobs.status(WS, job_id)["callback"]["attempts"] == 2
 
@@ -119,23 +119,23 @@ def test_a_cancelled_job_is_called_back_by_the_next_worker_look(lading, receiver
     job_id = created(lading, rows(tmp_path), receiver.url)
     lading.jobs.cancel(WS, job_id)
     assert receiver.calls == []
-    assert lading.jobs.deliver_callbacks() == 1
+    assert lading.runner.deliver_callbacks() == 1
     assert receiver.calls[0][1]["state"] == "cancelled"
 
 
 def test_a_call_a_dead_process_never_made_is_made_after_restart(tmp_path, receiver):
     home = tmp_path / "home"
     first = bootstrap(Settings(home=home, secret="x"))
-    first.jobs.callbacks = None  # this process "dies" before calling back
-    first.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    first.runner.callbacks = None  # this process "dies" before calling back
+    first.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     job_id = created(first, rows(tmp_path), receiver.url)
     first.jobs.start(WS, job_id)
-    first.jobs.process(job_id)
+    first.runner.process(job_id)
     assert first.jobs.status(WS, job_id)["callback"]["state"] == "pending"
     first.close()
     restarted = bootstrap(Settings(home=home, secret="x"))
     try:
-        assert restarted.jobs.deliver_callbacks() == 1
+        assert restarted.runner.deliver_callbacks() == 1
         assert receiver.calls[0][1]["state"] == "completed"
         assert restarted.jobs.status(WS, job_id)["callback"]["state"] == "delivered"
     finally:

@@ -14,6 +14,11 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.http import create_app
+from lading.entrypoints.samples import profiles_object
+from lading.entrypoints.settings import Settings
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -21,15 +26,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from lading.domain.table_schema import TableSchema
-from lading.entrypoints.bootstrap import bootstrap
-from lading.entrypoints.http import create_app
-from lading.entrypoints.samples import profiles_object
-from lading.entrypoints.settings import Settings
-
 _HOME = Path(tempfile.mkdtemp(prefix="lading-fuzz-"))
 _LADING = bootstrap(Settings(home=_HOME, rate_limit_per_minute=0, max_file_size=1 << 20))
-_LADING.catalog.add("fuzz", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
+_LADING.objects.catalog.add("fuzz", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
 _KEY = _LADING.keys.create("fuzz", frozenset({"admin"}))
 _LADING.jobs.create_job("fuzz", "profiles", "a.csv", 10)
 APP = create_app(_LADING)

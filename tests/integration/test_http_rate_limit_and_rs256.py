@@ -10,11 +10,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from litestar.testing import TestClient
-
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.http import create_app
 from lading.entrypoints.settings import Settings
+from litestar.testing import TestClient
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -45,7 +44,7 @@ def test_each_key_gets_its_own_rate_and_the_excess_is_429_with_retry_after(tmp_p
         assert statuses == [200] * 5 + [429]
         limited = client.get("/v1/import-jobs", headers={"X-API-Key": first})
         assert limited.json()["error"]["code"] == "LIMIT.RATE"
-        assert 1 <= int(limited.headers["Retry-After"]) <= 12
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60, "the minute window's reset"
         assert client.get("/v1/import-jobs", headers={"X-API-Key": second}).status_code == 200
         assert client.get("/healthz").status_code == 200, "unauthenticated routes are not limited"
     lading.close()
@@ -71,7 +70,7 @@ def test_public_url_is_used_for_signed_urls(tmp_path):
     from lading.entrypoints.samples import profiles_object
 
     lading, app = make_app(tmp_path, public_url="https://imports.example.test/", rate_limit_per_minute=0)
-    lading.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
+    lading.objects.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
     key = lading.keys.create("acme", frozenset({"imports:write"}))
     with TestClient(app) as client:
         slot = client.post("/v1/import-jobs", headers={"X-API-Key": key},

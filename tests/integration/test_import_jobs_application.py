@@ -11,11 +11,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lading.application.errors import IdempotencyConflict, JobNotFound, LimitExceeded, ListNotFound
+from lading.adapters.sql_read_models import SqlReadModels
+from lading.application.errors import (
+    IdempotencyConflict,
+    JobNotFound,
+    LimitExceeded,
+    ListNotFound,
+)
 from lading.application.projections import JobFilter
 from lading.application.projector import rebuild
 from lading.adapters.sql_naming import table_name
-from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.sqlite_destination import SqliteDestination, database_path
 from lading.domain.errors import DomainError, TransitionNotAllowed, UnknownField
 from lading.domain.table_schema import TableSchema
@@ -38,7 +43,7 @@ def lading(request, tmp_path):
         app = bootstrap(Settings(home=home))
     else:
         app = bootstrap(Settings(home=home), eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     yield app
     app.close()
 
@@ -51,7 +56,7 @@ def exclusive(request, tmp_path):
     app = bootstrap(Settings(home=home, event_store=url, destination=url,
                              exclusive_workspaces=frozenset({WS})))
     for workspace in (WS, "other"):
-        app.catalog.add(workspace, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+        app.objects.catalog.add(workspace, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     yield app
     app.close()
 
@@ -71,7 +76,7 @@ def run_import(lading, path: Path, mapping: dict | None = None) -> dict:
     jobs.attach_file(WS, job_id, path)
     jobs.map(WS, job_id, mapping or {})
     jobs.start(WS, job_id)
-    jobs.process(job_id)
+    lading.runner.process(job_id)
     return jobs.status(WS, job_id)
 
 
@@ -100,7 +105,7 @@ def test_a_csv_import_reports_exact_counters_errors_and_records(lading, tmp_path
     assert lines[0]["code"] == "VALIDATION_TYPE_MISMATCH"
     assert lines[0]["errors"][0]["field"] == "email"
     assert lines[0]["sourceRow"]["email"] == "not-an-email"
-    records = list(lading.destination.read_records(WS, "contacts", lading.jobs.schema_of(WS, "contacts")))
+    records = list(lading.objects.destination.read_records(WS, "contacts", lading.jobs.schema_of(WS, "contacts")))
     assert [r["id"] for r in records] == [1, 2, 3, 4, 5]
     assert records[0]["zip"] == "00001", "strings stay exactly as given"
 
@@ -148,9 +153,9 @@ def test_a_second_import_with_overlapping_keys_counts_inserts_updates_and_unchan
 
 def _writes_into_contacts(lading, request, tmp_path):
     """Count the rows the destination really writes into `contacts` from now on."""
-    lading.destination.ensure_object(WS, "contacts", lading.jobs.schema_of(WS, "contacts"))
+    lading.objects.destination.ensure_object(WS, "contacts", lading.jobs.schema_of(WS, "contacts"))
     table = table_name(WS, "contacts")
-    if isinstance(lading.destination, SqliteDestination):
+    if isinstance(lading.objects.destination, SqliteDestination):
         path = database_path(tmp_path / "home" / "destination")
 
         def sql(statement: str) -> list[tuple]:
@@ -199,7 +204,7 @@ def test_insert_update_and_delete_check_keys_against_the_destination(lading, tmp
                          {"operation": "delete", "fieldMap": {"id": "id"}})
     assert deleted["mergedDeletes"] == 2 and deleted["errorSummary"] == {"KEY_NOT_FOUND": 1}
     schema = lading.jobs.schema_of(WS, "contacts")
-    assert [r["id"] for r in lading.destination.read_records(WS, "contacts", schema)] == [3, 4]
+    assert [r["id"] for r in lading.objects.destination.read_records(WS, "contacts", schema)] == [3, 4]
 
 
 def test_a_mapping_to_an_unknown_field_is_refused_and_the_job_stays_pending(lading, tmp_path):
@@ -254,22 +259,22 @@ def test_an_exclusive_workspace_queues_its_imports_and_runs_one_at_a_time(exclus
     first, second = started(exclusive, WS, path), started(exclusive, WS, path)
     elsewhere = started(exclusive, "other", path)
     # Another worker is running one of acme's imports (it holds the workspace's run claim).
-    with exclusive.queue.claim_workspace_run(WS) as running_elsewhere:
+    with exclusive.jobs.queue.claim_workspace_run(WS) as running_elsewhere:
         assert running_elsewhere
-        assert exclusive.jobs.process(second) is None
+        assert exclusive.runner.process(second) is None
         assert exclusive.jobs.status(WS, second)["state"] == "queued"
-        assert exclusive.jobs.process(elsewhere) == "completed", "other workspaces are not held back"
-    assert exclusive.jobs.process(first) == "completed"
-    assert exclusive.jobs.process(second) == "completed"
+        assert exclusive.runner.process(elsewhere) == "completed", "other workspaces are not held back"
+    assert exclusive.runner.process(first) == "completed"
+    assert exclusive.runner.process(second) == "completed"
 
 
 def test_while_a_worker_runs_an_exclusive_workspace_job_no_other_worker_can(exclusive):
-    with exclusive.queue.claim_workspace_run(WS) as mine:
-        with exclusive.queue.claim_workspace_run(WS) as theirs:
+    with exclusive.jobs.queue.claim_workspace_run(WS) as mine:
+        with exclusive.jobs.queue.claim_workspace_run(WS) as theirs:
             assert (mine, theirs) == (True, False)
-        with exclusive.queue.claim_workspace_run("other") as unrelated:
+        with exclusive.jobs.queue.claim_workspace_run("other") as unrelated:
             assert unrelated
-    with exclusive.queue.claim_workspace_run(WS) as again:
+    with exclusive.jobs.queue.claim_workspace_run(WS) as again:
         assert again, "the claim ends with its holder"
 
 
@@ -279,7 +284,7 @@ def import_into_list(lading, path: Path, operation: str = "upsert", **list_reque
     jobs.attach_file(WS, job_id, path)
     jobs.map(WS, job_id, {"operation": operation})
     jobs.start(WS, job_id)
-    jobs.process(job_id)
+    lading.runner.process(job_id)
     return jobs.status(WS, job_id)
 
 
@@ -311,7 +316,7 @@ def test_a_target_list_must_exist_in_the_workspace_for_the_same_object(lading, t
     made = import_into_list(lading, write_csv(tmp_path / "a.csv", HEADER, good_rows([1])), list_name="L")
     with pytest.raises(ListNotFound):
         lading.jobs.create_job(WS, "contacts", "x.csv", 1, target_list_id="no-such-list")
-    lading.catalog.add("other", "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    lading.objects.catalog.add("other", "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     with pytest.raises(ListNotFound):
         lading.jobs.create_job("other", "contacts", "x.csv", 1, target_list_id=made["listId"])
     with pytest.raises(ListNotFound):
@@ -333,7 +338,7 @@ def test_inline_rows_import_like_a_file(lading):
     job_id, _ = lading.jobs.create_job(WS, "contacts", rows=rows)
     lading.jobs.map(WS, job_id, {"fieldMap": {"id": "id", "email": "email"}})
     lading.jobs.start(WS, job_id)
-    lading.jobs.process(job_id)
+    lading.runner.process(job_id)
     status = lading.jobs.status(WS, job_id)
     assert (status["validRows"], status["invalidRows"]) == (1, 1)
 
@@ -345,14 +350,14 @@ def test_a_review_policy_pauses_with_a_proposal_and_an_approved_fix_completes(la
     lading.jobs.attach_file(WS, job_id, path)
     lading.jobs.map(WS, job_id, {"reviewPolicy": "review_on_errors", "importMode": "strict"})
     lading.jobs.start(WS, job_id)
-    assert lading.jobs.process(job_id) == "needs_attention"
+    assert lading.runner.process(job_id) == "needs_attention"
     status = lading.jobs.status(WS, job_id)
     schema = lading.jobs.schema_of(WS, "contacts")
-    assert list(lading.destination.read_records(WS, "contacts", schema)) == [], "nothing merged yet"
+    assert list(lading.objects.destination.read_records(WS, "contacts", schema)) == [], "nothing merged yet"
     change = status["proposal"]["changes"][0]
     assert change["field"] == "tier" and change["enumMap"] == {"PRO": "pro"}
     lading.jobs.approve(WS, job_id)
-    assert lading.jobs.process(job_id) == "completed"
+    assert lading.runner.process(job_id) == "completed"
     status = lading.jobs.status(WS, job_id)
     assert (status["planVersion"], status["validRows"], status["invalidRows"]) == (2, 3, 0)
 
@@ -364,7 +369,7 @@ def test_cancelling_a_queued_job_stops_it_before_any_work(lading, tmp_path):
     lading.jobs.map(WS, job_id, {})
     lading.jobs.start(WS, job_id)
     lading.jobs.cancel(WS, job_id)
-    assert lading.jobs.process(job_id) == "cancelled"
+    assert lading.runner.process(job_id) == "cancelled"
 
 
 def test_events_list_the_history_in_order_and_survive_deletion(lading, tmp_path):
@@ -377,7 +382,7 @@ def test_events_list_the_history_in_order_and_survive_deletion(lading, tmp_path)
     assert "ChunkMerged" in types and "ChunkValidated" in types
     with pytest.raises(JobNotFound):
         lading.jobs.status(WS, job_id)
-    assert not lading.blobs.exists(f"{WS}/jobs/{job_id}/source")
+    assert not lading.jobs.blobs.exists(f"{WS}/jobs/{job_id}/source")
 
 
 def test_rebuilding_the_read_models_from_events_gives_the_live_documents(lading, tmp_path):
@@ -385,7 +390,7 @@ def test_rebuilding_the_read_models_from_events_gives_the_live_documents(lading,
     run_import(lading, write_csv(tmp_path / "b.csv", HEADER, good_rows(range(3, 8))))
     fresh = SqlReadModels(tmp_path / "fresh.sqlite")
     rebuild(lading.jobs, fresh)
-    assert fresh.all_documents() == lading.read_models.all_documents()
+    assert fresh.all_documents() == lading.jobs.read_models.all_documents()
     listed = lading.jobs.list_jobs(JobFilter(workspace=WS))
     assert len(listed) == 2 and listed[0]["createdAt"] >= listed[1]["createdAt"]
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.application.projections import JobFilter, apply_event
+from lading.domain.import_job import ImportJob
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -22,10 +24,11 @@ def store(request, tmp_path):
 def created(workspace="ws", obj="contacts", source=None, labels=(), minutes=0, key=None):
     job_id = uuid4()
     at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes)
-    doc = apply_event(None, "Created", {"workspace": workspace, "object_name": obj, "file_name": "f.csv",
-                                        "file_size": 1, "source": source, "labels": list(labels),
-                                        "idempotency_key": key}, at, job_id, 1)
-    return str(job_id), doc
+    event = ImportJob.Created(originator_id=job_id, originator_version=1, timestamp=at,
+                              originator_topic=get_topic(ImportJob), workspace=workspace,
+                              object_name=obj, file_name="f.csv", file_size=1, source=source,
+                              labels=list(labels), idempotency_key=key)
+    return str(job_id), apply_event(None, event)
 
 
 def test_apply_moves_the_position_only_from_the_expected_one(store):
@@ -55,10 +58,23 @@ def test_listing_filters_and_pages_newest_first(store):
 
 def test_active_jobs_and_idempotency_keys_are_found_per_workspace(store):
     job_id, doc = created(key="k#1")
-    queued = apply_event(doc, "Started", {}, datetime.now(UTC), uuid4(), 2)
+    started = ImportJob.Started(originator_id=UUID(job_id), originator_version=2,
+                                timestamp=datetime.now(UTC))
+    queued = apply_event(doc, started)
     store.apply("p", 0, 1, {job_id: queued})
     assert store.count_active("ws") == 1 and store.count_active("other") == 0
     assert store.find_by_idempotency_key("ws", "k#1")["jobId"] == job_id
     assert store.find_by_idempotency_key("other", "k#1") is None
     store.clear()
     assert store.position("p") == 0 and store.all_documents() == {}
+
+
+def test_state_totals_sum_jobs_and_rows_per_state_leaving_deleted_jobs_out(store):
+    docs = {}
+    for rows, state in ((100, "completed"), (50, "completed"), (7, "running"), (9, "deleted")):
+        job_id, doc = created()
+        doc.update(state=state, readRows=rows, validRows=rows - 1, invalidRows=1,
+                   mergedInserts=rows - 2, mergedUpdates=1, mergedDeletes=0)
+        docs[job_id] = doc
+    store.apply("p", 0, 1, docs)
+    assert store.state_totals() == [("completed", 2, 150, 148, 2, 148), ("running", 1, 7, 6, 1, 6)]

@@ -1,0 +1,49 @@
+"""A job's valid rows as CSV: what `lading jobs export` prints and `valid-rows.csv` serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+from uuid import UUID
+
+from lading.application.import_jobs import ImportJobs
+from lading.application.ports import BlobStore, PresignedRequest, ValidationEngine
+from lading.domain.lifecycle import JobState
+
+
+class Exports:
+    def __init__(self, jobs: ImportJobs, engine: ValidationEngine, blobs: BlobStore) -> None:
+        self.jobs = jobs
+        self.engine = engine
+        self.blobs = blobs
+
+    def export_valid_rows(self, workspace: str, job_id: UUID, out: IO[bytes]) -> int:
+        """Write the job's valid rows (header = the object's fields) to `out`; return rows written."""
+        chunks = [str(p) for p in self.jobs.staged_chunks(workspace, job_id)]
+        return self.engine.write_valid_rows_csv(chunks, out)
+
+    def valid_rows_blob(self, workspace: str, job_id: UUID) -> str:
+        """The blob key of the valid rows CSV, made once per plan version and kept.
+
+        An unfinished job's rows are still being staged, so its file is keyed by how many
+        chunks it holds: concurrent requests share one copy instead of each building their own.
+        """
+        job = self.jobs.load(job_id, workspace)
+        chunks = self.jobs.staged_chunks(workspace, job_id)
+        key = self.jobs.files(job).valid_rows_export
+        if job.state != JobState.COMPLETED:
+            key = f"{key}.partial-{len(chunks)}"
+        if not self.blobs.exists(key):
+            with self.blobs.writer(key) as out:
+                self.engine.write_valid_rows_csv([str(p) for p in chunks], out)
+        return key
+
+    def download(self, key: str, ttl_seconds: int, file_name: str,
+                 media_type: str) -> PresignedRequest | Path:
+        """A blob for a client: a presigned GET where the store can make one, else a local file."""
+        presigned = self.blobs.presign_get(key, ttl_seconds, file_name, media_type)
+        return presigned if presigned is not None else self.blobs.local_path(key)
+
+    def valid_rows_file(self, workspace: str, job_id: UUID) -> Path:
+        """A local file of the valid rows (see valid_rows_blob)."""
+        return self.blobs.local_path(self.valid_rows_blob(workspace, job_id))

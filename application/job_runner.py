@@ -1,0 +1,247 @@
+"""Running a job: validate the whole source, pause or merge, complete; then call back.
+
+The commands and reads of a job live in ImportJobs; this is the work a worker does with a job
+it claimed. Safe to repeat after a crash at any point: validation re-runs deterministically and
+records only chunks not yet recorded; merging skips chunks the destination's ledger holds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from lading.application.import_jobs import ImportJobs
+from lading.application.ports import (
+    BlobStore,
+    CallbackSender,
+    DestinationStore,
+    KeyLookup,
+    LedgerEntry,
+    SourceFile,
+    ValidationEngine,
+)
+from lading.application.status_view import public_status
+from lading.domain.errors import SourceUnreadable
+from lading.domain.import_job import ImportJob
+from lading.domain.lifecycle import JobState, Stage
+from lading.domain.plan import ImportPlan
+from lading.domain.proposals import propose_fixes
+from lading.domain.table_schema import TableSchema
+
+ProgressCallback = Callable[[dict[str, Any]], None]
+
+
+class JobRunner:
+    def __init__(self, jobs: ImportJobs, *, engine: ValidationEngine, destination: DestinationStore,
+                 blobs: BlobStore, callbacks: CallbackSender | None = None) -> None:
+        self.jobs = jobs
+        self.engine = engine
+        self.destination = destination
+        self.blobs = blobs
+        self.callbacks = callbacks
+
+    def runnable_jobs(self) -> list[UUID]:
+        self.jobs.projector.catch_up()
+        return self.jobs.queue.runnable()
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Sleep until a job may be runnable (woken early where the queue can tell)."""
+        self.jobs.queue.wait(timeout)
+
+    def work(self, *, once: bool = False, poll_seconds: float = 1.0, concurrency: int = 1,
+             on_done: Callable[[UUID, str], None] = lambda job_id, state: None) -> None:
+        """Be a worker: run jobs as they come (with `once`, every runnable job, then return).
+
+        A queue that drives workers itself (procrastinate, ADR 0054) runs this runner's
+        `process` per task; `once` keeps the plain pass, which also takes over jobs a dead
+        worker left running without waiting for its heartbeat to expire.
+        """
+        run_worker = getattr(self.jobs.queue, "run_worker", None)
+        if not once and run_worker is not None:
+            run_worker(self, concurrency=concurrency, poll_seconds=poll_seconds)
+            return
+        while True:
+            for job_id, state in self.run_pending():
+                on_done(job_id, state)
+            if once:
+                return
+            self.wait_for_work(poll_seconds)
+
+    def run_pending(self) -> list[tuple[UUID, str]]:
+        """Take every runnable job as far as it goes, then deliver due callbacks (one worker pass)."""
+        done = []
+        for job_id in self.runnable_jobs():
+            state = self.process(job_id)
+            if state is not None:
+                done.append((job_id, state))
+        self.deliver_callbacks()  # cancelled jobs, and calls a dead process never made
+        return done
+
+    def process(self, job_id: UUID, on_progress: ProgressCallback | None = None) -> str | None:
+        """Take the job as far as it goes: validate, then merge, then complete.
+
+        Returns the job's state, or None when another live process holds it (or, in an
+        `exclusive` workspace, runs another of its jobs).
+        """
+        queue = self.jobs.queue
+        with queue.claim(job_id) as claimed:
+            if not claimed:
+                return None
+            workspace = self.jobs.load(job_id).workspace
+            if not self.jobs.limits.is_exclusive(workspace):
+                state = self._process_or_stop(job_id, on_progress)
+            else:
+                # Another of the workspace's jobs is running: this one stays queued until it ends.
+                with queue.claim_workspace_run(workspace) as running:
+                    if not running:
+                        return None
+                    state = self._process_or_stop(job_id, on_progress)
+            self._call_back(job_id)
+            return state
+
+    def deliver_callbacks(self) -> int:
+        """Call the callbackUrl of every ended job not called yet (a cancelled job, or one whose
+        process died before calling); return how many were called."""
+        self.jobs.projector.catch_up()
+        called = 0
+        for job_id in self.jobs.read_models.callbacks_due():
+            with self.jobs.queue.claim(UUID(job_id)) as claimed:
+                if claimed and self._call_back(UUID(job_id)):
+                    called += 1
+        return called
+
+    def _call_back(self, job_id: UUID) -> bool:
+        """POST the ended job's status to its callbackUrl once, and record the outcome."""
+        job = self.jobs.load(job_id)
+        if not job.callback_due or self.callbacks is None or job.callback_url is None:
+            return False
+        outcome = self.callbacks.send(job.callback_url,
+                                      public_status(self.jobs.status(job.workspace, job_id)))
+        job.record_callback(outcome.delivered, outcome.attempts, outcome.detail)
+        try:
+            self.jobs.save(job)
+        except IntegrityError:
+            return False  # the job changed meanwhile (deleted); the next look decides again
+        self.jobs.projector.catch_up()
+        return True
+
+    def _process_or_stop(self, job_id: UUID, on_progress: ProgressCallback | None) -> str:
+        try:
+            return self._process_claimed(job_id, on_progress or (lambda _: None))
+        except _Interrupted:
+            self.jobs.projector.catch_up()
+            return str(self.jobs.load(job_id).state)
+
+    def _save_or_interrupt(self, job: ImportJob) -> None:
+        try:
+            self.jobs.save(job)
+        except IntegrityError:
+            # Someone else changed the job (cancel, delete): stop working on it.
+            raise _Interrupted() from None
+
+    def _process_claimed(self, job_id: UUID, on_progress: ProgressCallback) -> str:
+        job = self.jobs.load(job_id)
+        if job.state == JobState.QUEUED:
+            job.begin_processing()
+            self._save_or_interrupt(job)
+            self.jobs.projector.catch_up()
+        if job.state != JobState.RUNNING:
+            return str(job.state)
+        schema = self.jobs.schema_of(job.workspace, job.object_name)
+        plan = ImportPlan.from_stored(job.plan or {})
+        try:
+            self.destination.ensure_object(job.workspace, job.object_name, schema)
+            if job.stage == Stage.VALIDATING:
+                self._validate(job, schema, plan, on_progress)
+            if job.state == JobState.RUNNING and job.stage == Stage.MERGING:
+                self._merge(job, schema, plan, on_progress)
+                job.complete()
+                self._save_or_interrupt(job)
+        except _Interrupted:
+            raise
+        except SourceUnreadable as exc:
+            job = self.jobs.load(job_id)
+            job.fail(str(exc), exc.failure_code)
+            self._save_or_interrupt(job)
+        self.jobs.projector.catch_up()
+        return str(job.state)
+
+    def _validate(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+                  on_progress: ProgressCallback) -> None:
+        files = self.jobs.files(job)
+        shutil.rmtree(files.work_dir, ignore_errors=True)  # a crashed run's partial output is redone
+        files.work_dir.mkdir(parents=True)
+        key_lookup: KeyLookup | None = None
+        if plan.operation != "upsert":
+            def key_lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+                return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
+        assert job.file is not None  # a running job has its source
+        source = SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        already = job.validated_chunks
+        for chunk in self.engine.validate(source, schema, plan, files.work_dir, files.error_work_file,
+                                          key_lookup):
+            expected = files.staged_chunk(chunk.index)
+            if chunk.staged_path and Path(chunk.staged_path) != expected:
+                Path(chunk.staged_path).replace(expected)
+            if chunk.index < already:
+                continue  # recorded before a crash; re-validated only to rebuild state
+            job.record_validated_chunk(
+                chunk.index, chunk.read_rows, chunk.valid_rows, chunk.rejected_by_code,
+                chunk.rejected_by_field,
+                list(chunk.error_segment) if chunk.error_segment else None,
+                chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
+                chunk.column_formats,
+            )
+            self._save_or_interrupt(job)
+            on_progress({"stage": "validating", "rowsValidated": job.read_rows,
+                         "invalidRows": job.invalid_rows})
+        error_path = files.error_work_file
+        if error_path.exists() and error_path.stat().st_size:
+            self.blobs.put_file(files.error_file, error_path)
+        if plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
+            proposal = propose_fixes(schema, plan, _read_error_rows(error_path), job.invalid_rows)
+            job.pause_for_attention(proposal)
+        else:
+            job.finish_validation()
+        self._save_or_interrupt(job)
+        self.jobs.projector.catch_up()
+
+    def _merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+               on_progress: ProgressCallback) -> None:
+        files = self.jobs.files(job)
+        if job.list_name and job.list_id:  # made at creation; again in case that process died just after
+            self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
+        for chunk in job.chunks_to_merge:
+            rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
+            counts = self.destination.merge_chunk(
+                job.workspace, job.object_name, schema, plan.operation, rows,
+                LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
+            )
+            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
+                                    counts.unchanged)
+            self._save_or_interrupt(job)
+            on_progress({"stage": "merging", "rowsValidated": job.read_rows,
+                         "rowsMerged": job.merged_rows,
+                         "validRows": job.valid_rows})
+
+
+class _Interrupted(Exception):
+    """The job changed under the worker (cancelled or deleted)."""
+
+
+def _read_error_rows(path: Path, limit: int = 5000) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    if not path.exists():
+        return rows
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            rows.append(json.loads(line))
+            if len(rows) >= limit:
+                break
+    return rows
