@@ -19,7 +19,7 @@ import psycopg
 import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
-from lading.adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
 from lading.adapters.phase_timer import phase
 from lading.adapters.postgres_arrow import ArrowConnections, fetch_one
 from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
@@ -112,18 +112,29 @@ class PostgresDestination:
 
     # -- merging --------------------------------------------------------------------------
 
+    def prepare_chunk(self, schema: TableSchema, operation: str, rows: pa.Table) -> PreparedChunk:
+        # The binary COPY itself belongs to the merge's transaction: only the checks come first.
+        with phase("convert"):
+            return PreparedChunk(schema, operation, prepare_chunk(schema, operation, rows))
+
+    def release(self, prepared: PreparedChunk) -> None:
+        """Nothing outside the transaction to let go of."""
+
     def merge_chunk(
         self,
         workspace: str,
         object_name: str,
         schema: TableSchema,
         operation: str,
-        rows: pa.Table,
+        rows: pa.Table | PreparedChunk,
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
-        with phase("convert"):
-            chunk = prepare_chunk(schema, operation, rows)
+        if isinstance(rows, PreparedChunk):
+            rows.check(schema, operation)
+            chunk = rows.chunk
+        else:
+            chunk = self.prepare_chunk(schema, operation, rows).chunk
         self.ensure_object(workspace, object_name, schema)
         table_id = table_name(workspace, object_name)
         ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
