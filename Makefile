@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -21,7 +21,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_engine
 
 bench-10m: $(STAMP)
-	$(BIN)/python -m bench.run_engine --rows 10000000 --formats csv --no-baseline
+	$(BIN)/python -m bench.run_engine --rows 10000000 --formats csv --no-baseline --no-postgres
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_load

@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from lading.application.import_jobs import ImportJobs
+from lading.application.prefetch import ahead_of
 from lading.application.ports import (
     BlobStore,
     CallbackSender,
@@ -222,18 +223,23 @@ class JobRunner:
         files = self.jobs.files(job)
         if job.list_name and job.list_id:  # made at creation; again in case that process died just after
             self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
-        for chunk in job.chunks_to_merge:
+        def prepare(chunk: int) -> Any:
             rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
-            counts = self.destination.merge_chunk(
-                job.workspace, job.object_name, schema, plan.operation, rows,
-                LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
-            )
-            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
-                                    counts.unchanged)
-            self._save_or_interrupt(job)
-            on_progress({"stage": "merging", "rowsValidated": job.read_rows,
-                         "rowsMerged": job.merged_rows,
-                         "validRows": job.valid_rows})
+            return self.destination.prepare_chunk(schema, plan.operation, rows)
+
+        # Chunk N+1 is prepared (converted, staged) on a second thread while chunk N merges.
+        with ahead_of(prepare, job.chunks_to_merge, self.destination.release) as prepared:
+            for chunk, rows in prepared:
+                counts = self.destination.merge_chunk(
+                    job.workspace, job.object_name, schema, plan.operation, rows,
+                    LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
+                )
+                job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
+                                        counts.unchanged)
+                self._save_or_interrupt(job)
+                on_progress({"stage": "merging", "rowsValidated": job.read_rows,
+                             "rowsMerged": job.merged_rows,
+                             "validRows": job.valid_rows})
 
 
 class _Interrupted(Exception):

@@ -18,6 +18,7 @@ from lading.domain.reference_validator import KeyLookup
 from lading.domain.table_schema import TableSchema
 
 RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
+PreparedRows = Any  # a chunk a DestinationStore prepared for merging (its own, opaque)
 
 __all__ = ["KeyLookup"]  # declared in the domain; the ports' users import it from here
 
@@ -113,19 +114,28 @@ class DestinationStore(Protocol):
         self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple[Any, ...]]
     ) -> set[tuple[Any, ...]]: ...
 
+    def prepare_chunk(self, schema: TableSchema, operation: str, rows: RowBatch) -> PreparedRows:
+        """Do what a merge can do before its transaction (checks, conversion, staging), so the
+        next chunk can be prepared on another thread while one merges. Hand the result to
+        merge_chunk as its `rows`, or to release() when it will not be merged."""
+        ...
+
+    def release(self, prepared: PreparedRows) -> None: ...
+
     def merge_chunk(
         self,
         workspace: str,
         object_name: str,
         schema: TableSchema,
         operation: str,
-        rows: RowBatch,
+        rows: RowBatch | PreparedRows,
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
         """Apply the rows and record `entry` in one transaction; if `entry` is already
         recorded, change nothing and return the recorded counts. With `list_id` (and any
-        operation but delete) the rows' keys join that list in the same transaction."""
+        operation but delete) the rows' keys join that list in the same transaction.
+        Prepared rows are released whatever happens."""
         ...
 
     def ensure_list(self, workspace: str, list_id: str, name: str, object_name: str) -> None:
