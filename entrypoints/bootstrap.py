@@ -29,6 +29,7 @@ from lading.application.ports import (
 )
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
+from lading.application.sources import Sources
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
 
@@ -163,7 +164,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         replay=ReadModelReplay(jobs, _ScratchReadModels),
         keys=keys,
         secret=secret,
-        library=MappingLibrary(saved_mappings, jobs),
+        # S3 sources come with S3 blobs; until then an s3:// sourceUrl is refused (400).
+        library=MappingLibrary(saved_mappings, jobs, Sources(settings.sources_dir)),
         _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

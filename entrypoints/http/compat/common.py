@@ -16,6 +16,7 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from lading.domain.lifecycle import JobState
@@ -109,21 +110,26 @@ class CompatApi:
 
 
 class CompatAuthentication(AbstractAuthenticationMiddleware):
-    """The native authentication with this API's credential forms and scope words."""
+    """The native authentication, in the credential forms and scope words of the API a path
+    belongs to."""
 
-    def __init__(self, app: Any, authenticator: Authenticator, api: CompatApi, **kwargs: Any) -> None:
+    def __init__(self, app: Any, authenticator: Authenticator, apis: Sequence[CompatApi],
+                 **kwargs: Any) -> None:
         super().__init__(app, exclude_from_auth_key=EXCLUDE_FROM_AUTH, **kwargs)
         self.authenticator = authenticator
-        self.api = api
+        self.apis = apis
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        credential = read_credential(connection.headers, self.api.credentials)
+        api = next((a for a in self.apis if a.owns(connection.scope["path"])), None)
+        if api is None:  # a /compat path of no API: not found, in no API's words
+            raise NotFoundException(f"no compatibility API at {connection.scope['path']}")
+        credential = read_credential(connection.headers, api.credentials)
         if not credential:
-            raise Unauthorized(self.api.unauthorized_message)
+            raise Unauthorized(api.unauthorized_message)
         identity = self.authenticator.cache.get(credential)
         if identity is None:
             identity = await anyio.to_thread.run_sync(
-                self.authenticator.identify, credential, dict(self.api.scope_aliases))
+                self.authenticator.identify, credential, dict(api.scope_aliases))
         return AuthenticationResult(user=identity, auth=credential)
 
 
