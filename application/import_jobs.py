@@ -277,11 +277,12 @@ class ImportJobs(Application[UUID]):
             self._command(job_id, workspace,
                           lambda j: j.receive_file(info.key, info.size, info.sha256, file_name))
             self.map(workspace, job_id, mapping)
+            if start:
+                # A refused start (the active-jobs limit) leaves no job behind either.
+                self.start(workspace, job_id)
         except BaseException:
             self._discard(workspace, job_id)
             raise
-        if start:
-            self.start(workspace, job_id)
         return job_id, True
 
     def _store(self, key: str, file: IO[bytes]) -> BlobInfo:
@@ -316,11 +317,12 @@ class ImportJobs(Application[UUID]):
             return job_id, False
         try:
             self.map(workspace, job_id, mapping)
+            if start:
+                # A refused start (the active-jobs limit) leaves no job behind either.
+                self.start(workspace, job_id)
         except BaseException:
             self._discard(workspace, job_id)
             raise
-        if start:
-            self.start(workspace, job_id)
         return job_id, True
 
     def _discard(self, workspace: str, job_id: UUID) -> None:

@@ -14,7 +14,7 @@ from litestar import Request, Response, Router
 from litestar.middleware import DefineMiddleware
 
 from lading.entrypoints.http.auth import Authenticator
-from lading.entrypoints.http.compat import experiture
+from lading.entrypoints.http.compat import experiture, pigment, userpilot
 from lading.entrypoints.http.compat.common import (
     PREFIX,
     CompatApi,
@@ -22,7 +22,7 @@ from lading.entrypoints.http.compat.common import (
     error_response,
 )
 
-APIS: tuple[CompatApi, ...] = (experiture.API,)
+APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API)
 
 # The native authentication skips these paths: each API authenticates its own (see routers()).
 NATIVE_AUTH_EXCLUDES = [f"^{PREFIX}/"]
@@ -38,8 +38,7 @@ def authentication(authenticator: Authenticator) -> DefineMiddleware:
     """App-level middleware placed before the rate limits, so compat calls share their buckets.
 
     It acts only on compat paths (the native one skips them: NATIVE_AUTH_EXCLUDES)."""
-    return DefineMiddleware(CompatAuthentication, authenticator=authenticator, apis=APIS,
-                            exclude=[f"^(?!{PREFIX}/)"])
+    return DefineMiddleware(CompatAuthentication, authenticator=authenticator, apis=APIS)
 
 
 def error_handler(native: Callable[[Request, Exception], Response[Any]]

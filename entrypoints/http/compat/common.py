@@ -18,6 +18,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from lading.domain.lifecycle import JobState
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Authenticator
@@ -119,6 +120,12 @@ class CompatAuthentication(AbstractAuthenticationMiddleware):
         self.authenticator = authenticator
         self.apis = apis
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not str(scope.get("path", "")).startswith(PREFIX + "/"):
+            await self.app(scope, receive, send)  # native paths authenticate natively
+            return
+        await super().__call__(scope, receive, send)
+
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         api = next((a for a in self.apis if a.owns(connection.scope["path"])), None)
         if api is None:  # a /compat path of no API: not found, in no API's words
@@ -151,3 +158,27 @@ def error_response(api: CompatApi, request: Request, exc: Exception) -> Response
 def text(value: Any) -> str:
     """A value as a string-typed API shows it: `""` while unknown."""
     return "" if value is None else str(value)
+
+
+def raw_body(media_type: str, description: str) -> type[Operation]:
+    """An OpenAPI operation whose request body is raw bytes of `media_type` (a streamed file),
+    which a handler reads itself and so cannot declare as a `data` parameter."""
+
+    @dataclass
+    class RawBodyOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = RequestBody(
+                content={media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING,
+                                                                    format="binary"))},
+                description=description, required=True)
+
+    return RawBodyOperation
+
+
+def versioned_ids(name: str) -> Callable[..., str]:
+    """Operation ids for a handler served at a /v1/ path and the same path without it."""
+
+    def operation_id(_handler: Any, _method: Any, components: list[Any]) -> str:
+        return name if "v1" in components else f"{name}Unversioned"
+
+    return operation_id

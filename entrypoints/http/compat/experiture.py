@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.response import File
 
 from lading.application.errors import JobNotFound
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Identity, requires
@@ -31,8 +33,6 @@ from lading.entrypoints.http.transfers import (
     content_length,
     guarded_stream,
 )
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.response import File
 
 PREFIX = "/compat/experiture"
 JOBS = "/public/v1/import-jobs"
@@ -54,7 +54,7 @@ STAGES = StatusWords(
 )
 
 
-class CreatedJob(Wire):
+class ExperitureCreatedJob(Wire):
     job_id: str
     upload_url: str | None
     expires_at: str | None
@@ -64,18 +64,18 @@ class CreatedJob(Wire):
     requested_by: str
 
 
-class MappingAccepted(Wire):
+class ExperitureMappingAccepted(Wire):
     ok: bool
 
 
-class Started(Wire):
+class ExperitureStarted(Wire):
     status: Literal["started"]
     job_id: str
     lane: Literal["standard"]
     message: str
 
 
-class JobStatus(Wire):
+class ExperitureJobStatus(Wire):
     job_id: str
     object_name: str
     file_name: str | None
@@ -100,19 +100,19 @@ class JobStatus(Wire):
     finished_at: str | None
 
 
-class ErrorFile(Wire, omit_defaults=True):
+class ExperitureErrorFile(Wire, omit_defaults=True):
     has_errors: bool
     error_file_url: str | None = None
     expires_at: str | None = None
     error_count: int | None = None
 
 
-def job_status(doc: dict[str, Any]) -> JobStatus:
+def job_status(doc: dict[str, Any]) -> ExperitureJobStatus:
     state = doc["state"]
     error_message = doc.get("errorMessage")
     if state == "cancelled" and not error_message:
         error_message = "the job was cancelled"
-    return JobStatus(
+    return ExperitureJobStatus(
         job_id=doc["jobId"], object_name=doc["objectName"], file_name=doc.get("fileName"),
         file_size=doc.get("fileSize"), state=STATES.word(state, doc.get("stage")),  # type: ignore[arg-type]
         stage=STAGES.word(state, doc.get("stage")),  # type: ignore[arg-type]
@@ -141,7 +141,7 @@ class ImportJobs(Controller):
     async def create(
         self, request: Request, services: Svc, data: JSONBody[CreateJob],
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
-    ) -> Response[Envelope[CreatedJob]]:
+    ) -> Response[Envelope[ExperitureCreatedJob]]:
         identity: Identity = request.user
         if data.rows is None and (data.file_name is None or data.file_size is None):
             raise RequestInvalid("fileName and fileSize are required unless rows are given")
@@ -157,7 +157,7 @@ class ImportJobs(Controller):
     @post("/{job_id:uuid}/mapping", operation_id="experitureMapImportJob", guards=[requires(WRITE)],
           status_code=200, responses=_errors(404, 409, 422), summary="Set the mapping")
     async def map_job(self, request: Request, services: Svc, job_id: FromPath[UUID],
-                      data: JSONBody[MappingRequest]) -> Envelope[MappingAccepted]:
+                      data: JSONBody[MappingRequest]) -> Envelope[ExperitureMappingAccepted]:
         workspace = request.user.workspace
         status = await blocking(services.jobs.status, workspace, job_id)
         given = {"sourceFields": data.source_fields, "fieldMap": data.field_map,
@@ -166,38 +166,38 @@ class ImportJobs(Controller):
         mapping = await blocking(services.library.resolve, workspace, status["objectName"], given,
                                  data.template_id)
         await blocking(services.jobs.map, workspace, job_id, mapping)
-        return ok(request, MappingAccepted(ok=True))
+        return ok(request, ExperitureMappingAccepted(ok=True))
 
     @post("/{job_id:uuid}/start", operation_id="experitureStartImportJob", guards=[requires(WRITE)],
           status_code=200, responses=_errors(404, 409), summary="Queue the job")
-    async def start(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[Started]:
+    async def start(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ExperitureStarted]:
         await blocking(services.jobs.start, request.user.workspace, job_id)
-        return ok(request, Started(status="started", job_id=str(job_id), lane="standard",
+        return ok(request, ExperitureStarted(status="started", job_id=str(job_id), lane="standard",
                                    message="Job queued for processing"))
 
     @get("/{job_id:uuid}", operation_id="experitureGetImportJob", guards=[requires(READ)],
          responses=_errors(404), summary="A job's status in 002's words")
-    async def status(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[JobStatus]:
+    async def status(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ExperitureJobStatus]:
         doc = await blocking(services.jobs.status, request.user.workspace, job_id)
         return ok(request, job_status(doc))
 
     @get("/{job_id:uuid}/errors", operation_id="experitureGetImportJobErrors", guards=[requires(READ)],
          responses=_errors(404), summary="Where to download the error file (signed, expiring)")
-    async def errors(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ErrorFile]:
+    async def errors(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ExperitureErrorFile]:
         workspace = request.user.workspace
         path = await blocking(services.jobs.error_file, workspace, job_id)
         if path is None:
-            return ok(request, ErrorFile(has_errors=False))
+            return ok(request, ExperitureErrorFile(has_errors=False))
         status = await blocking(services.jobs.status, workspace, job_id)
         signed = services.signer.sign("GET", PREFIX + ERRORS_DOWNLOAD.format(job_id=job_id),
                                       workspace, DOWNLOAD_TTL_SECONDS)
-        return ok(request, ErrorFile(has_errors=True,
+        return ok(request, ExperitureErrorFile(has_errors=True,
                                      error_file_url=services.absolute(request, signed.path_and_query),
                                      expires_at=signed.expires_at, error_count=status["invalidRows"]))
 
 
 async def _created_job(services: Services, request: Request, identity: Identity,
-                       job_id: UUID) -> CreatedJob:
+                       job_id: UUID) -> ExperitureCreatedJob:
     workspace = identity.workspace
     landing = await blocking(services.jobs.upload_slot, workspace, job_id)
     upload_url = expires_at = None
@@ -205,7 +205,7 @@ async def _created_job(services: Services, request: Request, identity: Identity,
         signed = services.signer.sign("PUT", PREFIX + UPLOAD.format(job_id=job_id), workspace,
                                       UPLOAD_TTL_SECONDS)
         upload_url, expires_at = services.absolute(request, signed.path_and_query), signed.expires_at
-    return CreatedJob(job_id=str(job_id), upload_url=upload_url, expires_at=expires_at,
+    return ExperitureCreatedJob(job_id=str(job_id), upload_url=upload_url, expires_at=expires_at,
                       landing_path=landing if upload_url else None,
                       method="PUT" if upload_url else None,
                       headers={"Content-Type": "application/octet-stream"} if upload_url else {},
