@@ -27,16 +27,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lading.adapters.jsonl_error_file import JsonlErrorFile
+from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
-from lading.adapters.readers import SourceChunk, open_source
+from lading.adapters.readers import SourceChunk, SourceLimits, open_source
 from lading.adapters.readers.text_stream import has_marker
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.domain.column_formats import SAMPLE_ROWS
+from lading.domain.error_entries import DEFAULT_VALUE_CHARS
 from lading.domain.errors import SourceUnreadable
 from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import ndjson_header
 from lading.domain.table_schema import TableSchema
-from lading.domain.validation_plan import SourceMapping, ValidationPlan, map_source
+from lading.domain.validation_plan import WARN_NO_ROWS, SourceMapping, ValidationPlan, map_source
 
 DEFAULT_BLOCK_SIZE = 4 << 20
 # Readers turn their own parse failures into SourceUnreadable; what is left to catch here is
@@ -49,9 +51,13 @@ def staged_name(index: int) -> str:
 
 
 class ArrowValidationEngine:
-    def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536) -> None:
+    def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536,
+                 limits: SourceLimits = SourceLimits(),
+                 error_value_chars: int = DEFAULT_VALUE_CHARS) -> None:
         self.block_size = block_size
         self.parquet_batch_rows = parquet_batch_rows
+        self.limits = limits
+        self.error_value_chars = error_value_chars
 
     def validate(self, source: SourceFile, schema: TableSchema, plan: ImportPlan, workdir: Path,
                  error_file: Path, key_lookup: KeyLookup | None = None) -> Iterator[ValidatedChunk]:
@@ -60,7 +66,7 @@ class ArrowValidationEngine:
         try:
             reader = open_source(Path(source.path), source.file_name, workdir, self.block_size,
                                  repair_encoding=plan.import_mode == "landing_friendly",
-                                 parquet_batch=self.parquet_batch_rows)
+                                 parquet_batch=self.parquet_batch_rows, limits=self.limits)
         except _BAD_INPUT as exc:
             raise SourceUnreadable(f"cannot read the file: {exc}") from None
         try:
@@ -74,7 +80,7 @@ class ArrowValidationEngine:
 
     def _chunks(self, reader, schema: TableSchema, plan: ImportPlan, workdir: Path,
                 error_file: Path, key_lookup: KeyLookup | None) -> Iterator[ValidatedChunk]:
-        pending = reader.chunks()
+        pending = timed_iter("read", reader.chunks())
         buffered: list[SourceChunk] = []
         read = 0
         for chunk in pending:
@@ -87,24 +93,27 @@ class ArrowValidationEngine:
         if reader.kind == "ndjson":
             header = ndjson_header([r for c in buffered
                                     for r, n in zip(c.records, c.row_numbers.tolist()) if n <= cutoff])
+            self.limits.check_columns(len(header))
             # Objects without keys ({}) are NDJSON still: the mapping then names what is missing.
             if read and not header and not any(c.records for c in buffered):
                 raise SourceUnreadable(
                     f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
         if not read and not header:
-            yield _empty_chunk()
+            yield _empty_chunk(warnings={WARN_NO_ROWS: 1})
             return
         mapping = map_source(schema, plan, header)
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
-        validator = ChunkValidator(vplan, key_lookup, workdir / "keys")
+        lookup = timed_call("key checks", key_lookup) if key_lookup is not None else None
+        validator = ChunkValidator(vplan, lookup, workdir / "keys", self.error_value_chars)
         index = 0
         # Staging chunk k (disk writes, no GIL) overlaps validating chunk k + 1; chunk k is
         # yielded once its file is complete, so a yielded staged_path is always readable.
         with JsonlErrorFile(error_file) as errors, ThreadPoolExecutor(1) as stager:
             waiting: tuple[ValidatedChunk, Future] | None = None
             for chunk in itertools.chain(buffered, pending):
-                result = validator.validate(chunk, index)
-                segment = errors.append(entry for _, entry in result.errors)
+                with phase("validate"):
+                    result = validator.validate(chunk, index)
+                    segment = errors.append(entry for _, entry in result.errors)
                 path = workdir / staged_name(index)
                 first = index == 0
                 done = ValidatedChunk(
@@ -127,7 +136,7 @@ class ArrowValidationEngine:
                 waiting[1].result()
                 yield waiting[0]
         if index == 0:
-            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels)
+            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels, {WARN_NO_ROWS: 1})
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.
@@ -144,17 +153,21 @@ class ArrowValidationEngine:
 
 
 def _empty_chunk(header_healing: dict[str, str] | None = None,
-                 column_formats: dict[str, str] | None = None) -> ValidatedChunk:
+                 column_formats: dict[str, str] | None = None,
+                 warnings: dict[str, int] | None = None) -> ValidatedChunk:
+    """The one chunk of a source without data rows, which warns that there were none."""
     return ValidatedChunk(index=0, read_rows=0, valid_rows=0, rejected_by_code={},
                           rejected_by_field={}, error_segment=None, staged_path=None,
                           header_healing=dict(header_healing or {}),
-                          column_formats=dict(column_formats or {}))
+                          column_formats=dict(column_formats or {}),
+                          warnings_by_field=dict(warnings or {}))
 
 
 def _stage(table: pa.Table | None, path: Path) -> str | None:
     if table is None or table.num_rows == 0:
         return None
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+    with phase("stage"), pa.OSFile(str(path), "wb") as sink, \
+            pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     return str(path)
 
