@@ -112,6 +112,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
                 "bearer": SecurityScheme(type="http", scheme="bearer",
                                          description="`Authorization: Bearer KEY` (or `Token KEY`),"
                                                      " or a JWT signed with LADING_JWT_KEY"),
+                **compat.SECURITY_SCHEMES,
             }),
             use_handler_docstrings=False,
         ),

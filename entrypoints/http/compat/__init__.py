@@ -17,12 +17,16 @@ from lading.entrypoints.http.auth import Authenticator
 from lading.entrypoints.http.compat import experiture, pigment, userpilot
 from lading.entrypoints.http.compat.common import (
     PREFIX,
+    SECURITY_SCHEMES,
     CompatApi,
     CompatAuthentication,
     error_response,
 )
 
 APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API)
+
+__all__ = ["APIS", "NATIVE_AUTH_EXCLUDES", "SECURITY_SCHEMES", "authentication", "error_handler",
+           "routers"]
 
 # The native authentication skips these paths: each API authenticates its own (see routers()).
 NATIVE_AUTH_EXCLUDES = [f"^{PREFIX}/"]
@@ -31,7 +35,8 @@ NATIVE_AUTH_EXCLUDES = [f"^{PREFIX}/"]
 def routers(max_body_size: int) -> list[Router]:
     """One router per API, under its prefix and its own OpenAPI tag."""
     return [Router(path=api.prefix, route_handlers=list(api.controllers), tags=[api.name],
-                   request_max_body_size=max_body_size) for api in APIS]
+                   security=list(api.security), request_max_body_size=max_body_size)
+            for api in APIS]
 
 
 def authentication(authenticator: Authenticator) -> DefineMiddleware:

@@ -18,7 +18,14 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+    SecurityScheme,
+)
 
 from lading.domain.lifecycle import JobState
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Authenticator
@@ -37,6 +44,15 @@ X_API_KEY = "X-API-Key"  # HTTP header names are case-insensitive: this is also 
 X_PIGMENT_API_KEY = "X-Pigment-Api-Key"
 _HEADER_FORMS = {X_API_KEY: "x-api-key", X_PIGMENT_API_KEY: "x-pigment-api-key"}
 _AUTHORIZATION_FORMS = {BEARER: "bearer", TOKEN: "token"}
+
+# OpenAPI security schemes the compat APIs name besides the native `bearer` and `apiKey`.
+SECURITY_SCHEMES = {
+    "tokenHeader": SecurityScheme(type="apiKey", name="Authorization", security_scheme_in="header",
+                                  description="`Authorization: Token KEY` (Userpilot)"),
+    "pigmentApiKey": SecurityScheme(type="apiKey", name="X-Pigment-Api-Key",
+                                    security_scheme_in="header",
+                                    description="`X-Pigment-Api-Key: KEY` (Pigment's legacy header)"),
+}
 
 # Experiture's JWT scopes, read as Lading's.
 CDP_SCOPES: Mapping[str, str] = {"cdp:imports:write": WRITE, "cdp:imports:read": READ}
@@ -101,6 +117,7 @@ class CompatApi:
     controllers: Sequence[type]
     scope_aliases: Mapping[str, str] = field(default_factory=dict)
     unauthorized_message: str = "a valid API key is required"
+    security: Sequence[dict[str, list[str]]] = ({"bearer": []},)  # OpenAPI requirements
 
     def url(self, services: Services, request: Request, path: str) -> str:
         """An absolute URL under this API's prefix (LADING_PUBLIC_URL, else our own address)."""

@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import File
 
-from lading.application.errors import JobNotFound, PayloadTooLarge
+from lading.application.errors import JobNotFound
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Identity, requires
 from lading.entrypoints.http.compat.common import (
     BEARER,
@@ -21,7 +21,7 @@ from lading.entrypoints.http.compat.common import (
     StatusWords,
 )
 from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok
-from lading.entrypoints.http.errors import RequestInvalid
+from lading.entrypoints.http.jobs import check_create_request
 from lading.entrypoints.http.schemas import CreateJob, MappingRequest
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
@@ -143,14 +143,12 @@ class ImportJobs(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[ExperitureCreatedJob]]:
         identity: Identity = request.user
-        if data.rows is None and (data.file_name is None or data.file_size is None):
-            raise RequestInvalid("fileName and fileSize are required unless rows are given")
-        if data.file_size is not None and data.file_size > services.max_file_size:
-            raise PayloadTooLarge(f"fileSize is over the limit of {services.max_file_size} bytes")
+        check_create_request(data, services.max_file_size, idempotency_header)
         job_id, created = await blocking(
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source or "experiture", labels=data.labels,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
+            list_name=data.list_name, target_list_id=data.target_list_id,
             callback_url=data.callback_url, concurrency_scope=data.concurrency_scope,
         )
         body = await _created_job(services, request, identity, job_id)

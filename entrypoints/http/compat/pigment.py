@@ -222,4 +222,5 @@ API = CompatApi(
     error_body=error_body,
     controllers=(Imports,),
     unauthorized_message="an API key is required: Authorization: Bearer KEY (or X-Pigment-Api-Key)",
+    security=({"bearer": []}, {"pigmentApiKey": []}),
 )

@@ -167,4 +167,5 @@ API = CompatApi(
     error_body=error_body,
     controllers=(Imports,),
     unauthorized_message="an API key is required: Authorization: Token KEY",
+    security=({"tokenHeader": []},),
 )
