@@ -39,6 +39,7 @@ from lading.application.ports import (
 from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
+from lading.application.sources import Sources
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
 
@@ -206,13 +207,26 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         replay=ReadModelReplay(jobs, _ScratchReadModels),
         keys=keys,
         secret=secret,
-        library=MappingLibrary(saved_mappings, jobs),
+        # An s3:// sourceUrl is accepted when S3 is configured (LADING_BLOBS=s3://…).
+        library=MappingLibrary(saved_mappings, jobs, _sources(settings)),
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample),
         previews=SourcePreviews(jobs, sample_source),
         _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
+
+
+def _sources(settings: Settings) -> Sources:
+    """Where configurations' sourceUrls are read: LADING_SOURCES_DIR, and S3 when configured."""
+    if settings.s3 is None:
+        return Sources(settings.sources_dir)
+    from lading.adapters.s3_blob_store import s3_client
+    from lading.adapters.s3_sources import s3_download
+
+    s3 = settings.s3
+    client = s3_client(s3.endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+    return Sources(settings.sources_dir, s3=s3_download(client))
 
 
 def _readiness(settings: Settings, jobs: ImportJobs, destination_db: str | Path,

@@ -175,7 +175,7 @@ def _print_status(status: dict[str, Any]) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--object", "object_name", help="The destination object.")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
 @click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
@@ -186,8 +186,12 @@ def _print_status(status: dict[str, Any]) -> None:
 @workspace_option
 @handles_errors
 def import_(file: Path, object_name, maps, mode, operation, config_id, review, as_json, workspace) -> None:
-    """Import FILE into an object and wait for the result."""
-    if not file.exists():
+    """Import FILE into an object and wait for the result.
+
+    Without FILE, --config imports the configuration's sourceUrl as it is now."""
+    if file is None and not config_id:
+        raise InputError("give a FILE to import, or --config ID to import its sourceUrl")
+    if file is not None and not file.exists():
         raise InputError(f"no such file: {file}")
     lading = _app()
     jobs = lading.jobs
@@ -209,7 +213,11 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
                        ("reviewPolicy", _parse_review(review))):
         if value is not None:
             mapping[key] = value
-    job_id, _ = jobs.submit_path(workspace, object_name, file, mapping, source=source, labels=labels)
+    if file is None:
+        job_id = lading.library.trigger(workspace, config_id, mapping)
+    else:
+        job_id, _ = jobs.submit_path(workspace, object_name, file, mapping, source=source,
+                                     labels=labels)
     with _Progress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
