@@ -55,7 +55,7 @@ class ValidatedChunk:
 class ValidationEngine(Protocol):
     def validate(
         self,
-        source: SourceFile,
+        source: SourceFile | list[SourceFile],
         schema: TableSchema,
         plan: ImportPlan,
         workdir: Path,
@@ -63,6 +63,9 @@ class ValidationEngine(Protocol):
         key_lookup: KeyLookup | None = None,
     ) -> Iterator[ValidatedChunk]:
         """Read and validate the whole source in bounded chunks, in source order.
+
+        Several files are read in order as one source: each header matched on its own, row
+        numbers continuing, keys unique across them, error lines naming their `file`.
 
         Writes each chunk's valid rows to `workdir` and its rejected rows to `error_file`
         (JSON Lines, appended). Deterministic: the same file and plan give the same chunks.

@@ -171,7 +171,7 @@ def _print_status(status: dict[str, Any]) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--object", "object_name", help="The destination object.")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
 @click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
@@ -181,10 +181,13 @@ def _print_status(status: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
 @workspace_option
 @handles_errors
-def import_(file: Path, object_name, maps, mode, operation, config_id, review, as_json, workspace) -> None:
-    """Import FILE into an object and wait for the result."""
-    if not file.exists():
-        raise InputError(f"no such file: {file}")
+def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review, as_json,
+            workspace) -> None:
+    """Import FILE into an object and wait for the result; several FILEs are read in order as one
+    source (each header matched on its own, row numbers continuing)."""
+    for file in files:
+        if not file.exists():
+            raise InputError(f"no such file: {file}")
     lading = _app()
     jobs = lading.jobs
     mapping: dict[str, Any] = {}
@@ -205,7 +208,12 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
                        ("reviewPolicy", _parse_review(review))):
         if value is not None:
             mapping[key] = value
-    job_id, _ = jobs.submit_path(workspace, object_name, file, mapping, source=source, labels=labels)
+    if len(files) == 1:
+        job_id, _ = jobs.submit_path(workspace, object_name, files[0], mapping, source=source,
+                                     labels=labels)
+    else:
+        job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
+                                      source=source, labels=labels)
     with _Progress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))

@@ -101,6 +101,12 @@ class CallbackStatus(Wire):
     detail: str | None  # the receiver's last HTTP status, or why it could not be reached
 
 
+class SourceFileInfo(Wire):
+    file_name: str
+    file_size: int
+    sha256: str
+
+
 class JobStatus(Wire):
     job_id: str
     object_name: str
@@ -142,6 +148,11 @@ class JobStatus(Wire):
     updated_at: str
     links: Links
     detailed_report: DetailedReport | None = None
+    # Several files read in order as one source; null for a single file.
+    source_files: list[SourceFileInfo] | None = None
+    # A cohort (created without data): the status its client declared and the rows it expects.
+    declared_status: str | None = None
+    expected_rows: int | None = None
 
 
 class JobPage(Wire):
