@@ -171,6 +171,7 @@ class ApiKeyIdentity:
     workspace: str
     scopes: frozenset[str]
     key_id: str
+    public_id: str = ""  # the key's part before its secret, as `lading keys create` prints it
 
 
 class ApiKeyStore(Protocol):

@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
+from lading.entrypoints.http import compat
 from lading.entrypoints.http.auth import (
     EXCLUDE_FROM_AUTH,
     AuthenticationMiddleware,
@@ -69,22 +70,25 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         max_file_size=settings.max_file_size,
         public_url=settings.public_url,
     )
+    authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)
     middleware: list[Any] = [DefineMiddleware(
         AuthenticationMiddleware,
-        authenticator=Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm),
-        exclude=["^/schema"],
+        authenticator=authenticator,
+        exclude=["^/schema", *compat.NATIVE_AUTH_EXCLUDES],
     )]
-    if settings.rate_limit_per_minute > 0:
-        middleware.append(RateLimitMiddleware(TokenBuckets(settings.rate_limit_per_minute)))
+    buckets = TokenBuckets(settings.rate_limit_per_minute) if settings.rate_limit_per_minute > 0 else None
+    if buckets is not None:
+        middleware.append(RateLimitMiddleware(buckets))
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
     return Litestar(
         route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
-                        ListsController, _transfers()],
+                        ListsController, _transfers(),
+                        *compat.routers(authenticator, buckets, settings.max_file_size + MULTIPART_SLACK)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
-        exception_handlers={Exception: error_response},
+        exception_handlers={Exception: compat.error_handler(error_response)},
         before_send=[add_correlation_header],
         before_request=require_json,
         request_max_body_size=JSON_BODY_LIMIT,

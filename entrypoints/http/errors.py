@@ -100,7 +100,7 @@ class RateLimited(ApiError):
     code = "LIMIT.RATE"
 
 
-def _classify(exc: Exception) -> tuple[int, str, str, Any]:
+def classify(exc: Exception) -> tuple[int, str, str, Any]:
     """(status, code, message, details) for any exception."""
     if isinstance(exc, DomainError):
         status = STATUS_FOR_CODE.get(exc.code, 400)
@@ -125,7 +125,7 @@ def _classify(exc: Exception) -> tuple[int, str, str, Any]:
 
 
 def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
-    status, code, message, details = _classify(exc)
+    status, code, message, details = classify(exc)
     cid = correlation_id(request.scope)
     if status >= 500:
         log.error("unhandled error (correlation id %s)", cid, exc_info=exc)
