@@ -16,6 +16,7 @@ from lading.adapters.http_callback_sender import HttpCallbackSender
 from lading.adapters.source_header import source_columns
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
+from lading.application.cohorts import Cohorts
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
@@ -85,6 +86,7 @@ class Lading:
     keys: ApiKeyStore
     secret: str
     library: MappingLibrary
+    cohorts: Cohorts
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -153,6 +155,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(secret))
 
+    library = MappingLibrary(saved_mappings, jobs)
     return Lading(
         settings=settings,
         jobs=jobs,
@@ -163,7 +166,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         replay=ReadModelReplay(jobs, _ScratchReadModels),
         keys=keys,
         secret=secret,
-        library=MappingLibrary(saved_mappings, jobs),
+        library=library,
+        cohorts=Cohorts(jobs, library),
         _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

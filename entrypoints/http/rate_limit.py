@@ -26,6 +26,10 @@ class TokenBuckets:
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
         self._lock = threading.Lock()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> "TokenBuckets":
+        # Shared by every router (Litestar copies routers when registering them): one budget.
+        return self
+
     def take(self, key: str) -> float:
         """Spend one token; return 0 when allowed, else the seconds until one is available."""
         now = self.clock()

@@ -22,7 +22,9 @@ from lading.entrypoints.http.compat.common import (
 )
 from lading.entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
 
-APIS: tuple[CompatApi, ...] = ()  # each API module adds its `API` here
+from lading.entrypoints.http.compat import sdragent  # noqa: E402
+
+APIS: tuple[CompatApi, ...] = (sdragent.API,)  # each API module adds its `API` here
 
 # The native authentication skips these paths: each API authenticates its own (see routers()).
 NATIVE_AUTH_EXCLUDES = [f"^{PREFIX}/"]
