@@ -37,6 +37,17 @@ class SqlSavedMappings:
                 db.execute("select pg_advisory_xact_lock(hashtext('lading-ddl:saved-mappings'))")
             for statement in _SCHEMA:
                 db.execute(statement)
+            self._add_source_url_column()
+
+    def _add_source_url_column(self) -> None:
+        """Configurations saved before sourceUrl existed: their table gains the column."""
+        if self._db.is_postgres:
+            self._db.execute("alter table lading_import_configurations"
+                             " add column if not exists source_url text")
+            return
+        columns = [row[1] for row in self._db.execute("pragma table_info(lading_import_configurations)")]
+        if "source_url" not in columns:
+            self._db.execute("alter table lading_import_configurations add column source_url text")
 
     def close(self) -> None:
         self._db.close()
@@ -81,21 +92,24 @@ class SqlSavedMappings:
 
     def add_configuration(self, workspace: str, name: str, object_name: str,
                           mapping: dict[str, Any], source: str | None,
-                          labels: list[str]) -> ImportConfiguration:
+                          labels: list[str], source_url: str | None = None) -> ImportConfiguration:
         config = ImportConfiguration(id=_new_id(), workspace=workspace, name=name,
                                      object_name=object_name, mapping=dict(mapping),
-                                     created_at=_now(), source=source, labels=list(labels))
+                                     created_at=_now(), source=source, labels=list(labels),
+                                     source_url=source_url)
         self._db.execute(
             "insert into lading_import_configurations (id, workspace, name, object_name,"
-            " mapping_json, source, labels_json, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            " mapping_json, source, labels_json, created_at, source_url)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (config.id, workspace, name, object_name, json.dumps(config.mapping), source,
-             json.dumps(config.labels), config.created_at),
+             json.dumps(config.labels), config.created_at, source_url),
         )
         return config
 
     def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration | None:
         rows = self._db.execute(
-            "select id, workspace, name, object_name, mapping_json, created_at, source, labels_json"
+            "select id, workspace, name, object_name, mapping_json, created_at, source, labels_json,"
+            " source_url"
             " from lading_import_configurations where workspace = ? and id = ?",
             (workspace, configuration_id),
         )
@@ -103,7 +117,8 @@ class SqlSavedMappings:
 
     def configurations(self, workspace: str) -> list[ImportConfiguration]:
         rows = self._db.execute(
-            "select id, workspace, name, object_name, mapping_json, created_at, source, labels_json"
+            "select id, workspace, name, object_name, mapping_json, created_at, source, labels_json,"
+            " source_url"
             " from lading_import_configurations where workspace = ? order by created_at, id",
             (workspace,),
         )
@@ -118,7 +133,7 @@ def _template(row: tuple) -> MappingTemplate:
 def _configuration(row: tuple) -> ImportConfiguration:
     return ImportConfiguration(id=row[0], workspace=row[1], name=row[2], object_name=row[3],
                                mapping=json.loads(row[4]), created_at=row[5], source=row[6],
-                               labels=json.loads(row[7]))
+                               labels=json.loads(row[7]), source_url=row[8])
 
 
 def _new_id() -> str:

@@ -121,6 +121,7 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
         idempotencyKey=e.idempotency_key,
         inlineRows=bool(e.inline_rows),
         listId=e.list_id,
+        concurrencyScope=e.concurrency_scope,
         callback=({"url": e.callback_url, "state": "pending", "attempts": 0, "detail": None}
                   if e.callback_url else None),
         state="pending",

@@ -54,6 +54,7 @@ class ImportJob(Aggregate):
         list_id: str | None = None
         list_name: str | None = None
         callback_url: str | None = None
+        concurrency_scope: str | None = None
 
     @event(Created)
     def __init__(
@@ -69,6 +70,7 @@ class ImportJob(Aggregate):
         list_id: str | None = None,
         list_name: str | None = None,
         callback_url: str | None = None,
+        concurrency_scope: str | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -84,6 +86,9 @@ class ImportJob(Aggregate):
         # Where the final status is POSTed once the job ends (pending -> delivered | failed).
         self.callback_url = callback_url
         self.callback_state: str | None = "pending" if callback_url else None
+        # While this job is not terminal, no other job of the workspace with the same scope
+        # may be created (one import at a time per key or per configuration).
+        self.concurrency_scope = concurrency_scope
         self.state = JobState.PENDING
         self.stage: Stage | None = None
         self.file: dict[str, Any] | None = None

@@ -30,6 +30,7 @@ from lading.application.ports import (
 )
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
+from lading.application.sources import Sources
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
 
@@ -155,7 +156,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(secret))
 
-    library = MappingLibrary(saved_mappings, jobs)
+    library = MappingLibrary(saved_mappings, jobs, Sources(settings.sources_dir))
     return Lading(
         settings=settings,
         jobs=jobs,
@@ -166,6 +167,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         replay=ReadModelReplay(jobs, _ScratchReadModels),
         keys=keys,
         secret=secret,
+        # S3 sources come with S3 blobs; until then an s3:// sourceUrl is refused (400).
         library=library,
         cohorts=Cohorts(jobs, library),
         _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),

@@ -171,7 +171,7 @@ def _print_status(status: dict[str, Any]) -> None:
 
 
 @main.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--object", "object_name", help="The destination object.")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
 @click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
@@ -184,7 +184,11 @@ def _print_status(status: dict[str, Any]) -> None:
 def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review, as_json,
             workspace) -> None:
     """Import FILE into an object and wait for the result; several FILEs are read in order as one
-    source (each header matched on its own, row numbers continuing)."""
+    source (each header matched on its own, row numbers continuing).
+
+    Without FILE, --config imports the configuration's sourceUrl as it is now."""
+    if not files and not config_id:
+        raise InputError("give a FILE to import, or --config ID to import its sourceUrl")
     for file in files:
         if not file.exists():
             raise InputError(f"no such file: {file}")
@@ -208,7 +212,9 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
                        ("reviewPolicy", _parse_review(review))):
         if value is not None:
             mapping[key] = value
-    if len(files) == 1:
+    if not files:
+        job_id = lading.library.trigger(workspace, config_id, mapping)
+    elif len(files) == 1:
         job_id, _ = jobs.submit_path(workspace, object_name, files[0], mapping, source=source,
                                      labels=labels)
     else:

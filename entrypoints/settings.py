@@ -17,7 +17,7 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
-        "LADING_EXCLUSIVE_WORKSPACES")
+        "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR")
 
 
 class ConfigError(Exception):
@@ -42,6 +42,7 @@ class Settings:
     rate_limit_per_minute: int = 600
     chunk_bytes: int | None = None  # None: the engine's default block size
     exclusive_workspaces: frozenset[str] = frozenset()  # run one import at a time; `*`: all
+    sources_dir: Path | None = None  # the only directory a configuration's sourceUrl may read
 
     @property
     def blob_root(self) -> Path:
@@ -99,6 +100,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file_size=max_file,
         rate_limit_per_minute=rate,
         chunk_bytes=chunk_bytes,
+        sources_dir=Path(values["LADING_SOURCES_DIR"]) if values.get("LADING_SOURCES_DIR") else None,
         exclusive_workspaces=frozenset(
             w.strip() for w in values.get("LADING_EXCLUSIVE_WORKSPACES", "").split(",") if w.strip()),
     )

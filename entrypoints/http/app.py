@@ -75,7 +75,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         AuthenticationMiddleware,
         authenticator=authenticator,
         exclude=["^/schema", *compat.NATIVE_AUTH_EXCLUDES],
-    )]
+    ), compat.authentication(authenticator)]
     buckets = TokenBuckets(settings.rate_limit_per_minute) if settings.rate_limit_per_minute > 0 else None
     if buckets is not None:
         middleware.append(RateLimitMiddleware(buckets))
@@ -85,7 +85,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
                         ListsController, _transfers(),
-                        *compat.routers(authenticator, buckets, settings.max_file_size + MULTIPART_SLACK)],
+                        *compat.routers(settings.max_file_size + MULTIPART_SLACK)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
         exception_handlers={Exception: compat.error_handler(error_response)},

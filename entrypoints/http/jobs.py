@@ -122,6 +122,7 @@ class ImportJobsController(Controller):
             data.file_size, source=data.source, labels=data.labels,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
             list_name=data.list_name, target_list_id=data.target_list_id, callback_url=data.callback_url,
+            concurrency_scope=data.concurrency_scope,
         )
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)

@@ -37,8 +37,11 @@ def _template(t: MappingTemplate) -> Template:
 
 def _configuration(request: Request, services: Services, c: ImportConfiguration) -> Configuration:
     push = services.absolute(request, f"/v1/import-configurations/{c.id}/push")
+    trigger = (services.absolute(request, f"/v1/import-configurations/{c.id}/trigger")
+               if c.source_url else None)
     return Configuration(id=c.id, name=c.name, object_name=c.object_name, mapping=c.mapping,  # type: ignore[arg-type]
-                         source=c.source, labels=c.labels, created_at=c.created_at, push_url=push)
+                         source=c.source, labels=c.labels, created_at=c.created_at, push_url=push,
+                         source_url=c.source_url, trigger_url=trigger)
 
 
 class MappingTemplatesController(Controller):
@@ -96,7 +99,8 @@ class ImportConfigurationsController(Controller):
             mapping = await blocking(services.library.resolve, workspace, data.object_name,
                                      _mapping(data.mapping), data.template_id)
         saved = await blocking(services.library.save_configuration, workspace, data.name,
-                               data.object_name, mapping, data.source, data.labels)
+                               data.object_name, mapping, data.source, data.labels,
+                               data.source_url)
         return ok(request, _configuration(request, services, saved))
 
     @get("/{configuration_id:str}", operation_id="getImportConfiguration", guards=[requires(READ)],

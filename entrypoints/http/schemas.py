@@ -49,6 +49,8 @@ class CreateJob(RequestBody):
     audience_name: Name | None = None
     auto_profile_after_import: bool = False
     callback_url: Annotated[str, Meta(max_length=2000)] | None = None
+    # One import at a time: refused (409 LIMIT.CONCURRENCY) while a job of the same scope is open.
+    concurrency_scope: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
 class UploadSlot(Wire):
@@ -153,6 +155,7 @@ class JobStatus(Wire):
     # A cohort (created without data): the status its client declared and the rows it expects.
     declared_status: str | None = None
     expected_rows: int | None = None
+    concurrency_scope: str | None = None
 
 
 class JobPage(Wire):
@@ -325,6 +328,8 @@ class ConfigurationCreate(RequestBody):
     template_id: Name | None = None
     source: Name | None = None
     labels: Annotated[list[Label], Meta(max_length=50)] | None = None
+    # A file under LADING_SOURCES_DIR (relative path), or s3://bucket/key when S3 is configured.
+    source_url: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
 
 
 class Configuration(Wire):
@@ -336,6 +341,8 @@ class Configuration(Wire):
     labels: list[str]
     created_at: str
     push_url: str
+    source_url: str | None = None
+    trigger_url: str | None = None
 
 
 class Health(Wire):

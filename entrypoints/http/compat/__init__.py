@@ -1,8 +1,8 @@
 """The compatibility APIs (SPEC §9): clients of the import APIs Lading replaces, unchanged.
 
 Each module describes one API as a `CompatApi` (common.py). This package turns them into
-routers, each with its own authentication (that API's credential forms) and the shared rate
-limits, and words every error on a compat path in that API's error body.
+routers, authenticates compat paths in each API's credential forms (then the native rate
+limits apply), and words every error on a compat path in that API's error body.
 """
 
 from __future__ import annotations
@@ -14,34 +14,31 @@ from litestar import Request, Response, Router
 from litestar.middleware import DefineMiddleware
 
 from lading.entrypoints.http.auth import Authenticator
+from lading.entrypoints.http.compat import experiture, pigment, sdragent, userpilot
 from lading.entrypoints.http.compat.common import (
     PREFIX,
     CompatApi,
     CompatAuthentication,
     error_response,
 )
-from lading.entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
 
-from lading.entrypoints.http.compat import sdragent  # noqa: E402
-
-APIS: tuple[CompatApi, ...] = (sdragent.API,)  # each API module adds its `API` here
+APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API, sdragent.API)
 
 # The native authentication skips these paths: each API authenticates its own (see routers()).
 NATIVE_AUTH_EXCLUDES = [f"^{PREFIX}/"]
 
 
-def routers(authenticator: Authenticator, buckets: TokenBuckets | None,
-            max_body_size: int) -> list[Router]:
-    """One router per API: its authentication, then the same rate limits as /v1."""
-    out = []
-    for api in APIS:
-        middleware: list[Any] = [DefineMiddleware(CompatAuthentication, authenticator=authenticator,
-                                                  api=api)]
-        if buckets is not None:
-            middleware.append(RateLimitMiddleware(buckets))
-        out.append(Router(path=api.prefix, route_handlers=list(api.controllers), tags=[api.name],
-                          middleware=middleware, request_max_body_size=max_body_size))
-    return out
+def routers(max_body_size: int) -> list[Router]:
+    """One router per API, under its prefix and its own OpenAPI tag."""
+    return [Router(path=api.prefix, route_handlers=list(api.controllers), tags=[api.name],
+                   request_max_body_size=max_body_size) for api in APIS]
+
+
+def authentication(authenticator: Authenticator) -> DefineMiddleware:
+    """App-level middleware placed before the rate limits, so compat calls share their buckets.
+
+    It acts only on compat paths (the native one skips them: NATIVE_AUTH_EXCLUDES)."""
+    return DefineMiddleware(CompatAuthentication, authenticator=authenticator, apis=APIS)
 
 
 def error_handler(native: Callable[[Request, Exception], Response[Any]]

@@ -16,7 +16,9 @@ from typing import Any
 import anyio.to_thread
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.exceptions import NotFoundException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from lading.domain.lifecycle import JobState
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Authenticator
@@ -109,21 +111,32 @@ class CompatApi:
 
 
 class CompatAuthentication(AbstractAuthenticationMiddleware):
-    """The native authentication with this API's credential forms and scope words."""
+    """The native authentication, in the credential forms and scope words of the API a path
+    belongs to."""
 
-    def __init__(self, app: Any, authenticator: Authenticator, api: CompatApi, **kwargs: Any) -> None:
+    def __init__(self, app: Any, authenticator: Authenticator, apis: Sequence[CompatApi],
+                 **kwargs: Any) -> None:
         super().__init__(app, exclude_from_auth_key=EXCLUDE_FROM_AUTH, **kwargs)
         self.authenticator = authenticator
-        self.api = api
+        self.apis = apis
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not str(scope.get("path", "")).startswith(PREFIX + "/"):
+            await self.app(scope, receive, send)  # native paths authenticate natively
+            return
+        await super().__call__(scope, receive, send)
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        credential = read_credential(connection.headers, self.api.credentials)
+        api = next((a for a in self.apis if a.owns(connection.scope["path"])), None)
+        if api is None:  # a /compat path of no API: not found, in no API's words
+            raise NotFoundException(f"no compatibility API at {connection.scope['path']}")
+        credential = read_credential(connection.headers, api.credentials)
         if not credential:
-            raise Unauthorized(self.api.unauthorized_message)
+            raise Unauthorized(api.unauthorized_message)
         identity = self.authenticator.cache.get(credential)
         if identity is None:
             identity = await anyio.to_thread.run_sync(
-                self.authenticator.identify, credential, dict(self.api.scope_aliases))
+                self.authenticator.identify, credential, dict(api.scope_aliases))
         return AuthenticationResult(user=identity, auth=credential)
 
 
@@ -145,3 +158,27 @@ def error_response(api: CompatApi, request: Request, exc: Exception) -> Response
 def text(value: Any) -> str:
     """A value as a string-typed API shows it: `""` while unknown."""
     return "" if value is None else str(value)
+
+
+def raw_body(media_type: str, description: str) -> type[Operation]:
+    """An OpenAPI operation whose request body is raw bytes of `media_type` (a streamed file),
+    which a handler reads itself and so cannot declare as a `data` parameter."""
+
+    @dataclass
+    class RawBodyOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = RequestBody(
+                content={media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING,
+                                                                    format="binary"))},
+                description=description, required=True)
+
+    return RawBodyOperation
+
+
+def versioned_ids(name: str) -> Callable[..., str]:
+    """Operation ids for a handler served at a /v1/ path and the same path without it."""
+
+    def operation_id(_handler: Any, _method: Any, components: list[Any]) -> str:
+        return name if "v1" in components else f"{name}Unversioned"
+
+    return operation_id
