@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lading.adapters.annotated_csv import write_annotated_csv
 from lading.adapters.jsonl_error_file import JsonlErrorFile
 from lading.adapters.pyarrow_validator import ChunkValidator
 from lading.adapters.readers import SourceChunk, open_source
@@ -149,6 +150,11 @@ class ArrowValidationEngine:
         run.offset = run.rows
         if last and index == 0:
             yield _empty_chunk(vplan.header_healing, vplan.column_format_labels)
+
+    def write_annotated_csv(self, sources: Sequence[SourceFile], error_file: Path | None,
+                            out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
+        return write_annotated_csv(sources, error_file, out, Path(workdir), self.block_size,
+                                   rejected_only)
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.

@@ -184,7 +184,9 @@ class JobRunner:
         error_path = files.error_work_file
         if error_path.exists() and error_path.stat().st_size:
             self.blobs.put_file(files.error_file, error_path)
-        if plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
+        # A run validated again after a decision (planVersion > 1) never pauses again (SPEC §3).
+        decided = job.plan_version > 1
+        if not decided and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
             proposal = propose_fixes(schema, plan, _read_error_rows(error_path), job.invalid_rows)
             job.pause_for_attention(proposal)
         else:

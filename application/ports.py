@@ -81,6 +81,13 @@ class ValidationEngine(Protocol):
         """Write the staged valid rows as one CSV (header = field names); return rows written."""
         ...
 
+    def write_annotated_csv(self, sources: list[SourceFile], error_file: Path | None,
+                            out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
+        """Write the source rows as read (source columns) with `_status` (valid | rejected)
+        and `_errors`, in source order; only the rejected ones (without `_status`) when
+        `rejected_only`. Returns rows written."""
+        ...
+
 
 @dataclass(frozen=True)
 class MergeCounts:

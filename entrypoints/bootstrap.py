@@ -17,6 +17,7 @@ from lading.adapters.source_header import source_columns
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
 from lading.application.cohorts import Cohorts
+from lading.application.configuration_runs import ConfigurationRuns
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
@@ -88,6 +89,7 @@ class Lading:
     secret: str
     library: MappingLibrary
     cohorts: Cohorts
+    runs: ConfigurationRuns
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -157,11 +159,12 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
                        callbacks=HttpCallbackSender(secret))
 
     library = MappingLibrary(saved_mappings, jobs, Sources(settings.sources_dir))
+    exports = Exports(jobs, engine, blobs)
     return Lading(
         settings=settings,
         jobs=jobs,
         runner=runner,
-        exports=Exports(jobs, engine, blobs),
+        exports=exports,
         objects=Objects(catalog, destination),
         housekeeping=Housekeeping(jobs),
         replay=ReadModelReplay(jobs, _ScratchReadModels),
@@ -170,6 +173,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         # S3 sources come with S3 blobs; until then an s3:// sourceUrl is refused (400).
         library=library,
         cohorts=Cohorts(jobs, library),
+        runs=ConfigurationRuns(jobs, library, exports, settings.max_file_size),
         _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

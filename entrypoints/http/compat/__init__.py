@@ -14,7 +14,7 @@ from litestar import Request, Response, Router
 from litestar.middleware import DefineMiddleware
 
 from lading.entrypoints.http.auth import Authenticator
-from lading.entrypoints.http.compat import experiture, pigment, sdragent, userpilot
+from lading.entrypoints.http.compat import experiture, pigment, sdragent, userpilot, vern
 from lading.entrypoints.http.compat.common import (
     PREFIX,
     CompatApi,
@@ -22,7 +22,7 @@ from lading.entrypoints.http.compat.common import (
     error_response,
 )
 
-APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API, sdragent.API)
+APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API, sdragent.API, vern.API)
 
 # The native authentication skips these paths: each API authenticates its own (see routers()).
 NATIVE_AUTH_EXCLUDES = [f"^{PREFIX}/"]
