@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-10m bench-http clean
+.PHONY: run test bench bench-10m bench-http bench-hostile clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ bench-10m: $(STAMP)
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_load
+
+bench-hostile: $(STAMP)
+	$(BIN)/python -m bench.hostile_inputs
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -28,16 +28,18 @@ import pyarrow.csv as pacsv
 
 from lading.adapters.annotated_csv import write_annotated_csv
 from lading.adapters.jsonl_error_file import JsonlErrorFile
+from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
-from lading.adapters.readers import SourceChunk, open_source
+from lading.adapters.readers import SourceChunk, SourceLimits, open_source
 from lading.adapters.readers.text_stream import has_marker
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.domain.column_formats import SAMPLE_ROWS
+from lading.domain.error_entries import DEFAULT_VALUE_CHARS
 from lading.domain.errors import SourceUnreadable
 from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import ndjson_header
 from lading.domain.table_schema import TableSchema
-from lading.domain.validation_plan import SourceMapping, ValidationPlan, map_source
+from lading.domain.validation_plan import WARN_NO_ROWS, SourceMapping, ValidationPlan, map_source
 
 DEFAULT_BLOCK_SIZE = 4 << 20
 # Readers turn their own parse failures into SourceUnreadable; what is left to catch here is
@@ -50,9 +52,13 @@ def staged_name(index: int) -> str:
 
 
 class ArrowValidationEngine:
-    def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536) -> None:
+    def __init__(self, block_size: int = DEFAULT_BLOCK_SIZE, parquet_batch_rows: int = 65536,
+                 limits: SourceLimits = SourceLimits(),
+                 error_value_chars: int = DEFAULT_VALUE_CHARS) -> None:
         self.block_size = block_size
         self.parquet_batch_rows = parquet_batch_rows
+        self.limits = limits
+        self.error_value_chars = error_value_chars
 
     def validate(self, source: SourceFile | Sequence[SourceFile], schema: TableSchema,
                  plan: ImportPlan, workdir: Path, error_file: Path,
@@ -69,7 +75,7 @@ class ArrowValidationEngine:
             try:
                 reader = open_source(Path(each.path), each.file_name, workdir, self.block_size,
                                      repair_encoding=plan.import_mode == "landing_friendly",
-                                     parquet_batch=self.parquet_batch_rows)
+                                     parquet_batch=self.parquet_batch_rows, limits=self.limits)
             except _BAD_INPUT as exc:
                 raise SourceUnreadable(run.say(f"cannot read the file: {exc}")) from None
             except SourceUnreadable as exc:
@@ -87,7 +93,7 @@ class ArrowValidationEngine:
     def _chunks(self, reader, schema: TableSchema, plan: ImportPlan, workdir: Path,
                 error_file: Path, key_lookup: KeyLookup | None, run: _Run,
                 last: bool = True) -> Iterator[ValidatedChunk]:
-        pending = reader.chunks()
+        pending = timed_iter("read", reader.chunks())
         buffered: list[SourceChunk] = []
         read = 0
         for chunk in pending:
@@ -100,17 +106,20 @@ class ArrowValidationEngine:
         if reader.kind == "ndjson":
             header = ndjson_header([r for c in buffered
                                     for r, n in zip(c.records, c.row_numbers.tolist()) if n <= cutoff])
+            self.limits.check_columns(len(header))
             # Objects without keys ({}) are NDJSON still: the mapping then names what is missing.
             if read and not header and not any(c.records for c in buffered):
                 raise SourceUnreadable(
                     f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
         if not read and not header:
             if last and run.index == 0:
-                yield _empty_chunk()
+                yield _empty_chunk(warnings={WARN_NO_ROWS: 1})
             return
         mapping = map_source(schema, plan, header)
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
-        validator = ChunkValidator(vplan, key_lookup, workdir / f"keys-{run.files}")
+        lookup = timed_call("key checks", key_lookup) if key_lookup is not None else None
+        validator = ChunkValidator(vplan, lookup, workdir / f"keys-{run.files}",
+                                   self.error_value_chars)
         if run.validator is not None:
             validator.continue_keys_of(run.validator)  # one source: a key seen before is a duplicate
         run.validator = validator
@@ -122,8 +131,9 @@ class ArrowValidationEngine:
         with JsonlErrorFile(error_file) as errors, ThreadPoolExecutor(1) as stager:
             waiting: tuple[ValidatedChunk, Future] | None = None
             for chunk in itertools.chain(buffered, pending):
-                result = validator.validate(chunk, index)
-                segment = errors.append(run.entry(entry) for _, entry in result.errors)
+                with phase("validate"):
+                    result = validator.validate(chunk, index)
+                    segment = errors.append(run.entry(entry) for _, entry in result.errors)
                 path = workdir / staged_name(index)
                 first = index == first_of_file
                 done = ValidatedChunk(
@@ -149,7 +159,7 @@ class ArrowValidationEngine:
         run.index = index
         run.offset = run.rows
         if last and index == 0:
-            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels)
+            yield _empty_chunk(vplan.header_healing, vplan.column_format_labels, {WARN_NO_ROWS: 1})
 
     def write_annotated_csv(self, sources: Sequence[SourceFile], error_file: Path | None,
                             out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
@@ -193,17 +203,21 @@ class _Run:
 
 
 def _empty_chunk(header_healing: dict[str, str] | None = None,
-                 column_formats: dict[str, str] | None = None) -> ValidatedChunk:
+                 column_formats: dict[str, str] | None = None,
+                 warnings: dict[str, int] | None = None) -> ValidatedChunk:
+    """The one chunk of a source without data rows, which warns that there were none."""
     return ValidatedChunk(index=0, read_rows=0, valid_rows=0, rejected_by_code={},
                           rejected_by_field={}, error_segment=None, staged_path=None,
                           header_healing=dict(header_healing or {}),
-                          column_formats=dict(column_formats or {}))
+                          column_formats=dict(column_formats or {}),
+                          warnings_by_field=dict(warnings or {}))
 
 
 def _stage(table: pa.Table | None, path: Path) -> str | None:
     if table is None or table.num_rows == 0:
         return None
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+    with phase("stage"), pa.OSFile(str(path), "wb") as sink, \
+            pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     return str(path)
 

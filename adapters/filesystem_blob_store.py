@@ -18,7 +18,7 @@ from typing import IO
 import aiofiles
 import aiofiles.os
 
-from lading.application.ports import BlobInfo, BlobTooLarge
+from lading.application.ports import BlobInfo, BlobTooLarge, PresignedRequest
 
 
 class FilesystemBlobStore:
@@ -92,6 +92,21 @@ class FilesystemBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def size(self, key: str) -> int | None:
+        path = self._path(key)
+        return path.stat().st_size if path.is_file() else None
+
+    def presign_put(self, key: str, ttl_seconds: int) -> PresignedRequest | None:
+        return None  # a directory has no URL of its own: the API's signed routes serve it
+
+    def presign_get(self, key: str, ttl_seconds: int, file_name: str,
+                    media_type: str) -> PresignedRequest | None:
+        return None
+
+    def check(self) -> None:
+        if not (self.root.is_dir() and os.access(self.root, os.W_OK)):
+            raise OSError(f"blob directory {self.root} is missing or not writable")
 
     def delete_prefix(self, prefix: str) -> int:
         base = self._path(prefix)

@@ -22,6 +22,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lading.adapters.phase_timer import phase
+
 _P = np.uint64(0x100000001B3)
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 FROZEN_RUN = 1 << 20  # keys; a run this long stops merging and moves to disk
@@ -112,6 +114,10 @@ class KeyRegistry:
 
     def contains(self, columns: list[pa.Array]) -> np.ndarray:
         """For each row, whether an earlier chunk accepted exactly this key."""
+        with phase("key checks"):
+            return self._contains(columns)
+
+    def _contains(self, columns: list[pa.Array]) -> np.ndarray:
         n = len(columns[0]) if columns else 0
         found = np.zeros(n, dtype=bool)
         if not self.runs or n == 0:
@@ -155,6 +161,10 @@ class KeyRegistry:
 
     def add(self, columns: list[pa.Array], chunk: int) -> None:
         """Remember the keys accepted in `chunk` (distinct among themselves)."""
+        with phase("key checks"):
+            self._add(columns, chunk)
+
+    def _add(self, columns: list[pa.Array], chunk: int) -> None:
         if not columns or len(columns[0]) == 0:
             return
         fps = fingerprints(columns)

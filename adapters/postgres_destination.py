@@ -67,8 +67,10 @@ class PostgresDestination:
                     " workspace text not null, object_name text not null,"
                     " inserts bigint not null default 0, updates bigint not null default 0,"
                     " deletes bigint not null default 0, merged_at timestamptz not null default now(),"
+                    " unchanged bigint not null default 0,"
                     " primary key (job_id, plan_version, chunk))"
                 )
+                _add_unchanged_column(conn)
                 conn.execute(
                     f"create table if not exists {LISTS_TABLE} ("
                     " workspace text not null, list_id text not null, name text not null,"
@@ -133,7 +135,7 @@ class PostgresDestination:
             ).fetchone()
             if claimed is None:
                 recorded = conn.execute(
-                    f"select inserts, updates, deletes from {LEDGER_TABLE}"
+                    f"select inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
                     " where job_id = %s and plan_version = %s and chunk = %s",
                     ledger_key,
                 ).fetchone()
@@ -146,9 +148,9 @@ class PostgresDestination:
                     (list_id, member_keys(chunk)),
                 )
             conn.execute(
-                f"update {LEDGER_TABLE} set inserts = %s, updates = %s, deletes = %s"
-                " where job_id = %s and plan_version = %s and chunk = %s",
-                (counts.inserts, counts.updates, counts.deletes, *ledger_key),
+                f"update {LEDGER_TABLE} set inserts = %s, updates = %s, deletes = %s,"
+                " unchanged = %s where job_id = %s and plan_version = %s and chunk = %s",
+                (counts.inserts, counts.updates, counts.deletes, counts.unchanged, *ledger_key),
             )
             return counts
 
@@ -172,8 +174,8 @@ class PostgresDestination:
         on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
         if operation == "upsert":
             if values:
-                # An unchanged row is not rewritten (less WAL, no dead tuples) yet still counts
-                # as an update: updates are the rows that did not insert.
+                # A row equal to the stored one is not rewritten (no WAL, no dead tuple) and
+                # RETURNING does not see it: it is what the statement neither inserted nor updated.
                 action = (
                     "do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}"
                                                  for v in values)
@@ -184,13 +186,13 @@ class PostgresDestination:
                 action = "do nothing"
             # xmax = 0 holds exactly for rows this statement inserted (an updated row carries
             # the updating transaction's id), so the split is exact within one statement.
-            inserted = conn.execute(
+            inserted, written = conn.execute(
                 f"with merged as (insert into {table} as t ({columns})"
                 f" select {columns} from {stage} order by {_idents(keys)}"
                 f" on conflict ({_idents(keys)}) {action} returning (t.xmax = 0) as inserted)"
-                " select count(*) filter (where inserted) from merged"
-            ).fetchone()[0]
-            return MergeCounts(inserts=inserted, updates=n - inserted)
+                " select count(*) filter (where inserted), count(*) from merged"
+            ).fetchone()
+            return MergeCounts(inserts=inserted, updates=written - inserted, unchanged=n - written)
         if operation == "insert":
             cursor = conn.execute(
                 f"insert into {table} ({columns}) select {columns} from {stage}"
@@ -198,14 +200,17 @@ class PostgresDestination:
             )
             return MergeCounts(inserts=cursor.rowcount)
         if operation == "update":
+            found = conn.execute(
+                f"select count(*) from {stage} s join {table} t on {on_key}"
+            ).fetchone()[0]
             if not values:
-                found = conn.execute(
-                    f"select count(*) from {stage} s join {table} t on {on_key}"
-                ).fetchone()[0]
-                return MergeCounts(updates=found)
+                return MergeCounts(unchanged=found)
             sets = ", ".join(f"{quote_ident(v)} = s.{quote_ident(v)}" for v in values)
-            cursor = conn.execute(f"update {table} t set {sets} from {stage} s where {on_key}")
-            return MergeCounts(updates=cursor.rowcount)
+            cursor = conn.execute(
+                f"update {table} t set {sets} from {stage} s where {on_key}"
+                f" and ({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})"
+            )
+            return MergeCounts(updates=cursor.rowcount, unchanged=found - cursor.rowcount)
         cursor = conn.execute(f"delete from {table} t using {stage} s where {on_key}")
         return MergeCounts(deletes=cursor.rowcount)
 
@@ -222,11 +227,11 @@ class PostgresDestination:
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._pool.connection() as conn:
             rows = conn.execute(
-                f"select chunk, inserts, updates, deletes from {LEDGER_TABLE}"
+                f"select chunk, inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
                 " where job_id = %s and plan_version = %s order by chunk",
                 (job_id, plan_version),
             ).fetchall()
-        return {chunk: MergeCounts(i, u, d) for chunk, i, u, d in rows}
+        return {chunk: MergeCounts(*counts) for chunk, *counts in rows}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -351,6 +356,16 @@ def _configure(conn: psycopg.Connection) -> None:
 def _serialise_ddl(conn: psycopg.Connection, name: str) -> None:
     # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalogs; one at a time.
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"lading-ddl:{name}",))
+
+
+def _add_unchanged_column(conn: psycopg.Connection) -> None:
+    """A ledger created before `unchanged` was counted gains the column (0 for old chunks).
+    Looked up first: ALTER TABLE would lock the ledger against merges even when it is a no-op."""
+    present = conn.execute(
+        "select 1 from pg_attribute where attrelid = to_regclass(%s) and attname = 'unchanged'"
+        " and not attisdropped", (LEDGER_TABLE,)).fetchone()
+    if present is None:
+        conn.execute(f"alter table {LEDGER_TABLE} add column unchanged bigint not null default 0")
 
 
 def _column_sql(f: Field, key: bool) -> str:

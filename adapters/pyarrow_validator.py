@@ -1,6 +1,6 @@
 """A chunk of source rows judged at once: the vectorised twin of domain.reference_validator.
 
-Per field, adapters/pyarrow_fields.py gives typed values and an Issue / Healing code per row;
+Per field, adapters/pyarrow_fields/ gives typed values and an Issue / Healing code per row;
 here those are combined into row outcomes with the same steps and the same order as the
 reference (row-level problems, fields, `unique`, key), and the rejected rows, which are few,
 are written out one by one with the reference's messages.
@@ -20,12 +20,13 @@ import pyarrow.compute as pc
 
 from lading.adapters.arrow_types import arrow_type
 from lading.adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exact, normalised
-from lading.adapters.pyarrow_fields import ColumnInput, FieldColumn, evaluate_column
+from lading.adapters.pyarrow_fields.column import ColumnInput, FieldColumn, evaluate_column
 from lading.adapters.readers.source_chunk import BadRow, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
 from lading.domain.reference_validator import source_row_from_cells
-from lading.domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
+from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry
+from lading.domain.row_errors import FieldError, RowErrorCode
 from lading.domain.validation_plan import ROW_LEVEL, WARN_ENCODING, WARN_RAGGED, ValidationPlan
 from lading.domain.value_formats import display_value
 
@@ -102,8 +103,10 @@ class _View:
 class ChunkValidator:
     """Judges chunks in source order, remembering accepted keys across chunks."""
 
-    def __init__(self, vplan: ValidationPlan, key_lookup: KeyLookup | None, spill_dir: Path) -> None:
+    def __init__(self, vplan: ValidationPlan, key_lookup: KeyLookup | None, spill_dir: Path,
+                 value_chars: int = DEFAULT_VALUE_CHARS) -> None:
         self.vplan = vplan
+        self.value_chars = value_chars  # error file values are cut beyond this many characters
         self.key_lookup = key_lookup
         self.rules = vplan.rules
         self.by_name = {r.name: r for r in self.rules}
@@ -129,7 +132,7 @@ class ChunkValidator:
         unusable = [b for b in chunk.bad_rows if b.kind != "ragged" or not p.landing]
         view = _View(chunk, p.header, self.names, ragged if p.landing else [])
         n = view.n
-        inputs, encoding = self._inputs(view, chunk)
+        inputs, encoding, nul = self._inputs(view, chunk)
         columns = [evaluate_column(rule, inputs[rule.name]) for rule in self.rules]
         issues = np.stack([c.issue for c in columns]) if columns else np.zeros((0, n), np.int8)
         enc_rows = np.zeros(n, dtype=bool)
@@ -160,29 +163,39 @@ class ChunkValidator:
                                     schema=pa.schema([pa.field(f, arrow_type(self.by_name[f].field))
                                                       for f in staged]))
         self._count_accepted(result, columns, issues, accepted, view, encoding, repaired, unique_null)
-        self._entries(result, view, inputs, columns, issues, encoding, rejected, key_code,
+        self._entries(result, view, inputs, columns, issues, encoding, nul, rejected, key_code,
                       unique_bad, accepted, unusable)
         return result
 
-    def _inputs(self, view: _View, chunk: SourceChunk) -> tuple[dict[str, ColumnInput], dict[str, np.ndarray]]:
+    def _inputs(self, view: _View, chunk: SourceChunk) -> tuple[dict[str, ColumnInput],
+                                                               dict[str, np.ndarray],
+                                                               dict[str, np.ndarray]]:
+        """Each field's input, with the rows whose text cannot be stored: `encoding` (either
+        reason) and `nul` (a NUL character in otherwise valid text)."""
         inputs: dict[str, ColumnInput] = {}
         encoding: dict[str, np.ndarray] = {}
+        nul: dict[str, np.ndarray] = {}
         for rule in self.rules:
             raw = view.column(self.vplan.mapping.positions[rule.name])
             col = _column_input(rule, raw, view.n)
             col.markers = chunk.markers
-            if chunk.markers and col.text is not None:
-                marked = np.asarray(pc.fill_null(pc.match_substring_regex(col.text, MARKER_REGEX),
-                                                 False).to_numpy(zero_copy_only=False), dtype=bool)
-                if marked.any():
-                    encoding[rule.name] = marked
+            if col.text is not None and (chunk.markers or chunk.nul):
+                marked = _mask(pc.match_substring_regex(col.text, MARKER_REGEX)) if chunk.markers \
+                    else np.zeros(view.n, dtype=bool)
+                nuls = _mask(pc.match_substring(col.text, "\0")) if chunk.nul \
+                    else np.zeros(view.n, dtype=bool)
+                bad = marked | nuls
+                if bad.any():
+                    encoding[rule.name] = bad
+                    if (nuls & ~marked).any():
+                        nul[rule.name] = nuls & ~marked
                     if self.vplan.landing:
-                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX, "\ufffd")
+                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX + "|\\x00", "\ufffd")
                     else:
                         col.raw_text = col.text
-                        col.text = pc.if_else(pa.array(marked), pa.scalar(None, pa.string()), col.text)
+                        col.text = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), col.text)
             inputs[rule.name] = col
-        return inputs, encoding
+        return inputs, encoding, nul
 
     # -- keys and unique values -------------------------------------------------------------
 
@@ -315,7 +328,7 @@ class ChunkValidator:
 
     def _entries(self, result: ChunkResult, view: _View, inputs: dict[str, ColumnInput],
                  columns: list[FieldColumn], issues: np.ndarray, encoding: dict[str, np.ndarray],
-                 rejected: np.ndarray, key_code: np.ndarray, unique_bad: dict[str, np.ndarray],
+                 nul: dict[str, np.ndarray], rejected: np.ndarray, key_code: np.ndarray, unique_bad: dict[str, np.ndarray],
                  accepted: np.ndarray, unusable: list[BadRow]) -> None:
         p = self.vplan
         rows = np.nonzero(~accepted)[0]
@@ -329,8 +342,9 @@ class ChunkValidator:
                 if not p.landing and any(m[row] for m in encoding.values()):
                     for rule in self.rules:
                         if rule.name in encoding and encoding[rule.name][row]:
+                            why = Issue.NUL if rule.name in nul and nul[rule.name][row] else Issue.ENCODING
                             errors.append(FieldError(RowErrorCode.ENCODING_ERROR,
-                                                     message(rule, Issue.ENCODING), rule.name,
+                                                     message(rule, why), rule.name,
                                                      rule.column, raws[rule.name][j]))
                 elif rejected[row]:
                     for k, (rule, col) in enumerate(zip(self.rules, columns)):
@@ -365,9 +379,7 @@ class ChunkValidator:
         result.rejected_by_field = {f: dict(c) for f, c in by_field.items()}
 
     def _entry(self, number: int, errors: list[FieldError], source: dict[str, Any]) -> dict[str, Any]:
-        first = primary_error(errors, self.order)
-        return {"rowNumber": number, "code": str(first.code), "error": error_line(first),
-                "errors": [e.to_dict() for e in errors], "sourceRow": source}
+        return error_entry(number, errors, source, self.order, self.value_chars)
 
     def _bad_entry(self, bad: BadRow) -> dict[str, Any]:
         if bad.kind == "ragged":
@@ -381,6 +393,10 @@ class ChunkValidator:
             source = {"_raw": bad.text}
             error = FieldError(RowErrorCode.MALFORMED_ROW, bad.message)
         return self._entry(bad.row_number, [error], source)
+
+
+def _mask(matches: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(matches, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _groups(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:

@@ -131,6 +131,22 @@ class SqlReadModels:
         )
         return [r[0] for r in rows]
 
+    def state_totals(self) -> list[tuple[str, int, int, int, int, int]]:
+        """Per job state: (state, jobs, rows read, valid rows, invalid rows, rows merged), from
+        the status documents in one query (metrics at scrape time); deleted jobs left out."""
+        if self._db.is_postgres:
+            def field(name: str) -> str:
+                return f"coalesce((doc::jsonb->>'{name}')::bigint, 0)"
+        else:
+            def field(name: str) -> str:
+                return f"coalesce(json_extract(doc, '$.{name}'), 0)"
+        merged = " + ".join(field(f) for f in ("mergedInserts", "mergedUpdates", "mergedUnchanged", "mergedDeletes"))
+        rows = self._db.execute(
+            f"select state, count(*), sum({field('readRows')}), sum({field('validRows')}),"
+            f" sum({field('invalidRows')}), sum({merged}) from lading_job_status"
+            " where state <> 'deleted' group by state order by state")
+        return [(str(r[0]), *(int(v or 0) for v in r[1:])) for r in rows]
+
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None:
         rows = self._db.execute(
             "select doc from lading_job_status where workspace = ? and idempotency_key = ?"

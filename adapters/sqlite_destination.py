@@ -10,16 +10,17 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from itertools import chain
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lading.adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from lading.adapters.phase_timer import phase
+from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
 from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
                                  quote_ident, table_name)
 from lading.application.ports import LedgerEntry, MergeCounts
@@ -27,8 +28,7 @@ from lading.domain.table_schema import Field, TableSchema
 
 DATABASE_FILE = "destination.sqlite"
 _PAGE = 5000  # rows fetched per query when reading records back
-_ROWS_PER_STATEMENT = 64
-_MAX_VARIABLES = 999  # SQLite's most conservative bound on parameters a statement
+_STAGE = "lading_stage"  # the schema name a staged chunk is attached under
 
 # ADR 0021. Dates, datetimes and times are fixed-width ISO text, so text order is time order
 # and equal instants are equal strings: 2023-05-17, 2023-05-17T10:00:00.000000Z, 10:00:00.000000.
@@ -57,6 +57,7 @@ class SqliteDestination:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._ensured: set[str] = set()
+        self._stager = ScratchStager()
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         self._conn.execute("pragma journal_mode=wal")
         # FULL, not NORMAL: a merge commit must be on disk before the ChunkMerged event that
@@ -69,8 +70,10 @@ class SqliteDestination:
                 " job_id TEXT NOT NULL, plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL,"
                 " workspace TEXT NOT NULL, object_name TEXT NOT NULL, inserts INTEGER NOT NULL,"
                 " updates INTEGER NOT NULL, deletes INTEGER NOT NULL, merged_at TEXT NOT NULL,"
+                " unchanged INTEGER NOT NULL DEFAULT 0,"
                 " PRIMARY KEY (job_id, plan_version, chunk)) STRICT"
             )
+            _add_unchanged_column(self._conn)
             self._conn.execute(
                 f"create table if not exists {LISTS_TABLE} ("
                 " workspace TEXT NOT NULL, list_id TEXT NOT NULL, name TEXT NOT NULL,"
@@ -86,6 +89,7 @@ class SqliteDestination:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self._stager.close()
 
     # -- tables ---------------------------------------------------------------------------
 
@@ -119,95 +123,98 @@ class SqliteDestination:
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
-        chunk = prepare_chunk(schema, operation, rows)
-        # Converting to Python values is the costly part; do it before taking the write lock.
-        columns = {f.name: _column_values(chunk.rows.column(f.name), f) for f in chunk.fields}
+        with phase("convert"):
+            chunk = prepare_chunk(schema, operation, rows)
+            stored = pa.table([storage_column(chunk.rows.column(f.name), f) for f in chunk.fields],
+                              names=chunk.names)
         self.ensure_object(workspace, object_name, schema)
         table = quote_ident(table_name(workspace, object_name))
         ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
-        with self._write():
-            recorded = self._conn.execute(
-                f"select inserts, updates, deletes from {LEDGER_TABLE}"
-                " where job_id = ? and plan_version = ? and chunk = ?",
-                ledger_key,
-            ).fetchone()
-            if recorded is not None:
-                return MergeCounts(*recorded)
-            counts = self._apply(table, operation, chunk, columns)
-            if list_id is not None and operation != "delete":
-                self._conn.executemany(
-                    f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key) values (?, ?)"
-                    " on conflict do nothing",
-                    ((list_id, key) for key in member_keys(chunk)),
+        staged = None
+        try:
+            if chunk.num_rows:
+                # Outside the lock: another thread's merge may write while this one stages.
+                with phase("stage"):
+                    staged = self._stager.stage(stored)
+            with self._lock, self._attached(staged), phase("write"), self._write():
+                recorded = self._conn.execute(
+                    f"select inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
+                    " where job_id = ? and plan_version = ? and chunk = ?",
+                    ledger_key,
+                ).fetchone()
+                if recorded is not None:
+                    return MergeCounts(*recorded)
+                counts = self._apply(table, operation, chunk, stored) if staged else MergeCounts()
+                if list_id is not None and operation != "delete":
+                    self._conn.executemany(
+                        f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key) values (?, ?)"
+                        " on conflict do nothing",
+                        ((list_id, key) for key in member_keys(chunk)),
+                    )
+                self._conn.execute(
+                    f"insert into {LEDGER_TABLE} (job_id, plan_version, chunk, workspace, object_name,"
+                    " inserts, updates, deletes, unchanged, merged_at)"
+                    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*ledger_key, workspace, object_name, counts.inserts, counts.updates,
+                     counts.deletes, counts.unchanged, _now()),
                 )
-            self._conn.execute(
-                f"insert into {LEDGER_TABLE} (job_id, plan_version, chunk, workspace, object_name,"
-                " inserts, updates, deletes, merged_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*ledger_key, workspace, object_name, counts.inserts, counts.updates,
-                 counts.deletes, _now()),
-            )
-            return counts
+                return counts
+        finally:
+            if staged is not None:
+                self._stager.discard(staged)
 
-    def _apply(self, table: str, operation: str, chunk: MergeChunk,
-               columns: dict[str, list]) -> MergeCounts:
+    @contextmanager
+    def _attached(self, staged: Path | None) -> Iterator[None]:
+        """The staged chunk readable as `_STAGE.rows` (ATTACH cannot run inside a transaction)."""
+        if staged is None:
+            yield
+            return
+        self._conn.execute(f"attach database ? as {_STAGE}", (str(staged),))
+        try:
+            yield
+        finally:
+            self._conn.execute(f"detach database {_STAGE}")
+
+    def _apply(self, table: str, operation: str, chunk: MergeChunk, stored: pa.Table) -> MergeCounts:
+        """One set-based statement over the staged rows (key order), counted exactly."""
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
-        key_columns = [columns[k] for k in keys]
         n = chunk.num_rows
-        if n == 0:
-            return MergeCounts()
-        ordered = [columns[name] for name in chunk.names]
-        if operation == "upsert":
-            existing = self._count_existing(table, keys, key_columns)
-            action = _update_from_excluded(values) if values else "do nothing"
-            self._insert_rows(table, chunk.names, ordered, f"on conflict ({_idents(keys)}) {action}")
-            return MergeCounts(inserts=n - existing, updates=existing)
+        staged = {name: stage_column(i) for i, name in enumerate(chunk.names)}
+        source = f"{_STAGE}.{STAGE_TABLE}"
+        on_key = " and ".join(f"t.{quote_ident(k)} = s.{staged[k]}" for k in keys)
+        # WHERE true: without it SQLite would read ON CONFLICT as the SELECT's join constraint.
+        insert = (f"insert into {table} ({_idents(chunk.names)})"
+                  f" select {', '.join(staged.values())} from {source} where true")
         if operation == "insert":
-            inserted = self._insert_rows(table, chunk.names, ordered,
-                                         f"on conflict ({_idents(keys)}) do nothing")
+            inserted = self._conn.execute(f"{insert} on conflict ({_idents(keys)}) do nothing").rowcount
             return MergeCounts(inserts=inserted)
-        if operation == "update":
-            if not values:
-                return MergeCounts(updates=self._count_existing(table, keys, key_columns))
-            sets = ", ".join(f"{quote_ident(v)} = ?" for v in values)
-            cursor = self._conn.executemany(
-                f"update {table} set {sets} where {_key_match(keys)}",
-                zip(*(columns[v] for v in values), *key_columns),
-            )
-            return MergeCounts(updates=cursor.rowcount)
-        cursor = self._conn.executemany(
-            f"delete from {table} where {_key_match(keys)}", zip(*key_columns)
-        )
-        return MergeCounts(deletes=cursor.rowcount)
+        if operation == "delete":
+            deleted = self._conn.execute(
+                f"delete from {table} where ({_idents(keys)}) in"
+                f" (select {', '.join(staged[k] for k in keys)} from {source})").rowcount
+            return MergeCounts(deletes=deleted)
+        existing = self._count_existing(table, keys, stored, source, on_key)
+        if operation == "upsert":
+            # A conflicting row equal to the stored one is neither rewritten nor counted as
+            # written; `changes()` (the rowcount) counts inserted and really updated rows only.
+            action = _update_changed_from_excluded(values) if values else "do nothing"
+            written = self._conn.execute(f"{insert} on conflict ({_idents(keys)}) {action}").rowcount
+            inserts = n - existing
+            return MergeCounts(inserts=inserts, updates=written - inserts, unchanged=n - written)
+        if not values:
+            return MergeCounts(unchanged=existing)
+        sets = ", ".join(f"{quote_ident(v)} = s.{staged[v]}" for v in values)
+        updated = self._conn.execute(
+            f"update {table} as t set {sets} from {source} as s where {on_key}"
+            f" and ({_idents(values, 't.')}) is not ({', '.join('s.' + staged[v] for v in values)})"
+        ).rowcount
+        return MergeCounts(updates=updated, unchanged=existing - updated)
 
-    def _insert_rows(self, table: str, names: list[str], columns: list[list], tail: str) -> int:
-        """INSERT every row, many rows a statement; return how many rows were written.
-
-        Binding values one row at a time costs sqlite3 about three times what SQLite needs to
-        store them; multi-row VALUES cut the per-statement share of that. The rows are cut
-        into statement-sized tuples by C iterators, with no Python loop over values.
-        """
-        width = len(names)
-        n = len(columns[0])
-        per = max(1, min(_ROWS_PER_STATEMENT, _MAX_VARIABLES // width))
-        full = n - n % per
-        row = f"({_marks(width)})"
-        head = f"insert into {table} ({_idents(names)}) values"
-        written = 0
-        if full:
-            flat = chain.from_iterable(zip(*(c[:full] for c in columns)))
-            written += self._conn.executemany(
-                f"{head} {', '.join([row] * per)} {tail}", zip(*[flat] * (per * width))
-            ).rowcount
-        if full < n:
-            written += self._conn.executemany(
-                f"{head} {row} {tail}", zip(*(c[full:] for c in columns))
-            ).rowcount
-        return written
-
-    def _count_existing(self, table: str, keys: list[str], key_columns: list[list]) -> int:
-        """How many of a chunk's keys (sorted, distinct) the table holds; exact and set-based."""
-        lowest = tuple(column[0] for column in key_columns)
+    def _count_existing(self, table: str, keys: list[str], stored: pa.Table, source: str,
+                        on_key: str) -> int:
+        """How many of the staged keys the table holds; exact and set-based."""
+        lowest = tuple(stored.column(k)[0].as_py() for k in keys)
         above = self._conn.execute(
             f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({_marks(len(keys))}))",
             lowest,
@@ -216,19 +223,18 @@ class SqliteDestination:
             # The common first import: every key beyond what the table holds, nothing to probe.
             return 0
         return self._conn.execute(
-            f"select count(*) from json_each(?) as j cross join {table} as t"
-            f" on {_json_key_match(keys)}",
-            (_json_keys(key_columns),),
+            f"select count(*) from {source} as s where exists (select 1 from {table} as t"
+            f" where {on_key})"
         ).fetchone()[0]
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._lock:
             rows = self._conn.execute(
-                f"select chunk, inserts, updates, deletes from {LEDGER_TABLE}"
+                f"select chunk, inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
                 " where job_id = ? and plan_version = ? order by chunk",
                 (str(job_id), plan_version),
             ).fetchall()
-        return {chunk: MergeCounts(i, u, d) for chunk, i, u, d in rows}
+        return {chunk: MergeCounts(*counts) for chunk, *counts in rows}
 
     # -- lists ----------------------------------------------------------------------------
 
@@ -359,7 +365,8 @@ class _WriteTransaction:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self._conn.execute("commit")
+                with phase("commit"):
+                    self._conn.execute("commit")
             elif self._conn.in_transaction:
                 self._conn.execute("rollback")
         finally:
@@ -381,20 +388,6 @@ def _create_table_sql(table: str, schema: TableSchema) -> str:
         columns.append(f"PRIMARY KEY ({_idents(schema.primary_key)})")
     # STRICT: a value of the wrong type is an error, never silently stored as text.
     return f"create table if not exists {quote_ident(table)} ({', '.join(columns)}) STRICT"
-
-
-def _column_values(column: pa.ChunkedArray, f: Field) -> list:
-    """One column as the Python values sqlite3 binds; vectorised, no per-value Python code."""
-    if f.type == "date":
-        column = column.cast(pa.string())
-    elif f.type == "time":
-        column = column.cast(pa.string())  # always HH:MM:SS.ffffff
-    elif f.type == "datetime":
-        # Casting the tz-aware type to text is ~10x slower than the naive one (same UTC clock).
-        text = column.cast(pa.timestamp("us")).cast(pa.string())  # YYYY-MM-DD HH:MM:SS.ffffff
-        text = pc.binary_replace_slice(text, 10, 11, "T")
-        column = pc.binary_replace_slice(text, 26, 26, "Z")
-    return column.to_pylist()
 
 
 def _key_to_storage(f: Field, value: Any) -> Any:
@@ -441,16 +434,21 @@ def _json_key_match(keys: list[str]) -> str:
     return " and ".join(f"t.{quote_ident(k)} = (j.value ->> {i})" for i, k in enumerate(keys))
 
 
-def _update_from_excluded(values: list[str]) -> str:
-    return "do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}" for v in values)
+def _update_changed_from_excluded(values: list[str]) -> str:
+    sets = ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}" for v in values)
+    excluded = ", ".join(f"excluded.{quote_ident(v)}" for v in values)
+    return f"do update set {sets} where ({_idents(values)}) is not ({excluded})"
 
 
-def _key_match(keys: list[str]) -> str:
-    return " and ".join(f"{quote_ident(k)} = ?" for k in keys)
+def _add_unchanged_column(conn: sqlite3.Connection) -> None:
+    """A ledger created before `unchanged` was counted gains the column (0 for old chunks)."""
+    columns = {row[1] for row in conn.execute(f"pragma table_info({LEDGER_TABLE})")}
+    if "unchanged" not in columns:
+        conn.execute(f"alter table {LEDGER_TABLE} add column unchanged INTEGER NOT NULL DEFAULT 0")
 
 
-def _idents(names: Sequence[str]) -> str:
-    return ", ".join(quote_ident(n) for n in names)
+def _idents(names: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(prefix + quote_ident(n) for n in names)
 
 
 def _marks(n: int) -> str:

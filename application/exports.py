@@ -7,7 +7,7 @@ from typing import IO
 from uuid import UUID
 
 from lading.application.import_jobs import ImportJobs
-from lading.application.ports import BlobStore, ValidationEngine
+from lading.application.ports import BlobStore, PresignedRequest, ValidationEngine
 from lading.domain.lifecycle import JobState
 
 
@@ -33,8 +33,8 @@ class Exports:
         work.mkdir(parents=True, exist_ok=True)
         return self.engine.write_annotated_csv(sources, error_file, out, work, rejected_only)
 
-    def valid_rows_file(self, workspace: str, job_id: UUID) -> Path:
-        """A local file of the valid rows, made once per plan version and kept as a blob.
+    def valid_rows_blob(self, workspace: str, job_id: UUID) -> str:
+        """The blob key of the valid rows CSV, made once per plan version and kept.
 
         An unfinished job's rows are still being staged, so its file is keyed by how many
         chunks it holds: concurrent requests share one copy instead of each building their own.
@@ -47,4 +47,14 @@ class Exports:
         if not self.blobs.exists(key):
             with self.blobs.writer(key) as out:
                 self.engine.write_valid_rows_csv([str(p) for p in chunks], out)
-        return self.blobs.local_path(key)
+        return key
+
+    def download(self, key: str, ttl_seconds: int, file_name: str,
+                 media_type: str) -> PresignedRequest | Path:
+        """A blob for a client: a presigned GET where the store can make one, else a local file."""
+        presigned = self.blobs.presign_get(key, ttl_seconds, file_name, media_type)
+        return presigned if presigned is not None else self.blobs.local_path(key)
+
+    def valid_rows_file(self, workspace: str, job_id: UUID) -> Path:
+        """A local file of the valid rows (see valid_rows_blob)."""
+        return self.blobs.local_path(self.valid_rows_blob(workspace, job_id))

@@ -480,6 +480,11 @@ class ImportJobs(Application[UUID]):
         """Whether the job's valid rows are final, so a download link to them can be handed out."""
         return self.load(job_id, workspace).state == JobState.COMPLETED
 
+    def state_totals(self) -> list[tuple[str, int, int, int, int, int]]:
+        """Counts for the metrics endpoint (jobs by state, rows), from the read models."""
+        self.projector.catch_up()
+        return self.read_models.state_totals()
+
     def list_jobs(self, flt: JobFilter) -> list[dict[str, Any]]:
         self.projector.catch_up()
         return self.read_models.list(flt)
@@ -502,11 +507,16 @@ class ImportJobs(Application[UUID]):
             yield self.mapper.to_domain_event(stored)
 
     def error_file(self, workspace: str, job_id: UUID) -> Path | None:
+        key = self.error_blob_key(workspace, job_id)
+        return self.blobs.local_path(key) if key is not None else None
+
+    def error_blob_key(self, workspace: str, job_id: UUID) -> str | None:
+        """The error file's blob key, or None when there is no error file."""
         job = self.load(job_id, workspace)
         if job.is_deleted:
             raise JobNotFound(job_id)
         key = self.files(job).error_file
-        return self.blobs.local_path(key) if job.invalid_rows and self.blobs.exists(key) else None
+        return key if job.invalid_rows and self.blobs.exists(key) else None
 
     def staged_chunks(self, workspace: str, job_id: UUID) -> list[Path]:
         job = self.load(job_id, workspace)

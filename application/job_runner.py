@@ -53,6 +53,25 @@ class JobRunner:
         """Sleep until a job may be runnable (woken early where the queue can tell)."""
         self.jobs.queue.wait(timeout)
 
+    def work(self, *, once: bool = False, poll_seconds: float = 1.0, concurrency: int = 1,
+             on_done: Callable[[UUID, str], None] = lambda job_id, state: None) -> None:
+        """Be a worker: run jobs as they come (with `once`, every runnable job, then return).
+
+        A queue that drives workers itself (procrastinate, ADR 0054) runs this runner's
+        `process` per task; `once` keeps the plain pass, which also takes over jobs a dead
+        worker left running without waiting for its heartbeat to expire.
+        """
+        run_worker = getattr(self.jobs.queue, "run_worker", None)
+        if not once and run_worker is not None:
+            run_worker(self, concurrency=concurrency, poll_seconds=poll_seconds)
+            return
+        while True:
+            for job_id, state in self.run_pending():
+                on_done(job_id, state)
+            if once:
+                return
+            self.wait_for_work(poll_seconds)
+
     def run_pending(self) -> list[tuple[UUID, str]]:
         """Take every runnable job as far as it goes, then deliver due callbacks (one worker pass)."""
         done = []
@@ -205,10 +224,11 @@ class JobRunner:
                 job.workspace, job.object_name, schema, plan.operation, rows,
                 LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
             )
-            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes)
+            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
+                                    counts.unchanged)
             self._save_or_interrupt(job)
             on_progress({"stage": "merging", "rowsValidated": job.read_rows,
-                         "rowsMerged": job.merged_inserts + job.merged_updates + job.merged_deletes,
+                         "rowsMerged": job.merged_rows,
                          "validRows": job.valid_rows})
 
 

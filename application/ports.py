@@ -91,13 +91,17 @@ class ValidationEngine(Protocol):
 
 @dataclass(frozen=True)
 class MergeCounts:
+    """What merging a chunk did to each of its rows. `unchanged`: an update or upsert of a row
+    equal to the stored one (after type coercion), which is counted and not written (SPEC §8)."""
+
     inserts: int = 0
     updates: int = 0
     deletes: int = 0
+    unchanged: int = 0
 
     @property
     def total(self) -> int:
-        return self.inserts + self.updates + self.deletes
+        return self.inserts + self.updates + self.deletes + self.unchanged
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,16 @@ class BlobTooLarge(Exception):
     """A streamed write went past its allowed size; nothing was kept (raised by write_stream)."""
 
 
+@dataclass(frozen=True)
+class PresignedRequest:
+    """A URL a client uses directly against the blob store, with the headers it must send."""
+
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_at: str  # ISO 8601, UTC
+
+
 class BlobStore(Protocol):
     def put_file(self, key: str, source: Path) -> BlobInfo: ...
 
@@ -221,7 +235,25 @@ class BlobStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def size(self, key: str) -> int | None:
+        """The blob's size in bytes, or None when there is no such blob."""
+        ...
+
     def delete_prefix(self, prefix: str) -> int: ...
+
+    def presign_put(self, key: str, ttl_seconds: int) -> PresignedRequest | None:
+        """A URL to upload the blob straight to the store, or None when the store has none
+        (then the API's own signed upload route receives the bytes)."""
+        ...
+
+    def presign_get(self, key: str, ttl_seconds: int, file_name: str,
+                    media_type: str) -> PresignedRequest | None:
+        """A URL to download the blob straight from the store, or None (the API serves it)."""
+        ...
+
+    def check(self) -> None:
+        """Raise unless the store can be reached (readiness)."""
+        ...
 
 
 class WorkQueue(Protocol):

@@ -42,6 +42,7 @@ def _fresh_run(doc: dict[str, Any]) -> None:
         mergedInserts=0,
         mergedUpdates=0,
         mergedDeletes=0,
+        mergedUnchanged=0,
         chunksValidated=0,
         chunksWithRows=0,
         chunksMerged=0,
@@ -60,7 +61,8 @@ def _derive(doc: dict[str, Any]) -> None:
     doc["rowsRejected"] = invalid
     doc["successRate"] = round(valid / read, 4) if read else 1.0
     doc["hasErrors"] = invalid > 0
-    merged = doc["mergedInserts"] + doc["mergedUpdates"] + doc["mergedDeletes"]
+    merged = (doc["mergedInserts"] + doc["mergedUpdates"] + doc.get("mergedUnchanged", 0)
+              + doc["mergedDeletes"])
     state, stage = doc["state"], doc["stage"]
     if state == "completed":
         percent = 100.0
@@ -237,6 +239,7 @@ def _chunk_merged(doc: dict[str, Any], e: ImportJob.ChunkMerged, ts: str) -> Non
     doc["mergedInserts"] += e.inserts
     doc["mergedUpdates"] += e.updates
     doc["mergedDeletes"] += e.deletes
+    doc["mergedUnchanged"] = doc.get("mergedUnchanged", 0) + e.unchanged
 
 
 @_on(ImportJob.Completed)
@@ -361,6 +364,10 @@ class ReadModelStore(Protocol):
     def all_documents(self) -> dict[str, dict[str, Any]]: ...
 
     def count_active(self, workspace: str) -> int: ...
+
+    def state_totals(self) -> builtins.list[tuple[str, int, int, int, int, int]]:
+        """Per state: (state, jobs, rows read, valid, invalid, merged), for metrics."""
+        ...
 
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None: ...
 

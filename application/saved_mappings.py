@@ -150,10 +150,10 @@ class MappingLibrary:
         config = self.configuration(workspace, configuration_id)
         if not config.source_url:
             raise DomainError(f"import configuration {configuration_id} has no sourceUrl to import")
-        path = self.sources.local_file(config.source_url)
-        job_id, _ = self.schemas.submit_path(
-            workspace, config.object_name, path, {**config.mapping, **(mapping or {})},
-            source=config.source or "trigger", labels=config.labels or None, start=start)
+        with self.sources.fetched(config.source_url) as path:
+            job_id, _ = self.schemas.submit_path(
+                workspace, config.object_name, path, {**config.mapping, **(mapping or {})},
+                source=config.source or "trigger", labels=config.labels or None, start=start)
         return job_id
 
     def resolve(self, workspace: str, object_name: str, mapping: dict[str, Any],

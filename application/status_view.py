@@ -50,6 +50,7 @@ def detailed_report(doc: dict[str, Any], error_file: Path | None,
         "totals": {
             "inserted": doc.get("mergedInserts", 0),
             "updated": doc.get("mergedUpdates", 0),
+            "unchanged": doc.get("mergedUnchanged", 0),
             "deleted": doc.get("mergedDeletes", 0),
             "skipped": doc.get("invalidRows", 0),
         },

@@ -13,7 +13,8 @@ import anyio.to_thread
 
 from lading.application.errors import PayloadTooLarge
 from lading.application.import_jobs import ImportJobs
-from lading.application.ports import BlobInfo, BlobTooLarge
+from lading.application.direct_uploads import complete_direct_upload, direct_upload_key
+from lading.application.ports import BlobInfo, BlobTooLarge, PresignedRequest
 from lading.domain.errors import DomainError
 
 R = TypeVar("R")
@@ -32,6 +33,15 @@ class Uploads:
     def __init__(self, jobs: ImportJobs, max_file_size: int) -> None:
         self.jobs = jobs
         self.max_file_size = max_file_size
+
+    def direct_upload(self, workspace: str, job_id: UUID, ttl_seconds: int) -> PresignedRequest | None:
+        """A presigned PUT straight to the blob store (ADR 0051), or None when the store has none."""
+        key = direct_upload_key(self.jobs, workspace, job_id)
+        return self.jobs.blobs.presign_put(key, ttl_seconds)
+
+    def complete_direct_upload(self, workspace: str, job_id: UUID) -> int:
+        """The client's PUT to the presigned URL finished: the job takes the object; its size."""
+        return complete_direct_upload(self.jobs, workspace, job_id, self.max_file_size)
 
     async def upload(self, workspace: str, job_id: UUID, chunks: AsyncIterator[bytes],
                      content_length: int | None) -> BlobInfo:

@@ -34,6 +34,7 @@ class Issue(IntEnum):
     MAXIMUM = 9
     UNIQUE = 10
     ENCODING = 11
+    NUL = 12  # U+0000 in a text value: no destination stores it (PostgreSQL refuses it)
 
 
 ISSUE_CODES = {
@@ -48,6 +49,7 @@ ISSUE_CODES = {
     Issue.MAXIMUM: RowErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
     Issue.UNIQUE: RowErrorCode.VALIDATION_CONSTRAINT_VIOLATION,
     Issue.ENCODING: RowErrorCode.ENCODING_ERROR,
+    Issue.NUL: RowErrorCode.ENCODING_ERROR,
 }
 
 
@@ -506,4 +508,6 @@ def message(rule: FieldRule, issue: Issue, healing: Healing = Healing.NONE) -> s
         return "value must be unique; an earlier row already has it"
     if issue is Issue.ENCODING:
         return "value has bytes that are not valid in the file's encoding"
+    if issue is Issue.NUL:
+        return "value contains a NUL character (U+0000), which cannot be stored"
     raise ValueError(issue)

@@ -124,6 +124,7 @@ class ImportJob(Aggregate):
         self.merged_inserts = 0
         self.merged_updates = 0
         self.merged_deletes = 0
+        self.merged_unchanged = 0
 
     # -- guards ---------------------------------------------------------------------------
 
@@ -390,12 +391,18 @@ class ImportJob(Aggregate):
         self.proposal = None
         self.state = JobState.QUEUED
 
-    def record_merged_chunk(self, chunk: int, inserts: int, updates: int, deletes: int) -> None:
+    @property
+    def merged_rows(self) -> int:
+        return self.merged_inserts + self.merged_updates + self.merged_unchanged + self.merged_deletes
+
+    def record_merged_chunk(self, chunk: int, inserts: int, updates: int, deletes: int,
+                            unchanged: int = 0) -> None:
         if chunk in self.merged_chunks or chunk not in self.chunks_with_rows:
             self._require("record_merged_chunk", f"chunk {chunk} is not waiting to be merged")
         self._require("record_merged_chunk")
         self._chunk_merged(
-            plan_version=self.plan_version, chunk=chunk, inserts=inserts, updates=updates, deletes=deletes
+            plan_version=self.plan_version, chunk=chunk, inserts=inserts, updates=updates, deletes=deletes,
+            unchanged=unchanged,
         )
 
     class ChunkMerged(Aggregate.Event):
@@ -404,6 +411,7 @@ class ImportJob(Aggregate):
         inserts: int
         updates: int
         deletes: int
+        unchanged: int = 0  # events stored before mergedUnchanged existed have none
 
     @event(ChunkMerged)
     def _chunk_merged(
@@ -413,11 +421,13 @@ class ImportJob(Aggregate):
         inserts: int,
         updates: int,
         deletes: int,
+        unchanged: int = 0,
     ) -> None:
         self.merged_chunks = [*self.merged_chunks, chunk]
         self.merged_inserts += inserts
         self.merged_updates += updates
         self.merged_deletes += deletes
+        self.merged_unchanged += unchanged
 
     @property
     def chunks_to_merge(self) -> list[int]:

@@ -8,7 +8,8 @@ A row goes through these steps, and stops at the first that rejects it:
 1. Row-level problems. A line that is not a JSON object, or a CSV record whose cell count
    differs from the header's, is MALFORMED_ROW (landing_friendly pads or truncates CSV records
    instead and warns). Bytes that are not valid in the file's encoding, in a mapped column, are
-   ENCODING_ERROR (landing_friendly replaces each bad byte with U+FFFD and warns).
+   ENCODING_ERROR, and so is a NUL character (U+0000) in a mapped text value, which no
+   destination can store (landing_friendly replaces each bad byte or NUL with U+FFFD and warns).
 2. Field checks, each mapped field in schema order (field_rules.evaluate): missing / required,
    type and format, strict-mode coercions, constraints. Every failing field is listed; the
    first in schema order is the primary error. landing_friendly instead nulls the failing
@@ -31,11 +32,12 @@ from lading.domain.column_formats import SAMPLE_ROWS, choose_column_formats
 from lading.domain.errors import SourceUnreadable
 from lading.domain.field_rules import ISSUE_CODES, ColumnFormat, Healing, Issue, evaluate, message
 from lading.domain.plan import ImportPlan
-from lading.domain.row_errors import FieldError, RowErrorCode, error_line, primary_error
+from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry
+from lading.domain.row_errors import FieldError, RowErrorCode, primary_error
 from lading.domain.table_schema import TableSchema
 from lading.domain.validation_plan import (
-    ENCODING_LINE_MESSAGE, WARN_ENCODING, WARN_RAGGED, ValidationPlan, malformed_message,
-    map_source,
+    ENCODING_LINE_MESSAGE, WARN_ENCODING, WARN_NO_ROWS, WARN_RAGGED, ValidationPlan,
+    malformed_message, map_source,
 )
 from lading.domain.value_formats import decode_lenient, display_value
 
@@ -80,17 +82,11 @@ class RowOutcome:
         p = self.primary
         return None if p is None else str(p.code)
 
-    def error_entry(self) -> dict[str, Any]:
+    def error_entry(self, value_chars: int = DEFAULT_VALUE_CHARS) -> dict[str, Any]:
         """The error file line for a rejected row (SPEC §3 "Error file")."""
-        p = self.primary
-        assert p is not None
-        return {
-            "rowNumber": self.row_number,
-            "code": str(p.code),
-            "error": error_line(p),
-            "errors": [e.to_dict() for e in self.errors],
-            "sourceRow": self.source_row,
-        }
+        assert self.errors, "an accepted row has no error entry"
+        return error_entry(self.row_number, self.errors, self.source_row, self.field_order,
+                           value_chars)
 
 
 def json_ready(value: Any) -> Any:
@@ -160,16 +156,22 @@ class ReferenceValidator:
         encoding_errors = []
         for rule in p.rules:
             raw = raws[rule.name]
+            issue = Issue.NONE
             if isinstance(raw, (bytes, bytearray)):
                 try:
-                    raws[rule.name] = bytes(raw).decode("utf-8")
+                    raw = bytes(raw).decode("utf-8")
                 except UnicodeDecodeError:
-                    lenient = decode_lenient(bytes(raw))
-                    raws[rule.name] = lenient
-                    encoding_replaced = True
-                    encoding_errors.append(FieldError(
-                        RowErrorCode.ENCODING_ERROR, message(rule, Issue.ENCODING), rule.name,
-                        rule.column, lenient))
+                    raw, issue = decode_lenient(bytes(raw)), Issue.ENCODING
+            if isinstance(raw, str) and "\0" in raw:
+                if issue is Issue.NONE:
+                    issue = Issue.NUL
+                if p.landing:
+                    raw = raw.replace("\0", "\ufffd")
+            raws[rule.name] = raw
+            if issue is not Issue.NONE:
+                encoding_replaced = True
+                encoding_errors.append(FieldError(RowErrorCode.ENCODING_ERROR, message(rule, issue),
+                                                  rule.name, rule.column, raw))
         if encoding_errors and not p.landing:
             return self._reject(row_number, encoding_errors, source_row)
         if encoding_replaced:
@@ -258,6 +260,11 @@ def ndjson_header(sample: Sequence[Any]) -> list[str]:
 class ReferenceResult:
     vplan: ValidationPlan | None
     outcomes: list[RowOutcome]
+
+    @property
+    def file_warnings(self) -> list[str]:
+        """Warnings about the file as a whole: WARN_NO_ROWS when it has no data rows."""
+        return [] if self.outcomes else [WARN_NO_ROWS]
 
     @property
     def formats(self) -> Mapping[str, ColumnFormat]:

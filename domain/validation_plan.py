@@ -19,6 +19,7 @@ from lading.domain.value_formats import display_value
 # Keys of `warnings_by_field` / `rejected_by_field` for problems that belong to no field.
 WARN_RAGGED = "(ragged row)"
 WARN_ENCODING = "(encoding error)"
+WARN_NO_ROWS = "(no rows)"  # the file has no data rows at all: counted once, for the file
 ROW_LEVEL = "(row)"
 
 KEY_MESSAGES = {
@@ -29,7 +30,7 @@ KEY_MESSAGES = {
 ENCODING_LINE_MESSAGE = "line has bytes that are not valid in the file's encoding"
 
 __all__ = ["SAMPLE_ROWS", "SourceMapping", "ValidationPlan", "map_source", "WARN_RAGGED",
-           "WARN_ENCODING", "ROW_LEVEL"]
+           "WARN_ENCODING", "WARN_NO_ROWS", "ROW_LEVEL"]
 
 
 @dataclass(frozen=True)

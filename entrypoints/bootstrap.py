@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.readers import SourceLimits
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
@@ -25,10 +27,12 @@ from lading.application.job_runner import JobRunner
 from lading.application.objects import Objects
 from lading.application.ports import (
     ApiKeyStore,
+    BlobStore,
     DestinationStore,
     ObjectCatalog,
     WorkQueue,
 )
+from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.application.sources import Sources
@@ -62,6 +66,20 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30"}
 
 
+def blob_store(settings: Settings) -> BlobStore:
+    """A directory by default; an S3-compatible bucket with LADING_BLOBS=s3://bucket/prefix."""
+    if settings.s3 is None:
+        return FilesystemBlobStore(settings.blob_root)
+    from lading.adapters.s3_blob_store import S3BlobStore, S3Location, s3_client
+
+    s3 = settings.s3
+    client = s3_client(s3.endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+    presign = (s3_client(s3.public_endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+               if s3.public_endpoint_url else None)
+    return S3BlobStore(S3Location.parse(s3.url), client, settings.home / "blob-cache",
+                       presign_client=presign)
+
+
 class _ScratchReadModels(SqlReadModels):
     """A throwaway read model store for `replay --check`, removed when closed."""
 
@@ -90,12 +108,26 @@ class Lading:
     library: MappingLibrary
     cohorts: Cohorts
     runs: ConfigurationRuns
+    readiness: Readiness
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
         for closer in self._closers:
             closer()
         self.jobs.close()
+
+
+def source_limits(settings: Settings) -> SourceLimits:
+    return SourceLimits(max_record_bytes=settings.max_record_bytes,
+                        max_columns=settings.max_columns)
+
+
+def engine_for(settings: Settings) -> ArrowValidationEngine:
+    options: dict[str, Any] = {"limits": source_limits(settings),
+                               "error_value_chars": settings.error_value_chars}
+    if settings.chunk_bytes:
+        options["block_size"] = settings.chunk_bytes
+    return ArrowValidationEngine(**options)
 
 
 def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None) -> Lading:
@@ -110,6 +142,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         from lading.adapters.postgres_destination import PostgresDestination
         from lading.adapters.sql_catalog import PostgresCatalog
 
+        destination_db: str | Path = settings.destination
         destination = PostgresDestination(settings.destination)
         catalog = postgres_catalog = PostgresCatalog(settings.destination)
         keys: ApiKeyStore = postgres_catalog
@@ -119,6 +152,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         from lading.adapters.sqlite_destination import SqliteDestination, database_path
 
         directory = Path(settings.destination) if settings.destination else home / "destination"
+        destination_db = database_path(directory)
         destination = SqliteDestination(directory)
         catalog = sqlite_catalog = SqliteCatalog(directory)
         keys = sqlite_catalog
@@ -133,16 +167,15 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     queue: WorkQueue
     if _is_postgres(settings.event_store):
         # Imported here like the other PostgreSQL adapters: the embedded default never loads psycopg.
-        from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
+        from lading.adapters.procrastinate_work_queue import ProcrastinateWorkQueue
 
-        queue = PostgresLockWorkQueue(settings.event_store, read_models.active_job_ids)
+        queue = ProcrastinateWorkQueue(settings.event_store, read_models.active_job_ids)
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
-    blobs = FilesystemBlobStore(settings.blob_root)
+    blobs = blob_store(settings)
     secret = settings.secret or persistent_secret(home)
-    engine = (ArrowValidationEngine(block_size=settings.chunk_bytes) if settings.chunk_bytes
-              else ArrowValidationEngine())
+    engine = engine_for(settings)
     jobs = ImportJobs(
         eventsourcing if eventsourcing is not None else eventsourcing_env(settings),
         catalog=catalog,
@@ -153,12 +186,12 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         work_root=home / "work",
         limits=Limits(max_active_jobs=settings.max_active_jobs,
                       exclusive_workspaces=settings.exclusive_workspaces),
-        source_columns=source_columns,
+        source_columns=partial(source_columns, limits=source_limits(settings)),
     )
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(secret))
 
-    library = MappingLibrary(saved_mappings, jobs, Sources(settings.sources_dir))
+    library = MappingLibrary(saved_mappings, jobs, _sources(settings))
     exports = Exports(jobs, engine, blobs)
     return Lading(
         settings=settings,
@@ -170,10 +203,39 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         replay=ReadModelReplay(jobs, _ScratchReadModels),
         keys=keys,
         secret=secret,
-        # S3 sources come with S3 blobs; until then an s3:// sourceUrl is refused (400).
+        # An s3:// sourceUrl is accepted when S3 is configured (LADING_BLOBS=s3://…).
         library=library,
         cohorts=Cohorts(jobs, library),
         runs=ConfigurationRuns(jobs, library, exports, settings.max_file_size),
-        _closers=[saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
+        readiness=_readiness(settings, jobs, destination_db, blobs),
+        _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
+
+
+def _sources(settings: Settings) -> Sources:
+    """Where configurations' sourceUrls are read: LADING_SOURCES_DIR, and S3 when configured."""
+    if settings.s3 is None:
+        return Sources(settings.sources_dir)
+    from lading.adapters.s3_blob_store import s3_client
+    from lading.adapters.s3_sources import s3_download
+
+    s3 = settings.s3
+    client = s3_client(s3.endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+    return Sources(settings.sources_dir, s3=s3_download(client))
+
+
+def _readiness(settings: Settings, jobs: ImportJobs, destination_db: str | Path,
+               blobs: BlobStore) -> Readiness:
+    """What `/readyz` checks: every server this node depends on, each on a fresh request."""
+    from lading.adapters.reachability import redis_reachable, sql_reachable
+
+    checks: dict[str, Any] = {
+        "eventStore": jobs.recorder.max_notification_id,
+        "destination": lambda: sql_reachable(destination_db),
+        "blobStorage": blobs.check,
+    }
+    if settings.redis_url:
+        redis_url = settings.redis_url
+        checks["redis"] = lambda: redis_reachable(redis_url)
+    return Readiness(checks)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -19,8 +20,10 @@ import click
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
 from lading.domain.errors import DomainError
+from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.settings import ConfigError, load_settings
 
+log = logging.getLogger("lading.worker")
 EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
 
 
@@ -154,7 +157,8 @@ def _print_status(status: dict[str, Any]) -> None:
     console = Console()
     table = Table(show_header=False, box=None)
     for key in ("jobId", "objectName", "fileName", "state", "errorMessage", "readRows", "validRows",
-                "invalidRows", "mergedInserts", "mergedUpdates", "mergedDeletes", "successRate"):
+                "invalidRows", "mergedInserts", "mergedUpdates", "mergedUnchanged", "mergedDeletes",
+                "successRate"):
         value = status.get(key)
         if value is not None:
             table.add_row(key, str(value))
@@ -422,7 +426,9 @@ def serve(host, port, worker, access_log) -> None:
     """Run the HTTP API (with a worker in a child process)."""
     from lading.entrypoints.http.server import serve as run_server
 
-    run_server(load_settings(), host, port, worker=worker, access_log=access_log)
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    run_server(settings, host, port, worker=worker, access_log=access_log)
 
 
 @main.command("worker")
@@ -432,13 +438,11 @@ def serve(host, port, worker, access_log) -> None:
 @handles_errors
 def worker(once, poll, workspace) -> None:
     """Run queued jobs (and resume ones a dead process left running)."""
-    runner = _app().runner
-    while True:
-        for job_id, state in runner.run_pending():
-            click.echo(f"{job_id} {state}", err=True)
-        if once:
-            return
-        runner.wait_for_work(poll)
+    lading = _app()
+    configure_logging(lading.settings.log_level)
+    lading.runner.work(once=once, poll_seconds=poll, concurrency=lading.settings.worker_concurrency,
+                       on_done=lambda job_id, state: log.info(
+                           "job processed", extra={"jobId": str(job_id), "state": state}))
 
 
 @main.command("watch")

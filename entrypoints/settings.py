@@ -17,7 +17,10 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
-        "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR")
+        "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
+        "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(Exception):
@@ -43,10 +46,33 @@ class Settings:
     chunk_bytes: int | None = None  # None: the engine's default block size
     exclusive_workspaces: frozenset[str] = frozenset()  # run one import at a time; `*`: all
     sources_dir: Path | None = None  # the only directory a configuration's sourceUrl may read
+    s3: S3Settings | None = None  # LADING_BLOBS=s3://bucket/prefix: blobs in object storage
+    redis_url: str | None = None  # shared rate limits across API nodes
+    log_level: str = "INFO"
+    worker_concurrency: int = 1
+    max_record_bytes: int = 64 * 1024**2  # a longer source record fails the job (ADR 0015)
+    max_columns: int = 10_000  # a wider source fails the job (TOO_MANY_COLUMNS)
+    error_value_chars: int = 1000  # error file values are cut beyond this many characters
 
     @property
     def blob_root(self) -> Path:
         return self.blobs or self.home / "blobs"
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """Where blobs live in an S3-compatible store; credentials may also come from boto3's own
+    chain (instance roles, ~/.aws) when not given."""
+
+    url: str  # s3://bucket/prefix
+    endpoint_url: str | None = None
+    public_endpoint_url: str | None = None  # the endpoint presigned URLs name, if not the above
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"S3Settings(url={self.url!r}, endpoint_url={self.endpoint_url!r}, region={self.region!r})"
 
 
 def _is_postgres(url: str | None) -> bool:
@@ -72,8 +98,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if url and "://" in url and not _is_postgres(url):
             raise ConfigError(f"{key} must be a SQLite path or a postgresql:// URL, not {url!r}")
     blobs = values.get("LADING_BLOBS")
-    if blobs and blobs.startswith("s3://"):
-        raise ConfigError("LADING_BLOBS=s3://… is not supported yet; use a directory")
+    s3 = None
+    if blobs and "://" in blobs:
+        if not blobs.startswith("s3://") or len(blobs) <= len("s3://") or blobs[5] == "/":
+            raise ConfigError(f"LADING_BLOBS must be a directory or s3://bucket[/prefix], not {blobs!r}")
+        s3 = S3Settings(url=blobs, endpoint_url=values.get("LADING_S3_ENDPOINT_URL"),
+                        public_endpoint_url=values.get("LADING_S3_PUBLIC_ENDPOINT_URL"),
+                        region=values.get("AWS_REGION"), access_key_id=values.get("AWS_ACCESS_KEY_ID"),
+                        secret_access_key=values.get("AWS_SECRET_ACCESS_KEY"))
+        blobs = None
+    redis_url = values.get("LADING_REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"LADING_REDIS_URL must be a redis:// URL, not {redis_url!r}")
+    log_level = values.get("LADING_LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"LADING_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
     event_store = values.get("LADING_EVENT_STORE")
     destination = values.get("LADING_DESTINATION")
     try:
@@ -82,8 +121,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file = int(values.get("LADING_MAX_FILE_SIZE", str(50 * 1024**3)))
         rate = int(values.get("LADING_RATE_LIMIT", "600"))
         chunk_bytes = int(values["LADING_CHUNK_BYTES"]) if values.get("LADING_CHUNK_BYTES") else None
+        concurrency = int(values.get("LADING_WORKER_CONCURRENCY", "1"))
+        max_record = int(values.get("LADING_MAX_RECORD_BYTES", str(64 * 1024**2)))
+        max_columns = int(values.get("LADING_MAX_COLUMNS", "10000"))
+        value_chars = int(values.get("LADING_ERROR_VALUE_CHARS", "1000"))
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from None
+    if not 1 <= max_record <= 1024**3:
+        raise ConfigError("LADING_MAX_RECORD_BYTES must be from 1 to 1073741824 (1 GiB)")
+    if max_columns < 1:
+        raise ConfigError("LADING_MAX_COLUMNS must be at least 1")
+    if value_chars < 1:
+        raise ConfigError("LADING_ERROR_VALUE_CHARS must be at least 1")
     return Settings(
         home=home,
         event_store=event_store,
@@ -101,8 +150,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         rate_limit_per_minute=rate,
         chunk_bytes=chunk_bytes,
         sources_dir=Path(values["LADING_SOURCES_DIR"]) if values.get("LADING_SOURCES_DIR") else None,
+        max_record_bytes=max_record,
+        max_columns=max_columns,
+        error_value_chars=value_chars,
         exclusive_workspaces=frozenset(
             w.strip() for w in values.get("LADING_EXCLUSIVE_WORKSPACES", "").split(",") if w.strip()),
+        s3=s3,
+        redis_url=redis_url,
+        log_level=log_level,
+        worker_concurrency=max(1, concurrency),
     )
 
 

@@ -62,3 +62,22 @@ def lading_home(tmp_path, monkeypatch) -> str:
     for var in ("LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS", "LADING_WORKSPACE"):
         monkeypatch.delenv(var, raising=False)
     return str(home)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The URL of a moto S3 server on loopback, shared by the session's tests."""
+    from tests.s3_server import running_moto_server
+
+    with running_moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_bucket(moto_endpoint: str) -> str:
+    """A fresh, empty bucket on the moto server; its name."""
+    from tests.s3_server import create_bucket
+
+    name = f"lading-{uuid.uuid4().hex[:12]}"
+    create_bucket(moto_endpoint, name)
+    return name

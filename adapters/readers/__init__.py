@@ -1,14 +1,17 @@
 """Source readers: CSV, NDJSON and Parquet (each optionally gzip-compressed) as SourceChunks.
 
-`open_source` picks the format from the file name's extension and falls back to the content
-(Parquet magic bytes, a leading `{` for NDJSON, otherwise CSV); it sniffs the text encoding and,
-for CSV, the delimiter.
+`open_source` first refuses files that are certainly no table (content_type: images, programs,
+archives, workbooks), then picks the format from the file name's extension and falls back to
+the content (Parquet magic bytes, a leading `{` for NDJSON, otherwise CSV); it sniffs the text
+encoding and, for CSV, the delimiter.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from lading.adapters.readers.content_type import check_is_table
+from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.msgspec_ndjson import NdjsonSource
 from lading.adapters.readers.pyarrow_csv import CsvSource, sniff_dialect
 from lading.adapters.readers.pyarrow_parquet import ParquetSource
@@ -17,7 +20,7 @@ from lading.adapters.readers.text_stream import decode_head, detect_encoding, re
 from lading.domain.errors import SourceUnreadable
 
 __all__ = ["open_source", "SourceChunk", "TableChunk", "RecordsChunk", "BadRow", "Source",
-           "CsvSource", "NdjsonSource", "ParquetSource"]
+           "CsvSource", "NdjsonSource", "ParquetSource", "SourceLimits"]
 
 Source = CsvSource | NdjsonSource | ParquetSource
 
@@ -45,25 +48,32 @@ def detect_format(file_name: str, head: bytes) -> str:
 
 
 def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
-                repair_encoding: bool, parquet_batch: int = 65536) -> Source:
+                repair_encoding: bool, parquet_batch: int = 65536,
+                limits: SourceLimits = SourceLimits()) -> Source:
     """Open a source for reading; raise SourceUnreadable when it cannot be read at all."""
     try:
         with open(path, "rb") as fh:
             magic = fh.read(2)
         compressed = magic == b"\x1f\x8b"
         head = read_head(path, compressed, _HEAD)
+        check_is_table(head, path, compressed)
         fmt = detect_format(file_name or path.name, head)
         if fmt == "parquet":
-            source: Source = ParquetSource(path, compressed, workdir, parquet_batch)
+            source: Source = ParquetSource(path, compressed, workdir, parquet_batch, limits)
         else:
             encoding, bom = detect_encoding(head)
             if fmt == "ndjson":
-                source = NdjsonSource(path, compressed, encoding, bom, block_size, repair_encoding)
+                source = NdjsonSource(path, compressed, encoding, bom, block_size, repair_encoding,
+                                      limits)
             else:
                 complete = len(head) < _HEAD
                 dialect = sniff_dialect(decode_head(head, encoding, bom), complete)
-                source = CsvSource(path, compressed, encoding, bom, dialect, block_size)
-        source.open()
+                source = CsvSource(path, compressed, encoding, bom, dialect, block_size, limits)
+        try:
+            source.open()
+        except BaseException:
+            source.close()
+            raise
         return source
     except SourceUnreadable:
         raise

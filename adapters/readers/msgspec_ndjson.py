@@ -13,6 +13,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
+from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.source_chunk import BadRow, RecordsChunk
 from lading.adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_bytes, replace_markers
 from lading.domain.validation_plan import ENCODING_LINE_MESSAGE
@@ -27,13 +28,14 @@ class NdjsonSource:
     header = None  # decided from the sampled objects' keys
 
     def __init__(self, path: Path, compressed: bool, encoding: str, bom: bool, block_size: int,
-                 repair_encoding: bool) -> None:
+                 repair_encoding: bool, limits: SourceLimits = SourceLimits()) -> None:
         self.path = path
         self.compressed = compressed
         self.encoding = encoding
         self.bom = bom
         self.block_size = block_size
         self.repair_encoding = repair_encoding
+        self.limits = limits
         self._stream: Utf8Stream | None = None
 
     def open(self) -> None:
@@ -51,12 +53,16 @@ class NdjsonSource:
         while True:
             data = self._stream.read(self.block_size)
             final = not data
-            lines = (carry + data).splitlines(keepends=True)
+            block = carry + data
+            # JSON text holds a NUL only escaped (a raw one is a malformed line)
+            nul = b"\\u0000" in block
+            lines = block.splitlines(keepends=True)
             carry = b""
             # The last piece may be a line cut by the block boundary, or a CR whose LF is next.
             if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
                                         or lines[-1].endswith(b"\r")):
                 carry = lines.pop()
+            self._check_line_sizes(line_no, lines, carry)
             numbers: list[int] = []
             records: list[dict] = []
             bad: list[BadRow] = []
@@ -81,6 +87,8 @@ class NdjsonSource:
                         repaired.pop()
                     bad.append(BadRow(line_no, "malformed", _text(content), NOT_JSON))
                     continue
+                if isinstance(obj, dict) and len(obj) > self.limits.max_columns:
+                    raise self.limits.too_many_columns()
                 if not isinstance(obj, dict):
                     if repaired and repaired[-1] == len(records):
                         repaired.pop()
@@ -90,9 +98,19 @@ class NdjsonSource:
                 records.append(obj)
             if numbers or bad:
                 yield RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad,
-                                   records=records, repaired_rows=repaired)
+                                   nul=nul, records=records, repaired_rows=repaired)
             if final:
                 return
+
+
+    def _check_line_sizes(self, line_no: int, lines: list[bytes], carry: bytes) -> None:
+        """RECORD_TOO_LARGE for a line over the cap, complete or still growing in `carry`."""
+        cap = self.limits.max_record_bytes
+        if len(carry) > cap:
+            raise self.limits.record_too_large(f"line {line_no + len(lines) + 1}")
+        for k, raw in enumerate(lines):
+            if len(raw) > cap and len(raw.rstrip(b"\r\n")) > cap:
+                raise self.limits.record_too_large(f"line {line_no + k + 1}")
 
 
 def _text(content: bytes) -> str:

@@ -18,17 +18,20 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lading.adapters.readers.csv_header import HEADER_NEVER_ENDS, header_extent
+from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.source_chunk import BadRow, TableChunk
-from lading.adapters.readers.text_stream import (Utf8Stream, decode_head, open_bytes, read_head,
-                                          replace_markers)
+from lading.adapters.readers.text_stream import Utf8Stream, open_bytes, replace_markers
 from lading.domain.errors import SourceUnreadable
 from lading.domain.validation_plan import malformed_message
 
 DELIMITERS = (",", ";", "\t", "|")
 READ_BLOCK = 1 << 20
-MAX_READ_BLOCK = 1 << 30
+_GROWTH = 16
+_OPEN_QUOTE = "; a quoted field may never close"
 _SNIFF_RECORDS = 50
 
 
@@ -76,7 +79,8 @@ class CsvSource:
     kind = "csv"
 
     def __init__(self, path: Path, compressed: bool, encoding: str, bom: bool, dialect: Dialect,
-                 block_size: int, read_block: int = READ_BLOCK) -> None:
+                 block_size: int, limits: SourceLimits = SourceLimits(),
+                 read_block: int = READ_BLOCK) -> None:
         self.path = path
         self.compressed = compressed
         self.encoding = encoding
@@ -84,9 +88,11 @@ class CsvSource:
         self.dialect = dialect
         # pyarrow's reader holds several blocks' worth of memory, so it reads 1 MiB blocks,
         # which are then joined or sliced into chunks of about `block_size` bytes. A record
-        # longer than a read block makes pyarrow fail; the read restarts with bigger blocks.
+        # longer than a read block makes pyarrow fail; the read restarts with bigger blocks,
+        # up to blocks of the record cap.
         self.block_size = block_size
-        self.read_block = read_block
+        self.limits = limits
+        self.read_block = min(read_block, limits.max_record_bytes)
         self._final_newline = False
         self.header: list[str] = []
         self._skipped: list[tuple[int, str]] = []
@@ -101,7 +107,15 @@ class CsvSource:
         raw = open_bytes(self.path, self.compressed)
         stream = Utf8Stream(raw, self.encoding, skip_bom=self.bom)
         source = _WithFinalNewline(stream) if final_newline else stream
-        reader = pacsv.open_csv(
+        try:
+            reader = self._open_csv(source)
+        except BaseException:
+            stream.close()
+            raise
+        return stream, reader
+
+    def _open_csv(self, source):
+        return pacsv.open_csv(
             source,
             read_options=pacsv.ReadOptions(use_threads=False, block_size=self.read_block),
             parse_options=pacsv.ParseOptions(
@@ -112,33 +126,32 @@ class CsvSource:
                 default_column_type=pa.string(), strings_can_be_null=False,
                 quoted_strings_can_be_null=False, check_utf8=False),
         )
-        return stream, reader
 
     def open(self) -> None:
-        try:
-            self._stream, self._reader = self._open_reader(final_newline=False)
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" not in str(exc):
-                raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
-            # A header with no line break after it is a valid, empty file; an empty file too.
-            self._skipped.clear()
+        with Utf8Stream(open_bytes(self.path, self.compressed), self.encoding, self.bom) as text:
+            extent = header_extent(text, self.dialect.delimiter, self.dialect.quote, self.limits)
+        while self.read_block <= extent:  # pyarrow infers the columns from the first block
+            self._grow("the header")
+        while True:
             try:
+                self._stream, self._reader = self._open_reader(self._final_newline)
+                break
+            except pa.ArrowInvalid as exc:
+                self._skipped.clear()
+                if "straddl" in str(exc):  # a long first record: open again with bigger blocks
+                    self._grow("one of the first records")
+                    continue
+                if "Empty CSV file" not in str(exc):
+                    raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+                if self._final_newline or not extent:
+                    if extent:
+                        raise SourceUnreadable(HEADER_NEVER_ENDS) from None
+                    self._stream, self._reader = None, None  # an empty file
+                    return
+                # A header with no line break after it is a valid, empty file.
                 self._final_newline = True
-                self._stream, self._reader = self._open_reader(final_newline=True)
-            except pa.ArrowInvalid:
-                if self._has_text():
-                    # pyarrow finds no first record in text that is more than blank lines:
-                    # a quote opened in the header is never closed.
-                    raise SourceUnreadable(
-                        "cannot parse the CSV file: its header row never ends "
-                        "(a quoted field is not closed)") from None
-                self._stream, self._reader = None, None
-                return
         self.header = [replace_markers(n) for n in self._reader.schema.names]
-
-    def _has_text(self) -> bool:
-        head = decode_head(read_head(self.path, self.compressed), self.encoding, self.bom)
-        return bool(head.strip("\0 \t\r\n"))
+        self.limits.check_columns(len(self.header))
 
     def close(self) -> None:
         # The reader goes first: destroyed while its read-ahead thread is still alive at
@@ -166,14 +179,43 @@ class CsvSource:
                 yield from self._read_chunks(delivered)
                 return
             except pa.ArrowInvalid as exc:
-                if "straddl" not in str(exc) or self.read_block >= MAX_READ_BLOCK:
+                if "straddl" not in str(exc):
                     raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
+                self._grow(f"a record after row {delivered[0]}")
             except (pa.ArrowNotImplementedError, OSError) as exc:
                 raise SourceUnreadable(f"cannot parse the CSV file: {exc}") from None
             # Start again with blocks big enough for the long record, skipping what was read.
-            self.read_block *= 16
+            self._reader = None
             self._stream.close()
             self._stream, self._reader = self._open_reader(self._final_newline)
+
+    def _grow(self, where: str) -> None:
+        """Bigger read blocks for a record that did not fit, or RECORD_TOO_LARGE at the cap."""
+        cap = self.limits.max_record_bytes
+        if self.read_block >= cap:
+            raise self.limits.record_too_large(where, _OPEN_QUOTE)
+        self.read_block = min(self.read_block * _GROWTH, cap)
+
+    def _check_record_sizes(self, skipped: list[tuple[int, str]],
+                            batch: pa.RecordBatch | None = None,
+                            numbers: np.ndarray | None = None) -> None:
+        """pyarrow reads a record of up to twice the block size, so once blocks near the cap,
+        records are measured (their cells' bytes plus delimiters) to hold the cap exactly."""
+        cap = self.limits.max_record_bytes
+        if 2 * self.read_block <= cap:
+            return
+        for number, text in skipped:
+            if len(text) * 4 > cap and len(text.encode("utf-8")) > cap:
+                raise self.limits.record_too_large(f"row {number}", _OPEN_QUOTE)
+        if batch is None or not batch.num_rows or batch.nbytes <= cap:
+            return
+        sizes = np.full(batch.num_rows, batch.num_columns - 1, dtype=np.int64)
+        for column in batch.columns:
+            sizes += np.asarray(pc.fill_null(pc.binary_length(column), 0)
+                                .to_numpy(zero_copy_only=False), dtype=np.int64)
+        over = np.flatnonzero(sizes > cap)
+        if len(over):
+            raise self.limits.record_too_large(f"row {int(numbers[over[0]])}", _OPEN_QUOTE)
 
     def _read_chunks(self, delivered: list[int]) -> Iterator[TableChunk]:
         next_row = 1
@@ -184,12 +226,14 @@ class CsvSource:
         items = _prefetch(self._next)
         try:
             for batch, skipped in items:
+                self._check_record_sizes(skipped)
                 pending.extend(skipped)
                 pending.sort()
                 if batch is None:
                     break
                 rows = batch.num_rows
                 numbers, consumed = _number_rows(next_row, rows, pending)
+                self._check_record_sizes([], batch, numbers)
                 bad.extend(self._bad_row(n, text) for n, text in pending[:consumed])
                 del pending[:consumed]
                 if rows:
@@ -239,7 +283,7 @@ class CsvSource:
             return None
         delivered[0] = max([delivered[0], *numbers[-1:].tolist(), *(b.row_number for b in mine)])
         return TableChunk(row_numbers=numbers, bad_rows=mine, markers=self._stream.markers > 0,
-                          batch=batch)
+                          nul=self._stream.nul, batch=batch)
 
     def _empty_batch(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in self.header],

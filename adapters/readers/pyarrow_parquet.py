@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.source_chunk import TableChunk
 from lading.adapters.readers.text_stream import open_bytes
 from lading.domain.errors import SourceUnreadable
@@ -19,7 +20,8 @@ class ParquetSource:
     kind = "parquet"
     encoding = "parquet"
 
-    def __init__(self, path: Path, compressed: bool, workdir: Path, batch_size: int) -> None:
+    def __init__(self, path: Path, compressed: bool, workdir: Path, batch_size: int,
+                 limits: SourceLimits = SourceLimits()) -> None:
         if compressed:
             # Parquet needs random access: inflate a .parquet.gz to disk, never to memory.
             plain = workdir / "source.parquet"
@@ -28,6 +30,7 @@ class ParquetSource:
             path = plain
         self.path = path
         self.batch_size = batch_size
+        self.limits = limits
         self.header: list[str] = []
         self._file: pq.ParquetFile | None = None
 
@@ -36,6 +39,7 @@ class ParquetSource:
             self._file = pq.ParquetFile(self.path)
         except (pa.ArrowException, OSError) as exc:
             raise SourceUnreadable(f"cannot read the Parquet file: {exc}") from None
+        self.limits.check_columns(self._file.metadata.num_columns)
         self.header = list(self._file.schema_arrow.names)
 
     def close(self) -> None:

@@ -32,6 +32,7 @@ class SourceChunk:
     row_numbers: np.ndarray  # int64, the well-formed rows, ascending
     bad_rows: list[BadRow] = field(default_factory=list)
     markers: bool = False  # text values may hold encoding markers (see text_stream)
+    nul: bool = True  # text values may hold U+0000 (readers that can tell say False)
 
     @property
     def num_rows(self) -> int:

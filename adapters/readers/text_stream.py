@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pyarrow as pa
 
 MARKER_BASE = 0x10FF00
@@ -75,8 +76,9 @@ def read_head(path: Path, compressed: bool, size: int = 1 << 16) -> bytes:
 class Utf8Stream:
     """A forward-only file object yielding sanitised UTF-8 (`read(n)` returns n bytes until EOF).
 
-    `markers` counts the invalid bytes replaced so far; readers check it to know whether cells
-    can hold markers at all, so clean files pay nothing for the encoding checks.
+    `markers` counts the invalid bytes replaced so far, and `nul` says whether a NUL character
+    has been seen; readers check them to know whether cells can hold markers or NULs at all, so
+    clean files pay nothing for those checks.
     """
 
     def __init__(self, raw: BinaryIO, encoding: str, skip_bom: bool) -> None:
@@ -87,6 +89,7 @@ class Utf8Stream:
         self._out = bytearray()
         self._eof = False
         self.markers = 0
+        self.nul = False
         self.closed = False
         self._decoder = None
         if encoding.startswith("utf-16"):
@@ -136,7 +139,10 @@ class Utf8Stream:
             self._skip_bom = False
         if final:
             self._eof = True
-        self._out += self._convert(data, final)
+        converted = self._convert(data, final)
+        if not self.nul and b"\0" in converted:
+            self.nul = True
+        self._out += converted
 
     def _convert(self, data: bytes, final: bool) -> bytes:
         if self.encoding == "cp1252":
@@ -149,25 +155,36 @@ class Utf8Stream:
 
     def _validate_utf8(self, data: bytes, final: bool) -> bytes:
         data = self._pending + data
-        self._pending = b""
-        out = bytearray()
-        start = 0
-        while start < len(data):
-            try:
-                _, used = codecs.utf_8_decode(data[start:] if start else data, "strict", final)
-            except UnicodeDecodeError as exc:
-                offset = start + exc.start
-                out += data[start:offset]
-                end = start + exc.end
-                for b in data[offset:end]:
-                    out += chr(MARKER_BASE + b).encode("utf-8")
-                self.markers += end - offset
-                start = end
-                continue
-            out += data[start:start + used]
-            self._pending = data[start + used:]
-            break
-        return bytes(out)
+        try:
+            _, used = codecs.utf_8_decode(data, "strict", final)
+        except UnicodeDecodeError:
+            out, used, bad = sanitise_utf8(data, final)
+            self.markers += bad
+        else:
+            out = data[:used]
+        self._pending = data[used:]
+        return out
+
+
+_ESCAPE_FIRST = 0xDC80  # surrogateescape turns an invalid byte b (>= 0x80) into U+DC00 + b
+
+
+def sanitise_utf8(data: bytes, final: bool) -> tuple[bytes, int, int]:
+    """(UTF-8 with a marker for every invalid byte, bytes consumed, invalid bytes found).
+
+    Linear, and without a Python call per bad byte: the C decoder escapes each invalid byte as
+    a lone surrogate (UTF-8 never encodes one, so every surrogate is an escape), numpy moves the
+    escapes to the markers' plane in one pass over the code points, and the C encoder writes the
+    result. When not `final`, an incomplete sequence at the end is left unconsumed.
+    """
+    text, used = codecs.utf_8_decode(data, "surrogateescape", final)
+    if not text:
+        return b"", used, 0
+    points = np.array(text).reshape(1).view(np.uint32)[: len(text)]
+    escaped = np.subtract(points, _ESCAPE_FIRST, dtype=np.uint32) < 128
+    np.add(points, MARKER_BASE - 0xDC00, out=points, where=escaped)
+    fixed = points.tobytes().decode("utf-32-le").encode("utf-8")
+    return fixed, used, int(np.count_nonzero(escaped))
 
 
 def detect_encoding(head: bytes) -> tuple[str, bool]:
@@ -204,10 +221,6 @@ def detect_encoding(head: bytes) -> tuple[str, bool]:
     if valid_multibyte == 0 and any(b < 0xFE for b in bad):
         return "cp1252", False
     return "utf-8", False
-
-
-def open_text(path: Path, compressed: bool, encoding: str, bom: bool) -> Utf8Stream:
-    return Utf8Stream(open_bytes(path, compressed), encoding, skip_bom=bom)
 
 
 def decode_head(head: bytes, encoding: str, bom: bool) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar, Request, Router, get
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.middleware import DefineMiddleware
@@ -23,15 +24,20 @@ from lading.entrypoints.http.correlation import add_correlation_header
 from lading.entrypoints.http.docs import OfflineDocsPlugin
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import UnsupportedMediaType, error_response
+from lading.entrypoints.http.direct_uploads import DirectUploadsController
 from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from lading.entrypoints.http.jobs import ImportJobsController
 from lading.entrypoints.http.lists import ListsController
 from lading.entrypoints.http.objects import ObjectsController
-from lading.entrypoints.http.rate_limit import RateLimitMiddleware, TokenBuckets
-from lading.entrypoints.http.saved_mappings import (
-    ImportConfigurationsController,
-    MappingTemplatesController,
+from lading.entrypoints.http.operations import (
+    JOB_METRICS,
+    MetricsController,
+    job_metrics_registry,
+    prometheus_config,
+    readiness,
 )
+from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_config, rate_limit_store
+from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
 from lading.entrypoints.http.schemas import Health
 from lading.entrypoints.http.services import Services
 from lading.entrypoints.http.signed_urls import UrlSigner
@@ -71,23 +77,24 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         public_url=settings.public_url,
     )
     authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)
-    middleware: list[Any] = [DefineMiddleware(
+    middleware: list[Any] = [prometheus_config().middleware, DefineMiddleware(
         AuthenticationMiddleware,
         authenticator=authenticator,
         exclude=["^/schema", *compat.NATIVE_AUTH_EXCLUDES],
     ), compat.authentication(authenticator)]
-    buckets = TokenBuckets(settings.rate_limit_per_minute) if settings.rate_limit_per_minute > 0 else None
-    if buckets is not None:
-        middleware.append(RateLimitMiddleware(buckets))
+    if settings.rate_limit_per_minute > 0:
+        middleware.append(rate_limit_config(settings.rate_limit_per_minute).middleware)
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
     return Litestar(
-        route_handlers=[health, ImportJobsController, one_shot, ObjectsController,
+        route_handlers=[health, readiness, MetricsController, ImportJobsController, DirectUploadsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
                         ListsController, _transfers(),
                         *compat.routers(settings.max_file_size + MULTIPART_SLACK)],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
+        stores={STORE_NAME: rate_limit_store(settings.redis_url)},
+        state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
         exception_handlers={Exception: compat.error_handler(error_response)},
         before_send=[add_correlation_header],
         before_request=require_json,
@@ -108,6 +115,9 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
             }),
             use_handler_docstrings=False,
         ),
+        # Logging is configured once per process by the command that runs (logging_setup), not
+        # by each app: Litestar's default would install its own handler on the root logger.
+        logging_config=None,
         debug=debug,
     )
 

@@ -46,6 +46,7 @@ STATUS_FOR_CODE = {
     "VALIDATION.REQUEST_SCHEMA": 422,
     "LIMIT.RATE": 429,
     "INTERNAL": 500,
+    "NOT_READY": 503,
 }
 
 _DESCRIPTIONS = {
@@ -59,6 +60,7 @@ _DESCRIPTIONS = {
     415: "Unsupported content type (UNSUPPORTED_MEDIA_TYPE)",
     422: "The mapping names an unknown field (VALIDATION.REQUEST_SCHEMA)",
     429: "Rate limited (LIMIT.RATE); see Retry-After",
+    503: "A server this node needs is unreachable (NOT_READY); details.checks says which",
 }
 
 
@@ -96,10 +98,6 @@ class UnsupportedMediaType(ApiError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
-class RateLimited(ApiError):
-    code = "LIMIT.RATE"
-
-
 def classify(exc: Exception) -> tuple[int, str, str, Any]:
     """(status, code, message, details) for any exception."""
     if isinstance(exc, DomainError):
@@ -118,10 +116,24 @@ def classify(exc: Exception) -> tuple[int, str, str, Any]:
     if isinstance(exc, RequestEntityTooLarge):
         return 413, "LIMIT.PAYLOAD_TOO_LARGE", exc.detail, None
     if isinstance(exc, TooManyRequestsException):
-        return 429, "LIMIT.RATE", exc.detail, None
+        return 429, "LIMIT.RATE", "rate limit exceeded; retry after the Retry-After seconds", None
     if isinstance(exc, HTTPException) and 400 <= exc.status_code < 500:
         return exc.status_code, "VALIDATION.REQUEST_INVALID", exc.detail, exc.extra or None
     return 500, "INTERNAL", "internal error; quote the correlation id when reporting it", None
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status the exception map answers `exc` with."""
+    return classify(exc)[0]
+
+
+def error_headers(exc: Exception, status: int) -> dict[str, str]:
+    """The headers an error response carries (the exception's own, and Retry-After on 429)."""
+    headers = {k: str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
+    if status == 429 and "Retry-After" not in headers:
+        # Litestar's limiter says when its window resets; clients and proxies read Retry-After.
+        headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "1"))))
+    return headers
 
 
 def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
@@ -129,7 +141,7 @@ def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
     cid = correlation_id(request.scope)
     if status >= 500:
         log.error("unhandled error (correlation id %s)", cid, exc_info=exc)
-    headers = {k: str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
+    headers = error_headers(exc, status)
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details),
                          correlation_id=cid)
     return Response(body, status_code=status, headers=headers)

@@ -15,14 +15,15 @@ from litestar.params import (
     JSONBody,
     QueryParameter,
 )
-from litestar.response import File
 
 from lading.application.errors import PayloadTooLarge
+from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
 from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
 from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
+from lading.entrypoints.http.blob_responses import blob_download
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import (
@@ -56,6 +57,11 @@ def upload_slot(services: Services, request: Request, workspace: str, status: di
     if not takes_file:
         return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
                           headers={}, expires_at=None, landing_path=None)
+    direct = services.uploads.direct_upload(workspace, UUID(job_id), UPLOAD_TTL_SECONDS)
+    if direct is not None:  # object storage: the bytes go straight to the bucket (ADR 0051)
+        return UploadSlot(job_id=job_id, state=status["state"], upload_url=direct.url, method="PUT",
+                          headers=direct.headers, expires_at=direct.expires_at,
+                          landing_path=landing_path + DIRECT_UPLOAD_SUFFIX)
     signed = services.signer.sign("PUT", UPLOAD_PATH.format(job_id=job_id), workspace,
                                   UPLOAD_TTL_SECONDS)
     return UploadSlot(
@@ -246,9 +252,9 @@ class ImportJobsController(Controller):
     async def errors(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ErrorFileInfo]:
         workspace = request.user.workspace
         status = await blocking(services.jobs.status, workspace, job_id)
-        path = await blocking(services.jobs.error_file, workspace, job_id)
+        error_key = await blocking(services.jobs.error_blob_key, workspace, job_id)
         error_url = expires_at = valid_url = None
-        if path is not None:
+        if error_key is not None:
             signed = services.signer.sign("GET", ERRORS_DOWNLOAD_PATH.format(job_id=job_id),
                                           workspace, DOWNLOAD_TTL_SECONDS)
             error_url, expires_at = services.absolute(request, signed.path_and_query), signed.expires_at
@@ -257,7 +263,7 @@ class ImportJobsController(Controller):
                                           workspace, DOWNLOAD_TTL_SECONDS)
             valid_url = services.absolute(request, signed.path_and_query)
             expires_at = expires_at or signed.expires_at
-        return ok(request, ErrorFileInfo(has_errors=path is not None, error_file_url=error_url,
+        return ok(request, ErrorFileInfo(has_errors=error_key is not None, error_file_url=error_url,
                                          expires_at=expires_at,
                                          error_count=status["invalidRows"],
                                          valid_rows_url=valid_url))
@@ -265,7 +271,7 @@ class ImportJobsController(Controller):
     @get("/{job_id:uuid}/valid-rows.csv", operation_id="getImportJobValidRows",
          guards=[requires(READ)], media_type="text/csv", responses=error_responses(404),
          summary="The job's valid rows as CSV (header = the object's fields)")
-    async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> File:
+    async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Response:
         return await valid_rows_file(services, request.user.workspace, job_id)
 
     @get("/{job_id:uuid}/events", operation_id="getImportJobEvents", guards=[requires(READ)],
@@ -275,7 +281,7 @@ class ImportJobsController(Controller):
         return ok(request, await blocking(services.jobs.history, request.user.workspace, job_id))
 
 
-async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> File:
-    """The valid rows as a CSV file response (made once and kept; see Exports)."""
-    path = await blocking(services.exports.valid_rows_file, workspace, job_id)
-    return File(path=path, filename=f"{job_id}-valid-rows.csv", media_type="text/csv")
+async def valid_rows_file(services: Services, workspace: str, job_id: UUID) -> Response:
+    """The valid rows as CSV (made once and kept as a blob; a redirect when the store presigns)."""
+    key = await blocking(services.exports.valid_rows_blob, workspace, job_id)
+    return await blob_download(services, key, f"{job_id}-valid-rows.csv", "text/csv")

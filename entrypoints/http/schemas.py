@@ -132,6 +132,7 @@ class JobStatus(Wire):
     error_summary: dict[str, int] | None
     merged_inserts: int
     merged_updates: int
+    merged_unchanged: int
     merged_deletes: int
     rows_total: int
     rows_imported: int

@@ -80,8 +80,10 @@ def serve(settings: Settings, host: str | None, port: int | None, *, worker: boo
         supervisor.start()
     click.echo(f"Lading API on http://{host}:{port}  (docs: http://{host}:{port}/schema)", err=True)
     try:
+        # log_config=None: uvicorn's records go through Lading's JSON Lines handler (logging_setup).
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=access_log,
-                                      log_level="warning", lifespan="on")).run()
+                                      log_level=settings.log_level.lower(), log_config=None,
+                                      lifespan="on")).run()
     finally:
         supervisor.stop()
         lading.close()

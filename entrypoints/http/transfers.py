@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, Request, get, put
+from litestar import Controller, Request, Response, get, put
 from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, QueryParameter
-from litestar.response import File
 
 from lading.application.errors import JobNotFound
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH
+from lading.entrypoints.http.blob_responses import blob_download
 from lading.entrypoints.http.envelope import Envelope, Wire, ok
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.jobs import (
@@ -73,19 +73,19 @@ class TransfersController(Controller):
          media_type="application/jsonl", security=[{}], responses=error_responses(404, keyed=False),
          summary="The error file: JSON Lines, one rejected row a line, in source order")
     async def error_file(self, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
-                         expires: Expires = None, signature: Signature = None) -> File:
+                         expires: Expires = None, signature: Signature = None) -> Response:
         path = ERRORS_DOWNLOAD_PATH.format(job_id=job_id)
         workspace = services.signer.verify("GET", path, ws, expires, signature)
-        local = await blocking(services.jobs.error_file, workspace, job_id)
-        if local is None:
+        key = await blocking(services.jobs.error_blob_key, workspace, job_id)
+        if key is None:
             raise JobNotFound(job_id)
-        return File(path=local, filename=f"{job_id}-errors.jsonl", media_type="application/jsonl")
+        return await blob_download(services, key, f"{job_id}-errors.jsonl", "application/jsonl")
 
     @get(VALID_ROWS_DOWNLOAD_PATH.replace("{job_id}", "{job_id:uuid}"),
          operation_id="downloadValidRows", media_type="text/csv", security=[{}],
          responses=error_responses(404, keyed=False), summary="The valid rows of a completed job as CSV")
     async def valid_rows(self, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
-                         expires: Expires = None, signature: Signature = None) -> File:
+                         expires: Expires = None, signature: Signature = None) -> Response:
         path = VALID_ROWS_DOWNLOAD_PATH.format(job_id=job_id)
         workspace = services.signer.verify("GET", path, ws, expires, signature)
         return await valid_rows_file(services, workspace, job_id)

@@ -55,6 +55,16 @@ def test_a_second_import_reports_exact_inserts_and_updates(cli, tmp_path):
     assert (status["mergedInserts"], status["mergedUpdates"]) == (2, 5)
 
 
+def test_importing_the_same_file_again_prints_every_row_as_unchanged(cli, tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["id", "email"], [[str(i), f"a{i}@b.co"] for i in range(7)])
+    cli.json("import", str(path), "--object", "contacts", "--json")
+    summary = cli.run("import", str(path), "--object", "contacts").stdout
+    counters = dict(line.split() for line in summary.splitlines()
+                    if line.strip().startswith("merged"))
+    assert counters == {"mergedInserts": "0", "mergedUpdates": "0", "mergedUnchanged": "7",
+                        "mergedDeletes": "0"}
+
+
 def test_jobs_list_show_and_events(cli, tmp_path):
     path = write_csv(tmp_path / "a.csv", ["id", "email"], [["1", "a@b.co"]])
     first = cli.json("import", str(path), "--object", "contacts", "--json")

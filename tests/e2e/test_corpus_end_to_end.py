@@ -77,7 +77,7 @@ def test_a_corpus_file_imported_by_the_application(case, lading, tmp_path):
     assert status["validRows"] + status["invalidRows"] == status["readRows"]
     assert status["errorSummary"] == (alone.by_code or None)
     assert sum((status["errorSummary"] or {}).values()) == status["invalidRows"]
-    assert status["mergedInserts"] + status["mergedUpdates"] + status["mergedDeletes"] == status["validRows"]
+    assert status["mergedInserts"] + status["mergedUpdates"] + status["mergedUnchanged"] + status["mergedDeletes"] == status["validRows"]
     assert status["mergedInserts"] == status["validRows"], "a fresh object: every valid row is new"
     error_file = jobs.error_file(WS, job_id)
     errors = [json.loads(line) for line in error_file.read_text("utf-8").splitlines()] if error_file else []

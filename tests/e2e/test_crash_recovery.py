@@ -49,7 +49,7 @@ def _kill_when(lading: Lading, pg_url: str | None, file, topic: str, at_least: i
 def _outcome(lading: Lading) -> tuple[dict, list]:
     status = lading.json("jobs", "list", "--json")[0]
     keys = ("state", "readRows", "validRows", "invalidRows", "errorSummary", "mergedInserts",
-            "mergedUpdates", "mergedDeletes")
+            "mergedUpdates", "mergedUnchanged", "mergedDeletes")
     return {k: status[k] for k in keys}, lading.json("records", "profiles", "--json")
 
 

@@ -73,7 +73,7 @@ def test_a_20000_row_messy_file_imports_with_the_generators_exact_counts(importe
     assert status["errorSummary"]["DUPLICATE_KEY"] == kinds["dup_id"]
     assert status["errorSummary"]["REQUIRED_FIELD_MISSING"] == kinds["missing_email"]
     assert sum(status["errorSummary"].values()) == status["invalidRows"]
-    assert status["mergedInserts"] + status["mergedUpdates"] + status["mergedDeletes"] == status["validRows"]
+    assert status["mergedInserts"] + status["mergedUpdates"] + status["mergedUnchanged"] + status["mergedDeletes"] == status["validRows"]
     assert status["successRate"] == round(expected["valid_rows"] / 20_000, 4)
     assert (status["rowsTotal"], status["rowsImported"], status["rowsRejected"]) == (
         status["readRows"], status["validRows"], status["invalidRows"])
@@ -84,7 +84,7 @@ def test_the_server_counts_exactly_what_an_embedded_import_counts(imported, mess
     _, status = imported
     embedded = embedded_import(messy[0], tmp_path)
     for counter in ("readRows", "validRows", "invalidRows", "errorSummary", "mergedInserts",
-                    "mergedUpdates", "mergedDeletes", "successRate"):
+                    "mergedUpdates", "mergedUnchanged", "mergedDeletes", "successRate"):
         assert status[counter] == embedded[counter], counter
 
 
@@ -131,8 +131,8 @@ def test_the_detailed_report_gives_per_column_reasons_samples_and_totals(client,
     job_id, status = imported
     report = client.get(f"/v1/import-jobs/{job_id}",
                         params={"includeDetailedReport": "true"}).json()["data"]["detailedReport"]
-    assert report["totals"] == {"inserted": status["mergedInserts"], "updated": 0, "deleted": 0,
-                                "skipped": status["invalidRows"]}
+    assert report["totals"] == {"inserted": status["mergedInserts"], "updated": 0, "unchanged": 0,
+                                "deleted": 0, "skipped": status["invalidRows"]}
     email = report["columns"]["email"]
     assert email["skipped"] >= status["errorSummary"]["REQUIRED_FIELD_MISSING"]
     assert 1 <= len(email["samples"]) <= 5

@@ -263,6 +263,39 @@ def test_landing_friendly_keeps_rows_with_invalid_bytes_replaced(tmp_path):
     assert run.chunks[0].warnings_by_field == {"(encoding error)": 1, "(ragged row)": 1}
 
 
+NAMES = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                          {"name": "name", "type": "string"}], "primaryKey": ["id"]})
+NUL_MESSAGE = "value contains a NUL character (U+0000), which cannot be stored"
+
+
+def test_a_nul_character_in_a_mapped_csv_value_rejects_the_row_as_encoding_error(tmp_path):
+    data = b"id,name,other\n1,a\0b,x\n2,ok,\0\n3,c\xff\0,y\n4,fine,z\n"
+    run = validate(tmp_path, "nul.csv", data, schema=NAMES)
+    assert [r["id"] for r in run.rows()] == [2, 4]
+    assert run.codes() == {1: "ENCODING_ERROR", 3: "ENCODING_ERROR"}
+    assert run.errors[0]["errors"] == [{"field": "name", "column": "name", "code": "ENCODING_ERROR",
+                                        "message": NUL_MESSAGE, "value": "a\0b"}]
+    # invalid bytes win over a NUL in the same value, as in the reference
+    assert run.errors[1]["errors"][0]["message"] == \
+        "value has bytes that are not valid in the file's encoding"
+
+
+def test_a_nul_character_in_ndjson_and_parquet_strings_is_an_encoding_error(tmp_path):
+    ndjson = b'{"id": 1, "name": "a\\u0000b"}\n{"id": 2, "name": "ok"}\n'
+    run = validate(tmp_path, "nul.ndjson", ndjson, schema=NAMES)
+    assert run.codes() == {1: "ENCODING_ERROR"} and run.errors[0]["errors"][0]["message"] == NUL_MESSAGE
+    table = pa.table({"id": pa.array([1, 2]), "name": pa.array(["ok", "b\0"])})
+    run = validate(tmp_path, "nul.parquet", parquet_bytes(table), schema=NAMES, workdir="w2")
+    assert run.codes() == {2: "ENCODING_ERROR"} and [r["id"] for r in run.rows()] == [1]
+
+
+def test_landing_friendly_keeps_a_row_with_a_nul_replaced_and_warns(tmp_path):
+    run = validate(tmp_path, "nul.csv", b"id,name\n1,a\0b\n", schema=NAMES,
+                   plan={"importMode": "landing_friendly"})
+    assert run.rows() == [{"id": 1, "name": "a\ufffdb"}]
+    assert run.chunks[0].warnings_by_field == {"(encoding error)": 1}
+
+
 def test_gzip_compressed_csv(tmp_path):
     data = gzip.compress(csv_bytes(["1,a@x.io,2024-01-01,1"]))
     assert validate(tmp_path, "x.csv.gz", data).valid == 1

@@ -111,7 +111,8 @@ def expected_outcome(header: list[str], records: list[list[str]]):
             codes[number] = "MALFORMED_ROW"
             continue
         row = {name: record[i] for name, i in mapped.items()}
-        if any(_BAD_BYTE.search(v) for v in row.values()):
+        # invalid bytes, and a NUL, which no destination stores (issue 9.2)
+        if any(_BAD_BYTE.search(v) or "\0" in v for v in row.values()):
             codes[number] = "ENCODING_ERROR"
         elif tuple(row.values()) in keys:
             codes[number] = "DUPLICATE_KEY"

@@ -18,10 +18,11 @@ import pytest
 from lading.adapters.arrow_chunks import ChunkRefused
 from lading.adapters.arrow_types import arrow_schema
 from lading.adapters.postgres_destination import PostgresDestination
-from lading.adapters.sql_naming import quote_ident, table_name
+from lading.adapters.sql_naming import LEDGER_TABLE, quote_ident, table_name
 from lading.adapters.sqlite_destination import SqliteDestination, database_path
 from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import TableSchema
+from tests import destination_writes
 
 WS = "acme"
 
@@ -225,11 +226,58 @@ def test_upsert_counts_inserts_and_updates_exactly(store, existing, incoming, in
     assert all(r["email"] == ("new@x.io" if r["id"] in set(incoming) else "old@x.io") for r in got)
 
 
-def test_an_upsert_that_changes_nothing_still_counts_as_an_update(store):
+def watch_writes(backend: Backend, store, schema: TableSchema = CONTACTS,
+                 name: str = "contacts") -> Callable[[], int]:
+    store.ensure_object(WS, name, schema)
+    return destination_writes.watch_writes(backend.name, backend.sql, table_name(WS, name),
+                                           schema.primary_key)
+
+
+def test_an_upsert_of_rows_equal_to_the_stored_ones_counts_them_unchanged_and_writes_nothing(
+        store, backend):
     rows = contacts((1, "a@x.io", "free", 1.5), (2, "b@x.io", None, None))
     merge(store, "upsert", rows)
-    assert merge(store, "upsert", rows) == MergeCounts(updates=2)
+    writes = watch_writes(backend, store)
+    assert merge(store, "upsert", rows) == MergeCounts(unchanged=2)
+    assert writes() == 0
     assert records(store)[1] == {"id": 2, "email": "b@x.io", "tier": None, "score": None}
+
+
+def test_an_upsert_writes_only_the_rows_that_differ_and_counts_each_outcome(store, backend):
+    merge(store, "upsert", contacts(*[(i, f"u{i}@x.io", "free", float(i)) for i in range(10)]))
+    writes = watch_writes(backend, store)
+    incoming = contacts(*[(i, f"u{i}@x.io", "free", float(i)) for i in range(0, 10, 2)],  # same
+                        (1, "u1@x.io", "pro", 1.0),  # one field differs
+                        (3, "u3@x.io", "free", None),  # a value becomes null
+                        (5, None, "free", 5.0),
+                        (10, "new@x.io", None, None), (11, "new@x.io", None, None))
+    assert merge(store, "upsert", incoming) == MergeCounts(inserts=2, updates=3, unchanged=5)
+    assert writes() == 5
+    assert records(store)[3] == {"id": 3, "email": "u3@x.io", "tier": "free", "score": None}
+
+
+def test_equality_is_decided_on_the_stored_values_of_every_type(store, backend):
+    rows = pa.Table.from_pylist([
+        {"id": 1, "name": "Zoë", "score": 57.3, "active": True, "born": date(1999, 2, 28),
+         "seen": datetime(2023, 5, 17, 10, 0, tzinfo=UTC), "opens": time(9, 30), "since": 2020},
+        {"id": 2, "name": "", "score": -0.5, "active": False, "born": date(1, 1, 1),
+         "seen": datetime(2023, 5, 17, 10, 0, 0, 250000, tzinfo=UTC), "since": 1999},
+    ], schema=arrow_schema(EVERY_TYPE))
+    merge(store, "upsert", rows, schema=EVERY_TYPE, name="every")
+    writes = watch_writes(backend, store, EVERY_TYPE, "every")
+    # The same instant written in another offset is the same stored value.
+    paris = timezone(timedelta(hours=2))
+    same = rows.set_column(5, "seen", pa.array(
+        [datetime(2023, 5, 17, 12, 0, tzinfo=paris), datetime(2023, 5, 17, 12, 0, 0, 250000, tzinfo=paris)],
+        arrow_schema(EVERY_TYPE).field("seen").type))
+    assert merge(store, "upsert", same, schema=EVERY_TYPE, name="every") == MergeCounts(unchanged=2)
+    # A microsecond, a flipped boolean, an empty string turned null: each a real update.
+    changed = pa.Table.from_pylist([
+        {**rows.to_pylist()[0], "seen": datetime(2023, 5, 17, 10, 0, 0, 1, tzinfo=UTC)},
+        {**rows.to_pylist()[1], "active": True, "name": None},
+    ], schema=arrow_schema(EVERY_TYPE))
+    assert merge(store, "upsert", changed, schema=EVERY_TYPE, name="every") == MergeCounts(updates=2)
+    assert writes() == 2
 
 
 def test_rows_in_any_order_are_merged_and_read_back_in_key_order(store):
@@ -240,18 +288,19 @@ def test_rows_in_any_order_are_merged_and_read_back_in_key_order(store):
 
 def test_upsert_of_some_columns_leaves_the_others_alone_and_null_on_insert(store):
     merge(store, "upsert", contacts((1, "a@x.io", "free", 1.5), (2, "b@x.io", "pro", 2.5)))
-    counts = merge(store, "upsert", contacts((2, "pro"), (3, "free"), columns=("id", "tier")))
+    counts = merge(store, "upsert", contacts((2, "team"), (3, "free"), columns=("id", "tier")))
     assert counts == MergeCounts(inserts=1, updates=1)
     assert records(store) == [
         {"id": 1, "email": "a@x.io", "tier": "free", "score": 1.5},
-        {"id": 2, "email": "b@x.io", "tier": "pro", "score": 2.5},
+        {"id": 2, "email": "b@x.io", "tier": "team", "score": 2.5},
         {"id": 3, "email": None, "tier": "free", "score": None},
     ]
 
 
-def test_an_upsert_of_key_columns_only_adds_missing_keys_and_counts_the_rest_as_updates(store):
+def test_an_upsert_of_key_columns_only_adds_missing_keys_and_leaves_the_rest_unchanged(store):
     merge(store, "upsert", contacts((1, "a@x.io", "free", 1.5)))
-    assert merge(store, "upsert", contacts((1,), (2,), columns=("id",))) == MergeCounts(1, 1)
+    assert merge(store, "upsert", contacts((1,), (2,), columns=("id",))) == MergeCounts(
+        inserts=1, unchanged=1)
     assert records(store) == [{"id": 1, "email": "a@x.io", "tier": "free", "score": 1.5},
                               {"id": 2, "email": None, "tier": None, "score": None}]
 
@@ -273,11 +322,18 @@ def test_update_changes_only_existing_keys_and_only_the_given_columns(store):
     ]
 
 
-def test_an_update_that_changes_nothing_still_counts_each_existing_key(store):
+def test_an_update_to_equal_values_counts_each_existing_key_unchanged_and_writes_nothing(
+        store, backend):
     rows = contacts((1, "a@x.io", "free", 1.0), (2, "b@x.io", "free", 2.0))
     merge(store, "upsert", rows)
-    assert merge(store, "update", rows) == MergeCounts(updates=2)
-    assert merge(store, "update", contacts((1,), (5,), columns=("id",))) == MergeCounts(updates=1)
+    writes = watch_writes(backend, store)
+    assert merge(store, "update", rows) == MergeCounts(unchanged=2)
+    assert merge(store, "update", contacts((1,), (5,), columns=("id",))) == MergeCounts(unchanged=1)
+    assert writes() == 0
+    both = contacts((1, "a@x.io", "pro"), (2, "b@x.io", "free"), (7, "g@x.io", "pro"),
+                    columns=("id", "email", "tier"))
+    assert merge(store, "update", both) == MergeCounts(updates=1, unchanged=1)
+    assert writes() == 1
     assert store.count_records(WS, "contacts") == 2
 
 
@@ -303,6 +359,45 @@ def test_an_empty_chunk_is_recorded_with_zero_counts(store):
 # -- the ledger -----------------------------------------------------------------------------
 
 
+def test_a_replayed_chunk_returns_its_recorded_unchanged_count_too(store, backend):
+    rows = contacts((1, "a@x.io", "free", 1.0), (2, "b@x.io", "free", 2.0))
+    merge(store, "upsert", rows)
+    job = uuid4()
+    counts = merge(store, "upsert", contacts((1, "a@x.io", "free", 1.0), (2, "b@x.io", "pro", 2.0),
+                                             (3, "c@x.io", None, None)), at=entry(0, job))
+    assert counts == MergeCounts(inserts=1, updates=1, unchanged=1)
+    other = backend.open()
+    try:
+        assert other.merge_chunk(WS, "contacts", CONTACTS, "upsert", rows, entry(0, job)) == counts
+        assert other.merged_chunks(job, 1) == {0: counts}
+    finally:
+        other.close()
+
+
+def test_a_ledger_from_before_unchanged_was_counted_keeps_its_chunks_and_gains_the_column(backend):
+    job = uuid4()
+    # The ledger exactly as each backend created it before.
+    uuid_type, moment = ("TEXT", "TEXT") if backend.name == "sqlite" else ("uuid", "timestamptz")
+    backend.sql(f"create table {LEDGER_TABLE} (job_id {uuid_type} NOT NULL,"
+                " plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL, workspace TEXT NOT NULL,"
+                " object_name TEXT NOT NULL, inserts INTEGER NOT NULL DEFAULT 0,"
+                " updates INTEGER NOT NULL DEFAULT 0, deletes INTEGER NOT NULL DEFAULT 0,"
+                f" merged_at {moment} NOT NULL, PRIMARY KEY (job_id, plan_version, chunk))")
+    if backend.name == "postgres":
+        backend.sql(f"alter table {LEDGER_TABLE} alter column merged_at set default now()")
+    backend.sql(f"insert into {LEDGER_TABLE} values ('{job}', 1, 0, 'acme', 'contacts', 3, 2, 0,"
+                " '2026-01-01T00:00:00Z')")
+    opened = backend.open()
+    try:
+        assert opened.merged_chunks(job, 1) == {0: MergeCounts(inserts=3, updates=2)}
+        rows = contacts((1, "a@x.io", None, None))
+        merge(opened, "upsert", rows)
+        assert merge(opened, "upsert", rows, at=entry(1, job)) == MergeCounts(unchanged=1)
+        assert opened.merged_chunks(job, 1)[1] == MergeCounts(unchanged=1)
+    finally:
+        opened.close()
+
+
 def test_a_chunk_already_in_the_ledger_changes_nothing_and_returns_the_recorded_counts(store, backend):
     job = uuid4()
     first = merge(store, "upsert", contacts((1, "a@x.io", "free", 1.0), (2, "b@x.io", "free", 2.0)),
@@ -325,7 +420,7 @@ def test_a_chunk_already_in_the_ledger_changes_nothing_and_returns_the_recorded_
 def test_the_ledger_is_kept_per_job_plan_version_and_chunk(store):
     job, other_job = uuid4(), uuid4()
     merge(store, "upsert", contacts((1, "a@x.io", None, None)), at=entry(0, job, 1))
-    merge(store, "upsert", contacts((1, "a@x.io", None, None), (2, "b@x.io", None, None)),
+    merge(store, "upsert", contacts((1, "a2@x.io", None, None), (2, "b@x.io", None, None)),
           at=entry(1, job, 1))
     merge(store, "upsert", contacts((3, "c@x.io", None, None)), at=entry(0, job, 2))
     merge(store, "upsert", contacts((4, "d@x.io", None, None)), at=entry(0, other_job, 1))
@@ -468,7 +563,8 @@ def test_text_keys_come_back_in_code_point_order_on_every_backend(store):
     assert [r["k"] for r in records(store, schema, name="texts")] == sorted(keys)
     # Keys below and between the stored ones are still counted exactly.
     more = pa.table({"k": pa.array(["0", "aa", "é", "😀"])})
-    assert merge(store, "upsert", more, schema=schema, name="texts") == MergeCounts(2, 2)
+    assert merge(store, "upsert", more, schema=schema, name="texts") == MergeCounts(
+        inserts=2, unchanged=2)
 
 
 @pytest.mark.parametrize("field_type, values, absent", [
@@ -492,8 +588,9 @@ def test_existing_keys_finds_keys_of_every_type_and_returns_the_callers_tuples(
     found = store.existing_keys(WS, "keys", schema, asked)
     assert found == {(v,) for v in values}
     assert all(any(f is a for a in asked) for f in found)
-    # Upserting the same keys again finds every one of them.
-    assert merge(store, "upsert", rows, schema=schema, name="keys") == MergeCounts(updates=len(values))
+    # Upserting the same keys again finds every one of them, each equal to what is stored.
+    assert merge(store, "upsert", rows, schema=schema, name="keys") == MergeCounts(
+        unchanged=len(values))
 
 
 def test_existing_keys_handles_a_hundred_thousand_keys_at_once(store):

@@ -44,7 +44,7 @@ def test_each_key_gets_its_own_rate_and_the_excess_is_429_with_retry_after(tmp_p
         assert statuses == [200] * 5 + [429]
         limited = client.get("/v1/import-jobs", headers={"X-API-Key": first})
         assert limited.json()["error"]["code"] == "LIMIT.RATE"
-        assert 1 <= int(limited.headers["Retry-After"]) <= 12
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60, "the minute window's reset"
         assert client.get("/v1/import-jobs", headers={"X-API-Key": second}).status_code == 200
         assert client.get("/healthz").status_code == 200, "unauthenticated routes are not limited"
     lading.close()

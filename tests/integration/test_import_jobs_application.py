@@ -4,9 +4,11 @@ in memory (popo), SQLite, and PostgreSQL (event store and destination both on th
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from lading.adapters.sql_read_models import SqlReadModels
@@ -18,11 +20,14 @@ from lading.application.errors import (
 )
 from lading.application.projections import JobFilter
 from lading.application.projector import rebuild
+from lading.adapters.sql_naming import table_name
+from lading.adapters.sqlite_destination import SqliteDestination, database_path
 from lading.domain.errors import DomainError, TransitionNotAllowed, UnknownField
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
 from tests.builders import CONTACTS_SCHEMA, write_csv
+from tests.destination_writes import watch_writes
 
 WS = "acme"
 HEADER = ["id", "email", "zip", "born", "tier"]
@@ -131,15 +136,57 @@ def test_merged_counts_add_up_to_valid_rows_once_completed(lading, tmp_path):
     run_import(lading, write_csv(tmp_path / "a.csv", HEADER, good_rows(range(1, 4))))
     status = run_import(lading, write_csv(tmp_path / "b.csv", HEADER,
                                           good_rows(range(2, 7)) + [["9", "bad", "0", "x", "free"]]))
-    assert status["mergedInserts"] + status["mergedUpdates"] + status["mergedDeletes"] == status["validRows"] == 5
+    assert (status["mergedInserts"] + status["mergedUpdates"] + status["mergedUnchanged"]
+            + status["mergedDeletes"]) == status["validRows"] == 5
     assert sum(status["errorSummary"].values()) == status["invalidRows"] == 1
     assert (status["rowsTotal"], status["rowsImported"], status["rowsRejected"]) == (6, 5, 1)
 
 
-def test_a_second_import_with_overlapping_keys_counts_inserts_and_updates_exactly(lading, tmp_path):
+def test_a_second_import_with_overlapping_keys_counts_inserts_updates_and_unchanged_exactly(
+        lading, tmp_path):
     run_import(lading, write_csv(tmp_path / "a.csv", HEADER, good_rows(range(1, 11))))
-    status = run_import(lading, write_csv(tmp_path / "b.csv", HEADER, good_rows(range(6, 16))))
-    assert (status["mergedInserts"], status["mergedUpdates"]) == (5, 5)
+    changed = [[str(i), f"new{i}@example.com", f"0{i:04d}", "2001-02-03", "pro"] for i in (6, 7)]
+    status = run_import(lading, write_csv(tmp_path / "b.csv", HEADER,
+                                          changed + good_rows(range(8, 16))))
+    assert (status["mergedInserts"], status["mergedUpdates"], status["mergedUnchanged"]) == (5, 2, 3)
+
+
+def _writes_into_contacts(lading, request, tmp_path):
+    """Count the rows the destination really writes into `contacts` from now on."""
+    lading.objects.destination.ensure_object(WS, "contacts", lading.jobs.schema_of(WS, "contacts"))
+    table = table_name(WS, "contacts")
+    if isinstance(lading.objects.destination, SqliteDestination):
+        path = database_path(tmp_path / "home" / "destination")
+
+        def sql(statement: str) -> list[tuple]:
+            with sqlite3.connect(path) as conn:
+                return conn.execute(statement).fetchall()
+        return watch_writes("sqlite", sql, table, ["id"])
+    url = request.getfixturevalue("postgres_url")  # the one this test's application uses
+
+    def sql(statement: str) -> list[tuple]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            cursor = conn.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+    return watch_writes("postgres", sql, table, ["id"])
+
+
+def test_importing_the_same_file_twice_leaves_every_row_unchanged_and_rewrites_none(
+        lading, request, tmp_path):
+    path = write_csv(tmp_path / "a.csv", HEADER,
+                     good_rows(range(1, 41)) + [["41", "bad", "0", "2001-02-03", "free"]])
+    first = run_import(lading, path)
+    assert (first["mergedInserts"], first["mergedUnchanged"]) == (40, 0)
+    writes = _writes_into_contacts(lading, request, tmp_path)
+    again = run_import(lading, path)
+    assert again["mergedUnchanged"] == again["validRows"] == 40
+    assert (again["mergedInserts"], again["mergedUpdates"], again["mergedDeletes"]) == (0, 0, 0)
+    assert again["progress"]["rowsMerged"] == 40
+    assert writes() == 0, "no row of the destination was rewritten"
+    fresh = SqlReadModels(tmp_path / "rebuilt.sqlite")
+    rebuild(lading.jobs, fresh)
+    assert fresh.get(again["jobId"])["mergedUnchanged"] == 40, "the events carry it"
+    fresh.close()
 
 
 def test_insert_update_and_delete_check_keys_against_the_destination(lading, tmp_path):
@@ -147,9 +194,12 @@ def test_insert_update_and_delete_check_keys_against_the_destination(lading, tmp
     inserted = run_import(lading, write_csv(tmp_path / "b.csv", HEADER, good_rows([3, 4])),
                           {"operation": "insert"})
     assert inserted["errorSummary"] == {"KEY_EXISTS": 1} and inserted["mergedInserts"] == 1
-    updated = run_import(lading, write_csv(tmp_path / "c.csv", HEADER, good_rows([4, 9])),
+    updated = run_import(lading, write_csv(tmp_path / "c.csv", HEADER,
+                                           [["4", "four@example.com", "", "", "pro"],
+                                            *good_rows([3, 9])]),
                          {"operation": "update"})
-    assert updated["errorSummary"] == {"KEY_NOT_FOUND": 1} and updated["mergedUpdates"] == 1
+    assert updated["errorSummary"] == {"KEY_NOT_FOUND": 1}
+    assert (updated["mergedUpdates"], updated["mergedUnchanged"]) == (1, 1)
     deleted = run_import(lading, write_csv(tmp_path / "d.csv", ["id"], [["1"], ["2"], ["99"]]),
                          {"operation": "delete", "fieldMap": {"id": "id"}})
     assert deleted["mergedDeletes"] == 2 and deleted["errorSummary"] == {"KEY_NOT_FOUND": 1}

@@ -67,3 +67,14 @@ def test_active_jobs_and_idempotency_keys_are_found_per_workspace(store):
     assert store.find_by_idempotency_key("other", "k#1") is None
     store.clear()
     assert store.position("p") == 0 and store.all_documents() == {}
+
+
+def test_state_totals_sum_jobs_and_rows_per_state_leaving_deleted_jobs_out(store):
+    docs = {}
+    for rows, state in ((100, "completed"), (50, "completed"), (7, "running"), (9, "deleted")):
+        job_id, doc = created()
+        doc.update(state=state, readRows=rows, validRows=rows - 1, invalidRows=1,
+                   mergedInserts=rows - 2, mergedUpdates=1, mergedDeletes=0)
+        docs[job_id] = doc
+    store.apply("p", 0, 1, docs)
+    assert store.state_totals() == [("completed", 2, 150, 148, 2, 148), ("running", 1, 7, 6, 1, 6)]

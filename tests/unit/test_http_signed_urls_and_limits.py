@@ -1,4 +1,4 @@
-"""Signed URLs, rate-limit buckets and credential parsing: the pure parts of the HTTP adapter."""
+"""Signed URLs and credential parsing: the pure parts of the HTTP adapter."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 from lading.entrypoints.http.auth import Identity, presented_credential
 from lading.entrypoints.http.errors import SignatureInvalid, UrlExpired
-from lading.entrypoints.http.rate_limit import TokenBuckets
 from lading.entrypoints.http.signed_urls import UrlSigner
 
 
@@ -64,26 +63,6 @@ def test_a_genuine_url_past_its_expiry_is_expired_not_invalid():
 def test_missing_or_malformed_signing_fields_are_signature_invalid(expires):
     with pytest.raises(SignatureInvalid):
         UrlSigner("secret").verify("PUT", "/v1/uploads/j1", "acme", expires, "sig")
-
-
-def test_a_bucket_allows_its_rate_then_says_how_long_to_wait():
-    clock = Clock()
-    buckets = TokenBuckets(per_minute=3, clock=clock)
-    assert [buckets.take("k") for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = buckets.take("k")
-    assert wait == pytest.approx(20.0)
-    assert buckets.take("other") == 0.0, "each key has its own bucket"
-    clock.now += 20
-    assert buckets.take("k") == 0.0
-    assert buckets.take("k") > 0
-
-
-def test_a_bucket_never_holds_more_than_its_capacity():
-    clock = Clock()
-    buckets = TokenBuckets(per_minute=2, clock=clock)
-    buckets.take("k")
-    clock.now += 3600
-    assert [buckets.take("k") == 0.0 for _ in range(3)] == [True, True, False]
 
 
 @pytest.mark.parametrize("headers,expected", [

@@ -54,7 +54,7 @@ def test_validation_then_merge_then_complete_keeps_exact_counters():
     job.complete()
     assert job.state == JobState.COMPLETED
     assert (job.read_rows, job.valid_rows, job.invalid_rows) == (15, 13, 2)
-    assert job.merged_inserts + job.merged_updates + job.merged_deletes == job.valid_rows
+    assert job.merged_inserts + job.merged_updates + job.merged_unchanged + job.merged_deletes == job.valid_rows
 
 
 def test_a_chunk_cannot_be_recorded_twice_or_out_of_order():

@@ -315,6 +315,36 @@ def test_landing_friendly_replaces_invalid_bytes_and_warns():
     assert outcome.values["x"] == "caf\ufffd\ufffd" and outcome.warnings == ["(encoding error)"]
 
 
+def test_a_nul_character_in_a_mapped_value_is_an_encoding_error_whatever_the_destination():
+    schema = make_schema({"name": "x", "type": "string"}, {"name": "n", "type": "integer"})
+    outcomes = run(schema, ["id", "x", "n", "unused"],
+                   [["1", "a\0b", "2", "ok"], ["2", "fine", "3\0", "ok"], ["3", "ok", "4", "\0"]])
+    assert codes(outcomes) == ["ENCODING_ERROR", "ENCODING_ERROR", None]
+    assert outcomes[0].errors[0].to_dict() == {
+        "field": "x", "column": "x", "code": "ENCODING_ERROR",
+        "message": "value contains a NUL character (U+0000), which cannot be stored", "value": "a\0b"}
+    assert outcomes[1].errors[0].field == "n"
+
+
+def test_a_nul_character_in_an_ndjson_string_is_an_encoding_error():
+    schema = make_schema({"name": "x", "type": "string"})
+    outcome = run(schema, None, [], numbered=[(1, {"id": 1, "x": "a\u0000"})])[0]
+    assert outcome.code == "ENCODING_ERROR"
+
+
+def test_landing_friendly_replaces_a_nul_character_and_warns():
+    schema = make_schema({"name": "x", "type": "string"})
+    outcome = run(schema, ["id", "x"], [["1", "a\0b"]], mode="landing_friendly")[0]
+    assert outcome.accepted and outcome.values["x"] == "a\ufffdb"
+    assert outcome.warnings == ["(encoding error)"]
+
+
+def test_invalid_bytes_take_precedence_over_a_nul_in_the_same_value():
+    schema = make_schema({"name": "x", "type": "string"})
+    outcome = run(schema, ["id", "x"], [["1", b"\xff\0"]])[0]
+    assert outcome.errors[0].message == "value has bytes that are not valid in the file's encoding"
+
+
 def test_an_undecodable_ndjson_line_is_an_encoding_error():
     schema = make_schema({"name": "x", "type": "string"})
     outcomes = run(schema, None, [], numbered=[(1, {"id": 1, "x": "a"}), (2, Undecodable('{"x": "\ufffd"}'))])

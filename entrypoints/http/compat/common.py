@@ -23,7 +23,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Requ
 from lading.domain.lifecycle import JobState
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Authenticator
 from lading.entrypoints.http.correlation import correlation_id
-from lading.entrypoints.http.errors import Unauthorized, classify
+from lading.entrypoints.http.errors import Unauthorized, classify, error_headers
 from lading.entrypoints.http.services import Services
 
 log = logging.getLogger("lading.http")
@@ -151,7 +151,7 @@ def error_response(api: CompatApi, request: Request, exc: Exception) -> Response
     if failure.status >= 500:
         log.error("unhandled error (correlation id %s)", failure.correlation_id, exc_info=exc)
     body, media_type = api.error_body(failure)
-    headers = {k: str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
+    headers = error_headers(exc, failure.status)
     return Response(body, status_code=failure.status, headers=headers, media_type=media_type)
 
 

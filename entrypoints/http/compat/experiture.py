@@ -11,7 +11,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.response import File
 
-from lading.application.errors import JobNotFound
+from lading.application.errors import JobNotFound, PayloadTooLarge
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Identity, requires
 from lading.entrypoints.http.compat.common import (
     BEARER,
@@ -145,6 +145,8 @@ class ImportJobs(Controller):
         identity: Identity = request.user
         if data.rows is None and (data.file_name is None or data.file_size is None):
             raise RequestInvalid("fileName and fileSize are required unless rows are given")
+        if data.file_size is not None and data.file_size > services.max_file_size:
+            raise PayloadTooLarge(f"fileSize is over the limit of {services.max_file_size} bytes")
         job_id, created = await blocking(
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source or "experiture", labels=data.labels,

@@ -1,0 +1,51 @@
+"""What a job's status says for files that hold no table (SPEC §3 failed jobs, issue 16.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lading.application.status_view import public_status
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.settings import Settings
+from tests.builders import CONTACTS_SCHEMA
+
+WS = "acme"
+ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
+
+
+@pytest.fixture
+def lading(tmp_path):
+    app = bootstrap(Settings(home=tmp_path / "home"),
+                    eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    yield app
+    app.close()
+
+
+def run_import(lading, path: Path) -> dict:
+    jobs = lading.jobs
+    job_id, _ = jobs.create_job(WS, "contacts", path.name, path.stat().st_size)
+    jobs.attach_file(WS, job_id, path)
+    jobs.map(WS, job_id, {})
+    jobs.start(WS, job_id)
+    lading.runner.process(job_id)
+    return jobs.status(WS, job_id)
+
+
+def test_a_program_renamed_csv_fails_with_not_a_table_naming_it(lading, tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(ELF_HEADER + bytes(4096))
+    status = run_import(lading, path)
+    assert (status["state"], status["errorCode"]) == ("failed", "NOT_A_TABLE")
+    assert status["errorMessage"].startswith("this is an ELF binary")
+
+
+def test_an_empty_file_completes_with_zero_rows_and_a_no_rows_warning(lading, tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(b"")
+    status = run_import(lading, path)
+    assert (status["state"], status["readRows"], status["successRate"]) == ("completed", 0, 1.0)
+    assert public_status(status)["warnings"] == {"(no rows)": 1}
