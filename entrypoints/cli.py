@@ -306,17 +306,28 @@ def jobs_events(job, as_json, workspace) -> None:
 @jobs.command("export")
 @click.argument("job")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", "which", type=click.Choice(["valid", "rejected", "all"]), default="valid",
+              show_default=True,
+              help="valid: the object's fields; rejected: source columns and _errors; all: every "
+                   "source row with _status and _errors.")
 @click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is CSV.")
 @workspace_option
 @handles_errors
-def jobs_export(job, output, as_json, workspace) -> None:
-    """Write the job's valid rows as CSV (stdout unless --output)."""
+def jobs_export(job, output, which, as_json, workspace) -> None:
+    """Write the job's rows as CSV (stdout unless --output): its valid rows by default."""
     exports = _app().exports
+
+    def write(out) -> None:
+        if which == "valid":
+            exports.export_valid_rows(workspace, _job_id(job), out)
+        else:
+            exports.export_annotated(workspace, _job_id(job), out, rejected_only=which == "rejected")
+
     if output:
         with open(output, "wb") as fh:
-            exports.export_valid_rows(workspace, _job_id(job), fh)
+            write(fh)
     else:
-        exports.export_valid_rows(workspace, _job_id(job), sys.stdout.buffer)
+        write(sys.stdout.buffer)
 
 
 # -- objects, records, keys ----------------------------------------------------------------
