@@ -126,14 +126,15 @@ class SqlSavedMappings:
 
     def add_configuration_once(self, workspace: str, external_id: str, name: str, object_name: str,
                                mapping: dict[str, Any], source: str | None,
-                               labels: list[str]) -> tuple[ImportConfiguration, bool]:
+                               labels: list[str], source_url: str | None = None
+                               ) -> tuple[ImportConfiguration, bool]:
         """The workspace's configuration with this external id: made now (True) or before."""
         created = self._db.rowcount(
             "insert into lading_import_configurations (id, workspace, name, object_name,"
-            " mapping_json, source, labels_json, created_at, external_id)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (workspace, external_id) do nothing",
+            " mapping_json, source, labels_json, created_at, source_url, external_id)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (workspace, external_id) do nothing",
             (_new_id(), workspace, name, object_name, json.dumps(mapping), source,
-             json.dumps(list(labels)), _now(), external_id),
+             json.dumps(list(labels)), _now(), source_url, external_id),
         ) == 1
         rows = self._db.execute(f"select {_COLUMNS} from lading_import_configurations"
                                 " where workspace = ? and external_id = ?", (workspace, external_id))

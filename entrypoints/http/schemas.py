@@ -331,6 +331,8 @@ class ConfigurationCreate(RequestBody):
     labels: Annotated[list[Label], Meta(max_length=50)] | None = None
     # A file under LADING_SOURCES_DIR (relative path), or s3://bucket/key when S3 is configured.
     source_url: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
+    # An outside system's id for it: the same externalId again answers 200 with the first one.
+    external_id: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
 
 
 class Configuration(Wire):
@@ -344,6 +346,7 @@ class Configuration(Wire):
     push_url: str
     source_url: str | None = None
     trigger_url: str | None = None
+    external_id: str | None = None
 
 
 class Health(Wire):

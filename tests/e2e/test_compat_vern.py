@@ -104,6 +104,14 @@ def test_a_company_is_an_import_configuration_provisioned_once_per_external_id(s
     with server.client(server.keys["acme"]) as native:
         config = native.get(f"/v1/import-configurations/{body['company']['id']}").json()["data"]
         assert config["objectName"] == "profiles" and config["mapping"]["fieldMap"] == FIELD_MAP
+        assert config["externalId"] == "crm-42"
+        # Natively too, a configuration is provisioned once per externalId.
+        same = native.post("/v1/import-configurations", json={"name": "n", "objectName": "profiles",
+                                                               "externalId": "crm-42"})
+        assert same.status_code == 200 and same.json()["data"]["id"] == body["company"]["id"]
+        fresh = native.post("/v1/import-configurations", json={"name": "n", "objectName": "profiles",
+                                                                "externalId": "crm-43"})
+        assert fresh.status_code == 201 and fresh.json()["data"]["externalId"] == "crm-43"
     with vern(server, "other") as theirs:
         missing = theirs.post(f"/api/v1/companies/{body['company']['id']}/uploads",
                               json={"name": "a.csv", "content_type": "text/csv", "size": 3})
