@@ -139,7 +139,8 @@ class ConfigurationRuns:
         if self.clock() > staged.expires_at:
             raise UploadRefused("this upload expired; ask for a new one")
         if content_length is not None and content_length != staged.size:
-            raise UploadRefused(f"Content-Length {content_length} differs from the declared size {staged.size}")
+            raise UploadRefused(f"Content-Length {content_length} differs from the declared size"
+                                f" {staged.size}")
         key = f"{self._upload_prefix(workspace, configuration_id, staged.ref)}/data"
         if await _off_loop(self.jobs.blobs.exists, key):
             raise UploadUsed("this upload URL was already used")

@@ -96,7 +96,8 @@ class Detail(msgspec.Struct):
 def _import(doc: dict[str, Any]) -> SdrImport:
     return SdrImport(
         id=doc["jobId"], org_id=org_id(doc["workspace"]), campaign_id=campaign_of(doc, CAMPAIGN),
-        source=doc.get("source"), file_name=doc.get("fileName"), status=status_word(doc),  # type: ignore[arg-type]
+        source=doc.get("source"), file_name=doc.get("fileName"),
+        status=status_word(doc),  # type: ignore[arg-type]
         total_rows=doc["readRows"] if has_data(doc) else doc.get("expectedRows"),
         created_at=doc["createdAt"], updated_at=doc["updatedAt"],
     )

@@ -277,7 +277,8 @@ def _action(company_id: str, change: dict[str, Any], columns: dict[str, Any]) ->
                               "action": ACTIONS.get(k, k)}
     detail = {"date_format": ("format", change.get("dateFormat")),
               "number_format": ("format", change.get("numberFormat")),
-              "boolean_words": ("format", {"true": change.get("trueWords"), "false": change.get("falseWords")}),
+              "boolean_words": ("format", {"true": change.get("trueWords"),
+                                           "false": change.get("falseWords")}),
               "enum_map": ("mapping", change.get("enumMap")),
               "set_value": ("value", change.get("value")),
               "column_remap": ("from_column", change.get("sourceColumn")),
@@ -414,7 +415,8 @@ class CompaniesController(Controller):
           responses={200: ResponseSpec(data_container=Company, description="The company made"
                                        " before for this external_id"), **_errors()},
           summary="Create a company (an import configuration); the same external_id again is 200")
-    async def create(self, request: Request, services: Svc, data: JSONBody[CompanyCreate]) -> Response[Company]:
+    async def create(self, request: Request, services: Svc,
+                     data: JSONBody[CompanyCreate]) -> Response[Company]:
         config, created = await blocking(services.lading.runs.provision, request.user.workspace,
                                          data.external_id, data.name, data.template_ids[0], data.source)
         return Response(_company(config), status_code=201 if created else 200)
