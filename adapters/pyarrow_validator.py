@@ -117,6 +117,12 @@ class ChunkValidator:
                         for r in self.unique_rules}
         self.order = vplan.schema.field_names
 
+    def continue_keys_of(self, earlier: "ChunkValidator") -> None:
+        """Judge keys as if this source continued `earlier`'s (several files read as one)."""
+        self.keys = earlier.keys
+        self.uniques = {name: earlier.uniques.get(name, registry)
+                        for name, registry in self.uniques.items()}
+
     # -- per chunk ------------------------------------------------------------------------
 
     def validate(self, chunk: SourceChunk, index: int) -> ChunkResult:

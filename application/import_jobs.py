@@ -124,6 +124,13 @@ class ImportJobs(Application[UUID]):
     def files(self, job: ImportJob) -> JobFiles:
         return JobFiles(job.workspace, job.id, job.plan_version, self.work_root)
 
+    def sources(self, job: ImportJob) -> list[SourceFile]:
+        """The job's source as local files, in the order they are read (one, or several)."""
+        if job.files:
+            return [SourceFile(self.blobs.local_path(f["blobKey"]), f["fileName"]) for f in job.files]
+        assert job.file is not None  # only asked of a job holding its source
+        return [SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")]
+
     def _schema(self, workspace: str, object_name: str) -> TableSchema:
         schema = self.catalog.get(workspace, object_name)
         if schema is None:
@@ -147,8 +154,11 @@ class ImportJobs(Application[UUID]):
         target_list_id: str | None = None,
         callback_url: str | None = None,
         concurrency_scope: str | None = None,
+        parts: list[str] | None = None,
     ) -> tuple[UUID, bool]:
         """Create a job; return (job id, created). An idempotent replay returns (id, False).
+
+        `parts` names the files a several-file source will be made of (for idempotency only).
 
         `list_name` creates a list that the job's merged keys fill; `target_list_id` adds
         them to an existing list of the workspace (for the same object). A `concurrency_scope`
@@ -172,6 +182,8 @@ class ImportJobs(Application[UUID]):
             "source": source, "labels": labels, "rows": rows, "listName": list_name,
             "targetListId": target_list_id, "callbackUrl": callback_url,
         }
+        if parts is not None:
+            fingerprint_source["parts"] = parts
         key = f"{idempotency_key}#{_fingerprint(fingerprint_source)}" if idempotency_key else None
         if key is None and concurrency_scope is None:
             return self._create(workspace, object_name, file_name, file_size, source, labels, None,
@@ -285,6 +297,47 @@ class ImportJobs(Application[UUID]):
             raise
         return job_id, True
 
+    def submit_files(self, workspace: str, object_name: str, files: list[tuple[str, Path]],
+                     mapping: dict[str, Any], *, source: str | None = None,
+                     labels: list[str] | None = None, idempotency_key: str | None = None,
+                     start: bool = True, concurrency_scope: str | None = None) -> tuple[UUID, bool]:
+        """submit_file for several local files (name, path) read in order as one source.
+
+        Each file is copied under the job, so the job owns its bytes like an upload's."""
+        ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
+        if not files:
+            raise DomainError("a source needs at least one file")
+        missing = [name for name, path in files if not Path(path).is_file()]
+        if missing:
+            raise DomainError(f"no such file: {', '.join(missing)}")
+        job_id, created = self.create_job(workspace, object_name, files[0][0],
+                                          sum(Path(p).stat().st_size for _, p in files),
+                                          source=source, labels=labels,
+                                          idempotency_key=idempotency_key,
+                                          concurrency_scope=concurrency_scope,
+                                          parts=[f"{name}@{path}" for name, path in files])
+        if not created:
+            return job_id, False
+        try:
+            received = []
+            for name, path in files:
+                info = self.blobs.put_file(self.upload_key(workspace, job_id), Path(path))
+                received.append({"blobKey": info.key, "size": info.size, "sha256": info.sha256,
+                                 "fileName": name})
+            self._command(job_id, workspace, lambda j: j.receive_files(received))
+            self.map(workspace, job_id, mapping)
+            if start:
+                self.start(workspace, job_id)
+        except BaseException:
+            self._discard(workspace, job_id)
+            raise
+        return job_id, True
+
+    def declare_status(self, workspace: str, job_id: UUID, status: str | None,
+                       expected_rows: int | None = None) -> None:
+        """A cohort's client-declared status and expected rows, while it holds no data."""
+        self._command(job_id, workspace, lambda j: j.declare_status(status, expected_rows))
+
     def _store(self, key: str, file: IO[bytes]) -> BlobInfo:
         digest = hashlib.sha256()
         written = 0
@@ -351,7 +404,7 @@ class ImportJobs(Application[UUID]):
         if job.file is None or self.source_columns is None:
             return {}
         by_name = {normalize_header(f): f for f in schema.field_names}
-        source = SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        source = self.sources(job)[0]
         field_map: dict[str, str] = {}
         for column in self.source_columns(source):
             target = by_name.get(normalize_header(column))

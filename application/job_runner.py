@@ -24,7 +24,6 @@ from lading.application.ports import (
     DestinationStore,
     KeyLookup,
     LedgerEntry,
-    SourceFile,
     ValidationEngine,
 )
 from lading.application.status_view import public_status
@@ -183,8 +182,8 @@ class JobRunner:
         if plan.operation != "upsert":
             def key_lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
                 return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
-        assert job.file is not None  # a running job has its source
-        source = SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        sources = self.jobs.sources(job)
+        source = sources[0] if len(sources) == 1 else sources
         already = job.validated_chunks
         for chunk in self.engine.validate(source, schema, plan, files.work_dir, files.error_work_file,
                                           key_lookup):

@@ -57,7 +57,7 @@ class ValidatedChunk:
 class ValidationEngine(Protocol):
     def validate(
         self,
-        source: SourceFile,
+        source: SourceFile | list[SourceFile],
         schema: TableSchema,
         plan: ImportPlan,
         workdir: Path,
@@ -65,6 +65,9 @@ class ValidationEngine(Protocol):
         key_lookup: KeyLookup | None = None,
     ) -> Iterator[ValidatedChunk]:
         """Read and validate the whole source in bounded chunks, in source order.
+
+        Several files are read in order as one source: each header matched on its own, row
+        numbers continuing, keys unique across them, error lines naming their `file`.
 
         Writes each chunk's valid rows to `workdir` and its rejected rows to `error_file`
         (JSON Lines, appended). Deterministic: the same file and plan give the same chunks.
@@ -78,6 +81,13 @@ class ValidationEngine(Protocol):
 
     def write_valid_rows_csv(self, staged_paths: list[str], out: IO[bytes]) -> int:
         """Write the staged valid rows as one CSV (header = field names); return rows written."""
+        ...
+
+    def write_annotated_csv(self, sources: list[SourceFile], error_file: Path | None,
+                            out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
+        """Write the source rows as read (source columns) with `_status` (valid | rejected)
+        and `_errors`, in source order; only the rejected ones (without `_status`) when
+        `rejected_only`. Returns rows written."""
         ...
 
 

@@ -53,6 +53,7 @@ class ImportConfiguration:
     source: str | None = None
     labels: list[str] = field(default_factory=list)
     source_url: str | None = None  # what `trigger` imports (application/sources.py)
+    external_id: str | None = None  # an outside system's id for it, unique in the workspace
 
 
 class SavedMappingStore(Protocol):
@@ -70,6 +71,13 @@ class SavedMappingStore(Protocol):
     def add_configuration(self, workspace: str, name: str, object_name: str,
                           mapping: dict[str, Any], source: str | None,
                           labels: list[str], source_url: str | None = None) -> ImportConfiguration: ...
+
+    def add_configuration_once(self, workspace: str, external_id: str, name: str, object_name: str,
+                               mapping: dict[str, Any], source: str | None,
+                               labels: list[str], source_url: str | None = None
+                               ) -> tuple[ImportConfiguration, bool]:
+        """The configuration with this external id: created now (True), or the one made before."""
+        ...
 
     def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration | None: ...
 
@@ -119,6 +127,18 @@ class MappingLibrary:
         return self.store.add_configuration(workspace, name, object_name,
                                             self._checked(workspace, object_name, mapping),
                                             source, list(labels or []), source_url)
+
+    def provision_configuration(self, workspace: str, external_id: str, name: str,
+                                object_name: str, mapping: dict[str, Any], source: str | None = None,
+                                labels: list[str] | None = None, source_url: str | None = None
+                                ) -> tuple[ImportConfiguration, bool]:
+        """A configuration for an outside system's `external_id`, idempotent: the same id again
+        returns the configuration made the first time (False), whatever else is given."""
+        if source_url is not None:
+            self.sources.check(source_url)
+        return self.store.add_configuration_once(workspace, external_id, name, object_name,
+                                                 self._checked(workspace, object_name, mapping),
+                                                 source, list(labels or []), source_url)
 
     def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration:
         found = self.store.configuration(workspace, configuration_id)

@@ -21,6 +21,8 @@ from lading.adapters.source_preview import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
+from lading.application.cohorts import Cohorts
+from lading.application.configuration_runs import ConfigurationRuns
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
@@ -111,6 +113,8 @@ class Lading:
     keys: ApiKeyStore
     secret: str
     library: MappingLibrary
+    cohorts: Cohorts
+    runs: ConfigurationRuns
     readiness: Readiness
     suggestions: MappingSuggestions
     previews: SourcePreviews
@@ -196,11 +200,13 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(secret))
 
+    library = MappingLibrary(saved_mappings, jobs, _sources(settings))
+    exports = Exports(jobs, engine, blobs)
     return Lading(
         settings=settings,
         jobs=jobs,
         runner=runner,
-        exports=Exports(jobs, engine, blobs),
+        exports=exports,
         profiles=JobProfiles(jobs, engine, blobs, add_table, add_source_columns),
         objects=Objects(catalog, destination),
         housekeeping=Housekeeping(jobs),
@@ -208,7 +214,9 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         keys=keys,
         secret=secret,
         # An s3:// sourceUrl is accepted when S3 is configured (LADING_BLOBS=s3://…).
-        library=MappingLibrary(saved_mappings, jobs, _sources(settings)),
+        library=library,
+        cohorts=Cohorts(jobs, library),
+        runs=ConfigurationRuns(jobs, library, exports, settings.max_file_size),
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample),
         previews=SourcePreviews(jobs, sample_source),

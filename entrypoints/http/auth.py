@@ -95,6 +95,11 @@ class Authenticator:
         self.jwt_key = _load_key(jwt_key) if jwt_key else None
         self.cache = cache if cache is not None else VerifiedKeys()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Authenticator":
+        # Litestar copies a router (and its middleware's arguments) when it is registered:
+        # the authenticator is one shared service, holding connections, never copied.
+        return self
+
     def identify(self, credential: str, scope_aliases: Mapping[str, str] | None = None) -> Identity:
         """The caller's identity; raises Unauthorized. Blocking (a key store lookup).
 

@@ -103,6 +103,12 @@ class CallbackStatus(Wire):
     detail: str | None  # the receiver's last HTTP status, or why it could not be reached
 
 
+class SourceFileInfo(Wire):
+    file_name: str
+    file_size: int
+    sha256: str
+
+
 class JobStatus(Wire):
     job_id: str
     object_name: str
@@ -145,6 +151,11 @@ class JobStatus(Wire):
     updated_at: str
     links: Links
     detailed_report: DetailedReport | None = None
+    # Several files read in order as one source; null for a single file.
+    source_files: list[SourceFileInfo] | None = None
+    # A cohort (created without data): the status its client declared and the rows it expects.
+    declared_status: str | None = None
+    expected_rows: int | None = None
     concurrency_scope: str | None = None
 
 
@@ -352,6 +363,8 @@ class ConfigurationCreate(RequestBody):
     labels: Annotated[list[Label], Meta(max_length=50)] | None = None
     # A file under LADING_SOURCES_DIR (relative path), or s3://bucket/key when S3 is configured.
     source_url: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
+    # An outside system's id for it: the same externalId again answers 200 with the first one.
+    external_id: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
 
 
 class Configuration(Wire):
@@ -365,6 +378,7 @@ class Configuration(Wire):
     push_url: str
     source_url: str | None = None
     trigger_url: str | None = None
+    external_id: str | None = None
 
 
 class Health(Wire):

@@ -14,7 +14,7 @@ from litestar import Request, Response, Router
 from litestar.middleware import DefineMiddleware
 
 from lading.entrypoints.http.auth import Authenticator
-from lading.entrypoints.http.compat import experiture, pigment, userpilot
+from lading.entrypoints.http.compat import experiture, pigment, sdragent, userpilot, vern
 from lading.entrypoints.http.compat.common import (
     PREFIX,
     SECURITY_SCHEMES,
@@ -23,7 +23,7 @@ from lading.entrypoints.http.compat.common import (
     error_response,
 )
 
-APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API)
+APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API, sdragent.API, vern.API)
 
 __all__ = ["APIS", "NATIVE_AUTH_EXCLUDES", "SECURITY_SCHEMES", "authentication", "error_handler",
            "routers"]
