@@ -8,6 +8,7 @@ the label `configuration:{id}`, so `/v1` and the CLI can find a configuration's 
 
 from __future__ import annotations
 
+import builtins
 import json
 import shutil
 import tempfile
@@ -54,7 +55,7 @@ class Cohorts:
             raise JobNotFound(job_id)  # another configuration's job is not one of these cohorts
         return doc
 
-    def list(self, workspace: str, configuration_id: str, label: str | None = None) -> list[dict[str, Any]]:
+    def list(self, workspace: str, configuration_id: str, label: str | None = None) -> builtins.list[dict[str, Any]]:
         """The configuration's cohorts, newest first; with `label`, only those carrying it too."""
         self.library.configuration(workspace, configuration_id)
         docs = self.jobs.list_jobs(JobFilter(workspace=workspace, label=configuration_label(configuration_id),

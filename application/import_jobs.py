@@ -48,7 +48,7 @@ from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import FILE_ACCEPTED_STATES, TERMINAL_STATES, JobState
 from lading.domain.limits import MAX_INLINE_ROWS
 from lading.domain.plan import ImportPlan
-from lading.domain.proposals import apply_proposal
+from lading.domain.proposal_changes import apply_proposal
 from lading.domain.table_schema import TableSchema
 from lading.domain.timestamps import iso_utc
 

@@ -17,7 +17,7 @@ def ahead_of(prepare: Callable[[T], Any], items: Sequence[T],
     running while the caller handles the current one. Each prepared value handed out is the
     caller's; one prepared ahead but never handed out (the caller stopped or failed) is given
     to `release`. A preparation's error is raised when its item's turn comes."""
-    pending: list[Future] = []
+    pending: list[Future[Any]] = []
 
     def prepared(pool: ThreadPoolExecutor) -> Iterator[tuple[T, Any]]:
         if not items:

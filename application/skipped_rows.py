@@ -36,7 +36,8 @@ def skipped_by_source_column(error_file: Path | None, samples_per_group: int = 5
                 continue
             row = json.loads(line)
             code = row["code"]
-            primary = next((e for e in row.get("errors") or [] if e.get("code") == code), {})
+            primary: dict[str, Any] = next(
+                (e for e in row.get("errors") or [] if e.get("code") == code), {})
             column = _column(code, primary)
             group = groups.setdefault((column, code), SkippedGroup(column, code))
             group.count += 1
@@ -52,7 +53,8 @@ def _column(code: str, primary: dict[str, Any]) -> str | None:
     if not column:
         return None
     # A key error names every key column, comma-separated: it counts under the first.
-    return column.split(",")[0] if code in KEY_CODES else column
+    first: str = column.split(",")[0]
+    return first if code in KEY_CODES else column
 
 
 def _sample(primary: dict[str, Any], row: dict[str, Any]) -> Any:

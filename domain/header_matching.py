@@ -290,7 +290,7 @@ def _missing_error(header: Sequence[str], field_map: Mapping[str, str], missing:
         f"mapped column(s) missing from the file's header: {', '.join(parts)}{hint}", candidates)
 
 
-def _positions_by(header: Sequence[str], name_of) -> dict[str, list[int]]:
+def _positions_by(header: Sequence[str], name_of: Callable[[str], str]) -> dict[str, list[int]]:
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(header):
         positions.setdefault(name_of(h), []).append(i)

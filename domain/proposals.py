@@ -285,7 +285,7 @@ def _layout_changes(context: _Context, f: Field, failing: Counter[str]) -> list[
         with_time = f.type == "datetime"
         base = vf.DATETIME_CANDIDATES if with_time else vf.DATE_CANDIDATES
         extra = tuple(f"{d} %H:%M:%S" for d in EXTRA_DATE_LABELS) if with_time else EXTRA_DATE_LABELS
-        options = [{"kind": "date_format", "field": f.name, "dateFormat": label}
+        options: list[dict[str, Any]] = [{"kind": "date_format", "field": f.name, "dateFormat": label}
                    for label in dict.fromkeys(base + extra)]
     elif f.type in ("integer", "number"):
         options = [{"kind": "number_format", "field": f.name,
