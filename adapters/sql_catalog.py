@@ -120,7 +120,9 @@ class SqlCatalog:
                               public_id=f"{KEY_PREFIX}_{key_id}")
 
     def revoke(self, key_id: str) -> bool:
-        """Revoke a key for good; False when there is no such live key."""
+        """Revoke a key for good (by its id, or its public id `ldg_<id>`); False when there is no
+        such live key."""
+        key_id = key_id.removeprefix(f"{KEY_PREFIX}_")
         return self._db.rowcount(
             "update lading_api_keys set revoked_at = ? where key_id = ? and revoked_at is null",
             (_now(), key_id),

@@ -114,6 +114,12 @@ class MappingLibrary:
             raise TemplateNotFound(template_id)
         return found
 
+    def templates(self, workspace: str) -> list[MappingTemplate]:
+        return self.store.templates(workspace)
+
+    def configurations(self, workspace: str) -> list[ImportConfiguration]:
+        return self.store.configurations(workspace)
+
     def delete_template(self, workspace: str, template_id: str) -> None:
         if not self.store.delete_template(workspace, template_id):
             raise TemplateNotFound(template_id)

@@ -14,7 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
-from lading.entrypoints.http import compat
+import lading.entrypoints.http.compat as compat
 from lading.entrypoints.http.auth import (
     EXCLUDE_FROM_AUTH,
     AuthenticationMiddleware,
