@@ -14,10 +14,7 @@ before the destination's connection attaches it. The destination file is never o
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-import threading
-from itertools import count
 from pathlib import Path
 
 import adbc_driver_sqlite.dbapi as adbc
@@ -49,19 +46,17 @@ def storage_column(column: pa.ChunkedArray, f: Field) -> pa.ChunkedArray:
 
 
 class ScratchStager:
-    """Writes staged chunks as scratch SQLite files in a private folder of this process.
+    """Writes staged chunks as scratch SQLite files in the OS temporary folder.
 
-    A file lives from `stage` until `discard`; a process killed in between leaves one chunk's
-    file in the OS temporary folder, never anything the destination reads on restart."""
-
-    def __init__(self) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="lading-stage-"))
-        self._numbers = count()
-        self._lock = threading.Lock()
+    A file lives from `stage` until `discard`, and nothing else is left behind (no folder per
+    process: a process that never closes its destination leaves nothing); a process killed in
+    between leaves that one chunk's file, never anything the destination reads on restart."""
 
     def stage(self, rows: pa.Table) -> Path:
-        with self._lock:
-            path = self._folder / f"{os.getpid()}-{next(self._numbers)}.sqlite"
+        # An empty file is an empty SQLite database to the driver.
+        handle, name = tempfile.mkstemp(prefix="lading-stage-", suffix=".sqlite")
+        os.close(handle)
+        path = Path(name)
         renamed = pa.table(rows.columns, names=[stage_column(i) for i in range(rows.num_columns)])
         try:
             with adbc.connect(str(path), autocommit=True) as conn, conn.cursor() as cursor:
@@ -79,4 +74,4 @@ class ScratchStager:
         path.unlink(missing_ok=True)
 
     def close(self) -> None:
-        shutil.rmtree(self._folder, ignore_errors=True)
+        """Nothing is held between stages."""
