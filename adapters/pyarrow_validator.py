@@ -184,7 +184,11 @@ class ChunkValidator:
                     if (nuls & ~marked).any():
                         nul[rule.name] = nuls & ~marked
                     if self.vplan.landing:
-                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX + "|\\x00", "\ufffd")
+                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX + "|\\x00",
+                                                              "\ufffd")
+                        if col.given is not None:  # NDJSON values are shown as given: repaired too
+                            col.given = [v.replace("\0", "\ufffd") if isinstance(v, str) else v
+                                         for v in col.given]
                     else:
                         col.raw_text = col.text
                         col.text = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), col.text)

@@ -296,6 +296,17 @@ def test_landing_friendly_keeps_a_row_with_a_nul_replaced_and_warns(tmp_path):
     assert run.chunks[0].warnings_by_field == {"(encoding error)": 1}
 
 
+def test_landing_friendly_shows_a_key_value_with_its_nul_replaced_in_any_format(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"}],
+                                    "primaryKey": ["id"]})
+    plan = {"importMode": "landing_friendly"}
+    csv_run = validate(tmp_path, "k.csv", b"id\n1\x002\n", schema=schema, plan=plan)
+    ndjson_run = validate(tmp_path, "k.ndjson", b'{"id": "1\\u00002"}\n', schema=schema, plan=plan,
+                          workdir="w2")
+    for run in (csv_run, ndjson_run):
+        assert run.errors[0]["errors"][0]["value"] == "1\ufffd2"  # what was validated
+
+
 def test_gzip_compressed_csv(tmp_path):
     data = gzip.compress(csv_bytes(["1,a@x.io,2024-01-01,1"]))
     assert validate(tmp_path, "x.csv.gz", data).valid == 1
