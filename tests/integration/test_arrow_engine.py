@@ -380,6 +380,16 @@ def test_parquet_typed_and_text_columns(tmp_path):
     assert run.errors[0]["sourceRow"] == {"id": 2, "email": "b@x.io", "joined": None, "score": "nan"}
 
 
+def test_a_parquet_value_of_a_related_type_is_shown_as_it_came_in_the_error_file(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "score", "type": "number",
+                                                "constraints": {"minimum": 1.5}}],
+                                    "primaryKey": ["id"]})
+    table = pa.table({"id": pa.array([1], pa.int64()), "score": pa.array([0], pa.int64())})
+    run = validate(tmp_path, "s.parquet", parquet_bytes(table), schema=schema)
+    assert run.errors[0]["errors"][0]["value"] == "0"  # the integer given, not the float 0.0
+
+
 def test_gzipped_parquet_is_inflated_to_disk_and_read(tmp_path):
     table = pa.table({"id": [1], "email": ["a@x.io"], "joined": ["2024-01-01"], "score": ["1.5"]})
     run = validate(tmp_path, "x.parquet.gz", gzip.compress(parquet_bytes(table)))
