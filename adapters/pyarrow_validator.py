@@ -189,7 +189,11 @@ class ChunkValidator:
                     if (nuls & ~marked).any():
                         nul[rule.name] = nuls & ~marked
                     if self.vplan.landing:
-                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX + "|\\x00", "\ufffd")
+                        col.text = pc.replace_substring_regex(col.text, MARKER_REGEX + "|\\x00",
+                                                              "\ufffd")
+                        if col.given is not None:  # NDJSON values are shown as given: repaired too
+                            col.given = [v.replace("\0", "\ufffd") if isinstance(v, str) else v
+                                         for v in col.given]
                     else:
                         col.raw_text = col.text
                         col.text = pc.if_else(pa.array(bad), pa.scalar(None, pa.string()), col.text)
@@ -458,6 +462,7 @@ def _column_input(rule: FieldRule, raw: Any, n: int) -> "SourceColumn":
     if native_ok:
         try:
             col.native = raw.cast(target, safe=True)
+            col.native_given = raw  # shown as it came (an integer 0 for a number is "0")
             return col
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
@@ -500,6 +505,7 @@ def _classify(rule: FieldRule, values: list[Any], col: "SourceColumn") -> None:
 @dataclass
 class SourceColumn(ColumnInput):
     raw_text: pa.Array | None = None  # text before cells with encoding markers were blanked
+    native_given: pa.Array | None = None  # Parquet values before the cast to the field's type
     given: list[Any] | None = None  # NDJSON values as decoded: `-1` shows as given, not as `-1.0`
     markers: bool = False  # the chunk's text may hold encoding markers (else U+10FFxx is genuine)
 
@@ -518,8 +524,9 @@ class SourceColumn(ColumnInput):
             for j, v in enumerate(text.take(idx).to_pylist()):
                 if v is not None:
                     out[j] = self._shown(v)
-        if self.native is not None:
-            for j, v in enumerate(self.native.take(idx).to_pylist()):
+        native = self.native_given if self.native_given is not None else self.native
+        if native is not None:
+            for j, v in enumerate(native.take(idx).to_pylist()):
                 if v is not None and out[j] is None:
                     out[j] = display_value(v)
         for j, r in enumerate(rows.tolist()):

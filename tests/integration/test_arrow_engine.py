@@ -296,6 +296,17 @@ def test_landing_friendly_keeps_a_row_with_a_nul_replaced_and_warns(tmp_path):
     assert run.chunks[0].warnings_by_field == {"(encoding error)": 1}
 
 
+def test_landing_friendly_shows_a_key_value_with_its_nul_replaced_in_any_format(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"}],
+                                    "primaryKey": ["id"]})
+    plan = {"importMode": "landing_friendly"}
+    csv_run = validate(tmp_path, "k.csv", b"id\n1\x002\n", schema=schema, plan=plan)
+    ndjson_run = validate(tmp_path, "k.ndjson", b'{"id": "1\\u00002"}\n', schema=schema, plan=plan,
+                          workdir="w2")
+    for run in (csv_run, ndjson_run):
+        assert run.errors[0]["errors"][0]["value"] == "1\ufffd2"  # what was validated
+
+
 def test_gzip_compressed_csv(tmp_path):
     data = gzip.compress(csv_bytes(["1,a@x.io,2024-01-01,1"]))
     assert validate(tmp_path, "x.csv.gz", data).valid == 1
@@ -367,6 +378,16 @@ def test_parquet_typed_and_text_columns(tmp_path):
     assert [r["id"] for r in run.rows()] == [1, 4, 5]
     assert run.codes() == {2: "VALIDATION_TYPE_MISMATCH", 3: "VALIDATION_TYPE_MISMATCH"}
     assert run.errors[0]["sourceRow"] == {"id": 2, "email": "b@x.io", "joined": None, "score": "nan"}
+
+
+def test_a_parquet_value_of_a_related_type_is_shown_as_it_came_in_the_error_file(tmp_path):
+    schema = TableSchema.from_dict({"fields": [{"name": "id", "type": "integer"},
+                                               {"name": "score", "type": "number",
+                                                "constraints": {"minimum": 1.5}}],
+                                    "primaryKey": ["id"]})
+    table = pa.table({"id": pa.array([1], pa.int64()), "score": pa.array([0], pa.int64())})
+    run = validate(tmp_path, "s.parquet", parquet_bytes(table), schema=schema)
+    assert run.errors[0]["errors"][0]["value"] == "0"  # the integer given, not the float 0.0
 
 
 def test_gzipped_parquet_is_inflated_to_disk_and_read(tmp_path):
