@@ -195,6 +195,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(secret))
 
+    suggestions = MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample)
     return Lading(
         settings=settings,
         jobs=jobs,
@@ -208,8 +209,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         secret=secret,
         library=MappingLibrary(saved_mappings, jobs),
         readiness=_readiness(settings, jobs, destination_db, blobs),
-        suggestions=MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample),
-        previews=SourcePreviews(jobs, sample_source),
+        suggestions=suggestions,
+        previews=SourcePreviews(jobs, sample_source, suggestions),
         _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
