@@ -116,10 +116,13 @@ class SqlCatalog:
         if not rows or not matches or rows[0][3] is not None:
             return None
         workspace, scopes = rows[0][0], rows[0][1]
-        return ApiKeyIdentity(workspace=workspace, scopes=frozenset(scopes.split()), key_id=key_id)
+        return ApiKeyIdentity(workspace=workspace, scopes=frozenset(scopes.split()), key_id=key_id,
+                              public_id=f"{KEY_PREFIX}_{key_id}")
 
     def revoke(self, key_id: str) -> bool:
-        """Revoke a key for good; False when there is no such live key."""
+        """Revoke a key for good (by its id, or its public id `ldg_<id>`); False when there is no
+        such live key."""
+        key_id = key_id.removeprefix(f"{KEY_PREFIX}_")
         return self._db.rowcount(
             "update lading_api_keys set revoked_at = ? where key_id = ? and revoked_at is null",
             (_now(), key_id),

@@ -11,7 +11,7 @@ from lading.domain.errors import InvalidSchema
 
 FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "time", "year")
 STRING_FORMATS = ("default", "email", "uri", "uuid")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # matched whole: "id\n" is not a name
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _field_from_dict(raw: Any, index: int = 0) -> Field:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise InvalidSchema(f"{at}: each field needs a 'name'")
     name = raw["name"]
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidSchema(
             f"{at}: field name '{name}' must start with a letter or '_' and use only letters, "
             "digits and '_'"

@@ -6,73 +6,37 @@ stderr, no traceback), 3 needs_attention.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import click
 
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
-from lading.domain.errors import DomainError
+from lading.domain.lifecycle import JobState
 from lading.entrypoints.logging_setup import configure_logging
-from lading.entrypoints.settings import ConfigError, load_settings
+from lading.entrypoints.cli_support import (
+    InputError,
+    app,
+    handles_errors,
+    job_id,
+    print_json,
+    workspace_option,
+)
+from lading.entrypoints.settings import load_settings
 
 log = logging.getLogger("lading.worker")
 EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
 
 
-class InputError(click.ClickException):
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-def _app():
-    from lading.entrypoints.bootstrap import bootstrap
-
-    return bootstrap(load_settings())
-
-
-def handles_errors(fn):
-    """Turn every refusal into one line on stderr and exit 2; never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (DomainError, ConfigError) as exc:
-            raise InputError(str(exc)) from None
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            raise InputError(f"{exc.strerror}: {exc.filename}") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc}") from None
-
-    return wrapper
-
-
-def workspace_option(fn):
-    return click.option(
-        "--workspace", "-w", envvar="LADING_WORKSPACE", default="default", show_default=True,
-        help="The workspace (tenant) to act in.",
-    )(fn)
-
-
-def _job_id(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise InputError(f"'{value}' is not a job id") from None
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+# Shared by every command module (cli_support.py); the underscored names read as before here.
+_app = app
+_job_id = job_id
+_print_json = print_json
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,7 +139,7 @@ def _print_status(status: dict[str, Any]) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--object", "object_name", help="The destination object.")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
 @click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
@@ -185,10 +149,17 @@ def _print_status(status: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
 @workspace_option
 @handles_errors
-def import_(file: Path, object_name, maps, mode, operation, config_id, review, as_json, workspace) -> None:
-    """Import FILE into an object and wait for the result."""
-    if not file.exists():
-        raise InputError(f"no such file: {file}")
+def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review, as_json,
+            workspace) -> None:
+    """Import FILE into an object and wait for the result; several FILEs are read in order as one
+    source (each header matched on its own, row numbers continuing).
+
+    Without FILE, --config imports the configuration's sourceUrl as it is now."""
+    if not files and not config_id:
+        raise InputError("give a FILE to import, or --config ID to import its sourceUrl")
+    for file in files:
+        if not file.exists():
+            raise InputError(f"no such file: {file}")
     lading = _app()
     jobs = lading.jobs
     mapping: dict[str, Any] = {}
@@ -209,7 +180,14 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
                        ("reviewPolicy", _parse_review(review))):
         if value is not None:
             mapping[key] = value
-    job_id, _ = jobs.submit_path(workspace, object_name, file, mapping, source=source, labels=labels)
+    if not files:
+        job_id = lading.library.trigger(workspace, config_id, mapping)
+    elif len(files) == 1:
+        job_id, _ = jobs.submit_path(workspace, object_name, files[0], mapping, source=source,
+                                     labels=labels)
+    else:
+        job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
+                                      source=source, labels=labels)
     with _Progress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
@@ -225,14 +203,18 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
 
 @main.group()
 def jobs() -> None:
-    """Inspect import jobs."""
+    """Inspect import jobs, and decide the ones waiting for a person."""
+
+
+_LISTED_STATES = [str(s) for s in JobState if s != JobState.DELETED]
 
 
 @jobs.command("list")
-@click.option("--state", multiple=True)
-@click.option("--object", "object_name")
-@click.option("--limit", default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--state", multiple=True, type=click.Choice(_LISTED_STATES),
+              help="Only jobs in this state (repeat for several).")
+@click.option("--object", "object_name", help="Only jobs into this object.")
+@click.option("--limit", default=50, show_default=True, help="At most this many jobs.")
+@click.option("--json", "as_json", is_flag=True, help="Print an array of status objects.")
 @workspace_option
 @handles_errors
 def jobs_list(state, object_name, limit, as_json, workspace) -> None:
@@ -292,17 +274,28 @@ def jobs_events(job, as_json, workspace) -> None:
 @jobs.command("export")
 @click.argument("job")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", "which", type=click.Choice(["valid", "rejected", "all"]), default="valid",
+              show_default=True,
+              help="valid: the object's fields; rejected: source columns and _errors; all: every "
+                   "source row with _status and _errors.")
 @click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is CSV.")
 @workspace_option
 @handles_errors
-def jobs_export(job, output, as_json, workspace) -> None:
-    """Write the job's valid rows as CSV (stdout unless --output)."""
+def jobs_export(job, output, which, as_json, workspace) -> None:
+    """Write the job's rows as CSV (stdout unless --output): its valid rows by default."""
     exports = _app().exports
+
+    def write(out) -> None:
+        if which == "valid":
+            exports.export_valid_rows(workspace, _job_id(job), out)
+        else:
+            exports.export_annotated(workspace, _job_id(job), out, rejected_only=which == "rejected")
+
     if output:
         with open(output, "wb") as fh:
-            exports.export_valid_rows(workspace, _job_id(job), fh)
+            write(fh)
     else:
-        exports.export_valid_rows(workspace, _job_id(job), sys.stdout.buffer)
+        write(sys.stdout.buffer)
 
 
 # -- objects, records, keys ----------------------------------------------------------------
@@ -368,6 +361,47 @@ def records(object_name, limit, as_json, workspace) -> None:
 @main.group()
 def keys() -> None:
     """API keys."""
+
+
+@jobs.command("cancel")
+@click.argument("job")
+@click.option("--json", "as_json", is_flag=True, help="Print the status after cancelling as JSON.")
+@workspace_option
+@handles_errors
+def jobs_cancel(job, as_json, workspace) -> None:
+    """Cancel a job that has not ended."""
+    lading = _app()
+    lading.jobs.cancel(workspace, _job_id(job))
+    status = public_status(lading.jobs.status(workspace, _job_id(job)))
+    _print_json(status) if as_json else _print_status(status)
+
+
+@jobs.command("approve")
+@click.argument("job")
+@click.option("--proposal", "proposal_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="An edited proposal (JSON, {\"changes\": [...]}); without it the proposal as shown.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
+@workspace_option
+@handles_errors
+def jobs_approve(job, proposal_file, as_json, workspace) -> None:
+    """Approve the proposal of a job at needs_attention, then run it to the end."""
+    lading = _app()
+    edits = json.loads(Path(proposal_file).read_text(encoding="utf-8")) if proposal_file else None
+    lading.jobs.approve(workspace, _job_id(job), edits)
+    lading.runner.process(_job_id(job))
+    status = public_status(lading.jobs.status(workspace, _job_id(job)))
+    _print_json(status) if as_json else _print_status(status)
+    sys.exit(EXIT_FOR_STATE.get(status["state"], 1))
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@handles_errors
+def keys_revoke(key_id) -> None:
+    """Revoke a key for good, by the public id `keys create` printed before its secret."""
+    if not _app().keys.revoke(key_id):
+        raise InputError(f"no live key {key_id}")
+    click.echo(f"revoked {key_id}")
 
 
 @keys.command("create")
@@ -469,6 +503,12 @@ def purge(days, workspace) -> None:
 def describe(file, rows) -> None:
     """Infer a Table Schema from FILE's first rows: types, formats, required, enums, a key."""
     _print_json(_app().suggestions.describe(file, file.name, rows))
+
+
+from lading.entrypoints.cli_library import configurations, templates  # noqa: E402  (commands join main)
+
+main.add_command(templates)
+main.add_command(configurations)
 
 
 if __name__ == "__main__":

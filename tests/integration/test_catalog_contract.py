@@ -211,7 +211,7 @@ def test_keys_survive_reopening(backend):
     second = backend.open()
     try:
         assert second.verify(key) == ApiKeyIdentity("acme", frozenset({"imports:write"}),
-                                                     key.split("_")[1])
+                                                     key.split("_")[1], "_".join(key.split("_")[:2]))
     finally:
         second.close()
 

@@ -649,3 +649,25 @@ def test_lists_page_in_creation_order_and_stay_in_their_workspace(store):
                       list_id=ids[0])
     assert store.list_members("other", ids[0]) == []
     assert store.list_members(WS, ids[0], after='{"id":1}') == []
+
+
+# -- prepared chunks ------------------------------------------------------------------------
+
+
+def test_a_prepared_chunk_merges_exactly_like_its_rows(store):
+    merge(store, "upsert", contacts((1, "a@x.io", "free", 1.0)))
+    prepared = store.prepare_chunk(CONTACTS, "upsert", contacts((1, "a@x.io", "free", 1.0),
+                                                                (2, "b@x.io", None, None)))
+    job = uuid4()
+    counts = store.merge_chunk(WS, "contacts", CONTACTS, "upsert", prepared, entry(0, job))
+    assert counts == MergeCounts(inserts=1, unchanged=1) == store.merged_chunks(job, 1)[0]
+    assert [r["id"] for r in records(store)] == [1, 2]
+
+
+def test_a_released_chunk_changes_nothing_and_a_mismatched_one_is_refused(store):
+    store.release(store.prepare_chunk(CONTACTS, "upsert", contacts((5, "e@x.io", None, None))))
+    assert records(store) == []
+    prepared = store.prepare_chunk(CONTACTS, "upsert", contacts((6, "f@x.io", None, None)))
+    with pytest.raises(ChunkRefused, match="another schema or operation"):
+        store.merge_chunk(WS, "contacts", CONTACTS, "delete", prepared, entry())
+    assert records(store) == []

@@ -61,3 +61,9 @@ def test_an_unknown_source_field_type_is_refused():
         ImportPlan.from_dict({"sourceFields": {"email": "banana"}}, schema)
     assert ImportPlan.from_dict({"sourceFields": {"email": "string"}}, schema).source_fields == {
         "email": "string"}
+
+
+@pytest.mark.parametrize("name", ["id\n", "id\r\n", "\nid", "i d"])
+def test_a_field_name_must_be_a_name_as_a_whole_not_a_name_and_a_line_break(name):
+    with pytest.raises(InvalidSchema):
+        TableSchema.from_dict({"fields": [{"name": name, "type": "integer"}], "primaryKey": [name]})

@@ -1,0 +1,73 @@
+"""What every `lading` command shares: the wired application, one-line refusals (exit 2, never a
+traceback), the workspace option and JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+import click
+
+from lading.domain.errors import DomainError
+from lading.entrypoints.settings import ConfigError, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class InputError(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def app() -> Any:
+    from lading.entrypoints.bootstrap import bootstrap
+
+    return bootstrap(load_settings())
+
+
+def handles_errors(fn: F) -> F:
+    """Turn every refusal into one line on stderr and exit 2; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (DomainError, ConfigError) as exc:
+            raise InputError(str(exc)) from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise InputError(f"{exc.strerror}: {exc.filename}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def workspace_option(fn: F) -> F:
+    return click.option(
+        "--workspace", "-w", envvar="LADING_WORKSPACE", default="default", show_default=True,
+        help="The workspace (tenant) to act in.",
+    )(fn)
+
+
+def job_id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise InputError(f"'{value}' is not a job id") from None
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def camel(doc: dict[str, Any]) -> dict[str, Any]:
+    """snake_case keys as the API's camelCase (every output Lading prints speaks camelCase)."""
+    def word(key: str) -> str:
+        head, *rest = key.split("_")
+        return head + "".join(part.title() for part in rest)
+    return {word(k): v for k, v in doc.items()}
