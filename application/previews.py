@@ -1,5 +1,5 @@
 """Before mapping: the first rows of a job's file as Lading parsed them, a suggested field per
-column, and the share of each column's sampled values that would pass under a mapping and mode.
+column (from the mapping suggestions), and the share of each column's sampled values that would pass under a mapping and mode.
 
 Everything here reads a bounded sample from the start of the file (SAMPLE_ROWS rows at most),
 never the whole file, so a preview costs the same for 1 kB and 50 GB.
@@ -14,7 +14,6 @@ from uuid import UUID
 
 from lading.application.ports import SourceFile
 from lading.domain.errors import DomainError, SourceUnreadable
-from lading.domain.header_matching import SIMILARITY_THRESHOLD, normalize_header, similarity
 from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import Malformed, Undecodable, json_ready, validate_rows
 from lading.domain.table_schema import TableSchema
@@ -40,31 +39,6 @@ class NoFileYet(DomainError):
     code = "STATE.CONFLICT"
 
 
-def suggest_fields(header: Sequence[str], fields: Sequence[str]) -> dict[str, tuple[str, float]]:
-    """column -> (field, confidence): same name after normalising is 1.0, then the most similar
-    names above the header matcher's threshold, each field suggested for one column at most."""
-    by_name = {normalize_header(f): f for f in fields}
-    out: dict[str, tuple[str, float]] = {}
-    taken: set[str] = set()
-    for column in header:
-        exact = by_name.get(normalize_header(column))
-        if exact is not None and exact not in taken:
-            out[column] = (exact, 1.0)
-            taken.add(exact)
-    pairs = sorted(
-        ((similarity(normalize_header(c), normalize_header(f)), i, c, f)
-         for i, c in enumerate(header) if c not in out for f in fields if f not in taken),
-        key=lambda p: (-p[0], p[1]),
-    )
-    for score, _, column, field in pairs:
-        if score < SIMILARITY_THRESHOLD:
-            break
-        if column not in out and field not in taken:
-            out[column] = (field, round(score, 2))
-            taken.add(field)
-    return out
-
-
 def _cell(cells: Any, header: Sequence[str], position: int) -> Any:
     if isinstance(cells, dict):
         return cells.get(header[position])
@@ -81,9 +55,12 @@ def _text(value: Any) -> str:
 
 
 class SourcePreviews:
-    def __init__(self, jobs: Any, sample: Sampler) -> None:
+    def __init__(self, jobs: Any, sample: Sampler, suggestions: Any) -> None:
+        """`suggestions` is the MappingSuggestions the API's suggest-mapping uses: the editor
+        suggests exactly what that endpoint would for the same rows."""
         self.jobs = jobs
         self.sample = sample
+        self.suggestions = suggestions
 
     def _schema(self, workspace: str, job_id: UUID) -> TableSchema:
         status = self.jobs.status(workspace, job_id)
@@ -106,7 +83,11 @@ class SourcePreviews:
             return {"error": str(exc), "header": [], "rows": [], "columns": [],
                     "fields": list(schema.field_names), "sampledRows": 0}
         header = sample.header
-        suggested = suggest_fields(header, schema.field_names)
+        delimited = [[_text(_cell(cells, header, i)) for i in range(len(header))]
+                     for _, cells in sample.rows if not isinstance(cells, (Malformed, Undecodable))]
+        object_name = self.jobs.status(workspace, job_id)["objectName"]
+        suggested = {c["column"]: c for c in self.suggestions.suggest(
+            workspace, object_name, header=header, rows=delimited)["columns"]}
         columns = []
         for position, name in enumerate(header):
             values: list[str] = []
@@ -116,9 +97,11 @@ class SourcePreviews:
                     values.append(text)
                     if len(values) >= SAMPLE_VALUES:
                         break
-            field, confidence = suggested.get(name, (None, 0.0))
-            columns.append({"name": name, "samples": values, "suggestedField": field,
-                            "confidence": confidence})
+            suggestion = suggested.get(name) or {}
+            columns.append({"name": name, "samples": values,
+                            "suggestedField": suggestion.get("field"),
+                            "confidence": suggestion.get("confidence") or 0.0,
+                            "reason": suggestion.get("reason")})
         rows = []
         for number, cells in sample.rows[:PREVIEW_ROWS]:
             if isinstance(cells, (Malformed, Undecodable)):

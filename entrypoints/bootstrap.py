@@ -202,6 +202,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
 
     library = MappingLibrary(saved_mappings, jobs, _sources(settings))
     exports = Exports(jobs, engine, blobs)
+    suggestions = MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample)
     return Lading(
         settings=settings,
         jobs=jobs,
@@ -218,8 +219,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         cohorts=Cohorts(jobs, library),
         runs=ConfigurationRuns(jobs, library, exports, settings.max_file_size),
         readiness=_readiness(settings, jobs, destination_db, blobs),
-        suggestions=MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample),
-        previews=SourcePreviews(jobs, sample_source),
+        suggestions=suggestions,
+        previews=SourcePreviews(jobs, sample_source, suggestions),
         _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lading.application.previews import NoFileYet, suggest_fields
+from lading.application.previews import NoFileYet
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
@@ -29,11 +29,18 @@ def _job_with(lading, path):
     return job_id
 
 
-def test_suggestions_prefer_same_names_then_similar_ones_each_field_once():
-    suggested = suggest_fields(["ID", "E-Mail", "email_address", "colour"], FIELDS)
-    assert suggested == {"ID": ("id", 1.0), "E-Mail": ("email", 1.0)}  # email is taken
-    similar = suggest_fields(["id", "Email Address", "zip"], FIELDS)
-    assert similar["Email Address"] == ("email", 0.85)
+def test_suggestions_come_from_the_mapping_suggester_with_its_reasons(lading, tmp_path):
+    rows = [[str(i), f"u{i}@example.com", "08123", "2001-02-03", "free"] for i in range(1, 6)]
+    path = write_csv(tmp_path / "p.csv", ["ID", "Email Address", "zip", "birthday", "colour"], rows)
+    job_id = _job_with(lading, path)
+    preview = lading.previews.preview(WS, job_id)
+    expected = lading.suggestions.suggest(WS, "contacts", header=preview["header"],
+                                          rows=[r["cells"] for r in preview["rows"]])
+    by_column = {c["name"]: c for c in preview["columns"]}
+    for suggestion in expected["columns"]:
+        column = by_column[suggestion["column"]]
+        assert (column["suggestedField"], column["reason"]) == (suggestion["field"], suggestion["reason"])
+    assert by_column["ID"]["suggestedField"] == "id" and by_column["Email Address"]["suggestedField"] == "email"
 
 
 def test_the_preview_shows_the_detected_format_first_rows_and_samples(lading, tmp_path):
