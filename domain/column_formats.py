@@ -13,12 +13,13 @@ non-missing sample values. Ties go to the earlier candidate (day-first before mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lading.domain import value_formats as vf
 from lading.domain.field_rules import PLAIN, ColumnFormat
 from lading.domain.plan import ImportPlan
+from lading.domain.fix_values import number_format
 from lading.domain.table_schema import Field, TableSchema
 
 SAMPLE_ROWS = 5000
@@ -31,7 +32,7 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
 
     `sample[field]` holds the field's source values from the first SAMPLE_ROWS well-formed rows;
     values that are not text (typed JSON or Parquet values, undecodable bytes) are ignored.
-    Approved fixes (`plan.fixes[field]["dateFormat"]`) override the sample.
+    Approved fixes (`plan.fixes[field]["dateFormat"]` or `["numberFormat"]`) override the sample.
     """
     missing = set(schema.missing_values)
     out: dict[str, ColumnFormat] = {}
@@ -41,6 +42,10 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
         approved = _approved_date(f, fix)
         if approved is not None:
             out[name] = ColumnFormat(date=approved, date_approved=True)
+            continue
+        number = number_format(fix.get("numberFormat")) if f.type in ("integer", "number") else None
+        if number is not None:
+            out[name] = ColumnFormat(number=number, number_approved=True)
             continue
         texts = [v for v in sample.get(name, ()) if isinstance(v, str) and v not in missing]
         if f.type != "string":
@@ -81,9 +86,11 @@ def _choose(f: Field, values: list[str]) -> ColumnFormat:
     return PLAIN
 
 
-def _pick(values: list[str], canonical, candidates) -> Any:
+def _pick(values: list[str], canonical: Callable[[str], Any],
+          candidates: Sequence[Any]) -> Any:
     """The candidate parsing most values, if it beats the canonical form and reaches 90 %."""
-    passing, failing = [], []
+    passing: list[str] = []
+    failing: list[str] = []
     for v in values:
         (passing if canonical(v) else failing).append(v)
     if not failing:
@@ -98,7 +105,8 @@ def _pick(values: list[str], canonical, candidates) -> Any:
     return best
 
 
-def _score(parses, passing: list[str], failing: list[str], to_beat: int) -> int | None:
+def _score(parses: Callable[[str], Any], passing: list[str], failing: list[str],
+           to_beat: int) -> int | None:
     """How many values `parses` accepts, or None as soon as it cannot exceed `to_beat`."""
     gained = sum(1 for v in failing if parses(v))
     # it must win back more values than the canonical form parses and it does not
@@ -114,7 +122,7 @@ def _score(parses, passing: list[str], failing: list[str], to_beat: int) -> int 
     return len(passing) - lost + gained
 
 
-def _dated(body: str, value: str, build) -> bool:
+def _dated(body: str, value: str, build: Callable[..., Any]) -> bool:
     m = vf.fullmatch(body, value)
     return bool(m) and build(m) is not None
 

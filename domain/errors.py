@@ -36,6 +36,7 @@ _SAID = {
     "delete": "delete",
     "edit_metadata": "edit",
     "record_callback": "record a callback for",
+    "declare_status": "declare the status of",
 }
 
 
@@ -90,3 +91,12 @@ class ObjectExists(DomainError):
 
 class InvalidScopes(DomainError):
     """API key scopes outside imports:read, imports:write and admin, or none at all."""
+
+
+class ColumnsMissing(SourceUnreadable):
+    """Mapped columns the header lacks; `candidates` holds, per mapped column, the header
+    columns that might be it (ties never guessed between), so a proposal can offer them."""
+
+    def __init__(self, message: str, candidates: dict[str, list[str]]) -> None:
+        super().__init__(message, "COLUMNS_MISSING")
+        self.candidates = candidates

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
 from lading.domain import value_formats as vf
+from lading.domain.fix_values import value_map
 from lading.domain.row_errors import RowErrorCode
 from lading.domain.table_schema import Field
 
@@ -95,7 +97,12 @@ class ColumnFormat:
     date: vf.DateFormat | None = None
     date_approved: bool = False
     number: vf.NumberFormat | None = None
+    number_approved: bool = False
     enum_case: bool = False
+
+    @property
+    def number_healing(self) -> "Healing":
+        return Healing.APPROVED_FORMAT if self.number_approved else Healing.NUMBER_FORMAT
 
     @property
     def label(self) -> str | None:
@@ -123,9 +130,10 @@ class FieldRule:
     missing_values: frozenset[str] = frozenset({""})
     enum_map: Mapping[str, str] | None = None
     enum_values: tuple[Any, ...] | None = None
-    enum_lower: Mapping[str, str] = field(default_factory=dict)
+    enum_lower: Mapping[str, str] = dataclasses.field(default_factory=dict)
     minimum: Any = None
     maximum: Any = None
+    constant: str | None = None  # an approved setValue: every row's value, whatever the source
 
     @property
     def name(self) -> str:
@@ -143,9 +151,8 @@ class FieldRule:
 
 def make_rule(f: Field, column: str, required: bool, strict: bool, fmt: ColumnFormat,
               missing_values: tuple[str, ...], fixes: Mapping[str, Any] | None) -> FieldRule:
-    enum_map = None
-    if fixes and isinstance(fixes.get("enumMap"), dict):
-        enum_map = {str(k): str(v) for k, v in fixes["enumMap"].items()}
+    enum_map = value_map(fixes)
+    constant = fixes.get("setValue") if fixes else None
     enum_values = None
     enum_lower: dict[str, str] = {}
     if f.constraints.enum is not None:
@@ -160,6 +167,7 @@ def make_rule(f: Field, column: str, required: bool, strict: bool, fmt: ColumnFo
         field=f, column=column, required=required, strict=strict, fmt=fmt,
         missing_values=frozenset(missing_values), enum_map=enum_map, enum_values=enum_values,
         enum_lower=enum_lower, minimum=minimum, maximum=maximum,
+        constant=constant if isinstance(constant, str) else None,
     )
 
 
@@ -205,6 +213,8 @@ def is_missing(rule: FieldRule, raw: Any) -> bool:
 
 def evaluate(rule: FieldRule, raw: Any) -> FieldResult:
     """Judge one source value: its typed value, the first issue, and any healing applied."""
+    if rule.constant is not None:
+        raw = rule.constant
     if is_missing(rule, raw):
         return FieldResult(issue=Issue.REQUIRED) if rule.missing_is_issue else OK_NULL
     healing = Healing.NONE
@@ -250,7 +260,7 @@ def constraint_issue(rule: FieldRule, value: Any) -> Issue:
     return Issue.NONE
 
 
-_PATTERNS: dict[str, re.Pattern] = {}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
 def pattern_matches(pattern: str, value: str) -> bool:
@@ -305,7 +315,7 @@ def _integer_text(rule: FieldRule, text: str) -> Parsed | None:
             if value is None:
                 return None
             plain = vf.fullmatch(vf.INTEGER_BODY, text) and int(text) == value
-            return value, Healing.NONE if plain else Healing.NUMBER_FORMAT
+            return value, Healing.NONE if plain else rule.fmt.number_healing
     if vf.fullmatch(vf.INTEGER_BODY, text):
         value = vf.int64_or_none(int(text))
         return None if value is None else (value, Healing.NONE)
@@ -329,7 +339,7 @@ def _number_text(rule: FieldRule, text: str) -> Parsed | None:
             if value is None:
                 return None
             plain = vf.fullmatch(vf.NUMBER_BODY, text) and float(text) == value
-            return value, Healing.NONE if plain else Healing.NUMBER_FORMAT
+            return value, Healing.NONE if plain else rule.fmt.number_healing
     if vf.fullmatch(vf.NUMBER_BODY, text):
         value = vf.finite_float(text)
         return None if value is None else (value, Healing.NONE)
@@ -349,7 +359,8 @@ def _boolean(rule: FieldRule, raw: str) -> Parsed | None:
     return None
 
 
-def _dated(rule: FieldRule, raw: str, canonical: str, build) -> Parsed | None:
+def _dated(rule: FieldRule, raw: str, canonical: str,
+           build: Callable[..., Any]) -> Parsed | None:
     text = vf.trim(raw)
     fmt = rule.fmt.date
     if fmt is not None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lading.domain.errors import InvalidPlan, UnknownField
-from lading.domain.table_schema import TableSchema
+from lading.domain.plan_fixes import check_fixes
+from lading.domain.table_schema import FIELD_TYPES, TableSchema
 
 IMPORT_MODES = ("balanced", "strict", "landing_friendly", "custom")
 OPERATIONS = ("upsert", "insert", "update", "delete")
@@ -56,7 +57,7 @@ class ImportPlan:
     import_mode: str = "balanced"
     operation: str = "upsert"
     review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
-    # Column-level fixes approved from a proposal: field -> {"dateFormat": ..., "enumMap": {...}}
+    # Column-level fixes approved from a proposal: field -> {"dateFormat": ..., ...} (plan_fixes)
     fixes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -95,9 +96,11 @@ class ImportPlan:
         source_fields = raw.get("sourceFields") or {}
         if not isinstance(source_fields, dict):
             raise InvalidPlan("sourceFields must map source column names to types")
-        fixes = raw.get("fixes") or {}
-        if not isinstance(fixes, dict):
-            raise InvalidPlan("fixes must be an object")
+        for column, declared in source_fields.items():
+            if declared not in FIELD_TYPES:
+                raise InvalidPlan(f"sourceFields.{column}: unknown type {declared!r}; use one of "
+                                  f"{', '.join(FIELD_TYPES)}")
+        fixes = check_fixes(raw.get("fixes") or {}, schema)
         return cls(
             field_map=dict(field_map),
             source_fields=dict(source_fields),

@@ -10,7 +10,7 @@ from typing import Any
 
 from lading.domain.column_formats import SAMPLE_ROWS, choose_column_formats
 from lading.domain.field_rules import ColumnFormat, FieldRule, make_rule
-from lading.domain.header_matching import HeaderMatch, match_headers, unique_names
+from lading.domain.header_matching import ColumnValues, HeaderMatch, match_headers, unique_names
 from lading.domain.plan import ImportPlan
 from lading.domain.row_errors import FieldError, RowErrorCode
 from lading.domain.table_schema import TableSchema
@@ -46,15 +46,21 @@ class SourceMapping:
         return self.header[self.positions[field]]
 
 
-def map_source(schema: TableSchema, plan: ImportPlan, header: Sequence[str]) -> SourceMapping:
+def map_source(schema: TableSchema, plan: ImportPlan, header: Sequence[str],
+               column_values: ColumnValues | None = None) -> SourceMapping:
     """Match the header; raise SourceUnreadable when a mapped column is missing (or, in strict
-    mode, when the header has columns the mapping does not use)."""
-    match = match_headers(header, plan.field_map, strict=plan.import_mode == "strict")
+    mode, when the header has columns the mapping does not use). `column_values(position)`,
+    the sampled values of a header column, lets a column renamed past recognition be found by
+    what it holds."""
+    fields = {f.name: f for f in schema.fields}
+    match = match_headers(header, plan.field_map, strict=plan.import_mode == "strict",
+                          fields=fields, column_values=column_values,
+                          missing_values=schema.missing_values)
     by_field = {plan.field_map[key]: pos for key, pos in match.columns.items()}
     wanted = set(schema.primary_key) if plan.operation == "delete" else set(by_field)
-    fields = tuple(f.name for f in schema.fields if f.name in wanted and f.name in by_field)
-    return SourceMapping(header=tuple(header), match=match, fields=fields,
-                         positions={f: by_field[f] for f in fields})
+    mapped = tuple(f.name for f in schema.fields if f.name in wanted and f.name in by_field)
+    return SourceMapping(header=tuple(header), match=match, fields=mapped,
+                         positions={f: by_field[f] for f in mapped})
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,11 @@ class ValidationPlan:
     @property
     def header_healing(self) -> dict[str, str]:
         return dict(self.mapping.match.renamed)
+
+    @property
+    def header_renames(self) -> list[dict[str, object]]:
+        """Every rename with the mapped column it stands for and why (for `healing.headers`)."""
+        return [r.to_dict() for r in self.mapping.match.renames]
 
     @property
     def column_format_labels(self) -> dict[str, str]:

@@ -93,6 +93,7 @@ def main() -> None:
     print(f"""
 Lading is starting on {api} (data under {settings.home.resolve()}).
 API docs: {api}/schema    Demo key (workspace '{WORKSPACE}', all scopes): {key}
+Console:  {api}/console   (sign in with the demo key above)
 
 Try the whole flow — paste this into another terminal:
 ----------------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ def evaluate_column(rule: FieldRule, col: ColumnInput, hints: dict | None = None
     """`hints` (kept per field across chunks) only steer which fast path is tried first."""
     n = col.n
     hints = {} if hints is None else hints
+    if rule.constant is not None:  # an approved setValue: the source's values are not read
+        col = ColumnInput(n, text=pa.repeat(pa.scalar(rule.constant, pa.string()), n))
     issue = np.zeros(n, dtype=np.int8)
     healing = np.zeros(n, dtype=np.int8)
     store = Store(rule, n)

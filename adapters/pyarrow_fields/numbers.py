@@ -15,7 +15,7 @@ from lading.adapters.pyarrow_fields.arrays import (anchored, cast_where, keep_on
                                                    no_kind)
 from lading.adapters.pyarrow_fields.typed_values import Store
 from lading.domain import value_formats as vf
-from lading.domain.field_rules import FieldRule, Healing
+from lading.domain.field_rules import FieldRule
 
 
 def _digits_only(text: pa.Array, fmt: vf.NumberFormat, integer: bool):
@@ -72,7 +72,7 @@ def fast_integer(rule: FieldRule, text: pa.Array, rows: np.ndarray, store: Store
             store.put_many(short, cast_where(number, short, "0", pa.int64())[short])
             claimed |= short
             plain = match(text, vf.INTEGER_BODY)
-            kind[short & ~plain] = Healing.NUMBER_FORMAT
+            kind[short & ~plain] = rule.fmt.number_healing
     elif _optimistic(hints, rows, lambda: pc.cast(keep_only(text, rows), pa.int64()), store, claimed):
         return claimed, kind
     canonical = rows & ~taken & match(text, "-?[0-9]{1,18}")
@@ -101,7 +101,7 @@ def fast_number(rule: FieldRule, text: pa.Array, rows: np.ndarray, store: Store,
             same = np.zeros(n, dtype=bool)
             if plain.any():
                 same = plain & (cast_where(text, plain, "0", pa.float64()) == values)
-            kind[short & ~same] = Healing.NUMBER_FORMAT
+            kind[short & ~same] = rule.fmt.number_healing
     elif _optimistic(hints, rows, lambda: pc.cast(keep_only(text, rows), pa.float64()), store, claimed):
         return claimed, kind
     canonical = rows & ~taken & match(text, "-?[0-9]{1,300}(?:\\.[0-9]{1,300})?")

@@ -14,11 +14,13 @@ from lading.entrypoints.http.errors import error_responses
 from lading.entrypoints.http.imports import start_or_explain
 from lading.entrypoints.http.schemas import (
     JobStatus,
+    MappingSuggestion,
     ObjectCreate,
     ObjectInfo,
     ObjectSummary,
     RecordPage,
     RecordsWrite,
+    SuggestMappingRequest,
 )
 from lading.entrypoints.http.services import Svc, blocking
 
@@ -77,3 +79,13 @@ class ObjectsController(Controller):
             return Response(ok(request, status), status_code=200)
         return Response(ok(request, await start_or_explain(services, workspace, job_id)),
                         status_code=202)
+
+    @post("/{name:str}/suggest-mapping", operation_id="suggestMapping", guards=[requires(READ)],
+          status_code=200, request_max_body_size=8 * 1024 * 1024, responses=error_responses(404),
+          summary="Suggest a fieldMap for a sample of a file, with a confidence and reason per column")
+    async def suggest_mapping(self, request: Request, services: Svc, name: ObjectName,
+                              data: JSONBody[SuggestMappingRequest]) -> Envelope[MappingSuggestion]:
+        sample = data.sample.encode("utf-8") if data.sample is not None else None
+        return ok(request, await blocking(
+            services.suggestions.suggest, request.user.workspace, name, header=data.header,
+            rows=data.rows, sample=sample, file_name=data.file_name or "sample.csv"))

@@ -14,6 +14,7 @@ from litestar.di import NamedDependency
 from lading.application.exports import Exports
 from lading.application.import_jobs import ImportJobs
 from lading.application.objects import Objects
+from lading.application.mapping_suggestions import MappingSuggestions
 from lading.application.saved_mappings import MappingLibrary
 from lading.application.uploads import Uploads
 from lading.entrypoints.bootstrap import Lading
@@ -46,6 +47,10 @@ class Services:
     @property
     def objects(self) -> Objects:
         return self.lading.objects
+
+    @property
+    def suggestions(self) -> MappingSuggestions:
+        return self.lading.suggestions
 
     @property
     def uploads(self) -> Uploads:

@@ -26,7 +26,7 @@ def test_the_printed_walkthrough_runs_the_whole_flow_against_the_demo_server(tmp
     demo = subprocess.Popen([sys.executable, "-m", "lading.entrypoints.demo"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        lines, rules = [], 0
+        lines, header, rules = [], [], 0
         while rules < 2:
             line = demo.stdout.readline()
             assert line, "the demo ended before printing its walk-through"
@@ -34,6 +34,8 @@ def test_the_printed_walkthrough_runs_the_whole_flow_against_the_demo_server(tmp
                 rules += 1
             elif rules == 1:
                 lines.append(line)
+            else:
+                header.append(line)
         script = "set -e\n" + "".join(lines)
         deadline = time.monotonic() + 30
         while True:
@@ -54,6 +56,9 @@ def test_the_printed_walkthrough_runs_the_whole_flow_against_the_demo_server(tmp
             "VALIDATION_CONSTRAINT_VIOLATION", "VALIDATION_CONSTRAINT_VIOLATION", "DUPLICATE_KEY"])
         assert '"id","email"' in out or "id,email" in out, "the valid rows CSV header"
         assert '"type":"Completed"' in out
+        console = f"http://127.0.0.1:{port}/console"
+        assert any(console in line for line in header), "the demo prints the console's address"
+        assert httpx.get(f"{console}/sign-in", timeout=10).status_code == 200
     finally:
         os.killpg(demo.pid, signal.SIGTERM)
         demo.wait(timeout=15)

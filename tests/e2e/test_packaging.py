@@ -75,6 +75,18 @@ def test_the_wheel_holds_one_top_level_package_and_every_sub_package(wheel):
             assert f"lading/{relative}" in names, f"{relative} is not in the wheel: list it in pyproject.toml"
 
 
+def test_the_wheel_ships_the_consoles_templates_and_assets(wheel):
+    import zipfile
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    console = REPO / "entrypoints" / "http" / "console"
+    shipped = [p for d in ("templates", "static") for p in (console / d).iterdir() if p.is_file()]
+    assert shipped
+    for path in shipped:
+        relative = path.relative_to(REPO).as_posix()
+        assert f"lading/{relative}" in names, f"{relative} is not in the wheel: see package-data"
+
+
 def test_installing_and_uninstalling_lading_leaves_other_distributions_working(wheel, tmp_path):
     python = _new_venv(tmp_path / "venv")
     _run(python, "-m", "pip", "install", "--quiet", "entrypoints", "domain")

@@ -362,6 +362,22 @@ def test_a_review_policy_pauses_with_a_proposal_and_an_approved_fix_completes(la
     assert (status["planVersion"], status["validRows"], status["invalidRows"]) == (2, 3, 0)
 
 
+def test_a_run_revalidated_after_an_approval_never_pauses_again_and_rejects_what_still_fails(
+        lading, tmp_path):
+    rows = good_rows([1, 2]) + [["3", "c@d.co", "00003", "2001-02-03", "PRO"],
+                                ["4", "not-an-email", "00004", "2001-02-03", "free"]]
+    path = write_csv(tmp_path / "a.csv", HEADER, rows)
+    job_id, _ = lading.jobs.create_job(WS, "contacts", path.name, 1)
+    lading.jobs.attach_file(WS, job_id, path)
+    lading.jobs.map(WS, job_id, {"reviewPolicy": "review_on_errors", "importMode": "strict"})
+    lading.jobs.start(WS, job_id)
+    assert lading.runner.process(job_id) == "needs_attention"
+    lading.jobs.approve(WS, job_id)
+    assert lading.runner.process(job_id) == "completed"
+    status = lading.jobs.status(WS, job_id)
+    assert (status["planVersion"], status["validRows"], status["invalidRows"]) == (2, 3, 1)
+
+
 def test_cancelling_a_queued_job_stops_it_before_any_work(lading, tmp_path):
     path = write_csv(tmp_path / "a.csv", HEADER, good_rows([1]))
     job_id, _ = lading.jobs.create_job(WS, "contacts", path.name, 1)

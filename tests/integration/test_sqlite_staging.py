@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import struct
 import tempfile
-from pathlib import Path
 from uuid import uuid4
 
 import pyarrow as pa

@@ -3,7 +3,6 @@ SQLite and PostgreSQL, so the merge never meets it (PostgreSQL's COPY refuses 0x
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -21,7 +21,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 import pyarrow as pa

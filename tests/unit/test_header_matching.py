@@ -26,9 +26,17 @@ def test_an_exact_name_wins_over_a_normalised_one():
     assert match.columns == {"email": 1}
 
 
-def test_normalised_names_match_without_being_reported_as_renames():
+def test_normalised_names_match_even_in_strict_mode_and_are_reported_as_renames():
+    # issue 10: `E-mail` -> `email` was matched but missing from healing.headers
     match = match_headers([" Email_Address "], {"email address": "email"}, strict=True)
-    assert match.columns == {"email address": 0} and match.renamed == {}
+    assert match.columns == {"email address": 0}
+    assert match.renamed == {" Email_Address ": "email"}
+    assert match.renames[0].reason == "normalised"
+
+
+def test_an_exact_match_is_not_a_rename():
+    match = match_headers(["id", "email"], {"id": "id", "email": "email"}, strict=False)
+    assert match.renamed == {} and match.renames == ()
 
 
 def test_a_similar_header_is_renamed_and_reported_as_healing():

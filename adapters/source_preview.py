@@ -1,0 +1,58 @@
+"""The first rows of a source as Lading's readers parse them, for a preview before mapping."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lading.adapters.readers import open_source
+from lading.application.previews import SourceSample
+from lading.application.ports import SourceFile
+from lading.domain.errors import SourceUnreadable
+from lading.domain.reference_validator import Malformed, Undecodable, ndjson_header
+
+# One read block is enough for a preview: it never reads the whole file.
+_BLOCK = 1 << 20
+
+
+def sample_source(source: SourceFile, limit: int) -> SourceSample:
+    """Up to `limit` rows from the start of the file, numbered as the validator numbers them;
+    raise SourceUnreadable when the file cannot be read at all."""
+    with tempfile.TemporaryDirectory() as tmp:
+        reader = open_source(Path(source.path), source.file_name, Path(tmp), _BLOCK,
+                             repair_encoding=True)
+        try:
+            rows: list[tuple[int, Any]] = []
+            records = reader.kind == "ndjson"
+            header = [] if records else list(reader.header)
+            for chunk in reader.chunks():
+                parsed = chunk.source_rows(range(chunk.num_rows), header)
+                numbered = [(int(n), row if records else [row.get(h) for h in header])
+                            for n, row in zip(chunk.row_numbers, parsed)]
+                numbered += [(bad.row_number, _bad_cells(bad)) for bad in chunk.bad_rows]
+                rows.extend(sorted(numbered, key=lambda r: r[0]))
+                if len(rows) >= limit:
+                    break
+            rows = rows[:limit]
+            if records:
+                header = ndjson_header([cells for _, cells in rows if isinstance(cells, dict)])
+            return SourceSample(
+                kind=reader.kind, header=header, rows=rows,
+                encoding=getattr(reader, "encoding", None),
+                delimiter=getattr(getattr(reader, "dialect", None), "delimiter", None),
+            )
+        finally:
+            reader.close()
+
+
+def _bad_cells(bad: Any) -> Any:
+    """A row the reader could not split as the header says, in the validator's terms."""
+    if bad.cells is not None:
+        return list(bad.cells)  # a ragged CSV record: the validator counts its cells
+    if bad.kind == "undecodable":
+        return Undecodable(bad.text)
+    return Malformed(bad.text, bad.message or Malformed.message)
+
+
+__all__ = ["sample_source", "SourceUnreadable"]
