@@ -103,7 +103,7 @@ def test_metrics_show_jobs_by_state_rows_queue_depth_and_request_latency(tmp_pat
     by_status = {dict(labels)["status_code"]: value - before.get((name, labels), 0)
                  for (name, labels), value in samples.items()
                  if name == "lading_http_request_duration_seconds_count"
-                 and dict(labels)["path"] == "/v1/import-jobs/{job_id}"}
+                 and dict(labels)["path"] == "/v1/import-jobs/{job_id}" and dict(labels)["method"] == "GET"}
     assert {k: v for k, v in by_status.items() if v} == {"200": 1, "401": 1}, \
         "latency per route template and status, not per job id"
     lading.close()
