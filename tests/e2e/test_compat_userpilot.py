@@ -4,6 +4,8 @@ when `lading worker --once` is called, so every status word is observed."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -80,6 +82,9 @@ def test_an_upload_is_polled_as_a_background_job_through_its_status_words(server
     assert stored_records(native) == STORED
     as_native = native.get(f"/v1/import-jobs/{job_id}").json()["data"]
     assert (as_native["state"], as_native["invalidRows"]) == ("completed", 7)
+    shown = json.loads(server.cli("jobs", "show", job_id, "--workspace", WS, "--json"))
+    assert (shown["state"], shown["validRows"], shown["concurrencyScope"]) == (
+        "completed", 2, as_native["concurrencyScope"])
     assert "read models match" in server.cli("replay", "--check")
 
 
