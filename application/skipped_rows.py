@@ -42,7 +42,7 @@ def skipped_by_source_column(error_file: Path | None, samples_per_group: int = 5
             group = groups.setdefault((column, code), SkippedGroup(column, code))
             group.count += 1
             if len(group.samples) < samples_per_group:
-                group.samples.append(_sample(primary, row))
+                group.samples.append(_sample(code, primary, row))
     return list(groups.values())
 
 
@@ -57,7 +57,8 @@ def _column(code: str, primary: dict[str, Any]) -> str | None:
     return first if code in KEY_CODES else column
 
 
-def _sample(primary: dict[str, Any], row: dict[str, Any]) -> Any:
-    if "value" in primary:
-        return primary["value"]
-    return row.get("sourceRow")
+def _sample(code: str, primary: dict[str, Any], row: dict[str, Any]) -> Any:
+    # A malformed row has no one value to show: its cells, as the error file keeps them.
+    if code == RowErrorCode.MALFORMED_ROW:
+        return row.get("sourceRow")
+    return primary.get("value")

@@ -210,3 +210,17 @@ def test_every_pigment_route_is_in_the_openapi_document_with_a_csv_body(server):
     assert all(op["tags"] == ["compat: Pigment"] for op in ops.values())
     for path in ("/api/v1/import/push/csv", "/api/importservice/Csv/ApiPush/{configuration_id}"):
         assert "text/csv" in ops[(path, "post")]["requestBody"]["content"]
+
+
+def test_a_rate_limited_call_is_a_429_problem_with_retry_after(tmp_path):
+    srv = LadingServer(tmp_path / "rate", worker=False, LADING_RATE_LIMIT="1")
+    key = srv.key(WS)
+    srv.start()
+    try:
+        url = f"{srv.url}/compat/pigment/api/v1/import/00000000-0000-0000-0000-000000000000/status"
+        answers = [httpx.get(url, headers={"X-Pigment-Api-Key": key}) for _ in range(2)]
+        assert [a.status_code for a in answers] == [404, 429]
+        assert answers[1].headers["content-type"].startswith("application/problem+json")
+        assert answers[1].json()["status"] == 429 and int(answers[1].headers["Retry-After"]) >= 1
+    finally:
+        srv.stop()

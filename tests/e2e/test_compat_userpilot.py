@@ -4,6 +4,8 @@ when `lading worker --once` is called, so every status word is observed."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -80,6 +82,9 @@ def test_an_upload_is_polled_as_a_background_job_through_its_status_words(server
     assert stored_records(native) == STORED
     as_native = native.get(f"/v1/import-jobs/{job_id}").json()["data"]
     assert (as_native["state"], as_native["invalidRows"]) == ("completed", 7)
+    shown = json.loads(server.cli("jobs", "show", job_id, "--workspace", WS, "--json"))
+    assert (shown["state"], shown["validRows"], shown["concurrencyScope"]) == (
+        "completed", 2, as_native["concurrencyScope"])
     assert "read models match" in server.cli("replay", "--check")
 
 
@@ -158,3 +163,18 @@ def test_every_userpilot_route_is_in_the_openapi_document_under_its_tag(server):
     assert all(op["tags"] == ["compat: Userpilot"] for op in ops.values())
     upload_op = ops[("/compat/userpilot/{configuration_id}/v1/imports", "post")]
     assert "multipart/form-data" in upload_op["requestBody"]["content"]
+
+
+def test_a_rate_limited_call_is_429_with_retry_after_in_userpilots_error_list(tmp_path):
+    srv = LadingServer(tmp_path / "rate", worker=False, LADING_RATE_LIMIT="1")
+    key = srv.key(WS)
+    srv.start()
+    try:
+        url = f"{srv.url}/compat/userpilot/any/v1/background_jobs/00000000-0000-0000-0000-000000000000"
+        answers = [httpx.get(url, headers={"Authorization": f"Token {key}"}) for _ in range(2)]
+        assert [a.status_code for a in answers] == [404, 429]
+        [error] = answers[1].json()["errors"]
+        assert (error["error"], error["error_code"]) == ("Too Many Requests", "LIMIT.RATE")
+        assert int(answers[1].headers["Retry-After"]) >= 1
+    finally:
+        srv.stop()

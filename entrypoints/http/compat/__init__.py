@@ -28,7 +28,7 @@ APIS: tuple[CompatApi, ...] = (experiture.API, userpilot.API, pigment.API, sdrag
 __all__ = ["APIS", "NATIVE_AUTH_EXCLUDES", "SECURITY_SCHEMES", "authentication", "error_handler",
            "routers"]
 
-# The native authentication skips these paths: each API authenticates its own (see routers()).
+# The native authentication skips these paths: each API authenticates its own (authentication()).
 NATIVE_AUTH_EXCLUDES = [f"^{PREFIX}/"]
 
 
