@@ -126,8 +126,10 @@ class SqlReadModels:
 
     def active_job_ids(self) -> list[str]:
         rows = self._db.execute(
+            # Fair by workspace (ADR 0080): every workspace's oldest job, then every second...
             f"select job_id from lading_job_status where state in ({_ACTIVE})"
-            " order by created_at, job_id"
+            " order by row_number() over (partition by workspace order by created_at, job_id),"
+            " created_at, job_id"
         )
         return [r[0] for r in rows]
 

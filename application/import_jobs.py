@@ -58,6 +58,7 @@ class Limits:
     max_inline_rows: int = MAX_INLINE_ROWS
     # The `exclusive` policy (SPEC §5): these workspaces run one import at a time; `*` is all.
     exclusive_workspaces: frozenset[str] = frozenset()
+    max_file_size: int | None = None  # LADING_MAX_FILE_SIZE, applied while a file is copied in
 
     def is_exclusive(self, workspace: str) -> bool:
         return "*" in self.exclusive_workspaces or workspace in self.exclusive_workspaces
@@ -273,6 +274,9 @@ class ImportJobs(Application[UUID]):
             while block := file.read(1 << 20):
                 digest.update(block)
                 written += len(block)
+                if self.limits.max_file_size is not None and written > self.limits.max_file_size:
+                    raise PayloadTooLarge(  # checked while copying: the file may still be growing
+                        f"the file is over the limit of {self.limits.max_file_size} bytes")
                 out.write(block)
         return BlobInfo(key, written, digest.hexdigest())
 

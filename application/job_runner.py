@@ -8,6 +8,7 @@ records only chunks not yet recorded; merging skips chunks the destination's led
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -36,12 +37,17 @@ from lading.domain.proposals import propose_fixes
 from lading.domain.table_schema import TableSchema
 
 ProgressCallback = Callable[[dict[str, Any]], None]
+log = logging.getLogger(__name__)
+# A job whose processing raised this many times fails with INTERNAL (ADR 0080).
+MAX_ATTEMPTS = 3
 
 
 class JobRunner:
     def __init__(self, jobs: ImportJobs, *, engine: ValidationEngine, destination: DestinationStore,
-                 blobs: BlobStore, callbacks: CallbackSender | None = None) -> None:
+                 blobs: BlobStore, callbacks: CallbackSender | None = None,
+                 max_attempts: int = MAX_ATTEMPTS) -> None:
         self.jobs = jobs
+        self.max_attempts = max_attempts
         self.engine = engine
         self.destination = destination
         self.blobs = blobs
@@ -78,7 +84,11 @@ class JobRunner:
         """Take every runnable job as far as it goes, then deliver due callbacks (one worker pass)."""
         done = []
         for job_id in self.runnable_jobs():
-            state = self.process(job_id)
+            try:
+                state = self.process(job_id)
+            except Exception:  # not even its crash could be recorded (the store is down): next pass
+                log.exception("job %s could not be processed or failed", job_id)
+                continue
             if state is not None:
                 done.append((job_id, state))
         self.deliver_callbacks()  # cancelled jobs, and calls a dead process never made
@@ -138,6 +148,22 @@ class JobRunner:
         except _Interrupted:
             self.jobs.projector.catch_up()
             return str(self.jobs.load(job_id).state)
+        except Exception as exc:  # containment (ADR 0080): no job can take the worker down
+            return self._contain(job_id, exc)
+
+    def _contain(self, job_id: UUID, exc: Exception) -> str:
+        """Record the attempt that raised; the last one allowed fails the job with INTERNAL."""
+        log.exception("processing job %s raised", job_id)
+        message = f"{type(exc).__name__}: {exc}"[:500]
+        job = self.jobs.load(job_id)
+        if job.state in (JobState.QUEUED, JobState.RUNNING):
+            job.record_crash(message, self.max_attempts)
+            try:
+                self.jobs.save(job)
+            except IntegrityError:
+                job = self.jobs.load(job_id)  # cancelled or deleted meanwhile
+        self.jobs.projector.catch_up()
+        return str(job.state)
 
     def _save_or_interrupt(self, job: ImportJob) -> None:
         try:
@@ -168,6 +194,8 @@ class JobRunner:
             raise
         except SourceUnreadable as exc:
             job = self.jobs.load(job_id)
+            if job.state != JobState.RUNNING:
+                raise _Interrupted() from None  # cancelled while its source was being opened
             job.fail(str(exc), exc.failure_code)
             self._save_or_interrupt(job)
         self.jobs.projector.catch_up()

@@ -231,6 +231,11 @@ def _failed(doc: dict[str, Any], e: ImportJob.Failed, ts: str) -> None:
                errorCode=e.error_code)
 
 
+@_on(ImportJob.ProcessingCrashed)
+def _processing_crashed(doc: dict[str, Any], e: ImportJob.ProcessingCrashed, ts: str) -> None:
+    doc["crashes"] = e.attempt  # the job stays where it was; the next attempt resumes it
+
+
 @_on(ImportJob.Cancelled)
 def _cancelled(doc: dict[str, Any], e: ImportJob.Cancelled, ts: str) -> None:
     doc.update(state="cancelled", stage=None, finishedAt=ts)

@@ -189,7 +189,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         read_models=read_models,
         work_root=home / "work",
         limits=Limits(max_active_jobs=settings.max_active_jobs,
-                      exclusive_workspaces=settings.exclusive_workspaces),
+                      exclusive_workspaces=settings.exclusive_workspaces,
+                      max_file_size=settings.max_file_size),
         source_columns=partial(source_columns, limits=source_limits(settings)),
     )
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
