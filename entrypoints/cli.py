@@ -19,6 +19,7 @@ import click
 
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
+from lading.domain.workspace_names import check_workspace_name
 from lading.domain.errors import DomainError
 from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.settings import ConfigError, load_settings
@@ -60,8 +61,15 @@ def handles_errors(fn):
 def workspace_option(fn):
     return click.option(
         "--workspace", "-w", envvar="LADING_WORKSPACE", default="default", show_default=True,
-        help="The workspace (tenant) to act in.",
+        help="The workspace (tenant) to act in.", callback=_checked_workspace,
     )(fn)
+
+
+def _checked_workspace(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return check_workspace_name(value)
+    except DomainError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _job_id(value: str) -> UUID:

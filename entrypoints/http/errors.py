@@ -29,6 +29,7 @@ from lading.entrypoints.http.correlation import correlation_id
 from lading.entrypoints.http.envelope import ErrorBody, ErrorEnvelope
 
 log = logging.getLogger("lading.http")
+MAX_MESSAGE_CHARS = 300
 
 STATUS_FOR_CODE = {
     "VALIDATION.REQUEST_INVALID": 400,
@@ -103,6 +104,9 @@ def _classify(exc: Exception) -> tuple[int, str, str, Any]:
     if isinstance(exc, DomainError):
         status = STATUS_FOR_CODE.get(exc.code, 400)
         return status, exc.code, str(exc), getattr(exc, "details", None)
+    if isinstance(exc, UnicodeDecodeError):
+        # Litestar's multipart parser decodes text fields itself and lets this through (issue 9.7).
+        return 400, "VALIDATION.REQUEST_INVALID", "a text field of the request is not valid UTF-8", None
     if isinstance(exc, ValidationException):
         return 400, "VALIDATION.REQUEST_INVALID", exc.detail, exc.extra or None
     if isinstance(exc, NotAuthorizedException):
@@ -136,6 +140,8 @@ def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
     if status == 429 and "Retry-After" not in headers:
         # Litestar's limiter says when its window resets; clients and proxies read Retry-After.
         headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "1"))))
+    if len(message) > MAX_MESSAGE_CHARS:  # never echo a huge value back (issue 9.8)
+        message = message[:MAX_MESSAGE_CHARS] + "…"
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details),
                          correlation_id=cid)
     return Response(body, status_code=status, headers=headers)
