@@ -176,19 +176,13 @@ class ImportJobs(Application[UUID]):
                 self.projector.catch_up()
                 existing = self.read_models.find_by_idempotency_key(workspace, key)
                 if existing is None:
-                    prior = self._find_key_with_other_payload(workspace, idempotency_key)
-                    if prior:
+                    if self.read_models.idempotency_key_used(workspace, idempotency_key):
                         raise IdempotencyConflict(idempotency_key)
                     return self._create(workspace, object_name, file_name, file_size, source,
                                         labels, key, rows, lists, callback_url), True
                 return UUID(existing["jobId"]), False
         return self._create(workspace, object_name, file_name, file_size, source, labels, None, rows,
                             lists, callback_url), True
-
-    def _find_key_with_other_payload(self, workspace: str, idempotency_key: str) -> bool:
-        prefix = f"{idempotency_key}#"
-        docs = self.read_models.list(JobFilter(workspace=workspace, limit=10_000))
-        return any((d.get("idempotencyKey") or "").startswith(prefix) for d in docs)
 
     def _create(self, workspace: str, object_name: str, file_name: str | None, file_size: int | None,
                 source: str | None, labels: list[str] | None, key: str | None,

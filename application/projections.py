@@ -354,6 +354,10 @@ class ReadModelStore(Protocol):
 
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None: ...
 
+    def idempotency_key_used(self, workspace: str, idempotency_key: str) -> bool:
+        """Whether a job not deleted was created with this key, whatever its payload."""
+        ...
+
     def callbacks_due(self) -> builtins.list[str]:
         """Ids of ended jobs whose callbackUrl has not been called yet."""
         ...
