@@ -31,6 +31,7 @@ from lading.application.errors import (
     PayloadTooLarge,
 )
 from lading.application.job_files import JobFiles
+from lading.domain.callback_targets import check_callback_host
 from lading.application.ports import (
     BlobInfo,
     BlobStore,
@@ -59,6 +60,7 @@ class Limits:
     # The `exclusive` policy (SPEC §5): these workspaces run one import at a time; `*` is all.
     exclusive_workspaces: frozenset[str] = frozenset()
     max_file_size: int | None = None  # LADING_MAX_FILE_SIZE, applied while a file is copied in
+    callback_allow_private: bool = False  # LADING_CALLBACK_ALLOW_PRIVATE (ADR 0081)
 
     def is_exclusive(self, workspace: str) -> bool:
         return "*" in self.exclusive_workspaces or workspace in self.exclusive_workspaces
@@ -156,7 +158,7 @@ class ImportJobs(Application[UUID]):
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
         lists = _ListRequest(list_name, target_list_id)
         if callback_url is not None:
-            _check_callback_url(callback_url)
+            _check_callback_url(callback_url, self.limits.callback_allow_private)
         if target_list_id is not None:
             target = self.destination.find_list(workspace, target_list_id)
             if target is None:
@@ -490,10 +492,12 @@ class _ListRequest:
             raise DomainError("give either a list to create or a target list, not both")
 
 
-def _check_callback_url(url: str) -> None:
+def _check_callback_url(url: str, allow_private: bool) -> None:
     parts = urlparse(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise DomainError("callbackUrl must be an absolute http:// or https:// URL")
+    if not allow_private:  # names are resolved again by the sender, just before each call
+        check_callback_host(parts.hostname)
 
 
 def _fingerprint(payload: dict[str, Any]) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,9 @@ class JobRunner:
                  max_attempts: int = MAX_ATTEMPTS) -> None:
         self.jobs = jobs
         self.max_attempts = max_attempts
+        self._callback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lading-callbacks")
+        self._callbacks_lock = threading.Lock()
+        self._pending_callbacks: list[Future[Any]] = []
         self.engine = engine
         self.destination = destination
         self.blobs = blobs
@@ -91,7 +96,8 @@ class JobRunner:
                 continue
             if state is not None:
                 done.append((job_id, state))
-        self.deliver_callbacks()  # cancelled jobs, and calls a dead process never made
+        if self.callbacks is not None:  # cancelled jobs, and calls a dead process never made
+            self._hand_off(self.deliver_callbacks)
         return done
 
     def process(self, job_id: UUID, on_progress: ProgressCallback | None = None) -> str | None:
@@ -113,8 +119,8 @@ class JobRunner:
                     if not running:
                         return None
                     state = self._process_or_stop(job_id, on_progress)
-            self._call_back(job_id)
-            return state
+        self._call_back_later(job_id)
+        return state
 
     def deliver_callbacks(self) -> int:
         """Call the callbackUrl of every ended job not called yet (a cancelled job, or one whose
@@ -126,6 +132,35 @@ class JobRunner:
                 if claimed and self._call_back(UUID(job_id)):
                     called += 1
         return called
+
+    def _call_back_later(self, job_id: UUID) -> None:
+        """Call back on the runner's own thread, off the job's path (ADR 0081): a receiver that
+        never answers delays other callbacks, never the next job."""
+        if self.callbacks is not None:
+            self._hand_off(self._call_back_claimed, job_id)
+
+    def _hand_off(self, call: Callable[..., Any], *args: Any) -> None:
+        with self._callbacks_lock:
+            self._pending_callbacks = [f for f in self._pending_callbacks if not f.done()]
+            self._pending_callbacks.append(self._callback_thread.submit(call, *args))
+
+    def _call_back_claimed(self, job_id: UUID) -> None:
+        try:
+            with self.jobs.queue.claim(job_id) as claimed:
+                if claimed:
+                    self._call_back(job_id)
+        except Exception:  # the call stays due; the next worker pass makes it
+            log.exception("calling back job %s failed", job_id)
+
+    def wait_for_callbacks(self) -> None:
+        """Return when every callback handed off so far was made (tests, and closing)."""
+        with self._callbacks_lock:
+            pending = list(self._pending_callbacks)
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        self._callback_thread.shutdown(wait=True)
 
     def _call_back(self, job_id: UUID) -> bool:
         """POST the ended job's status to its callbackUrl once, and record the outcome."""

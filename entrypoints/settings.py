@@ -19,7 +19,8 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
         "LADING_EXCLUSIVE_WORKSPACES", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
-        "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS")
+        "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS",
+        "LADING_CALLBACK_ALLOW_PRIVATE")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -52,6 +53,7 @@ class Settings:
     max_record_bytes: int = 64 * 1024**2  # a longer source record fails the job (ADR 0015)
     max_columns: int = 10_000  # a wider source fails the job (TOO_MANY_COLUMNS)
     error_value_chars: int = 1000  # error file values are cut beyond this many characters
+    callback_allow_private: bool = False  # callbackUrl may name private/loopback hosts (ADR 0081)
 
     @property
     def blob_root(self) -> Path:
@@ -151,6 +153,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_record_bytes=max_record,
         max_columns=max_columns,
         error_value_chars=value_chars,
+        callback_allow_private=values.get("LADING_CALLBACK_ALLOW_PRIVATE", "").lower()
+        in ("1", "true", "yes"),
         exclusive_workspaces=frozenset(
             w.strip() for w in values.get("LADING_EXCLUSIVE_WORKSPACES", "").split(",") if w.strip()),
         s3=s3,
