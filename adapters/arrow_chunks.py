@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,6 +44,21 @@ class MergeChunk:
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+
+@dataclass(frozen=True)
+class PreparedChunk:
+    """A chunk checked, converted and staged by a destination, ready for its merge transaction.
+    `staged` is the destination's own (e.g. a scratch file), released after the merge."""
+
+    schema: TableSchema
+    operation: str
+    chunk: MergeChunk
+    staged: Any = None
+
+    def check(self, schema: TableSchema, operation: str) -> None:
+        if schema != self.schema or operation != self.operation:
+            raise ChunkRefused("a chunk prepared for another schema or operation")
 
 
 def prepare_chunk(schema: TableSchema, operation: str, rows: pa.Table | pa.RecordBatch) -> MergeChunk:

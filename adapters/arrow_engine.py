@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from lading.adapters.arrow_csv_safety import neutralised
+from lading.adapters.annotated_csv import write_annotated_csv
 from lading.adapters.jsonl_error_file import JsonlErrorFile
 from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
@@ -60,27 +61,39 @@ class ArrowValidationEngine:
         self.limits = limits
         self.error_value_chars = error_value_chars
 
-    def validate(self, source: SourceFile, schema: TableSchema, plan: ImportPlan, workdir: Path,
-                 error_file: Path, key_lookup: KeyLookup | None = None) -> Iterator[ValidatedChunk]:
+    def validate(self, source: SourceFile | Sequence[SourceFile], schema: TableSchema,
+                 plan: ImportPlan, workdir: Path, error_file: Path,
+                 key_lookup: KeyLookup | None = None) -> Iterator[ValidatedChunk]:
+        """Validate one file, or several read in order as one source: each file's header is
+        matched on its own, chunk indexes and row numbers continue across files, keys are
+        unique across all of them, and each error line names its `file`."""
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
-        try:
-            reader = open_source(Path(source.path), source.file_name, workdir, self.block_size,
-                                 repair_encoding=plan.import_mode == "landing_friendly",
-                                 parquet_batch=self.parquet_batch_rows, limits=self.limits)
-        except _BAD_INPUT as exc:
-            raise SourceUnreadable(f"cannot read the file: {exc}") from None
-        try:
-            yield from self._chunks(reader, schema, plan, workdir, Path(error_file), key_lookup)
-        except SourceUnreadable:
-            raise
-        except _BAD_INPUT as exc:
-            raise SourceUnreadable(f"cannot read the file: {exc}") from None
-        finally:
-            reader.close()
+        sources = [source] if isinstance(source, SourceFile) else list(source)
+        run = _Run(named_files=len(sources) > 1)
+        for position, each in enumerate(sources):
+            run.file_name = each.file_name
+            try:
+                reader = open_source(Path(each.path), each.file_name, workdir, self.block_size,
+                                     repair_encoding=plan.import_mode == "landing_friendly",
+                                     parquet_batch=self.parquet_batch_rows, limits=self.limits)
+            except _BAD_INPUT as exc:
+                raise SourceUnreadable(run.say(f"cannot read the file: {exc}")) from None
+            except SourceUnreadable as exc:
+                raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
+            try:
+                yield from self._chunks(reader, schema, plan, workdir, Path(error_file),
+                                        key_lookup, run, last=position == len(sources) - 1)
+            except SourceUnreadable as exc:
+                raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
+            except _BAD_INPUT as exc:
+                raise SourceUnreadable(run.say(f"cannot read the file: {exc}")) from None
+            finally:
+                reader.close()
 
     def _chunks(self, reader, schema: TableSchema, plan: ImportPlan, workdir: Path,
-                error_file: Path, key_lookup: KeyLookup | None) -> Iterator[ValidatedChunk]:
+                error_file: Path, key_lookup: KeyLookup | None, run: _Run,
+                last: bool = True) -> Iterator[ValidatedChunk]:
         pending = timed_iter("read", reader.chunks())
         buffered: list[SourceChunk] = []
         read = 0
@@ -100,14 +113,21 @@ class ArrowValidationEngine:
                 raise SourceUnreadable(
                     f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
         if not read and not header:
-            yield _empty_chunk(warnings={WARN_NO_ROWS: 1})
+            if last and run.index == 0:
+                yield _empty_chunk(warnings={WARN_NO_ROWS: 1})
             return
         mapping = map_source(schema, plan, header,
                              lambda position: _column_sample(buffered, header, position, cutoff))
         vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
         lookup = timed_call("key checks", key_lookup) if key_lookup is not None else None
-        validator = ChunkValidator(vplan, lookup, workdir / "keys", self.error_value_chars)
-        index = 0
+        validator = ChunkValidator(vplan, lookup, workdir / f"keys-{run.files}",
+                                   self.error_value_chars)
+        if run.validator is not None:
+            validator.continue_keys_of(run.validator)  # one source: a key seen before is a duplicate
+        run.validator = validator
+        run.files += 1
+        index = run.index
+        first_of_file = index
         # Staging chunk k (disk writes, no GIL) overlaps validating chunk k + 1; chunk k is
         # yielded once its file is complete, so a yielded staged_path is always readable.
         with JsonlErrorFile(error_file) as errors, ThreadPoolExecutor(1) as stager:
@@ -115,9 +135,9 @@ class ArrowValidationEngine:
             for chunk in itertools.chain(buffered, pending):
                 with phase("validate"):
                     result = validator.validate(chunk, index)
-                    segment = errors.append(entry for _, entry in result.errors)
+                    segment = errors.append(run.entry(entry) for _, entry in result.errors)
                 path = workdir / staged_name(index)
-                first = index == 0
+                first = index == first_of_file
                 done = ValidatedChunk(
                     index=index, read_rows=result.read_rows, valid_rows=result.valid_rows,
                     rejected_by_code=result.rejected_by_code,
@@ -135,12 +155,20 @@ class ArrowValidationEngine:
                     yield waiting[0]
                 waiting = (done, writing)
                 index += 1
+                run.rows += chunk.read_rows
             if waiting is not None:
                 waiting[1].result()
                 yield waiting[0]
-        if index == 0:
+        run.index = index
+        run.offset = run.rows
+        if last and index == 0:
             yield _empty_chunk(vplan.header_healing, vplan.column_format_labels, {WARN_NO_ROWS: 1},
                                tuple(vplan.header_renames))
+
+    def write_annotated_csv(self, sources: Sequence[SourceFile], error_file: Path | None,
+                            out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
+        return write_annotated_csv(sources, error_file, out, Path(workdir), self.block_size,
+                                   rejected_only)
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.
@@ -155,6 +183,28 @@ class ArrowValidationEngine:
             pacsv.write_csv(canonical, out, write_options=pacsv.WriteOptions(include_header=i == 0))
             written += table.num_rows
         return written
+
+
+class _Run:
+    """Where reading several files as one source has got to: the next chunk index, the rows
+    read so far (the next file's row numbers start after them) and the last file's validator."""
+
+    def __init__(self, named_files: bool) -> None:
+        self.named_files = named_files
+        self.file_name = ""
+        self.index = 0
+        self.rows = 0
+        self.offset = 0
+        self.files = 0
+        self.validator: ChunkValidator | None = None
+
+    def entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        if not self.named_files:
+            return entry
+        return {**entry, "rowNumber": entry["rowNumber"] + self.offset, "file": self.file_name}
+
+    def say(self, message: str) -> str:
+        return f"{self.file_name}: {message}" if self.named_files else message
 
 
 def _empty_chunk(header_healing: dict[str, str] | None = None,

@@ -1,4 +1,4 @@
-"""Where an import's time goes: seconds per phase (read, validate, stage, key checks, convert,
+"""Where an import's time goes: seconds per phase (read, validate, stage, key checks, convert, load,
 write, commit), summed over the process's chunks, for `make bench` to print.
 
 A phase entered inside another (key checks during validation) pauses the outer one, so each

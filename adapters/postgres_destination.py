@@ -8,7 +8,7 @@ unqualified, so it lands in (and is read from) that schema.
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC
@@ -17,17 +17,17 @@ from uuid import UUID
 
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 from psycopg_pool import ConnectionPool
 
-from lading.adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
+from lading.adapters.phase_timer import phase
+from lading.adapters.postgres_arrow import ArrowConnections, fetch_one
 from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
                                  quote_ident, table_name)
 from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import Field, TableSchema
 
 _PAGE = 5000  # rows fetched per query when reading records back
-_COPY_BLOCK = 1 << 20
 
 # ADR 0021.
 _SQL_TYPES = {
@@ -57,6 +57,7 @@ class PostgresDestination:
         )
         self._ensured: set[str] = set()
         self._ensured_lock = threading.Lock()
+        self._arrow = ArrowConnections(url, max_connections)
         try:
             self._pool.wait(timeout=30)
             with self._pool.connection() as conn, conn.transaction():
@@ -87,6 +88,7 @@ class PostgresDestination:
             raise
 
     def close(self) -> None:
+        self._arrow.close()
         self._pool.close()
 
     # -- tables ---------------------------------------------------------------------------
@@ -110,66 +112,86 @@ class PostgresDestination:
 
     # -- merging --------------------------------------------------------------------------
 
+    def prepare_chunk(self, schema: TableSchema, operation: str, rows: pa.Table) -> PreparedChunk:
+        # The binary COPY itself belongs to the merge's transaction: only the checks come first.
+        with phase("convert"):
+            return PreparedChunk(schema, operation, prepare_chunk(schema, operation, rows))
+
+    def release(self, prepared: PreparedChunk) -> None:
+        """Nothing outside the transaction to let go of."""
+
     def merge_chunk(
         self,
         workspace: str,
         object_name: str,
         schema: TableSchema,
         operation: str,
-        rows: pa.Table,
+        rows: pa.Table | PreparedChunk,
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
-        chunk = prepare_chunk(schema, operation, rows)
-        csv = _csv(chunk.rows) if chunk.num_rows else b""
+        if isinstance(rows, PreparedChunk):
+            rows.check(schema, operation)
+            chunk = rows.chunk
+        else:
+            chunk = self.prepare_chunk(schema, operation, rows).chunk
         self.ensure_object(workspace, object_name, schema)
-        table = quote_ident(table_name(workspace, object_name))
-        ledger_key = (entry.job_id, entry.plan_version, entry.chunk)
-        with self._pool.connection() as conn, conn.transaction():
+        table_id = table_name(workspace, object_name)
+        ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
+        this_chunk = "job_id = $1::uuid and plan_version = $2 and chunk = $3"
+        with self._arrow.transaction() as cursor, phase("write"):
             # Claim the ledger row first: a second merger of the same chunk waits here on the
             # unique index until the first commits (then it finds the row) or rolls back.
-            claimed = conn.execute(
+            claimed = fetch_one(
+                cursor,
                 f"insert into {LEDGER_TABLE} (job_id, plan_version, chunk, workspace, object_name)"
-                " values (%s, %s, %s, %s, %s) on conflict do nothing returning true",
+                " values ($1::uuid, $2, $3, $4, $5) on conflict do nothing returning true",
                 (*ledger_key, workspace, object_name),
-            ).fetchone()
+            )
             if claimed is None:
-                recorded = conn.execute(
+                recorded = fetch_one(
+                    cursor,
                     f"select inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
-                    " where job_id = %s and plan_version = %s and chunk = %s",
+                    f" where {this_chunk}",
                     ledger_key,
-                ).fetchone()
-                return MergeCounts(*recorded)
-            counts = self._apply(conn, table, operation, chunk, csv) if chunk.num_rows else MergeCounts()
-            if list_id is not None and operation != "delete" and chunk.num_rows:
-                conn.execute(
-                    f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key)"
-                    " select %s, unnest(%s::text[]) on conflict do nothing",
-                    (list_id, member_keys(chunk)),
                 )
-            conn.execute(
-                f"update {LEDGER_TABLE} set inserts = %s, updates = %s, deletes = %s,"
-                " unchanged = %s where job_id = %s and plan_version = %s and chunk = %s",
-                (counts.inserts, counts.updates, counts.deletes, counts.unchanged, *ledger_key),
+                return MergeCounts(*recorded)
+            counts = self._apply(cursor, table_id, operation, chunk) if chunk.num_rows else MergeCounts()
+            if list_id is not None and operation != "delete" and chunk.num_rows:
+                fetch_one(
+                    cursor,
+                    f"with added as (insert into {LIST_MEMBERS_TABLE} (list_id, member_key)"
+                    " select $1, jsonb_array_elements_text($2::jsonb) on conflict do nothing"
+                    " returning 1) select count(*) from added",
+                    (list_id, json.dumps(member_keys(chunk), ensure_ascii=False)),
+                )
+            fetch_one(
+                cursor,
+                f"with recorded as (update {LEDGER_TABLE} set inserts = $4, updates = $5,"
+                f" deletes = $6, unchanged = $7 where {this_chunk} returning 1)"
+                " select count(*) from recorded",
+                (*ledger_key, counts.inserts, counts.updates, counts.deletes, counts.unchanged),
             )
             return counts
 
-    def _apply(self, conn: psycopg.Connection, table: str, operation: str, chunk: MergeChunk,
-               csv: bytes) -> MergeCounts:
+    def _apply(self, cursor: Any, table_id: str, operation: str, chunk: MergeChunk) -> MergeCounts:
+        table = quote_ident(table_id)
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
         names = chunk.names
         n = chunk.num_rows
-        if operation in ("upsert", "insert") and self._beyond_table(conn, table, chunk):
+        if operation in ("upsert", "insert") and self._beyond_table(cursor, table, chunk):
             # Nothing at or above the chunk's lowest key: no row can conflict, so COPY goes
             # straight into the table (about twice as fast as staging). The lock keeps any
             # other writer from adding such a row before this transaction commits.
-            conn.execute(f"lock table {table} in share row exclusive mode")
-            if self._beyond_table(conn, table, chunk):
-                _copy(conn, table, names, csv)
+            cursor.execute(f"lock table {table} in share row exclusive mode")
+            if self._beyond_table(cursor, table, chunk):
+                with phase("load"):
+                    cursor.adbc_ingest(table_id, chunk.rows, mode="append")
                 return MergeCounts(inserts=n)
-        stage = _stage(conn, chunk)
-        _copy(conn, stage, names, csv)
+        stage = _stage(cursor, chunk)
+        with phase("load"):
+            cursor.adbc_ingest(stage, chunk.rows, mode="append", temporary=True)
         columns = _idents(names)
         on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
         if operation == "upsert":
@@ -186,43 +208,51 @@ class PostgresDestination:
                 action = "do nothing"
             # xmax = 0 holds exactly for rows this statement inserted (an updated row carries
             # the updating transaction's id), so the split is exact within one statement.
-            inserted, written = conn.execute(
+            inserted, written = fetch_one(
+                cursor,
                 f"with merged as (insert into {table} as t ({columns})"
                 f" select {columns} from {stage} order by {_idents(keys)}"
                 f" on conflict ({_idents(keys)}) {action} returning (t.xmax = 0) as inserted)"
-                " select count(*) filter (where inserted), count(*) from merged"
-            ).fetchone()
+                " select count(*) filter (where inserted), count(*) from merged",
+            )
             return MergeCounts(inserts=inserted, updates=written - inserted, unchanged=n - written)
         if operation == "insert":
-            cursor = conn.execute(
-                f"insert into {table} ({columns}) select {columns} from {stage}"
-                f" order by {_idents(keys)} on conflict ({_idents(keys)}) do nothing"
+            (inserted,) = fetch_one(
+                cursor,
+                f"with merged as (insert into {table} ({columns}) select {columns} from {stage}"
+                f" order by {_idents(keys)} on conflict ({_idents(keys)}) do nothing returning 1)"
+                " select count(*) from merged",
             )
-            return MergeCounts(inserts=cursor.rowcount)
+            return MergeCounts(inserts=inserted)
         if operation == "update":
-            found = conn.execute(
-                f"select count(*) from {stage} s join {table} t on {on_key}"
-            ).fetchone()[0]
+            (found,) = fetch_one(cursor, f"select count(*) from {stage} s join {table} t on {on_key}")
             if not values:
                 return MergeCounts(unchanged=found)
             sets = ", ".join(f"{quote_ident(v)} = s.{quote_ident(v)}" for v in values)
-            cursor = conn.execute(
-                f"update {table} t set {sets} from {stage} s where {on_key}"
+            (updated,) = fetch_one(
+                cursor,
+                f"with changed as (update {table} t set {sets} from {stage} s where {on_key}"
                 f" and ({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})"
+                " returning 1) select count(*) from changed",
             )
-            return MergeCounts(updates=cursor.rowcount, unchanged=found - cursor.rowcount)
-        cursor = conn.execute(f"delete from {table} t using {stage} s where {on_key}")
-        return MergeCounts(deletes=cursor.rowcount)
+            return MergeCounts(updates=updated, unchanged=found - updated)
+        (deleted,) = fetch_one(
+            cursor,
+            f"with gone as (delete from {table} t using {stage} s where {on_key} returning 1)"
+            " select count(*) from gone",
+        )
+        return MergeCounts(deletes=deleted)
 
     @staticmethod
-    def _beyond_table(conn: psycopg.Connection, table: str, chunk: MergeChunk) -> bool:
+    def _beyond_table(cursor: Any, table: str, chunk: MergeChunk) -> bool:
         """No row of the table has a key at or above the chunk's lowest (first, sorted) key."""
         keys = [f.name for f in chunk.key_fields]
         lowest = [chunk.rows.column(k)[0].as_py() for k in keys]
-        marks = ", ".join(f"%s::{_SQL_TYPES[f.type]}" for f in chunk.key_fields)
-        return not conn.execute(
-            f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({marks}))", lowest
-        ).fetchone()[0]
+        marks = ", ".join(f"${i + 1}::{_SQL_TYPES[f.type]}" for i, f in enumerate(chunk.key_fields))
+        (found,) = fetch_one(
+            cursor, f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({marks}))",
+            lowest)
+        return not found
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._pool.connection() as conn:
@@ -384,34 +414,14 @@ def _create_table_sql(table: str, schema: TableSchema) -> str:
     return f"create table if not exists {quote_ident(table)} ({', '.join(columns)})"
 
 
-def _stage(conn: psycopg.Connection, chunk: MergeChunk) -> str:
+def _stage(cursor: Any, chunk: MergeChunk) -> str:
     """A session temp table shaped like the chunk, emptied at every commit (no WAL, no bloat
     from creating and dropping a table per chunk)."""
     keys = {f.name for f in chunk.key_fields}
     definition = ", ".join(_column_sql(f, f.name in keys) for f in chunk.fields)
     name = "lading_stage_" + hashlib.sha256(definition.encode()).hexdigest()[:16]
-    conn.execute(f"create temporary table if not exists {name} ({definition}) on commit delete rows")
+    cursor.execute(f"create temporary table if not exists {name} ({definition}) on commit delete rows")
     return name
-
-
-def _csv(rows: pa.Table) -> bytes:
-    # pyarrow writes the CSV in C: strings quoted, nulls as bare empty fields, which is what
-    # PostgreSQL's CSV COPY reads as NULL. Datetimes go as naive UTC text (the session is
-    # UTC): Arrow formats tz-aware timestamps about 10x slower.
-    columns = [
-        c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c for c in rows.columns
-    ]
-    buffer = io.BytesIO()
-    pacsv.write_csv(pa.table(columns, names=rows.column_names), buffer,
-                    pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    return buffer.getvalue()
-
-
-def _copy(conn: psycopg.Connection, table: str, names: list[str], csv: bytes) -> None:
-    data = memoryview(csv)
-    with conn.cursor().copy(f"copy {table} ({_idents(names)}) from stdin (format csv)") as copy:
-        for start in range(0, len(data), _COPY_BLOCK):
-            copy.write(data[start:start + _COPY_BLOCK])
 
 
 def _collated(f: Field, expression: str) -> str:

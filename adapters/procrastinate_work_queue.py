@@ -17,7 +17,8 @@ from uuid import UUID
 
 import psycopg
 from procrastinate import App, PsycopgConnector, RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 
 from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
 
@@ -99,9 +100,14 @@ class ProcrastinateWorkQueue(PostgresLockWorkQueue):
         async def recover_stalled_jobs(timestamp: int) -> None:
             for stalled in await app.job_manager.get_stalled_jobs(
                     queue=QUEUE, task_name=PROCESS_TASK, seconds_since_heartbeat=STALLED_SECONDS):
-                log.warning("retrying a job a dead worker held", extra={"task": stalled.id,
-                                                                        "args": stalled.task_kwargs})
-                await app.job_manager.retry_job(stalled)
+                log.warning("retrying a job a dead worker held",
+                            extra={"task": stalled.id, "jobId": stalled.task_kwargs.get("job_id")})
+                try:
+                    await app.job_manager.retry_job(stalled)
+                except UniqueViolation:
+                    # Another task for the job already waits (deferred at a worker's start); it
+                    # does the work once this one, which holds the job's lock, is ended.
+                    await app.job_manager.finish_job(stalled, status=Status.FAILED, delete_job=False)
 
         for job in jobs.runnable_jobs():
             self.enqueue(job)

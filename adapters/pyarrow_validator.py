@@ -9,7 +9,7 @@ are written out one by one with the reference's messages.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,12 @@ from lading.adapters.pyarrow_fields.column import ColumnInput, FieldColumn, eval
 from lading.adapters.readers.source_chunk import BadRow, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
-from lading.domain.reference_validator import source_row_from_cells
+from lading.domain.reference_validator import KeyLookup, source_row_from_cells
 from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry
 from lading.domain.row_errors import FieldError, RowErrorCode
 from lading.domain.validation_plan import ROW_LEVEL, WARN_ENCODING, WARN_RAGGED, ValidationPlan
 from lading.domain.value_formats import display_value
 
-KeyLookup = Callable[[list[tuple]], set[tuple]]
 
 _NO_KEY, _DUPLICATE, _EXISTS, _NOT_FOUND = 0, 1, 2, 3
 _KEY_CODES = {_DUPLICATE: RowErrorCode.DUPLICATE_KEY, _EXISTS: RowErrorCode.KEY_EXISTS,
@@ -117,6 +116,12 @@ class ChunkValidator:
         self.uniques = {r.name: KeyRegistry([arrow_type(r.field)], spill_dir, f"unique-{r.name}")
                         for r in self.unique_rules}
         self.order = vplan.schema.field_names
+
+    def continue_keys_of(self, earlier: "ChunkValidator") -> None:
+        """Judge keys as if this source continued `earlier`'s (several files read as one)."""
+        self.keys = earlier.keys
+        self.uniques = {name: earlier.uniques.get(name, registry)
+                        for name, registry in self.uniques.items()}
 
     # -- per chunk ------------------------------------------------------------------------
 

@@ -116,7 +116,8 @@ class SqlCatalog:
         if not rows or not matches or rows[0][3] is not None:
             return None
         workspace, scopes = rows[0][0], rows[0][1]
-        return ApiKeyIdentity(workspace=workspace, scopes=frozenset(scopes.split()), key_id=key_id)
+        return ApiKeyIdentity(workspace=workspace, scopes=frozenset(scopes.split()), key_id=key_id,
+                              public_id=f"{KEY_PREFIX}_{key_id}")
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key for good; False when there is no such live key."""

@@ -26,6 +26,9 @@ _SCHEMA = (
         on lading_import_configurations (workspace, created_at)""",
 )
 
+_COLUMNS = ("id, workspace, name, object_name, mapping_json, created_at, source, labels_json,"
+            " source_url, external_id")
+
 
 class SqlSavedMappings:
     def __init__(self, target: SqlConnection | str | Path) -> None:
@@ -37,6 +40,32 @@ class SqlSavedMappings:
                 db.execute("select pg_advisory_xact_lock(hashtext('lading-ddl:saved-mappings'))")
             for statement in _SCHEMA:
                 db.execute(statement)
+            self._add_source_url_column()
+            self._add_external_id_column()
+
+    def _add_source_url_column(self) -> None:
+        """Configurations saved before sourceUrl existed: their table gains the column."""
+        if self._db.is_postgres:
+            self._db.execute("alter table lading_import_configurations"
+                             " add column if not exists source_url text")
+            return
+        columns = [row[1] for row in self._db.execute("pragma table_info(lading_import_configurations)")]
+        if "source_url" not in columns:
+            self._db.execute("alter table lading_import_configurations add column source_url text")
+
+    def _add_external_id_column(self) -> None:
+        """A configuration provisioned for an outside system keeps that system's id, once per
+        workspace (the unique index makes provisioning idempotent under concurrent requests)."""
+        if self._db.is_postgres:
+            self._db.execute("alter table lading_import_configurations"
+                             " add column if not exists external_id text")
+        else:
+            columns = [row[1] for row in
+                       self._db.execute("pragma table_info(lading_import_configurations)")]
+            if "external_id" not in columns:
+                self._db.execute("alter table lading_import_configurations add column external_id text")
+        self._db.execute("create unique index if not exists lading_import_configurations_external"
+                         " on lading_import_configurations (workspace, external_id)")
 
     def close(self) -> None:
         self._db.close()
@@ -81,30 +110,47 @@ class SqlSavedMappings:
 
     def add_configuration(self, workspace: str, name: str, object_name: str,
                           mapping: dict[str, Any], source: str | None,
-                          labels: list[str]) -> ImportConfiguration:
+                          labels: list[str], source_url: str | None = None) -> ImportConfiguration:
         config = ImportConfiguration(id=_new_id(), workspace=workspace, name=name,
                                      object_name=object_name, mapping=dict(mapping),
-                                     created_at=_now(), source=source, labels=list(labels))
+                                     created_at=_now(), source=source, labels=list(labels),
+                                     source_url=source_url)
         self._db.execute(
             "insert into lading_import_configurations (id, workspace, name, object_name,"
-            " mapping_json, source, labels_json, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            " mapping_json, source, labels_json, created_at, source_url)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (config.id, workspace, name, object_name, json.dumps(config.mapping), source,
-             json.dumps(config.labels), config.created_at),
+             json.dumps(config.labels), config.created_at, source_url),
         )
         return config
 
+    def add_configuration_once(self, workspace: str, external_id: str, name: str, object_name: str,
+                               mapping: dict[str, Any], source: str | None,
+                               labels: list[str], source_url: str | None = None
+                               ) -> tuple[ImportConfiguration, bool]:
+        """The workspace's configuration with this external id: made now (True) or before."""
+        created = self._db.rowcount(
+            "insert into lading_import_configurations (id, workspace, name, object_name,"
+            " mapping_json, source, labels_json, created_at, source_url, external_id)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (workspace, external_id) do nothing",
+            (_new_id(), workspace, name, object_name, json.dumps(mapping), source,
+             json.dumps(list(labels)), _now(), source_url, external_id),
+        ) == 1
+        rows = self._db.execute(f"select {_COLUMNS} from lading_import_configurations"
+                                " where workspace = ? and external_id = ?", (workspace, external_id))
+        return _configuration(rows[0]), created
+
     def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration | None:
         rows = self._db.execute(
-            "select id, workspace, name, object_name, mapping_json, created_at, source, labels_json"
-            " from lading_import_configurations where workspace = ? and id = ?",
+            f"select {_COLUMNS} from lading_import_configurations where workspace = ? and id = ?",
             (workspace, configuration_id),
         )
         return _configuration(rows[0]) if rows else None
 
     def configurations(self, workspace: str) -> list[ImportConfiguration]:
         rows = self._db.execute(
-            "select id, workspace, name, object_name, mapping_json, created_at, source, labels_json"
-            " from lading_import_configurations where workspace = ? order by created_at, id",
+            f"select {_COLUMNS} from lading_import_configurations where workspace = ?"
+            " order by created_at, id",
             (workspace,),
         )
         return [_configuration(r) for r in rows]
@@ -118,7 +164,7 @@ def _template(row: tuple) -> MappingTemplate:
 def _configuration(row: tuple) -> ImportConfiguration:
     return ImportConfiguration(id=row[0], workspace=row[1], name=row[2], object_name=row[3],
                                mapping=json.loads(row[4]), created_at=row[5], source=row[6],
-                               labels=json.loads(row[7]))
+                               labels=json.loads(row[7]), source_url=row[8], external_id=row[9])
 
 
 def _new_id() -> str:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import pyarrow as pa
 
-from lading.adapters.arrow_chunks import MergeChunk, member_keys, prepare_chunk
+from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
 from lading.adapters.phase_timer import phase
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
 from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
@@ -113,29 +113,43 @@ class SqliteDestination:
 
     # -- merging --------------------------------------------------------------------------
 
+    def prepare_chunk(self, schema: TableSchema, operation: str, rows: pa.Table) -> PreparedChunk:
+        with phase("convert"):
+            chunk = prepare_chunk(schema, operation, rows)
+            stored = pa.table([storage_column(chunk.rows.column(f.name), f) for f in chunk.fields],
+                              names=chunk.names)
+        staged = None
+        if chunk.num_rows:
+            # Outside the lock: another thread's merge may write while this one stages.
+            with phase("load"):
+                staged = self._stager.stage(stored)
+        return PreparedChunk(schema, operation, chunk, (stored, staged))
+
+    def release(self, prepared: PreparedChunk) -> None:
+        _, staged = prepared.staged
+        if staged is not None:
+            self._stager.discard(staged)
+
     def merge_chunk(
         self,
         workspace: str,
         object_name: str,
         schema: TableSchema,
         operation: str,
-        rows: pa.Table,
+        rows: pa.Table | PreparedChunk,
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
-        with phase("convert"):
-            chunk = prepare_chunk(schema, operation, rows)
-            stored = pa.table([storage_column(chunk.rows.column(f.name), f) for f in chunk.fields],
-                              names=chunk.names)
-        self.ensure_object(workspace, object_name, schema)
-        table = quote_ident(table_name(workspace, object_name))
-        ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
-        staged = None
+        prepared = rows if isinstance(rows, PreparedChunk) else None
         try:
-            if chunk.num_rows:
-                # Outside the lock: another thread's merge may write while this one stages.
-                with phase("stage"):
-                    staged = self._stager.stage(stored)
+            if prepared is None:
+                prepared = self.prepare_chunk(schema, operation, rows)
+            else:
+                prepared.check(schema, operation)
+            chunk, (stored, staged) = prepared.chunk, prepared.staged
+            self.ensure_object(workspace, object_name, schema)
+            table = quote_ident(table_name(workspace, object_name))
+            ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
             with self._lock, self._attached(staged), phase("write"), self._write():
                 recorded = self._conn.execute(
                     f"select inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
@@ -160,8 +174,8 @@ class SqliteDestination:
                 )
                 return counts
         finally:
-            if staged is not None:
-                self._stager.discard(staged)
+            if prepared is not None:
+                self.release(prepared)
 
     @contextmanager
     def _attached(self, staged: Path | None) -> Iterator[None]:

@@ -26,6 +26,14 @@ class LimitExceeded(DomainError):
     code = "LIMIT.CONCURRENCY"
 
 
+class ScopeBusy(LimitExceeded):
+    """A job with the same concurrency scope is not terminal yet: one import at a time."""
+
+    def __init__(self, scope: str, job_id: str) -> None:
+        super().__init__(f"an import of the same scope ('{scope}') is still running: job {job_id}")
+        self.details = {"jobId": job_id, "concurrencyScope": scope}
+
+
 class PayloadTooLarge(DomainError):
     """More data than a limit allows (inline rows, file size)."""
 

@@ -22,6 +22,17 @@ class Exports:
         chunks = [str(p) for p in self.jobs.staged_chunks(workspace, job_id)]
         return self.engine.write_valid_rows_csv(chunks, out)
 
+    def export_annotated(self, workspace: str, job_id: UUID, out: IO[bytes],
+                         rejected_only: bool = False) -> int:
+        """Write the job's source rows as read, each with `_status` and `_errors` (or only the
+        rejected rows with `_errors`); return rows written."""
+        job = self.jobs.load(job_id, workspace)
+        error_file = self.jobs.error_file(workspace, job_id)
+        sources = [] if rejected_only else self.jobs.sources(job)
+        work = self.jobs.files(job).work_dir / "annotated"
+        work.mkdir(parents=True, exist_ok=True)
+        return self.engine.write_annotated_csv(sources, error_file, out, work, rejected_only)
+
     def valid_rows_blob(self, workspace: str, job_id: UUID) -> str:
         """The blob key of the valid rows CSV, made once per plan version and kept.
 

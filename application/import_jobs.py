@@ -29,6 +29,7 @@ from lading.application.errors import (
     ListNotFound,
     ObjectNotFound,
     PayloadTooLarge,
+    ScopeBusy,
 )
 from lading.application.job_files import JobFiles
 from lading.domain.callback_targets import check_callback_host
@@ -45,10 +46,10 @@ from lading.application.projector import Projector
 from lading.domain.errors import DomainError
 from lading.domain.header_matching import normalize_header
 from lading.domain.import_job import ImportJob
-from lading.domain.lifecycle import FILE_ACCEPTED_STATES, JobState
+from lading.domain.lifecycle import FILE_ACCEPTED_STATES, TERMINAL_STATES, JobState
 from lading.domain.limits import MAX_INLINE_ROWS
 from lading.domain.plan import ImportPlan
-from lading.domain.proposals import apply_proposal
+from lading.domain.proposal_changes import apply_proposal
 from lading.domain.table_schema import TableSchema
 from lading.domain.timestamps import iso_utc
 
@@ -126,6 +127,13 @@ class ImportJobs(Application[UUID]):
     def files(self, job: ImportJob) -> JobFiles:
         return JobFiles(job.workspace, job.id, job.plan_version, self.work_root)
 
+    def sources(self, job: ImportJob) -> list[SourceFile]:
+        """The job's source as local files, in the order they are read (one, or several)."""
+        if job.files:
+            return [SourceFile(self.blobs.local_path(f["blobKey"]), f["fileName"]) for f in job.files]
+        assert job.file is not None  # only asked of a job holding its source
+        return [SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")]
+
     def _schema(self, workspace: str, object_name: str) -> TableSchema:
         schema = self.catalog.get(workspace, object_name)
         if schema is None:
@@ -148,11 +156,17 @@ class ImportJobs(Application[UUID]):
         list_name: str | None = None,
         target_list_id: str | None = None,
         callback_url: str | None = None,
+        concurrency_scope: str | None = None,
+        parts: list[str] | None = None,
     ) -> tuple[UUID, bool]:
         """Create a job; return (job id, created). An idempotent replay returns (id, False).
 
+        `parts` names the files a several-file source will be made of (for idempotency only).
+
         `list_name` creates a list that the job's merged keys fill; `target_list_id` adds
-        them to an existing list of the workspace (for the same object)."""
+        them to an existing list of the workspace (for the same object). A `concurrency_scope`
+        (e.g. one per key or per configuration) is refused with ScopeBusy while another job
+        of the workspace with that scope is not terminal."""
         self._schema(workspace, object_name)
         if rows is not None and len(rows) > self.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
@@ -171,29 +185,45 @@ class ImportJobs(Application[UUID]):
             "source": source, "labels": labels, "rows": rows, "listName": list_name,
             "targetListId": target_list_id, "callbackUrl": callback_url,
         }
-        key = None
-        if idempotency_key:
-            key = f"{idempotency_key}#{_fingerprint(fingerprint_source)}"
-            with self.queue.admission(workspace):
-                self.projector.catch_up()
+        if parts is not None:
+            fingerprint_source["parts"] = parts
+        key = f"{idempotency_key}#{_fingerprint(fingerprint_source)}" if idempotency_key else None
+        if key is None and concurrency_scope is None:
+            return self._create(workspace, object_name, file_name, file_size, source, labels, None,
+                                rows, lists, callback_url, None), True
+        # Both checks and the creation happen under the workspace's admission lock, so two
+        # concurrent requests can neither both create nor both pass the scope check.
+        with self.queue.admission(workspace):
+            self.projector.catch_up()
+            if idempotency_key and key is not None:
                 existing = self.read_models.find_by_idempotency_key(workspace, key)
-                if existing is None:
-                    if self.read_models.idempotency_key_used(workspace, idempotency_key):
-                        raise IdempotencyConflict(idempotency_key)
-                    return self._create(workspace, object_name, file_name, file_size, source,
-                                        labels, key, rows, lists, callback_url), True
-                return UUID(existing["jobId"]), False
-        return self._create(workspace, object_name, file_name, file_size, source, labels, None, rows,
-                            lists, callback_url), True
+                if existing is not None:
+                    return UUID(existing["jobId"]), False
+                if self.read_models.idempotency_key_used(workspace, idempotency_key):
+                    raise IdempotencyConflict(idempotency_key)
+            if concurrency_scope is not None:
+                self._check_scope_free(workspace, concurrency_scope)
+            return self._create(workspace, object_name, file_name, file_size, source, labels, key,
+                                rows, lists, callback_url, concurrency_scope), True
+
+    def _check_scope_free(self, workspace: str, scope: str) -> None:
+        open_states = tuple(s.value for s in JobState if s not in TERMINAL_STATES
+                            and s is not JobState.DELETED)
+        docs = self.read_models.list(JobFilter(workspace=workspace, states=open_states, limit=100_000))
+        for doc in docs:
+            if doc.get("concurrencyScope") == scope:
+                raise ScopeBusy(scope, doc["jobId"])
 
     def _create(self, workspace: str, object_name: str, file_name: str | None, file_size: int | None,
                 source: str | None, labels: list[str] | None, key: str | None,
-                rows: list[dict[str, Any]] | None, lists: _ListRequest, callback_url: str | None) -> UUID:
+                rows: list[dict[str, Any]] | None, lists: _ListRequest, callback_url: str | None,
+                concurrency_scope: str | None) -> UUID:
         inline = rows is not None
         list_id = lists.target_list_id or (str(uuid4()) if lists.list_name else None)
         job = ImportJob(workspace, object_name, file_name or ("inline-rows.ndjson" if inline else None),
                         file_size, source=source, labels=labels, idempotency_key=key, inline_rows=inline,
-                        list_id=list_id, list_name=lists.list_name, callback_url=callback_url)
+                        list_id=list_id, list_name=lists.list_name, callback_url=callback_url,
+                        concurrency_scope=concurrency_scope)
         if inline:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "rows.ndjson"
@@ -237,7 +267,7 @@ class ImportJobs(Application[UUID]):
     def submit_file(self, workspace: str, object_name: str, file: IO[bytes], file_name: str,
                     mapping: dict[str, Any], *, source: str | None = None,
                     labels: list[str] | None = None, idempotency_key: str | None = None,
-                    start: bool = True) -> tuple[UUID, bool]:
+                    start: bool = True, concurrency_scope: str | None = None) -> tuple[UUID, bool]:
         """Import a whole file in one call: created, holding the file, mapped and (by default) queued.
 
         Every argument and the mapping are checked before anything is stored, so a refusal
@@ -247,7 +277,8 @@ class ImportJobs(Application[UUID]):
         ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
         size = _remaining(file)
         job_id, created = self.create_job(workspace, object_name, file_name, size, source=source,
-                                          labels=labels, idempotency_key=idempotency_key)
+                                          labels=labels, idempotency_key=idempotency_key,
+                                          concurrency_scope=concurrency_scope)
         if not created:
             return job_id, False
         try:
@@ -256,12 +287,54 @@ class ImportJobs(Application[UUID]):
             self._command(job_id, workspace,
                           lambda j: j.receive_file(info.key, info.size, info.sha256, file_name))
             self.map(workspace, job_id, mapping)
+            if start:
+                # A refused start (the active-jobs limit) leaves no job behind either.
+                self.start(workspace, job_id)
         except BaseException:
             self._discard(workspace, job_id)
             raise
-        if start:
-            self.start(workspace, job_id)
         return job_id, True
+
+    def submit_files(self, workspace: str, object_name: str, files: list[tuple[str, Path]],
+                     mapping: dict[str, Any], *, source: str | None = None,
+                     labels: list[str] | None = None, idempotency_key: str | None = None,
+                     start: bool = True, concurrency_scope: str | None = None) -> tuple[UUID, bool]:
+        """submit_file for several local files (name, path) read in order as one source.
+
+        Each file is copied under the job, so the job owns its bytes like an upload's."""
+        ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
+        if not files:
+            raise DomainError("a source needs at least one file")
+        missing = [name for name, path in files if not Path(path).is_file()]
+        if missing:
+            raise DomainError(f"no such file: {', '.join(missing)}")
+        job_id, created = self.create_job(workspace, object_name, files[0][0],
+                                          sum(Path(p).stat().st_size for _, p in files),
+                                          source=source, labels=labels,
+                                          idempotency_key=idempotency_key,
+                                          concurrency_scope=concurrency_scope,
+                                          parts=[f"{name}@{path}" for name, path in files])
+        if not created:
+            return job_id, False
+        try:
+            received = []
+            for name, path in files:
+                info = self.blobs.put_file(self.upload_key(workspace, job_id), Path(path))
+                received.append({"blobKey": info.key, "size": info.size, "sha256": info.sha256,
+                                 "fileName": name})
+            self._command(job_id, workspace, lambda j: j.receive_files(received))
+            self.map(workspace, job_id, mapping)
+            if start:
+                self.start(workspace, job_id)
+        except BaseException:
+            self._discard(workspace, job_id)
+            raise
+        return job_id, True
+
+    def declare_status(self, workspace: str, job_id: UUID, status: str | None,
+                       expected_rows: int | None = None) -> None:
+        """A cohort's client-declared status and expected rows, while it holds no data."""
+        self._command(job_id, workspace, lambda j: j.declare_status(status, expected_rows))
 
     def _store(self, key: str, file: IO[bytes]) -> BlobInfo:
         digest = hashlib.sha256()
@@ -288,20 +361,22 @@ class ImportJobs(Application[UUID]):
     def submit_rows(self, workspace: str, object_name: str, rows: list[dict[str, Any]],
                     mapping: dict[str, Any], *, source: str | None = None,
                     labels: list[str] | None = None, idempotency_key: str | None = None,
-                    start: bool = True) -> tuple[UUID, bool]:
+                    start: bool = True, concurrency_scope: str | None = None) -> tuple[UUID, bool]:
         """Import inline rows in one call (the records write, compat bulk uploads)."""
         ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
         job_id, created = self.create_job(workspace, object_name, source=source, labels=labels,
-                                          idempotency_key=idempotency_key, rows=rows)
+                                          idempotency_key=idempotency_key, rows=rows,
+                                          concurrency_scope=concurrency_scope)
         if not created:
             return job_id, False
         try:
             self.map(workspace, job_id, mapping)
+            if start:
+                # A refused start (the active-jobs limit) leaves no job behind either.
+                self.start(workspace, job_id)
         except BaseException:
             self._discard(workspace, job_id)
             raise
-        if start:
-            self.start(workspace, job_id)
         return job_id, True
 
     def _discard(self, workspace: str, job_id: UUID) -> None:
@@ -330,7 +405,7 @@ class ImportJobs(Application[UUID]):
         if job.file is None or self.source_columns is None:
             return {}
         by_name = {normalize_header(f): f for f in schema.field_names}
-        source = SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        source = self.sources(job)[0]
         field_map: dict[str, str] = {}
         for column in self.source_columns(source):
             target = by_name.get(normalize_header(column))

@@ -42,7 +42,8 @@ class JobProfiles:
             raise TransitionNotAllowed(str(job.state), "profile", "only a completed job has a profile")
         key = f"{self.jobs.files(job).prefix}/profile.v{job.plan_version}.json"
         if self.blobs.exists(key):
-            return json.loads(self.blobs.local_path(key).read_text("utf-8"))
+            profile: dict[str, Any] = json.loads(self.blobs.local_path(key).read_text("utf-8"))
+            return profile
         fields = [f for f in self.jobs.schema_of(workspace, job.object_name).field_names
                   if f in set(job.plan["fieldMap"].values())]
         merged = DataProfile(fields)

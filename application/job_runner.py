@@ -20,13 +20,13 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from lading.application.import_jobs import ImportJobs
+from lading.application.prefetch import ahead_of
 from lading.application.ports import (
     BlobStore,
     CallbackSender,
     DestinationStore,
     KeyLookup,
     LedgerEntry,
-    SourceFile,
     ValidationEngine,
 )
 from lading.application.status_view import public_status
@@ -245,8 +245,8 @@ class JobRunner:
         if plan.operation != "upsert":
             def key_lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
                 return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
-        assert job.file is not None  # a running job has its source
-        source = SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        sources = self.jobs.sources(job)
+        source = sources[0] if len(sources) == 1 else sources
         already = job.validated_chunks
         for chunk in self.engine.validate(source, schema, plan, files.work_dir, files.error_work_file,
                                           key_lookup):
@@ -285,18 +285,23 @@ class JobRunner:
         files = self.jobs.files(job)
         if job.list_name and job.list_id:  # made at creation; again in case that process died just after
             self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
-        for chunk in job.chunks_to_merge:
+        def prepare(chunk: int) -> Any:
             rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
-            counts = self.destination.merge_chunk(
-                job.workspace, job.object_name, schema, plan.operation, rows,
-                LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
-            )
-            job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
-                                    counts.unchanged)
-            self._save_or_interrupt(job)
-            on_progress({"stage": "merging", "rowsValidated": job.read_rows,
-                         "rowsMerged": job.merged_rows,
-                         "validRows": job.valid_rows})
+            return self.destination.prepare_chunk(schema, plan.operation, rows)
+
+        # Chunk N+1 is prepared (converted, staged) on a second thread while chunk N merges.
+        with ahead_of(prepare, job.chunks_to_merge, self.destination.release) as prepared:
+            for chunk, rows in prepared:
+                counts = self.destination.merge_chunk(
+                    job.workspace, job.object_name, schema, plan.operation, rows,
+                    LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
+                )
+                job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
+                                        counts.unchanged)
+                self._save_or_interrupt(job)
+                on_progress({"stage": "merging", "rowsValidated": job.read_rows,
+                             "rowsMerged": job.merged_rows,
+                             "validRows": job.valid_rows})
 
 
 class _Interrupted(Exception):

@@ -15,7 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from lading.application.saved_mappings import SavedMappingStore, SchemaSource
+from lading.application.saved_mappings import (
+    ImportConfiguration,
+    MappingTemplate,
+    SavedMappingStore,
+    SchemaSource,
+)
 from lading.domain.column_formats import SAMPLE_ROWS
 from lading.domain.errors import InvalidPlan
 from lading.domain.mapping_suggestion import suggest_mapping
@@ -56,9 +61,9 @@ class MappingSuggestions:
             raise InvalidPlan("'header' must be a list of column names")
         if not all(isinstance(r, (list, tuple)) for r in rows):
             raise InvalidPlan("'rows' must be lists of cells in header order")
-        past = [m.mapping.get("fieldMap") or {} for m in
-                [*self.saved.templates(workspace), *self.saved.configurations(workspace)]
-                if m.object_name == object_name]
+        saved: list[MappingTemplate | ImportConfiguration] = [
+            *self.saved.templates(workspace), *self.saved.configurations(workspace)]
+        past = [m.mapping.get("fieldMap") or {} for m in saved if m.object_name == object_name]
         suggestion = suggest_mapping(schema, list(header or []), rows, past)
         return {"objectName": object_name, "sampledRows": len(rows), **suggestion}
 

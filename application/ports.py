@@ -6,7 +6,7 @@ only as opaque batches (`RowBatch`): the application orchestrates, it never look
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,13 +14,13 @@ from typing import IO, Any, Protocol
 from uuid import UUID
 
 from lading.domain.plan import ImportPlan
+from lading.domain.reference_validator import KeyLookup
 from lading.domain.table_schema import TableSchema
 
 RowBatch = Any  # a pyarrow.Table of typed values, columns named as the object's fields
+PreparedRows = Any  # a chunk a DestinationStore prepared for merging (its own, opaque)
 
-# Given key tuples (typed values in primaryKey order), return those present in the destination.
-# Which of these primary keys the destination already holds (insert/update/delete checks).
-KeyLookup = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
+__all__ = ["KeyLookup"]  # declared in the domain; the ports' users import it from here
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class ValidatedChunk:
 class ValidationEngine(Protocol):
     def validate(
         self,
-        source: SourceFile,
+        source: SourceFile | list[SourceFile],
         schema: TableSchema,
         plan: ImportPlan,
         workdir: Path,
@@ -65,6 +65,9 @@ class ValidationEngine(Protocol):
         key_lookup: KeyLookup | None = None,
     ) -> Iterator[ValidatedChunk]:
         """Read and validate the whole source in bounded chunks, in source order.
+
+        Several files are read in order as one source: each header matched on its own, row
+        numbers continuing, keys unique across them, error lines naming their `file`.
 
         Writes each chunk's valid rows to `workdir` and its rejected rows to `error_file`
         (JSON Lines, appended). Deterministic: the same file and plan give the same chunks.
@@ -78,6 +81,13 @@ class ValidationEngine(Protocol):
 
     def write_valid_rows_csv(self, staged_paths: list[str], out: IO[bytes]) -> int:
         """Write the staged valid rows as one CSV (header = field names); return rows written."""
+        ...
+
+    def write_annotated_csv(self, sources: list[SourceFile], error_file: Path | None,
+                            out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
+        """Write the source rows as read (source columns) with `_status` (valid | rejected)
+        and `_errors`, in source order; only the rejected ones (without `_status`) when
+        `rejected_only`. Returns rows written."""
         ...
 
 
@@ -114,19 +124,28 @@ class DestinationStore(Protocol):
         self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple[Any, ...]]
     ) -> set[tuple[Any, ...]]: ...
 
+    def prepare_chunk(self, schema: TableSchema, operation: str, rows: RowBatch) -> PreparedRows:
+        """Do what a merge can do before its transaction (checks, conversion, staging), so the
+        next chunk can be prepared on another thread while one merges. Hand the result to
+        merge_chunk as its `rows`, or to release() when it will not be merged."""
+        ...
+
+    def release(self, prepared: PreparedRows) -> None: ...
+
     def merge_chunk(
         self,
         workspace: str,
         object_name: str,
         schema: TableSchema,
         operation: str,
-        rows: RowBatch,
+        rows: RowBatch | PreparedRows,
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
         """Apply the rows and record `entry` in one transaction; if `entry` is already
         recorded, change nothing and return the recorded counts. With `list_id` (and any
-        operation but delete) the rows' keys join that list in the same transaction."""
+        operation but delete) the rows' keys join that list in the same transaction.
+        Prepared rows are released whatever happens."""
         ...
 
     def ensure_list(self, workspace: str, list_id: str, name: str, object_name: str) -> None:
@@ -174,6 +193,7 @@ class ApiKeyIdentity:
     workspace: str
     scopes: frozenset[str]
     key_id: str
+    public_id: str = ""  # the key's part before its secret, as `lading keys create` prints it
 
 
 class ApiKeyStore(Protocol):

@@ -87,7 +87,8 @@ class SourcePreviews:
 
     def _schema(self, workspace: str, job_id: UUID) -> TableSchema:
         status = self.jobs.status(workspace, job_id)
-        return self.jobs.schema_of(workspace, status["objectName"])
+        schema: TableSchema = self.jobs.schema_of(workspace, status["objectName"])
+        return schema
 
     def _sample(self, workspace: str, job_id: UUID) -> SourceSample:
         source = self.jobs.source_file(workspace, job_id)

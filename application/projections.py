@@ -123,6 +123,7 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
         idempotencyKey=e.idempotency_key,
         inlineRows=bool(e.inline_rows),
         listId=e.list_id,
+        concurrencyScope=e.concurrency_scope,
         callback=({"url": e.callback_url, "state": "pending", "attempts": 0, "detail": None}
                   if e.callback_url else None),
         state="pending",
@@ -135,6 +136,9 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
         errorMessage=None,
         errorCode=None,
         proposal=None,
+        sourceFiles=None,
+        declaredStatus=None,
+        expectedRows=None,
         createdAt=ts,
         startedAt=None,
         processingStartedAt=None,
@@ -145,9 +149,27 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
 
 @_on(ImportJob.FileReceived)
 def _file_received(doc: dict[str, Any], e: ImportJob.FileReceived, ts: str) -> None:
-    doc.update(fileName=e.file_name, fileSize=e.size, fileSha256=e.sha256)
+    doc.update(fileName=e.file_name, fileSize=e.size, fileSha256=e.sha256, sourceFiles=None)
     if doc.get("importMode") is not None:
         doc["state"] = "ready"
+
+
+@_on(ImportJob.FilesReceived)
+def _files_received(doc: dict[str, Any], e: ImportJob.FilesReceived, ts: str) -> None:
+    doc.update(fileName=e.files[0]["fileName"], fileSize=sum(f["size"] for f in e.files),
+               fileSha256=e.files[0]["sha256"],
+               sourceFiles=[{"fileName": f["fileName"], "fileSize": f["size"], "sha256": f["sha256"]}
+                            for f in e.files])
+    if doc.get("importMode") is not None:
+        doc["state"] = "ready"
+
+
+@_on(ImportJob.StatusDeclared)
+def _status_declared(doc: dict[str, Any], e: ImportJob.StatusDeclared, ts: str) -> None:
+    if e.status is not None:
+        doc["declaredStatus"] = e.status
+    if e.expected_rows is not None:
+        doc["expectedRows"] = e.expected_rows
 
 
 @_on(ImportJob.Mapped)

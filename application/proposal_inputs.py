@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from lading.application.ports import ValidationEngine
 from lading.domain.proposals import ValidKeys
@@ -15,7 +16,7 @@ def staged_key_lookup(engine: ValidationEngine, staged: Sequence[Path],
     """Answer "which of these keys do the valid rows have?" by reading the staged chunks (only
     their key columns, memory-mapped) when the proposal asks, once per question."""
 
-    def valid_keys(keys: list[tuple]) -> set[tuple]:
+    def valid_keys(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
         wanted, found = set(keys), set()
         for path in staged:
             if not Path(path).exists():

@@ -8,10 +8,13 @@ file can be handed to it over HTTP, from the CLI or from a watched folder.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
+from uuid import UUID
 
 from lading.application.errors import NotFound
-from lading.domain.errors import InvalidPlan
+from lading.application.sources import Sources
+from lading.domain.errors import DomainError, InvalidPlan
 from lading.domain.plan import ImportPlan
 from lading.domain.table_schema import TableSchema
 
@@ -49,6 +52,8 @@ class ImportConfiguration:
     created_at: str
     source: str | None = None
     labels: list[str] = field(default_factory=list)
+    source_url: str | None = None  # what `trigger` imports (application/sources.py)
+    external_id: str | None = None  # an outside system's id for it, unique in the workspace
 
 
 class SavedMappingStore(Protocol):
@@ -65,7 +70,14 @@ class SavedMappingStore(Protocol):
 
     def add_configuration(self, workspace: str, name: str, object_name: str,
                           mapping: dict[str, Any], source: str | None,
-                          labels: list[str]) -> ImportConfiguration: ...
+                          labels: list[str], source_url: str | None = None) -> ImportConfiguration: ...
+
+    def add_configuration_once(self, workspace: str, external_id: str, name: str, object_name: str,
+                               mapping: dict[str, Any], source: str | None,
+                               labels: list[str], source_url: str | None = None
+                               ) -> tuple[ImportConfiguration, bool]:
+        """The configuration with this external id: created now (True), or the one made before."""
+        ...
 
     def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration | None: ...
 
@@ -75,13 +87,18 @@ class SavedMappingStore(Protocol):
 class SchemaSource(Protocol):
     def schema_of(self, workspace: str, object_name: str) -> TableSchema: ...
 
+    def submit_path(self, workspace: str, object_name: str, path: Path, mapping: dict[str, Any],
+                    **options: Any) -> tuple[UUID, bool]: ...
+
 
 class MappingLibrary:
     """Use cases over saved mappings; every mapping is checked against its object when saved."""
 
-    def __init__(self, store: SavedMappingStore, schemas: SchemaSource) -> None:
+    def __init__(self, store: SavedMappingStore, schemas: SchemaSource,
+                 sources: Sources | None = None) -> None:
         self.store = store
-        self.schemas = schemas
+        self.schemas = schemas  # the jobs application: schemas to check against, submissions
+        self.sources = sources or Sources(None)
 
     def _checked(self, workspace: str, object_name: str, mapping: dict[str, Any]) -> dict[str, Any]:
         return ImportPlan.from_dict(mapping, self.schemas.schema_of(workspace, object_name)).to_dict()
@@ -103,16 +120,45 @@ class MappingLibrary:
 
     def save_configuration(self, workspace: str, name: str, object_name: str,
                            mapping: dict[str, Any], source: str | None = None,
-                           labels: list[str] | None = None) -> ImportConfiguration:
+                           labels: list[str] | None = None,
+                           source_url: str | None = None) -> ImportConfiguration:
+        if source_url is not None:
+            self.sources.check(source_url)
         return self.store.add_configuration(workspace, name, object_name,
                                             self._checked(workspace, object_name, mapping),
-                                            source, list(labels or []))
+                                            source, list(labels or []), source_url)
+
+    def provision_configuration(self, workspace: str, external_id: str, name: str,
+                                object_name: str, mapping: dict[str, Any], source: str | None = None,
+                                labels: list[str] | None = None, source_url: str | None = None
+                                ) -> tuple[ImportConfiguration, bool]:
+        """A configuration for an outside system's `external_id`, idempotent: the same id again
+        returns the configuration made the first time (False), whatever else is given."""
+        if source_url is not None:
+            self.sources.check(source_url)
+        return self.store.add_configuration_once(workspace, external_id, name, object_name,
+                                                 self._checked(workspace, object_name, mapping),
+                                                 source, list(labels or []), source_url)
 
     def configuration(self, workspace: str, configuration_id: str) -> ImportConfiguration:
         found = self.store.configuration(workspace, configuration_id)
         if found is None:
             raise ConfigurationNotFound(configuration_id)
         return found
+
+    def trigger(self, workspace: str, configuration_id: str,
+                mapping: dict[str, Any] | None = None, *, start: bool = True) -> UUID:
+        """Import the configuration's sourceUrl as it is now: a new job, mapped and queued.
+
+        `mapping` overrides the configuration's mapping key by key (the CLI's --map, --mode)."""
+        config = self.configuration(workspace, configuration_id)
+        if not config.source_url:
+            raise DomainError(f"import configuration {configuration_id} has no sourceUrl to import")
+        with self.sources.fetched(config.source_url) as path:
+            job_id, _ = self.schemas.submit_path(
+                workspace, config.object_name, path, {**config.mapping, **(mapping or {})},
+                source=config.source or "trigger", labels=config.labels or None, start=start)
+        return job_id
 
     def resolve(self, workspace: str, object_name: str, mapping: dict[str, Any],
                 template_id: str | None) -> dict[str, Any]:

@@ -58,13 +58,16 @@ class Uploads:
 
     async def push(self, workspace: str, object_name: str, mapping: dict[str, Any],
                    chunks: AsyncIterator[bytes], content_length: int | None, file_name: str, *,
-                   source: str | None, labels: list[str] | None) -> UUID:
-        """Create a job from a pushed body, holding the file and mapped: `ready` to start."""
+                   source: str | None, labels: list[str] | None, start: bool = False) -> UUID:
+        """Create a job from a pushed body, holding the file and mapped: `ready` to start,
+        or queued with `start` (a refused start then leaves nothing behind either)."""
         job_id, _ = await _off_loop(self.jobs.create_job, workspace, object_name, file_name,
                                     content_length, source=source, labels=labels)
         try:
             await self.upload(workspace, job_id, chunks, content_length)
             await _off_loop(self.jobs.map, workspace, job_id, mapping)
+            if start:
+                await _off_loop(self.jobs.start, workspace, job_id)
         except BaseException:
             # A push that did not arrive whole leaves nothing behind but the job's history.
             await _off_loop(self.jobs.delete, workspace, job_id)

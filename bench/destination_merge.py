@@ -3,9 +3,9 @@
 Rows are the demo `profiles` object's 11 columns, typed as validated chunks are, merged in
 chunks through `merge_chunk` (conversion, key sort, ledger and exact counts included):
 
-- SQLite: bare `executemany` INSERT of ready-made tuples (the floor), then merge_chunk
-  upserts into an empty object, again with every key existing, and with keys shuffled
-  across the whole file (every chunk overlaps the table: the exact-count probe runs).
+- SQLite: bare `executemany` INSERT of ready-made tuples, then merge_chunk upserts into an
+  empty object, the same rows again (all unchanged), every row changed, and with keys
+  shuffled across the whole file (every chunk overlaps the table: the exact-count probe runs).
 - PostgreSQL: bare psycopg `executemany` INSERT and a bare COPY, then the same merges.
 
     python -m bench.destination_merge [--rows 1000000] [--chunk 100000] [--postgres URL | --no-postgres]
@@ -82,12 +82,13 @@ def timed(label: str, rows: int, work: Callable[[], object]) -> None:
 
 def merge_all(store, name: str, parts: list[pa.Table]) -> MergeCounts:
     job = uuid.uuid4()
-    inserts = updates = 0
+    inserts = updates = unchanged = 0
     for index, part in enumerate(parts):
         counts = store.merge_chunk("bench", name, SCHEMA, "upsert", part, LedgerEntry(job, 1, index))
         inserts += counts.inserts
         updates += counts.updates
-    return MergeCounts(inserts=inserts, updates=updates)
+        unchanged += counts.unchanged
+    return MergeCounts(inserts=inserts, updates=updates, unchanged=unchanged)
 
 
 def as_tuples(table: pa.Table) -> list[tuple]:
@@ -104,6 +105,7 @@ def as_tuples(table: pa.Table) -> list[tuple]:
 def bench_sqlite(rows: int, chunk: int) -> None:
     print(f"SQLite, {rows:,} rows in chunks of {chunk:,}")
     ordered, shuffled = profiles(rows), profiles(rows, shuffled=True)
+    changed = profiles(rows, version=1)
     with tempfile.TemporaryDirectory() as tmp:
         bare = sqlite3.connect(Path(tmp) / "bare.sqlite", isolation_level=None)
         bare.execute("pragma journal_mode=wal")
@@ -125,8 +127,10 @@ def bench_sqlite(rows: int, chunk: int) -> None:
         store = SqliteDestination(Path(tmp) / "lading")
         timed("merge_chunk upsert, empty object (all inserts)", rows,
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
-        timed("merge_chunk upsert, same rows again (all updates)", rows,
+        timed("merge_chunk upsert, same rows again (all unchanged)", rows,
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
+        timed("merge_chunk upsert, every row changed (all updates)", rows,
+              lambda: merge_all(store, "profiles", chunks(changed, chunk)))
         timed("merge_chunk upsert, keys shuffled over the file, empty", rows,
               lambda: merge_all(store, "shuffled", chunks(shuffled, chunk)))
         store.close()
@@ -176,7 +180,7 @@ def bench_postgres(url: str, rows: int, chunk: int) -> None:
         store = PostgresDestination(scoped)
         timed("merge_chunk upsert, empty object (all inserts)", rows,
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
-        timed("merge_chunk upsert, same rows again (all updates, unchanged)", rows,
+        timed("merge_chunk upsert, same rows again (all unchanged)", rows,
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
         timed("merge_chunk upsert, every row changed (all updates)", rows,
               lambda: merge_all(store, "profiles", chunks(changed, chunk)))

@@ -1,15 +1,22 @@
-"""`make bench`: Lading end to end against the bare physical path, measured in the same run.
+"""`make bench`: Lading end to end beside its references, measured in the same run (issue 13).
 
-For each format (CSV, NDJSON, Parquet) of the same 1,000,000 generated rows it prints:
-- lading: `lading import FILE --object profiles` into the SQLite destination (a child process)
-- validate: validation alone through the engine (no merge)
-- baseline (CSV): pyarrow read of every column as text + one sqlite3 executemany upsert
-with rows/s and the child's peak RSS, and the ratio lading/baseline.
+On the same generated rows (1,000,000 by default, 11 columns, 0.5 % invalid) it prints:
+- reference: the DuckDB script (bench/duckdb_reference.py) and, with PostgreSQL, a bare COPY of
+  the same rows into a table of the same shape and key;
+- lading: `lading import FILE --object profiles` (a child process) into the SQLite default for
+  each format, a re-import of the same CSV (every row unchanged), and the CSV into PostgreSQL;
+- validate: validation alone through the engine (no merge);
+- each import's breakdown (adapters/phase_timer.py): read, validate, stage, key checks (in the
+  main thread), convert, load, write, commit (the merge), and `other` (start-up, events,
+  bookkeeping); the stager's thread adds `stage` beside the main thread;
+- the issue's targets, each figure beside its reference from this run.
 
     python -m bench.run_engine [--rows N] [--formats csv,ndjson,parquet] [--no-baseline]
+                               [--postgres URL | --no-postgres]
 
-`make bench-10m` runs the CSV path on 10,000,000 rows (no baseline) to show peak RSS stays
-bounded by the chunk size, not the file size.
+`--no-baseline` skips the DuckDB and bare-executemany references. `make bench-10m` runs the
+CSV path on 10,000,000 rows (no references) to show peak RSS stays bounded by the chunk size.
+The machine is shared and noisy: compare the ratios of one run, not absolute figures.
 """
 
 from __future__ import annotations
@@ -21,11 +28,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
 GEN = ROOT.parent / "shared" / "bench" / "gen_data.py"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+PHASES = ("start-up", "read", "validate", "key checks", "stage", "convert", "load", "write", "commit")
 
 
 def ensure_data(rows: int, formats: list[str]) -> dict[str, Path]:
@@ -54,42 +64,108 @@ def ensure_data(rows: int, formats: list[str]) -> dict[str, Path]:
     return {"csv": csv_path, "ndjson": ndjson_path, "parquet": parquet_path}
 
 
-def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run a child process; return (seconds, peak RSS in MB, stdout)."""
+class Child:
+    """What a measured child process reported: wall seconds, peak RSS, phases and stdout."""
+
+    def __init__(self, seconds: float, peak_mb: int, phases: dict[str, float], out: str) -> None:
+        self.seconds, self.peak_mb, self.phases, self.out = seconds, peak_mb, phases, out
+
+    def json(self) -> dict:
+        return json.loads(self.out)
+
+
+def run_child(args: list[str], env: dict[str, str] | None = None) -> Child:
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate()
-    status = proc.returncode
     elapsed = time.perf_counter() - started
-    if status not in (0,):
-        raise SystemExit(f"{' '.join(args)} failed ({status}):\n{err[-2000:]}")
-    # The child reports its own peak RSS on its last stderr line (see _child_main).
-    peak = int(err.strip().splitlines()[-1].split("=")[1]) // 1024
-    return elapsed, peak, out
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-2000:]}")
+    # The child reports its phases and its own peak RSS on its last stderr lines.
+    lines = err.strip().splitlines()
+    peak = int(lines[-1].split("=", 1)[1]) // 1024
+    phases = json.loads(lines[-2].split("=", 1)[1]) if lines[-2].startswith("phases=") else {}
+    return Child(elapsed, peak, phases, out)
 
 
 _CHILD = "bench.run_engine_child"
 
 
-def lading_import(path: Path) -> tuple[float, int, dict]:
-    with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "LADING_HOME": home}
-        env.pop("LADING_EVENT_STORE", None)
-        env.pop("LADING_DESTINATION", None)
-        run_child([sys.executable, "-m", _CHILD, "add-object"], env)
-        secs, peak, out = run_child([sys.executable, "-m", _CHILD, "import", str(path)], env)
-        return secs, peak, json.loads(out)
+class Home:
+    """A fresh LADING_HOME with the `profiles` object, optionally on a PostgreSQL destination."""
+
+    def __init__(self, destination: str | None = None) -> None:
+        self._tmp = tempfile.TemporaryDirectory()
+        self.env = {**os.environ, "LADING_HOME": self._tmp.name}
+        self.env.pop("LADING_EVENT_STORE", None)
+        self.env.pop("LADING_DESTINATION", None)
+        if destination:
+            self.env["LADING_DESTINATION"] = destination
+        run_child([sys.executable, "-m", _CHILD, "add-object"], self.env)
+
+    def import_(self, path: Path) -> Child:
+        return run_child([sys.executable, "-m", _CHILD, "import", str(path)], self.env)
+
+    def close(self) -> None:
+        self._tmp.cleanup()
 
 
-def validate_only(path: Path) -> tuple[float, int, dict]:
-    secs, peak, out = run_child([sys.executable, "-m", _CHILD, "validate", str(path)])
-    return secs, peak, json.loads(out)
+def validate_only(path: Path) -> Child:
+    return run_child([sys.executable, "-m", _CHILD, "validate", str(path)])
 
 
-def baseline(path: Path) -> tuple[float, int]:
+def baseline(path: Path) -> Child:
     with tempfile.TemporaryDirectory() as tmp:
-        secs, peak, _ = run_child([sys.executable, "-m", _CHILD, "baseline", str(path), tmp])
-        return secs, peak
+        return run_child([sys.executable, "-m", _CHILD, "baseline", str(path), tmp])
+
+
+def duckdb_reference(path: Path) -> Child:
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_child([sys.executable, "-m", _CHILD, "duckdb", str(path), tmp])
+
+
+def line(label: str, rows: int, seconds: float, peak: int | str = "", note: str = "") -> None:
+    print(f"{label:<40}{seconds:>9.2f}{rows / seconds:>12,.0f}{peak:>13}   {note}".rstrip(),
+          flush=True)
+
+
+def breakdown(child: Child) -> None:
+    phases = child.phases
+    main_thread = sum(v for k, v in phases.items() if k != "stage")
+    shown = [f"{k} {phases[k]:.2f}" for k in PHASES if k in phases]
+    other = max(0.0, child.seconds - main_thread)
+    print(f"{'':<4}breakdown s: {', '.join(shown)}, other {other:.2f}", flush=True)
+
+
+def imported(label: str, n: int, child: Child) -> dict:
+    status = json.loads(child.out)
+    note = (f"state={status['state']} valid={status['validRows']:,} "
+            f"inserts={status['mergedInserts']:,} updates={status['mergedUpdates']:,} "
+            f"unchanged={status.get('mergedUnchanged', 0):,}")
+    line(label, n, child.seconds, child.peak_mb, note)
+    breakdown(child)
+    return status
+
+
+def postgres_schema(url: str) -> tuple[str, str]:
+    import psycopg
+
+    name = f"lading_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'create schema "{name}"')
+    return name, f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{name}"
+
+
+def drop_schema(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'drop schema "{name}" cascade')
+
+
+def target(text: str, ok: bool | None) -> None:
+    mark = "" if ok is None else ("  met" if ok else "  NOT met")
+    print(f"  {text}{mark}", flush=True)
 
 
 def main() -> None:
@@ -97,26 +173,82 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--formats", default="csv,ndjson,parquet")
     ap.add_argument("--no-baseline", action="store_true",
-                    help="skip the baseline (it holds the whole file in memory)")
+                    help="skip the references that are not Lading (DuckDB, executemany)")
+    ap.add_argument("--postgres", default=DEFAULT_PG, help="server URL (a scratch schema is used)")
+    ap.add_argument("--no-postgres", action="store_true")
     args = ap.parse_args()
     formats = args.formats.split(",")
     files = ensure_data(args.rows, formats)
     n = args.rows
     print(f"{n:,} rows, 11 columns, 0.5 % invalid; {os.cpu_count()} cores")
-    print(f"{'path':<28}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}")
-    base_secs = None
+    print(f"{'path':<40}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}")
+    seconds: dict[str, float] = {}
+    peaks: dict[str, int] = {}
     if not args.no_baseline:
-        base_secs, base_peak = baseline(files["csv"])
-        print(f"{'baseline csv (read+upsert)':<28}{base_secs:>9.2f}{n / base_secs:>12,.0f}{base_peak:>13}")
+        ref = duckdb_reference(files["csv"])
+        seconds["duckdb"] = ref.json()["seconds"]
+        line("reference: DuckDB script csv", n, seconds["duckdb"], ref.peak_mb,
+             f"rows={ref.json()['rows']:,} (in-process time; the process took {ref.seconds:.2f})")
+        base = baseline(files["csv"])
+        line("reference: pyarrow + executemany upsert", n, base.seconds, base.peak_mb)
     for fmt in formats:
-        v_secs, v_peak, v = validate_only(files[fmt])
-        print(f"{'validate ' + fmt:<28}{v['seconds']:>9.2f}{n / v['seconds']:>12,.0f}{v_peak:>13}"
-              f"   valid={v['valid']:,} invalid={v['invalid']:,}")
-        secs, peak, status = lading_import(files[fmt])
-        print(f"{'lading import ' + fmt:<28}{secs:>9.2f}{n / secs:>12,.0f}{peak:>13}"
-              f"   state={status['state']} valid={status['validRows']:,} invalid={status['invalidRows']:,}")
-        if fmt == "csv" and base_secs:
-            print(f"{'ratio lading/baseline (csv)':<28}{secs / base_secs:>9.2f}x")
+        v = validate_only(files[fmt])
+        seconds[f"validate {fmt}"] = v.json()["seconds"]
+        line(f"validate {fmt}", n, v.json()["seconds"], v.peak_mb,
+             f"valid={v.json()['valid']:,} invalid={v.json()['invalid']:,}")
+        home = Home()
+        try:
+            child = home.import_(files[fmt])
+            imported(f"lading import {fmt} -> SQLite", n, child)
+            seconds[fmt], peaks[fmt] = child.seconds, child.peak_mb
+            if fmt == "csv":
+                again = home.import_(files[fmt])
+                imported("lading re-import csv (all unchanged)", n, again)
+                seconds["reimport"] = again.seconds
+        finally:
+            home.close()
+    if not args.no_postgres and "csv" in formats:
+        name, scoped = postgres_schema(args.postgres)
+        try:
+            home = Home(scoped)
+            try:
+                child = home.import_(files["csv"])
+                imported("lading import csv -> PostgreSQL", n, child)
+                seconds["postgres"] = child.seconds
+                copy = run_child([sys.executable, "-m", _CHILD, "postgres-copy", scoped])
+                seconds["copy"] = copy.json()["seconds"]
+                line("reference: bare COPY, same rows and key", n, seconds["copy"], "",
+                     f"rows={copy.json()['rows']:,} (COPY time only)")
+            finally:
+                home.close()
+        finally:
+            drop_schema(args.postgres, name)
+    print("targets (issue 13), this run:")
+    rate = lambda key: n / seconds[key]  # noqa: E731
+    if "csv" in seconds and "duckdb" in seconds:
+        ratio = seconds["csv"] / seconds["duckdb"]
+        target(f"csv -> SQLite / DuckDB script: {ratio:.2f}x (<= 1.0x)", ratio <= 1.0)
+    if "csv" in seconds:
+        target(f"csv -> SQLite: {rate('csv'):,.0f} rows/s (>= 400k on a quiet machine)", None)
+    if "postgres" in seconds:
+        ratio = seconds["postgres"] / seconds["copy"]
+        target(f"csv -> PostgreSQL: {rate('postgres'):,.0f} rows/s (>= 300k), "
+               f"{ratio:.2f}x a bare COPY (<= 1.3x)", ratio <= 1.3)
+    if "ndjson" in seconds and "csv" in seconds:
+        share = seconds["csv"] / seconds["ndjson"]
+        target(f"ndjson rate / csv rate: {share:.0%} (>= 60%)", share >= 0.6)
+    if "parquet" in seconds and "csv" in seconds:
+        share = seconds["csv"] / seconds["parquet"]
+        target(f"parquet rate / csv rate: {share:.0%} (>= 100%)", share >= 1.0)
+    if "validate csv" in seconds:
+        v_rate = rate("validate csv")
+        target(f"csv validation alone: {v_rate:,.0f} rows/s (>= 1.5M)", v_rate >= 1.5e6)
+    if "reimport" in seconds:
+        ratio = seconds["reimport"] / seconds["csv"]
+        target(f"re-import (all unchanged) / first import: {ratio:.2f}x (<= 1.0x)", ratio <= 1.0)
+    if peaks:
+        worst = max(peaks.values())
+        target(f"peak RSS of an import: {worst} MB (< 400 MB)", worst < 400)
 
 
 if __name__ == "__main__":

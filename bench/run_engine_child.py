@@ -12,6 +12,9 @@ from pathlib import Path
 
 
 def _report_peak() -> None:
+    from lading.adapters.phase_timer import totals
+
+    print(f"phases={json.dumps(totals())}", file=sys.stderr)
     print(f"peak_rss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
 
 
@@ -29,7 +32,12 @@ def add_object() -> None:
 
 
 def run_import(path: str) -> None:
-    from lading.entrypoints.cli import main
+    from lading.adapters.phase_timer import phase
+
+    with phase("start-up"):  # importing the modules; bootstrapping stays in `other`
+        import lading.adapters.arrow_engine  # noqa: F401
+        import lading.entrypoints.bootstrap  # noqa: F401
+        from lading.entrypoints.cli import main
 
     sys.argv = ["lading", "import", path, "--object", "profiles", "--json"]
     try:
@@ -79,7 +87,43 @@ def baseline(path: str, tmp: str) -> None:
     _report_peak()
 
 
+def duckdb_reference(path: str, tmp: str) -> None:
+    from bench.duckdb_reference import main
+
+    started = time.perf_counter()
+    rows = main(path, str(Path(tmp) / "reference.duckdb"))
+    print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+    _report_peak()
+
+
+def postgres_copy(url: str) -> None:
+    """A bare COPY of the rows Lading merged into PostgreSQL into an empty table of the same
+    shape and key, in the same 100k-row transactions: the floor for the PostgreSQL path."""
+    import psycopg
+
+    from lading.adapters.sql_naming import quote_ident, table_name
+
+    source = quote_ident(table_name("default", "profiles"))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("set time zone 'UTC'")
+        conn.execute(f"create table copied (like {source} including all)")
+        buffer = bytearray()
+        with conn.cursor().copy(f"copy (select * from {source} order by id) to stdout") as out:
+            for block in out:
+                buffer += block
+        lines = bytes(buffer).splitlines(keepends=True)
+        started = time.perf_counter()
+        for start in range(0, len(lines), 100_000):
+            with conn.transaction(), conn.cursor().copy("copy copied from stdin") as copy:
+                copy.write(b"".join(lines[start:start + 100_000]))
+        seconds = time.perf_counter() - started
+        rows = conn.execute("select count(*) from copied").fetchone()[0]
+    print(json.dumps({"seconds": seconds, "rows": rows}))
+    _report_peak()
+
+
 if __name__ == "__main__":
     action, *rest = sys.argv[1:]
     {"add-object": lambda: (add_object(), _report_peak()), "import": lambda: run_import(*rest),
-     "validate": lambda: validate(*rest), "baseline": lambda: baseline(*rest)}[action]()
+     "validate": lambda: validate(*rest), "baseline": lambda: baseline(*rest),
+     "duckdb": lambda: duckdb_reference(*rest), "postgres-copy": lambda: postgres_copy(*rest)}[action]()

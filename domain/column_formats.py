@@ -13,7 +13,7 @@ non-missing sample values. Ties go to the earlier candidate (day-first before mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lading.domain import value_formats as vf
@@ -86,9 +86,11 @@ def _choose(f: Field, values: list[str]) -> ColumnFormat:
     return PLAIN
 
 
-def _pick(values: list[str], canonical, candidates) -> Any:
+def _pick(values: list[str], canonical: Callable[[str], Any],
+          candidates: Sequence[Any]) -> Any:
     """The candidate parsing most values, if it beats the canonical form and reaches 90 %."""
-    passing, failing = [], []
+    passing: list[str] = []
+    failing: list[str] = []
     for v in values:
         (passing if canonical(v) else failing).append(v)
     if not failing:
@@ -103,7 +105,8 @@ def _pick(values: list[str], canonical, candidates) -> Any:
     return best
 
 
-def _score(parses, passing: list[str], failing: list[str], to_beat: int) -> int | None:
+def _score(parses: Callable[[str], Any], passing: list[str], failing: list[str],
+           to_beat: int) -> int | None:
     """How many values `parses` accepts, or None as soon as it cannot exceed `to_beat`."""
     gained = sum(1 for v in failing if parses(v))
     # it must win back more values than the canonical form parses and it does not
@@ -119,7 +122,7 @@ def _score(parses, passing: list[str], failing: list[str], to_beat: int) -> int 
     return len(passing) - lost + gained
 
 
-def _dated(body: str, value: str, build) -> bool:
+def _dated(body: str, value: str, build: Callable[..., Any]) -> bool:
     m = vf.fullmatch(body, value)
     return bool(m) and build(m) is not None
 

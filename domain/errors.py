@@ -37,6 +37,7 @@ _SAID = {
     "edit_metadata": "edit",
     "record_callback": "record a callback for",
     "record_crash": "record a crash of",
+    "declare_status": "declare the status of",
 }
 
 

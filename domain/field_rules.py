@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from enum import IntEnum
@@ -129,7 +130,7 @@ class FieldRule:
     missing_values: frozenset[str] = frozenset({""})
     enum_map: Mapping[str, str] | None = None
     enum_values: tuple[Any, ...] | None = None
-    enum_lower: Mapping[str, str] = field(default_factory=dict)
+    enum_lower: Mapping[str, str] = dataclasses.field(default_factory=dict)
     minimum: Any = None
     maximum: Any = None
     constant: str | None = None  # an approved setValue: every row's value, whatever the source
@@ -259,7 +260,7 @@ def constraint_issue(rule: FieldRule, value: Any) -> Issue:
     return Issue.NONE
 
 
-_PATTERNS: dict[str, re.Pattern] = {}
+_PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
 def pattern_matches(pattern: str, value: str) -> bool:
@@ -358,7 +359,8 @@ def _boolean(rule: FieldRule, raw: str) -> Parsed | None:
     return None
 
 
-def _dated(rule: FieldRule, raw: str, canonical: str, build) -> Parsed | None:
+def _dated(rule: FieldRule, raw: str, canonical: str,
+           build: Callable[..., Any]) -> Parsed | None:
     text = vf.trim(raw)
     fmt = rule.fmt.date
     if fmt is not None:

@@ -142,6 +142,7 @@ class _Matcher:
     def __init__(self, header: Sequence[str], field_map: Mapping[str, str]) -> None:
         self.header = header
         self.field_map = field_map
+        self.order = {k: i for i, k in enumerate(field_map)}
         self.columns: dict[str, int] = {}
         self.taken: set[int] = set()
         self.renames: list[HeaderRename] = []
@@ -183,9 +184,9 @@ class _Matcher:
                     options.append((score, i))
             if options:
                 scored[key] = sorted(options, key=lambda o: (-o[0], o[1]))
-        self._resolve(reason, scored)
+        self.resolve(reason, scored)
 
-    def _resolve(self, reason: str, scored: dict[str, list[tuple[float, int]]]) -> None:
+    def resolve(self, reason: str, scored: dict[str, list[tuple[float, int]]]) -> None:
         undecided = set(scored)
         while undecided:
             best: dict[str, tuple[float, list[int]]] = {}
@@ -196,8 +197,7 @@ class _Matcher:
                     best[key] = (top, [i for s, i in options if s == top])
             if not best:
                 return
-            order = list(self.field_map)
-            key = min(best, key=lambda k: (-best[k][0], order.index(k)))
+            key = min(best, key=lambda k: (-best[k][0], self.order[k]))
             score, positions = best[key]
             rivals = [k for k in best if k != key and best[k][0] == score
                       and set(best[k][1]) & set(positions)]
@@ -229,6 +229,13 @@ def _similar(key: str, field_name: str, column: str) -> float | None:
     return score if score >= SIMILARITY_THRESHOLD else None
 
 
+def _closeness(key: str, field_name: str, column: str) -> float:
+    """How much a column looks like a mapped name, for "did you mean" (0..1)."""
+    h = normalize_header(column)
+    return max(similarity(normalize_header(key), h), similarity(normalize_header(field_name), h),
+               _containment(key, field_name, column) or 0.0)
+
+
 def _match_by_values(matcher: _Matcher, fields: Mapping[str, Field], column_values: ColumnValues,
                      missing_values: Sequence[str]) -> None:
     # A free column named like another field of the object is that field's, not a candidate.
@@ -250,24 +257,21 @@ def _match_by_values(matcher: _Matcher, fields: Mapping[str, Field], column_valu
                 options.append((fit.share, i))
         if options:
             scored[key] = sorted(options, key=lambda o: (-o[0], o[1]))
-    matcher._resolve("values", scored)
+    matcher.resolve("values", scored)
 
 
 def _missing_error(header: Sequence[str], field_map: Mapping[str, str], missing: list[str],
                    matcher: _Matcher) -> SourceUnreadable:
     candidates: dict[str, list[str]] = {}
     free = [matcher.header[i] for i in matcher.free()]
+    if len(free) * len(missing) > 200_000:
+        free = []  # too wide to rank every pair; the message still names the missing columns
     for key in missing:
         names = list(matcher.ambiguous.get(key, []))
-        if len(names) < DID_YOU_MEAN:
-            ranked = sorted(free, key=lambda h: -max(
-                similarity(normalize_header(key), normalize_header(h)),
-                similarity(normalize_header(field_map[key]), normalize_header(h)),
-                _containment(key, field_map[key], h) or 0.0))
-            close = [h for h in ranked if h not in names and max(
-                similarity(normalize_header(key), normalize_header(h)),
-                _containment(key, field_map[key], h) or 0.0) >= 0.5]
-            names += close[:DID_YOU_MEAN - len(names)]
+        scored = [(-_closeness(key, field_map[key], h), i, h) for i, h in enumerate(free)
+                  if h not in names]
+        room = max(0, DID_YOU_MEAN - len(names))
+        names += [h for score, _, h in sorted(scored) if -score >= 0.5][:room]
         candidates[key] = names
     parts = []
     for key in missing:
@@ -286,7 +290,7 @@ def _missing_error(header: Sequence[str], field_map: Mapping[str, str], missing:
         f"mapped column(s) missing from the file's header: {', '.join(parts)}{hint}", candidates)
 
 
-def _positions_by(header: Sequence[str], name_of) -> dict[str, list[int]]:
+def _positions_by(header: Sequence[str], name_of: Callable[[str], str]) -> dict[str, list[int]]:
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(header):
         positions.setdefault(name_of(h), []).append(i)

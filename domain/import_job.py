@@ -54,6 +54,7 @@ class ImportJob(Aggregate):
         list_id: str | None = None
         list_name: str | None = None
         callback_url: str | None = None
+        concurrency_scope: str | None = None
 
     @event(Created)
     def __init__(
@@ -69,6 +70,7 @@ class ImportJob(Aggregate):
         list_id: str | None = None,
         list_name: str | None = None,
         callback_url: str | None = None,
+        concurrency_scope: str | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -84,6 +86,9 @@ class ImportJob(Aggregate):
         # Where the final status is POSTed once the job ends (pending -> delivered | failed).
         self.callback_url = callback_url
         self.callback_state: str | None = "pending" if callback_url else None
+        # While this job is not terminal, no other job of the workspace with the same scope
+        # may be created (one import at a time per key or per configuration).
+        self.concurrency_scope = concurrency_scope
         self.state = JobState.PENDING
         self.stage: Stage | None = None
         self.file: dict[str, Any] | None = None
@@ -92,6 +97,13 @@ class ImportJob(Aggregate):
         self.error_message: str | None = None
         self.error_code: str | None = None
         self.proposal: dict[str, Any] | None = None
+        # Several files read in order as one source ({blobKey, size, sha256, fileName} each);
+        # None for a single file (self.file alone).
+        self.files: list[dict[str, Any]] | None = None
+        # A cohort: a job created without data whose status its client declares until data
+        # arrives (then Lading's state decides), with the row count the client expects.
+        self.declared_status: str | None = None
+        self.expected_rows: int | None = None
         self._reset_run()
 
     def _reset_run(self) -> None:
@@ -162,9 +174,48 @@ class ImportJob(Aggregate):
     @event(FileReceived)
     def _file_received(self, blob_key: str, size: int, sha256: str, file_name: str) -> None:
         self.file = {"blobKey": blob_key, "size": size, "sha256": sha256}
+        self.files = None
         self.file_name = file_name
         if self.plan is not None:
             self.state = JobState.READY
+
+    def receive_files(self, files: list[dict[str, Any]]) -> None:
+        """Take several files, read in this order as one source (each {blobKey, size, sha256,
+        fileName}); like receive_file, it replaces any source received before."""
+        self._require("receive_file", "it was created with inline rows" if self.inline_rows else None)
+        if not files:
+            self._require("receive_file", "a source needs at least one file")
+        self._files_received(files=[dict(f) for f in files])
+
+    class FilesReceived(Aggregate.Event):
+        files: list[dict[str, Any]]
+
+    @event(FilesReceived)
+    def _files_received(self, files: list[dict[str, Any]]) -> None:
+        first = files[0]
+        self.file = {"blobKey": first["blobKey"], "size": sum(f["size"] for f in files),
+                     "sha256": first["sha256"]}
+        self.files = files
+        self.file_name = first["fileName"]
+        if self.plan is not None:
+            self.state = JobState.READY
+
+    def declare_status(self, status: str | None, expected_rows: int | None = None) -> None:
+        """The client's word for a cohort that holds no data yet; each change is recorded."""
+        self._require("declare_status",
+                      "it holds data, so its status is Lading's" if self.file is not None else None)
+        self._status_declared(status=status, expected_rows=expected_rows)
+
+    class StatusDeclared(Aggregate.Event):
+        status: str | None
+        expected_rows: int | None = None
+
+    @event(StatusDeclared)
+    def _status_declared(self, status: str | None, expected_rows: int | None = None) -> None:
+        if status is not None:
+            self.declared_status = status
+        if expected_rows is not None:
+            self.expected_rows = expected_rows
 
     def map(self, plan: dict[str, Any]) -> None:
         """Set the plan (an ImportPlan.to_dict(), already checked against the schema)."""
@@ -517,7 +568,8 @@ EVENTS: tuple[type[Aggregate.Event], ...] = (
     ImportJob.ValidationFinished, ImportJob.AttentionNeeded, ImportJob.FixApproved,
     ImportJob.ChunkMerged, ImportJob.Completed, ImportJob.Failed, ImportJob.Cancelled,
     ImportJob.Deleted, ImportJob.CallbackDelivered, ImportJob.CallbackFailed,
-    ImportJob.MetadataEdited, ImportJob.ProcessingCrashed,
+    ImportJob.MetadataEdited, ImportJob.StatusDeclared, ImportJob.FilesReceived,
+    ImportJob.ProcessingCrashed,
 )
 
 # Events stored before ADR 0005 name their classes under the old top-level `domain` package.

@@ -32,6 +32,8 @@ _S = JobState
 # command -> states in which it is allowed. Anything else raises TransitionNotAllowed.
 ALLOWED: dict[str, frozenset[JobState]] = {
     "receive_file": frozenset({_S.PENDING, _S.READY}),
+    # A cohort's status is its client's to declare only while it holds no data (SDR agent).
+    "declare_status": frozenset({_S.PENDING}),
     "map": frozenset({_S.PENDING, _S.READY}),
     "start": frozenset({_S.READY}),
     "begin_processing": frozenset({_S.QUEUED}),

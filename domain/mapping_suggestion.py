@@ -53,7 +53,8 @@ def suggest_mapping(schema: TableSchema, header: Sequence[str], rows: Sequence[S
         if s.column in chosen or s.field in used:
             continue
         chosen[s.column] = s
-        used.add(s.field)
+        if s.field is not None:
+            used.add(s.field)
     columns = [chosen.get(c) or Suggestion(c, None, 0.0, "no field's name or values match")
                for c in header]
     unmapped = [f for f in schema.fields if f.name not in used]

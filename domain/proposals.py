@@ -26,7 +26,7 @@ from typing import Any
 
 from lading.domain import value_formats as vf
 from lading.domain.column_formats import choose_column_formats
-from lading.domain.errors import ColumnsMissing, SourceUnreadable
+from lading.domain.errors import ColumnsMissing, DomainError, SourceUnreadable
 from lading.domain.field_rules import PLAIN, ColumnFormat, Issue, evaluate, make_rule, message
 from lading.domain.fix_values import number_format_to_wire
 from lading.domain.header_matching import match_headers
@@ -69,9 +69,15 @@ def propose_fixes(schema: TableSchema, plan: ImportPlan, error_rows: Iterable[di
         changes += _set_value_changes(context, f)
         if valid_rows == 0:
             changes += _remap_changes(context, f)
+    usable = []
     for change in changes:
-        # 0 is possible: a row failing two fields needs two changes, and is counted below
-        change["recoversRows"] = context.recovered([change])
+        try:
+            # 0 is possible: a row failing two fields needs two changes, and is counted below
+            change["recoversRows"] = context.recovered([change])
+        except DomainError:
+            continue  # a candidate the plan would refuse is not offered
+        usable.append(change)
+    changes = usable
     together = context.recovered(compatible_changes(changes))
     changes.append({"kind": "delete_invalid_rows", "recoversRows": 0,
                     "deletesRows": invalid_rows - together})
@@ -166,7 +172,7 @@ class _Context:
 
     # -- rules ---------------------------------------------------------------------------
 
-    def _format(self, plan: ImportPlan, name: str, remap: Mapping[str, str]) -> ColumnFormat:
+    def format_for(self, plan: ImportPlan, name: str, remap: Mapping[str, str]) -> ColumnFormat:
         fix = plan.fixes.get(name) or {}
         if name in remap:
             return choose_column_formats(self.schema, plan, (name,),
@@ -178,7 +184,7 @@ class _Context:
     def _rules(self, plan: ImportPlan, remap: Mapping[str, str]) -> dict[str, Any]:
         strict = plan.import_mode == "strict"
         return {name: make_rule(self.schema.field(name), name, self.schema.is_required(name),
-                                strict, self._format(plan, name, remap),
+                                strict, self.format_for(plan, name, remap),
                                 self.schema.missing_values, plan.fixes.get(name))
                 for name in self.schema.field_names if name in set(plan.field_map.values())}
 
@@ -190,7 +196,7 @@ class _Context:
             column = remap.get(name) or self.columns.get(name)
             rule = rules.get(name)
             if column is None or rule is None:
-                return (id(row),)  # unknown: never equal to another row's key
+                return ("unknown key of row", row.get("rowNumber"))  # equal to no other key
             out.append(evaluate(rule, source.get(column)).value)
         return tuple(out)
 
@@ -279,7 +285,7 @@ def _layout_changes(context: _Context, f: Field, failing: Counter[str]) -> list[
         with_time = f.type == "datetime"
         base = vf.DATETIME_CANDIDATES if with_time else vf.DATE_CANDIDATES
         extra = tuple(f"{d} %H:%M:%S" for d in EXTRA_DATE_LABELS) if with_time else EXTRA_DATE_LABELS
-        options = [{"kind": "date_format", "field": f.name, "dateFormat": label}
+        options: list[dict[str, Any]] = [{"kind": "date_format", "field": f.name, "dateFormat": label}
                    for label in dict.fromkeys(base + extra)]
     elif f.type in ("integer", "number"):
         options = [{"kind": "number_format", "field": f.name,
@@ -288,7 +294,10 @@ def _layout_changes(context: _Context, f: Field, failing: Counter[str]) -> list[
         return []
     scored = []
     for option in options:
-        rule = _rule_with(context, f, option)
+        try:
+            rule = _rule_with(context, f, option)
+        except DomainError:
+            continue
         parsed = sum(n for v, n in failing.items() if evaluate(rule, v).issue is Issue.NONE)
         if parsed:
             scored.append((parsed, option, rule))
@@ -307,7 +316,7 @@ def _layout_changes(context: _Context, f: Field, failing: Counter[str]) -> list[
 def _rule_with(context: _Context, f: Field, change: Mapping[str, Any]):
     plan = ImportPlan.from_dict(apply_proposal(context.plan.to_dict(), {"changes": [change]}),
                                 context.schema)
-    fmt = context._format(plan, f.name, {})
+    fmt = context.format_for(plan, f.name, {})
     return make_rule(f, f.name, context.schema.is_required(f.name),
                      plan.import_mode == "strict", fmt, context.schema.missing_values,
                      plan.fixes.get(f.name))

@@ -44,7 +44,9 @@ from lading.domain.value_formats import decode_lenient, display_value
 __all__ = ["Malformed", "Undecodable", "RowOutcome", "ReferenceValidator", "validate_rows",
            "choose_column_formats", "sample_rows", "json_ready", "source_row_from_cells"]
 
-KeyLookup = Callable[[list[tuple]], set[tuple]]
+# Which of these primary keys the destination already holds (insert/update/delete checks):
+# declared once here, the lowest layer that needs it; the ports and the engine import it.
+KeyLookup = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -122,12 +124,12 @@ class ReferenceValidator:
     def __init__(self, vplan: ValidationPlan, key_lookup: KeyLookup | None = None) -> None:
         self.vplan = vplan
         self.key_lookup = key_lookup
-        self.seen_keys: set[tuple] = set()
+        self.seen_keys: set[tuple[Any, ...]] = set()
         self.seen_unique: dict[str, set[Any]] = {f: set() for f in vplan.unique_fields}
         self._names = vplan.source_names
         self._order = vplan.schema.field_names
 
-    def _reject(self, n: int, errors: list[FieldError], source_row: dict) -> RowOutcome:
+    def _reject(self, n: int, errors: list[FieldError], source_row: dict[str, Any]) -> RowOutcome:
         return RowOutcome(n, False, errors=errors, source_row=source_row, field_order=self._order)
 
     def validate(self, row_number: int, cells: Any, encoding_replaced: bool = False) -> RowOutcome:
@@ -158,10 +160,11 @@ class ReferenceValidator:
             raw = raws[rule.name]
             issue = Issue.NONE
             if isinstance(raw, (bytes, bytearray)):
+                data = bytes(raw)
                 try:
-                    raw = bytes(raw).decode("utf-8")
+                    raw = data.decode("utf-8")
                 except UnicodeDecodeError:
-                    raw, issue = decode_lenient(bytes(raw)), Issue.ENCODING
+                    raw, issue = decode_lenient(data), Issue.ENCODING
             if isinstance(raw, str) and "\0" in raw:
                 if issue is Issue.NONE:
                     issue = Issue.NUL
@@ -191,7 +194,8 @@ class ReferenceValidator:
             if key_errors:
                 return self._reject(row_number, key_errors, source_row)
             for e in errors:
-                warnings.append(e.field)
+                if e.field is not None:
+                    warnings.append(e.field)
         elif errors:
             return self._reject(row_number, errors, source_row)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class RowErrorCode(StrEnum):
@@ -32,7 +33,7 @@ class FieldError:
     column: str | None = None
     value: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "field": self.field,
             "column": self.column,
@@ -50,7 +51,7 @@ def primary_error(errors: list[FieldError], field_order: tuple[str, ...]) -> Fie
     position = {name: i for i, name in enumerate(field_order)}
     field_errors = [e for e in errors if e.code not in KEY_CODES and e.field is not None]
     if field_errors:
-        return min(field_errors, key=lambda e: position.get(e.field, len(position)))
+        return min(field_errors, key=lambda e: position.get(e.field or "", len(position)))
     return errors[0]
 
 

@@ -79,7 +79,7 @@ def _describe_column(name: str, present: list[Any], missing_values: Sequence[str
             return {"name": name, "type": "string", "format": fmt}
     out = {"name": name, "type": "string"}
     texts = [display_value(v) for v in present]
-    distinct = sorted(set(texts))
+    distinct = sorted({t for t in texts if t is not None})
     if len(present) >= ENUM_MIN_ROWS and len(distinct) <= min(ENUM_MAX, len(present) // 4):
         out["constraints"] = {"enum": distinct}
     return out

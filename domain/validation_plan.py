@@ -58,9 +58,9 @@ def map_source(schema: TableSchema, plan: ImportPlan, header: Sequence[str],
                           missing_values=schema.missing_values)
     by_field = {plan.field_map[key]: pos for key, pos in match.columns.items()}
     wanted = set(schema.primary_key) if plan.operation == "delete" else set(by_field)
-    fields = tuple(f.name for f in schema.fields if f.name in wanted and f.name in by_field)
-    return SourceMapping(header=tuple(header), match=match, fields=fields,
-                         positions={f: by_field[f] for f in fields})
+    mapped = tuple(f.name for f in schema.fields if f.name in wanted and f.name in by_field)
+    return SourceMapping(header=tuple(header), match=match, fields=mapped,
+                         positions={f: by_field[f] for f in mapped})
 
 
 @dataclass(frozen=True)

@@ -102,14 +102,14 @@ for _i, _name in enumerate(
 MONTHS["sept"] = 9
 
 
-def fullmatch(body: str, value: str) -> re.Match | None:
+def fullmatch(body: str, value: str) -> re.Match[str] | None:
     return _compiled(body).fullmatch(value)
 
 
-_CACHE: dict[str, re.Pattern] = {}
+_CACHE: dict[str, re.Pattern[str]] = {}
 
 
-def _compiled(body: str) -> re.Pattern:
+def _compiled(body: str) -> re.Pattern[str]:
     pattern = _CACHE.get(body)
     if pattern is None:
         pattern = _CACHE[body] = re.compile(body)
@@ -131,11 +131,11 @@ def pivot_year(two_digits: int) -> int:
     return 1900 + two_digits if two_digits >= 69 else 2000 + two_digits
 
 
-def _group(m: re.Match, name: str) -> str | None:
+def _group(m: re.Match[str], name: str) -> str | None:
     return m.groupdict().get(name) or None
 
 
-def date_from_match(m: re.Match) -> date | None:
+def date_from_match(m: re.Match[str]) -> date | None:
     """A calendar-valid date from the Y|y, m|b and d groups, or None."""
     g = m.groupdict()
     if g.get("Y"):
@@ -158,7 +158,7 @@ def date_from_match(m: re.Match) -> date | None:
     return date(year, month, day)
 
 
-def time_from_match(m: re.Match) -> time | None:
+def time_from_match(m: re.Match[str]) -> time | None:
     g = m.groupdict()
     hour, minute = int(g["H"]), int(g["M"])
     second = int(g.get("S") or 0)
@@ -181,7 +181,7 @@ def offset_minutes(zone: str | None) -> int | None:
     return sign * (hours * 60 + minutes)
 
 
-def datetime_from_match(m: re.Match) -> datetime | None:
+def datetime_from_match(m: re.Match[str]) -> datetime | None:
     """An aware UTC datetime; naive source values are taken as UTC."""
     day = date_from_match(m)
     clock = time_from_match(m)
@@ -296,7 +296,7 @@ class NumberFormat:
     def body(self, integer: bool) -> str:
         return _number_body(self, integer)
 
-    def normalised(self, m: re.Match) -> str:
+    def normalised(self, m: re.Match[str]) -> str:
         """The match rewritten as a canonical number: sign, plain digits, '.' fraction."""
         digits = m.group("int")
         for mark in (GROUP_SPACE if self.group == " " else self.group):
@@ -305,7 +305,7 @@ class NumberFormat:
         return m.group("sign") + digits + ("." + fraction if fraction else "")
 
     @staticmethod
-    def has_symbol(m: re.Match) -> bool:
+    def has_symbol(m: re.Match[str]) -> bool:
         return bool(_group(m, "c1") or _group(m, "c2"))
 
 

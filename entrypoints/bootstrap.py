@@ -21,6 +21,8 @@ from lading.adapters.source_preview import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
+from lading.application.cohorts import Cohorts
+from lading.application.configuration_runs import ConfigurationRuns
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
@@ -39,6 +41,7 @@ from lading.application.ports import (
 from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
+from lading.application.sources import Sources
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
 
@@ -110,6 +113,8 @@ class Lading:
     keys: ApiKeyStore
     secret: str
     library: MappingLibrary
+    cohorts: Cohorts
+    runs: ConfigurationRuns
     readiness: Readiness
     suggestions: MappingSuggestions
     previews: SourcePreviews
@@ -198,24 +203,41 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
                        callbacks=HttpCallbackSender(
                            secret, allow_private=settings.callback_allow_private))
 
+    library = MappingLibrary(saved_mappings, jobs, _sources(settings))
+    exports = Exports(jobs, engine, blobs)
     return Lading(
         settings=settings,
         jobs=jobs,
         runner=runner,
-        exports=Exports(jobs, engine, blobs),
+        exports=exports,
         profiles=JobProfiles(jobs, engine, blobs, add_table, add_source_columns),
         objects=Objects(catalog, destination),
         housekeeping=Housekeeping(jobs),
         replay=ReadModelReplay(jobs, _ScratchReadModels),
         keys=keys,
         secret=secret,
-        library=MappingLibrary(saved_mappings, jobs),
+        # An s3:// sourceUrl is accepted when S3 is configured (LADING_BLOBS=s3://…).
+        library=library,
+        cohorts=Cohorts(jobs, library),
+        runs=ConfigurationRuns(jobs, library, exports, settings.max_file_size),
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=MappingSuggestions(jobs, saved_mappings, sample_from_bytes, read_sample),
         previews=SourcePreviews(jobs, sample_source),
         _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
+
+
+def _sources(settings: Settings) -> Sources:
+    """Where configurations' sourceUrls are read: LADING_SOURCES_DIR, and S3 when configured."""
+    if settings.s3 is None:
+        return Sources(settings.sources_dir)
+    from lading.adapters.s3_blob_store import s3_client
+    from lading.adapters.s3_sources import s3_download
+
+    s3 = settings.s3
+    client = s3_client(s3.endpoint_url, s3.region, s3.access_key_id, s3.secret_access_key)
+    return Sources(settings.sources_dir, s3=s3_download(client))
 
 
 def _readiness(settings: Settings, jobs: ImportJobs, destination_db: str | Path,

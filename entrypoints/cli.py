@@ -183,7 +183,7 @@ def _print_status(status: dict[str, Any]) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--object", "object_name", help="The destination object.")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
 @click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
@@ -193,10 +193,17 @@ def _print_status(status: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
 @workspace_option
 @handles_errors
-def import_(file: Path, object_name, maps, mode, operation, config_id, review, as_json, workspace) -> None:
-    """Import FILE into an object and wait for the result."""
-    if not file.exists():
-        raise InputError(f"no such file: {file}")
+def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review, as_json,
+            workspace) -> None:
+    """Import FILE into an object and wait for the result; several FILEs are read in order as one
+    source (each header matched on its own, row numbers continuing).
+
+    Without FILE, --config imports the configuration's sourceUrl as it is now."""
+    if not files and not config_id:
+        raise InputError("give a FILE to import, or --config ID to import its sourceUrl")
+    for file in files:
+        if not file.exists():
+            raise InputError(f"no such file: {file}")
     lading = _app()
     jobs = lading.jobs
     mapping: dict[str, Any] = {}
@@ -217,7 +224,14 @@ def import_(file: Path, object_name, maps, mode, operation, config_id, review, a
                        ("reviewPolicy", _parse_review(review))):
         if value is not None:
             mapping[key] = value
-    job_id, _ = jobs.submit_path(workspace, object_name, file, mapping, source=source, labels=labels)
+    if not files:
+        job_id = lading.library.trigger(workspace, config_id, mapping)
+    elif len(files) == 1:
+        job_id, _ = jobs.submit_path(workspace, object_name, files[0], mapping, source=source,
+                                     labels=labels)
+    else:
+        job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
+                                      source=source, labels=labels)
     with _Progress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
@@ -300,17 +314,28 @@ def jobs_events(job, as_json, workspace) -> None:
 @jobs.command("export")
 @click.argument("job")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", "which", type=click.Choice(["valid", "rejected", "all"]), default="valid",
+              show_default=True,
+              help="valid: the object's fields; rejected: source columns and _errors; all: every "
+                   "source row with _status and _errors.")
 @click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is CSV.")
 @workspace_option
 @handles_errors
-def jobs_export(job, output, as_json, workspace) -> None:
-    """Write the job's valid rows as CSV (stdout unless --output)."""
+def jobs_export(job, output, which, as_json, workspace) -> None:
+    """Write the job's rows as CSV (stdout unless --output): its valid rows by default."""
     exports = _app().exports
+
+    def write(out) -> None:
+        if which == "valid":
+            exports.export_valid_rows(workspace, _job_id(job), out)
+        else:
+            exports.export_annotated(workspace, _job_id(job), out, rejected_only=which == "rejected")
+
     if output:
         with open(output, "wb") as fh:
-            exports.export_valid_rows(workspace, _job_id(job), fh)
+            write(fh)
     else:
-        exports.export_valid_rows(workspace, _job_id(job), sys.stdout.buffer)
+        write(sys.stdout.buffer)
 
 
 # -- objects, records, keys ----------------------------------------------------------------

@@ -17,7 +17,7 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
-        "LADING_EXCLUSIVE_WORKSPACES", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
+        "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
         "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS",
         "LADING_CALLBACK_ALLOW_PRIVATE", "LADING_HEADER_TIMEOUT", "LADING_BODY_IDLE_TIMEOUT")
@@ -46,6 +46,7 @@ class Settings:
     rate_limit_per_minute: int = 600
     chunk_bytes: int | None = None  # None: the engine's default block size
     exclusive_workspaces: frozenset[str] = frozenset()  # run one import at a time; `*`: all
+    sources_dir: Path | None = None  # the only directory a configuration's sourceUrl may read
     s3: S3Settings | None = None  # LADING_BLOBS=s3://bucket/prefix: blobs in object storage
     redis_url: str | None = None  # shared rate limits across API nodes
     log_level: str = "INFO"
@@ -154,6 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_file_size=max_file,
         rate_limit_per_minute=rate,
         chunk_bytes=chunk_bytes,
+        sources_dir=Path(values["LADING_SOURCES_DIR"]) if values.get("LADING_SOURCES_DIR") else None,
         max_record_bytes=max_record,
         max_columns=max_columns,
         error_value_chars=value_chars,

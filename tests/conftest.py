@@ -81,3 +81,20 @@ def s3_bucket(moto_endpoint: str) -> str:
     name = f"lading-{uuid.uuid4().hex[:12]}"
     create_bucket(moto_endpoint, name)
     return name
+
+
+REDIS_URL = os.environ.get("LADING_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server's URL; skipped locally without one, failed in CI (like PostgreSQL)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # any failure means "no server"; the reason is reported
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI but unreachable: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    return REDIS_URL

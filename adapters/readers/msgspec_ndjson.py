@@ -102,7 +102,6 @@ class NdjsonSource:
             if final:
                 return
 
-
     def _check_line_sizes(self, line_no: int, lines: list[bytes], carry: bytes) -> None:
         """RECORD_TOO_LARGE for a line over the cap, complete or still growing in `carry`."""
         cap = self.limits.max_record_bytes

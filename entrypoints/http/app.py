@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
+from lading.entrypoints.http import compat
 from lading.entrypoints.http.auth import (
     EXCLUDE_FROM_AUTH,
     AuthenticationMiddleware,
@@ -79,8 +80,10 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     )
     authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)
     middleware: list[Any] = [prometheus_config().middleware, DefineMiddleware(
-        AuthenticationMiddleware, authenticator=authenticator, exclude=["^/schema"],
-    )]
+        AuthenticationMiddleware,
+        authenticator=authenticator,
+        exclude=["^/schema", *compat.NATIVE_AUTH_EXCLUDES],
+    ), compat.authentication(authenticator)]
     if settings.rate_limit_per_minute > 0:
         middleware.append(rate_limit_config(settings.rate_limit_per_minute).middleware)
     one_shot = Router(path="/", route_handlers=[ImportsController],
@@ -88,13 +91,14 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     return Litestar(
         route_handlers=[health, readiness, MetricsController, ImportJobsController, DirectUploadsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
-                        ListsController, _transfers(), *console_routes(services, authenticator)],
+                        ListsController, _transfers(), *console_routes(services, authenticator),
+                        *compat.routers(settings.max_file_size + MULTIPART_SLACK)],
         template_config=template_config(),
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
         stores={STORE_NAME: rate_limit_store(settings.redis_url)},
         state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
-        exception_handlers={Exception: error_response},
+        exception_handlers={Exception: compat.error_handler(error_response)},
         before_send=[add_correlation_header],
         before_request=require_json,
         request_class=LadingRequest,
@@ -112,6 +116,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
                 "bearer": SecurityScheme(type="http", scheme="bearer",
                                          description="`Authorization: Bearer KEY` (or `Token KEY`),"
                                                      " or a JWT signed with LADING_JWT_KEY"),
+                **compat.SECURITY_SCHEMES,
             }),
             use_handler_docstrings=False,
         ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ class Identity:
     workspace: str
     scopes: frozenset[str]
     subject: str  # the key id, or the token's `sub`: what rate limits count against
+    # Who the caller is to a person: the key's public part (`ldg_<key id>`) or the JWT's `sub`.
+    public_id: str = ""
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes or ADMIN in self.scopes
@@ -94,19 +96,26 @@ class Authenticator:
         self.jwt_key = _load_key(jwt_key) if jwt_key else None
         self.cache = cache if cache is not None else VerifiedKeys()
 
-    def identify(self, credential: str) -> Identity:
-        """The caller's identity; raises Unauthorized. Blocking (a key store lookup)."""
+    def __deepcopy__(self, memo: dict[int, Any]) -> "Authenticator":
+        # Litestar copies a router (and its middleware's arguments) when it is registered:
+        # the authenticator is one shared service, holding connections, never copied.
+        return self
+
+    def identify(self, credential: str, scope_aliases: Mapping[str, str] | None = None) -> Identity:
+        """The caller's identity; raises Unauthorized. Blocking (a key store lookup).
+
+        `scope_aliases` lets a token name Lading's scopes in another API's words."""
         if self.jwt_key is not None and credential.count(".") == 2:
-            return self._from_token(credential)
+            return self._from_token(credential, scope_aliases or {})
         found = self.keys.verify(credential)
         if found is None:
             raise Unauthorized("invalid API key")
         identity = Identity(workspace=found.workspace, scopes=frozenset(found.scopes),
-                            subject=f"key:{found.key_id}")
+                            subject=f"key:{found.key_id}", public_id=found.public_id)
         self.cache.put(credential, identity)
         return identity
 
-    def _from_token(self, token: str) -> Identity:
+    def _from_token(self, token: str, scope_aliases: Mapping[str, str]) -> Identity:
         try:
             claims = jwt.decode(token, self.jwt_key, algorithms=[self.jwt_algorithm],
                                 options={"require": ["exp"]})
@@ -121,9 +130,11 @@ class Authenticator:
         if not isinstance(workspace, str) or not workspace or not isinstance(raw_scopes, list):
             raise Unauthorized("token lacks a workspace claim or a scopes list")
         check_workspace_name(workspace)  # `..`, NUL or 5,000 characters are a bad request
-        scopes = frozenset(s for s in raw_scopes if s in SCOPES)
-        return Identity(workspace=workspace, scopes=scopes,
-                        subject=f"jwt:{workspace}:{claims.get('sub', '')}")
+        named = (scope_aliases.get(s, s) for s in raw_scopes if isinstance(s, str))
+        scopes = frozenset(s for s in named if s in SCOPES)
+        subject = str(claims.get("sub", ""))
+        return Identity(workspace=workspace, scopes=scopes, subject=f"jwt:{workspace}:{subject}",
+                        public_id=subject)
 
 
 def _load_key(value: str) -> str:

@@ -99,6 +99,14 @@ class UnsupportedMediaType(ApiError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
+def classify(exc: Exception) -> tuple[int, str, str, Any]:
+    """(status, code, message, details) for any exception; the message is never a huge echo."""
+    status, code, message, details = _classify(exc)
+    if len(message) > MAX_MESSAGE_CHARS:  # never echo a huge value back (issue 9.8)
+        message = message[:MAX_MESSAGE_CHARS] + "…"
+    return status, code, message, details
+
+
 def _classify(exc: Exception) -> tuple[int, str, str, Any]:
     """(status, code, message, details) for any exception."""
     if isinstance(exc, DomainError):
@@ -128,20 +136,24 @@ def _classify(exc: Exception) -> tuple[int, str, str, Any]:
 
 def status_for(exc: Exception) -> int:
     """The HTTP status the exception map answers `exc` with."""
-    return _classify(exc)[0]
+    return classify(exc)[0]
 
 
-def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
-    status, code, message, details = _classify(exc)
-    cid = correlation_id(request.scope)
-    if status >= 500:
-        log.error("unhandled error (correlation id %s)", cid, exc_info=exc)
+def error_headers(exc: Exception, status: int) -> dict[str, str]:
+    """The headers an error response carries (the exception's own, and Retry-After on 429)."""
     headers = {k: str(v) for k, v in (getattr(exc, "headers", None) or {}).items()}
     if status == 429 and "Retry-After" not in headers:
         # Litestar's limiter says when its window resets; clients and proxies read Retry-After.
         headers["Retry-After"] = str(max(1, int(headers.get("RateLimit-Reset", "1"))))
-    if len(message) > MAX_MESSAGE_CHARS:  # never echo a huge value back (issue 9.8)
-        message = message[:MAX_MESSAGE_CHARS] + "…"
+    return headers
+
+
+def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
+    status, code, message, details = classify(exc)
+    cid = correlation_id(request.scope)
+    if status >= 500:
+        log.error("unhandled error (correlation id %s)", cid, exc_info=exc)
+    headers = error_headers(exc, status)
     body = ErrorEnvelope(error=ErrorBody(code=code, message=message, details=details),
                          correlation_id=cid)
     return Response(body, status_code=status, headers=headers)

@@ -115,3 +115,14 @@ class ImportsController(Controller):
             source=config.source or "push", labels=config.labels or None)
         return Response(ok(request, await start_or_explain(services, workspace, job_id)),
                         status_code=201)
+
+    @post("/v1/import-configurations/{configuration_id:str}/trigger",
+          operation_id="triggerConfiguration", guards=[requires(WRITE)], status_code=201,
+          responses=error_responses(404, 409, 422),
+          summary="Import the configuration's sourceUrl as it is now: created, mapped, started")
+    async def trigger(self, request: Request, services: Svc,
+                      configuration_id: FromPath[str]) -> Response[Envelope[JobStatus]]:
+        workspace = request.user.workspace
+        job_id = await blocking(services.library.trigger, workspace, configuration_id, start=False)
+        return Response(ok(request, await start_or_explain(services, workspace, job_id)),
+                        status_code=201)

@@ -98,6 +98,25 @@ def _instant(name: str, value: str | None) -> str | None:
         raise RequestInvalid(f"{name} is outside the range of dates") from None
 
 
+def check_create_request(data: CreateJob, max_file_size: int, idempotency_header: str | None) -> None:
+    """What a create body must satisfy beyond its shape (native and Experiture's create)."""
+    asked = [wire for name, wire in _UNSUPPORTED.items() if getattr(data, name)]
+    if asked:
+        raise RequestInvalid(f"not available in this version: {', '.join(asked)}")
+    if data.create_list != (data.list_name is not None):
+        raise RequestInvalid("createList and listName go together")
+    if data.create_list and data.target_list_id is not None:
+        raise RequestInvalid("give either createList or targetListId, not both")
+    if data.rows is None and (data.file_name is None or data.file_size is None):
+        raise RequestInvalid("fileName and fileSize are required unless rows are given")
+    if data.rows is not None and data.file_size is not None:
+        raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
+    if data.file_size is not None and data.file_size > max_file_size:
+        raise PayloadTooLarge(f"fileSize is over the limit of {max_file_size} bytes")
+    if idempotency_header and data.idempotency_key and idempotency_header != data.idempotency_key:
+        raise RequestInvalid("the Idempotency-Key header and idempotencyKey differ")
+
+
 class ImportJobsController(Controller):
     path = "/v1/import-jobs"
     tags = ["import jobs"]
@@ -111,26 +130,13 @@ class ImportJobsController(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
-        asked = [wire for name, wire in _UNSUPPORTED.items() if getattr(data, name)]
-        if asked:
-            raise RequestInvalid(f"not available in this version: {', '.join(asked)}")
-        if data.create_list != (data.list_name is not None):
-            raise RequestInvalid("createList and listName go together")
-        if data.create_list and data.target_list_id is not None:
-            raise RequestInvalid("give either createList or targetListId, not both")
-        if data.rows is None and (data.file_name is None or data.file_size is None):
-            raise RequestInvalid("fileName and fileSize are required unless rows are given")
-        if data.rows is not None and data.file_size is not None:
-            raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
-        if data.file_size is not None and data.file_size > services.max_file_size:
-            raise PayloadTooLarge(f"fileSize is over the limit of {services.max_file_size} bytes")
-        if idempotency_header and data.idempotency_key and idempotency_header != data.idempotency_key:
-            raise RequestInvalid("the Idempotency-Key header and idempotencyKey differ")
+        check_create_request(data, services.max_file_size, idempotency_header)
         job_id, created = await blocking(
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source, labels=data.labels,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
             list_name=data.list_name, target_list_id=data.target_list_id, callback_url=data.callback_url,
+            concurrency_scope=data.concurrency_scope,
         )
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)

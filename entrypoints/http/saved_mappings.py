@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from lading.application.saved_mappings import ImportConfiguration, MappingTemplate
@@ -37,8 +38,11 @@ def _template(t: MappingTemplate) -> Template:
 
 def _configuration(request: Request, services: Services, c: ImportConfiguration) -> Configuration:
     push = services.absolute(request, f"/v1/import-configurations/{c.id}/push")
+    trigger = (services.absolute(request, f"/v1/import-configurations/{c.id}/trigger")
+               if c.source_url else None)
     return Configuration(id=c.id, name=c.name, object_name=c.object_name, mapping=c.mapping,  # type: ignore[arg-type]
-                         source=c.source, labels=c.labels, created_at=c.created_at, push_url=push)
+                         source=c.source, labels=c.labels, created_at=c.created_at, push_url=push,
+                         source_url=c.source_url, trigger_url=trigger, external_id=c.external_id)
 
 
 class MappingTemplatesController(Controller):
@@ -85,19 +89,28 @@ class ImportConfigurationsController(Controller):
         return ok(request, [_configuration(request, services, c) for c in found])
 
     @post("/", operation_id="createImportConfiguration", guards=[requires(WRITE)], status_code=201,
-          responses=error_responses(404, 422),
+          responses={200: ResponseSpec(data_container=Envelope[Configuration],
+                                       description="The configuration made before for this externalId"),
+                     **error_responses(404, 422)},
           summary="Save an object + mapping + options that files can be pushed to")
     async def create(self, request: Request, services: Svc,
-                     data: JSONBody[ConfigurationCreate]) -> Envelope[Configuration]:
+                     data: JSONBody[ConfigurationCreate]) -> Response[Envelope[Configuration]]:
         workspace = request.user.workspace
         if data.mapping is None and data.template_id is None:
             mapping: dict[str, Any] = {}
         else:
             mapping = await blocking(services.library.resolve, workspace, data.object_name,
                                      _mapping(data.mapping), data.template_id)
+        if data.external_id is not None:
+            saved, created = await blocking(services.library.provision_configuration, workspace,
+                                            data.external_id, data.name, data.object_name, mapping,
+                                            data.source, data.labels, data.source_url)
+            return Response(ok(request, _configuration(request, services, saved)),
+                            status_code=201 if created else 200)
         saved = await blocking(services.library.save_configuration, workspace, data.name,
-                               data.object_name, mapping, data.source, data.labels)
-        return ok(request, _configuration(request, services, saved))
+                               data.object_name, mapping, data.source, data.labels,
+                               data.source_url)
+        return Response(ok(request, _configuration(request, services, saved)), status_code=201)
 
     @get("/{configuration_id:str}", operation_id="getImportConfiguration", guards=[requires(READ)],
          responses=error_responses(404), summary="One import configuration")

@@ -49,6 +49,8 @@ class CreateJob(RequestBody):
     audience_name: Name | None = None
     auto_profile_after_import: bool = False
     callback_url: Annotated[str, Meta(max_length=2000)] | None = None
+    # One import at a time: refused (409 LIMIT.CONCURRENCY) while a job of the same scope is open.
+    concurrency_scope: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
 class UploadSlot(Wire):
@@ -101,6 +103,12 @@ class CallbackStatus(Wire):
     detail: str | None  # the receiver's last HTTP status, or why it could not be reached
 
 
+class SourceFileInfo(Wire):
+    file_name: str
+    file_size: int
+    sha256: str
+
+
 class JobStatus(Wire):
     job_id: str
     object_name: str
@@ -143,6 +151,12 @@ class JobStatus(Wire):
     updated_at: str
     links: Links
     detailed_report: DetailedReport | None = None
+    # Several files read in order as one source; null for a single file.
+    source_files: list[SourceFileInfo] | None = None
+    # A cohort (created without data): the status its client declared and the rows it expects.
+    declared_status: str | None = None
+    expected_rows: int | None = None
+    concurrency_scope: str | None = None
 
 
 class JobPage(Wire):
@@ -351,6 +365,10 @@ class ConfigurationCreate(RequestBody):
     template_id: Name | None = None
     source: Name | None = None
     labels: Annotated[list[Label], Meta(max_length=50)] | None = None
+    # A file under LADING_SOURCES_DIR (relative path), or s3://bucket/key when S3 is configured.
+    source_url: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
+    # An outside system's id for it: the same externalId again answers 200 with the first one.
+    external_id: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
 
 
 class Configuration(Wire):
@@ -362,6 +380,9 @@ class Configuration(Wire):
     labels: list[str]
     created_at: str
     push_url: str
+    source_url: str | None = None
+    trigger_url: str | None = None
+    external_id: str | None = None
 
 
 class Health(Wire):

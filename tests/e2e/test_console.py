@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from tests.builders import generate_profiles
@@ -23,6 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 WS, OTHER_WS = "acme", "elsewhere"
 XSS = "<img src=x onerror=alert(1)>"
+JWT_KEY = "console-jwt-hs256-key-for-tests-0123456789"
 HEADER = "id,email,first_name,last_name,country,signup_ts,birth_date,lifetime_value,is_active,plan,notes\n"
 
 
@@ -54,7 +57,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = LadingServer(tmp_path_factory.mktemp("console"))
+    srv = LadingServer(tmp_path_factory.mktemp("console"), LADING_JWT_KEY=JWT_KEY)
     srv.add_profiles(WS)
     srv.add_profiles(OTHER_WS)
     srv.start()
@@ -309,3 +312,19 @@ def test_the_session_cookie_is_httponly_strict_and_new_at_each_sign_in(server, k
             assert intruder.get("/console/jobs").status_code == 303  # the planted id is no session
         client.post("/console/sign-out", data={"_csrf_token": token})
         assert client.get("/console/jobs").status_code == 303  # signed out: back to sign-in
+
+
+def test_a_jwt_signs_in_for_its_workspace_and_an_expired_one_is_refused(server):
+    def token(seconds: int) -> str:
+        return jwt.encode({"exp": int(time.time()) + seconds, "workspace": OTHER_WS,
+                           "scope": "imports:read", "sub": "ada"}, JWT_KEY, algorithm="HS256")
+
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/console/sign-in").text)[1]
+        expired = client.post("/console/sign-in", data={"credential": token(-10), "_csrf_token": csrf})
+        assert expired.status_code == 401 and "token expired" in expired.text
+        signed = client.post("/console/sign-in", data={"credential": token(300), "_csrf_token": csrf})
+        assert signed.status_code == 303
+        jobs = client.get("/console/jobs")
+        assert jobs.status_code == 200
+        assert f"workspace <strong>{OTHER_WS}</strong> · read only" in jobs.text

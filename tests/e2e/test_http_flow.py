@@ -13,24 +13,9 @@ import httpx
 import pytest
 
 from tests.builders import generate_profiles
-from tests.e2e.http_server import LadingServer, upload_job, wait_for_state
+from tests.e2e.http_server import upload_job, wait_for_state
 
 WS = "acme"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LadingServer(tmp_path_factory.mktemp("http-flow"))
-    srv.add_profiles(WS)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    with server.client(server.key(WS)) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

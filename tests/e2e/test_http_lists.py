@@ -6,9 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.http_server import LadingServer, wait_for_state
+from tests.e2e.http_server import wait_for_state
 
 WS = "acme"
+SERVER_WORKSPACES = (WS, "globex")
 HEADER = "id,email,first_name,last_name,country,signup_ts,birth_date,lifetime_value,is_active,plan,notes\n"
 
 
@@ -16,22 +17,6 @@ def csv_of(ids, bad_email_ids=()) -> bytes:
     lines = [f"{i},{'broken' if i in bad_email_ids else f'u{i}@example.com'},F,L,US,"
              f"2020-01-01T00:00:00Z,1990-01-01,1.50,true,free,\n" for i in ids]
     return (HEADER + "".join(lines)).encode()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LadingServer(tmp_path_factory.mktemp("http-lists"))
-    srv.add_profiles(WS)
-    srv.add_profiles("globex")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    with server.client(server.key(WS)) as c:
-        yield c
 
 
 def imported(client: httpx.Client, content: bytes, **list_request) -> dict:

@@ -12,28 +12,13 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.http_server import LadingServer
 
 WS = "acme"
+SERVER_WORKSPACES = (WS, "limits")
+SERVER_WORKER = False
 ROW = {"id": 1, "email": "a@example.com", "first_name": "A", "last_name": "B", "country": "US",
        "signup_ts": "2020-01-01T00:00:00Z", "birth_date": "1990-01-01", "lifetime_value": 1.5,
        "is_active": True, "plan": "free", "notes": ""}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LadingServer(tmp_path_factory.mktemp("http-requests"), worker=False)
-    srv.add_profiles(WS)
-    srv.add_profiles("limits")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    with server.client(server.key(WS)) as c:
-        yield c
 
 
 def error_of(response: httpx.Response) -> dict:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 
-from tests.e2e.http_server import LadingServer, upload_job, wait_for_state
+from tests.e2e.http_server import upload_job, wait_for_state
 
 WS = "acme"
 HEADER = "id,email,first_name,last_name,country,signup_ts,birth_date,lifetime_value,is_active,plan,notes\n"
@@ -21,21 +20,6 @@ def line(i: int, email: str | None = None, plan: str = "free") -> str:
 
 GOOD = (HEADER + "".join(line(i) for i in range(1, 6))).encode()
 RENAMED = GOOD.replace(b"email,", b"e_mail,", 1)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LadingServer(tmp_path_factory.mktemp("http-resources"))
-    srv.add_profiles(WS)
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    with server.client(server.key(WS)) as c:
-        yield c
 
 
 def test_health_needs_no_key(server):

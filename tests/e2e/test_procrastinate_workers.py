@@ -44,9 +44,9 @@ def _start_job(home: Path, url: str, source: Path | None = None, rows: list[dict
         lading.close()
 
 
-def _worker(home: Path, url: str) -> subprocess.Popen:
+def _worker(home: Path, url: str, concurrency: int = 1) -> subprocess.Popen:
     env = {**os.environ, "LADING_HOME": str(home), "LADING_EVENT_STORE": url, "LADING_DESTINATION": url,
-           "LADING_LOG_LEVEL": "INFO", **CHUNK_ENV}
+           "LADING_LOG_LEVEL": "INFO", "LADING_WORKER_CONCURRENCY": str(concurrency), **CHUNK_ENV}
     env.pop("LADING_BLOBS", None)
     return subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll", "0.5"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -70,10 +70,14 @@ def _state(url: str, job_id: str) -> str:
     return row[0] if row else "unknown"
 
 
-def _wait_for(url: str, job_id: str, states: set[str], timeout: float) -> str:
+def _wait_for(url: str, job_id: str, states: set[str], timeout: float,
+              worker: subprocess.Popen | None = None) -> str:
     deadline = time.monotonic() + timeout
     while (state := _state(url, job_id)) not in states:
-        assert time.monotonic() < deadline, f"job {job_id} still {state} after {timeout} s"
+        if time.monotonic() > deadline:
+            log = _stop(worker) if worker is not None else ""
+            raise AssertionError(f"job {job_id} still {state} after {timeout} s; tasks"
+                                 f" {task_rows(url)}; worker log:\n{log[-3000:]}")
         time.sleep(0.2)
     return state
 
@@ -116,6 +120,31 @@ def test_a_procrastinate_worker_processes_started_jobs_and_is_woken_for_new_ones
     assert sorted(t["status"] for t in tasks) == ["succeeded", "succeeded"]
 
 
+def test_a_worker_with_a_concurrency_of_three_runs_jobs_side_by_side_with_exact_counts(tmp_path, postgres_url):
+    home = tmp_path / "home"
+    jobs = {}
+    for n in range(4):
+        data = tmp_path / f"profiles-{n}.csv"
+        generate_profiles(5_000, data, seed=n, invalid_rate=0.01)
+        jobs[_start_job(home, postgres_url, source=data)] = data
+    worker = _worker(home, postgres_url, concurrency=3)
+    try:
+        for job_id in jobs:
+            assert _wait_for(postgres_url, job_id, {"completed", "failed"}, 120, worker) == "completed"
+    finally:
+        log = _stop(worker)
+    starts = [json.loads(line) for line in log.splitlines() if "Starting job lading.process_job" in line]
+    assert len(starts) >= 4
+    cli = Lading(home, LADING_EVENT_STORE=postgres_url, LADING_DESTINATION=postgres_url)
+    for job_id, data in jobs.items():
+        status = cli.json("jobs", "show", job_id, "--json")
+        reference = Lading(tmp_path / f"ref-{job_id}")
+        reference.add_object(tmp_path, "profiles", PROFILES_SCHEMA)
+        alone = reference.json("import", str(data), "--object", "profiles", "--json")
+        keys = ("readRows", "validRows", "invalidRows", "errorSummary", "mergedInserts")
+        assert {k: status[k] for k in keys} == {k: alone[k] for k in keys}
+
+
 def _outcome(lading: Lading) -> tuple[dict, list]:
     status = lading.json("jobs", "list", "--json")[0]
     keys = ("state", "readRows", "validRows", "invalidRows", "errorSummary", "mergedInserts",
@@ -148,7 +177,8 @@ def test_a_worker_killed_holding_a_job_is_recovered_by_another_with_the_uninterr
 
     rescuer = _worker(home, postgres_url)
     try:
-        assert _wait_for(postgres_url, job_id, {"completed", "failed"}, 90) == "completed"
+        state = _wait_for(postgres_url, job_id, {"completed", "failed"}, 90, rescuer)
+        assert state == "completed"
     finally:
         log = _stop(rescuer)
     assert "retrying a job a dead worker held" in log

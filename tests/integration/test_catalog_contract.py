@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from lading.adapters.sql_catalog import PostgresCatalog, SqliteCatalog
-from lading.adapters.sqlite_destination import SqliteDestination, database_path
+from lading.adapters.sqlite_destination import SqliteDestination
 from lading.application.ports import ApiKeyIdentity
 from lading.domain.errors import DomainError, InvalidObjectName, InvalidScopes, ObjectExists
 from lading.domain.table_schema import TableSchema
+from tests.integration.conftest import Database
 
 CONTACTS = TableSchema.from_dict({
     "fields": [{"name": "id", "type": "integer"},
@@ -38,22 +36,10 @@ class Backend:
     sql: Callable[[str], list[tuple]]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "sqlite":
-        def run(statement: str) -> list[tuple]:
-            with sqlite3.connect(database_path(tmp_path)) as conn:
-                return conn.execute(statement).fetchall()
-
-        yield Backend("sqlite", lambda: SqliteCatalog(tmp_path), run)
-    else:
-        url = request.getfixturevalue("postgres_url")
-
-        def run(statement: str) -> list[tuple]:
-            with psycopg.connect(url, autocommit=True) as conn:
-                return conn.execute(statement).fetchall()
-
-        yield Backend("postgres", lambda: PostgresCatalog(url), run)
+@pytest.fixture
+def backend(database: Database) -> Backend:
+    store = SqliteCatalog if database.name == "sqlite" else PostgresCatalog
+    return Backend(database.name, lambda: store(database.target), database.sql)
 
 
 @pytest.fixture
@@ -225,7 +211,7 @@ def test_keys_survive_reopening(backend):
     second = backend.open()
     try:
         assert second.verify(key) == ApiKeyIdentity("acme", frozenset({"imports:write"}),
-                                                     key.split("_")[1])
+                                                     key.split("_")[1], "_".join(key.split("_")[:2]))
     finally:
         second.close()
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import psycopg
 import pyarrow as pa
 import pytest
 
@@ -19,10 +16,11 @@ from lading.adapters.arrow_chunks import ChunkRefused
 from lading.adapters.arrow_types import arrow_schema
 from lading.adapters.postgres_destination import PostgresDestination
 from lading.adapters.sql_naming import LEDGER_TABLE, quote_ident, table_name
-from lading.adapters.sqlite_destination import SqliteDestination, database_path
+from lading.adapters.sqlite_destination import SqliteDestination
 from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import TableSchema
 from tests import destination_writes
+from tests.integration.conftest import Database
 
 WS = "acme"
 
@@ -70,23 +68,10 @@ class Backend:
     sql: Callable[[str], list[tuple]]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request, tmp_path: Path) -> Iterator[Backend]:
-    if request.param == "sqlite":
-        def run(statement: str) -> list[tuple]:
-            with sqlite3.connect(database_path(tmp_path)) as conn:
-                return conn.execute(statement).fetchall()
-
-        yield Backend("sqlite", lambda: SqliteDestination(tmp_path), run)
-    else:
-        url = request.getfixturevalue("postgres_url")
-
-        def run(statement: str) -> list[tuple]:
-            with psycopg.connect(url, autocommit=True) as conn:
-                cursor = conn.execute(statement)
-                return cursor.fetchall() if cursor.description else []
-
-        yield Backend("postgres", lambda: PostgresDestination(url), run)
+@pytest.fixture
+def backend(database: Database) -> Backend:
+    store = SqliteDestination if database.name == "sqlite" else PostgresDestination
+    return Backend(database.name, lambda: store(database.target), database.sql)
 
 
 @pytest.fixture
@@ -664,3 +649,25 @@ def test_lists_page_in_creation_order_and_stay_in_their_workspace(store):
                       list_id=ids[0])
     assert store.list_members("other", ids[0]) == []
     assert store.list_members(WS, ids[0], after='{"id":1}') == []
+
+
+# -- prepared chunks ------------------------------------------------------------------------
+
+
+def test_a_prepared_chunk_merges_exactly_like_its_rows(store):
+    merge(store, "upsert", contacts((1, "a@x.io", "free", 1.0)))
+    prepared = store.prepare_chunk(CONTACTS, "upsert", contacts((1, "a@x.io", "free", 1.0),
+                                                                (2, "b@x.io", None, None)))
+    job = uuid4()
+    counts = store.merge_chunk(WS, "contacts", CONTACTS, "upsert", prepared, entry(0, job))
+    assert counts == MergeCounts(inserts=1, unchanged=1) == store.merged_chunks(job, 1)[0]
+    assert [r["id"] for r in records(store)] == [1, 2]
+
+
+def test_a_released_chunk_changes_nothing_and_a_mismatched_one_is_refused(store):
+    store.release(store.prepare_chunk(CONTACTS, "upsert", contacts((5, "e@x.io", None, None))))
+    assert records(store) == []
+    prepared = store.prepare_chunk(CONTACTS, "upsert", contacts((6, "f@x.io", None, None)))
+    with pytest.raises(ChunkRefused, match="another schema or operation"):
+        store.merge_chunk(WS, "contacts", CONTACTS, "delete", prepared, entry())
+    assert records(store) == []

@@ -48,7 +48,7 @@ def _cleanup():
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_no_request_gets_a_5xx_and_every_response_matches_the_schema(case):
     case.call_and_validate(
-        headers={"Authorization": f"Bearer {_KEY}"},
+        headers={"Authorization": f"Bearer {_KEY}", "X-API-Key": _KEY},
         checks=[not_a_server_error, response_schema_conformance, status_code_conformance,
                 content_type_conformance],
     )

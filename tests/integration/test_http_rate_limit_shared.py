@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-import pytest
 from litestar.testing import TestClient
 
 from lading.entrypoints.bootstrap import bootstrap
@@ -15,27 +13,6 @@ from lading.entrypoints.http import create_app
 from lading.entrypoints.settings import Settings
 
 logging.getLogger("httpx").setLevel(logging.WARNING)
-REDIS_URL = os.environ.get("LADING_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def _redis_problem() -> str | None:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-        return None
-    except Exception as exc:  # any failure means "no server"; the reason is reported
-        return str(exc)
-
-
-@pytest.fixture
-def redis_url() -> str:
-    problem = _redis_problem()
-    if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is required in CI but unreachable: {problem}")
-        pytest.skip(f"Redis unreachable: {problem}")
-    return REDIS_URL
 
 
 def _two_nodes(home: Path, **settings):

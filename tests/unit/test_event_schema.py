@@ -67,3 +67,11 @@ def test_events_stored_before_the_lading_package_load_under_their_old_topics(map
     old_topic = entry["topic"].removeprefix("lading.")
     event = mapper.to_domain_event(stored(entry, 1, topic=old_topic))
     assert type(event) is EVENTS[0]
+
+
+def test_a_created_event_stored_before_concurrency_scopes_existed_decodes_without_one(mapper):
+    entry = json.loads(FIXTURE.read_text())[0]
+    del entry["state"]["concurrency_scope"]
+    event = mapper.to_domain_event(stored(entry, 1))
+    assert event.concurrency_scope is None
+    assert apply_event(None, event)["concurrencyScope"] is None

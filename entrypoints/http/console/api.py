@@ -8,10 +8,10 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from lading.application.errors import JobNotFound
-from lading.entrypoints.http.auth import Identity
+from lading.entrypoints.http.console.session import SignedIn
 from lading.entrypoints.http.console.pages import job_uuid
 from lading.entrypoints.http.envelope import Envelope, Wire, ok
 from lading.application.errors import PayloadTooLarge
@@ -53,7 +53,7 @@ class ConsoleApiController(Controller):
     path = "/api"
 
     @post("/jobs", status_code=201)
-    async def create_upload(self, request: Request, services: Svc, writer: Identity,
+    async def create_upload(self, request: Request, services: Svc, writer: SignedIn,
                             data: JSONBody[NewUpload]) -> Response[Envelope[Any]]:
         if data.file_size <= 0:
             raise RequestInvalid("the file is empty: choose a file with a header and rows")
@@ -69,13 +69,14 @@ class ConsoleApiController(Controller):
         return Response(ok(request, slot), status_code=201)
 
     @get("/jobs/progress")
-    async def progress(self, request: Request, services: Svc, identity: Identity,
-                       ids: str = "") -> Envelope[Any]:
+    async def progress(self, request: Request, services: Svc, identity: SignedIn,
+                       ids: FromQuery[str] = "") -> Envelope[Any]:
         wanted = [i for i in ids.split(",") if i][:MAX_POLLED]
         return ok(request, await blocking(_statuses, services.jobs, identity.workspace, wanted))
 
     @post("/jobs/{job_id:str}/predict", status_code=200)
-    async def predict(self, request: Request, services: Svc, identity: Identity, job_id: str,
+    async def predict(self, request: Request, services: Svc, identity: SignedIn,
+                      job_id: FromPath[str],
                       data: JSONBody[Prediction]) -> Envelope[Any]:
         mapping = {"fieldMap": data.field_map, "importMode": data.import_mode}
         return ok(request, await blocking(services.lading.previews.predict, identity.workspace,

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect
 
 from lading.application.errors import JobNotFound
@@ -20,6 +20,7 @@ from lading.application.status_view import detailed_report, public_status
 from lading.domain.errors import DomainError
 from lading.domain.plan import IMPORT_MODES, OPERATIONS
 from lading.entrypoints.http.auth import Identity
+from lading.entrypoints.http.console.session import SignedIn
 from lading.entrypoints.http.console.error_rows import read_page
 from lading.entrypoints.http.console.forms import approval_from_form, mapping_from_form
 from lading.entrypoints.http.console.views import TERMINAL, page
@@ -99,10 +100,11 @@ def _object_names(objects: Any, workspace: str) -> list[str]:
 
 class ConsolePagesController(Controller):
     @get("/jobs", name="console-jobs")
-    async def jobs(self, services: Svc, identity: Identity,
+    async def jobs(self, services: Svc, identity: SignedIn,
                    job_state: Annotated[str | None, QueryParameter(name="state")] = None,
-                   object_name: str | None = None, after_created: str | None = None,
-                   after_id: str | None = None) -> Response:
+                   object_name: FromQuery[str | None] = None,
+                   after_created: FromQuery[str | None] = None,
+                   after_id: FromQuery[str | None] = None) -> Response:
         state = job_state
         flt = JobFilter(workspace=identity.workspace, states=(state,) if state else (),
                         object_name=object_name or None, limit=JOBS_PER_PAGE + 1,
@@ -119,21 +121,23 @@ class ConsolePagesController(Controller):
                     paged=bool(after_created))
 
     @get("/jobs/{job_id:str}", name="console-job")
-    async def job(self, services: Svc, identity: Identity, job_id: str, code: str | None = None,
-                  column: str | None = None, offset: int = 0) -> Response:
+    async def job(self, services: Svc, identity: SignedIn, job_id: FromPath[str],
+                  code: FromQuery[str | None] = None, column: FromQuery[str | None] = None,
+                  offset: FromQuery[int] = 0) -> Response:
         data = await blocking(_job_page_data, services, identity.workspace, job_uuid(job_id),
                               code or None, column or None, offset)
         return page("job.html", identity, code=code or "", column=column or "", offset=offset,
                     terminal=data["job"]["state"] in TERMINAL, **data)
 
     @post("/jobs/{job_id:str}/cancel", status_code=303)
-    async def cancel(self, services: Svc, writer: Identity, job_id: str) -> Redirect:
+    async def cancel(self, services: Svc, writer: SignedIn, job_id: FromPath[str]) -> Redirect:
         uuid = job_uuid(job_id)
         await blocking(services.jobs.cancel, writer.workspace, uuid)
         return Redirect(f"/console/jobs/{uuid}", status_code=303)
 
     @post("/jobs/{job_id:str}/approve", status_code=303)
-    async def approve(self, request: Request, services: Svc, writer: Identity, job_id: str) -> Redirect:
+    async def approve(self, request: Request, services: Svc, writer: SignedIn,
+                      job_id: FromPath[str]) -> Redirect:
         uuid = job_uuid(job_id)
         status = await blocking(services.jobs.status, writer.workspace, uuid)
         edits = approval_from_form(status.get("proposal") or {}, await request.form())
@@ -141,7 +145,7 @@ class ConsolePagesController(Controller):
         return Redirect(f"/console/jobs/{uuid}", status_code=303)
 
     @get("/jobs/{job_id:str}/mapping", name="console-mapping")
-    async def mapping(self, services: Svc, writer: Identity, job_id: str) -> Response:
+    async def mapping(self, services: Svc, writer: SignedIn, job_id: FromPath[str]) -> Response:
         uuid = job_uuid(job_id)
         status = await blocking(services.jobs.status, writer.workspace, uuid)
         if status["state"] not in ("pending", "ready") or status.get("fileSha256") is None:
@@ -155,8 +159,8 @@ class ConsolePagesController(Controller):
                     preview=preview, modes=MODES, operations=OPERATIONS, message=message)
 
     @post("/jobs/{job_id:str}/mapping", status_code=303)
-    async def save_mapping(self, request: Request, services: Svc, writer: Identity,
-                           job_id: str) -> Response:
+    async def save_mapping(self, request: Request, services: Svc, writer: SignedIn,
+                           job_id: FromPath[str]) -> Response:
         uuid = job_uuid(job_id)
         jobs = services.jobs
         status = await blocking(jobs.status, writer.workspace, uuid)
@@ -176,20 +180,20 @@ class ConsolePagesController(Controller):
         return Redirect(f"/console/jobs/{uuid}", status_code=303)
 
     @get("/imports/new", name="console-new-import")
-    async def new_import(self, services: Svc, writer: Identity,
-                         object_name: str | None = None) -> Response:
+    async def new_import(self, services: Svc, writer: SignedIn,
+                         object_name: FromQuery[str | None] = None) -> Response:
         objects = await blocking(_object_names, services.objects, writer.workspace)
         return page("new_import.html", writer, objects=objects, chosen=object_name or "",
                     max_file_size=services.max_file_size)
 
     @get("/objects", name="console-objects")
-    async def objects(self, services: Svc, identity: Identity) -> Response:
+    async def objects(self, services: Svc, identity: SignedIn) -> Response:
         return page("objects.html", identity,
                     objects=await blocking(_objects, services.objects, identity.workspace))
 
     @get("/objects/{name:str}", name="console-object")
-    async def object_page(self, services: Svc, identity: Identity, name: str,
-                          page_number: int = 1) -> Response:
+    async def object_page(self, services: Svc, identity: SignedIn, name: FromPath[str],
+                          page_number: FromQuery[int] = 1) -> Response:
         data = await blocking(_object_page_data, services.objects, identity.workspace, name,
                               max(page_number, 1))
         return page("object.html", identity, **data)

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Request
+from litestar.di import NamedDependency
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
@@ -24,6 +25,10 @@ SESSION_COOKIE = "lading_session"
 SESSION_STORE = "console-sessions"
 SESSION_SECONDS = 8 * 3600
 _CREDENTIAL = "credential"
+
+
+SignedIn = NamedDependency[Identity]  # the `identity` (any key) or `writer` (write scope) dependency
+AuthenticatorDependency = NamedDependency[Authenticator]
 
 
 class SignInRequired(DomainError):

@@ -7,12 +7,11 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect
 
 from lading.domain.errors import DomainError
-from lading.entrypoints.http.auth import Authenticator
-from lading.entrypoints.http.console.session import sign_in, sign_out
+from lading.entrypoints.http.console.session import AuthenticatorDependency, sign_in, sign_out
 from lading.entrypoints.http.console.views import page
 
 
@@ -34,14 +33,14 @@ class SignInController(Controller):
         return Redirect("/console/jobs", status_code=303)
 
     @get("/sign-in", name="console-sign-in")
-    async def sign_in_page(self, request: Request, next: str | None = None) -> Response:
+    async def sign_in_page(self, request: Request, next: FromQuery[str | None] = None) -> Response:
         if not request.session:
             request.clear_session()  # no store entry for a visitor who is not signed in
         return page("sign_in.html", None, next=_safe_next(next), message=None)
 
     @post("/sign-in", status_code=303)
     async def sign_in(
-        self, request: Request, authenticator: Authenticator,
+        self, request: Request, authenticator: AuthenticatorDependency,
         data: Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response:
         if not data.credential.strip():
