@@ -10,23 +10,36 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from lading.application.ports import CallbackOutcome
+from lading.domain.callback_targets import CallbackTargetRefused, check_callback_host
 
 
 class HttpCallbackSender:
     def __init__(self, secret: str, attempts: int = 3, backoff_seconds: float = 0.5,
-                 timeout_seconds: float = 10.0) -> None:
+                 timeout_seconds: float = 3.0, allow_private: bool = False) -> None:
         self._secret = secret.encode()
         self.attempts = attempts
         self.backoff_seconds = backoff_seconds
-        self.timeout_seconds = timeout_seconds
+        self.timeout_seconds = timeout_seconds  # short: a receiver that never answers costs little
+        self.allow_private = allow_private
 
     def send(self, url: str, document: dict[str, Any]) -> CallbackOutcome:
+        if not self.allow_private:
+            try:  # where the name points now, not when the job was created (ADR 0081)
+                host = urlsplit(url).hostname or ""
+                addresses = [info[4][0] for info in socket.getaddrinfo(host, None)]
+                check_callback_host(host, addresses)
+            except CallbackTargetRefused as exc:
+                return CallbackOutcome(False, 0, str(exc))
+            except OSError as exc:
+                return CallbackOutcome(False, 0, f"cannot resolve the callback host: {exc}")
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
         signature = hmac.new(self._secret, body, hashlib.sha256).hexdigest()
         detail = ""

@@ -19,6 +19,7 @@ from lading.application.ports import ApiKeyIdentity
 from lading.domain.api_keys import check_scopes
 from lading.domain.errors import ObjectExists
 from lading.domain.object_names import check_object_name
+from lading.domain.workspace_names import check_workspace_name
 from lading.domain.table_schema import TableSchema
 from lading.domain.timestamps import now_utc
 
@@ -91,8 +92,7 @@ class SqlCatalog:
     def create(self, workspace: str, scopes: frozenset[str]) -> str:
         """Store a new key hashed; return the plaintext `ldg_<key id>_<secret>` (shown once)."""
         wanted = check_scopes(scopes)
-        if not isinstance(workspace, str) or not workspace:
-            raise ValueError("a key belongs to a non-empty workspace")
+        check_workspace_name(workspace)
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)  # 256 random bits
         self._db.execute(

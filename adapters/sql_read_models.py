@@ -24,6 +24,12 @@ _SCHEMA = (
     # Ended jobs whose callbackUrl is still to be called: what workers deliver (and redeliver
     # after a crash), without scanning every status document.
     """create table if not exists lading_callbacks_due (job_id text primary key)""",
+    # The client's Idempotency-Key of each job apart from its payload fingerprint, indexed, so
+    # "this key with another payload" is one lookup however many jobs exist (issue 9.14).
+    """create table if not exists lading_idempotency_keys (
+        job_id text primary key, workspace text not null, idempotency_key text not null)""",
+    """create index if not exists lading_idempotency_keys_by_key
+        on lading_idempotency_keys (workspace, idempotency_key)""",
 )
 
 
@@ -69,6 +75,11 @@ class SqlReadModels:
                      json.dumps(row.labels), row.created_at, row.idempotency_key,
                      json.dumps(doc, sort_keys=True)),
                 )
+                if row.idempotency_key:
+                    client_key = row.idempotency_key.rpartition("#")[0]  # `key#fingerprint`
+                    db.execute("insert into lading_idempotency_keys (job_id, workspace,"
+                               " idempotency_key) values (?, ?, ?) on conflict (job_id) do nothing",
+                               (job_id, row.workspace, client_key))
                 if callback_due(doc):
                     db.execute("insert into lading_callbacks_due (job_id) values (?)"
                                " on conflict (job_id) do nothing", (job_id,))
@@ -126,8 +137,10 @@ class SqlReadModels:
 
     def active_job_ids(self) -> list[str]:
         rows = self._db.execute(
+            # Fair by workspace (ADR 0080): every workspace's oldest job, then every second...
             f"select job_id from lading_job_status where state in ({_ACTIVE})"
-            " order by created_at, job_id"
+            " order by row_number() over (partition by workspace order by created_at, job_id),"
+            " created_at, job_id"
         )
         return [r[0] for r in rows]
 
@@ -155,6 +168,13 @@ class SqlReadModels:
         )
         return json.loads(rows[0][0]) if rows else None
 
+    def idempotency_key_used(self, workspace: str, idempotency_key: str) -> bool:
+        """Whether a job not deleted was created with this Idempotency-Key (any payload)."""
+        return bool(self._db.execute(
+            "select 1 from lading_idempotency_keys k join lading_job_status s on s.job_id = k.job_id"
+            " where k.workspace = ? and k.idempotency_key = ? and s.state <> 'deleted' limit 1",
+            (workspace, idempotency_key)))
+
     def callbacks_due(self) -> list[str]:
         return [job_id for (job_id,) in self._db.execute(
             "select job_id from lading_callbacks_due order by job_id")]
@@ -162,6 +182,7 @@ class SqlReadModels:
     def clear(self) -> None:
         with self._db.transaction() as db:
             db.execute("delete from lading_callbacks_due")
+            db.execute("delete from lading_idempotency_keys")
             db.execute("delete from lading_job_status")
             db.execute("delete from lading_projection_position")
 

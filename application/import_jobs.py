@@ -32,6 +32,7 @@ from lading.application.errors import (
     ScopeBusy,
 )
 from lading.application.job_files import JobFiles
+from lading.domain.callback_targets import check_callback_host
 from lading.application.ports import (
     BlobInfo,
     BlobStore,
@@ -59,6 +60,8 @@ class Limits:
     max_inline_rows: int = MAX_INLINE_ROWS
     # The `exclusive` policy (SPEC §5): these workspaces run one import at a time; `*` is all.
     exclusive_workspaces: frozenset[str] = frozenset()
+    max_file_size: int | None = None  # LADING_MAX_FILE_SIZE, applied while a file is copied in
+    callback_allow_private: bool = False  # LADING_CALLBACK_ALLOW_PRIVATE (ADR 0081)
 
     def is_exclusive(self, workspace: str) -> bool:
         return "*" in self.exclusive_workspaces or workspace in self.exclusive_workspaces
@@ -169,7 +172,7 @@ class ImportJobs(Application[UUID]):
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
         lists = _ListRequest(list_name, target_list_id)
         if callback_url is not None:
-            _check_callback_url(callback_url)
+            _check_callback_url(callback_url, self.limits.callback_allow_private)
         if target_list_id is not None:
             target = self.destination.find_list(workspace, target_list_id)
             if target is None:
@@ -196,7 +199,7 @@ class ImportJobs(Application[UUID]):
                 existing = self.read_models.find_by_idempotency_key(workspace, key)
                 if existing is not None:
                     return UUID(existing["jobId"]), False
-                if self._find_key_with_other_payload(workspace, idempotency_key):
+                if self.read_models.idempotency_key_used(workspace, idempotency_key):
                     raise IdempotencyConflict(idempotency_key)
             if concurrency_scope is not None:
                 self._check_scope_free(workspace, concurrency_scope)
@@ -210,11 +213,6 @@ class ImportJobs(Application[UUID]):
         for doc in docs:
             if doc.get("concurrencyScope") == scope:
                 raise ScopeBusy(scope, doc["jobId"])
-
-    def _find_key_with_other_payload(self, workspace: str, idempotency_key: str) -> bool:
-        prefix = f"{idempotency_key}#"
-        docs = self.read_models.list(JobFilter(workspace=workspace, limit=10_000))
-        return any((d.get("idempotencyKey") or "").startswith(prefix) for d in docs)
 
     def _create(self, workspace: str, object_name: str, file_name: str | None, file_size: int | None,
                 source: str | None, labels: list[str] | None, key: str | None,
@@ -345,6 +343,9 @@ class ImportJobs(Application[UUID]):
             while block := file.read(1 << 20):
                 digest.update(block)
                 written += len(block)
+                if self.limits.max_file_size is not None and written > self.limits.max_file_size:
+                    raise PayloadTooLarge(  # checked while copying: the file may still be growing
+                        f"the file is over the limit of {self.limits.max_file_size} bytes")
                 out.write(block)
         return BlobInfo(key, written, digest.hexdigest())
 
@@ -566,10 +567,12 @@ class _ListRequest:
             raise DomainError("give either a list to create or a target list, not both")
 
 
-def _check_callback_url(url: str) -> None:
+def _check_callback_url(url: str, allow_private: bool) -> None:
     parts = urlparse(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise DomainError("callbackUrl must be an absolute http:// or https:// URL")
+    if not allow_private:  # names are resolved again by the sender, just before each call
+        check_callback_host(parts.hostname)
 
 
 def _fingerprint(payload: dict[str, Any]) -> str:

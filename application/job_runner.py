@@ -8,7 +8,10 @@ records only chunks not yet recorded; merging skips chunks the destination's led
 from __future__ import annotations
 
 import json
+import logging
 import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,12 +39,20 @@ from lading.domain.proposals import propose_fixes
 from lading.domain.table_schema import TableSchema
 
 ProgressCallback = Callable[[dict[str, Any]], None]
+log = logging.getLogger(__name__)
+# A job whose processing raised this many times fails with INTERNAL (ADR 0080).
+MAX_ATTEMPTS = 3
 
 
 class JobRunner:
     def __init__(self, jobs: ImportJobs, *, engine: ValidationEngine, destination: DestinationStore,
-                 blobs: BlobStore, callbacks: CallbackSender | None = None) -> None:
+                 blobs: BlobStore, callbacks: CallbackSender | None = None,
+                 max_attempts: int = MAX_ATTEMPTS) -> None:
         self.jobs = jobs
+        self.max_attempts = max_attempts
+        self._callback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lading-callbacks")
+        self._callbacks_lock = threading.Lock()
+        self._pending_callbacks: list[Future[Any]] = []
         self.engine = engine
         self.destination = destination
         self.blobs = blobs
@@ -78,10 +89,15 @@ class JobRunner:
         """Take every runnable job as far as it goes, then deliver due callbacks (one worker pass)."""
         done = []
         for job_id in self.runnable_jobs():
-            state = self.process(job_id)
+            try:
+                state = self.process(job_id)
+            except Exception:  # not even its crash could be recorded (the store is down): next pass
+                log.exception("job %s could not be processed or failed", job_id)
+                continue
             if state is not None:
                 done.append((job_id, state))
-        self.deliver_callbacks()  # cancelled jobs, and calls a dead process never made
+        if self.callbacks is not None:  # cancelled jobs, and calls a dead process never made
+            self._hand_off(self.deliver_callbacks)
         return done
 
     def process(self, job_id: UUID, on_progress: ProgressCallback | None = None) -> str | None:
@@ -103,8 +119,8 @@ class JobRunner:
                     if not running:
                         return None
                     state = self._process_or_stop(job_id, on_progress)
-            self._call_back(job_id)
-            return state
+        self._call_back_later(job_id)
+        return state
 
     def deliver_callbacks(self) -> int:
         """Call the callbackUrl of every ended job not called yet (a cancelled job, or one whose
@@ -116,6 +132,35 @@ class JobRunner:
                 if claimed and self._call_back(UUID(job_id)):
                     called += 1
         return called
+
+    def _call_back_later(self, job_id: UUID) -> None:
+        """Call back on the runner's own thread, off the job's path (ADR 0081): a receiver that
+        never answers delays other callbacks, never the next job."""
+        if self.callbacks is not None:
+            self._hand_off(self._call_back_claimed, job_id)
+
+    def _hand_off(self, call: Callable[..., Any], *args: Any) -> None:
+        with self._callbacks_lock:
+            self._pending_callbacks = [f for f in self._pending_callbacks if not f.done()]
+            self._pending_callbacks.append(self._callback_thread.submit(call, *args))
+
+    def _call_back_claimed(self, job_id: UUID) -> None:
+        try:
+            with self.jobs.queue.claim(job_id) as claimed:
+                if claimed:
+                    self._call_back(job_id)
+        except Exception:  # the call stays due; the next worker pass makes it
+            log.exception("calling back job %s failed", job_id)
+
+    def wait_for_callbacks(self) -> None:
+        """Return when every callback handed off so far was made (tests, and closing)."""
+        with self._callbacks_lock:
+            pending = list(self._pending_callbacks)
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        self._callback_thread.shutdown(wait=True)
 
     def _call_back(self, job_id: UUID) -> bool:
         """POST the ended job's status to its callbackUrl once, and record the outcome."""
@@ -138,6 +183,22 @@ class JobRunner:
         except _Interrupted:
             self.jobs.projector.catch_up()
             return str(self.jobs.load(job_id).state)
+        except Exception as exc:  # containment (ADR 0080): no job can take the worker down
+            return self._contain(job_id, exc)
+
+    def _contain(self, job_id: UUID, exc: Exception) -> str:
+        """Record the attempt that raised; the last one allowed fails the job with INTERNAL."""
+        log.exception("processing job %s raised", job_id)
+        message = f"{type(exc).__name__}: {exc}"[:500]
+        job = self.jobs.load(job_id)
+        if job.state in (JobState.QUEUED, JobState.RUNNING):
+            job.record_crash(message, self.max_attempts)
+            try:
+                self.jobs.save(job)
+            except IntegrityError:
+                job = self.jobs.load(job_id)  # cancelled or deleted meanwhile
+        self.jobs.projector.catch_up()
+        return str(job.state)
 
     def _save_or_interrupt(self, job: ImportJob) -> None:
         try:
@@ -168,6 +229,8 @@ class JobRunner:
             raise
         except SourceUnreadable as exc:
             job = self.jobs.load(job_id)
+            if job.state != JobState.RUNNING:
+                raise _Interrupted() from None  # cancelled while its source was being opened
             job.fail(str(exc), exc.failure_code)
             self._save_or_interrupt(job)
         self.jobs.projector.catch_up()

@@ -253,6 +253,11 @@ def _failed(doc: dict[str, Any], e: ImportJob.Failed, ts: str) -> None:
                errorCode=e.error_code)
 
 
+@_on(ImportJob.ProcessingCrashed)
+def _processing_crashed(doc: dict[str, Any], e: ImportJob.ProcessingCrashed, ts: str) -> None:
+    doc["crashes"] = e.attempt  # the job stays where it was; the next attempt resumes it
+
+
 @_on(ImportJob.Cancelled)
 def _cancelled(doc: dict[str, Any], e: ImportJob.Cancelled, ts: str) -> None:
     doc.update(state="cancelled", stage=None, finishedAt=ts)
@@ -370,6 +375,10 @@ class ReadModelStore(Protocol):
         ...
 
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None: ...
+
+    def idempotency_key_used(self, workspace: str, idempotency_key: str) -> bool:
+        """Whether a job not deleted was created with this key, whatever its payload."""
+        ...
 
     def callbacks_due(self) -> builtins.list[str]:
         """Ids of ended jobs whose callbackUrl has not been called yet."""

@@ -36,6 +36,7 @@ _SAID = {
     "delete": "delete",
     "edit_metadata": "edit",
     "record_callback": "record a callback for",
+    "record_crash": "record a crash of",
     "declare_status": "declare the status of",
 }
 

@@ -107,6 +107,7 @@ class ImportJob(Aggregate):
         self._reset_run()
 
     def _reset_run(self) -> None:
+        self.crashes = 0
         self.read_rows = 0
         self.valid_rows = 0
         self.invalid_rows = 0
@@ -462,6 +463,25 @@ class ImportJob(Aggregate):
         self.error_message = error_message
         self.error_code = error_code
 
+    def record_crash(self, error_message: str, max_attempts: int) -> None:
+        """An exception escaped this run's processing: count the attempt; the last one allowed
+        fails the job with `INTERNAL` (ADR 0080), so no job can crash a worker for ever."""
+        self._require("record_crash")
+        attempt = self.crashes + 1
+        self._processing_crashed(plan_version=self.plan_version, attempt=attempt,
+                                 error_message=error_message)
+        if attempt >= max_attempts:
+            self.fail(error_message, "INTERNAL")
+
+    class ProcessingCrashed(Aggregate.Event):
+        plan_version: int
+        attempt: int
+        error_message: str
+
+    @event(ProcessingCrashed)
+    def _processing_crashed(self, plan_version: int, attempt: int, error_message: str) -> None:
+        self.crashes = attempt
+
     def cancel(self) -> None:
         self._require("cancel")
         self._cancelled()
@@ -549,6 +569,7 @@ EVENTS: tuple[type[Aggregate.Event], ...] = (
     ImportJob.ChunkMerged, ImportJob.Completed, ImportJob.Failed, ImportJob.Cancelled,
     ImportJob.Deleted, ImportJob.CallbackDelivered, ImportJob.CallbackFailed,
     ImportJob.MetadataEdited, ImportJob.StatusDeclared, ImportJob.FilesReceived,
+    ImportJob.ProcessingCrashed,
 )
 
 # Events stored before ADR 0005 name their classes under the old top-level `domain` package.

@@ -44,6 +44,7 @@ ALLOWED: dict[str, frozenset[JobState]] = {
     "record_merged_chunk": frozenset({_S.RUNNING}),
     "complete": frozenset({_S.RUNNING}),
     "fail": frozenset({_S.QUEUED, _S.RUNNING}),
+    "record_crash": frozenset({_S.QUEUED, _S.RUNNING}),
     "cancel": frozenset({_S.PENDING, _S.READY, _S.QUEUED, _S.RUNNING, _S.NEEDS_ATTENTION}),
     "delete": frozenset({_S.PENDING, _S.READY, _S.NEEDS_ATTENTION} | TERMINAL_STATES),
     "edit_metadata": frozenset(set(_S) - {_S.DELETED}),

@@ -194,11 +194,14 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         read_models=read_models,
         work_root=home / "work",
         limits=Limits(max_active_jobs=settings.max_active_jobs,
-                      exclusive_workspaces=settings.exclusive_workspaces),
+                      exclusive_workspaces=settings.exclusive_workspaces,
+                      max_file_size=settings.max_file_size,
+                      callback_allow_private=settings.callback_allow_private),
         source_columns=partial(source_columns, limits=source_limits(settings)),
     )
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
-                       callbacks=HttpCallbackSender(secret))
+                       callbacks=HttpCallbackSender(
+                           secret, allow_private=settings.callback_allow_private))
 
     library = MappingLibrary(saved_mappings, jobs, _sources(settings))
     exports = Exports(jobs, engine, blobs)
@@ -221,7 +224,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=suggestions,
         previews=SourcePreviews(jobs, sample_source, suggestions),
-        _closers=[getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
+        _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
 

@@ -12,6 +12,7 @@ from uuid import UUID
 import click
 
 from lading.domain.errors import DomainError
+from lading.domain.workspace_names import check_workspace_name
 from lading.entrypoints.settings import ConfigError, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,8 +51,15 @@ def handles_errors(fn: F) -> F:
 def workspace_option(fn: F) -> F:
     return click.option(
         "--workspace", "-w", envvar="LADING_WORKSPACE", default="default", show_default=True,
-        help="The workspace (tenant) to act in.",
+        help="The workspace (tenant) to act in.", callback=_checked_workspace,
     )(fn)
+
+
+def _checked_workspace(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return check_workspace_name(value)
+    except DomainError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def job_id(value: str) -> UUID:

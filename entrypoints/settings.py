@@ -19,7 +19,8 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
         "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
-        "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS")
+        "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS",
+        "LADING_CALLBACK_ALLOW_PRIVATE", "LADING_HEADER_TIMEOUT", "LADING_BODY_IDLE_TIMEOUT")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -53,6 +54,9 @@ class Settings:
     max_record_bytes: int = 64 * 1024**2  # a longer source record fails the job (ADR 0015)
     max_columns: int = 10_000  # a wider source fails the job (TOO_MANY_COLUMNS)
     error_value_chars: int = 1000  # error file values are cut beyond this many characters
+    callback_allow_private: bool = False  # callbackUrl may name private/loopback hosts (ADR 0081)
+    header_timeout: float = 10.0  # seconds a connection has to send a request's headers (ADR 0082)
+    body_idle_timeout: float = 30.0  # longest pause between a request body's bytes (ADR 0082)
 
     @property
     def blob_root(self) -> Path:
@@ -125,6 +129,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_record = int(values.get("LADING_MAX_RECORD_BYTES", str(64 * 1024**2)))
         max_columns = int(values.get("LADING_MAX_COLUMNS", "10000"))
         value_chars = int(values.get("LADING_ERROR_VALUE_CHARS", "1000"))
+        header_timeout = float(values.get("LADING_HEADER_TIMEOUT", "10"))
+        body_idle_timeout = float(values.get("LADING_BODY_IDLE_TIMEOUT", "30"))
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from None
     if not 1 <= max_record <= 1024**3:
@@ -153,6 +159,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_record_bytes=max_record,
         max_columns=max_columns,
         error_value_chars=value_chars,
+        header_timeout=header_timeout,
+        body_idle_timeout=body_idle_timeout,
+        callback_allow_private=values.get("LADING_CALLBACK_ALLOW_PRIVATE", "").lower()
+        in ("1", "true", "yes"),
         exclusive_workspaces=frozenset(
             w.strip() for w in values.get("LADING_EXCLUSIVE_WORKSPACES", "").split(",") if w.strip()),
         s3=s3,

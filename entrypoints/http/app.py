@@ -37,6 +37,7 @@ from lading.entrypoints.http.operations import (
     prometheus_config,
     readiness,
 )
+from lading.entrypoints.http.request import LadingRequest
 from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_config, rate_limit_store
 from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
 from lading.entrypoints.http.schemas import Health
@@ -100,6 +101,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         exception_handlers={Exception: compat.error_handler(error_response)},
         before_send=[add_correlation_header],
         before_request=require_json,
+        request_class=LadingRequest,
         request_max_body_size=JSON_BODY_LIMIT,
         openapi_config=OpenAPIConfig(
             title="Lading",

@@ -24,6 +24,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from lading.application.ports import ApiKeyStore
 from lading.domain.api_keys import SCOPES
+from lading.domain.workspace_names import check_workspace_name
 from lading.entrypoints.http.errors import Forbidden, Unauthorized
 
 ADMIN = "admin"
@@ -128,6 +129,7 @@ class Authenticator:
             raw_scopes = raw_scopes.split()
         if not isinstance(workspace, str) or not workspace or not isinstance(raw_scopes, list):
             raise Unauthorized("token lacks a workspace claim or a scopes list")
+        check_workspace_name(workspace)  # `..`, NUL or 5,000 characters are a bad request
         named = (scope_aliases.get(s, s) for s in raw_scopes if isinstance(s, str))
         scopes = frozenset(s for s in named if s in SCOPES)
         subject = str(claims.get("sub", ""))

@@ -29,6 +29,7 @@ from lading.entrypoints.http.correlation import correlation_id
 from lading.entrypoints.http.envelope import ErrorBody, ErrorEnvelope
 
 log = logging.getLogger("lading.http")
+MAX_MESSAGE_CHARS = 300
 
 STATUS_FOR_CODE = {
     "VALIDATION.REQUEST_INVALID": 400,
@@ -99,10 +100,21 @@ class UnsupportedMediaType(ApiError):
 
 
 def classify(exc: Exception) -> tuple[int, str, str, Any]:
+    """(status, code, message, details) for any exception; the message is never a huge echo."""
+    status, code, message, details = _classify(exc)
+    if len(message) > MAX_MESSAGE_CHARS:  # never echo a huge value back (issue 9.8)
+        message = message[:MAX_MESSAGE_CHARS] + "…"
+    return status, code, message, details
+
+
+def _classify(exc: Exception) -> tuple[int, str, str, Any]:
     """(status, code, message, details) for any exception."""
     if isinstance(exc, DomainError):
         status = STATUS_FOR_CODE.get(exc.code, 400)
         return status, exc.code, str(exc), getattr(exc, "details", None)
+    if isinstance(exc, UnicodeDecodeError):
+        # Litestar's multipart parser decodes text fields itself and lets this through (issue 9.7).
+        return 400, "VALIDATION.REQUEST_INVALID", "a text field of the request is not valid UTF-8", None
     if isinstance(exc, ValidationException):
         return 400, "VALIDATION.REQUEST_INVALID", exc.detail, exc.extra or None
     if isinstance(exc, NotAuthorizedException):

@@ -92,7 +92,10 @@ def _instant(name: str, value: str | None) -> str | None:
         raise RequestInvalid(f"{name} must be an ISO 8601 date or date-time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return iso_utc(parsed)
+    try:
+        return iso_utc(parsed)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant UTC can name
+        raise RequestInvalid(f"{name} is outside the range of dates") from None
 
 
 def check_create_request(data: CreateJob, max_file_size: int, idempotency_header: str | None) -> None:

@@ -258,16 +258,20 @@ class Removed(Wire):
 # -- one-shot imports and pushes --------------------------------------------------------------
 
 
+# The multipart text fields take the JSON API's limits (issue 9.8).
+MAX_FORM_JSON_CHARS = 100_000
+
+
 class OneShotForm(Wire, forbid_unknown_fields=True):
     file: UploadFile
-    object_name: str | None = None
-    configuration_id: str | None = None
-    field_map: str | None = None  # JSON object: source column -> field
-    import_mode: str | None = None
-    operation: str | None = None
-    review_policy: str | None = None
-    source: str | None = None
-    idempotency_key: str | None = None
+    object_name: Name | None = None
+    configuration_id: Name | None = None
+    field_map: Annotated[str, Meta(max_length=MAX_FORM_JSON_CHARS)] | None = None  # JSON object
+    import_mode: Name | None = None
+    operation: Name | None = None
+    review_policy: Annotated[str, Meta(max_length=MAX_FORM_JSON_CHARS)] | None = None
+    source: Name | None = None
+    idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
 # -- objects and records ----------------------------------------------------------------------

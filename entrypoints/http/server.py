@@ -70,6 +70,7 @@ def serve(settings: Settings, host: str | None, port: int | None, *, worker: boo
 
     from lading.entrypoints.bootstrap import bootstrap
     from lading.entrypoints.http.app import create_app
+    from lading.entrypoints.http.slow_clients import protocol_with_deadlines
 
     host = host or settings.host
     port = port if port is not None else settings.port
@@ -83,7 +84,10 @@ def serve(settings: Settings, host: str | None, port: int | None, *, worker: boo
         # log_config=None: uvicorn's records go through Lading's JSON Lines handler (logging_setup).
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=access_log,
                                       log_level=settings.log_level.lower(), log_config=None,
-                                      lifespan="on")).run()
+                                      lifespan="on", timeout_keep_alive=5,
+                                      http=protocol_with_deadlines(settings.header_timeout,
+                                                                   settings.body_idle_timeout),
+                                      )).run()
     finally:
         supervisor.stop()
         lading.close()

@@ -61,8 +61,8 @@ def receiver():
 
 @pytest.fixture
 def lading(tmp_path):
-    app = bootstrap(Settings(home=tmp_path / "home", secret="s3cret"))
-    app.runner.callbacks = HttpCallbackSender("s3cret", backoff_seconds=0.01)
+    app = bootstrap(Settings(home=tmp_path / "home", secret="s3cret", callback_allow_private=True))
+    app.runner.callbacks = HttpCallbackSender("s3cret", backoff_seconds=0.01, allow_private=True)
     app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     yield app
     app.close()
@@ -85,6 +85,7 @@ def test_a_completed_job_posts_its_final_status_once_signed(lading, receiver, tm
     job_id = created(lading, rows(tmp_path), receiver.url)
     lading.jobs.start(WS, job_id)
     assert lading.runner.process(job_id) == "completed"
+    lading.runner.wait_for_callbacks()
     assert lading.runner.deliver_callbacks() == 0, "already called"
     [(headers, body)] = receiver.calls
     assert body["jobId"] == str(job_id) and body["state"] == "completed"
@@ -101,6 +102,7 @@ def test_a_failing_receiver_is_retried_then_the_failure_is_recorded(lading, rece
     job_id = created(lading, rows(tmp_path), receiver.url)
     lading.jobs.start(WS, job_id)
     lading.runner.process(job_id)
+    lading.runner.wait_for_callbacks()
     assert len(receiver.calls) == 3
     callback = lading.jobs.status(WS, job_id)["callback"]
     assert (callback["state"], callback["attempts"], callback["detail"]) == ("failed", 3, "503")
@@ -111,6 +113,7 @@ def test_a_receiver_answering_after_a_retry_counts_as_delivered(lading, receiver
     job_id = created(lading, rows(tmp_path), receiver.url)
     lading.jobs.start(WS, job_id)
     lading.runner.process(job_id)
+    lading.runner.wait_for_callbacks()
     assert lading.jobs.status(WS, job_id)["callback"]["state"] == "delivered"
     assert lading.jobs.status(WS, job_id)["callback"]["attempts"] == 2
 
@@ -125,7 +128,7 @@ def test_a_cancelled_job_is_called_back_by_the_next_worker_look(lading, receiver
 
 def test_a_call_a_dead_process_never_made_is_made_after_restart(tmp_path, receiver):
     home = tmp_path / "home"
-    first = bootstrap(Settings(home=home, secret="x"))
+    first = bootstrap(Settings(home=home, secret="x", callback_allow_private=True))
     first.runner.callbacks = None  # this process "dies" before calling back
     first.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
     job_id = created(first, rows(tmp_path), receiver.url)
@@ -133,7 +136,7 @@ def test_a_call_a_dead_process_never_made_is_made_after_restart(tmp_path, receiv
     first.runner.process(job_id)
     assert first.jobs.status(WS, job_id)["callback"]["state"] == "pending"
     first.close()
-    restarted = bootstrap(Settings(home=home, secret="x"))
+    restarted = bootstrap(Settings(home=home, secret="x", callback_allow_private=True))
     try:
         assert restarted.runner.deliver_callbacks() == 1
         assert receiver.calls[0][1]["state"] == "completed"
@@ -146,3 +149,44 @@ def test_a_callback_url_must_be_absolute_http(lading):
     for bad in ("ftp://example.com/x", "/relative", "http://"):
         with pytest.raises(DomainError):
             lading.jobs.create_job(WS, "contacts", "a.csv", 1, callback_url=bad)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "http://localhost/x", "http://[::1]/x",
+                                 "http://169.254.169.254/latest/meta-data", "http://10.0.0.5/x",
+                                 "http://192.168.1.1/x", "http://[::ffff:127.0.0.1]/x",
+                                 "http://0.0.0.0/x"])
+def test_a_callback_url_naming_a_private_or_local_address_is_refused(tmp_path, url):
+    app = bootstrap(Settings(home=tmp_path / "home"))
+    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
+    try:
+        with pytest.raises(DomainError, match="callbackUrl"):
+            app.jobs.create_job(WS, "contacts", "a.csv", 1, callback_url=url)
+    finally:
+        app.close()
+
+
+def test_the_sender_refuses_a_name_that_resolves_to_a_private_address(receiver):
+    # `localhost.` passes no literal check at creation in some spellings; the sender resolves.
+    outcome = HttpCallbackSender("s").send(receiver.url.replace("127.0.0.1", "localhost"), {})
+    assert not outcome.delivered and outcome.attempts == 0 and "local" in outcome.detail
+    assert receiver.calls == []
+
+
+def test_a_receiver_that_never_answers_does_not_hold_the_next_job(lading, tmp_path):
+    import socket
+
+    silent = socket.socket()  # accepts connections (the backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+        first = created(lading, rows(tmp_path), url)
+        second = created(lading, rows(tmp_path), url)
+        lading.jobs.start(WS, first)
+        lading.jobs.start(WS, second)
+        assert lading.runner.process(first) == "completed"
+        assert lading.runner.process(second) == "completed"
+        # The second job ran while the first one's call was still waiting for an answer.
+        assert lading.jobs.status(WS, first)["callback"]["state"] == "pending"
+    finally:
+        silent.close()

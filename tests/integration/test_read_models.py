@@ -78,3 +78,16 @@ def test_state_totals_sum_jobs_and_rows_per_state_leaving_deleted_jobs_out(store
         docs[job_id] = doc
     store.apply("p", 0, 1, docs)
     assert store.state_totals() == [("completed", 2, 150, 148, 2, 148), ("running", 1, 7, 6, 1, 6)]
+
+
+def test_a_client_key_is_found_with_any_payload_however_many_newer_jobs_exist(store):
+    """Issue 9.14: the conflict check once scanned only the newest 10,000 jobs."""
+    old_id, old = created(key="order-7#aaaa", minutes=0)
+    newer = dict(created(key=f"other-{i}#bbbb", minutes=i + 1) for i in range(10_050))
+    store.apply("p", 0, 1, {old_id: old, **newer})
+    assert store.idempotency_key_used("ws", "order-7")
+    assert not store.idempotency_key_used("ws", "order-8")
+    assert not store.idempotency_key_used("other", "order-7")
+    assert not store.idempotency_key_used("ws", "order")  # a prefix of a key is another key
+    store.apply("p", 1, 2, {old_id: {**old, "state": "deleted"}})
+    assert not store.idempotency_key_used("ws", "order-7")  # a deleted job holds no key
