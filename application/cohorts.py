@@ -38,7 +38,7 @@ class Cohorts:
         self.library = library
 
     def create(self, workspace: str, configuration_id: str, *, source: str,
-               file_name: str | None = None, labels: list[str] | None = None,
+               file_name: str | None = None, labels: builtins.list[str] | None = None,
                status: str | None = None, expected_rows: int | None = None) -> dict[str, Any]:
         """A job with no data yet; its declared status and expected rows recorded at once."""
         config = self.library.configuration(workspace, configuration_id)
@@ -64,7 +64,7 @@ class Cohorts:
 
     def update(self, workspace: str, configuration_id: str, job_id: UUID, *,
                source: str | None = None, file_name: str | None = None,
-               labels: list[str] | None = None, status: str | None = None,
+               labels: builtins.list[str] | None = None, status: str | None = None,
                expected_rows: int | None = None, word_of: Callable[[dict[str, Any]], str] = str,
                cancel_word: str = "failed") -> dict[str, Any]:
         """Change only what is given. Before data, status and expected rows are the client's;
@@ -94,7 +94,7 @@ class Cohorts:
         self.jobs.delete(workspace, job_id)
 
     def attach_rows(self, workspace: str, configuration_id: str, job_id: UUID,
-                    rows: list[dict[str, Any]]) -> dict[str, Any]:
+                    rows: builtins.list[dict[str, Any]]) -> dict[str, Any]:
         """The cohort's data as rows: mapped by the configuration and started."""
         if len(rows) > self.jobs.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.jobs.limits.max_inline_rows} a job")
@@ -136,7 +136,8 @@ def campaign_of(doc: dict[str, Any], prefix: str) -> str | None:
     """The value of the job's first label with this prefix, or None."""
     for label in doc.get("labels") or []:
         if label.startswith(prefix):
-            return label[len(prefix):]
+            value: str = label[len(prefix):]
+            return value
     return None
 
 

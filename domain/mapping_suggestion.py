@@ -67,8 +67,8 @@ def suggest_mapping(schema: TableSchema, header: Sequence[str], rows: Sequence[S
     }
 
 
-def _past_votes(schema: TableSchema, maps: Sequence[Mapping[str, str]]) -> dict[str, Counter]:
-    votes: dict[str, Counter] = {}
+def _past_votes(schema: TableSchema, maps: Sequence[Mapping[str, str]]) -> dict[str, Counter[str]]:
+    votes: dict[str, Counter[str]] = {}
     known = set(schema.field_names)
     for field_map in maps:
         for column, field_name in field_map.items():
@@ -77,7 +77,7 @@ def _past_votes(schema: TableSchema, maps: Sequence[Mapping[str, str]]) -> dict[
     return votes
 
 
-def _evidence(f: Field, column: str, values: list[Any], past: Mapping[str, Counter],
+def _evidence(f: Field, column: str, values: list[Any], past: Mapping[str, Counter[str]],
               missing_values: Sequence[str]) -> tuple[float, str] | None:
     name = _name_evidence(f, column)
     fit = value_fit(f, values, missing_values) if values else None

@@ -27,7 +27,15 @@ from typing import Any
 from lading.domain import value_formats as vf
 from lading.domain.column_formats import choose_column_formats
 from lading.domain.errors import ColumnsMissing, DomainError, SourceUnreadable
-from lading.domain.field_rules import PLAIN, ColumnFormat, Issue, evaluate, make_rule, message
+from lading.domain.field_rules import (
+    PLAIN,
+    ColumnFormat,
+    FieldRule,
+    Issue,
+    evaluate,
+    make_rule,
+    message,
+)
 from lading.domain.fix_values import number_format_to_wire
 from lading.domain.header_matching import match_headers
 from lading.domain.plan import ImportPlan
@@ -45,7 +53,7 @@ EXTRA_DATE_LABELS = ("%d %B %Y", "%B %d %Y", "%B %d, %Y", "%d-%b-%y", "%d.%m.%Y"
 _ENUM_CASE_LABEL = ColumnFormat(enum_case=True).label
 _UNFIXABLE = {str(c) for c in (*ROW_LEVEL_CODES, *KEY_CODES)}
 # Which of the given primary keys (typed tuples) valid rows of the run already have.
-ValidKeys = Callable[[list[tuple]], set[tuple]]
+ValidKeys = Callable[[list[tuple[Any, ...]]], set[tuple[Any, ...]]]
 
 
 def propose_fixes(schema: TableSchema, plan: ImportPlan, error_rows: Iterable[dict[str, Any]],
@@ -189,7 +197,7 @@ class _Context:
                 for name in self.schema.field_names if name in set(plan.field_map.values())}
 
     def _key(self, row: Mapping[str, Any], rules: Mapping[str, Any],
-             remap: Mapping[str, str]) -> tuple:
+             remap: Mapping[str, str]) -> tuple[Any, ...]:
         source = row.get("sourceRow") or {}
         out = []
         for name in self.schema.primary_key:
@@ -215,7 +223,7 @@ class _Context:
         changed = {c["field"] for c in changes}
         rules = self._rules(new_plan, remap)
         unique_message = {name: message(rule, Issue.UNIQUE) for name, rule in rules.items()}
-        keys: set[tuple] = set()
+        keys: set[tuple[Any, ...]] = set()
         for row in self.rows:
             if not self._passes(row, rules, changed, remap, unique_message):
                 continue
@@ -268,7 +276,7 @@ def _text(raw: Any) -> str:
     return vf.display_value(raw) or ""
 
 
-def _samples(values: Counter[str], accepted) -> list[dict[str, Any]]:
+def _samples(values: Counter[str], accepted: Callable[[str], bool]) -> list[dict[str, Any]]:
     return [{"value": v, "rows": n} for v, n in values.most_common() if accepted(v)][:SAMPLES]
 
 
@@ -313,7 +321,7 @@ def _layout_changes(context: _Context, f: Field, failing: Counter[str]) -> list[
     return [change]
 
 
-def _rule_with(context: _Context, f: Field, change: Mapping[str, Any]):
+def _rule_with(context: _Context, f: Field, change: Mapping[str, Any]) -> FieldRule:
     plan = ImportPlan.from_dict(apply_proposal(context.plan.to_dict(), {"changes": [change]}),
                                 context.schema)
     fmt = context.format_for(plan, f.name, {})
@@ -330,7 +338,7 @@ def _value_map_changes(context: _Context, f: Field, failing: Counter[str]) -> li
     allowed = [vf.display_value(e) or "" for e in f.constraints.enum]
     by_fold = {a.strip().casefold(): a for a in allowed}
     mapping: dict[str, str] = {}
-    samples = []
+    samples: list[dict[str, Any]] = []
     for value, rows in failing.most_common():
         folded = value.strip().casefold()
         target = by_fold.get(folded)
@@ -352,7 +360,9 @@ def _value_map_changes(context: _Context, f: Field, failing: Counter[str]) -> li
 
 
 def _boolean_words(f: Field, failing: Counter[str]) -> list[dict[str, Any]]:
-    true_words, false_words, samples = [], [], []
+    true_words: list[str] = []
+    false_words: list[str] = []
+    samples: list[dict[str, Any]] = []
     for value, rows in failing.most_common():
         word = vf.trim(value).casefold()
         if word in TRUE_WORDS or word in vf.TRUE_WORDS:
