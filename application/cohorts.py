@@ -8,7 +8,6 @@ the label `configuration:{id}`, so `/v1` and the CLI can find a configuration's 
 
 from __future__ import annotations
 
-import builtins
 import json
 import shutil
 import tempfile
@@ -55,7 +54,8 @@ class Cohorts:
             raise JobNotFound(job_id)  # another configuration's job is not one of these cohorts
         return doc
 
-    def list(self, workspace: str, configuration_id: str, label: str | None = None) -> builtins.list[dict[str, Any]]:
+    def find(self, workspace: str, configuration_id: str,
+             label: str | None = None) -> list[dict[str, Any]]:
         """The configuration's cohorts, newest first; with `label`, only those carrying it too."""
         self.library.configuration(workspace, configuration_id)
         docs = self.jobs.list_jobs(JobFilter(workspace=workspace, label=configuration_label(configuration_id),
@@ -136,7 +136,7 @@ def campaign_of(doc: dict[str, Any], prefix: str) -> str | None:
     """The value of the job's first label with this prefix, or None."""
     for label in doc.get("labels") or []:
         if label.startswith(prefix):
-            return label[len(prefix):]
+            return str(label[len(prefix):])
     return None
 
 
