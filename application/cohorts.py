@@ -8,7 +8,6 @@ the label `configuration:{id}`, so `/v1` and the CLI can find a configuration's 
 
 from __future__ import annotations
 
-import builtins
 import json
 import shutil
 import tempfile
@@ -38,7 +37,7 @@ class Cohorts:
         self.library = library
 
     def create(self, workspace: str, configuration_id: str, *, source: str,
-               file_name: str | None = None, labels: builtins.list[str] | None = None,
+               file_name: str | None = None, labels: list[str] | None = None,
                status: str | None = None, expected_rows: int | None = None) -> dict[str, Any]:
         """A job with no data yet; its declared status and expected rows recorded at once."""
         config = self.library.configuration(workspace, configuration_id)
@@ -55,7 +54,8 @@ class Cohorts:
             raise JobNotFound(job_id)  # another configuration's job is not one of these cohorts
         return doc
 
-    def list(self, workspace: str, configuration_id: str, label: str | None = None) -> builtins.list[dict[str, Any]]:
+    def find(self, workspace: str, configuration_id: str,
+             label: str | None = None) -> list[dict[str, Any]]:
         """The configuration's cohorts, newest first; with `label`, only those carrying it too."""
         self.library.configuration(workspace, configuration_id)
         docs = self.jobs.list_jobs(JobFilter(workspace=workspace, label=configuration_label(configuration_id),
@@ -64,7 +64,7 @@ class Cohorts:
 
     def update(self, workspace: str, configuration_id: str, job_id: UUID, *,
                source: str | None = None, file_name: str | None = None,
-               labels: builtins.list[str] | None = None, status: str | None = None,
+               labels: list[str] | None = None, status: str | None = None,
                expected_rows: int | None = None, word_of: Callable[[dict[str, Any]], str] = str,
                cancel_word: str = "failed") -> dict[str, Any]:
         """Change only what is given. Before data, status and expected rows are the client's;
@@ -94,7 +94,7 @@ class Cohorts:
         self.jobs.delete(workspace, job_id)
 
     def attach_rows(self, workspace: str, configuration_id: str, job_id: UUID,
-                    rows: builtins.list[dict[str, Any]]) -> dict[str, Any]:
+                    rows: list[dict[str, Any]]) -> dict[str, Any]:
         """The cohort's data as rows: mapped by the configuration and started."""
         if len(rows) > self.jobs.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.jobs.limits.max_inline_rows} a job")
@@ -136,8 +136,7 @@ def campaign_of(doc: dict[str, Any], prefix: str) -> str | None:
     """The value of the job's first label with this prefix, or None."""
     for label in doc.get("labels") or []:
         if label.startswith(prefix):
-            value: str = label[len(prefix):]
-            return value
+            return str(label[len(prefix):])
     return None
 
 

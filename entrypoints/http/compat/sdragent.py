@@ -146,7 +146,7 @@ class ImportsController(Controller):
                            status: FromQuery[SdrStatus | None] = None,
                            campaign_id: FromQuery[uuid.UUID | None] = None) -> list[SdrImport]:
         label = f"{CAMPAIGN}{campaign_id}" if campaign_id is not None else None
-        docs = await blocking(services.lading.cohorts.list, request.user.workspace, configuration_id,
+        docs = await blocking(services.lading.cohorts.find, request.user.workspace, configuration_id,
                               label)
         found = [_import(d) for d in docs]
         return [i for i in found if status is None or i.status == status]
