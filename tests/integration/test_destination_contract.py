@@ -125,7 +125,7 @@ def test_the_table_is_keyed_by_the_primary_key_and_typed_by_the_schema(store, ba
     else:
         types = backend.sql(
             "select column_name, data_type from information_schema.columns"
-            f" where table_name = '{table}' order by ordinal_position")
+            f" where table_name = '{table}' and table_schema = current_schema() order by ordinal_position")
         assert types == [("id", "bigint"), ("email", "text"), ("tier", "text"),
                          ("score", "double precision")]
         key = backend.sql(
