@@ -281,18 +281,13 @@ class ImportJobs(Application[UUID]):
                                           concurrency_scope=concurrency_scope)
         if not created:
             return job_id, False
-        try:
-            key = self.upload_key(workspace, job_id)
-            info = self._store(key, file)
+
+        def attach() -> None:
+            info = self._store(self.upload_key(workspace, job_id), file)
             self._command(job_id, workspace,
                           lambda j: j.receive_file(info.key, info.size, info.sha256, file_name))
-            self.map(workspace, job_id, mapping)
-            if start:
-                # A refused start (the active-jobs limit) leaves no job behind either.
-                self.start(workspace, job_id)
-        except BaseException:
-            self._discard(workspace, job_id)
-            raise
+
+        self._complete_submission(workspace, job_id, attach, mapping, start)
         return job_id, True
 
     def submit_files(self, workspace: str, object_name: str, files: list[tuple[str, Path]],
@@ -316,19 +311,16 @@ class ImportJobs(Application[UUID]):
                                           parts=[f"{name}@{path}" for name, path in files])
         if not created:
             return job_id, False
-        try:
+
+        def attach() -> None:
             received = []
             for name, path in files:
                 info = self.blobs.put_file(self.upload_key(workspace, job_id), Path(path))
                 received.append({"blobKey": info.key, "size": info.size, "sha256": info.sha256,
                                  "fileName": name})
             self._command(job_id, workspace, lambda j: j.receive_files(received))
-            self.map(workspace, job_id, mapping)
-            if start:
-                self.start(workspace, job_id)
-        except BaseException:
-            self._discard(workspace, job_id)
-            raise
+
+        self._complete_submission(workspace, job_id, attach, mapping, start)
         return job_id, True
 
     def declare_status(self, workspace: str, job_id: UUID, status: str | None,
@@ -369,15 +361,21 @@ class ImportJobs(Application[UUID]):
                                           concurrency_scope=concurrency_scope)
         if not created:
             return job_id, False
+        self._complete_submission(workspace, job_id, lambda: None, mapping, start)
+        return job_id, True
+
+    def _complete_submission(self, workspace: str, job_id: UUID, attach: Callable[[], None],
+                             mapping: dict[str, Any], start: bool) -> None:
+        """Give a just-created job its data, map it and (optionally) start it; any failure,
+        a refused start included, discards the job with its blobs, so nothing is left behind."""
         try:
+            attach()
             self.map(workspace, job_id, mapping)
             if start:
-                # A refused start (the active-jobs limit) leaves no job behind either.
                 self.start(workspace, job_id)
         except BaseException:
             self._discard(workspace, job_id)
             raise
-        return job_id, True
 
     def _discard(self, workspace: str, job_id: UUID) -> None:
         """Undo a submission that failed half-way: its blobs go, its history says Deleted."""
