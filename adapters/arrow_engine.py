@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lading.application.storage_full import is_storage_full
 from lading.adapters.arrow_csv_safety import neutralised
 from lading.adapters.annotated_csv import write_annotated_csv
 from lading.adapters.jsonl_error_file import JsonlErrorFile
@@ -78,6 +79,8 @@ class ArrowValidationEngine:
                                      repair_encoding=plan.import_mode == "landing_friendly",
                                      parquet_batch=self.parquet_batch_rows, limits=self.limits)
             except _BAD_INPUT as exc:
+                if is_storage_full(exc):
+                    raise  # our disk is full, not the file unreadable (issue 9.5)
                 raise SourceUnreadable(run.say(f"cannot read the file: {exc}")) from None
             except SourceUnreadable as exc:
                 raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
@@ -87,6 +90,8 @@ class ArrowValidationEngine:
             except SourceUnreadable as exc:
                 raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
             except _BAD_INPUT as exc:
+                if is_storage_full(exc):
+                    raise
                 raise SourceUnreadable(run.say(f"cannot read the file: {exc}")) from None
             finally:
                 reader.close()

@@ -41,14 +41,18 @@ class FilesystemBlobStore:
         temp = self._temp_beside(target)
         digest = hashlib.sha256()
         size = 0
-        with open(source, "rb") as src, open(temp, "wb") as dst:
-            while block := src.read(1 << 20):
-                digest.update(block)
-                size += len(block)
-                dst.write(block)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(temp, target)
+        try:
+            with open(source, "rb") as src, open(temp, "wb") as dst:
+                while block := src.read(1 << 20):
+                    digest.update(block)
+                    size += len(block)
+                    dst.write(block)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(temp, target)
+        finally:
+            if temp.exists():  # a failed copy (a full disk) must not keep its partial bytes
+                temp.unlink()
         return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
 
     @contextmanager

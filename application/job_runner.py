@@ -30,6 +30,7 @@ from lading.application.ports import (
     ValidationEngine,
 )
 from lading.application.status_view import public_status
+from lading.application.storage_full import STORAGE_FULL, is_storage_full
 from lading.domain.errors import SourceUnreadable
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState, Stage
@@ -192,7 +193,10 @@ class JobRunner:
         message = f"{type(exc).__name__}: {exc}"[:500]
         job = self.jobs.load(job_id)
         if job.state in (JobState.QUEUED, JobState.RUNNING):
-            job.record_crash(message, self.max_attempts)
+            if is_storage_full(exc):  # a clean, coded failure at once: retrying fills it again
+                job.fail(f"out of storage space: {exc}"[:500], STORAGE_FULL)
+            else:
+                job.record_crash(message, self.max_attempts)
             try:
                 self.jobs.save(job)
             except IntegrityError:

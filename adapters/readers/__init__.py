@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lading.application.storage_full import is_storage_full
 from lading.adapters.readers.content_type import check_is_table
 from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.msgspec_ndjson import NdjsonSource
@@ -78,4 +79,6 @@ def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
     except SourceUnreadable:
         raise
     except (OSError, EOFError, ValueError) as exc:
+        if is_storage_full(exc):
+            raise  # our disk is full, the file is fine: the runner fails it as STORAGE_FULL
         raise SourceUnreadable(f"cannot read the file: {exc}") from None

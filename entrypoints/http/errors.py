@@ -24,6 +24,7 @@ from litestar.exceptions import (
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
 
+from lading.application.storage_full import STORAGE_FULL, is_storage_full
 from lading.domain.errors import DomainError
 from lading.entrypoints.http.correlation import correlation_id
 from lading.entrypoints.http.envelope import ErrorBody, ErrorEnvelope
@@ -48,6 +49,7 @@ STATUS_FOR_CODE = {
     "LIMIT.RATE": 429,
     "INTERNAL": 500,
     "NOT_READY": 503,
+    "STORAGE_FULL": 507,
 }
 
 _DESCRIPTIONS = {
@@ -62,6 +64,7 @@ _DESCRIPTIONS = {
     422: "The mapping names an unknown field (VALIDATION.REQUEST_SCHEMA)",
     429: "Rate limited (LIMIT.RATE); see Retry-After",
     503: "A server this node needs is unreachable (NOT_READY); details.checks says which",
+    507: "The server is out of storage space (STORAGE_FULL)",
 }
 
 
@@ -112,6 +115,8 @@ def _classify(exc: Exception) -> tuple[int, str, str, Any]:
     if isinstance(exc, DomainError):
         status = STATUS_FOR_CODE.get(exc.code, 400)
         return status, exc.code, str(exc), getattr(exc, "details", None)
+    if is_storage_full(exc):
+        return 507, STORAGE_FULL, "the server is out of storage space; try again later", None
     if isinstance(exc, UnicodeDecodeError):
         # Litestar's multipart parser decodes text fields itself and lets this through (issue 9.7).
         return 400, "VALIDATION.REQUEST_INVALID", "a text field of the request is not valid UTF-8", None

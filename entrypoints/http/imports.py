@@ -60,7 +60,7 @@ class ImportsController(Controller):
     tags = ["one-shot imports"]
 
     @post("/v1/imports", operation_id="createImport", guards=[requires(WRITE)], status_code=201,
-          responses=error_responses(404, 409, 413, 422),
+          responses=error_responses(404, 409, 413, 422, 507),
           summary="Upload a file with objectName or configurationId: created, mapped, started")
     async def one_shot(
         self, request: Request, services: Svc,
@@ -101,7 +101,7 @@ class ImportsController(Controller):
 
     @post("/v1/import-configurations/{configuration_id:str}/push", operation_id="pushToConfiguration",
           guards=[requires(WRITE)], status_code=201, request_max_body_size=None,
-          responses=error_responses(404, 409, 413, 422),
+          responses=error_responses(404, 409, 413, 422, 507),
           summary="Push a file's bytes (the request body) to an import configuration")
     async def push(
         self, request: Request, services: Svc, configuration_id: FromPath[str],
