@@ -16,18 +16,11 @@ from tests.e2e.http_server import LadingServer
 
 WS = "acme"
 JWT_KEY = "experiture-test-hmac-secret-of-32-bytes!"
+SERVER_WORKSPACES = (WS, "other")
+SERVER_WORKER = False
+SERVER_ENV = {"LADING_JWT_KEY": JWT_KEY, "LADING_MAX_ACTIVE_JOBS": "2",
+              "LADING_MAX_FILE_SIZE": str(10 * 1024 * 1024)}
 BASE = "/compat/experiture/public/v1/import-jobs"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LadingServer(tmp_path_factory.mktemp("experiture"), worker=False, LADING_JWT_KEY=JWT_KEY,
-                       LADING_MAX_ACTIVE_JOBS="2", LADING_MAX_FILE_SIZE=str(10 * 1024 * 1024))
-    srv.add_profiles(WS)
-    srv.add_profiles("other")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture(scope="module")

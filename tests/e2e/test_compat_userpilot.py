@@ -13,18 +13,10 @@ from tests.e2e.compat_files import DEFECTS_CSV, STORED, configuration, stored_re
 from tests.e2e.http_server import LadingServer
 
 WS = "acme"
+SERVER_WORKSPACES = (WS, "other")
+SERVER_WORKER = False
 ACCEPTED_KEYS = {"job_id", "status", "filename", "file_size", "total_rows", "start_time",
                  "end_time", "links"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = LadingServer(tmp_path_factory.mktemp("userpilot"), worker=False)
-    srv.add_profiles(WS)
-    srv.add_profiles("other")
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture(scope="module")
