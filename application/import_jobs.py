@@ -471,6 +471,15 @@ class ImportJobs(Application[UUID]):
             return False
         return True
 
+    def awaits_mapping(self, workspace: str, job_id: UUID) -> bool:
+        """Whether the job holds its data and may still be mapped (pending or ready)."""
+        job = self.load(job_id, workspace)
+        try:
+            job.check_allowed("map")
+        except DomainError:
+            return False
+        return job.file is not None or bool(job.files)
+
     def file_accepted(self, workspace: str, job_id: UUID) -> bool:
         """Whether the job took its file (completed, or waiting at needs_attention)."""
         return self.load(job_id, workspace).state in FILE_ACCEPTED_STATES

@@ -148,7 +148,7 @@ class ConsolePagesController(Controller):
     async def mapping(self, services: Svc, writer: SignedIn, job_id: FromPath[str]) -> Response:
         uuid = job_uuid(job_id)
         status = await blocking(services.jobs.status, writer.workspace, uuid)
-        if status["state"] not in ("pending", "ready") or status.get("fileSha256") is None:
+        if not await blocking(services.jobs.awaits_mapping, writer.workspace, uuid):
             return Redirect(f"/console/jobs/{uuid}", status_code=303)  # nothing to map (yet)
         return await self._mapping_page(services, writer, uuid, status, None, 200)
 
