@@ -191,6 +191,9 @@ class JobRunner:
         """Record the attempt that raised; the last one allowed fails the job with INTERNAL."""
         log.exception("processing job %s raised", job_id)
         message = f"{type(exc).__name__}: {exc}"[:500]
+        # The traceback's frames hold the failed run's open files and its work claim until a
+        # garbage collection; drop them now, so the next pass can claim the job again.
+        exc.__traceback__ = None
         job = self.jobs.load(job_id)
         if job.state in (JobState.QUEUED, JobState.RUNNING):
             if is_storage_full(exc):  # a clean, coded failure at once: retrying fills it again
