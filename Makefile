@@ -2,6 +2,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes: most tests wait on servers they started, so more processes than cores pay (ADR 0009).
+TEST_WORKERS ?= 3
 
 .PHONY: run test typecheck bench bench-10m bench-http bench-hostile clean
 
@@ -15,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/python -m lading.entrypoints.demo
 
 test: $(STAMP) typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_engine
