@@ -1,0 +1,39 @@
+"""After `lading purge`, a job's status says its files are gone, and its download URLs answer
+404 with when they were purged, instead of pointing at a deleted file (issue 9.13)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.http_server import upload_job, wait_for_state
+
+WS = "acme"
+HEADER = "id,email,first_name,last_name,country,signup_ts,birth_date,lifetime_value,is_active,plan,notes\n"
+ROWS = ("1,a@example.com,A,B,US,2020-01-01T00:00:00Z,1990-01-01,1.50,true,free,\n"
+        "2,not-an-email,A,B,US,2020-01-01T00:00:00Z,1990-01-01,1.50,true,free,\n")
+
+
+def test_a_purged_job_reports_purged_at_and_its_download_urls_answer_404_with_it(server, client):
+    job_id = upload_job(client, "profiles", (HEADER + ROWS).encode())
+    done = wait_for_state(client, job_id, {"completed", "failed"})
+    assert (done["state"], done["hasErrors"]) == ("completed", True)
+    links = client.get(f"/v1/import-jobs/{job_id}/errors").json()["data"]
+    assert httpx.get(links["errorFileUrl"]).status_code == 200
+    abandoned = upload_job(client, "profiles", (HEADER + ROWS).encode(), start=False)
+
+    server.cli("purge", "--older-than", "0", "--pending-older-than", "0s", "--workspace", WS)
+
+    status = client.get(f"/v1/import-jobs/{job_id}").json()["data"]
+    assert status["hasErrors"] is False and status["purgedAt"] and status["invalidRows"] == 1
+    after = client.get(f"/v1/import-jobs/{job_id}/errors").json()["data"]
+    assert after["hasErrors"] is False and after["errorFileUrl"] is None and after["validRowsUrl"] is None
+    for url in (links["errorFileUrl"], links["validRowsUrl"]):
+        gone = httpx.get(url)
+        assert gone.status_code == 404, gone.text
+        assert gone.json()["error"]["code"] == "NOT_FOUND"
+        assert gone.json()["error"]["details"]["purgedAt"] == status["purgedAt"]
+    assert client.get(f"/v1/import-jobs/{job_id}/valid-rows.csv").status_code == 404
+    events = [e["type"] for e in client.get(f"/v1/import-jobs/{job_id}/events").json()["data"]]
+    assert events[-1] == "BlobsPurged"
+    pending = client.get(f"/v1/import-jobs/{abandoned}").json()["data"]
+    assert (pending["state"], pending["fileSha256"]) == ("pending", None) and pending["purgedAt"]
