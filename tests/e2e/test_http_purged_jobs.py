@@ -37,3 +37,16 @@ def test_a_purged_job_reports_purged_at_and_its_download_urls_answer_404_with_it
     assert events[-1] == "BlobsPurged"
     pending = client.get(f"/v1/import-jobs/{abandoned}").json()["data"]
     assert (pending["state"], pending["fileSha256"]) == ("pending", None) and pending["purgedAt"]
+
+
+def test_a_second_put_to_the_upload_slot_removes_the_file_it_replaced(server, client):
+    created = client.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "p.csv",
+                                                    "fileSize": len(HEADER + ROWS)})
+    assert created.status_code == 201, created.text
+    slot = created.json()["data"]
+    for body in (HEADER + ROWS.replace("A,B", "C,D"), HEADER + ROWS):  # the same size
+        put = httpx.put(slot["uploadUrl"], content=body.encode(), headers=slot["headers"])
+        assert put.status_code == 200, put.text
+    job_dir = server.home / "blobs" / WS / "jobs" / slot["jobId"]
+    kept = [p for p in job_dir.rglob("*") if p.is_file()]
+    assert len(kept) == 1 and kept[0].read_text() == HEADER + ROWS
