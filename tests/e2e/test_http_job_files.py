@@ -1,7 +1,12 @@
-"""After `lading purge`, a job's status says its files are gone, and its download URLs answer
-404 with when they were purged, instead of pointing at a deleted file (issue 9.13)."""
+"""A job's files through a real server (issue 9.13): after `lading purge` its status says they
+are gone and its download URLs answer 404 with when; a replaced or aborted upload leaves no
+bytes behind."""
 
 from __future__ import annotations
+
+import socket
+import time
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -50,3 +55,23 @@ def test_a_second_put_to_the_upload_slot_removes_the_file_it_replaced(server, cl
     job_dir = server.home / "blobs" / WS / "jobs" / slot["jobId"]
     kept = [p for p in job_dir.rglob("*") if p.is_file()]
     assert len(kept) == 1 and kept[0].read_text() == HEADER + ROWS
+
+
+def test_an_upload_the_client_abandons_half_way_leaves_no_bytes_behind(server, client):
+    slot = client.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "p.csv",
+                                                "fileSize": 1_000_000}).json()["data"]
+    target = urlsplit(slot["uploadUrl"])
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(f"PUT {target.path}?{target.query} HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 1000000\r\n\r\n".encode() + b"x" * 300_000)
+        job_dir = server.home / "blobs" / WS / "jobs" / slot["jobId"]
+        deadline = time.monotonic() + 10
+        while not (job_dir.exists() and list(job_dir.glob(".*.tmp"))):
+            assert time.monotonic() < deadline, "the upload never reached a temporary file"
+            time.sleep(0.05)
+    deadline = time.monotonic() + 10
+    while job_dir.exists() and any(job_dir.rglob("*")):
+        assert time.monotonic() < deadline, list(job_dir.rglob("*"))
+        time.sleep(0.1)
+    status = client.get(f"/v1/import-jobs/{slot['jobId']}").json()["data"]
+    assert (status["state"], status["fileSha256"]) == ("pending", None)
