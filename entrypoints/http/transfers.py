@@ -56,7 +56,7 @@ class TransfersController(Controller):
 
     @put(UPLOAD_PATH.replace("{job_id}", "{job_id:uuid}"), operation_id="uploadFile",
          request_max_body_size=None, status_code=200, security=[{}],
-         responses=error_responses(404, 409, 413, 507, keyed=False),
+         responses=error_responses(404, 409, 413, 429, 507, keyed=False),
          summary="Upload the job's file to its signed slot (streamed, never buffered whole)")
     async def upload(self, request: Request, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                      expires: Expires = None, signature: Signature = None) -> Envelope[UploadReceived]:

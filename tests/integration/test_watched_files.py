@@ -24,7 +24,8 @@ def lading(tmp_path):
 
 @pytest.fixture
 def config(lading):
-    return lading.library.save_configuration(WS, "crm", "contacts", {"fieldMap": {"Id": "id", "Mail": "email"}})
+    return lading.library.save_configuration(WS, "crm", "contacts",
+                                             {"fieldMap": {"Id": "id", "Mail": "email"}})
 
 
 @pytest.fixture
