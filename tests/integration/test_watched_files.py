@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from lading.application.errors import IdempotencyConflict
 from lading.application.watched_files import file_sha256, watch_key
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
@@ -60,3 +61,11 @@ def test_the_same_bytes_again_are_the_same_job_and_a_deleted_job_lets_them_impor
     lading.jobs.delete(WS, first.job_id)
     anew = lading.watched.import_file(WS, config.id, path)
     assert anew.job_id != first.job_id and anew.status["mergedUnchanged"] == 2
+
+
+def test_the_same_bytes_under_another_name_are_refused_as_already_imported(lading, config, path, tmp_path):
+    lading.watched.import_file(WS, config.id, path)
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    with pytest.raises(IdempotencyConflict):
+        lading.watched.import_file(WS, config.id, copy)
