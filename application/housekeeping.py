@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from lading.application.errors import JobNotFound
 from lading.application.import_jobs import ImportJobs
 from lading.application.projections import JobFilter
+from lading.domain.errors import TransitionNotAllowed
 from lading.domain.lifecycle import TERMINAL_STATES, JobState
 from lading.domain.timestamps import iso_utc
 
@@ -38,7 +40,10 @@ class Housekeeping:
             idle_before = iso_utc(now - pending_older_than)
             for doc in self._unpurged(workspace, _NEVER_STARTED):
                 if doc["updatedAt"] < idle_before:
-                    removed += self.jobs.purge_blobs(workspace, UUID(doc["jobId"]))
+                    try:
+                        removed += self.jobs.purge_blobs(workspace, UUID(doc["jobId"]))
+                    except (TransitionNotAllowed, JobNotFound):
+                        pass  # started (or deleted) since it was listed: no longer abandoned
         removed += self.jobs.blobs.delete_stale_temporaries(workspace, now - STALE_TEMPORARY_AGE)
         return removed
 

@@ -472,13 +472,28 @@ class ImportJobs(Application[UUID]):
         shutil.rmtree(files.job_work_dir, ignore_errors=True)
 
     def purge_blobs(self, workspace: str, job_id: UUID) -> int:
-        """Remove the job's blobs and work files, then record `BlobsPurged`; return how many
-        blobs went. Removed first: a crash in between leaves a job the next purge finishes."""
-        files = self.files(self.load(job_id, workspace))
-        removed = self.blobs.delete_prefix(files.prefix)
-        shutil.rmtree(files.job_work_dir, ignore_errors=True)
-        self._command(job_id, workspace, lambda j: j.purge_blobs())
-        return removed
+        """Remove the job's blobs and work files and record `BlobsPurged`; return how many
+        blobs went. Refused (TransitionNotAllowed) unless the job ended or never started."""
+        job = self.load(job_id, workspace)
+        job.check_allowed("purge_blobs")
+        files = self.files(job)
+        if job.state in TERMINAL_STATES:
+            # Removed first: an ended job no longer changes, and a crash in between leaves a
+            # job the next purge finishes.
+            removed = self.blobs.delete_prefix(files.prefix)
+            shutil.rmtree(files.job_work_dir, ignore_errors=True)
+            self._command(job_id, workspace, lambda j: j.purge_blobs())
+            return removed
+        # A job never started may take a file or start meanwhile: the event is saved first
+        # (refused if it started), then only the files it held then are removed.
+        held: list[str] = []
+
+        def command(j: ImportJob) -> None:
+            held[:] = _source_keys(j)
+            j.purge_blobs()
+
+        self._command(job_id, workspace, command)
+        return sum(self.blobs.delete_prefix(key) for key in held)
 
     def check_files_kept(self, workspace: str, job_id: UUID) -> None:
         """Raise FilesPurged when the job's files were purged (a download must not be rebuilt

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lading.application.errors import FilesPurged
+from lading.domain.errors import TransitionNotAllowed
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
@@ -115,3 +116,16 @@ def test_a_purge_removes_what_a_killed_upload_left_once_it_is_stale(lading):
     assert left.exists(), "a fresh temporary may be an upload still arriving"
     assert lading.housekeeping.purge(WS, now=datetime.now(UTC) + timedelta(hours=2)) == 1
     assert not left.exists()
+
+
+def test_a_job_that_started_is_never_purged_as_abandoned(lading, tmp_path):
+    path = write_csv(tmp_path / "c.csv", HEADER, ROWS)
+    job_id, _ = lading.jobs.create_job(WS, "contacts", "c.csv")
+    lading.jobs.attach_file(WS, job_id, path)
+    lading.jobs.map(WS, job_id, {})
+    lading.jobs.start(WS, job_id)
+    with pytest.raises(TransitionNotAllowed):
+        lading.jobs.purge_blobs(WS, job_id)
+    assert lading.housekeeping.purge(WS, pending_older_than=timedelta(0),
+                                     now=datetime.now(UTC) + timedelta(days=1)) == 0
+    assert len(blob_files(lading, job_id)) == 1 and lading.jobs.status(WS, job_id)["purgedAt"] is None
