@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -53,6 +54,22 @@ class FilesystemBlobStore:
         finally:
             if temp.exists():  # a failed copy (a full disk) must not keep its partial bytes
                 temp.unlink()
+        return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
+
+    def move_file(self, key: str, source: Path) -> BlobInfo:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if os.stat(source).st_dev != os.stat(target.parent).st_dev:
+            info = self.put_file(key, source)
+            Path(source).unlink()
+            return info
+        digest = hashlib.sha256()
+        size = 0
+        with open(source, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+        os.replace(source, target)  # same file system: a rename, so the bytes exist once
         return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
 
     @contextmanager
@@ -111,6 +128,20 @@ class FilesystemBlobStore:
     def check(self) -> None:
         if not (self.root.is_dir() and os.access(self.root, os.W_OK)):
             raise OSError(f"blob directory {self.root} is missing or not writable")
+
+    def delete_stale_temporaries(self, prefix: str, before: datetime) -> int:
+        base = self._path(prefix)
+        if not base.is_dir():
+            return 0
+        removed = 0
+        for temp in base.rglob(".*.tmp"):  # the names _temp_beside gives
+            try:
+                if temp.stat().st_mtime < before.timestamp():
+                    temp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass  # a write that just finished (renamed) or failed (removed its own)
+        return removed
 
     def delete_prefix(self, prefix: str) -> int:
         base = self._path(prefix)

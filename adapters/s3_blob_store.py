@@ -97,6 +97,11 @@ class S3BlobStore:
         self._forget_cached(key)
         return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
 
+    def move_file(self, key: str, source: Path) -> BlobInfo:
+        info = self.put_file(key, source)
+        Path(source).unlink()
+        return info
+
     @contextmanager
     def writer(self, key: str) -> Iterator[IO[bytes]]:
         upload = _MultipartUpload(self.client, self.bucket, self._object_key(key), self.part_size)
@@ -144,6 +149,18 @@ class S3BlobStore:
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
         self._forget_cached(prefix)
         return len(doomed)
+
+    def delete_stale_temporaries(self, prefix: str, before: datetime) -> int:
+        base = self._object_key(prefix) + "/"
+        removed = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=base):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < before:
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                       UploadId=upload["UploadId"])
+                    removed += 1
+        return removed
 
     # -- reads ----------------------------------------------------------------------------
 

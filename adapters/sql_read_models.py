@@ -163,7 +163,7 @@ class SqlReadModels:
     def find_by_idempotency_key(self, workspace: str, key: str) -> dict[str, Any] | None:
         rows = self._db.execute(
             "select doc from lading_job_status where workspace = ? and idempotency_key = ?"
-            " order by created_at limit 1",
+            " and state <> 'deleted' order by created_at limit 1",  # a deleted job holds no key
             (workspace, key),
         )
         return json.loads(rows[0][0]) if rows else None

@@ -22,6 +22,15 @@ class ListNotFound(NotFound):
         super().__init__(f"list {list_id} not found")
 
 
+class FilesPurged(NotFound):
+    """The job's blobs were removed by `lading purge`; its status and history remain (ADR 0084)."""
+
+    def __init__(self, job_id: object, purged_at: str | None) -> None:
+        super().__init__(f"the files of import job {job_id} were purged at {purged_at};"
+                         " its status and events are kept")
+        self.details = {"jobId": str(job_id), "purgedAt": purged_at}
+
+
 class LimitExceeded(DomainError):
     code = "LIMIT.CONCURRENCY"
 

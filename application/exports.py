@@ -19,6 +19,7 @@ class Exports:
 
     def export_valid_rows(self, workspace: str, job_id: UUID, out: IO[bytes]) -> int:
         """Write the job's valid rows (header = the object's fields) to `out`; return rows written."""
+        self.jobs.check_files_kept(workspace, job_id)
         chunks = [str(p) for p in self.jobs.staged_chunks(workspace, job_id)]
         return self.engine.write_valid_rows_csv(chunks, out)
 
@@ -26,6 +27,7 @@ class Exports:
                          rejected_only: bool = False) -> int:
         """Write the job's source rows as read, each with `_status` and `_errors` (or only the
         rejected rows with `_errors`); return rows written."""
+        self.jobs.check_files_kept(workspace, job_id)
         job = self.jobs.load(job_id, workspace)
         error_file = self.jobs.error_file(workspace, job_id)
         sources = [] if rejected_only else self.jobs.sources(job)
@@ -39,6 +41,7 @@ class Exports:
         An unfinished job's rows are still being staged, so its file is keyed by how many
         chunks it holds: concurrent requests share one copy instead of each building their own.
         """
+        self.jobs.check_files_kept(workspace, job_id)
         job = self.jobs.load(job_id, workspace)
         chunks = self.jobs.staged_chunks(workspace, job_id)
         key = self.jobs.files(job).valid_rows_export

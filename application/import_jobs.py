@@ -23,10 +23,12 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from lading.application.errors import (
+    FilesPurged,
     IdempotencyConflict,
     JobNotFound,
     LimitExceeded,
     ListNotFound,
+    NotFound,
     ObjectNotFound,
     PayloadTooLarge,
     ScopeBusy,
@@ -259,10 +261,25 @@ class ImportJobs(Application[UUID]):
         info = self.blobs.put_file(key, Path(path))
         name = file_name or Path(path).name
         try:
-            self._command(job_id, workspace, lambda j: j.receive_file(info.key, info.size, info.sha256, name))
+            self._replace_source(workspace, job_id, {key},
+                                 lambda j: j.receive_file(info.key, info.size, info.sha256, name))
         except BaseException:
             self.blobs.delete_prefix(key)
             raise
+
+    def _replace_source(self, workspace: str, job_id: UUID, new_keys: set[str],
+                        receive: Callable[[ImportJob], None]) -> None:
+        """Run a receive command, then delete the blobs of the source it replaced: every PUT to
+        a slot writes a new key (JobFiles.new_upload), so nothing else would ever remove them."""
+        replaced: list[str] = []
+
+        def command(job: ImportJob) -> None:
+            replaced[:] = [k for k in _source_keys(job) if k not in new_keys]
+            receive(job)
+
+        self._command(job_id, workspace, command)
+        for key in replaced:
+            self.blobs.delete_prefix(key)
 
     def submit_file(self, workspace: str, object_name: str, file: IO[bytes], file_name: str,
                     mapping: dict[str, Any], *, source: str | None = None,
@@ -385,8 +402,9 @@ class ImportJobs(Application[UUID]):
     def file_received(self, workspace: str, job_id: UUID, blob_key: str, size: int, sha256: str,
                       file_name: str | None = None) -> None:
         """Record a source already written to the blob store (e.g. a streamed upload)."""
-        self._command(job_id, workspace,
-                      lambda j: j.receive_file(blob_key, size, sha256, file_name or j.file_name or "upload"))
+        self._replace_source(
+            workspace, job_id, {blob_key},
+            lambda j: j.receive_file(blob_key, size, sha256, file_name or j.file_name or "upload"))
 
     def map(self, workspace: str, job_id: UUID, mapping: dict[str, Any]) -> dict[str, Any]:
         job = self.load(job_id, workspace)
@@ -453,6 +471,36 @@ class ImportJobs(Application[UUID]):
         self.blobs.delete_prefix(files.prefix)
         shutil.rmtree(files.job_work_dir, ignore_errors=True)
 
+    def purge_blobs(self, workspace: str, job_id: UUID) -> int:
+        """Remove the job's blobs and work files and record `BlobsPurged`; return how many
+        blobs went. Refused (TransitionNotAllowed) unless the job ended or never started."""
+        job = self.load(job_id, workspace)
+        job.check_allowed("purge_blobs")
+        files = self.files(job)
+        if job.state in TERMINAL_STATES:
+            # Removed first: an ended job no longer changes, and a crash in between leaves a
+            # job the next purge finishes.
+            removed = self.blobs.delete_prefix(files.prefix)
+            shutil.rmtree(files.job_work_dir, ignore_errors=True)
+            self._command(job_id, workspace, lambda j: j.purge_blobs())
+            return removed
+        # A job never started may take a file or start meanwhile: the event is saved first
+        # (refused if it started), then only the files it held then are removed.
+        held: list[str] = []
+
+        def command(j: ImportJob) -> None:
+            held[:] = _source_keys(j)
+            j.purge_blobs()
+
+        self._command(job_id, workspace, command)
+        return sum(self.blobs.delete_prefix(key) for key in held)
+
+    def check_files_kept(self, workspace: str, job_id: UUID) -> None:
+        """Raise FilesPurged when the job's files were purged (a download must not be rebuilt
+        from nothing)."""
+        if self.load(job_id, workspace).purged:
+            raise FilesPurged(job_id, self.status(workspace, job_id).get("purgedAt"))
+
     # -- reads ----------------------------------------------------------------------------
 
     def status(self, workspace: str, job_id: UUID) -> dict[str, Any]:
@@ -485,8 +533,9 @@ class ImportJobs(Application[UUID]):
         return self.load(job_id, workspace).state in FILE_ACCEPTED_STATES
 
     def has_valid_rows(self, workspace: str, job_id: UUID) -> bool:
-        """Whether the job's valid rows are final, so a download link to them can be handed out."""
-        return self.load(job_id, workspace).state == JobState.COMPLETED
+        """Whether the job's valid rows are final (and kept), so a download link can be handed out."""
+        job = self.load(job_id, workspace)
+        return job.state == JobState.COMPLETED and not job.purged
 
     def state_totals(self) -> list[tuple[str, int, int, int, int, int]]:
         """Counts for the metrics endpoint (jobs by state, rows), from the read models."""
@@ -517,6 +566,14 @@ class ImportJobs(Application[UUID]):
     def error_file(self, workspace: str, job_id: UUID) -> Path | None:
         key = self.error_blob_key(workspace, job_id)
         return self.blobs.local_path(key) if key is not None else None
+
+    def error_download_key(self, workspace: str, job_id: UUID) -> str:
+        """The error file's blob key for a download; FilesPurged or NotFound when there is none."""
+        key = self.error_blob_key(workspace, job_id)
+        if key is None:
+            self.check_files_kept(workspace, job_id)
+            raise NotFound(f"import job {job_id} has no error file")
+        return key
 
     def error_blob_key(self, workspace: str, job_id: UUID) -> str | None:
         """The error file's blob key, or None when there is no error file."""
@@ -580,6 +637,12 @@ def _check_callback_url(url: str, allow_private: bool) -> None:
         raise DomainError("callbackUrl must be an absolute http:// or https:// URL")
     if not allow_private:  # names are resolved again by the sender, just before each call
         check_callback_host(parts.hostname)
+
+
+def _source_keys(job: ImportJob) -> list[str]:
+    if job.files:
+        return [f["blobKey"] for f in job.files]
+    return [job.file["blobKey"]] if job.file is not None else []
 
 
 def _fingerprint(payload: dict[str, Any]) -> str:

@@ -273,8 +273,6 @@ class JobRunner:
             on_progress({"stage": "validating", "rowsValidated": job.read_rows,
                          "invalidRows": job.invalid_rows})
         error_path = files.error_work_file
-        if error_path.exists() and error_path.stat().st_size:
-            self.blobs.put_file(files.error_file, error_path)
         # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
         if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
             staged = [files.staged_chunk(i) for i in range(job.validated_chunks)]
@@ -284,6 +282,10 @@ class JobRunner:
             job.pause_for_attention(proposal)
         else:
             job.finish_validation()
+        # The error file can be as large as the source: it is moved into the blob store, not
+        # copied, so it is kept once (issue 9.12). A crash before the save re-validates anyway.
+        if error_path.exists() and error_path.stat().st_size:
+            self.blobs.move_file(files.error_file, error_path)
         self._save_or_interrupt(job)
         self.jobs.projector.catch_up()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 from uuid import UUID
@@ -232,6 +233,10 @@ class PresignedRequest:
 class BlobStore(Protocol):
     def put_file(self, key: str, source: Path) -> BlobInfo: ...
 
+    def move_file(self, key: str, source: Path) -> BlobInfo:
+        """put_file, then the local file is gone: a work file becomes the blob, never both."""
+        ...
+
     def writer(self, key: str) -> AbstractContextManager[IO[bytes]]:
         """Write a blob atomically: a temporary name, renamed on success."""
         ...
@@ -251,6 +256,11 @@ class BlobStore(Protocol):
         ...
 
     def delete_prefix(self, prefix: str) -> int: ...
+
+    def delete_stale_temporaries(self, prefix: str, before: datetime) -> int:
+        """Remove unfinished writes under `prefix` untouched since `before` (what a killed
+        upload leaves: a temporary file, an incomplete multipart upload); return how many."""
+        ...
 
     def presign_put(self, key: str, ttl_seconds: int) -> PresignedRequest | None:
         """A URL to upload the blob straight to the store, or None when the store has none

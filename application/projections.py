@@ -60,7 +60,7 @@ def _derive(doc: dict[str, Any]) -> None:
     doc["rowsImported"] = valid
     doc["rowsRejected"] = invalid
     doc["successRate"] = round(valid / read, 4) if read else 1.0
-    doc["hasErrors"] = invalid > 0
+    doc["hasErrors"] = invalid > 0 and doc.get("purgedAt") is None  # no error file after a purge
     merged = (doc["mergedInserts"] + doc["mergedUpdates"] + doc.get("mergedUnchanged", 0)
               + doc["mergedDeletes"])
     state, stage = doc["state"], doc["stage"]
@@ -143,13 +143,15 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
         startedAt=None,
         processingStartedAt=None,
         finishedAt=None,
+        purgedAt=None,
     )
     _fresh_run(doc)
 
 
 @_on(ImportJob.FileReceived)
 def _file_received(doc: dict[str, Any], e: ImportJob.FileReceived, ts: str) -> None:
-    doc.update(fileName=e.file_name, fileSize=e.size, fileSha256=e.sha256, sourceFiles=None)
+    doc.update(fileName=e.file_name, fileSize=e.size, fileSha256=e.sha256, sourceFiles=None,
+               purgedAt=None)
     if doc.get("importMode") is not None:
         doc["state"] = "ready"
 
@@ -159,7 +161,8 @@ def _files_received(doc: dict[str, Any], e: ImportJob.FilesReceived, ts: str) ->
     doc.update(fileName=e.files[0]["fileName"], fileSize=sum(f["size"] for f in e.files),
                fileSha256=e.files[0]["sha256"],
                sourceFiles=[{"fileName": f["fileName"], "fileSize": f["size"], "sha256": f["sha256"]}
-                            for f in e.files])
+                            for f in e.files],
+               purgedAt=None)
     if doc.get("importMode") is not None:
         doc["state"] = "ready"
 
@@ -266,6 +269,13 @@ def _cancelled(doc: dict[str, Any], e: ImportJob.Cancelled, ts: str) -> None:
 @_on(ImportJob.Deleted)
 def _deleted(doc: dict[str, Any], e: ImportJob.Deleted, ts: str) -> None:
     doc.update(state="deleted", stage=None)
+
+
+@_on(ImportJob.BlobsPurged)
+def _blobs_purged(doc: dict[str, Any], e: ImportJob.BlobsPurged, ts: str) -> None:
+    doc["purgedAt"] = ts
+    if doc["state"] in ("pending", "ready"):  # a job never started lost its file
+        doc.update(state="pending", fileSha256=None, sourceFiles=None)
 
 
 @_on(ImportJob.CallbackDelivered)

@@ -42,6 +42,10 @@ def _add_nested(total: dict[str, dict[str, int]],
 
 
 class ImportJob(Aggregate):
+    # Its blobs were purged (BlobsPurged): no source, error file or valid rows to hand out.
+    # A class default, so snapshots taken before the attribute existed still read.
+    purged = False
+
     class Created(Aggregate.Created):
         workspace: str
         object_name: str
@@ -175,6 +179,7 @@ class ImportJob(Aggregate):
     def _file_received(self, blob_key: str, size: int, sha256: str, file_name: str) -> None:
         self.file = {"blobKey": blob_key, "size": size, "sha256": sha256}
         self.files = None
+        self.purged = False
         self.file_name = file_name
         if self.plan is not None:
             self.state = JobState.READY
@@ -196,6 +201,7 @@ class ImportJob(Aggregate):
         self.file = {"blobKey": first["blobKey"], "size": sum(f["size"] for f in files),
                      "sha256": first["sha256"]}
         self.files = files
+        self.purged = False
         self.file_name = first["fileName"]
         if self.plan is not None:
             self.state = JobState.READY
@@ -506,6 +512,23 @@ class ImportJob(Aggregate):
         self.state = JobState.DELETED
         self.stage = None
 
+    def purge_blobs(self) -> None:
+        """Its files were removed (retention, or a job abandoned before it started): the
+        history stays, and a job never started needs a new file before it can start."""
+        self._require("purge_blobs")
+        self._blobs_purged()
+
+    class BlobsPurged(Aggregate.Event):
+        pass
+
+    @event(BlobsPurged)
+    def _blobs_purged(self) -> None:
+        self.purged = True
+        if self.state in (JobState.PENDING, JobState.READY):
+            self.file = None
+            self.files = None
+            self.state = JobState.PENDING
+
     @property
     def callback_due(self) -> bool:
         return self.callback_state == "pending" and self.state in TERMINAL_STATES
@@ -569,7 +592,7 @@ EVENTS: tuple[type[Aggregate.Event], ...] = (
     ImportJob.ChunkMerged, ImportJob.Completed, ImportJob.Failed, ImportJob.Cancelled,
     ImportJob.Deleted, ImportJob.CallbackDelivered, ImportJob.CallbackFailed,
     ImportJob.MetadataEdited, ImportJob.StatusDeclared, ImportJob.FilesReceived,
-    ImportJob.ProcessingCrashed,
+    ImportJob.ProcessingCrashed, ImportJob.BlobsPurged,
 )
 
 # Events stored before ADR 0005 name their classes under the old top-level `domain` package.

@@ -49,6 +49,8 @@ ALLOWED: dict[str, frozenset[JobState]] = {
     "delete": frozenset({_S.PENDING, _S.READY, _S.NEEDS_ATTENTION} | TERMINAL_STATES),
     "edit_metadata": frozenset(set(_S) - {_S.DELETED}),
     "record_callback": TERMINAL_STATES,
+    # Retention purges ended jobs; abandoned ones are those never started.
+    "purge_blobs": frozenset({_S.PENDING, _S.READY} | TERMINAL_STATES),
 }
 
 # The stage a running job must be in for a stage-bound command.

@@ -25,6 +25,7 @@ from lading.application.cohorts import Cohorts
 from lading.application.configuration_runs import ConfigurationRuns
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
+from lading.application.watched_files import WatchedFiles
 from lading.application.import_jobs import ImportJobs, Limits
 from lading.application.job_profiles import JobProfiles
 from lading.application.previews import SourcePreviews
@@ -118,6 +119,7 @@ class Lading:
     readiness: Readiness
     suggestions: MappingSuggestions
     previews: SourcePreviews
+    watched: WatchedFiles
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -224,6 +226,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=suggestions,
         previews=SourcePreviews(jobs, sample_source, suggestions),
+        watched=WatchedFiles(jobs, library, runner),
         _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

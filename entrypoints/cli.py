@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -485,13 +486,31 @@ def watch(directory, config_id, polling, workspace) -> None:
         pass
 
 
+class _Duration(click.ParamType):
+    """A duration as a count and a unit: 90s, 30m, 12h, 7d."""
+
+    name = "DURATION"
+    _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip()
+        if len(text) < 2 or not text[:-1].isdigit() or text[-1] not in self._UNITS:
+            self.fail(f"{value!r} is not a duration such as 90s, 30m, 12h or 7d", param, ctx)
+        return timedelta(**{self._UNITS[text[-1]]: int(text[:-1])})
+
+
 @main.command("purge")
-@click.option("--older-than", "days", default=30, show_default=True, type=int)
+@click.option("--older-than", "days", default=30, show_default=True, type=int,
+              help="purge jobs that ended more than DAYS ago")
+@click.option("--pending-older-than", "pending", type=_Duration(), default=None,
+              help="also purge jobs never started (pending, ready) untouched for DURATION (7d, 12h)")
 @workspace_option
 @handles_errors
-def purge(days, workspace) -> None:
+def purge(days, pending, workspace) -> None:
     """Delete blobs of finished jobs older than DAYS (their history is kept)."""
-    removed = _app().housekeeping.purge(workspace, older_than_days=days)
+    removed = _app().housekeeping.purge(workspace, older_than_days=days, pending_older_than=pending)
     click.echo(f"removed {removed} blob(s)")
 
 

@@ -20,7 +20,8 @@ KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS
         "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
         "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS",
-        "LADING_CALLBACK_ALLOW_PRIVATE", "LADING_HEADER_TIMEOUT", "LADING_BODY_IDLE_TIMEOUT")
+        "LADING_CALLBACK_ALLOW_PRIVATE", "LADING_HEADER_TIMEOUT", "LADING_BODY_IDLE_TIMEOUT",
+        "LADING_MAX_CONCURRENT_UPLOADS_PER_KEY")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -57,6 +58,7 @@ class Settings:
     callback_allow_private: bool = False  # callbackUrl may name private/loopback hosts (ADR 0081)
     header_timeout: float = 10.0  # seconds a connection has to send a request's headers (ADR 0082)
     body_idle_timeout: float = 30.0  # longest pause between a request body's bytes (ADR 0082)
+    max_concurrent_uploads_per_key: int = 4  # uploads streaming at once per key (ADR 0086)
 
     @property
     def blob_root(self) -> Path:
@@ -131,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         value_chars = int(values.get("LADING_ERROR_VALUE_CHARS", "1000"))
         header_timeout = float(values.get("LADING_HEADER_TIMEOUT", "10"))
         body_idle_timeout = float(values.get("LADING_BODY_IDLE_TIMEOUT", "30"))
+        concurrent_uploads = int(values.get("LADING_MAX_CONCURRENT_UPLOADS_PER_KEY", "4"))
     except ValueError as exc:
         raise ConfigError(f"a numeric setting is not a number: {exc}") from None
     if not 1 <= max_record <= 1024**3:
@@ -139,6 +142,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("LADING_MAX_COLUMNS must be at least 1")
     if value_chars < 1:
         raise ConfigError("LADING_ERROR_VALUE_CHARS must be at least 1")
+    if concurrent_uploads < 1:
+        raise ConfigError("LADING_MAX_CONCURRENT_UPLOADS_PER_KEY must be at least 1")
     return Settings(
         home=home,
         event_store=event_store,
@@ -161,6 +166,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         error_value_chars=value_chars,
         header_timeout=header_timeout,
         body_idle_timeout=body_idle_timeout,
+        max_concurrent_uploads_per_key=concurrent_uploads,
         callback_allow_private=values.get("LADING_CALLBACK_ALLOW_PRIVATE", "").lower()
         in ("1", "true", "yes"),
         exclusive_workspaces=frozenset(

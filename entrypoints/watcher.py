@@ -3,12 +3,15 @@ dropped into a directory with a saved import configuration.
 
 A file is taken once it has stopped growing; after its job ends it moves to `processed/`
 (completed or needs_attention) or `failed/`, with `<name>.job.json` beside it holding the job's
-final status, so the directory itself shows what happened.
+final status, so the directory itself shows what happened. While it is imported, a marker
+`.<name>.lading-job.json` names its job; a watcher killed and restarted resumes that job
+(ADR 0085).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -17,10 +20,10 @@ from pathlib import Path
 
 import watchfiles
 
-from lading.application.status_view import public_status
 from lading.domain.errors import DomainError
 
 SETTLE_SECONDS = 1.0
+MARKER_SUFFIX = ".lading-job.json"
 
 
 class DirectoryWatcher:
@@ -50,6 +53,9 @@ class DirectoryWatcher:
         for path in sorted(self.directory.iterdir()):
             if path.is_file() and not path.name.startswith(".") and self._settled(path):
                 on_result(path.name, self.import_file(path))
+            elif path.name.endswith(MARKER_SUFFIX) and not path.with_name(
+                    path.name[1:-len(MARKER_SUFFIX)]).exists():
+                path.unlink(missing_ok=True)  # its file moved away just before a kill
 
     def _settled(self, path: Path) -> bool:
         before = path.stat()
@@ -60,14 +66,13 @@ class DirectoryWatcher:
         return (before.st_size, before.st_mtime) == (after.st_size, after.st_mtime)
 
     def import_file(self, path: Path) -> str:
-        jobs = self.lading.jobs
+        marker = _Marker(path)
+        known = marker.read()
         try:
-            config = self.lading.library.configuration(self.workspace, self.configuration_id)
-            job_id, _ = jobs.submit_path(self.workspace, config.object_name, path, dict(config.mapping),
-                                         source=config.source or "watcher", labels=config.labels)
-            self.lading.runner.process(job_id)
-            status = public_status(jobs.status(self.workspace, job_id))
-            settled = jobs.file_accepted(self.workspace, job_id)
+            outcome = self.lading.watched.import_file(
+                self.workspace, self.configuration_id, path, sha256=known,
+                on_job=lambda job_id, sha256: marker.write(job_id, sha256))
+            status, settled = outcome.status, outcome.settled
         except DomainError as exc:
             status = {"state": "failed", "errorMessage": str(exc)}
             settled = False
@@ -75,6 +80,47 @@ class DirectoryWatcher:
         moved = target / path.name
         if moved.exists():
             moved = target / f"{path.stem}.{int(time.time() * 1000)}{path.suffix}"
+        # The status first, then the file, then the marker: a kill between any two leaves the
+        # file in place, and the restarted watcher finds the same job again.
+        _write_atomically(moved.with_name(moved.name + ".job.json"), json.dumps(status, indent=2))
         shutil.move(str(path), moved)
-        moved.with_name(moved.name + ".job.json").write_text(json.dumps(status, indent=2))
+        marker.remove()
         return status["state"]
+
+
+class _Marker:
+    """`.<name>.lading-job.json` beside a file being imported: its job and content digest,
+    so a restarted watcher resumes that job without reading the file again to hash it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.marker = path.with_name(f".{path.name}{MARKER_SUFFIX}")
+
+    def read(self) -> str | None:
+        """The digest recorded for the file as it is now, or None (no marker, or a changed file)."""
+        try:
+            data = json.loads(self.marker.read_text())
+            stat = self.path.stat()
+        except (OSError, ValueError):
+            return None
+        if (data.get("size"), data.get("mtimeNs")) != (stat.st_size, stat.st_mtime_ns):
+            return None
+        return data.get("sha256")
+
+    def write(self, job_id, sha256: str) -> None:
+        stat = self.path.stat()
+        _write_atomically(self.marker, json.dumps({
+            "jobId": str(job_id), "sha256": sha256, "size": stat.st_size, "mtimeNs": stat.st_mtime_ns}))
+
+    def remove(self) -> None:
+        self.marker.unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside the target, then rename: a reader (or a restart) never sees half of it."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(temp, path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from litestar import Litestar, Request, Router, get
@@ -37,6 +38,8 @@ from lading.entrypoints.http.operations import (
     prometheus_config,
     readiness,
 )
+from lading.entrypoints.http.multipart_limits import BoundedMultipartFields
+from lading.entrypoints.http.upload_slots import ConcurrentUploadCap
 from lading.entrypoints.http.request import LadingRequest
 from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_config, rate_limit_store
 from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
@@ -79,11 +82,13 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         public_url=settings.public_url,
     )
     authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)
-    middleware: list[Any] = [prometheus_config().middleware, DefineMiddleware(
+    middleware: list[Any] = [prometheus_config().middleware, BoundedMultipartFields, DefineMiddleware(
         AuthenticationMiddleware,
         authenticator=authenticator,
         exclude=["^/schema", *compat.NATIVE_AUTH_EXCLUDES],
-    ), compat.authentication(authenticator)]
+    ), compat.authentication(authenticator), DefineMiddleware(
+        ConcurrentUploadCap, streaming=Counter(), json_body_limit=JSON_BODY_LIMIT,
+        max_per_caller=settings.max_concurrent_uploads_per_key)]
     if settings.rate_limit_per_minute > 0:
         middleware.append(rate_limit_config(settings.rate_limit_per_minute).middleware)
     one_shot = Router(path="/", route_handlers=[ImportsController],

@@ -62,7 +62,7 @@ _DESCRIPTIONS = {
     413: "Too large (LIMIT.PAYLOAD_TOO_LARGE)",
     415: "Unsupported content type (UNSUPPORTED_MEDIA_TYPE)",
     422: "The mapping names an unknown field (VALIDATION.REQUEST_SCHEMA)",
-    429: "Rate limited (LIMIT.RATE); see Retry-After",
+    429: "Rate limited, or too many uploads at once (LIMIT.RATE; details.limit says which); see Retry-After",
     503: "A server this node needs is unreachable (NOT_READY); details.checks says which",
     507: "The server is out of storage space (STORAGE_FULL)",
 }

@@ -157,6 +157,8 @@ class JobStatus(Wire):
     declared_status: str | None = None
     expected_rows: int | None = None
     concurrency_scope: str | None = None
+    # When `lading purge` removed the job's files (its history stays): no error file then.
+    purged_at: str | None = None
 
 
 class JobPage(Wire):

@@ -11,7 +11,6 @@ from litestar import Controller, Request, Response, get, put
 from litestar.exceptions import InternalServerException
 from litestar.params import FromPath, QueryParameter
 
-from lading.application.errors import JobNotFound
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH
 from lading.entrypoints.http.blob_responses import blob_download
 from lading.entrypoints.http.envelope import Envelope, Wire, ok
@@ -57,7 +56,7 @@ class TransfersController(Controller):
 
     @put(UPLOAD_PATH.replace("{job_id}", "{job_id:uuid}"), operation_id="uploadFile",
          request_max_body_size=None, status_code=200, security=[{}],
-         responses=error_responses(404, 409, 413, 507, keyed=False),
+         responses=error_responses(404, 409, 413, 429, 507, keyed=False),
          summary="Upload the job's file to its signed slot (streamed, never buffered whole)")
     async def upload(self, request: Request, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                      expires: Expires = None, signature: Signature = None) -> Envelope[UploadReceived]:
@@ -76,9 +75,7 @@ class TransfersController(Controller):
                          expires: Expires = None, signature: Signature = None) -> Response:
         path = ERRORS_DOWNLOAD_PATH.format(job_id=job_id)
         workspace = services.signer.verify("GET", path, ws, expires, signature)
-        key = await blocking(services.jobs.error_blob_key, workspace, job_id)
-        if key is None:
-            raise JobNotFound(job_id)
+        key = await blocking(services.jobs.error_download_key, workspace, job_id)
         return await blob_download(services, key, f"{job_id}-errors.jsonl", "application/jsonl")
 
     @get(VALID_ROWS_DOWNLOAD_PATH.replace("{job_id}", "{job_id:uuid}"),

@@ -147,8 +147,16 @@ def test_purge_removes_finished_jobs_blobs_and_keeps_their_history(cli, tmp_path
     assert cli.run("jobs", "errors", status["jobId"]).stdout, "recent jobs keep their blobs"
     assert "removed" in cli.run("purge", "--older-than", "0").stdout
     assert cli.run("jobs", "errors", status["jobId"]).stdout == ""
-    assert cli.json("jobs", "events", status["jobId"], "--json")[-1]["type"] == "Completed"
+    events = [e["type"] for e in cli.json("jobs", "events", status["jobId"], "--json")]
+    assert events[-2:] == ["Completed", "BlobsPurged"]
+    after = cli.json("jobs", "show", status["jobId"], "--json")
+    assert after["hasErrors"] is False and after["purgedAt"] and after["invalidRows"] == 1
 
+
+
+def test_purge_refuses_a_duration_it_cannot_read(cli):
+    refused = cli.run("purge", "--pending-older-than", "soon", check_code=2)
+    assert "not a duration such as 90s, 30m, 12h or 7d" in refused.stderr
 
 @pytest.mark.parametrize("args", [
     ["--map", "id=id", "--map", "email=emial"],  # a field the object does not have

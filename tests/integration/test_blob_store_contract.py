@@ -4,6 +4,7 @@ S3 protocol server (moto_server on loopback). Each test runs on both."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import tracemalloc
 
@@ -175,3 +176,38 @@ def test_presigned_urls_name_the_public_endpoint_when_one_is_given(moto_endpoint
     assert slot.url.startswith(f"{public}/{s3_bucket}/ws/k.direct?")
     assert httpx.put(slot.url, content=b"abc", headers=slot.headers).status_code == 200
     assert store.size("ws/k.direct") == 3, "the node's own client sees what the public URL received"
+
+
+def test_a_moved_file_becomes_the_blob_and_leaves_no_local_copy(store, tmp_path):
+    source = tmp_path / "work" / "errors.jsonl"
+    source.parent.mkdir()
+    source.write_bytes(b"line\n" * 1000)
+    info = store.move_file("ws/jobs/1/errors.v1.jsonl", source)
+    assert (info.size, info.sha256) == (5000, hashlib.sha256(b"line\n" * 1000).hexdigest())
+    assert not source.exists()
+    assert store.local_path("ws/jobs/1/errors.v1.jsonl").read_bytes() == b"line\n" * 1000
+
+
+def test_a_write_left_unfinished_is_removed_once_stale_and_only_under_its_prefix(store):
+    from datetime import UTC, datetime, timedelta
+
+    writer = store.writer("ws/jobs/1/source.abc")  # a process killed mid-write never exits it
+    writer.__enter__().write(b"x" * (S3_PART + 1))  # past a part: S3 holds a multipart upload
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert store.delete_stale_temporaries("other", later) == 0
+    assert store.delete_stale_temporaries("ws", later) == 1
+    assert store.delete_stale_temporaries("ws", later) == 0
+    assert not store.exists("ws/jobs/1/source.abc")
+    with contextlib.suppress(Exception):  # the writer's own clean-up finds nothing left
+        writer.__exit__(RuntimeError, RuntimeError("killed"), None)
+
+
+def test_a_write_in_progress_is_not_stale(tmp_path):
+    # moto reports a fixed `Initiated` for every multipart upload, so this runs on files only.
+    from datetime import UTC, datetime, timedelta
+
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    with store.writer("ws/jobs/1/source.abc") as out:
+        out.write(b"x")
+        assert store.delete_stale_temporaries("ws", datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert store.local_path("ws/jobs/1/source.abc").read_bytes() == b"x"

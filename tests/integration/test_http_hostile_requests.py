@@ -90,3 +90,44 @@ def test_long_multipart_text_fields_are_refused_without_being_echoed(app, field)
     response = app.post("/v1/imports", files=files, data=data)
     assert response.status_code in (400, 413), response.status_code
     assert len(response.content) < 2000
+
+
+def test_an_oversized_multipart_text_field_is_refused_before_it_is_read_whole(tmp_path):
+    """Issue 9.8: the field is refused after about its limit, not after all of its 200 MB."""
+    import anyio
+
+    from lading.entrypoints.http.multipart_limits import MAX_TEXT_FIELD_BYTES
+
+    lading = bootstrap(Settings(home=tmp_path / "home", rate_limit_per_minute=0))
+    key = lading.keys.create(WS, frozenset({"admin"}))
+    asgi = create_app(lading)
+    chunk, field_size = b"x" * 65536, 200 * 1024 * 1024
+    head = b'--XX\r\nContent-Disposition: form-data; name="objectName"\r\n\r\n'
+    pulled = 0
+
+    async def receive():
+        nonlocal pulled
+        body = head if pulled == 0 else chunk
+        pulled += len(body)
+        return {"type": "http.request", "body": body, "more_body": pulled < field_size}
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/v1/imports", "raw_path": b"/v1/imports", "query_string": b"",
+             "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+             "headers": [(b"content-type", b"multipart/form-data; boundary=XX"),
+                         (b"content-length", str(field_size + 200).encode()),
+                         (b"authorization", f"Bearer {key}".encode())]}
+    try:
+        anyio.run(asgi, scope, receive, send)
+    finally:
+        lading.close()
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 413, body[:300]
+    assert b"LIMIT.PAYLOAD_TOO_LARGE" in body and len(body) < 2000
+    assert pulled <= MAX_TEXT_FIELD_BYTES + 2 * len(chunk), f"read {pulled} bytes of the field"

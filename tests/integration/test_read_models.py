@@ -91,3 +91,4 @@ def test_a_client_key_is_found_with_any_payload_however_many_newer_jobs_exist(st
     assert not store.idempotency_key_used("ws", "order")  # a prefix of a key is another key
     store.apply("p", 1, 2, {old_id: {**old, "state": "deleted"}})
     assert not store.idempotency_key_used("ws", "order-7")  # a deleted job holds no key
+    assert store.find_by_idempotency_key("ws", "order-7#aaaa") is None

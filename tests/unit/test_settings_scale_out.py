@@ -1,4 +1,4 @@
-"""Scale-out settings (SPEC §7): object storage, Redis, log level, worker concurrency."""
+"""Scale-out settings (SPEC §7): object storage, Redis, log level, worker concurrency, uploads."""
 
 from __future__ import annotations
 
@@ -42,3 +42,11 @@ def test_redis_log_level_and_concurrency_are_read_and_checked(tmp_path):
         load_settings({"LADING_HOME": str(tmp_path), "LADING_LOG_LEVEL": "loud"})
     with pytest.raises(ConfigError, match="number"):
         load_settings({"LADING_HOME": str(tmp_path), "LADING_WORKER_CONCURRENCY": "many"})
+
+
+def test_concurrent_uploads_per_key_default_to_four_and_must_be_at_least_one(tmp_path):
+    assert load_settings({"LADING_HOME": str(tmp_path)}).max_concurrent_uploads_per_key == 4
+    settings = load_settings({"LADING_HOME": str(tmp_path), "LADING_MAX_CONCURRENT_UPLOADS_PER_KEY": "9"})
+    assert settings.max_concurrent_uploads_per_key == 9
+    with pytest.raises(ConfigError, match="LADING_MAX_CONCURRENT_UPLOADS_PER_KEY"):
+        load_settings({"LADING_HOME": str(tmp_path), "LADING_MAX_CONCURRENT_UPLOADS_PER_KEY": "0"})
