@@ -3,6 +3,9 @@
 An upload is a request to a route that takes bodies larger than the JSON API's limit (the
 signed upload slot, one-shot multipart imports, pushes, the compatibility APIs' file routes):
 found from each route's own body limit, so a new upload route is counted without being listed.
+A JSON request whose declared length is within the JSON limit is not an upload, whatever its
+route (the compatibility routers take file-sized bodies on every route, their JSON calls
+included); the slow-client deadlines (ADR 0082) bound how long such a small body can take.
 The caller is its API key or token subject; a signed URL carries no key, so its uploads count
 against the workspace it names. Counted per API process, released when the request ends.
 """
@@ -60,7 +63,16 @@ class ConcurrentUploadCap:
         if resolve is None:
             return False
         limit = resolve()
-        return limit is None or limit > self.json_body_limit
+        if limit is not None and limit <= self.json_body_limit:
+            return False
+        return not self._is_small_json(scope)
+
+    def _is_small_json(self, scope: Any) -> bool:
+        headers = dict(scope.get("headers", ()))
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        length = headers.get(b"content-length", b"")
+        return (media_type == b"application/json" or media_type.endswith(b"+json")) \
+            and length.isdigit() and int(length) <= self.json_body_limit
 
     @staticmethod
     def _caller(scope: Any) -> str | None:

@@ -54,6 +54,9 @@ def test_a_keys_uploads_beyond_the_cap_are_429_until_one_ends(server, client):
                                    data={"objectName": "profiles"}))
         other = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.key(WS)}"})
         assert other.get("/v1/import-jobs").status_code == 200, "reads are not uploads"
+        experiture = client.post("/compat/experiture/public/v1/import-jobs",
+                                 json={"objectName": "profiles"})
+        assert experiture.status_code != 429, "a JSON call to a compatibility route is no upload"
         pushed = other.post(push, content=CSV, headers={"Content-Type": "text/csv"})
         assert pushed.status_code == 201, "another key has places of its own"
         held.pop().close()
