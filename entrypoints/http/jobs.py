@@ -1,5 +1,5 @@
-"""/v1/import-jobs: create, upload slot, mapping, start, status, list, edit, cancel, approve,
-delete, error file, valid rows and event history."""
+"""/v1/import-jobs: create, upload slot, declared status, mapping, start, status, list, edit,
+cancel, approve, delete, error file, valid rows and event history."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from lading.entrypoints.http.schemas import (
     JobStatus,
     MappingRequest,
     MappingResult,
+    StatusDeclaration,
     UploadSlot,
 )
 from lading.entrypoints.http.services import Services, Svc, blocking
@@ -196,6 +197,17 @@ class ImportJobsController(Controller):
         workspace = request.user.workspace
         await blocking(services.jobs.edit_metadata, workspace, job_id, source=data.source,
                        labels=data.labels, file_name=data.file_name)
+        return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
+
+    @post("/{job_id:uuid}/declared-status", operation_id="declareImportJobStatus",
+          guards=[requires(WRITE)], status_code=200, responses=error_responses(404, 409),
+          summary="Declare a job's own status word and expected rows while it holds no data (a cohort)")
+    async def declare_status(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                             data: JSONBody[StatusDeclaration]) -> Envelope[JobStatus]:
+        if data.status is None and data.expected_rows is None:
+            raise RequestInvalid("give status, expectedRows or both")
+        workspace = request.user.workspace
+        await blocking(services.jobs.declare_status, workspace, job_id, data.status, data.expected_rows)
         return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
 
     @post("/{job_id:uuid}/mapping", operation_id="mapImportJob", guards=[requires(WRITE)],

@@ -241,6 +241,13 @@ class EditMetadata(RequestBody):
     file_name: Name | None = None
 
 
+class StatusDeclaration(RequestBody):
+    """A cohort's own word for its status and the rows it expects, while it holds no data."""
+
+    status: Name | None = None
+    expected_rows: Annotated[int, Meta(ge=0)] | None = None
+
+
 class Approval(RequestBody):
     proposal: dict[str, Any] | None = None
 
