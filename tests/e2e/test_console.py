@@ -7,6 +7,8 @@ of each page land in the test's tmp folder (`console-screenshots*`).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -175,6 +177,16 @@ def test_a_person_uploads_a_messy_file_remaps_a_column_and_watches_it_complete(
     from_console = Path(download.value.path()).read_bytes()
     assert from_console == api.get(f"/v1/import-jobs/{job_id}/valid-rows.csv").content
     assert from_console.count(b"\n") == expected["valid_rows"] + 1
+
+    # Every row with its outcome: the same file `lading jobs export --rows all` writes.
+    with editor.expect_download() as download:
+        editor.click('a[data-download^="Annotated CSV"]')
+    annotated = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == f"{job_id}-annotated.csv"
+    assert annotated.strip() == server.cli("jobs", "export", job_id, "--rows", "all", "--workspace", WS)
+    rows = list(csv.reader(io.StringIO(annotated)))
+    assert rows[0][-2:] == ["_status", "_errors"] and len(rows) == 20_001
+    assert sum(r[-2] == "rejected" for r in rows[1:]) == status["invalidRows"]
 
     phone = context.new_page()
     phone.set_viewport_size({"width": 390, "height": 844})

@@ -6,13 +6,18 @@ signed-in key's workspace; forms post back here (CSRF-checked) and redirect to t
 
 from __future__ import annotations
 
+import os
+import tempfile
 from itertools import islice
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
+import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Redirect
+from litestar.response import File, Redirect
 
 from lading.application.errors import JobNotFound
 from lading.application.projections import JobFilter
@@ -55,7 +60,23 @@ def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file:
                                       DOWNLOAD_TTL_SECONDS)
         out.append({"label": "Valid rows (CSV)", "url": signed.path_and_query,
                     "name": f"{job_id}-valid-rows.csv"})
+    if has_error_file or has_valid_rows:  # its rows were read, so each has an outcome
+        out.append({"label": "Annotated CSV (every row, _status, _errors)",
+                    "url": f"/console/jobs/{job_id}/annotated.csv",
+                    "name": f"{job_id}-annotated.csv"})
     return out
+
+
+def _annotated_file(services: Services, workspace: str, job_id: UUID) -> Path:
+    """The annotated CSV in a temporary file (streamed there, never held in memory)."""
+    handle, name = tempfile.mkstemp(prefix="lading-annotated-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            services.exports.export_annotated(workspace, job_id, out)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
 
 
 def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str | None,
@@ -128,6 +149,15 @@ class ConsolePagesController(Controller):
                               code or None, column or None, offset)
         return page("job.html", identity, code=code or "", column=column or "", offset=offset,
                     terminal=data["job"]["state"] in TERMINAL, **data)
+
+    @get("/jobs/{job_id:str}/annotated.csv", name="console-annotated")
+    async def annotated(self, services: Svc, identity: SignedIn, job_id: FromPath[str]) -> File:
+        """Every source row as read, in order, with `_status` and `_errors` (as `lading jobs
+        export --rows all`): the file a person fixes and imports again."""
+        uuid = job_uuid(job_id)
+        path = await blocking(_annotated_file, services, identity.workspace, uuid)
+        return File(path=path, filename=f"{uuid}-annotated.csv", media_type="text/csv",
+                    background=BackgroundTask(anyio.Path(path).unlink, missing_ok=True))
 
     @post("/jobs/{job_id:str}/cancel", status_code=303)
     async def cancel(self, services: Svc, writer: SignedIn, job_id: FromPath[str]) -> Redirect:
