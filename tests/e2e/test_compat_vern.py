@@ -97,7 +97,10 @@ def test_a_company_is_an_import_configuration_provisioned_once_per_external_id(s
         assert made.status_code == 201, made.text
         body = made.json()
         assert set(body) == {"company", "workbook_id", "sheets", "magic_link_url"}
-        assert body["company"]["external_id"] == "crm-42" and body["magic_link_url"] is None
+        assert body["company"]["external_id"] == "crm-42"
+        # The magic link is the console's new import through this company, on the server's address.
+        assert body["magic_link_url"] == (f"{server.url}/console/imports/new?configuration="
+                                          f"{body['company']['id']}")
         assert [(s["name"], s["template_id"]) for s in body["sheets"]] == [("profiles", "profiles")]
         again = c.post("/api/v1/companies", json={"name": "renamed", "external_id": "crm-42",
                                                   "template_ids": ["profiles"]})

@@ -340,3 +340,56 @@ def test_a_jwt_signs_in_for_its_workspace_and_an_expired_one_is_refused(server):
         jobs = client.get("/console/jobs")
         assert jobs.status_code == 200
         assert f"workspace <strong>{OTHER_WS}</strong> · read only" in jobs.text
+
+
+def test_the_magic_link_imports_through_a_saved_configuration_with_its_mapping_filled_in(
+        context, server, api, keys, shots, tmp_path):
+    from playwright.sync_api import expect
+
+    made = api.post("/v1/import-configurations", json={
+        "name": "Partner feed", "objectName": "profiles",
+        "mapping": {"fieldMap": {"id": "id", "mail": "email", "remark": "notes"},
+                    "importMode": "landing_friendly", "reviewPolicy": "review_on_errors"}})
+    assert made.status_code == 201, made.text
+    config_id = made.json()["data"]["id"]
+    vern = httpx.post(f"{server.url}/compat/vern/api/v1/companies", headers={"x-api-key": keys["writer"]},
+                      json={"name": "Partner", "external_id": "partner-1", "source": config_id,
+                            "template_ids": ["profiles"]}, timeout=30).json()
+    link = vern["magic_link_url"]
+    assert link.startswith(f"{server.url}/console/imports/new?configuration=")
+    company_id = vern["company"]["id"]
+    feed = tmp_path / "feed.csv"
+    feed.write_text("id,mail,remark,plan\n71,a71@example.com,first,pro\n72,a72@example.com,<b>x</b>,free\n")
+
+    page = context.new_page()
+    sign_in(page, server, keys["writer"], then=link.removeprefix(server.url))
+    expect(page.locator("#configuration")).to_have_value(company_id)
+    expect(page.locator("#object")).to_be_disabled()
+    expect(page.locator("#object")).to_have_value("profiles")
+    page.set_input_files("#file", str(feed))
+    page.screenshot(path=str(shots / "new-import-configuration.png"), full_page=True)
+    page.click("#upload")
+    page.wait_for_url(re.compile(r".*/console/jobs/[0-9a-f-]{36}/mapping$"))
+    job_id = page.url.split("/")[-2]
+
+    # The editor starts from the configuration's plan, not from suggestions: `plan` is left out.
+    expect(page.locator("#preset")).to_contain_text("Partner")
+    for column, field in {"id": "id", "mail": "email", "remark": "notes", "plan": ""}.items():
+        expect(page.locator(f'tr[data-column="{column}"] [data-role="field"]')).to_have_value(field)
+    expect(page.locator("#import-mode")).to_have_value("landing_friendly")
+    expect(page.locator("#review-policy")).to_have_value("review_on_errors")
+    page.screenshot(path=str(shots / "mapping-from-configuration.png"), full_page=True)
+    page.click("#start")
+    page.wait_for_url(f"{server.url}/console/jobs/{job_id}")
+    expect(page.locator("#job .state")).to_have_text("completed", timeout=60_000)
+
+    done = wait_for_state(api, job_id, {"completed"})
+    assert f"configuration:{company_id}" in done["labels"] and done["validRows"] == 2
+    mapped = [e for e in api.get(f"/v1/import-jobs/{job_id}/events").json()["data"]
+              if e["type"] == "Mapped"][0]["data"]["plan"]
+    assert (mapped["fieldMap"], mapped["importMode"]) == (
+        {"id": "id", "mail": "email", "remark": "notes"}, "landing_friendly")
+    # The person's import is one of the company's runs, as the Vern client sees them.
+    run = httpx.get(f"{server.url}/compat/vern/api/v1/companies/{company_id}/imports/{job_id}",
+                    headers={"x-api-key": keys["writer"]}, timeout=30)
+    assert run.status_code == 200 and run.json()["status"] == "completed"

@@ -34,6 +34,7 @@ from lading.entrypoints.http.compat.common import (
     StatusWords,
     raw_body,
 )
+from lading.entrypoints.http.console.pages import configuration_import_path
 from lading.entrypoints.http.errors import ApiError, RequestInvalid
 from lading.entrypoints.http.services import Services, Svc, blocking
 
@@ -90,7 +91,7 @@ class Company(msgspec.Struct):
     company: CompanyRef
     workbook_id: str
     sheets: list[Sheet]
-    magic_link_url: str | None
+    magic_link_url: str  # the console page of a new import through this company
 
 
 class UploadCreate(msgspec.Struct):
@@ -207,12 +208,12 @@ class VernError(msgspec.Struct, omit_defaults=True):
 # -- translation -------------------------------------------------------------------------------
 
 
-def _company(config: Any) -> Company:
+def _company(config: Any, magic_link_url: str) -> Company:
     return Company(company=CompanyRef(id=config.id, external_id=config.external_id),
                    workbook_id=workbook_id(config.id),
                    sheets=[Sheet(id=sheet_id(config.id), name=config.object_name,
                                  template_id=config.object_name)],
-                   magic_link_url=None)  # no console page for a configuration yet
+                   magic_link_url=magic_link_url)
 
 
 def kind(change: dict[str, Any]) -> str:
@@ -419,7 +420,8 @@ class CompaniesController(Controller):
                      data: JSONBody[CompanyCreate]) -> Response[Company]:
         config, created = await blocking(services.lading.runs.provision, request.user.workspace,
                                          data.external_id, data.name, data.template_ids[0], data.source)
-        return Response(_company(config), status_code=201 if created else 200)
+        link = services.absolute(request, configuration_import_path(config.id))
+        return Response(_company(config, link), status_code=201 if created else 200)
 
     @post("/{company_id:str}/uploads", operation_id="vernCreateUpload", guards=[requires(WRITE)],
           status_code=201, responses=_errors(413), summary="A single-use upload URL for one file")

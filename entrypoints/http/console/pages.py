@@ -11,6 +11,7 @@ import tempfile
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import anyio
@@ -19,7 +20,9 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File, Redirect
 
+from lading.application.cohorts import CONFIGURATION_LABEL, campaign_of
 from lading.application.errors import JobNotFound
+from lading.application.saved_mappings import ConfigurationNotFound, MappingLibrary
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
 from lading.domain.errors import DomainError
@@ -36,6 +39,12 @@ from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS
 JOBS_PER_PAGE = 25
 RECORDS_PER_PAGE = 50
 MODES = tuple(m for m in IMPORT_MODES if m != "custom")
+NEW_IMPORT_PATH = "/console/imports/new"
+
+
+def configuration_import_path(configuration_id: str) -> str:
+    """The console's page for a new import through a configuration (Vern's magic link)."""
+    return f"{NEW_IMPORT_PATH}?{urlencode({'configuration': configuration_id})}"
 
 
 def job_uuid(text: str) -> UUID:
@@ -119,6 +128,29 @@ def _object_names(objects: Any, workspace: str) -> list[str]:
     return [o["name"] for o in objects.list_objects(workspace)]
 
 
+def _configurations(library: MappingLibrary, workspace: str) -> list[dict[str, str]]:
+    return [{"id": c.id, "name": c.name, "objectName": c.object_name}
+            for c in library.configurations(workspace)]
+
+
+def _configuration_id(status: dict[str, Any]) -> str | None:
+    """The configuration a job was made through (its `configuration:` label), if any."""
+    return campaign_of(status, CONFIGURATION_LABEL)
+
+
+def _preset(library: MappingLibrary, workspace: str, status: dict[str, Any]) -> dict[str, Any] | None:
+    """The plan the editor starts from for a job made through a configuration: the
+    configuration's name and mapping (None when there is none, or it was deleted since)."""
+    configuration_id = _configuration_id(status)
+    if configuration_id is None:
+        return None
+    try:
+        config = library.configuration(workspace, configuration_id)
+    except ConfigurationNotFound:
+        return None
+    return {"id": config.id, "name": config.name, "mapping": config.mapping}
+
+
 class ConsolePagesController(Controller):
     @get("/jobs", name="console-jobs")
     async def jobs(self, services: Svc, identity: SignedIn,
@@ -185,8 +217,10 @@ class ConsolePagesController(Controller):
     async def _mapping_page(self, services: Services, writer: Identity, uuid: UUID,
                             status: dict[str, Any], message: str | None, code: int) -> Response:
         preview = await blocking(services.lading.previews.preview, writer.workspace, uuid)
+        preset = await blocking(_preset, services.library, writer.workspace, status)
         return page("mapping.html", writer, status_code=code, job=public_status(status),
-                    preview=preview, modes=MODES, operations=OPERATIONS, message=message)
+                    preview=preview, modes=MODES, operations=OPERATIONS, message=message,
+                    preset=preset)
 
     @post("/jobs/{job_id:str}/mapping", status_code=303)
     async def save_mapping(self, request: Request, services: Svc, writer: SignedIn,
@@ -197,8 +231,10 @@ class ConsolePagesController(Controller):
         form = await request.form()
         try:
             given = mapping_from_form(form)
+            preset = await blocking(_preset, services.library, writer.workspace, status)
             mapping = await blocking(services.library.resolve, writer.workspace,
-                                     status["objectName"], given, None)
+                                     status["objectName"], given, None,
+                                     preset["id"] if preset else None)
             await blocking(jobs.map, writer.workspace, uuid, mapping)
             if form.get("action") == "start":
                 await blocking(jobs.start, writer.workspace, uuid)
@@ -209,11 +245,14 @@ class ConsolePagesController(Controller):
             return await self._mapping_page(services, writer, uuid, after, str(exc), 422)
         return Redirect(f"/console/jobs/{uuid}", status_code=303)
 
-    @get("/imports/new", name="console-new-import")
+    @get(NEW_IMPORT_PATH.removeprefix("/console"), name="console-new-import")
     async def new_import(self, services: Svc, writer: SignedIn,
-                         object_name: FromQuery[str | None] = None) -> Response:
+                         object_name: FromQuery[str | None] = None,
+                         configuration: FromQuery[str | None] = None) -> Response:
         objects = await blocking(_object_names, services.objects, writer.workspace)
+        configurations = await blocking(_configurations, services.library, writer.workspace)
         return page("new_import.html", writer, objects=objects, chosen=object_name or "",
+                    configurations=configurations, chosen_configuration=configuration or "",
                     max_file_size=services.max_file_size)
 
     @get("/objects", name="console-objects")
