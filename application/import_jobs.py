@@ -323,6 +323,35 @@ class ImportJobs(Application[UUID]):
         self._complete_submission(workspace, job_id, attach, mapping, start)
         return job_id, True
 
+    def submit_streams(self, workspace: str, object_name: str, files: list[tuple[str, IO[bytes]]],
+                       mapping: dict[str, Any], *, source: str | None = None,
+                       labels: list[str] | None = None, idempotency_key: str | None = None,
+                       start: bool = True) -> tuple[UUID, bool]:
+        """submit_files for files given as streams (the parts of one multipart upload), each
+        stored under the job as it is read. The same names and sizes with the same key are an
+        idempotent replay."""
+        ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
+        if not files:
+            raise DomainError("a source needs at least one file")
+        sizes = [_remaining(file) for _, file in files]
+        total = None if None in sizes else sum(s for s in sizes if s is not None)
+        job_id, created = self.create_job(workspace, object_name, files[0][0], total, source=source,
+                                          labels=labels, idempotency_key=idempotency_key,
+                                          parts=[f"{name}:{size}" for (name, _), size in zip(files, sizes)])
+        if not created:
+            return job_id, False
+
+        def attach() -> None:
+            received = []
+            for name, file in files:
+                info = self._store(self.upload_key(workspace, job_id), file)
+                received.append({"blobKey": info.key, "size": info.size, "sha256": info.sha256,
+                                 "fileName": name})
+            self._command(job_id, workspace, lambda j: j.receive_files(received))
+
+        self._complete_submission(workspace, job_id, attach, mapping, start)
+        return job_id, True
+
     def declare_status(self, workspace: str, job_id: UUID, status: str | None,
                        expected_rows: int | None = None) -> None:
         """A cohort's client-declared status and expected rows, while it holds no data."""

@@ -269,8 +269,12 @@ class Removed(Wire):
 MAX_FORM_JSON_CHARS = 100_000
 
 
+MAX_FILES = 100
+
+
 class OneShotForm(Wire, forbid_unknown_fields=True):
-    file: UploadFile
+    # Several `file` parts are read in order as one source (each header matched on its own).
+    file: Annotated[list[UploadFile], Meta(min_length=1, max_length=MAX_FILES)]
     object_name: Name | None = None
     configuration_id: Name | None = None
     field_map: Annotated[str, Meta(max_length=MAX_FORM_JSON_CHARS)] | None = None  # JSON object
