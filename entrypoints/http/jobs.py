@@ -72,11 +72,12 @@ def upload_slot(services: Services, request: Request, workspace: str, status: di
     )
 
 
-def _encode_cursor(doc: dict[str, Any]) -> str:
+def job_cursor(doc: dict[str, Any]) -> str:
+    """The cursor of the page after this job (job lists are ordered by creation, then id)."""
     return encode_cursor([doc["createdAt"], doc["jobId"]])
 
 
-def _decode_cursor(cursor: str) -> tuple[str, str]:
+def parse_job_cursor(cursor: str) -> tuple[str, str]:
     value = decode_cursor(cursor)
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
         return value[0], value[1]
@@ -166,13 +167,13 @@ class ImportJobsController(Controller):
             created_from=_instant("createdFrom", created_from),
             created_to=_instant("createdTo", created_to),
             limit=limit + 1,
-            cursor=_decode_cursor(cursor) if cursor else None,
+            cursor=parse_job_cursor(cursor) if cursor else None,
         )
         docs = await blocking(services.jobs.list_jobs, flt)
         more = len(docs) > limit
         docs = docs[:limit]
         page = JobPage(items=[public_status(d) for d in docs],  # type: ignore[misc]
-                       next_cursor=_encode_cursor(docs[-1]) if more else None)
+                       next_cursor=job_cursor(docs[-1]) if more else None)
         return ok(request, page)
 
     @get("/{job_id:uuid}", operation_id="getImportJob", guards=[requires(READ)],
