@@ -190,7 +190,7 @@ def test_the_sdragent_routes_are_in_the_openapi_document_under_their_tag(server)
     for ops in paths.values():
         for op in ops.values():
             if isinstance(op, dict) and "tags" in op:
-                assert op["tags"] == ["SDR agent"]
+                assert op["tags"] == ["compat: SDR agent"]
     create = paths["/compat/sdragent/{configuration_id}/imports"]["post"]
     assert "requestBody" in create and "201" in create["responses"]
 

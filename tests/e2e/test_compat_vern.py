@@ -299,7 +299,7 @@ def test_the_vern_routes_are_in_the_openapi_document_under_their_tag(server):
     paths = {p: ops for p, ops in document["paths"].items() if p.startswith("/compat/vern/")}
     assert len(paths) == 7
     tags = {op["tags"][0] for ops in paths.values() for op in ops.values() if isinstance(op, dict) and "tags" in op}
-    assert tags == {"Vern Migration API"}
+    assert tags == {"compat: Vern"}
     create = paths["/compat/vern/api/v1/companies/{company_id}/imports"]["post"]
     assert "requestBody" in create and {"200", "201", "409"} <= set(create["responses"])
     assert "requestBody" in paths["/compat/vern/uploads/{company_id}/{ref}"]["put"]

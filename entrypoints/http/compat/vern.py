@@ -538,7 +538,7 @@ def _error_body(failure: Failure) -> tuple[Any, str]:
 
 
 API = CompatApi(
-    name="Vern Migration API",
+    name="compat: Vern",
     prefix=BASE,
     credentials=(X_API_KEY,),
     error_body=_error_body,
