@@ -32,6 +32,7 @@ from lading.entrypoints.http.schemas import (
     Deleted,
     EditMetadata,
     ErrorFileInfo,
+    FileUploadSlot,
     JobEvent,
     JobPage,
     JobStatus,
@@ -44,6 +45,7 @@ from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
 
 UPLOAD_PATH = "/v1/uploads/{job_id}"
+FILE_UPLOAD_PATH = "/v1/uploads/{job_id}/files/{number}"  # 1-based, in reading order
 ERRORS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/errors.jsonl"
 VALID_ROWS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/valid-rows.csv"
 # SPEC §4 names these create options without saying what they do (ADR 0035): refused, not ignored.
@@ -53,11 +55,23 @@ _UNSUPPORTED = {"create_audience": "createAudience", "audience_name": "audienceN
 
 def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any],
                 landing_path: str, takes_file: bool) -> UploadSlot:
-    """Where and how to send the file: a signed PUT URL while the job still takes one."""
+    """Where and how to send the file: a signed PUT URL while the job still takes one (one a
+    file for a several-file job, always through Lading, which counts each file in)."""
     job_id = status["jobId"]
     if not takes_file:
         return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
                           headers={}, expires_at=None, landing_path=None)
+    if status.get("expectedFiles"):
+        uploads = []
+        for number, announced in enumerate(status["expectedFiles"], 1):
+            signed = services.signer.sign("PUT", FILE_UPLOAD_PATH.format(job_id=job_id, number=number),
+                                          workspace, UPLOAD_TTL_SECONDS)
+            uploads.append(FileUploadSlot(
+                file_name=announced["fileName"], upload_url=services.absolute(request, signed.path_and_query),
+                method="PUT", headers={"Content-Type": "application/octet-stream"},
+                expires_at=signed.expires_at))
+        return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
+                          headers={}, expires_at=None, landing_path=landing_path, uploads=uploads)
     direct = services.uploads.direct_upload(workspace, UUID(job_id), UPLOAD_TTL_SECONDS)
     if direct is not None:  # object storage: the bytes go straight to the bucket (ADR 0051)
         return UploadSlot(job_id=job_id, state=status["state"], upload_url=direct.url, method="PUT",
@@ -109,8 +123,13 @@ def check_create_request(data: CreateJob, max_file_size: int, idempotency_header
         raise RequestInvalid("createList and listName go together")
     if data.create_list and data.target_list_id is not None:
         raise RequestInvalid("give either createList or targetListId, not both")
-    if data.rows is None and (data.file_name is None or data.file_size is None):
-        raise RequestInvalid("fileName and fileSize are required unless rows are given")
+    if data.files is not None:
+        if data.rows is not None or data.file_name is not None or data.file_size is not None:
+            raise RequestInvalid("give files, or fileName and fileSize, or rows: only one of them")
+        if any(f.file_size > max_file_size for f in data.files):
+            raise PayloadTooLarge(f"a file's fileSize is over the limit of {max_file_size} bytes")
+    elif data.rows is None and (data.file_name is None or data.file_size is None):
+        raise RequestInvalid("fileName and fileSize are required unless rows or files are given")
     if data.rows is not None and data.file_size is not None:
         raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
     if data.file_size is not None and data.file_size > max_file_size:
@@ -126,16 +145,21 @@ class ImportJobsController(Controller):
     @post("/", operation_id="createImportJob", guards=[requires(WRITE)],
           request_max_body_size=64 * 1024 * 1024,
           responses=error_responses(404, 409, 413), status_code=201,
-          summary="Create an import job (returns a signed upload slot, or takes inline rows)")
+          summary="Create an import job (returns a signed upload slot, one a file for `files`,"
+                  " or takes inline rows)")
     async def create(
         self, request: Request, services: Svc, data: JSONBody[CreateJob],
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
         check_create_request(data, services.max_file_size, idempotency_header)
+        file_name, file_size, announced = data.file_name, data.file_size, None
+        if data.files is not None:
+            announced = [(f.file_name, f.file_size) for f in data.files]
+            file_name, file_size = announced[0][0], sum(size for _, size in announced)
         job_id, created = await blocking(
-            services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
-            data.file_size, source=data.source, labels=data.labels,
+            services.jobs.create_job, identity.workspace, data.object_name, file_name,
+            file_size, source=data.source, labels=data.labels, expected_files=announced,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
             list_name=data.list_name, target_list_id=data.target_list_id, callback_url=data.callback_url,
             concurrency_scope=data.concurrency_scope,

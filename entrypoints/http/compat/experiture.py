@@ -23,6 +23,7 @@ from lading.entrypoints.http.compat.common import (
     StatusWords,
 )
 from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok
+from lading.entrypoints.http.errors import RequestInvalid
 from lading.entrypoints.http.jobs import check_create_request, job_cursor, parse_job_cursor
 from lading.entrypoints.http.schemas import Approval, CreateJob, MappingRequest
 from lading.entrypoints.http.services import Services, Svc, blocking
@@ -154,6 +155,8 @@ class ImportJobs(Controller):
     ) -> Response[Envelope[ExperitureCreatedJob]]:
         identity: Identity = request.user
         check_create_request(data, services.max_file_size, idempotency_header)
+        if data.files is not None:
+            raise RequestInvalid("files is not part of this API: give fileName and fileSize")
         job_id, created = await blocking(
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source or "experiture", labels=data.labels,
