@@ -24,6 +24,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from msgspec import Meta
 
+from lading.application.configuration_runs import STAGED_UPLOAD_TTL_SECONDS
 from lading.domain.limits import MAX_INLINE_ROWS
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, requires
 from lading.entrypoints.http.compat.common import (
@@ -431,7 +432,7 @@ class CompaniesController(Controller):
         staged = await blocking(services.lading.runs.stage_upload, workspace, company_id, data.name,
                                 data.content_type, data.size)
         signed = services.signer.sign("PUT", BASE + UPLOAD_PATH.format(company_id=company_id, ref=staged.ref),
-                                      workspace, 3600)
+                                      workspace, STAGED_UPLOAD_TTL_SECONDS)
         return UploadSlot(upload_url=services.absolute(request, signed.path_and_query),
                           upload_ref=staged.ref)
 
