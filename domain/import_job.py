@@ -162,6 +162,11 @@ class ImportJob(Aggregate):
         return "upload the file first" if self.file is None else "set a mapping first"
 
     @property
+    def rows_validated(self) -> bool:
+        """Whether every row of the current plan has its outcome (validation finished)."""
+        return self.total_chunks is not None
+
+    @property
     def is_deleted(self) -> bool:
         return self.state == JobState.DELETED
 

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -393,3 +394,16 @@ def test_the_magic_link_imports_through_a_saved_configuration_with_its_mapping_f
     run = httpx.get(f"{server.url}/compat/vern/api/v1/companies/{company_id}/imports/{job_id}",
                     headers={"x-api-key": keys["writer"]}, timeout=30)
     assert run.status_code == 200 and run.json()["status"] == "completed"
+
+
+def test_a_job_whose_rows_are_not_validated_offers_no_annotated_csv_and_refuses_one(server, api, keys):
+    job_id = api.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "later.csv",
+                                               "fileSize": 10}).json()["data"]["jobId"]
+    client, _ = _signed_in_client(server, keys["reader"])
+    try:
+        assert "annotated.csv" not in client.get(f"/console/jobs/{job_id}").text
+        refused = client.get(f"/console/jobs/{job_id}/annotated.csv")
+        assert refused.status_code == 409 and "not all validated yet" in refused.text
+        assert client.get(f"/console/jobs/{uuid.uuid4()}/annotated.csv").status_code == 404
+    finally:
+        client.close()

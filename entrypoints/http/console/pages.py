@@ -56,7 +56,7 @@ def job_uuid(text: str) -> UUID:
 
 
 def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file: bool,
-               has_valid_rows: bool) -> list[dict[str, str]]:
+               has_valid_rows: bool, annotated: bool) -> list[dict[str, str]]:
     """Signed links, as GET …/errors hands out: whatever the job has to download."""
     out = []
     if has_error_file:
@@ -69,7 +69,7 @@ def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file:
                                       DOWNLOAD_TTL_SECONDS)
         out.append({"label": "Valid rows (CSV)", "url": signed.path_and_query,
                     "name": f"{job_id}-valid-rows.csv"})
-    if has_error_file or has_valid_rows:  # its rows were read, so each has an outcome
+    if annotated:
         out.append({"label": "Annotated CSV (every row, _status, _errors)",
                     "url": f"/console/jobs/{job_id}/annotated.csv",
                     "name": f"{job_id}-annotated.csv"})
@@ -100,7 +100,8 @@ def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str |
         "report": detailed_report(doc, error_file),
         "events": jobs.history(workspace, job_id),
         "downloads": _downloads(services, workspace, job_id, error_file is not None,
-                                jobs.has_valid_rows(workspace, job_id)),
+                                jobs.has_valid_rows(workspace, job_id),
+                                services.exports.annotated_ready(workspace, job_id)),
     }
 
 
