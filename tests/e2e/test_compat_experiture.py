@@ -212,6 +212,8 @@ def test_each_refusal_carries_its_cdp_etl_code(server, client):
     assert code(client.post(f"{BASE}/{pending}/start")) == (409, "CDP_ETL.STATE.CONFLICT")
     assert code(client.post(BASE, content=b"{not json", headers={"Content-Type": "application/json"})
                 ) == (400, "CDP_ETL.VALIDATION.REQUEST_INVALID")
+    several = client.post(BASE, json={"objectName": "profiles", "files": [{"fileName": "a.csv", "fileSize": 3}]})
+    assert code(several) == (400, "CDP_ETL.VALIDATION.REQUEST_INVALID")  # 002 has no several files
     assert code(client.post(BASE, json={"objectName": "profiles"})) == (
         400, "CDP_ETL.VALIDATION.REQUEST_INVALID")
     assert code(client.post(BASE, json={"objectName": "profiles", "fileName": "big.csv",
