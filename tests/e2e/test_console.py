@@ -396,6 +396,22 @@ def test_the_magic_link_imports_through_a_saved_configuration_with_its_mapping_f
     assert run.status_code == 200 and run.json()["status"] == "completed"
 
 
+def test_a_several_file_job_page_names_its_files_and_which_arrived(server, api, keys):
+    made = api.post("/v1/import-jobs", json={"objectName": "profiles", "files": [
+        {"fileName": "part-1.csv", "fileSize": 4}, {"fileName": f"{XSS}.csv", "fileSize": 3}]})
+    slot = made.json()["data"]
+    second = slot["uploads"][1]
+    assert httpx.put(second["uploadUrl"], content=b"id\n", headers=second["headers"]).status_code == 200
+    client, _ = _signed_in_client(server, keys["reader"])
+    try:
+        page = client.get(f"/console/jobs/{slot['jobId']}").text
+        files = re.search(r'<p class="sub" id="source-files">(.*?)</p>', page, re.S)[1]
+        assert "1 of 2 files uploaded" in files and "<code>part-1.csv</code> not yet" in files
+        assert "&lt;img src=x onerror=alert(1)&gt;.csv</code> received" in files and "<img" not in files
+    finally:
+        client.close()
+
+
 def test_a_job_whose_rows_are_not_validated_offers_no_annotated_csv_and_refuses_one(server, api, keys):
     job_id = api.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "later.csv",
                                                "fileSize": 10}).json()["data"]["jobId"]
