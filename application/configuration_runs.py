@@ -188,6 +188,17 @@ class ConfigurationRuns:
                                                  config.mapping, **options)
         return self.jobs.status(workspace, job_id), created
 
+    def create_upload_job(self, workspace: str, configuration_id: str, file_name: str,
+                          file_size: int, source: str) -> UUID:
+        """A job of the configuration waiting for one uploaded file, mapped later from the
+        configuration's plan (the console's new import from a configuration). It takes no
+        turn among the configuration's runs until a person starts it."""
+        config = self.library.configuration(workspace, configuration_id)
+        job_id, _ = self.jobs.create_job(workspace, config.object_name, file_name, file_size,
+                                         source=source,
+                                         labels=[configuration_label(config.id), *config.labels])
+        return job_id
+
     def run(self, workspace: str, configuration_id: str, job_id: UUID) -> dict[str, Any]:
         """The run's status; paused at needs_attention, with `attention`: what failed per field
         (rejected_by_field), for a person to decide on."""

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from lading.application.import_jobs import ImportJobs
 from lading.application.ports import BlobStore, PresignedRequest, ValidationEngine
+from lading.domain.errors import TransitionNotAllowed
 from lading.domain.lifecycle import JobState
 
 
@@ -29,11 +30,17 @@ class Exports:
         rejected rows with `_errors`); return rows written."""
         self.jobs.check_files_kept(workspace, job_id)
         job = self.jobs.load(job_id, workspace)
+        if not job.rows_validated:
+            raise TransitionNotAllowed(job.state, "export_rows", "its rows are not all validated yet")
         error_file = self.jobs.error_file(workspace, job_id)
         sources = [] if rejected_only else self.jobs.sources(job)
         work = self.jobs.files(job).work_dir / "annotated"
         work.mkdir(parents=True, exist_ok=True)
         return self.engine.write_annotated_csv(sources, error_file, out, work, rejected_only)
+
+    def annotated_ready(self, workspace: str, job_id: UUID) -> bool:
+        """Whether export_annotated can give every row its outcome now."""
+        return self.jobs.load(job_id, workspace).rows_validated
 
     def valid_rows_blob(self, workspace: str, job_id: UUID) -> str:
         """The blob key of the valid rows CSV, made once per plan version and kept.

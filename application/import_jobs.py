@@ -160,10 +160,13 @@ class ImportJobs(Application[UUID]):
         callback_url: str | None = None,
         concurrency_scope: str | None = None,
         parts: list[str] | None = None,
+        expected_files: list[tuple[str, int]] | None = None,
     ) -> tuple[UUID, bool]:
         """Create a job; return (job id, created). An idempotent replay returns (id, False).
 
         `parts` names the files a several-file source will be made of (for idempotency only).
+        `expected_files` (name, size) announces a source of several files that arrive one by
+        one (receive_part); `file_name` and `file_size` are then the first name and the sum.
 
         `list_name` creates a list that the job's merged keys fill; `target_list_id` adds
         them to an existing list of the workspace (for the same object). A `concurrency_scope`
@@ -189,10 +192,14 @@ class ImportJobs(Application[UUID]):
         }
         if parts is not None:
             fingerprint_source["parts"] = parts
+        announced = ([{"fileName": name, "fileSize": size} for name, size in expected_files]
+                     if expected_files else None)
+        if announced is not None:
+            fingerprint_source["files"] = announced
         key = f"{idempotency_key}#{_fingerprint(fingerprint_source)}" if idempotency_key else None
         if key is None and concurrency_scope is None:
             return self._create(workspace, object_name, file_name, file_size, source, labels, None,
-                                rows, lists, callback_url, None), True
+                                rows, lists, callback_url, None, announced), True
         # Both checks and the creation happen under the workspace's admission lock, so two
         # concurrent requests can neither both create nor both pass the scope check.
         with self.queue.admission(workspace):
@@ -206,7 +213,7 @@ class ImportJobs(Application[UUID]):
             if concurrency_scope is not None:
                 self._check_scope_free(workspace, concurrency_scope)
             return self._create(workspace, object_name, file_name, file_size, source, labels, key,
-                                rows, lists, callback_url, concurrency_scope), True
+                                rows, lists, callback_url, concurrency_scope, announced), True
 
     def _check_scope_free(self, workspace: str, scope: str) -> None:
         open_states = tuple(s.value for s in JobState if s not in TERMINAL_STATES
@@ -219,13 +226,14 @@ class ImportJobs(Application[UUID]):
     def _create(self, workspace: str, object_name: str, file_name: str | None, file_size: int | None,
                 source: str | None, labels: list[str] | None, key: str | None,
                 rows: list[dict[str, Any]] | None, lists: _ListRequest, callback_url: str | None,
-                concurrency_scope: str | None) -> UUID:
+                concurrency_scope: str | None,
+                expected_files: list[dict[str, Any]] | None = None) -> UUID:
         inline = rows is not None
         list_id = lists.target_list_id or (str(uuid4()) if lists.list_name else None)
         job = ImportJob(workspace, object_name, file_name or ("inline-rows.ndjson" if inline else None),
                         file_size, source=source, labels=labels, idempotency_key=key, inline_rows=inline,
                         list_id=list_id, list_name=lists.list_name, callback_url=callback_url,
-                        concurrency_scope=concurrency_scope)
+                        concurrency_scope=concurrency_scope, expected_files=expected_files)
         if inline:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "rows.ndjson"
@@ -247,6 +255,17 @@ class ImportJobs(Application[UUID]):
             raise JobNotFound(job_id)
         job.check_takes_file()
         return self.files(job).new_upload()
+
+    def expected_files(self, workspace: str, job_id: UUID) -> list[dict[str, Any]]:
+        """The files a several-file job was announced with ({fileName, fileSize}, in order);
+        empty for a job that takes one file."""
+        job = self.load(job_id, workspace)
+        return [dict(f) for f in getattr(job, "expected_files", None) or []]
+
+    def part_received(self, workspace: str, job_id: UUID, index: int, blob_key: str, size: int,
+                      sha256: str) -> None:
+        """One announced file is stored under `blob_key`; the job holds its source once all are."""
+        self._command(job_id, workspace, lambda j: j.receive_part(index, blob_key, size, sha256))
 
     def upload_slot(self, workspace: str, job_id: UUID) -> str:
         """The landing path an upload for this job is written under (shown to clients)."""
@@ -333,6 +352,35 @@ class ImportJobs(Application[UUID]):
             received = []
             for name, path in files:
                 info = self.blobs.put_file(self.upload_key(workspace, job_id), Path(path))
+                received.append({"blobKey": info.key, "size": info.size, "sha256": info.sha256,
+                                 "fileName": name})
+            self._command(job_id, workspace, lambda j: j.receive_files(received))
+
+        self._complete_submission(workspace, job_id, attach, mapping, start)
+        return job_id, True
+
+    def submit_streams(self, workspace: str, object_name: str, files: list[tuple[str, IO[bytes]]],
+                       mapping: dict[str, Any], *, source: str | None = None,
+                       labels: list[str] | None = None, idempotency_key: str | None = None,
+                       start: bool = True) -> tuple[UUID, bool]:
+        """submit_files for files given as streams (the parts of one multipart upload), each
+        stored under the job as it is read. The same names and sizes with the same key are an
+        idempotent replay."""
+        ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
+        if not files:
+            raise DomainError("a source needs at least one file")
+        sizes = [_remaining(file) for _, file in files]
+        total = None if None in sizes else sum(s for s in sizes if s is not None)
+        job_id, created = self.create_job(workspace, object_name, files[0][0], total, source=source,
+                                          labels=labels, idempotency_key=idempotency_key,
+                                          parts=[f"{name}:{size}" for (name, _), size in zip(files, sizes)])
+        if not created:
+            return job_id, False
+
+        def attach() -> None:
+            received = []
+            for name, file in files:
+                info = self._store(self.upload_key(workspace, job_id), file)
                 received.append({"blobKey": info.key, "size": info.size, "sha256": info.sha256,
                                  "fileName": name})
             self._command(job_id, workspace, lambda j: j.receive_files(received))

@@ -137,6 +137,8 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
         errorCode=None,
         proposal=None,
         sourceFiles=None,
+        expectedFiles=([{"fileName": f["fileName"], "fileSize": f["fileSize"], "received": False}
+                        for f in e.expected_files] if e.expected_files else None),
         declaredStatus=None,
         expectedRows=None,
         createdAt=ts,
@@ -165,6 +167,23 @@ def _files_received(doc: dict[str, Any], e: ImportJob.FilesReceived, ts: str) ->
                purgedAt=None)
     if doc.get("importMode") is not None:
         doc["state"] = "ready"
+
+
+@_on(ImportJob.FilePartReceived)
+def _part_received(doc: dict[str, Any], e: ImportJob.FilePartReceived, ts: str) -> None:
+    expected = [dict(f) for f in doc.get("expectedFiles") or []]
+    if not 0 <= e.index < len(expected):
+        return  # no file was announced at that place (the aggregate records none): nothing to count
+    expected[e.index]["received"] = True
+    parts = {**(doc.get("receivedParts") or {}), str(e.index): {"size": e.size, "sha256": e.sha256}}
+    doc.update(expectedFiles=expected, receivedParts=parts)
+    if len(parts) == len(expected):  # the job holds them now, as after FilesReceived
+        files = [{"fileName": f["fileName"], "fileSize": parts[str(i)]["size"],
+                  "sha256": parts[str(i)]["sha256"]} for i, f in enumerate(expected)]
+        doc.update(fileName=files[0]["fileName"], fileSize=sum(f["fileSize"] for f in files),
+                   fileSha256=files[0]["sha256"], sourceFiles=files)
+        if doc.get("importMode") is not None:
+            doc["state"] = "ready"
 
 
 @_on(ImportJob.StatusDeclared)

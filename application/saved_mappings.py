@@ -167,15 +167,18 @@ class MappingLibrary:
         return job_id
 
     def resolve(self, workspace: str, object_name: str, mapping: dict[str, Any],
-                template_id: str | None) -> dict[str, Any]:
-        """The mapping to apply: the template's, overridden key by key by what the request gives."""
+                template_id: str | None, configuration_id: str | None = None) -> dict[str, Any]:
+        """The mapping to apply: the template's (or the configuration's), overridden key by key
+        by what the request gives."""
         given = {k: v for k, v in mapping.items() if k in MAPPING_KEYS and v is not None}
-        if not template_id:
+        if template_id:
+            base: Any = self.template(workspace, template_id)
+            named = f"mapping template {template_id}"
+        elif configuration_id:
+            base = self.configuration(workspace, configuration_id)
+            named = f"import configuration {configuration_id}"
+        else:
             return given
-        template = self.template(workspace, template_id)
-        if template.object_name != object_name:
-            raise InvalidPlan(
-                f"mapping template {template_id} is for object '{template.object_name}',"
-                f" not '{object_name}'"
-            )
-        return {**{k: v for k, v in template.mapping.items() if k in MAPPING_KEYS}, **given}
+        if base.object_name != object_name:
+            raise InvalidPlan(f"{named} is for object '{base.object_name}', not '{object_name}'")
+        return {**{k: v for k, v in base.mapping.items() if k in MAPPING_KEYS}, **given}

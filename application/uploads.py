@@ -47,10 +47,29 @@ class Uploads:
                      content_length: int | None) -> BlobInfo:
         """Receive the job's file; the job holds it only once all of it arrived."""
         status = await _off_loop(self.jobs.status, workspace, job_id)
+        if status.get("expectedFiles"):
+            raise UploadRefused("this job takes several files: PUT each to its own upload URL")
         key = await _off_loop(self.jobs.upload_key, workspace, job_id)
         info = await self._receive(key, chunks, content_length, status.get("fileSize"))
         try:
             await _off_loop(self.jobs.file_received, workspace, job_id, info.key, info.size, info.sha256)
+        except BaseException:
+            await _off_loop(self.jobs.blobs.delete_prefix, info.key)
+            raise
+        return info
+
+    async def upload_part(self, workspace: str, job_id: UUID, index: int,
+                          chunks: AsyncIterator[bytes], content_length: int | None) -> BlobInfo:
+        """Receive one of a several-file job's files (0-based, in reading order), checked
+        against the size it was announced with; the job holds its source once all arrived."""
+        expected = await _off_loop(self.jobs.expected_files, workspace, job_id)
+        if not 0 <= index < len(expected):
+            raise UploadRefused(f"this job has no file number {index + 1}")
+        key = await _off_loop(self.jobs.upload_key, workspace, job_id)
+        info = await self._receive(key, chunks, content_length, expected[index]["fileSize"])
+        try:
+            await _off_loop(self.jobs.part_received, workspace, job_id, index, info.key, info.size,
+                            info.sha256)
         except BaseException:
             await _off_loop(self.jobs.blobs.delete_prefix, info.key)
             raise

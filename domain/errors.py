@@ -38,6 +38,7 @@ _SAID = {
     "record_callback": "record a callback for",
     "record_crash": "record a crash of",
     "declare_status": "declare the status of",
+    "export_rows": "export the rows of",
 }
 
 

@@ -59,6 +59,8 @@ class ImportJob(Aggregate):
         list_name: str | None = None
         callback_url: str | None = None
         concurrency_scope: str | None = None
+        # A source of several files, uploaded one by one: [{fileName, fileSize}] in reading order.
+        expected_files: list[dict[str, Any]] | None = None
 
     @event(Created)
     def __init__(
@@ -75,6 +77,7 @@ class ImportJob(Aggregate):
         list_name: str | None = None,
         callback_url: str | None = None,
         concurrency_scope: str | None = None,
+        expected_files: list[dict[str, Any]] | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -104,6 +107,10 @@ class ImportJob(Aggregate):
         # Several files read in order as one source ({blobKey, size, sha256, fileName} each);
         # None for a single file (self.file alone).
         self.files: list[dict[str, Any]] | None = None
+        # Several files announced at creation and uploaded one by one (receive_part): the job
+        # holds its source once every one has arrived.
+        self.expected_files = [dict(f) for f in expected_files] if expected_files else None
+        self.parts: dict[int, dict[str, Any]] = {}
         # A cohort: a job created without data whose status its client declares until data
         # arrives (then Lading's state decides), with the row count the client expects.
         self.declared_status: str | None = None
@@ -159,6 +166,11 @@ class ImportJob(Aggregate):
         return "upload the file first" if self.file is None else "set a mapping first"
 
     @property
+    def rows_validated(self) -> bool:
+        """Whether every row of the current plan has its outcome (validation finished)."""
+        return self.total_chunks is not None
+
+    @property
     def is_deleted(self) -> bool:
         return self.state == JobState.DELETED
 
@@ -197,6 +209,33 @@ class ImportJob(Aggregate):
 
     @event(FilesReceived)
     def _files_received(self, files: list[dict[str, Any]]) -> None:
+        self._hold_files(files)
+
+    def receive_part(self, index: int, blob_key: str, size: int, sha256: str) -> None:
+        """One of the announced files arrived (0-based, in reading order); once every one is
+        in, the job holds them as its source, exactly as receive_files would."""
+        expected = getattr(self, "expected_files", None)
+        self._require("receive_file", None if expected else "it was not created for several files")
+        if not 0 <= index < len(expected or []):
+            self._require("receive_file", f"it has no file number {index + 1}")
+        self._part_received(index=index, blob_key=blob_key, size=size, sha256=sha256)
+
+    class FilePartReceived(Aggregate.Event):
+        index: int
+        blob_key: str
+        size: int
+        sha256: str
+
+    @event(FilePartReceived)
+    def _part_received(self, index: int, blob_key: str, size: int, sha256: str) -> None:
+        expected = self.expected_files or []
+        self.parts = {**getattr(self, "parts", {}),
+                      index: {"blobKey": blob_key, "size": size, "sha256": sha256}}
+        if len(self.parts) == len(expected):
+            self._hold_files([{**self.parts[i], "fileName": f["fileName"]}
+                              for i, f in enumerate(expected)])
+
+    def _hold_files(self, files: list[dict[str, Any]]) -> None:
         first = files[0]
         self.file = {"blobKey": first["blobKey"], "size": sum(f["size"] for f in files),
                      "sha256": first["sha256"]}
@@ -592,7 +631,7 @@ EVENTS: tuple[type[Aggregate.Event], ...] = (
     ImportJob.ChunkMerged, ImportJob.Completed, ImportJob.Failed, ImportJob.Cancelled,
     ImportJob.Deleted, ImportJob.CallbackDelivered, ImportJob.CallbackFailed,
     ImportJob.MetadataEdited, ImportJob.StatusDeclared, ImportJob.FilesReceived,
-    ImportJob.ProcessingCrashed, ImportJob.BlobsPurged,
+    ImportJob.FilePartReceived, ImportJob.ProcessingCrashed, ImportJob.BlobsPurged,
 )
 
 # Events stored before ADR 0005 name their classes under the old top-level `domain` package.

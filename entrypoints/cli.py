@@ -121,7 +121,8 @@ def _print_status(status: dict[str, Any]) -> None:
 
     console = Console()
     table = Table(show_header=False, box=None)
-    for key in ("jobId", "objectName", "fileName", "state", "errorMessage", "readRows", "validRows",
+    for key in ("jobId", "objectName", "fileName", "state", "declaredStatus", "expectedRows",
+                "errorMessage", "readRows", "validRows",
                 "invalidRows", "mergedInserts", "mergedUpdates", "mergedUnchanged", "mergedDeletes",
                 "successRate"):
         value = status.get(key)
@@ -373,6 +374,23 @@ def jobs_cancel(job, as_json, workspace) -> None:
     """Cancel a job that has not ended."""
     lading = _app()
     lading.jobs.cancel(workspace, _job_id(job))
+    status = public_status(lading.jobs.status(workspace, _job_id(job)))
+    _print_json(status) if as_json else _print_status(status)
+
+
+@jobs.command("declare")
+@click.argument("job")
+@click.option("--status", "word", help="The job's own status word, kept until it holds data.")
+@click.option("--expected-rows", type=click.IntRange(min=0), help="The rows it expects.")
+@click.option("--json", "as_json", is_flag=True, help="Print the status after declaring as JSON.")
+@workspace_option
+@handles_errors
+def jobs_declare(job, word, expected_rows, as_json, workspace) -> None:
+    """Declare the status of a job that holds no data yet (a cohort); each change is recorded."""
+    if word is None and expected_rows is None:
+        raise InputError("give --status, --expected-rows or both")
+    lading = _app()
+    lading.jobs.declare_status(workspace, _job_id(job), word, expected_rows)
     status = public_status(lading.jobs.status(workspace, _job_id(job)))
     _print_json(status) if as_json else _print_status(status)
 

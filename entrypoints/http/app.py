@@ -22,6 +22,7 @@ from lading.entrypoints.http.auth import (
     Authenticator,
 )
 from lading.entrypoints.http.console import console_routes, template_config
+from lading.entrypoints.http.console.session import SESSION_STORE, session_store
 from lading.entrypoints.http.correlation import add_correlation_header
 from lading.entrypoints.http.docs import OfflineDocsPlugin
 from lading.entrypoints.http.envelope import Envelope, ok
@@ -101,7 +102,8 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         template_config=template_config(),
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         middleware=middleware,
-        stores={STORE_NAME: rate_limit_store(settings.redis_url)},
+        stores={STORE_NAME: rate_limit_store(settings.redis_url),
+                SESSION_STORE: session_store(settings.redis_url, settings.home)},
         state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
         exception_handlers={Exception: compat.error_handler(error_response)},
         before_send=[add_correlation_header],

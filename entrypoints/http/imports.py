@@ -61,7 +61,8 @@ class ImportsController(Controller):
 
     @post("/v1/imports", operation_id="createImport", guards=[requires(WRITE)], status_code=201,
           responses=error_responses(404, 409, 413, 422, 507),
-          summary="Upload a file with objectName or configurationId: created, mapped, started")
+          summary="Upload a file (or several, read in order as one source) with objectName or"
+                  " configurationId: created, mapped, started")
     async def one_shot(
         self, request: Request, services: Svc,
         data: MultipartBody[OneShotForm],
@@ -84,15 +85,21 @@ class ImportsController(Controller):
             object_name = data.object_name
         else:
             raise RequestInvalid("objectName or configurationId is required")
-        file_name = data.file.filename or "upload"
+        options = {"source": source, "labels": labels, "start": False,
+                   "idempotency_key": idempotency_header or data.idempotency_key}
         try:
-            job_id, created = await blocking(
-                services.jobs.submit_file, workspace, object_name, data.file.file, file_name,
-                mapping, source=source, labels=labels,
-                idempotency_key=idempotency_header or data.idempotency_key, start=False,
-            )
+            if len(data.file) == 1:
+                upload = data.file[0]
+                job_id, created = await blocking(
+                    services.jobs.submit_file, workspace, object_name, upload.file,
+                    upload.filename or "upload", mapping, **options)
+            else:
+                parts = [(u.filename or f"upload-{i}", u.file) for i, u in enumerate(data.file, 1)]
+                job_id, created = await blocking(services.jobs.submit_streams, workspace,
+                                                 object_name, parts, mapping, **options)
         finally:
-            await data.file.close()
+            for upload in data.file:
+                await upload.close()
         if not created:
             status = public_status(await blocking(services.jobs.status, workspace, job_id))
             return Response(ok(request, status), status_code=200)

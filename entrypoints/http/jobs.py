@@ -1,5 +1,5 @@
-"""/v1/import-jobs: create, upload slot, mapping, start, status, list, edit, cancel, approve,
-delete, error file, valid rows and event history."""
+"""/v1/import-jobs: create, upload slot, declared status, mapping, start, status, list, edit,
+cancel, approve, delete, error file, valid rows and event history."""
 
 from __future__ import annotations
 
@@ -32,17 +32,20 @@ from lading.entrypoints.http.schemas import (
     Deleted,
     EditMetadata,
     ErrorFileInfo,
+    FileUploadSlot,
     JobEvent,
     JobPage,
     JobStatus,
     MappingRequest,
     MappingResult,
+    StatusDeclaration,
     UploadSlot,
 )
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
 
 UPLOAD_PATH = "/v1/uploads/{job_id}"
+FILE_UPLOAD_PATH = "/v1/uploads/{job_id}/files/{number}"  # 1-based, in reading order
 ERRORS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/errors.jsonl"
 VALID_ROWS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/valid-rows.csv"
 # SPEC §4 names these create options without saying what they do (ADR 0035): refused, not ignored.
@@ -52,11 +55,23 @@ _UNSUPPORTED = {"create_audience": "createAudience", "audience_name": "audienceN
 
 def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any],
                 landing_path: str, takes_file: bool) -> UploadSlot:
-    """Where and how to send the file: a signed PUT URL while the job still takes one."""
+    """Where and how to send the file: a signed PUT URL while the job still takes one (one a
+    file for a several-file job, always through Lading, which counts each file in)."""
     job_id = status["jobId"]
     if not takes_file:
         return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
                           headers={}, expires_at=None, landing_path=None)
+    if status.get("expectedFiles"):
+        uploads = []
+        for number, announced in enumerate(status["expectedFiles"], 1):
+            signed = services.signer.sign("PUT", FILE_UPLOAD_PATH.format(job_id=job_id, number=number),
+                                          workspace, UPLOAD_TTL_SECONDS)
+            uploads.append(FileUploadSlot(
+                file_name=announced["fileName"], upload_url=services.absolute(request, signed.path_and_query),
+                method="PUT", headers={"Content-Type": "application/octet-stream"},
+                expires_at=signed.expires_at))
+        return UploadSlot(job_id=job_id, state=status["state"], upload_url=None, method=None,
+                          headers={}, expires_at=None, landing_path=landing_path, uploads=uploads)
     direct = services.uploads.direct_upload(workspace, UUID(job_id), UPLOAD_TTL_SECONDS)
     if direct is not None:  # object storage: the bytes go straight to the bucket (ADR 0051)
         return UploadSlot(job_id=job_id, state=status["state"], upload_url=direct.url, method="PUT",
@@ -71,11 +86,12 @@ def upload_slot(services: Services, request: Request, workspace: str, status: di
     )
 
 
-def _encode_cursor(doc: dict[str, Any]) -> str:
+def job_cursor(doc: dict[str, Any]) -> str:
+    """The cursor of the page after this job (job lists are ordered by creation, then id)."""
     return encode_cursor([doc["createdAt"], doc["jobId"]])
 
 
-def _decode_cursor(cursor: str) -> tuple[str, str]:
+def parse_job_cursor(cursor: str) -> tuple[str, str]:
     value = decode_cursor(cursor)
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
         return value[0], value[1]
@@ -107,8 +123,13 @@ def check_create_request(data: CreateJob, max_file_size: int, idempotency_header
         raise RequestInvalid("createList and listName go together")
     if data.create_list and data.target_list_id is not None:
         raise RequestInvalid("give either createList or targetListId, not both")
-    if data.rows is None and (data.file_name is None or data.file_size is None):
-        raise RequestInvalid("fileName and fileSize are required unless rows are given")
+    if data.files is not None:
+        if data.rows is not None or data.file_name is not None or data.file_size is not None:
+            raise RequestInvalid("give files, or fileName and fileSize, or rows: only one of them")
+        if any(f.file_size > max_file_size for f in data.files):
+            raise PayloadTooLarge(f"a file's fileSize is over the limit of {max_file_size} bytes")
+    elif data.rows is None and (data.file_name is None or data.file_size is None):
+        raise RequestInvalid("fileName and fileSize are required unless rows or files are given")
     if data.rows is not None and data.file_size is not None:
         raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
     if data.file_size is not None and data.file_size > max_file_size:
@@ -124,16 +145,21 @@ class ImportJobsController(Controller):
     @post("/", operation_id="createImportJob", guards=[requires(WRITE)],
           request_max_body_size=64 * 1024 * 1024,
           responses=error_responses(404, 409, 413), status_code=201,
-          summary="Create an import job (returns a signed upload slot, or takes inline rows)")
+          summary="Create an import job (returns a signed upload slot, one a file for `files`,"
+                  " or takes inline rows)")
     async def create(
         self, request: Request, services: Svc, data: JSONBody[CreateJob],
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
         check_create_request(data, services.max_file_size, idempotency_header)
+        file_name, file_size, announced = data.file_name, data.file_size, None
+        if data.files is not None:
+            announced = [(f.file_name, f.file_size) for f in data.files]
+            file_name, file_size = announced[0][0], sum(size for _, size in announced)
         job_id, created = await blocking(
-            services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
-            data.file_size, source=data.source, labels=data.labels,
+            services.jobs.create_job, identity.workspace, data.object_name, file_name,
+            file_size, source=data.source, labels=data.labels, expected_files=announced,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
             list_name=data.list_name, target_list_id=data.target_list_id, callback_url=data.callback_url,
             concurrency_scope=data.concurrency_scope,
@@ -165,13 +191,13 @@ class ImportJobsController(Controller):
             created_from=_instant("createdFrom", created_from),
             created_to=_instant("createdTo", created_to),
             limit=limit + 1,
-            cursor=_decode_cursor(cursor) if cursor else None,
+            cursor=parse_job_cursor(cursor) if cursor else None,
         )
         docs = await blocking(services.jobs.list_jobs, flt)
         more = len(docs) > limit
         docs = docs[:limit]
         page = JobPage(items=[public_status(d) for d in docs],  # type: ignore[misc]
-                       next_cursor=_encode_cursor(docs[-1]) if more else None)
+                       next_cursor=job_cursor(docs[-1]) if more else None)
         return ok(request, page)
 
     @get("/{job_id:uuid}", operation_id="getImportJob", guards=[requires(READ)],
@@ -196,6 +222,17 @@ class ImportJobsController(Controller):
         workspace = request.user.workspace
         await blocking(services.jobs.edit_metadata, workspace, job_id, source=data.source,
                        labels=data.labels, file_name=data.file_name)
+        return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
+
+    @post("/{job_id:uuid}/declared-status", operation_id="declareImportJobStatus",
+          guards=[requires(WRITE)], status_code=200, responses=error_responses(404, 409),
+          summary="Declare a job's own status word and expected rows while it holds no data (a cohort)")
+    async def declare_status(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                             data: JSONBody[StatusDeclaration]) -> Envelope[JobStatus]:
+        if data.status is None and data.expected_rows is None:
+            raise RequestInvalid("give status, expectedRows or both")
+        workspace = request.user.workspace
+        await blocking(services.jobs.declare_status, workspace, job_id, data.status, data.expected_rows)
         return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
 
     @post("/{job_id:uuid}/mapping", operation_id="mapImportJob", guards=[requires(WRITE)],

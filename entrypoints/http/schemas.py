@@ -34,10 +34,17 @@ class RequestBody(Wire, forbid_unknown_fields=True):
 # -- jobs -----------------------------------------------------------------------------------
 
 
+class AnnouncedFile(RequestBody):
+    file_name: Name
+    file_size: Annotated[int, Meta(ge=0)]
+
+
 class CreateJob(RequestBody):
     object_name: Name
     file_name: Name | None = None
     file_size: Annotated[int, Meta(ge=0)] | None = None
+    # Several files read in order as one source, each uploaded to its own signed URL.
+    files: Annotated[list[AnnouncedFile], Meta(min_length=1, max_length=100)] | None = None
     rows: InlineRows | None = None
     idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
     source: Name | None = None
@@ -53,6 +60,14 @@ class CreateJob(RequestBody):
     concurrency_scope: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
+class FileUploadSlot(Wire):
+    file_name: str
+    upload_url: str
+    method: Literal["PUT"]
+    headers: dict[str, str]
+    expires_at: str
+
+
 class UploadSlot(Wire):
     job_id: str
     state: str
@@ -61,6 +76,14 @@ class UploadSlot(Wire):
     headers: dict[str, str]
     expires_at: str | None
     landing_path: str | None
+    # A several-file job: one signed PUT a file, in reading order (upload_url is then null).
+    uploads: list[FileUploadSlot] | None = None
+
+
+class ExpectedFile(Wire):
+    file_name: str
+    file_size: int
+    received: bool
 
 
 class Healing(Wire):
@@ -153,6 +176,8 @@ class JobStatus(Wire):
     detailed_report: DetailedReport | None = None
     # Several files read in order as one source; null for a single file.
     source_files: list[SourceFileInfo] | None = None
+    # The files a several-file job was created for, and which of them arrived.
+    expected_files: list[ExpectedFile] | None = None
     # A cohort (created without data): the status its client declared and the rows it expects.
     declared_status: str | None = None
     expected_rows: int | None = None
@@ -243,6 +268,13 @@ class EditMetadata(RequestBody):
     file_name: Name | None = None
 
 
+class StatusDeclaration(RequestBody):
+    """A cohort's own word for its status and the rows it expects, while it holds no data."""
+
+    status: Name | None = None
+    expected_rows: Annotated[int, Meta(ge=0)] | None = None
+
+
 class Approval(RequestBody):
     proposal: dict[str, Any] | None = None
 
@@ -264,8 +296,12 @@ class Removed(Wire):
 MAX_FORM_JSON_CHARS = 100_000
 
 
+MAX_FILES = 100
+
+
 class OneShotForm(Wire, forbid_unknown_fields=True):
-    file: UploadFile
+    # Several `file` parts are read in order as one source (each header matched on its own).
+    file: Annotated[list[UploadFile], Meta(min_length=1, max_length=MAX_FILES)]
     object_name: Name | None = None
     configuration_id: Name | None = None
     field_map: Annotated[str, Meta(max_length=MAX_FORM_JSON_CHARS)] | None = None  # JSON object

@@ -17,6 +17,7 @@ from lading.entrypoints.http.envelope import Envelope, Wire, ok
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.jobs import (
     ERRORS_DOWNLOAD_PATH,
+    FILE_UPLOAD_PATH,
     UPLOAD_PATH,
     VALID_ROWS_DOWNLOAD_PATH,
     valid_rows_file,
@@ -64,6 +65,21 @@ class TransfersController(Controller):
         workspace = services.signer.verify("PUT", path, ws, expires, signature)
         info = await services.uploads.upload(workspace, job_id, guarded_stream(request),
                                              content_length(request))
+        after = await blocking(services.jobs.status, workspace, job_id)
+        return ok(request, UploadReceived(job_id=str(job_id), state=after["state"],
+                                          file_size=info.size, file_sha256=info.sha256))
+
+    @put(FILE_UPLOAD_PATH.replace("{job_id}", "{job_id:uuid}").replace("{number}", "{number:int}"),
+         operation_id="uploadOneOfSeveralFiles", request_max_body_size=None, status_code=200,
+         security=[{}], responses=error_responses(400, 404, 409, 413, 507, keyed=False),
+         summary="Upload one file of a several-file job to its signed slot (streamed)")
+    async def upload_file(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                          number: FromPath[int], ws: Ws = None, expires: Expires = None,
+                          signature: Signature = None) -> Envelope[UploadReceived]:
+        path = FILE_UPLOAD_PATH.format(job_id=job_id, number=number)
+        workspace = services.signer.verify("PUT", path, ws, expires, signature)
+        info = await services.uploads.upload_part(workspace, job_id, number - 1,
+                                                  guarded_stream(request), content_length(request))
         after = await blocking(services.jobs.status, workspace, job_id)
         return ok(request, UploadReceived(job_id=str(job_id), state=after["state"],
                                           file_size=info.size, file_sha256=info.sha256))

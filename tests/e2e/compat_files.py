@@ -40,3 +40,14 @@ def stored_records(client: httpx.Client) -> list[dict]:
     assert response.status_code == 200, response.text
     items = response.json()["data"]["records"]
     return sorted(({k: r[k] for k in FIELD_MAP} for r in items), key=lambda r: r["id"])
+
+
+def assert_one_job_everywhere(server, native: httpx.Client, job_id: str, workspace: str) -> dict:
+    """A compat job is a Lading job: `/v1` and `lading jobs show` give the same status, and
+    the read models are what the events say. Returns the status."""
+    import json
+
+    status = native.get(f"/v1/import-jobs/{job_id}").json()["data"]
+    assert json.loads(server.cli("jobs", "show", job_id, "--workspace", workspace, "--json")) == status
+    assert server.cli("replay", "--check") == "read models match the event history"
+    return status

@@ -11,7 +11,14 @@ import httpx
 import jwt
 import pytest
 
-from tests.e2e.compat_files import DEFECTS_CSV, DEFECTS_SUMMARY, FIELD_MAP, STORED, stored_records
+from tests.e2e.compat_files import (
+    DEFECTS_CSV,
+    DEFECTS_SUMMARY,
+    FIELD_MAP,
+    STORED,
+    assert_one_job_everywhere,
+    stored_records,
+)
 from tests.e2e.http_server import LadingServer
 
 WS = "acme"
@@ -98,9 +105,8 @@ def test_the_documented_flow_answers_in_002s_words_from_create_to_error_file(ser
         (7, "VALIDATION_TYPE_MISMATCH"), (8, "MALFORMED_ROW")]
 
     # The same job, natively: the compat import is a Lading job.
-    native = client.get(f"/v1/import-jobs/{job_id}").json()["data"]
+    native = assert_one_job_everywhere(server, client, job_id, WS)
     assert (native["state"], native["readRows"], native["invalidRows"]) == ("completed", 9, 7)
-    assert "read models match" in server.cli("replay", "--check")
 
 
 def test_a_job_without_rejected_rows_reports_only_has_errors_false(client, server):
@@ -127,6 +133,45 @@ def test_a_cancelled_job_reads_failed_with_an_error_message(client):
     assert client.post(f"/v1/import-jobs/{slot['jobId']}/cancel").status_code == 200
     cancelled = status(client, slot["jobId"])
     assert cancelled["state"] == "failed" and cancelled["errorMessage"]
+
+
+def test_the_native_list_cancel_and_approve_answer_in_002s_words_too(server, client):
+    server.cli("worker", "--once", "--workspace", WS)  # nothing left queued by earlier tests
+    review = create(client)
+    assert httpx.put(review["uploadUrl"], content=DEFECTS_CSV, headers=review["headers"]).status_code == 200
+    client.post(f"{BASE}/{review['jobId']}/mapping", json={"fieldMap": FIELD_MAP,
+                                                           "reviewPolicy": "review_on_errors"})
+    client.post(f"{BASE}/{review['jobId']}/start")
+    server.cli("worker", "--once", "--workspace", WS)
+    assert client.get(f"/v1/import-jobs/{review['jobId']}").json()["data"]["state"] == "needs_attention"
+    assert status(client, review["jobId"])["state"] == "running"  # needs_attention reads running
+
+    doomed = create(client)
+    cancelled = client.post(f"{BASE}/{doomed['jobId']}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["data"]["state"], bool(cancelled.json()["data"]["errorMessage"])) == ("failed", True)
+    again = client.post(f"{BASE}/{doomed['jobId']}/cancel")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "CDP_ETL.STATE.CONFLICT"
+    assert client.post(f"{BASE}/{doomed['jobId']}/approve").json()["error"]["code"] == "CDP_ETL.STATE.CONFLICT"
+
+    failed = client.get(BASE, params={"state": "failed", "limit": 500}).json()["data"]
+    assert doomed["jobId"] in [j["jobId"] for j in failed["items"]]
+    assert {j["state"] for j in failed["items"]} == {"failed"}
+    running = [j["jobId"] for j in client.get(BASE, params={"state": "running"}).json()["data"]["items"]]
+    assert review["jobId"] in running and doomed["jobId"] not in running
+    first = client.get(BASE, params={"limit": 1}).json()["data"]
+    assert [j["jobId"] for j in first["items"]] == [doomed["jobId"]] and first["nextCursor"]
+    second = client.get(BASE, params={"limit": 1, "cursor": first["nextCursor"]}).json()["data"]
+    assert [j["jobId"] for j in second["items"]] == [review["jobId"]]
+    bad = client.get(BASE, params={"state": "queued"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "CDP_ETL.VALIDATION.REQUEST_INVALID"
+
+    approved = client.post(f"{BASE}/{review['jobId']}/approve", json={"proposal": {"changes": []}})
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["data"]["state"] == "running"
+    server.cli("worker", "--once", "--workspace", WS)
+    done = status(client, review["jobId"])
+    assert (done["state"], done["validRows"], done["invalidRows"]) == ("completed", 2, 7)
 
 
 def test_jwts_with_cdp_scopes_act_as_lading_scopes_and_requested_by_is_the_sub(server):
@@ -167,6 +212,8 @@ def test_each_refusal_carries_its_cdp_etl_code(server, client):
     assert code(client.post(f"{BASE}/{pending}/start")) == (409, "CDP_ETL.STATE.CONFLICT")
     assert code(client.post(BASE, content=b"{not json", headers={"Content-Type": "application/json"})
                 ) == (400, "CDP_ETL.VALIDATION.REQUEST_INVALID")
+    several = client.post(BASE, json={"objectName": "profiles", "files": [{"fileName": "a.csv", "fileSize": 3}]})
+    assert code(several) == (400, "CDP_ETL.VALIDATION.REQUEST_INVALID")  # 002 has no several files
     assert code(client.post(BASE, json={"objectName": "profiles"})) == (
         400, "CDP_ETL.VALIDATION.REQUEST_INVALID")
     assert code(client.post(BASE, json={"objectName": "profiles", "fileName": "big.csv",
@@ -216,7 +263,8 @@ def test_every_experiture_route_is_in_the_openapi_document_under_its_tag(server)
         ("/import-jobs", "post"), ("/import-jobs/{job_id}/mapping", "post"),
         ("/import-jobs/{job_id}/start", "post"), ("/import-jobs/{job_id}", "get"),
         ("/import-jobs/{job_id}/errors", "get"), ("/uploads/{job_id}", "put"),
-        ("/downloads/{job_id}/errors.jsonl", "get")}
+        ("/downloads/{job_id}/errors.jsonl", "get"), ("/import-jobs", "get"),
+        ("/import-jobs/{job_id}/cancel", "post"), ("/import-jobs/{job_id}/approve", "post")}
     assert all(op["tags"] == ["compat: Experiture"] for op in operations.values())
     create_op = operations[("/compat/experiture/public/v1/import-jobs", "post")]
     assert "application/json" in create_op["requestBody"]["content"]

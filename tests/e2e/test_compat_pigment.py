@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-from tests.e2e.compat_files import DEFECTS_CSV, STORED, configuration, stored_records
+from tests.e2e.compat_files import DEFECTS_CSV, STORED, assert_one_job_everywhere, configuration, stored_records
 from tests.e2e.http_server import LadingServer
 
 WS = "acme"
@@ -111,8 +111,7 @@ def test_a_pushed_csv_is_in_progress_then_completed_with_a_detailed_report_that_
     server.cli("worker", "--once", "--workspace", WS)
     later = status(pigment, again, report=True, v1=False)["detailedReport"]
     assert later["impactedBlocks"][0]["blockId"] == block["blockId"]
-    assert native.get(f"/v1/import-jobs/{import_id}").json()["data"]["state"] == "completed"
-    assert "read models match" in server.cli("replay", "--check")
+    assert assert_one_job_everywhere(server, native, import_id, WS)["state"] == "completed"
 
 
 def test_trigger_imports_the_configurations_source_url_as_it_is_now(server, pigment, config_id, native):

@@ -3,12 +3,16 @@ cohorts created without data whose status the client sets, then bulk uploads tha
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import uuid
 
 import httpx
 import pytest
 
+from tests.e2e.compat_files import assert_one_job_everywhere
 from tests.e2e.http_server import LadingServer
 
 CAMPAIGN = "3f2b8c1e-9a4d-4e2f-8b7a-1c2d3e4f5a6b"
@@ -108,7 +112,7 @@ def test_a_cohort_is_created_without_data_and_its_status_is_the_clients_until_da
         assert events[:6] == ["Created", "StatusDeclared", "StatusDeclared", "StatusDeclared",
                               "StatusDeclared", "StatusDeclared"]
         assert "FileReceived" in events and events[-1] == "Completed"
-    assert server.cli("replay", "--check") == "read models match the event history"
+        assert assert_one_job_everywhere(server, native, cohort["id"], "acme") == status
 
 
 def test_a_multipart_file_upload_fills_a_cohort_and_a_put_of_failed_cancels_it(server):
@@ -186,6 +190,35 @@ def test_the_sdragent_routes_are_in_the_openapi_document_under_their_tag(server)
     for ops in paths.values():
         for op in ops.values():
             if isinstance(op, dict) and "tags" in op:
-                assert op["tags"] == ["SDR agent"]
+                assert op["tags"] == ["compat: SDR agent"]
     create = paths["/compat/sdragent/{configuration_id}/imports"]["post"]
     assert "requestBody" in create and "201" in create["responses"]
+
+
+def test_a_cohorts_status_is_declared_natively_too_through_v1_and_the_cli(server):
+    with sdr(server) as c, server.client(server.keys["acme"]) as native:
+        cohort = c.post("/imports/", json={"source": "native"}).json()
+        declared = native.post(f"/v1/import-jobs/{cohort['id']}/declared-status",
+                               json={"status": "processing", "expectedRows": 3})
+        assert declared.status_code == 200, declared.text
+        assert (declared.json()["data"]["declaredStatus"], declared.json()["data"]["expectedRows"],
+                declared.json()["data"]["state"]) == ("processing", 3, "pending")
+        assert (c.get(f"/imports/{cohort['id']}").json()["status"], c.get(f"/imports/{cohort['id']}")
+                .json()["total_rows"]) == ("processing", 3)
+        shown = json.loads(server.cli("jobs", "declare", cohort["id"], "--status", "completed",
+                                      "--workspace", "acme", "--json"))
+        assert (shown["declaredStatus"], shown["expectedRows"]) == ("completed", 3)
+        assert c.get(f"/imports/{cohort['id']}").json()["status"] == "completed"
+        empty = native.post(f"/v1/import-jobs/{cohort['id']}/declared-status", json={})
+        assert empty.status_code == 400 and empty.json()["error"]["code"] == "VALIDATION.REQUEST_INVALID"
+
+        c.post("/contacts/bulk-upload", json={"import_id": cohort["id"], "contacts": CONTACTS[:1]})
+        wait_for(c, cohort["id"], {"completed"})
+        refused = native.post(f"/v1/import-jobs/{cohort['id']}/declared-status", json={"status": "x"})
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "STATE.CONFLICT"
+        events = [e["type"] for e in native.get(f"/v1/import-jobs/{cohort['id']}/events").json()["data"]]
+        assert events[:3] == ["Created", "StatusDeclared", "StatusDeclared"]
+    cli = subprocess.run([sys.executable, "-m", "lading.entrypoints.cli", "jobs", "declare", cohort["id"],
+                          "--status", "pending", "--workspace", "acme"], env=server.env,
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 2 and "job that is completed" in cli.stderr and "Traceback" not in cli.stderr

@@ -7,10 +7,13 @@ of each page land in the test's tmp folder (`console-screenshots*`).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -176,6 +179,16 @@ def test_a_person_uploads_a_messy_file_remaps_a_column_and_watches_it_complete(
     assert from_console == api.get(f"/v1/import-jobs/{job_id}/valid-rows.csv").content
     assert from_console.count(b"\n") == expected["valid_rows"] + 1
 
+    # Every row with its outcome: the same file `lading jobs export --rows all` writes.
+    with editor.expect_download() as download:
+        editor.click('a[data-download^="Annotated CSV"]')
+    annotated = Path(download.value.path()).read_text(encoding="utf-8")
+    assert download.value.suggested_filename == f"{job_id}-annotated.csv"
+    assert annotated.strip() == server.cli("jobs", "export", job_id, "--rows", "all", "--workspace", WS)
+    rows = list(csv.reader(io.StringIO(annotated)))
+    assert rows[0][-2:] == ["_status", "_errors"] and len(rows) == 20_001
+    assert sum(r[-2] == "rejected" for r in rows[1:]) == status["invalidRows"]
+
     phone = context.new_page()
     phone.set_viewport_size({"width": 390, "height": 844})
     phone.goto(f"{server.url}/console/jobs/{job_id}")
@@ -328,3 +341,85 @@ def test_a_jwt_signs_in_for_its_workspace_and_an_expired_one_is_refused(server):
         jobs = client.get("/console/jobs")
         assert jobs.status_code == 200
         assert f"workspace <strong>{OTHER_WS}</strong> · read only" in jobs.text
+
+
+def test_the_magic_link_imports_through_a_saved_configuration_with_its_mapping_filled_in(
+        context, server, api, keys, shots, tmp_path):
+    from playwright.sync_api import expect
+
+    made = api.post("/v1/import-configurations", json={
+        "name": "Partner feed", "objectName": "profiles",
+        "mapping": {"fieldMap": {"id": "id", "mail": "email", "remark": "notes"},
+                    "importMode": "landing_friendly", "reviewPolicy": "review_on_errors"}})
+    assert made.status_code == 201, made.text
+    config_id = made.json()["data"]["id"]
+    vern = httpx.post(f"{server.url}/compat/vern/api/v1/companies", headers={"x-api-key": keys["writer"]},
+                      json={"name": "Partner", "external_id": "partner-1", "source": config_id,
+                            "template_ids": ["profiles"]}, timeout=30).json()
+    link = vern["magic_link_url"]
+    assert link.startswith(f"{server.url}/console/imports/new?configuration=")
+    company_id = vern["company"]["id"]
+    feed = tmp_path / "feed.csv"
+    feed.write_text("id,mail,remark,plan\n71,a71@example.com,first,pro\n72,a72@example.com,<b>x</b>,free\n")
+
+    page = context.new_page()
+    sign_in(page, server, keys["writer"], then=link.removeprefix(server.url))
+    expect(page.locator("#configuration")).to_have_value(company_id)
+    expect(page.locator("#object")).to_be_disabled()
+    expect(page.locator("#object")).to_have_value("profiles")
+    page.set_input_files("#file", str(feed))
+    page.screenshot(path=str(shots / "new-import-configuration.png"), full_page=True)
+    page.click("#upload")
+    page.wait_for_url(re.compile(r".*/console/jobs/[0-9a-f-]{36}/mapping$"))
+    job_id = page.url.split("/")[-2]
+
+    # The editor starts from the configuration's plan, not from suggestions: `plan` is left out.
+    expect(page.locator("#preset")).to_contain_text("Partner")
+    for column, field in {"id": "id", "mail": "email", "remark": "notes", "plan": ""}.items():
+        expect(page.locator(f'tr[data-column="{column}"] [data-role="field"]')).to_have_value(field)
+    expect(page.locator("#import-mode")).to_have_value("landing_friendly")
+    expect(page.locator("#review-policy")).to_have_value("review_on_errors")
+    page.screenshot(path=str(shots / "mapping-from-configuration.png"), full_page=True)
+    page.click("#start")
+    page.wait_for_url(f"{server.url}/console/jobs/{job_id}")
+    expect(page.locator("#job .state")).to_have_text("completed", timeout=60_000)
+
+    done = wait_for_state(api, job_id, {"completed"})
+    assert f"configuration:{company_id}" in done["labels"] and done["validRows"] == 2
+    mapped = [e for e in api.get(f"/v1/import-jobs/{job_id}/events").json()["data"]
+              if e["type"] == "Mapped"][0]["data"]["plan"]
+    assert (mapped["fieldMap"], mapped["importMode"]) == (
+        {"id": "id", "mail": "email", "remark": "notes"}, "landing_friendly")
+    # The person's import is one of the company's runs, as the Vern client sees them.
+    run = httpx.get(f"{server.url}/compat/vern/api/v1/companies/{company_id}/imports/{job_id}",
+                    headers={"x-api-key": keys["writer"]}, timeout=30)
+    assert run.status_code == 200 and run.json()["status"] == "completed"
+
+
+def test_a_several_file_job_page_names_its_files_and_which_arrived(server, api, keys):
+    made = api.post("/v1/import-jobs", json={"objectName": "profiles", "files": [
+        {"fileName": "part-1.csv", "fileSize": 4}, {"fileName": f"{XSS}.csv", "fileSize": 3}]})
+    slot = made.json()["data"]
+    second = slot["uploads"][1]
+    assert httpx.put(second["uploadUrl"], content=b"id\n", headers=second["headers"]).status_code == 200
+    client, _ = _signed_in_client(server, keys["reader"])
+    try:
+        page = client.get(f"/console/jobs/{slot['jobId']}").text
+        files = re.search(r'<p class="sub" id="source-files">(.*?)</p>', page, re.S)[1]
+        assert "1 of 2 files uploaded" in files and "<code>part-1.csv</code> not yet" in files
+        assert "&lt;img src=x onerror=alert(1)&gt;.csv</code> received" in files and "<img" not in files
+    finally:
+        client.close()
+
+
+def test_a_job_whose_rows_are_not_validated_offers_no_annotated_csv_and_refuses_one(server, api, keys):
+    job_id = api.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "later.csv",
+                                               "fileSize": 10}).json()["data"]["jobId"]
+    client, _ = _signed_in_client(server, keys["reader"])
+    try:
+        assert "annotated.csv" not in client.get(f"/console/jobs/{job_id}").text
+        refused = client.get(f"/console/jobs/{job_id}/annotated.csv")
+        assert refused.status_code == 409 and "not all validated yet" in refused.text
+        assert client.get(f"/console/jobs/{uuid.uuid4()}/annotated.csv").status_code == 404
+    finally:
+        client.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import httpx
 
 from tests.e2e.http_server import upload_job, wait_for_state
 
@@ -51,6 +52,83 @@ def test_a_one_shot_multipart_import_is_created_mapped_and_started(client):
     assert job["fileName"] == "people.csv"
     done = wait_for_state(client, job["jobId"], {"completed", "failed"})
     assert (done["state"], done["validRows"], done["invalidRows"]) == ("completed", 5, 0)
+
+
+def test_a_one_shot_import_of_several_files_reads_them_in_order_as_one_source(client, server):
+    first = b"id,email,plan\n801,a@example.com,free\n802,not-an-email,pro\n"
+    second = b"plan,id,email\npro,803,c@example.com\nfree,801,d@example.com\n"  # 801 again
+    parts = [("file", ("a.csv", first, "text/csv")), ("file", ("b.csv", second, "text/csv"))]
+    made = client.post("/v1/imports", files=parts, data={"objectName": "profiles",
+                                                         "idempotencyKey": "two-files-1"})
+    assert made.status_code == 201, made.text
+    job = made.json()["data"]
+    assert (job["fileName"], job["fileSize"]) == ("a.csv", len(first) + len(second))
+    assert [(f["fileName"], f["fileSize"]) for f in job["sourceFiles"]] == [
+        ("a.csv", len(first)), ("b.csv", len(second))]
+    done = wait_for_state(client, job["jobId"], {"completed", "failed"})
+    assert (done["state"], done["readRows"], done["validRows"], done["invalidRows"]) == (
+        "completed", 4, 2, 2)
+    errors = httpx.get(client.get(f"/v1/import-jobs/{job['jobId']}/errors").json()["data"]["errorFileUrl"])
+    assert [(e["rowNumber"], e["file"], e["code"]) for e in map(json.loads, errors.text.splitlines())] == [
+        (2, "a.csv", "VALIDATION_TYPE_MISMATCH"), (4, "b.csv", "DUPLICATE_KEY")]
+    events = [e["type"] for e in client.get(f"/v1/import-jobs/{job['jobId']}/events").json()["data"]]
+    assert "FilesReceived" in events and "FileReceived" not in events
+    # The same files again under the same key are the same job; other files are a conflict.
+    again = client.post("/v1/imports", files=parts, data={"objectName": "profiles",
+                                                          "idempotencyKey": "two-files-1"})
+    assert again.status_code == 200 and again.json()["data"]["jobId"] == job["jobId"]
+    other = client.post("/v1/imports", files=parts[:1], data={"objectName": "profiles",
+                                                              "idempotencyKey": "two-files-1"})
+    assert other.status_code == 409 and other.json()["error"]["code"] == "IDEMPOTENCY.CONFLICT"
+    shown = json.loads(server.cli("jobs", "show", job["jobId"], "--workspace", WS, "--json"))
+    assert shown["sourceFiles"] == done["sourceFiles"]
+
+
+def test_a_job_of_several_files_takes_each_at_its_own_signed_url_in_any_order(client, server):
+    first = b"id,email,plan\n811,a@example.com,free\n812,not-an-email,pro\n"
+    second = b"plan,id,email\npro,813,c@example.com\nfree,811,d@example.com\n"  # 811 again
+    body = {"objectName": "profiles", "idempotencyKey": "announced-1",
+            "files": [{"fileName": "a.csv", "fileSize": len(first)},
+                      {"fileName": "b.csv", "fileSize": len(second)}]}
+    made = client.post("/v1/import-jobs", json=body)
+    assert made.status_code == 201, made.text
+    slot = made.json()["data"]
+    assert slot["uploadUrl"] is None and [u["fileName"] for u in slot["uploads"]] == ["a.csv", "b.csv"]
+    assert all(u["uploadUrl"].startswith(f"{server.url}/v1/uploads/{slot['jobId']}/files/")
+               for u in slot["uploads"])
+    job = f"/v1/import-jobs/{slot['jobId']}"
+    a, b = slot["uploads"]
+    assert httpx.put(b["uploadUrl"], content=second, headers=b["headers"]).status_code == 200
+    waiting = client.get(job).json()["data"]
+    assert [f["received"] for f in waiting["expectedFiles"]] == [False, True]
+    assert (waiting["state"], waiting["sourceFiles"], waiting["fileSha256"]) == ("pending", None, None)
+    assert client.post(f"{job}/start").status_code == 409  # not all of its source is in
+    short = httpx.put(a["uploadUrl"], content=first[:-1], headers=a["headers"])
+    assert short.status_code == 400 and "declared fileSize" in short.json()["error"]["message"]
+    assert httpx.put(a["uploadUrl"], content=first, headers=a["headers"]).status_code == 200
+    held = client.get(job).json()["data"]
+    assert [(f["fileName"], f["fileSize"]) for f in held["sourceFiles"]] == [
+        ("a.csv", len(first)), ("b.csv", len(second))]
+    assert held["fileSize"] == len(first) + len(second)
+
+    assert client.post(f"{job}/mapping", json={"importMode": "balanced"}).status_code == 200
+    assert client.post(f"{job}/start").status_code == 200
+    done = wait_for_state(client, slot["jobId"], {"completed", "failed"})
+    assert (done["state"], done["readRows"], done["validRows"], done["invalidRows"]) == (
+        "completed", 4, 2, 2)
+    errors = httpx.get(client.get(f"{job}/errors").json()["data"]["errorFileUrl"])
+    assert [(e["rowNumber"], e["file"], e["code"]) for e in map(json.loads, errors.text.splitlines())] == [
+        (2, "a.csv", "VALIDATION_TYPE_MISMATCH"), (4, "b.csv", "DUPLICATE_KEY")]
+    events = [e["type"] for e in client.get(f"{job}/events").json()["data"]]
+    assert events.count("FilePartReceived") == 2 and "FilesReceived" not in events
+
+    again = client.post("/v1/import-jobs", json=body)
+    assert again.status_code == 200 and again.json()["data"]["jobId"] == slot["jobId"]
+    other = client.post("/v1/import-jobs", json={**body, "files": body["files"][:1]})
+    assert other.status_code == 409 and other.json()["error"]["code"] == "IDEMPOTENCY.CONFLICT"
+    both = client.post("/v1/import-jobs", json={**body, "idempotencyKey": None, "fileName": "x.csv"})
+    assert both.status_code == 400
+    assert server.cli("replay", "--check") == "read models match the event history"
 
 
 def test_a_one_shot_import_refuses_a_bad_field_map_without_creating_a_job(client):

@@ -110,3 +110,22 @@ def test_an_active_job_must_be_cancelled_before_it_is_deleted():
     job.start()
     with pytest.raises(TransitionNotAllowed, match="cannot delete a job that is queued"):
         job.delete()
+
+
+def test_announced_files_arrive_in_any_order_and_the_job_holds_them_once_all_are_in():
+    job = ImportJob("acme", "profiles", "a.csv", 5, expected_files=[
+        {"fileName": "a.csv", "fileSize": 2}, {"fileName": "b.csv", "fileSize": 3}])
+    job.receive_part(1, "blob-b", 3, "y")
+    assert (job.file, job.files) == (None, None)
+    with pytest.raises(TransitionNotAllowed):
+        job.start()  # half of its source is still missing
+    job.receive_part(0, "blob-a", 2, "x")
+    assert [f["fileName"] for f in job.files] == ["a.csv", "b.csv"]  # announced order, not arrival
+    assert job.file == {"blobKey": "blob-a", "size": 5, "sha256": "x"}
+    with pytest.raises(TransitionNotAllowed):
+        job.receive_part(2, "blob-c", 1, "z")
+
+
+def test_a_job_created_for_one_file_takes_no_parts():
+    with pytest.raises(TransitionNotAllowed):
+        ImportJob("acme", "profiles", "a.csv", 5).receive_part(0, "blob", 5, "x")

@@ -107,6 +107,10 @@ class StatusWords:
     def word(self, state: str, stage: str | None = None) -> str:
         return self.by_stage.get((state, stage)) or self.by_state[state]
 
+    def states(self, word: str) -> tuple[str, ...]:
+        """The Lading states that read as `word` (by state alone: for list filters)."""
+        return tuple(state for state, said in self.by_state.items() if said == word)
+
 
 @dataclass(frozen=True)
 class CompatApi:

@@ -1,5 +1,6 @@
 """Experiture import jobs (SPEC §9.1): the native flow under /compat/experiture/public/v1 in
-002's words: create, upload to the signed slot, mapping, start, status, error file."""
+002's words: create, upload to the signed slot, mapping, start, status, list, cancel, approve,
+error file."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import File
 
 from lading.application.errors import JobNotFound
+from lading.application.projections import JobFilter
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Identity, requires
 from lading.entrypoints.http.compat.common import (
     BEARER,
@@ -21,8 +23,9 @@ from lading.entrypoints.http.compat.common import (
     StatusWords,
 )
 from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok
-from lading.entrypoints.http.jobs import check_create_request
-from lading.entrypoints.http.schemas import CreateJob, MappingRequest
+from lading.entrypoints.http.errors import RequestInvalid
+from lading.entrypoints.http.jobs import check_create_request, job_cursor, parse_job_cursor
+from lading.entrypoints.http.schemas import Approval, CreateJob, MappingRequest
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
 from lading.entrypoints.http.transfers import (
@@ -54,6 +57,9 @@ STAGES = StatusWords(
 )
 
 
+ExperitureStateWord = Literal["pending", "ready", "running", "completed", "failed"]
+
+
 class ExperitureCreatedJob(Wire):
     job_id: str
     upload_url: str | None
@@ -80,7 +86,7 @@ class ExperitureJobStatus(Wire):
     object_name: str
     file_name: str | None
     file_size: int | None
-    state: Literal["pending", "ready", "running", "completed", "failed"]
+    state: ExperitureStateWord
     stage: Literal["upload", "validate", "merge"]
     read_rows: int
     valid_rows: int
@@ -98,6 +104,11 @@ class ExperitureJobStatus(Wire):
     created_at: str
     started_at: str | None
     finished_at: str | None
+
+
+class ExperitureJobPage(Wire):
+    items: list[ExperitureJobStatus]
+    next_cursor: str | None
 
 
 class ExperitureErrorFile(Wire, omit_defaults=True):
@@ -144,6 +155,8 @@ class ImportJobs(Controller):
     ) -> Response[Envelope[ExperitureCreatedJob]]:
         identity: Identity = request.user
         check_create_request(data, services.max_file_size, idempotency_header)
+        if data.files is not None:
+            raise RequestInvalid("files is not part of this API: give fileName and fileSize")
         job_id, created = await blocking(
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source or "experiture", labels=data.labels,
@@ -180,6 +193,41 @@ class ImportJobs(Controller):
     async def status(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[ExperitureJobStatus]:
         doc = await blocking(services.jobs.status, request.user.workspace, job_id)
         return ok(request, job_status(doc))
+
+    @get("/", operation_id="experitureListImportJobs", guards=[requires(READ)],
+         responses=_errors(), summary="List jobs, newest first, in 002's words (cursor pagination)")
+    async def list_jobs(
+        self, request: Request, services: Svc,
+        job_state: Annotated[ExperitureStateWord | None, QueryParameter(name="state")] = None,
+        object_name: Annotated[str | None, QueryParameter(name="objectName")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Envelope[ExperitureJobPage]:
+        flt = JobFilter(workspace=request.user.workspace,
+                        states=STATES.states(job_state) if job_state else (), object_name=object_name,
+                        limit=limit + 1, cursor=parse_job_cursor(cursor) if cursor else None)
+        docs = await blocking(services.jobs.list_jobs, flt)
+        page = docs[:limit]
+        return ok(request, ExperitureJobPage(items=[job_status(d) for d in page],
+                                             next_cursor=job_cursor(page[-1]) if len(docs) > limit else None))
+
+    @post("/{job_id:uuid}/cancel", operation_id="experitureCancelImportJob", guards=[requires(WRITE)],
+          status_code=200, responses=_errors(404, 409), summary="Cancel the job")
+    async def cancel(self, request: Request, services: Svc,
+                     job_id: FromPath[UUID]) -> Envelope[ExperitureJobStatus]:
+        workspace = request.user.workspace
+        await blocking(services.jobs.cancel, workspace, job_id)
+        return ok(request, job_status(await blocking(services.jobs.status, workspace, job_id)))
+
+    @post("/{job_id:uuid}/approve", operation_id="experitureApproveImportJob",
+          guards=[requires(WRITE)], status_code=200, responses=_errors(404, 409, 422),
+          summary="Approve the pending proposal, optionally edited; the job re-runs")
+    async def approve(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                      data: JSONBody[Approval | None] = None) -> Envelope[ExperitureJobStatus]:
+        workspace = request.user.workspace
+        await blocking(services.jobs.approve, workspace, job_id,
+                       data.proposal if data is not None else None)
+        return ok(request, job_status(await blocking(services.jobs.status, workspace, job_id)))
 
     @get("/{job_id:uuid}/errors", operation_id="experitureGetImportJobErrors", guards=[requires(READ)],
          responses=_errors(404), summary="Where to download the error file (signed, expiring)")

@@ -235,7 +235,7 @@ def _error_body(failure: Failure) -> tuple[Any, str]:
 
 
 API = CompatApi(
-    name="SDR agent",
+    name="compat: SDR agent",
     prefix=f"{PREFIX}/sdragent",
     credentials=(X_API_KEY, BEARER),
     error_body=_error_body,

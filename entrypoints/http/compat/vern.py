@@ -24,6 +24,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from msgspec import Meta
 
+from lading.application.configuration_runs import STAGED_UPLOAD_TTL_SECONDS
 from lading.domain.limits import MAX_INLINE_ROWS
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, requires
 from lading.entrypoints.http.compat.common import (
@@ -34,6 +35,7 @@ from lading.entrypoints.http.compat.common import (
     StatusWords,
     raw_body,
 )
+from lading.entrypoints.http.console.pages import configuration_import_path
 from lading.entrypoints.http.errors import ApiError, RequestInvalid
 from lading.entrypoints.http.services import Services, Svc, blocking
 
@@ -90,7 +92,7 @@ class Company(msgspec.Struct):
     company: CompanyRef
     workbook_id: str
     sheets: list[Sheet]
-    magic_link_url: str | None
+    magic_link_url: str  # the console page of a new import through this company
 
 
 class UploadCreate(msgspec.Struct):
@@ -207,12 +209,12 @@ class VernError(msgspec.Struct, omit_defaults=True):
 # -- translation -------------------------------------------------------------------------------
 
 
-def _company(config: Any) -> Company:
+def _company(config: Any, magic_link_url: str) -> Company:
     return Company(company=CompanyRef(id=config.id, external_id=config.external_id),
                    workbook_id=workbook_id(config.id),
                    sheets=[Sheet(id=sheet_id(config.id), name=config.object_name,
                                  template_id=config.object_name)],
-                   magic_link_url=None)  # no console page for a configuration yet
+                   magic_link_url=magic_link_url)
 
 
 def kind(change: dict[str, Any]) -> str:
@@ -419,7 +421,8 @@ class CompaniesController(Controller):
                      data: JSONBody[CompanyCreate]) -> Response[Company]:
         config, created = await blocking(services.lading.runs.provision, request.user.workspace,
                                          data.external_id, data.name, data.template_ids[0], data.source)
-        return Response(_company(config), status_code=201 if created else 200)
+        link = services.absolute(request, configuration_import_path(config.id))
+        return Response(_company(config, link), status_code=201 if created else 200)
 
     @post("/{company_id:str}/uploads", operation_id="vernCreateUpload", guards=[requires(WRITE)],
           status_code=201, responses=_errors(413), summary="A single-use upload URL for one file")
@@ -429,7 +432,7 @@ class CompaniesController(Controller):
         staged = await blocking(services.lading.runs.stage_upload, workspace, company_id, data.name,
                                 data.content_type, data.size)
         signed = services.signer.sign("PUT", BASE + UPLOAD_PATH.format(company_id=company_id, ref=staged.ref),
-                                      workspace, 3600)
+                                      workspace, STAGED_UPLOAD_TTL_SECONDS)
         return UploadSlot(upload_url=services.absolute(request, signed.path_and_query),
                           upload_ref=staged.ref)
 
@@ -536,7 +539,7 @@ def _error_body(failure: Failure) -> tuple[Any, str]:
 
 
 API = CompatApi(
-    name="Vern Migration API",
+    name="compat: Vern",
     prefix=BASE,
     credentials=(X_API_KEY,),
     error_body=_error_body,

@@ -23,8 +23,11 @@ MAX_POLLED = 100
 
 
 class NewUpload(Wire, forbid_unknown_fields=True):
-    object_name: str
+    """A file into an object, or through a saved import configuration (which names the object)."""
+
     file_name: str
+    object_name: str | None = None
+    configuration_id: str | None = None
     file_size: int = msgspec.field(default=0)
 
 
@@ -59,9 +62,15 @@ class ConsoleApiController(Controller):
             raise RequestInvalid("the file is empty: choose a file with a header and rows")
         if data.file_size > services.max_file_size:
             raise PayloadTooLarge(f"the file is over the limit of {services.max_file_size} bytes")
+        if (data.object_name is None) == (data.configuration_id is None):
+            raise RequestInvalid("choose either an object or a configuration")
         jobs = services.jobs
-        job_id, _ = await blocking(jobs.create_job, writer.workspace, data.object_name,
-                                   data.file_name, data.file_size, source="console")
+        if data.configuration_id is not None:
+            job_id = await blocking(services.lading.runs.create_upload_job, writer.workspace,
+                                    data.configuration_id, data.file_name, data.file_size, "console")
+        else:
+            job_id, _ = await blocking(jobs.create_job, writer.workspace, data.object_name,
+                                       data.file_name, data.file_size, source="console")
         status = await blocking(jobs.status, writer.workspace, job_id)
         landing = await blocking(jobs.upload_slot, writer.workspace, job_id)
         takes_file = await blocking(jobs.takes_file, writer.workspace, job_id)

@@ -6,15 +6,23 @@ signed-in key's workspace; forms post back here (CSRF-checked) and redirect to t
 
 from __future__ import annotations
 
+import os
+import tempfile
 from itertools import islice
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from uuid import UUID
 
+import anyio
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import Redirect
+from litestar.response import File, Redirect
 
+from lading.application.cohorts import CONFIGURATION_LABEL, campaign_of
 from lading.application.errors import JobNotFound
+from lading.application.saved_mappings import ConfigurationNotFound, MappingLibrary
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
 from lading.domain.errors import DomainError
@@ -31,6 +39,12 @@ from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS
 JOBS_PER_PAGE = 25
 RECORDS_PER_PAGE = 50
 MODES = tuple(m for m in IMPORT_MODES if m != "custom")
+NEW_IMPORT_PATH = "/console/imports/new"
+
+
+def configuration_import_path(configuration_id: str) -> str:
+    """The console's page for a new import through a configuration (Vern's magic link)."""
+    return f"{NEW_IMPORT_PATH}?{urlencode({'configuration': configuration_id})}"
 
 
 def job_uuid(text: str) -> UUID:
@@ -42,7 +56,7 @@ def job_uuid(text: str) -> UUID:
 
 
 def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file: bool,
-               has_valid_rows: bool) -> list[dict[str, str]]:
+               has_valid_rows: bool, annotated: bool) -> list[dict[str, str]]:
     """Signed links, as GET …/errors hands out: whatever the job has to download."""
     out = []
     if has_error_file:
@@ -55,7 +69,23 @@ def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file:
                                       DOWNLOAD_TTL_SECONDS)
         out.append({"label": "Valid rows (CSV)", "url": signed.path_and_query,
                     "name": f"{job_id}-valid-rows.csv"})
+    if annotated:
+        out.append({"label": "Annotated CSV (every row, _status, _errors)",
+                    "url": f"/console/jobs/{job_id}/annotated.csv",
+                    "name": f"{job_id}-annotated.csv"})
     return out
+
+
+def _annotated_file(services: Services, workspace: str, job_id: UUID) -> Path:
+    """The annotated CSV in a temporary file (streamed there, never held in memory)."""
+    handle, name = tempfile.mkstemp(prefix="lading-annotated-", suffix=".csv")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            services.exports.export_annotated(workspace, job_id, out)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
 
 
 def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str | None,
@@ -70,7 +100,8 @@ def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str |
         "report": detailed_report(doc, error_file),
         "events": jobs.history(workspace, job_id),
         "downloads": _downloads(services, workspace, job_id, error_file is not None,
-                                jobs.has_valid_rows(workspace, job_id)),
+                                jobs.has_valid_rows(workspace, job_id),
+                                services.exports.annotated_ready(workspace, job_id)),
     }
 
 
@@ -96,6 +127,29 @@ def _objects(objects: Any, workspace: str) -> list[dict[str, Any]]:
 
 def _object_names(objects: Any, workspace: str) -> list[str]:
     return [o["name"] for o in objects.list_objects(workspace)]
+
+
+def _configurations(library: MappingLibrary, workspace: str) -> list[dict[str, str]]:
+    return [{"id": c.id, "name": c.name, "objectName": c.object_name}
+            for c in library.configurations(workspace)]
+
+
+def _configuration_id(status: dict[str, Any]) -> str | None:
+    """The configuration a job was made through (its `configuration:` label), if any."""
+    return campaign_of(status, CONFIGURATION_LABEL)
+
+
+def _preset(library: MappingLibrary, workspace: str, status: dict[str, Any]) -> dict[str, Any] | None:
+    """The plan the editor starts from for a job made through a configuration: the
+    configuration's name and mapping (None when there is none, or it was deleted since)."""
+    configuration_id = _configuration_id(status)
+    if configuration_id is None:
+        return None
+    try:
+        config = library.configuration(workspace, configuration_id)
+    except ConfigurationNotFound:
+        return None
+    return {"id": config.id, "name": config.name, "mapping": config.mapping}
 
 
 class ConsolePagesController(Controller):
@@ -129,6 +183,15 @@ class ConsolePagesController(Controller):
         return page("job.html", identity, code=code or "", column=column or "", offset=offset,
                     terminal=data["job"]["state"] in TERMINAL, **data)
 
+    @get("/jobs/{job_id:str}/annotated.csv", name="console-annotated")
+    async def annotated(self, services: Svc, identity: SignedIn, job_id: FromPath[str]) -> File:
+        """Every source row as read, in order, with `_status` and `_errors` (as `lading jobs
+        export --rows all`): the file a person fixes and imports again."""
+        uuid = job_uuid(job_id)
+        path = await blocking(_annotated_file, services, identity.workspace, uuid)
+        return File(path=path, filename=f"{uuid}-annotated.csv", media_type="text/csv",
+                    background=BackgroundTask(anyio.Path(path).unlink, missing_ok=True))
+
     @post("/jobs/{job_id:str}/cancel", status_code=303)
     async def cancel(self, services: Svc, writer: SignedIn, job_id: FromPath[str]) -> Redirect:
         uuid = job_uuid(job_id)
@@ -155,8 +218,10 @@ class ConsolePagesController(Controller):
     async def _mapping_page(self, services: Services, writer: Identity, uuid: UUID,
                             status: dict[str, Any], message: str | None, code: int) -> Response:
         preview = await blocking(services.lading.previews.preview, writer.workspace, uuid)
+        preset = await blocking(_preset, services.library, writer.workspace, status)
         return page("mapping.html", writer, status_code=code, job=public_status(status),
-                    preview=preview, modes=MODES, operations=OPERATIONS, message=message)
+                    preview=preview, modes=MODES, operations=OPERATIONS, message=message,
+                    preset=preset)
 
     @post("/jobs/{job_id:str}/mapping", status_code=303)
     async def save_mapping(self, request: Request, services: Svc, writer: SignedIn,
@@ -167,8 +232,10 @@ class ConsolePagesController(Controller):
         form = await request.form()
         try:
             given = mapping_from_form(form)
+            preset = await blocking(_preset, services.library, writer.workspace, status)
             mapping = await blocking(services.library.resolve, writer.workspace,
-                                     status["objectName"], given, None)
+                                     status["objectName"], given, None,
+                                     preset["id"] if preset else None)
             await blocking(jobs.map, writer.workspace, uuid, mapping)
             if form.get("action") == "start":
                 await blocking(jobs.start, writer.workspace, uuid)
@@ -179,11 +246,14 @@ class ConsolePagesController(Controller):
             return await self._mapping_page(services, writer, uuid, after, str(exc), 422)
         return Redirect(f"/console/jobs/{uuid}", status_code=303)
 
-    @get("/imports/new", name="console-new-import")
+    @get(NEW_IMPORT_PATH.removeprefix("/console"), name="console-new-import")
     async def new_import(self, services: Svc, writer: SignedIn,
-                         object_name: FromQuery[str | None] = None) -> Response:
+                         object_name: FromQuery[str | None] = None,
+                         configuration: FromQuery[str | None] = None) -> Response:
         objects = await blocking(_object_names, services.objects, writer.workspace)
+        configurations = await blocking(_configurations, services.library, writer.workspace)
         return page("new_import.html", writer, objects=objects, chosen=object_name or "",
+                    configurations=configurations, chosen_configuration=configuration or "",
                     max_file_size=services.max_file_size)
 
     @get("/objects", name="console-objects")

@@ -8,12 +8,15 @@ API access, and the workspace and scopes are exactly the API's.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
@@ -23,6 +26,7 @@ from lading.entrypoints.http.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "lading_session"
 SESSION_STORE = "console-sessions"
+SESSION_NAMESPACE = "lading:console-sessions"
 SESSION_SECONDS = 8 * 3600
 _CREDENTIAL = "credential"
 
@@ -44,6 +48,21 @@ def session_config(secure: bool) -> ServerSideSessionConfig:
     )
 
 
+def session_store(redis_url: str | None, home: Path) -> Store:
+    """Where sessions live, shared by every `lading serve` node (ADR 0043): Redis when
+    configured (the rate limiter's), else files under LADING_HOME, which nodes on one host share.
+    The directory is the owner's alone: each session file holds its credential."""
+    if redis_url:
+        from litestar.stores.redis import RedisStore
+        from redis.asyncio import Redis
+
+        return RedisStore(Redis.from_url(redis_url), namespace=SESSION_NAMESPACE,
+                          handle_client_shutdown=True)
+    directory = home / SESSION_STORE
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return FileStore(directory)
+
+
 async def identify(authenticator: Authenticator, credential: str) -> Identity:
     """The identity a credential acts as, through the API's cache and key store."""
     identity = authenticator.cache.get(credential)
@@ -63,8 +82,11 @@ async def sign_in(request: Request, authenticator: Authenticator, credential: st
     # the sign-in test fails if an upgrade changes that.
     old = request.cookies.pop(SESSION_COOKIE, None)
     ScopeState.from_scope(request.scope).session_id = Empty
+    store = request.app.stores.get(SESSION_STORE)
     if old:
-        await request.app.stores.get(SESSION_STORE).delete(old)
+        await store.delete(old)
+    if isinstance(store, FileStore):  # Redis expires its keys; files of abandoned sessions stay
+        await store.delete_expired()
     request.set_session({_CREDENTIAL: credential.strip()})
     return identity
 

@@ -11,6 +11,17 @@
   const status = document.getElementById("upload-status");
   const button = document.getElementById("upload");
 
+  const object = document.getElementById("object");
+  const configuration = document.getElementById("configuration");
+  // A configuration names its object: the object list follows it and cannot be changed.
+  const follow = () => {
+    const option = configuration && configuration.selectedOptions[0];
+    const chosenObject = option && option.value ? option.dataset.object : null;
+    if (chosenObject) object.value = chosenObject;
+    object.disabled = Boolean(chosenObject);
+  };
+  if (configuration) { configuration.addEventListener("change", follow); follow(); }
+
   const show = () => {
     const file = input.files[0];
     chosen.textContent = file ? file.name + " · " + Lading.number(file.size) + " bytes" : "";
@@ -59,9 +70,10 @@
     bar.value = 0;
     status.textContent = "Uploading " + file.name + "…";
     try {
-      const slot = await Lading.call("/console/api/jobs", {
-        objectName: document.getElementById("object").value, fileName: file.name, fileSize: file.size,
-      });
+      const through = configuration ? configuration.value : "";
+      const slot = await Lading.call("/console/api/jobs", through
+        ? { configurationId: through, fileName: file.name, fileSize: file.size }
+        : { objectName: object.value, fileName: file.name, fileSize: file.size });
       await put(slot, file);
       status.textContent = "Uploaded. Opening the mapping editor…";
       window.location.assign("/console/jobs/" + slot.jobId + "/mapping");
