@@ -42,7 +42,7 @@ from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.application.sources import Sources
-from lading.entrypoints.settings import Settings, load_settings, persistent_secret
+from lading.entrypoints.settings import ConfigError, Settings, load_settings, persistent_secret
 
 
 def _is_postgres(url: str | None) -> bool:
@@ -142,6 +142,7 @@ def engine_for(settings: Settings) -> ArrowValidationEngine:
 def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None) -> Lading:
     """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
     settings = settings or load_settings()
+    _require_reachable(settings)
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
 
@@ -227,6 +228,24 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
+
+
+def _require_reachable(settings: Settings) -> None:
+    """Refuse at once, naming the setting, when a PostgreSQL URL does not answer: the drivers
+    would otherwise fail later with their own traceback, or wait out a pool's timeout."""
+    from lading.adapters.reachability import sql_reachable
+
+    for key, url in (("LADING_EVENT_STORE", settings.event_store),
+                     ("LADING_DESTINATION", settings.destination)):
+        if not _is_postgres(url):
+            continue
+        try:
+            sql_reachable(url)
+        except Exception as exc:  # any driver error: refused, timed out, unknown database, auth
+            parts = urlparse(url)
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ConfigError(f"{key}: PostgreSQL at {parts.hostname}:{parts.port or 5432} does not"
+                              f" answer ({reason})") from None
 
 
 def _sources(settings: Settings) -> Sources:

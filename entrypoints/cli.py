@@ -21,10 +21,12 @@ from lading.domain.lifecycle import JobState
 from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.cli_support import (
     InputError,
+    announce_new_home,
     app,
     handles_errors,
     job_id,
     print_json,
+    stops_quietly_on_ctrl_c,
     workspace_option,
 )
 from lading.entrypoints.settings import load_settings
@@ -331,7 +333,10 @@ def objects_show(name, as_json, workspace) -> None:
 @handles_errors
 def objects_add(file, workspace) -> None:
     """Add an object from FILE.json: {"name": …, "schema": <Table Schema>}."""
-    descriptor = json.loads(Path(file).read_text(encoding="utf-8"))
+    try:
+        descriptor = json.loads(Path(file).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{file} is not a JSON file: it is not even UTF-8 text") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("name"), str):
         raise InputError(f"{file}: expected {{\"name\": …, \"schema\": …}}")
     _app().objects.add_object(workspace, descriptor["name"], descriptor.get("schema"))
@@ -448,7 +453,9 @@ def serve(host, port, worker, access_log) -> None:
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    run_server(settings, host, port, worker=worker, access_log=access_log)
+    announce_new_home(settings.home)
+    with stops_quietly_on_ctrl_c():
+        run_server(settings, host, port, worker=worker, access_log=access_log)
 
 
 @main.command("worker")
@@ -460,9 +467,11 @@ def worker(once, poll, workspace) -> None:
     """Run queued jobs (and resume ones a dead process left running)."""
     lading = _app()
     configure_logging(lading.settings.log_level)
-    lading.runner.work(once=once, poll_seconds=poll, concurrency=lading.settings.worker_concurrency,
-                       on_done=lambda job_id, state: log.info(
-                           "job processed", extra={"jobId": str(job_id), "state": state}))
+    with stops_quietly_on_ctrl_c():
+        lading.runner.work(once=once, poll_seconds=poll,
+                           concurrency=lading.settings.worker_concurrency,
+                           on_done=lambda job_id, state: log.info(
+                               "job processed", extra={"jobId": str(job_id), "state": state}))
 
 
 @main.command("watch")

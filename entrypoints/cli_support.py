@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -28,7 +31,15 @@ class InputError(click.ClickException):
 def app() -> Any:
     from lading.entrypoints.bootstrap import bootstrap
 
-    return bootstrap(load_settings())
+    settings = load_settings()
+    announce_new_home(settings.home)
+    return bootstrap(settings)
+
+
+def announce_new_home(home: Path) -> None:
+    """Say once, when Lading is about to create it, where its data folder is."""
+    if not home.exists():
+        click.echo(f"lading: keeping data in {home.resolve()} (LADING_HOME; default ./var)", err=True)
 
 
 def handles_errors(fn: F) -> F:
@@ -44,8 +55,20 @@ def handles_errors(fn: F) -> F:
             raise InputError(f"{exc.strerror}: {exc.filename}") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON: {exc}") from None
+        except UnicodeDecodeError:
+            raise InputError("the file is not UTF-8 text") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def stops_quietly_on_ctrl_c() -> Iterator[None]:
+    """Ctrl-C ends a long-running command with exit 130 (128 + SIGINT), the shell's convention,
+    and no traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 def workspace_option(fn: F) -> F:
