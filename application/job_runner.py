@@ -271,7 +271,8 @@ class JobRunner:
             )
             self._save_or_interrupt(job)
             on_progress({"stage": "validating", "rowsValidated": job.read_rows,
-                         "invalidRows": job.invalid_rows})
+                         "invalidRows": job.invalid_rows, "bytesRead": chunk.source_bytes_read,
+                         "bytesTotal": chunk.source_bytes})
         error_path = files.error_work_file
         if error_path.exists() and error_path.stat().st_size:
             self.blobs.put_file(files.error_file, error_path)

@@ -48,6 +48,9 @@ class ValidatedChunk:
     column_formats: dict[str, str] = field(default_factory=dict)  # chunk 0: field -> format used
     # chunk 0: every rename with the mapped name it stands for and why (HeaderRename.to_dict)
     header_renames: tuple[dict[str, Any], ...] = ()
+    # How far into the source's files on disk reading had got, of their total size (progress).
+    source_bytes_read: int = 0
+    source_bytes: int = 0
 
     @property
     def invalid_rows(self) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import click
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
 from lading.domain.lifecycle import JobState
+from lading.entrypoints.cli_progress import ImportProgress
 from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.cli_support import (
     InputError,
@@ -71,49 +71,6 @@ def _parse_review(value: str | None) -> Any:
         return {"maxInvalidRatio": float(value)}
     except ValueError:
         return value
-
-
-class _Progress:
-    """A rich progress display on a terminal; plain lines otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-        self.started = time.monotonic()
-        self._progress = None
-        self._last_line = 0.0
-
-    def __enter__(self) -> "_Progress":
-        if self.enabled and self.tty:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(),
-                TextColumn("{task.completed:,.0f} rows"), TextColumn("{task.fields[rate]}"),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("validating", total=None, rate="")
-        return self
-
-    def __call__(self, update: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        stage = update["stage"]
-        done = update.get("rowsMerged", 0) if stage == "merging" else update["rowsValidated"]
-        rate = f"{update['rowsValidated'] / elapsed:,.0f} rows/s"
-        if self._progress is not None:
-            total = update.get("validRows") if stage == "merging" else None
-            self._progress.update(self._task, description=stage, completed=done, total=total, rate=rate)
-        elif time.monotonic() - self._last_line >= 1.0:
-            self._last_line = time.monotonic()
-            click.echo(f"{stage}: {done:,} rows ({rate})", err=True)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 def _print_status(status: dict[str, Any]) -> None:
@@ -190,7 +147,7 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
     else:
         job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
                                       source=source, labels=labels)
-    with _Progress(enabled=not as_json) as progress:
+    with ImportProgress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
     if as_json:
