@@ -191,6 +191,16 @@ class ObjectCatalog(Protocol):
     def names(self, workspace: str) -> list[str]: ...
 
 
+class WorkspaceLimitStore(Protocol):
+    """Each workspace's own limits (by wire name, e.g. maxRows), where it has set any."""
+
+    def overrides(self, workspace: str) -> dict[str, int]: ...
+
+    def set_overrides(self, workspace: str, overrides: dict[str, int]) -> None:
+        """Replace the workspace's own limits (an empty dict: the server's settings again)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ApiKeyIdentity:
     workspace: str

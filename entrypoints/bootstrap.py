@@ -21,6 +21,7 @@ from lading.adapters.source_preview import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
+from lading.adapters.sql_workspace_limits import SqlWorkspaceLimits
 from lading.application.cohorts import Cohorts
 from lading.application.configuration_runs import ConfigurationRuns
 from lading.application.exports import Exports
@@ -42,6 +43,8 @@ from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.application.sources import Sources
+from lading.application.workspaces import Workspaces
+from lading.domain.workspace_limits import WorkspaceLimits
 from lading.entrypoints.settings import ConfigError, Settings, load_settings, persistent_secret
 
 
@@ -118,6 +121,7 @@ class Lading:
     readiness: Readiness
     suggestions: MappingSuggestions
     previews: SourcePreviews
+    workspaces: Workspaces
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -157,6 +161,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         catalog = postgres_catalog = PostgresCatalog(settings.destination)
         keys: ApiKeyStore = postgres_catalog
         saved_mappings = SqlSavedMappings(settings.destination)
+        limit_store = SqlWorkspaceLimits(settings.destination)
     else:
         from lading.adapters.sql_catalog import SqliteCatalog
         from lading.adapters.sqlite_destination import SqliteDestination, database_path
@@ -168,6 +173,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         keys = sqlite_catalog
         # Templates and configurations live beside the object catalog, in the destination's file.
         saved_mappings = SqlSavedMappings(database_path(directory))
+        limit_store = SqlWorkspaceLimits(database_path(directory))  # beside the catalog, too
 
     if _is_postgres(settings.event_store):
         read_models = SqlReadModels(settings.event_store)
@@ -183,6 +189,9 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
+    workspaces = Workspaces(limit_store, WorkspaceLimits(
+        max_active_jobs=settings.max_active_jobs, max_file_size=settings.max_file_size,
+        max_rows=settings.max_rows, rate_limit=settings.rate_limit_per_minute))
     blobs = blob_store(settings)
     secret = settings.secret or persistent_secret(home)
     engine = engine_for(settings)
@@ -199,6 +208,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
                       max_file_size=settings.max_file_size,
                       callback_allow_private=settings.callback_allow_private),
         source_columns=partial(source_columns, limits=source_limits(settings)),
+        limits_of=workspaces.limits,
     )
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(
@@ -221,11 +231,12 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         # An s3:// sourceUrl is accepted when S3 is configured (LADING_BLOBS=s3://…).
         library=library,
         cohorts=Cohorts(jobs, library),
-        runs=ConfigurationRuns(jobs, library, exports, settings.max_file_size),
+        runs=ConfigurationRuns(jobs, library, exports),
+        workspaces=workspaces,
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=suggestions,
         previews=SourcePreviews(jobs, sample_source, suggestions),
-        _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
+        _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, limit_store.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
 

@@ -472,9 +472,11 @@ def describe(file, rows) -> None:
 
 
 from lading.entrypoints.cli_library import configurations, templates  # noqa: E402  (commands join main)
+from lading.entrypoints.cli_workspaces import workspaces  # noqa: E402
 
 main.add_command(templates)
 main.add_command(configurations)
+main.add_command(workspaces)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from lading.domain.limits import DEFAULT_MAX_FILE_SIZE, MAX_ROWS_PER_JOB
+
 _N = TypeVar("_N", int, float)
 
 KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS", "LADING_SECRET",
@@ -50,8 +52,8 @@ class Settings:
     jwt_key: str | None = None
     jwt_algorithm: str = "HS256"
     max_active_jobs: int = 10
-    max_file_size: int = 50 * 1024**3
-    max_rows: int = 200_000_000  # SPEC §5: a job reading more fails with LIMIT_ROWS
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    max_rows: int = MAX_ROWS_PER_JOB  # SPEC §5: a job reading more fails with LIMIT_ROWS
     rate_limit_per_minute: int = 600
     chunk_bytes: int | None = None  # None: the engine's default block size
     exclusive_workspaces: frozenset[str] = frozenset()  # run one import at a time; `*`: all
@@ -124,8 +126,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     destination = values.get("LADING_DESTINATION")
     port = _number(values, "LADING_PORT", 8000)
     max_active = _number(values, "LADING_MAX_ACTIVE_JOBS", 10)
-    max_file = _number(values, "LADING_MAX_FILE_SIZE", 50 * 1024**3)
-    max_rows = _number(values, "LADING_MAX_ROWS", 200_000_000)
+    max_file = _number(values, "LADING_MAX_FILE_SIZE", DEFAULT_MAX_FILE_SIZE)
+    max_rows = _number(values, "LADING_MAX_ROWS", MAX_ROWS_PER_JOB)
     rate = _number(values, "LADING_RATE_LIMIT", 600)
     chunk_bytes = _number(values, "LADING_CHUNK_BYTES", 0) or None
     concurrency = _number(values, "LADING_WORKER_CONCURRENCY", 1)

@@ -38,7 +38,7 @@ from lading.entrypoints.http.operations import (
     readiness,
 )
 from lading.entrypoints.http.request import LadingRequest
-from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_config, rate_limit_store
+from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_store, workspace_rate_limit
 from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
 from lading.entrypoints.http.schemas import Health
 from lading.entrypoints.http.services import Services
@@ -84,8 +84,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         authenticator=authenticator,
         exclude=["^/schema", *compat.NATIVE_AUTH_EXCLUDES],
     ), compat.authentication(authenticator)]
-    if settings.rate_limit_per_minute > 0:
-        middleware.append(rate_limit_config(settings.rate_limit_per_minute).middleware)
+    middleware.append(workspace_rate_limit(lambda ws: lading.workspaces.limits(ws).rate_limit))
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
     return Litestar(

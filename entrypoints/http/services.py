@@ -54,7 +54,7 @@ class Services:
 
     @property
     def uploads(self) -> Uploads:
-        return Uploads(self.lading.jobs, self.max_file_size)
+        return Uploads(self.lading.jobs)
 
     def absolute(self, request: Request, path_and_query: str) -> str:
         """An absolute URL on LADING_PUBLIC_URL, else on the address the client reached us at."""

@@ -143,7 +143,7 @@ class ImportJobs(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[ExperitureCreatedJob]]:
         identity: Identity = request.user
-        check_create_request(data, services.max_file_size, idempotency_header)
+        check_create_request(data, idempotency_header)
         job_id, created = await blocking(
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source or "experiture", labels=data.labels,
