@@ -3,6 +3,8 @@ worker: started jobs stay queued, so they count as active)."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -43,6 +45,15 @@ def test_a_file_over_the_workspaces_size_is_refused_and_other_workspaces_keep_th
                                                       "fileSize": 41})
         assert created.status_code == 413, created.text
         assert "over the limit of 40 bytes" in created.json()["error"]["message"]
+        config = limited.home / "nightly.json"
+        config.write_text(json.dumps({"name": "nightly", "objectName": "profiles", "mapping": {"importMode": "balanced"}}))
+        config_id = limited.cli("configurations", "create", str(config), "--workspace", "small")
+
+        def streamed():  # no Content-Length: the size is known only as the bytes arrive
+            yield CSV
+
+        pushed = small.post(f"/v1/import-configurations/{config_id}/push", content=streamed())
+        assert pushed.status_code == 413, pushed.text
     upload_job(client, "profiles", CSV)
 
 
