@@ -216,6 +216,11 @@ class ApiKeyStore(Protocol):
 
     def verify(self, presented: str) -> ApiKeyIdentity | None: ...
 
+    def list_keys(self, workspace: str) -> list[dict[str, Any]]:
+        """The workspace's keys, oldest first: public id, scopes, createdAt, revokedAt; never
+        a secret or its hash."""
+        ...
+
     def revoke(self, key_id: str) -> bool:
         """Revoke a key for good; False when there is no such live key."""
         ...

@@ -23,9 +23,11 @@ from lading.entrypoints.cli_support import (
     InputError,
     announce_new_home,
     app,
+    camel,
     handles_errors,
     job_id,
     print_json,
+    printable,
     stops_quietly_on_ctrl_c,
     workspace_option,
 )
@@ -84,7 +86,7 @@ def _print_status(status: dict[str, Any]) -> None:
                 "successRate"):
         value = status.get(key)
         if value is not None:
-            table.add_row(key, str(value))
+            table.add_row(key, printable(str(value)))
     console.print(table)
     if status.get("errorSummary"):
         summary = Table(title="errorSummary")
@@ -101,8 +103,10 @@ def _print_status(status: dict[str, Any]) -> None:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--object", "object_name", help="The destination object.")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
-@click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
-@click.option("--operation", type=click.Choice(["upsert", "insert", "update", "delete"]))
+@click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]),
+              help="How strictly values are judged (SPEC §3 import modes); default balanced.")
+@click.option("--operation", type=click.Choice(["upsert", "insert", "update", "delete"]),
+              help="What valid rows do to the object's records; default upsert.")
 @click.option("--config", "config_id", help="An import configuration id.")
 @click.option("--review", help="auto, review_on_errors, or a max invalid ratio such as 0.05.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
@@ -191,7 +195,7 @@ def jobs_list(state, object_name, limit, as_json, workspace) -> None:
 
 @jobs.command("show")
 @click.argument("job")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as a JSON object.")
 @workspace_option
 @handles_errors
 def jobs_show(job, as_json, workspace) -> None:
@@ -217,12 +221,12 @@ def jobs_errors(job, as_json, workspace) -> None:
 
 @jobs.command("events")
 @click.argument("job")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON array (data in camelCase).")
 @workspace_option
 @handles_errors
 def jobs_events(job, as_json, workspace) -> None:
     """Print the job's event history, in order."""
-    events = _app().jobs.history(workspace, _job_id(job))
+    events = [{**e, "data": camel(e["data"])} for e in _app().jobs.history(workspace, _job_id(job))]
     if as_json:
         _print_json(events)
         return
@@ -232,7 +236,8 @@ def jobs_events(job, as_json, workspace) -> None:
 
 @jobs.command("export")
 @click.argument("job")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
 @click.option("--rows", "which", type=click.Choice(["valid", "rejected", "all"]), default="valid",
               show_default=True,
               help="valid: the object's fields; rejected: source columns and _errors; all: every "
@@ -266,17 +271,17 @@ def objects() -> None:
 
 
 @objects.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the names as a JSON array.")
 @workspace_option
 @handles_errors
 def objects_list(as_json, workspace) -> None:
     names = [o["name"] for o in _app().objects.list_objects(workspace)]
-    _print_json(names) if as_json else [click.echo(n) for n in names]
+    _print_json(names) if as_json else [click.echo(printable(n)) for n in names]
 
 
 @objects.command("show")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is JSON.")
 @workspace_option
 @handles_errors
 def objects_show(name, as_json, workspace) -> None:
@@ -302,8 +307,8 @@ def objects_add(file, workspace) -> None:
 
 @main.command("records")
 @click.argument("object_name")
-@click.option("--limit", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=int, help="Print at most this many records.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON array.")
 @workspace_option
 @handles_errors
 def records(object_name, limit, as_json, workspace) -> None:
@@ -356,6 +361,21 @@ def jobs_approve(job, proposal_file, as_json, workspace) -> None:
     sys.exit(EXIT_FOR_STATE.get(status["state"], 1))
 
 
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as a JSON array.")
+@workspace_option
+@handles_errors
+def keys_list(as_json, workspace) -> None:
+    """List the workspace's keys by public id (secrets are never shown again)."""
+    found = _app().keys.list_keys(workspace)
+    if as_json:
+        _print_json(found)
+        return
+    for key in found:
+        state = f"revoked {key['revokedAt']}" if key["revokedAt"] else "live"
+        click.echo(f"{key['publicId']}  {','.join(key['scopes']):<40} {key['createdAt']}  {state}")
+
+
 @keys.command("revoke")
 @click.argument("key_id")
 @handles_errors
@@ -367,7 +387,8 @@ def keys_revoke(key_id) -> None:
 
 
 @keys.command("create")
-@click.option("--scopes", default="imports:read,imports:write", show_default=True)
+@click.option("--scopes", default="imports:read,imports:write", show_default=True,
+              help="Comma-separated: imports:read, imports:write, admin.")
 @workspace_option
 @handles_errors
 def keys_create(scopes, workspace) -> None:
@@ -452,7 +473,8 @@ def watch(directory, config_id, polling, workspace) -> None:
 
 
 @main.command("purge")
-@click.option("--older-than", "days", default=30, show_default=True, type=int)
+@click.option("--older-than", "days", default=30, show_default=True, type=int,
+              help="Only jobs that finished at least this many days ago.")
 @workspace_option
 @handles_errors
 def purge(days, workspace) -> None:
