@@ -10,6 +10,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.e2e.cli import Lading
 from tests.e2e.http_server import free_port
@@ -53,9 +54,10 @@ def test_the_first_command_says_where_the_data_folder_is_then_never_again(tmp_pa
     assert "keeping data" not in cli.run("jobs", "list").stderr
 
 
-def serving(tmp_path, port: int, *args: str) -> subprocess.Popen:
+def serving(tmp_path, port: int, module: str) -> subprocess.Popen:
     env = {**Lading(tmp_path / "home").env, "LADING_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "serve", *args],
+    command = ["lading.entrypoints.cli", "serve"] if module == "serve" else ["lading.entrypoints.demo"]
+    process = subprocess.Popen([sys.executable, "-m", *command],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     deadline = time.monotonic() + 30
@@ -79,9 +81,10 @@ def worker_of(server: subprocess.Popen) -> int:
     raise AssertionError("serve started no worker child")
 
 
-def test_ctrl_c_on_serve_exits_130_quietly_and_stops_its_worker(tmp_path):
+@pytest.mark.parametrize("module", ["serve", "make run"])
+def test_ctrl_c_exits_130_quietly_and_stops_the_worker(tmp_path, module):
     port = free_port()
-    server = serving(tmp_path, port)
+    server = serving(tmp_path, port, module)
     worker = worker_of(server)
     time.sleep(1)  # the worker is past its start-up, in its polling loop
     os.killpg(server.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
