@@ -1,7 +1,7 @@
 """The `lading` command line (SPEC §6): a thin driving adapter over ImportJobs.
 
 Exit codes: 0 completed (even with rejected rows), 1 failed, 2 usage or input error (one line on
-stderr, no traceback), 3 needs_attention.
+stderr, no traceback), 3 needs_attention, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
