@@ -75,7 +75,6 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         lading=lading,
         signer=UrlSigner(lading.secret),
         library=lading.library,
-        max_file_size=settings.max_file_size,
         public_url=settings.public_url,
     )
     authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)

@@ -1,4 +1,4 @@
-"""What handlers share: the wired application, the URL signer, the saved mappings, the limits."""
+"""What handlers share: the wired application, the URL signer and the saved mappings."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ class Services:
     lading: Lading
     signer: UrlSigner
     library: MappingLibrary
-    max_file_size: int
     public_url: str | None = None
 
     @property
