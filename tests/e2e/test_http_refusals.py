@@ -1,4 +1,5 @@
-"""Refusals say what to do next, in the user's words (issue 16.3), through a real server."""
+"""Refusals say what to do next, in the user's words (issue 16.3), and a workspace's row limit
+fails a job (16.9), through a real server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import httpx
 from tests.e2e.http_server import upload_job, wait_for_state
 
 CSV = b"id,email\n1,ann@example.com\n"
+SERVER_WORKSPACES = ("acme", "tiny")
 
 
 def test_start_before_the_upload_says_to_upload_the_file(client):
@@ -33,3 +35,12 @@ def test_approving_a_finished_job_speaks_no_internal_command_name(client):
     assert approved.status_code == 409
     message = approved.json()["error"]["message"]
     assert "approve a proposal for a job that is completed" in message and "_" not in message
+
+
+def test_a_job_over_its_workspaces_row_limit_fails_with_limit_rows(server):
+    server.cli("workspaces", "set", "tiny", "--max-rows", "2")
+    with server.client(server.key("tiny")) as tiny:
+        job_id = upload_job(tiny, "profiles", CSV + b"2,bob@example.com\n3,cy@example.com\n")
+        status = wait_for_state(tiny, job_id, {"completed", "failed"})
+    assert (status["state"], status["errorCode"]) == ("failed", "LIMIT_ROWS")
+    assert "more than 2 rows" in status["errorMessage"]
