@@ -21,6 +21,7 @@ from lading.entrypoints.cli_progress import ImportProgress
 from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.cli_support import (
     InputError,
+    InterruptibleGroup,
     announce_new_home,
     app,
     camel,
@@ -28,7 +29,6 @@ from lading.entrypoints.cli_support import (
     job_id,
     print_json,
     printable,
-    stops_quietly_on_ctrl_c,
     workspace_option,
 )
 from lading.entrypoints.settings import load_settings
@@ -43,7 +43,7 @@ _job_id = job_id
 _print_json = print_json
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=InterruptibleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lading", prog_name="lading")
 def main() -> None:
     """Lading: bulk import jobs — validate every row, upsert the valid ones, report exactly."""
@@ -432,8 +432,7 @@ def serve(host, port, worker, access_log) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     announce_new_home(settings.home)
-    with stops_quietly_on_ctrl_c():
-        run_server(settings, host, port, worker=worker, access_log=access_log)
+    run_server(settings, host, port, worker=worker, access_log=access_log)
 
 
 @main.command("worker")
@@ -445,11 +444,9 @@ def worker(once, poll, workspace) -> None:
     """Run queued jobs (and resume ones a dead process left running)."""
     lading = _app()
     configure_logging(lading.settings.log_level)
-    with stops_quietly_on_ctrl_c():
-        lading.runner.work(once=once, poll_seconds=poll,
-                           concurrency=lading.settings.worker_concurrency,
-                           on_done=lambda job_id, state: log.info(
-                               "job processed", extra={"jobId": str(job_id), "state": state}))
+    lading.runner.work(once=once, poll_seconds=poll, concurrency=lading.settings.worker_concurrency,
+                       on_done=lambda job_id, state: log.info(
+                           "job processed", extra={"jobId": str(job_id), "state": state}))
 
 
 @main.command("watch")

@@ -107,6 +107,14 @@ def stops_quietly_on_ctrl_c() -> Iterator[None]:
         sys.exit(130)
 
 
+class InterruptibleGroup(click.Group):
+    """Ctrl-C anywhere in a command exits 130 quietly, not with click's "Aborted!" and 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with stops_quietly_on_ctrl_c():
+            return super().invoke(ctx)
+
+
 def workspace_option(fn: F) -> F:
     return click.option(
         "--workspace", "-w", envvar="LADING_WORKSPACE", default="default", show_default=True,

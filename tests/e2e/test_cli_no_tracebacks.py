@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -107,3 +108,17 @@ def test_a_second_server_on_a_busy_port_names_the_port_and_the_setting(tmp_path)
             line = one_line_refusal(done)
             assert f"port {port} on 127.0.0.1 is already in use" in line and "LADING_PORT=" in line
             assert "Try the whole flow" not in done.stdout, "refused before the tour is printed"
+
+
+def test_ctrl_c_on_a_standalone_worker_exits_130_quietly(tmp_path):
+    cli = Lading(tmp_path / "home")
+    worker = subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll",
+                               "0.1"], env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not any("read_models.sqlite" in os.readlink(fd) for fd in Path(f"/proc/{worker.pid}/fd").iterdir()):
+        assert time.monotonic() < deadline and worker.poll() is None, "the worker never got going"
+        time.sleep(0.1)  # wired once it holds its read models open
+    os.killpg(worker.pid, signal.SIGINT)
+    _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 130 and "Traceback" not in stderr, stderr
