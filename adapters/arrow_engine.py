@@ -72,8 +72,11 @@ class ArrowValidationEngine:
         workdir.mkdir(parents=True, exist_ok=True)
         sources = [source] if isinstance(source, SourceFile) else list(source)
         run = _Run(named_files=len(sources) > 1)
+        sizes = [_size(Path(each.path)) for each in sources]
+        run.bytes_total = sum(sizes)
         for position, each in enumerate(sources):
             run.file_name = each.file_name
+            run.bytes_before = sum(sizes[:position])
             try:
                 reader = open_source(Path(each.path), each.file_name, workdir, self.block_size,
                                      repair_encoding=plan.import_mode == "landing_friendly",
@@ -153,6 +156,8 @@ class ArrowValidationEngine:
                     header_healing=vplan.header_healing if first else {},
                     column_formats=vplan.column_format_labels if first else {},
                     header_renames=tuple(vplan.header_renames) if first else (),
+                    source_bytes_read=min(run.bytes_before + chunk.bytes_read, run.bytes_total),
+                    source_bytes=run.bytes_total,
                 )
                 writing = stager.submit(_stage, result.table, path)
                 if waiting is not None:
@@ -190,6 +195,13 @@ class ArrowValidationEngine:
         return written
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # open_source says why it cannot be read
+
+
 class _Run:
     """Where reading several files as one source has got to: the next chunk index, the rows
     read so far (the next file's row numbers start after them) and the last file's validator."""
@@ -202,6 +214,8 @@ class _Run:
         self.offset = 0
         self.files = 0
         self.validator: ChunkValidator | None = None
+        self.bytes_before = 0  # the sizes of the files already read
+        self.bytes_total = 0
 
     def entry(self, entry: dict[str, Any]) -> dict[str, Any]:
         if not self.named_files:

@@ -119,6 +119,14 @@ class SqlCatalog:
         return ApiKeyIdentity(workspace=workspace, scopes=frozenset(scopes.split()), key_id=key_id,
                               public_id=f"{KEY_PREFIX}_{key_id}")
 
+    def list_keys(self, workspace: str) -> list[dict[str, object]]:
+        rows = self._db.execute(
+            "select key_id, scopes, created_at, revoked_at from lading_api_keys"
+            " where workspace = ? order by created_at, key_id", (workspace,))
+        return [{"publicId": f"{KEY_PREFIX}_{key_id}", "scopes": scopes.split(),
+                 "createdAt": created, "revokedAt": revoked}
+                for key_id, scopes, created, revoked in rows]
+
     def revoke(self, key_id: str) -> bool:
         """Revoke a key for good (by its id, or its public id `ldg_<id>`); False when there is no
         such live key."""

@@ -71,11 +71,10 @@ async def _off_loop(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
 
 class ConfigurationRuns:
     def __init__(self, jobs: ImportJobs, library: MappingLibrary, exports: Exports,
-                 max_file_size: int, clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time) -> None:
         self.jobs = jobs
         self.library = library
         self.exports = exports
-        self.max_file_size = max_file_size
         self.clock = clock
 
     # -- provisioning -----------------------------------------------------------------------
@@ -112,8 +111,9 @@ class ConfigurationRuns:
                      size: int) -> StagedUpload:
         """Reserve a single-use slot for one file; its declaration is kept beside it."""
         self.library.configuration(workspace, configuration_id)
-        if size > self.max_file_size:
-            raise PayloadTooLarge(f"size is over the limit of {self.max_file_size} bytes")
+        limit = self.jobs.limits_of(workspace).max_file_size
+        if size > limit:
+            raise PayloadTooLarge(f"size is over the limit of {limit} bytes")
         staged = StagedUpload(ref=uuid4().hex, name=name, content_type=content_type.strip().lower(),
                               size=size, expires_at=self.clock() + STAGED_UPLOAD_TTL_SECONDS)
         with self.jobs.blobs.writer(f"{self._upload_prefix(workspace, configuration_id, staged.ref)}"

@@ -49,11 +49,12 @@ from lading.domain.errors import DomainError
 from lading.domain.header_matching import normalize_header
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import FILE_ACCEPTED_STATES, TERMINAL_STATES, JobState
-from lading.domain.limits import MAX_INLINE_ROWS
+from lading.domain.limits import DEFAULT_MAX_FILE_SIZE, MAX_INLINE_ROWS, MAX_ROWS_PER_JOB
 from lading.domain.plan import ImportPlan
 from lading.domain.proposal_changes import apply_proposal
 from lading.domain.table_schema import TableSchema
 from lading.domain.timestamps import iso_utc
+from lading.domain.workspace_limits import WorkspaceLimits
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class ImportJobs(Application[UUID]):
         work_root: Path,
         limits: Limits = Limits(),
         source_columns: Callable[[SourceFile], list[str]] | None = None,
+        limits_of: Callable[[str], WorkspaceLimits] | None = None,
     ) -> None:
         super().__init__(env)
         self.source_columns = source_columns
@@ -96,6 +98,12 @@ class ImportJobs(Application[UUID]):
         self.read_models = read_models
         self.work_root = Path(work_root)
         self.limits = limits
+        # Each workspace's limits (application/workspaces.py); `limits` are every workspace's
+        # when none is given (an embedded ImportJobs).
+        self.limits_of = limits_of or (lambda _workspace: WorkspaceLimits(
+            max_active_jobs=limits.max_active_jobs,
+            max_file_size=limits.max_file_size or DEFAULT_MAX_FILE_SIZE,
+            max_rows=MAX_ROWS_PER_JOB, rate_limit=0))
         self.projector = Projector(self, read_models)
 
     # -- loading and saving ---------------------------------------------------------------
@@ -173,6 +181,9 @@ class ImportJobs(Application[UUID]):
         (e.g. one per key or per configuration) is refused with ScopeBusy while another job
         of the workspace with that scope is not terminal."""
         self._schema(workspace, object_name)
+        most = self.limits_of(workspace).max_file_size
+        if file_size is not None and file_size > most:
+            raise PayloadTooLarge(f"fileSize is over the limit of {most} bytes")
         if rows is not None and len(rows) > self.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
         lists = _ListRequest(list_name, target_list_id)
@@ -319,7 +330,7 @@ class ImportJobs(Application[UUID]):
             return job_id, False
 
         def attach() -> None:
-            info = self._store(self.upload_key(workspace, job_id), file)
+            info = self._store(workspace, self.upload_key(workspace, job_id), file)
             self._command(job_id, workspace,
                           lambda j: j.receive_file(info.key, info.size, info.sha256, file_name))
 
@@ -393,16 +404,17 @@ class ImportJobs(Application[UUID]):
         """A cohort's client-declared status and expected rows, while it holds no data."""
         self._command(job_id, workspace, lambda j: j.declare_status(status, expected_rows))
 
-    def _store(self, key: str, file: IO[bytes]) -> BlobInfo:
+    def _store(self, workspace: str, key: str, file: IO[bytes]) -> BlobInfo:
         digest = hashlib.sha256()
         written = 0
+        limit = self.limits_of(workspace).max_file_size
         with self.blobs.writer(key) as out:
             while block := file.read(1 << 20):
                 digest.update(block)
                 written += len(block)
-                if self.limits.max_file_size is not None and written > self.limits.max_file_size:
+                if written > limit:
                     raise PayloadTooLarge(  # checked while copying: the file may still be growing
-                        f"the file is over the limit of {self.limits.max_file_size} bytes")
+                        f"the file is over the limit of {limit} bytes (workspace '{workspace}')")
                 out.write(block)
         return BlobInfo(key, written, digest.hexdigest())
 
@@ -488,9 +500,9 @@ class ImportJobs(Application[UUID]):
     def _check_active_limit(self, workspace: str) -> None:
         """Called under the workspace's admission lock, so concurrent starts count exactly."""
         self.projector.catch_up()
-        if self.read_models.count_active(workspace) >= self.limits.max_active_jobs:
-            raise LimitExceeded(
-                f"workspace '{workspace}' already has {self.limits.max_active_jobs} jobs queued or running")
+        most = self.limits_of(workspace).max_active_jobs
+        if self.read_models.count_active(workspace) >= most:
+            raise LimitExceeded(f"workspace '{workspace}' already has {most} jobs queued or running")
 
     def cancel(self, workspace: str, job_id: UUID) -> None:
         self._command(job_id, workspace, lambda j: j.cancel())

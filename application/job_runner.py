@@ -255,6 +255,7 @@ class JobRunner:
         sources = self.jobs.sources(job)
         source = sources[0] if len(sources) == 1 else sources
         already = job.validated_chunks
+        max_rows = self.jobs.limits_of(job.workspace).max_rows
         for chunk in self.engine.validate(source, schema, plan, files.work_dir, files.error_work_file,
                                           key_lookup):
             expected = files.staged_chunk(chunk.index)
@@ -262,6 +263,9 @@ class JobRunner:
                 Path(chunk.staged_path).replace(expected)
             if chunk.index < already:
                 continue  # recorded before a crash; re-validated only to rebuild state
+            if job.read_rows + chunk.read_rows > max_rows:
+                raise SourceUnreadable(f"the source has more than {max_rows:,} rows, the most a job"
+                                       f" may read in workspace '{job.workspace}'", "LIMIT_ROWS")
             job.record_validated_chunk(
                 chunk.index, chunk.read_rows, chunk.valid_rows, chunk.rejected_by_code,
                 chunk.rejected_by_field,
@@ -271,7 +275,8 @@ class JobRunner:
             )
             self._save_or_interrupt(job)
             on_progress({"stage": "validating", "rowsValidated": job.read_rows,
-                         "invalidRows": job.invalid_rows})
+                         "invalidRows": job.invalid_rows, "bytesRead": chunk.source_bytes_read,
+                         "bytesTotal": chunk.source_bytes})
         error_path = files.error_work_file
         # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
         if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):

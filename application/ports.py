@@ -49,6 +49,9 @@ class ValidatedChunk:
     column_formats: dict[str, str] = field(default_factory=dict)  # chunk 0: field -> format used
     # chunk 0: every rename with the mapped name it stands for and why (HeaderRename.to_dict)
     header_renames: tuple[dict[str, Any], ...] = ()
+    # How far into the source's files on disk reading had got, of their total size (progress).
+    source_bytes_read: int = 0
+    source_bytes: int = 0
 
     @property
     def invalid_rows(self) -> int:
@@ -189,6 +192,16 @@ class ObjectCatalog(Protocol):
     def names(self, workspace: str) -> list[str]: ...
 
 
+class WorkspaceLimitStore(Protocol):
+    """Each workspace's own limits (by wire name, e.g. maxRows), where it has set any."""
+
+    def overrides(self, workspace: str) -> dict[str, int]: ...
+
+    def set_overrides(self, workspace: str, overrides: dict[str, int]) -> None:
+        """Replace the workspace's own limits (an empty dict: the server's settings again)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ApiKeyIdentity:
     workspace: str
@@ -203,6 +216,11 @@ class ApiKeyStore(Protocol):
         ...
 
     def verify(self, presented: str) -> ApiKeyIdentity | None: ...
+
+    def list_keys(self, workspace: str) -> list[dict[str, Any]]:
+        """The workspace's keys, oldest first: public id, scopes, createdAt, revokedAt; never
+        a secret or its hash."""
+        ...
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key for good; False when there is no such live key."""

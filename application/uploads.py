@@ -30,9 +30,11 @@ async def _off_loop(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
 
 
 class Uploads:
-    def __init__(self, jobs: ImportJobs, max_file_size: int) -> None:
+    def __init__(self, jobs: ImportJobs) -> None:
         self.jobs = jobs
-        self.max_file_size = max_file_size
+
+    def max_file_size(self, workspace: str) -> int:
+        return self.jobs.limits_of(workspace).max_file_size
 
     def direct_upload(self, workspace: str, job_id: UUID, ttl_seconds: int) -> PresignedRequest | None:
         """A presigned PUT straight to the blob store (ADR 0051), or None when the store has none."""
@@ -41,7 +43,7 @@ class Uploads:
 
     def complete_direct_upload(self, workspace: str, job_id: UUID) -> int:
         """The client's PUT to the presigned URL finished: the job takes the object; its size."""
-        return complete_direct_upload(self.jobs, workspace, job_id, self.max_file_size)
+        return complete_direct_upload(self.jobs, workspace, job_id, self.max_file_size(workspace))
 
     async def upload(self, workspace: str, job_id: UUID, chunks: AsyncIterator[bytes],
                      content_length: int | None) -> BlobInfo:
@@ -50,7 +52,8 @@ class Uploads:
         if status.get("expectedFiles"):
             raise UploadRefused("this job takes several files: PUT each to its own upload URL")
         key = await _off_loop(self.jobs.upload_key, workspace, job_id)
-        info = await self._receive(key, chunks, content_length, status.get("fileSize"))
+        limit = await _off_loop(self.max_file_size, workspace)
+        info = await self._receive(key, chunks, content_length, status.get("fileSize"), limit)
         try:
             await _off_loop(self.jobs.file_received, workspace, job_id, info.key, info.size, info.sha256)
         except BaseException:
@@ -94,20 +97,20 @@ class Uploads:
         return job_id
 
     async def _receive(self, key: str, chunks: AsyncIterator[bytes], content_length: int | None,
-                       declared: int | None) -> BlobInfo:
+                       declared: int | None, max_file_size: int) -> BlobInfo:
         if content_length is not None:
-            if content_length > self.max_file_size:
-                raise PayloadTooLarge(f"the body is over the limit of {self.max_file_size} bytes")
+            if content_length > max_file_size:
+                raise PayloadTooLarge(f"the body is over the limit of {max_file_size} bytes")
             if declared is not None and content_length != declared:
                 raise UploadRefused(
                     f"Content-Length {content_length} differs from the declared fileSize {declared}")
-        limit = min(declared, self.max_file_size) if declared is not None else self.max_file_size
+        limit = min(declared, max_file_size) if declared is not None else max_file_size
         try:
             info = await self.jobs.blobs.write_stream(key, chunks, max_size=limit)
         except BlobTooLarge:
-            if declared is not None and declared < self.max_file_size:
+            if declared is not None and declared < max_file_size:
                 raise UploadRefused(f"the body is larger than the declared fileSize {declared}") from None
-            raise PayloadTooLarge(f"the body is over the limit of {self.max_file_size} bytes") from None
+            raise PayloadTooLarge(f"the body is over the limit of {max_file_size} bytes") from None
         if declared is not None and info.size != declared:
             await _off_loop(self.jobs.blobs.delete_prefix, key)
             raise UploadRefused(f"received {info.size} bytes but the declared fileSize is {declared}")

@@ -21,6 +21,7 @@ from lading.adapters.source_preview import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
+from lading.adapters.sql_workspace_limits import SqlWorkspaceLimits
 from lading.application.cohorts import Cohorts
 from lading.application.configuration_runs import ConfigurationRuns
 from lading.application.exports import Exports
@@ -43,7 +44,9 @@ from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.application.sources import Sources
-from lading.entrypoints.settings import Settings, load_settings, persistent_secret
+from lading.application.workspaces import Workspaces
+from lading.domain.workspace_limits import WorkspaceLimits
+from lading.entrypoints.settings import ConfigError, Settings, load_settings, persistent_secret
 
 
 def _is_postgres(url: str | None) -> bool:
@@ -120,6 +123,7 @@ class Lading:
     suggestions: MappingSuggestions
     previews: SourcePreviews
     watched: WatchedFiles
+    workspaces: Workspaces
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -144,6 +148,7 @@ def engine_for(settings: Settings) -> ArrowValidationEngine:
 def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None) -> Lading:
     """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
     settings = settings or load_settings()
+    _require_reachable(settings)
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
 
@@ -158,6 +163,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         catalog = postgres_catalog = PostgresCatalog(settings.destination)
         keys: ApiKeyStore = postgres_catalog
         saved_mappings = SqlSavedMappings(settings.destination)
+        limit_store = SqlWorkspaceLimits(settings.destination)
     else:
         from lading.adapters.sql_catalog import SqliteCatalog
         from lading.adapters.sqlite_destination import SqliteDestination, database_path
@@ -169,6 +175,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         keys = sqlite_catalog
         # Templates and configurations live beside the object catalog, in the destination's file.
         saved_mappings = SqlSavedMappings(database_path(directory))
+        limit_store = SqlWorkspaceLimits(database_path(directory))  # beside the catalog, too
 
     if _is_postgres(settings.event_store):
         read_models = SqlReadModels(settings.event_store)
@@ -184,6 +191,9 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     else:
         queue = FileLockWorkQueue(home / "locks", read_models.active_job_ids)
 
+    workspaces = Workspaces(limit_store, WorkspaceLimits(
+        max_active_jobs=settings.max_active_jobs, max_file_size=settings.max_file_size,
+        max_rows=settings.max_rows, rate_limit=settings.rate_limit_per_minute))
     blobs = blob_store(settings)
     secret = settings.secret or persistent_secret(home)
     engine = engine_for(settings)
@@ -200,6 +210,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
                       max_file_size=settings.max_file_size,
                       callback_allow_private=settings.callback_allow_private),
         source_columns=partial(source_columns, limits=source_limits(settings)),
+        limits_of=workspaces.limits,
     )
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(
@@ -222,14 +233,33 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         # An s3:// sourceUrl is accepted when S3 is configured (LADING_BLOBS=s3://…).
         library=library,
         cohorts=Cohorts(jobs, library),
-        runs=ConfigurationRuns(jobs, library, exports, settings.max_file_size),
+        runs=ConfigurationRuns(jobs, library, exports),
+        workspaces=workspaces,
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=suggestions,
         previews=SourcePreviews(jobs, sample_source, suggestions),
         watched=WatchedFiles(jobs, library, runner),
-        _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
+        _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, limit_store.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )
+
+
+def _require_reachable(settings: Settings) -> None:
+    """Refuse at once, naming the setting, when a PostgreSQL URL does not answer: the drivers
+    would otherwise fail later with their own traceback, or wait out a pool's timeout."""
+    from lading.adapters.reachability import sql_reachable
+
+    for key, url in (("LADING_EVENT_STORE", settings.event_store),
+                     ("LADING_DESTINATION", settings.destination)):
+        if not _is_postgres(url):
+            continue
+        try:
+            sql_reachable(url)
+        except Exception as exc:  # any driver error: refused, timed out, unknown database, auth
+            parts = urlparse(url)
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ConfigError(f"{key}: PostgreSQL at {parts.hostname}:{parts.port or 5432} does not"
+                              f" answer ({reason})") from None
 
 
 def _sources(settings: Settings) -> Sources:

@@ -1,7 +1,7 @@
 """The `lading` command line (SPEC §6): a thin driving adapter over ImportJobs.
 
 Exit codes: 0 completed (even with rejected rows), 1 failed, 2 usage or input error (one line on
-stderr, no traceback), 3 needs_attention.
+stderr, no traceback), 3 needs_attention, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,18 @@ import click
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
 from lading.domain.lifecycle import JobState
+from lading.entrypoints.cli_progress import ImportProgress
 from lading.entrypoints.logging_setup import configure_logging
 from lading.entrypoints.cli_support import (
     InputError,
+    InterruptibleGroup,
+    announce_new_home,
     app,
+    camel,
     handles_errors,
     job_id,
     print_json,
+    printable,
     workspace_option,
 )
 from lading.entrypoints.settings import load_settings
@@ -40,7 +44,7 @@ _job_id = job_id
 _print_json = print_json
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=InterruptibleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="lading", prog_name="lading")
 def main() -> None:
     """Lading: bulk import jobs — validate every row, upsert the valid ones, report exactly."""
@@ -72,49 +76,6 @@ def _parse_review(value: str | None) -> Any:
         return value
 
 
-class _Progress:
-    """A rich progress display on a terminal; plain lines otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-        self.started = time.monotonic()
-        self._progress = None
-        self._last_line = 0.0
-
-    def __enter__(self) -> "_Progress":
-        if self.enabled and self.tty:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(),
-                TextColumn("{task.completed:,.0f} rows"), TextColumn("{task.fields[rate]}"),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("validating", total=None, rate="")
-        return self
-
-    def __call__(self, update: dict[str, Any]) -> None:
-        if not self.enabled:
-            return
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        stage = update["stage"]
-        done = update.get("rowsMerged", 0) if stage == "merging" else update["rowsValidated"]
-        rate = f"{update['rowsValidated'] / elapsed:,.0f} rows/s"
-        if self._progress is not None:
-            total = update.get("validRows") if stage == "merging" else None
-            self._progress.update(self._task, description=stage, completed=done, total=total, rate=rate)
-        elif time.monotonic() - self._last_line >= 1.0:
-            self._last_line = time.monotonic()
-            click.echo(f"{stage}: {done:,} rows ({rate})", err=True)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
 def _print_status(status: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -127,7 +88,7 @@ def _print_status(status: dict[str, Any]) -> None:
                 "successRate"):
         value = status.get(key)
         if value is not None:
-            table.add_row(key, str(value))
+            table.add_row(key, printable(str(value)))
     console.print(table)
     if status.get("errorSummary"):
         summary = Table(title="errorSummary")
@@ -144,8 +105,10 @@ def _print_status(status: dict[str, Any]) -> None:
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--object", "object_name", help="The destination object.")
 @click.option("--map", "maps", multiple=True, metavar="SRC=FIELD", help="Map a column to a field.")
-@click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]))
-@click.option("--operation", type=click.Choice(["upsert", "insert", "update", "delete"]))
+@click.option("--mode", type=click.Choice(["balanced", "strict", "landing_friendly", "custom"]),
+              help="How strictly values are judged (SPEC §3 import modes); default balanced.")
+@click.option("--operation", type=click.Choice(["upsert", "insert", "update", "delete"]),
+              help="What valid rows do to the object's records; default upsert.")
 @click.option("--config", "config_id", help="An import configuration id.")
 @click.option("--review", help="auto, review_on_errors, or a max invalid ratio such as 0.05.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
@@ -190,7 +153,7 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
     else:
         job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
                                       source=source, labels=labels)
-    with _Progress(enabled=not as_json) as progress:
+    with ImportProgress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
     if as_json:
@@ -234,7 +197,7 @@ def jobs_list(state, object_name, limit, as_json, workspace) -> None:
 
 @jobs.command("show")
 @click.argument("job")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as a JSON object.")
 @workspace_option
 @handles_errors
 def jobs_show(job, as_json, workspace) -> None:
@@ -260,12 +223,12 @@ def jobs_errors(job, as_json, workspace) -> None:
 
 @jobs.command("events")
 @click.argument("job")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON array (data in camelCase).")
 @workspace_option
 @handles_errors
 def jobs_events(job, as_json, workspace) -> None:
     """Print the job's event history, in order."""
-    events = _app().jobs.history(workspace, _job_id(job))
+    events = [{**e, "data": camel(e["data"])} for e in _app().jobs.history(workspace, _job_id(job))]
     if as_json:
         _print_json(events)
         return
@@ -275,7 +238,8 @@ def jobs_events(job, as_json, workspace) -> None:
 
 @jobs.command("export")
 @click.argument("job")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
 @click.option("--rows", "which", type=click.Choice(["valid", "rejected", "all"]), default="valid",
               show_default=True,
               help="valid: the object's fields; rejected: source columns and _errors; all: every "
@@ -309,17 +273,17 @@ def objects() -> None:
 
 
 @objects.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the names as a JSON array.")
 @workspace_option
 @handles_errors
 def objects_list(as_json, workspace) -> None:
     names = [o["name"] for o in _app().objects.list_objects(workspace)]
-    _print_json(names) if as_json else [click.echo(n) for n in names]
+    _print_json(names) if as_json else [click.echo(printable(n)) for n in names]
 
 
 @objects.command("show")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is JSON.")
 @workspace_option
 @handles_errors
 def objects_show(name, as_json, workspace) -> None:
@@ -333,7 +297,10 @@ def objects_show(name, as_json, workspace) -> None:
 @handles_errors
 def objects_add(file, workspace) -> None:
     """Add an object from FILE.json: {"name": …, "schema": <Table Schema>}."""
-    descriptor = json.loads(Path(file).read_text(encoding="utf-8"))
+    try:
+        descriptor = json.loads(Path(file).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{file} is not a JSON file: it is not even UTF-8 text") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("name"), str):
         raise InputError(f"{file}: expected {{\"name\": …, \"schema\": …}}")
     _app().objects.add_object(workspace, descriptor["name"], descriptor.get("schema"))
@@ -342,8 +309,8 @@ def objects_add(file, workspace) -> None:
 
 @main.command("records")
 @click.argument("object_name")
-@click.option("--limit", type=int)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", type=int, help="Print at most this many records.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON array.")
 @workspace_option
 @handles_errors
 def records(object_name, limit, as_json, workspace) -> None:
@@ -413,6 +380,21 @@ def jobs_approve(job, proposal_file, as_json, workspace) -> None:
     sys.exit(EXIT_FOR_STATE.get(status["state"], 1))
 
 
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as a JSON array.")
+@workspace_option
+@handles_errors
+def keys_list(as_json, workspace) -> None:
+    """List the workspace's keys by public id (secrets are never shown again)."""
+    found = _app().keys.list_keys(workspace)
+    if as_json:
+        _print_json(found)
+        return
+    for key in found:
+        state = f"revoked {key['revokedAt']}" if key["revokedAt"] else "live"
+        click.echo(f"{key['publicId']}  {','.join(key['scopes']):<40} {key['createdAt']}  {state}")
+
+
 @keys.command("revoke")
 @click.argument("key_id")
 @handles_errors
@@ -424,7 +406,8 @@ def keys_revoke(key_id) -> None:
 
 
 @keys.command("create")
-@click.option("--scopes", default="imports:read,imports:write", show_default=True)
+@click.option("--scopes", default="imports:read,imports:write", show_default=True,
+              help="Comma-separated: imports:read, imports:write, admin.")
 @workspace_option
 @handles_errors
 def keys_create(scopes, workspace) -> None:
@@ -467,6 +450,7 @@ def serve(host, port, worker, access_log) -> None:
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    announce_new_home(settings.home)
     run_server(settings, host, port, worker=worker, access_log=access_log)
 
 
@@ -521,9 +505,9 @@ class _Duration(click.ParamType):
 
 @main.command("purge")
 @click.option("--older-than", "days", default=30, show_default=True, type=int,
-              help="purge jobs that ended more than DAYS ago")
+              help="Only jobs that finished at least this many days ago.")
 @click.option("--pending-older-than", "pending", type=_Duration(), default=None,
-              help="also purge jobs never started (pending, ready) untouched for DURATION (7d, 12h)")
+              help="Also jobs never started (pending, ready) untouched for this long (7d, 12h).")
 @workspace_option
 @handles_errors
 def purge(days, pending, workspace) -> None:
@@ -543,9 +527,11 @@ def describe(file, rows) -> None:
 
 
 from lading.entrypoints.cli_library import configurations, templates  # noqa: E402  (commands join main)
+from lading.entrypoints.cli_workspaces import workspaces  # noqa: E402
 
 main.add_command(templates)
 main.add_command(configurations)
+main.add_command(workspaces)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from lading.entrypoints.bootstrap import Lading, bootstrap
 from lading.entrypoints.samples import SAMPLES, profiles_object
-from lading.entrypoints.settings import Settings, load_settings
+from lading.entrypoints.cli_support import stops_quietly_on_ctrl_c
+from lading.entrypoints.settings import ConfigError, Settings, load_settings
 
 WORKSPACE = "default"
 SAMPLE = SAMPLES / "profiles_sample.csv"
@@ -87,7 +88,19 @@ curl -s -H "Authorization: Bearer $KEY" "$API/v1/import-jobs/$JOB/events"; echo
 
 
 def main() -> None:
+    try:
+        with stops_quietly_on_ctrl_c():
+            _run()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _run() -> None:
+    from lading.entrypoints.http.server import listening_socket, serve
+
     settings = load_settings()
+    sock = listening_socket(settings.host, settings.port)  # a busy port is refused before the tour
     key, sample = prepare(settings)
     api = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     print(f"""
@@ -99,9 +112,7 @@ Try the whole flow — paste this into another terminal:
 ----------------------------------------------------------------------------------------
 {walkthrough(api, key, sample.resolve())}----------------------------------------------------------------------------------------
 """, flush=True)
-    from lading.entrypoints.http.server import serve
-
-    serve(settings, None, None)
+    serve(settings, None, None, sock=sock)
 
 
 if __name__ == "__main__":

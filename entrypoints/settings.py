@@ -6,22 +6,32 @@ environment wins over the file, so one-off overrides need no edit.
 
 from __future__ import annotations
 
+import difflib
 import os
 import secrets
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from lading.domain.limits import DEFAULT_MAX_FILE_SIZE, MAX_ROWS_PER_JOB
+
+_N = TypeVar("_N", int, float)
 
 KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS", "LADING_SECRET",
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
-        "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE",
+        "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE", "LADING_MAX_ROWS",
         "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
         "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
         "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS",
         "LADING_CALLBACK_ALLOW_PRIVATE", "LADING_HEADER_TIMEOUT", "LADING_BODY_IDLE_TIMEOUT",
         "LADING_MAX_CONCURRENT_UPLOADS_PER_KEY")
+# LADING_CONFIG names the file, so it is read from the environment only; LADING_TEST_* are the
+# test suite's own knobs, never settings.
+_ENV_ONLY = ("LADING_CONFIG",)
+_NOT_SETTINGS_PREFIX = "LADING_TEST_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -43,7 +53,8 @@ class Settings:
     jwt_key: str | None = None
     jwt_algorithm: str = "HS256"
     max_active_jobs: int = 10
-    max_file_size: int = 50 * 1024**3
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    max_rows: int = MAX_ROWS_PER_JOB  # SPEC §5: a job reading more fails with LIMIT_ROWS
     rate_limit_per_minute: int = 600
     chunk_bytes: int | None = None  # None: the engine's default block size
     exclusive_workspaces: frozenset[str] = frozenset()  # run one import at a time; `*`: all
@@ -87,16 +98,10 @@ def _is_postgres(url: str | None) -> bool:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = dict(os.environ if environ is None else environ)
+    _refuse_unknown(k for k in env if k.startswith("LADING_") and k not in KEYS + _ENV_ONLY
+                    and not k.startswith(_NOT_SETTINGS_PREFIX))
     home = Path(env.get("LADING_HOME") or "./var")
-    config_path = env.get("LADING_CONFIG") or str(home / "lading.toml")
-    values: dict[str, str] = {}
-    if Path(config_path).is_file():
-        try:
-            with open(config_path, "rb") as fh:
-                parsed = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_path}: {exc}") from None
-        values.update({k: str(v) for k, v in parsed.items() if k in KEYS})
+    values: dict[str, str] = _file_values(env.get("LADING_CONFIG"), home)
     values.update({k: v for k, v in env.items() if k in KEYS and v != ""})
     home = Path(values.get("LADING_HOME") or home)
     for key in ("LADING_EVENT_STORE", "LADING_DESTINATION"):
@@ -121,21 +126,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"LADING_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
     event_store = values.get("LADING_EVENT_STORE")
     destination = values.get("LADING_DESTINATION")
-    try:
-        port = int(values.get("LADING_PORT", "8000"))
-        max_active = int(values.get("LADING_MAX_ACTIVE_JOBS", "10"))
-        max_file = int(values.get("LADING_MAX_FILE_SIZE", str(50 * 1024**3)))
-        rate = int(values.get("LADING_RATE_LIMIT", "600"))
-        chunk_bytes = int(values["LADING_CHUNK_BYTES"]) if values.get("LADING_CHUNK_BYTES") else None
-        concurrency = int(values.get("LADING_WORKER_CONCURRENCY", "1"))
-        max_record = int(values.get("LADING_MAX_RECORD_BYTES", str(64 * 1024**2)))
-        max_columns = int(values.get("LADING_MAX_COLUMNS", "10000"))
-        value_chars = int(values.get("LADING_ERROR_VALUE_CHARS", "1000"))
-        header_timeout = float(values.get("LADING_HEADER_TIMEOUT", "10"))
-        body_idle_timeout = float(values.get("LADING_BODY_IDLE_TIMEOUT", "30"))
-        concurrent_uploads = int(values.get("LADING_MAX_CONCURRENT_UPLOADS_PER_KEY", "4"))
-    except ValueError as exc:
-        raise ConfigError(f"a numeric setting is not a number: {exc}") from None
+    port = _number(values, "LADING_PORT", 8000)
+    max_active = _number(values, "LADING_MAX_ACTIVE_JOBS", 10)
+    max_file = _number(values, "LADING_MAX_FILE_SIZE", DEFAULT_MAX_FILE_SIZE)
+    max_rows = _number(values, "LADING_MAX_ROWS", MAX_ROWS_PER_JOB)
+    rate = _number(values, "LADING_RATE_LIMIT", 600)
+    chunk_bytes = _number(values, "LADING_CHUNK_BYTES", 0) or None
+    concurrency = _number(values, "LADING_WORKER_CONCURRENCY", 1)
+    max_record = _number(values, "LADING_MAX_RECORD_BYTES", 64 * 1024**2)
+    max_columns = _number(values, "LADING_MAX_COLUMNS", 10000)
+    value_chars = _number(values, "LADING_ERROR_VALUE_CHARS", 1000)
+    header_timeout = _number(values, "LADING_HEADER_TIMEOUT", 10.0)
+    body_idle_timeout = _number(values, "LADING_BODY_IDLE_TIMEOUT", 30.0)
+    concurrent_uploads = _number(values, "LADING_MAX_CONCURRENT_UPLOADS_PER_KEY", 4)
+    if not 0 < port < 65536:
+        raise ConfigError(f"LADING_PORT must be from 1 to 65535, not {port}")
+    for key, value in (("LADING_MAX_ACTIVE_JOBS", max_active), ("LADING_MAX_FILE_SIZE", max_file),
+                       ("LADING_MAX_ROWS", max_rows)):
+        if value < 1:
+            raise ConfigError(f"{key} must be at least 1, not {value}")
     if not 1 <= max_record <= 1024**3:
         raise ConfigError("LADING_MAX_RECORD_BYTES must be from 1 to 1073741824 (1 GiB)")
     if max_columns < 1:
@@ -158,6 +167,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         jwt_algorithm=values.get("LADING_JWT_ALGORITHM", "HS256"),
         max_active_jobs=max_active,
         max_file_size=max_file,
+        max_rows=max_rows,
         rate_limit_per_minute=rate,
         chunk_bytes=chunk_bytes,
         sources_dir=Path(values["LADING_SOURCES_DIR"]) if values.get("LADING_SOURCES_DIR") else None,
@@ -176,6 +186,49 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         worker_concurrency=max(1, concurrency),
     )
+
+
+def _file_values(named: str | None, home: Path) -> dict[str, str]:
+    """The settings in the TOML file: LADING_CONFIG (which must exist), else
+    $LADING_HOME/lading.toml when there is one."""
+    path = Path(named) if named else home / "lading.toml"
+    if named and not path.is_file():
+        raise ConfigError(f"LADING_CONFIG names {named}, which is not a file")
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, "rb") as fh:
+            parsed = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 TOML file") from None
+    _refuse_unknown((k for k in parsed if k not in KEYS), where=f"{path}: ")
+    for key, value in parsed.items():
+        if not isinstance(value, str | int | float | bool):
+            raise ConfigError(f"{path}: {key} must be a string, number or boolean, not a "
+                              f"{type(value).__name__}")
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in parsed.items()}
+
+
+def _refuse_unknown(keys: Iterable[str], where: str = "") -> None:
+    for key in keys:
+        guess = f"LADING_{key.upper()}" if not key.upper().startswith("LADING_") else key.upper()
+        close = [guess] if guess in KEYS else difflib.get_close_matches(guess, KEYS, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(f"{where}unknown setting {key}{hint}; the settings are listed in README.md")
+
+
+def _number(values: Mapping[str, str], key: str, default: _N) -> _N:
+    raw = values.get(key)
+    if not raw:
+        return default
+    kind = type(default)
+    try:
+        return kind(raw)
+    except ValueError:
+        said = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{key} must be {said}, not {raw!r}") from None
 
 
 def persistent_secret(home: Path) -> str:

@@ -7,7 +7,7 @@ as lines: rowNumber is the line number.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -15,7 +15,7 @@ import numpy as np
 
 from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.source_chunk import BadRow, RecordsChunk
-from lading.adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_bytes, replace_markers
+from lading.adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_tracked, replace_markers
 from lading.domain.validation_plan import ENCODING_LINE_MESSAGE
 
 NOT_JSON = "line is not valid JSON"
@@ -37,10 +37,11 @@ class NdjsonSource:
         self.repair_encoding = repair_encoding
         self.limits = limits
         self._stream: Utf8Stream | None = None
+        self._position: Callable[[], int] = lambda: 0
 
     def open(self) -> None:
-        self._stream = Utf8Stream(open_bytes(self.path, self.compressed), self.encoding,
-                                  skip_bom=self.bom)
+        raw, self._position = open_tracked(self.path, self.compressed)
+        self._stream = Utf8Stream(raw, self.encoding, skip_bom=self.bom)
 
     def close(self) -> None:
         if self._stream is not None:
@@ -98,7 +99,8 @@ class NdjsonSource:
                 records.append(obj)
             if numbers or bad:
                 yield RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad,
-                                   nul=nul, records=records, repaired_rows=repaired)
+                                   nul=nul, records=records, repaired_rows=repaired,
+                                   bytes_read=self._position())
             if final:
                 return
 

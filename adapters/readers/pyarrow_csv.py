@@ -12,7 +12,7 @@ import csv
 import io
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from lading.adapters.readers.csv_header import HEADER_NEVER_ENDS, header_extent
 from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.source_chunk import BadRow, TableChunk
-from lading.adapters.readers.text_stream import Utf8Stream, open_bytes, replace_markers
+from lading.adapters.readers.text_stream import Utf8Stream, open_bytes, open_tracked, replace_markers
 from lading.domain.errors import SourceUnreadable
 from lading.domain.validation_plan import malformed_message
 
@@ -98,13 +98,17 @@ class CsvSource:
         self._skipped: list[tuple[int, str]] = []
         self._stream: Utf8Stream | None = None
         self._reader = None
+        self._position: Callable[[], int] = lambda: 0
+        self._read_to = 0  # the disk position as of the last batch parsed
+        self._blocks = 0  # batches parsed from the current stream (one a block)
 
     def _on_invalid_row(self, row) -> str:
         self._skipped.append((row.number - 1, row.text))
         return "skip"
 
     def _open_reader(self, final_newline: bool):
-        raw = open_bytes(self.path, self.compressed)
+        raw, self._position = open_tracked(self.path, self.compressed)
+        self._blocks = 0
         stream = Utf8Stream(raw, self.encoding, skip_bom=self.bom)
         source = _WithFinalNewline(stream) if final_newline else stream
         try:
@@ -168,7 +172,18 @@ class CsvSource:
         except StopIteration:
             batch = None
         skipped, self._skipped = self._skipped, []
-        return batch, skipped
+        return batch, skipped, self._parsed_so_far()
+
+    def _parsed_so_far(self) -> int:
+        """Disk bytes behind the batches parsed so far. pyarrow reads several blocks ahead of
+        the one it parses, and makes one batch per block: the blocks parsed are the share of
+        what the stream delivered, and that share of the disk position (a .gz file's too)."""
+        self._blocks += 1
+        stream = self._stream
+        if stream is None or not stream.delivered:
+            return 0
+        parsed = min(self._blocks * self.read_block, stream.delivered)
+        return self._position() * parsed // stream.delivered
 
     def chunks(self) -> Iterator[TableChunk]:
         if self._reader is None:
@@ -225,7 +240,7 @@ class CsvSource:
         size = 0.0
         items = _prefetch(self._next)
         try:
-            for batch, skipped in items:
+            for batch, skipped, self._read_to in items:
                 self._check_record_sizes(skipped)
                 pending.extend(skipped)
                 pending.sort()
@@ -283,7 +298,7 @@ class CsvSource:
             return None
         delivered[0] = max([delivered[0], *numbers[-1:].tolist(), *(b.row_number for b in mine)])
         return TableChunk(row_numbers=numbers, bad_rows=mine, markers=self._stream.markers > 0,
-                          nul=self._stream.nul, batch=batch)
+                          nul=self._stream.nul, batch=batch, bytes_read=self._read_to)
 
     def _empty_batch(self) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in self.header],

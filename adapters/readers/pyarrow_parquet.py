@@ -22,12 +22,14 @@ class ParquetSource:
 
     def __init__(self, path: Path, compressed: bool, workdir: Path, batch_size: int,
                  limits: SourceLimits = SourceLimits()) -> None:
+        original = path
         if compressed:
             # Parquet needs random access: inflate a .parquet.gz to disk, never to memory.
             plain = workdir / "source.parquet"
             with open_bytes(path, True) as src, open(plain, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
             path = plain
+        self._size = original.stat().st_size
         self.path = path
         self.batch_size = batch_size
         self.limits = limits
@@ -48,10 +50,13 @@ class ParquetSource:
 
     def chunks(self) -> Iterator[TableChunk]:
         first = 1
+        total = max(self._file.metadata.num_rows, 1)
         try:
             for batch in self._file.iter_batches(batch_size=self.batch_size):
                 numbers = np.arange(first, first + batch.num_rows, dtype=np.int64)
                 first += batch.num_rows
-                yield TableChunk(row_numbers=numbers, batch=batch)
+                # Parquet is read by row group, not front to back: the share of rows, in bytes.
+                yield TableChunk(row_numbers=numbers, batch=batch,
+                                 bytes_read=self._size * (first - 1) // total)
         except (pa.ArrowException, OSError) as exc:
             raise SourceUnreadable(f"cannot read the Parquet file: {exc}") from None

@@ -33,6 +33,7 @@ class SourceChunk:
     bad_rows: list[BadRow] = field(default_factory=list)
     markers: bool = False  # text values may hold encoding markers (see text_stream)
     nul: bool = True  # text values may hold U+0000 (readers that can tell say False)
+    bytes_read: int = 0  # how far into the file on disk reading had got for this chunk (progress)
 
     @property
     def num_rows(self) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,9 +64,23 @@ BOMS = {
 
 def open_bytes(path: Path, compressed: bool) -> BinaryIO:
     """The file's (decompressed) bytes as a forward-only stream."""
-    if compressed:
-        return pa.input_stream(str(path), compression="gzip")
-    return open(path, "rb")
+    return open_tracked(path, compressed)[0]
+
+
+def open_tracked(path: Path, compressed: bool) -> tuple[BinaryIO, Callable[[], int]]:
+    """The file's (decompressed) bytes, and how far into the file on disk reading has got (what
+    progress is measured in: the file's size is known, a .gz file's inflated size is not)."""
+    disk = open(path, "rb")
+
+    def position() -> int:
+        return 0 if disk.closed else disk.tell()
+    if not compressed:
+        return disk, position
+    try:
+        return pa.input_stream(disk, compression="gzip"), position  # closing it closes `disk`
+    except BaseException:
+        disk.close()
+        raise
 
 
 def read_head(path: Path, compressed: bool, size: int = 1 << 16) -> bytes:
@@ -91,6 +106,7 @@ class Utf8Stream:
         self.markers = 0
         self.nul = False
         self.closed = False
+        self.delivered = 0  # bytes handed out by read()
         self._decoder = None
         if encoding.startswith("utf-16"):
             self._decoder = codecs.getincrementaldecoder(encoding)(errors="lading-marker")
@@ -119,9 +135,10 @@ class Utf8Stream:
         if n < 0 or n >= len(self._out):
             data = bytes(self._out)
             self._out.clear()
-            return data
-        data = bytes(self._out[:n])
-        del self._out[:n]
+        else:
+            data = bytes(self._out[:n])
+            del self._out[:n]
+        self.delivered += len(data)
         return data
 
     def _fill(self) -> None:

@@ -42,7 +42,7 @@ from lading.entrypoints.http.operations import (
 from lading.entrypoints.http.multipart_limits import BoundedMultipartFields
 from lading.entrypoints.http.upload_slots import ConcurrentUploadCap
 from lading.entrypoints.http.request import LadingRequest
-from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_config, rate_limit_store
+from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_store, workspace_rate_limit
 from lading.entrypoints.http.saved_mappings import ImportConfigurationsController, MappingTemplatesController
 from lading.entrypoints.http.schemas import Health
 from lading.entrypoints.http.services import Services
@@ -79,7 +79,6 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         lading=lading,
         signer=UrlSigner(lading.secret),
         library=lading.library,
-        max_file_size=settings.max_file_size,
         public_url=settings.public_url,
     )
     authenticator = Authenticator(lading.keys, settings.jwt_key, settings.jwt_algorithm)
@@ -90,8 +89,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     ), compat.authentication(authenticator), DefineMiddleware(
         ConcurrentUploadCap, streaming=Counter(), json_body_limit=JSON_BODY_LIMIT,
         max_per_caller=settings.max_concurrent_uploads_per_key)]
-    if settings.rate_limit_per_minute > 0:
-        middleware.append(rate_limit_config(settings.rate_limit_per_minute).middleware)
+    middleware.append(workspace_rate_limit(lambda ws: lading.workspaces.limits(ws).rate_limit))
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
     return Litestar(

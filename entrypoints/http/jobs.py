@@ -16,7 +16,6 @@ from litestar.params import (
     QueryParameter,
 )
 
-from lading.application.errors import PayloadTooLarge
 from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
@@ -114,7 +113,7 @@ def _instant(name: str, value: str | None) -> str | None:
         raise RequestInvalid(f"{name} is outside the range of dates") from None
 
 
-def check_create_request(data: CreateJob, max_file_size: int, idempotency_header: str | None) -> None:
+def check_create_request(data: CreateJob, idempotency_header: str | None) -> None:
     """What a create body must satisfy beyond its shape (native and Experiture's create)."""
     asked = [wire for name, wire in _UNSUPPORTED.items() if getattr(data, name)]
     if asked:
@@ -126,14 +125,10 @@ def check_create_request(data: CreateJob, max_file_size: int, idempotency_header
     if data.files is not None:
         if data.rows is not None or data.file_name is not None or data.file_size is not None:
             raise RequestInvalid("give files, or fileName and fileSize, or rows: only one of them")
-        if any(f.file_size > max_file_size for f in data.files):
-            raise PayloadTooLarge(f"a file's fileSize is over the limit of {max_file_size} bytes")
     elif data.rows is None and (data.file_name is None or data.file_size is None):
         raise RequestInvalid("fileName and fileSize are required unless rows or files are given")
     if data.rows is not None and data.file_size is not None:
         raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
-    if data.file_size is not None and data.file_size > max_file_size:
-        raise PayloadTooLarge(f"fileSize is over the limit of {max_file_size} bytes")
     if idempotency_header and data.idempotency_key and idempotency_header != data.idempotency_key:
         raise RequestInvalid("the Idempotency-Key header and idempotencyKey differ")
 
@@ -152,7 +147,7 @@ class ImportJobsController(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
-        check_create_request(data, services.max_file_size, idempotency_header)
+        check_create_request(data, idempotency_header)
         file_name, file_size, announced = data.file_name, data.file_size, None
         if data.files is not None:
             announced = [(f.file_name, f.file_size) for f in data.files]

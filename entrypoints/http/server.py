@@ -8,8 +8,10 @@ process they would hold the GIL against request latency. The child is a plain `l
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -17,17 +19,40 @@ from typing import Any
 
 import click
 
-from lading.entrypoints.settings import Settings
+from lading.entrypoints.settings import ConfigError, Settings
 
 WORKER_POLL_SECONDS = "0.2"
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+def _prepare_child() -> None:  # pragma: no cover - runs in the child before exec
+    # Ctrl-C reaches the whole process group; the parent stops the worker itself (SIGTERM) once
+    # the server has shut down, so the child neither dies first nor prints a KeyboardInterrupt.
+    # An ignored signal stays ignored across exec, and Python then installs no handler for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform != "linux":
+        return
     # Linux: the kernel sends SIGTERM to the worker when `lading serve` dies, even by kill -9.
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind the server's socket here, so a busy port is one clear refusal naming the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is already in use (another Lading?): choose"
+                              f" another with LADING_PORT={port + 1} (or --port)") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror} (LADING_HOST,"
+                          " LADING_PORT)") from None
+    return sock
 
 
 class WorkerSupervisor:
@@ -43,7 +68,7 @@ class WorkerSupervisor:
     def _spawn(self) -> subprocess.Popen[Any]:
         return subprocess.Popen(
             [sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll", WORKER_POLL_SECONDS],
-            env=self.env, preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            env=self.env, preexec_fn=_prepare_child,
         )
 
     def _run(self) -> None:
@@ -65,7 +90,7 @@ class WorkerSupervisor:
 
 
 def serve(settings: Settings, host: str | None, port: int | None, *, worker: bool = True,
-          access_log: bool = False) -> None:
+          access_log: bool = False, sock: socket.socket | None = None) -> None:
     import uvicorn
 
     from lading.entrypoints.bootstrap import bootstrap
@@ -74,6 +99,7 @@ def serve(settings: Settings, host: str | None, port: int | None, *, worker: boo
 
     host = host or settings.host
     port = port if port is not None else settings.port
+    sock = sock or listening_socket(host, port)
     lading = bootstrap(settings)
     app = create_app(lading)
     supervisor = WorkerSupervisor({**os.environ, "LADING_HOME": str(settings.home)})
@@ -87,7 +113,7 @@ def serve(settings: Settings, host: str | None, port: int | None, *, worker: boo
                                       lifespan="on", timeout_keep_alive=5,
                                       http=protocol_with_deadlines(settings.header_timeout,
                                                                    settings.body_idle_timeout),
-                                      )).run()
+                                      )).run(sockets=[sock])
     finally:
         supervisor.stop()
         lading.close()

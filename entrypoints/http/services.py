@@ -1,4 +1,4 @@
-"""What handlers share: the wired application, the URL signer, the saved mappings, the limits."""
+"""What handlers share: the wired application, the URL signer and the saved mappings."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ class Services:
     lading: Lading
     signer: UrlSigner
     library: MappingLibrary
-    max_file_size: int
     public_url: str | None = None
 
     @property
@@ -54,7 +53,7 @@ class Services:
 
     @property
     def uploads(self) -> Uploads:
-        return Uploads(self.lading.jobs, self.max_file_size)
+        return Uploads(self.lading.jobs)
 
     def absolute(self, request: Request, path_and_query: str) -> str:
         """An absolute URL on LADING_PUBLIC_URL, else on the address the client reached us at."""

@@ -17,3 +17,11 @@ def test_the_embedding_example_runs(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "var" / "events.sqlite").exists()
+
+
+def test_the_configuration_table_lists_every_setting():
+    from lading.entrypoints.settings import KEYS
+
+    section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`((?:LADING|AWS)_[A-Z0-9_]+)`", section))
+    assert set(KEYS) - listed == set()

@@ -7,7 +7,7 @@ duplicate keys), writes them as CSV, NDJSON or typed Parquet, and checks that
 the engine's error file equals the reference's error entries line for line, that the staged
 rows equal the reference's accepted values in order, and that the counters agree.
 
-At least 500 examples (Parquet: 250) when CI is set; fewer locally (LADING_PROPERTY_EXAMPLES
+At least 500 examples (Parquet: 250) when CI is set; fewer locally (LADING_TEST_PROPERTY_EXAMPLES
 overrides).
 """
 
@@ -36,7 +36,7 @@ from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import validate_rows
 from lading.domain.table_schema import TableSchema
 
-EXAMPLES = int(os.environ.get("LADING_PROPERTY_EXAMPLES") or (500 if os.environ.get("CI") else 60))
+EXAMPLES = int(os.environ.get("LADING_TEST_PROPERTY_EXAMPLES") or (500 if os.environ.get("CI") else 60))
 # Parquet shares the generator with CSV and NDJSON, so half as many examples cover its typed
 # columns while the whole file stays within about two minutes in CI.
 PARQUET_EXAMPLES = max(20, EXAMPLES // 2)

@@ -15,7 +15,7 @@ from lading.domain.reference_validator import validate_rows
 from lading.domain.table_schema import TableSchema
 from tests.integration.test_arrow_engine import validate
 
-EXAMPLES = int(os.environ.get("LADING_PROPERTY_EXAMPLES") or (300 if os.environ.get("CI") else 40))
+EXAMPLES = int(os.environ.get("LADING_TEST_PROPERTY_EXAMPLES") or (300 if os.environ.get("CI") else 40))
 SCHEMA = TableSchema.from_dict({"primaryKey": ["id"], "fields": [
     {"name": "id", "type": "integer"},
     {"name": "total", "type": "number"},

@@ -16,7 +16,7 @@ from lading.domain.header_matching import match_headers
 from lading.domain.plan import ImportPlan
 from lading.domain.table_schema import Field, TableSchema
 
-EXAMPLES = int(os.environ.get("LADING_PROPERTY_EXAMPLES") or (500 if os.environ.get("CI") else 80))
+EXAMPLES = int(os.environ.get("LADING_TEST_PROPERTY_EXAMPLES") or (500 if os.environ.get("CI") else 80))
 
 WORDS = st.sampled_from(["id", "email", "name", "first", "last", "vip", "is", "customer",
                          "address", "phone", "joined", "at", "code", "country", "total", "x"])

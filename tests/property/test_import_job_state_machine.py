@@ -213,7 +213,7 @@ class ImportJobMachine(RuleBasedStateMachine):
 
 
 ImportJobMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("LADING_STATE_MACHINE_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("LADING_TEST_STATE_MACHINE_EXAMPLES", "150")),
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -154,7 +154,7 @@ class ImportJobs(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[ExperitureCreatedJob]]:
         identity: Identity = request.user
-        check_create_request(data, services.max_file_size, idempotency_header)
+        check_create_request(data, idempotency_header)
         if data.files is not None:
             raise RequestInvalid("files is not part of this API: give fileName and fileSize")
         job_id, created = await blocking(

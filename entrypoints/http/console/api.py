@@ -14,7 +14,6 @@ from lading.application.errors import JobNotFound
 from lading.entrypoints.http.console.session import SignedIn
 from lading.entrypoints.http.console.pages import job_uuid
 from lading.entrypoints.http.envelope import Envelope, Wire, ok
-from lading.application.errors import PayloadTooLarge
 from lading.entrypoints.http.errors import RequestInvalid
 from lading.entrypoints.http.jobs import upload_slot
 from lading.entrypoints.http.services import Svc, blocking
@@ -60,8 +59,6 @@ class ConsoleApiController(Controller):
                             data: JSONBody[NewUpload]) -> Response[Envelope[Any]]:
         if data.file_size <= 0:
             raise RequestInvalid("the file is empty: choose a file with a header and rows")
-        if data.file_size > services.max_file_size:
-            raise PayloadTooLarge(f"the file is over the limit of {services.max_file_size} bytes")
         if (data.object_name is None) == (data.configuration_id is None):
             raise RequestInvalid("choose either an object or a configuration")
         jobs = services.jobs

@@ -252,9 +252,10 @@ class ConsolePagesController(Controller):
                          configuration: FromQuery[str | None] = None) -> Response:
         objects = await blocking(_object_names, services.objects, writer.workspace)
         configurations = await blocking(_configurations, services.library, writer.workspace)
+        limits = await blocking(services.jobs.limits_of, writer.workspace)
         return page("new_import.html", writer, objects=objects, chosen=object_name or "",
                     configurations=configurations, chosen_configuration=configuration or "",
-                    max_file_size=services.max_file_size)
+                    max_file_size=limits.max_file_size)
 
     @get("/objects", name="console-objects")
     async def objects(self, services: Svc, identity: SignedIn) -> Response:
