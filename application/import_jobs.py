@@ -391,7 +391,7 @@ class ImportJobs(Application[UUID]):
         def attach() -> None:
             received = []
             for name, file in files:
-                info = self._store(self.upload_key(workspace, job_id), file)
+                info = self._store(workspace, self.upload_key(workspace, job_id), file)
                 received.append({"blobKey": info.key, "size": info.size, "sha256": info.sha256,
                                  "fileName": name})
             self._command(job_id, workspace, lambda j: j.receive_files(received))

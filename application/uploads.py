@@ -69,7 +69,8 @@ class Uploads:
         if not 0 <= index < len(expected):
             raise UploadRefused(f"this job has no file number {index + 1}")
         key = await _off_loop(self.jobs.upload_key, workspace, job_id)
-        info = await self._receive(key, chunks, content_length, expected[index]["fileSize"])
+        limit = await _off_loop(self.max_file_size, workspace)
+        info = await self._receive(key, chunks, content_length, expected[index]["fileSize"], limit)
         try:
             await _off_loop(self.jobs.part_received, workspace, job_id, index, info.key, info.size,
                             info.sha256)
