@@ -42,6 +42,7 @@ from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.application.sources import Sources
+from lading.application.row_results import RowResults
 from lading.application.time_travel import TimeTravel
 from lading.entrypoints.settings import Settings, load_settings, persistent_secret
 
@@ -120,6 +121,7 @@ class Lading:
     suggestions: MappingSuggestions
     previews: SourcePreviews
     time_travel: TimeTravel
+    results: RowResults
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -227,6 +229,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         suggestions=suggestions,
         previews=SourcePreviews(jobs, sample_source, suggestions),
         time_travel=TimeTravel(jobs),
+        results=runner.results,
         _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

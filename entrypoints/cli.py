@@ -516,9 +516,11 @@ def describe(file, rows) -> None:
 
 
 from lading.entrypoints.cli_library import configurations, templates  # noqa: E402  (commands join main)
+from lading.entrypoints.cli_results import jobs_results  # noqa: E402
 
 main.add_command(templates)
 main.add_command(configurations)
+jobs.add_command(jobs_results)
 
 
 if __name__ == "__main__":
