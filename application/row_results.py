@@ -45,11 +45,15 @@ class RowResults:
     def part_writer(self, job: ImportJob, schema: TableSchema, chunk: int) -> RowOutcomesSink:
         """What the chunk's merge calls, inside its transaction, with the rows' outcomes."""
         files = self.jobs.files(job)
+        index = files.row_index(chunk)
 
         def write(outcomes: list[str]) -> None:
+            if not index.exists():
+                # Validated before row indexes were written (a run resumed across an upgrade):
+                # the merge goes on, and the job has no results file (ResultsMissing).
+                return
             with self.blobs.writer(files.results_part(chunk)) as out:
-                self.engine.write_results_part(str(files.row_index(chunk)),
-                                               str(files.staged_chunk(chunk)),
+                self.engine.write_results_part(str(index), str(files.staged_chunk(chunk)),
                                                schema.primary_key, outcomes, out)
         return write
 
@@ -62,7 +66,10 @@ class RowResults:
             if chunk in merged or self.blobs.exists(key):
                 continue
             index = files.row_index(chunk)
+            if not index.exists() and job.read_rows:
+                continue  # validated before row indexes were written (see part_writer)
             with self.blobs.writer(key) as out:
+                # Only a source without rows has a chunk that read none, and no index.
                 self.engine.write_results_part(str(index) if index.exists() else None, None,
                                                schema.primary_key, [], out)
 

@@ -170,3 +170,20 @@ def test_a_job_that_has_not_completed_has_no_results_file(lading, tmp_path):
     job_id, _ = lading.jobs.submit_path(WS, "people", path, {})
     with pytest.raises(ResultsNotReady):
         lading.results.results_blob(WS, job_id)
+
+
+def test_several_files_read_as_one_source_number_their_rows_on(lading, tmp_path):
+    one = write_csv(tmp_path / "one.csv", ["id", "email", "tier"], [["1", "a@b.co", ""],
+                                                                    ["2", "bad", ""]])
+    two = write_csv(tmp_path / "two.csv", ["email", "id", "tier"], [["c@b.co", "3", ""],
+                                                                    ["d@b.co", "1", ""]])
+    job_id, _ = lading.jobs.submit_files(WS, "people", [("one.csv", one), ("two.csv", two)], {})
+    lading.runner.process(job_id)
+    out = BytesIO()
+    lading.results.write_results(WS, job_id, out)
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [
+        {"rowNumber": 1, "outcome": "inserted", "key": 1},
+        {"rowNumber": 2, "outcome": "rejected", "key": 2, "code": "VALIDATION_TYPE_MISMATCH"},
+        {"rowNumber": 3, "outcome": "inserted", "key": 3},
+        {"rowNumber": 4, "outcome": "rejected", "key": 1, "code": "DUPLICATE_KEY"},
+    ]
