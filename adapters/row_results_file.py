@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lading.domain.csv_safety import neutralise
 
@@ -58,13 +59,18 @@ def write_row_index(path: Path, valid_numbers: np.ndarray,
     """The chunk's rows in row-number order: valid ones (code null) and rejected ones
     (rowNumber, primary code, key)."""
     rejected = list(rejected)
+    valid = len(valid_numbers)
     numbers = np.concatenate([np.asarray(valid_numbers, np.int64),
                               np.array([r[0] for r in rejected], np.int64)])
-    codes = [None] * len(valid_numbers) + [r[1] for r in rejected]
-    keys = [None] * len(valid_numbers) + [json.dumps(r[2], ensure_ascii=False) for r in rejected]
-    order = np.argsort(numbers, kind="stable")
-    table = pa.table([pa.array(numbers[order]), pa.array(codes, pa.string()).take(order),
-                      pa.array(keys, pa.string()).take(order)], schema=ROW_INDEX_SCHEMA)
+    codes = pa.concat_arrays([pa.nulls(valid, pa.string()),
+                              pa.array([r[1] for r in rejected], pa.string())])
+    keys = pa.concat_arrays([pa.nulls(valid, pa.string()), pa.array(
+        [json.dumps(r[2], ensure_ascii=False) for r in rejected], pa.string())])
+    columns = [pa.array(numbers), codes, keys]
+    if rejected:  # valid rows alone are in row-number order already
+        order = pa.array(np.argsort(numbers, kind="stable"))
+        columns = [c.take(order) for c in columns]
+    table = pa.table(columns, schema=ROW_INDEX_SCHEMA)
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, ROW_INDEX_SCHEMA) as writer:
         writer.write_table(table)
 
@@ -73,40 +79,65 @@ def write_part(row_index: Path | None, staged: pa.Table | None, key_names: Seque
                outcomes: Sequence[str], out: IO[bytes]) -> int:
     """Write one chunk's results lines (JSON Lines); return how many.
 
-    `outcomes` are the merge's, one per staged row (none for a chunk without valid rows)."""
+    `outcomes` are the merge's, one per staged row (none for a chunk without valid rows).
+    Built column-wise in Arrow: a chunk's lines cost about as much as copying its keys."""
     if row_index is None:
         return 0
-    index = pa.ipc.open_file(pa.memory_map(str(row_index))).read_all()
-    valid_keys = _valid_keys(staged, key_names) if staged is not None else []
-    if len(valid_keys) != len(outcomes):
-        raise ValueError(f"{len(outcomes)} outcomes for {len(valid_keys)} staged rows")
-    lines = []
-    next_valid = 0
-    for number, code, key in zip(index.column("row_number").to_pylist(),
-                                 index.column("code").to_pylist(), index.column("key").to_pylist()):
-        if code is None:
-            key, outcome = valid_keys[next_valid], outcomes[next_valid]
-            next_valid += 1
-            if outcome in _REJECTED_BY_MERGE:
-                code, outcome = outcome, "rejected"
-        else:
-            outcome = "rejected"
-        tail = f',"code":"{code}"}}' if code is not None else "}"
-        lines.append(f'{{"rowNumber":{number},"outcome":"{outcome}","key":{key}{tail}\n')
-    if next_valid != len(valid_keys):
-        raise ValueError(f"the row index names {next_valid} valid rows, the chunk {len(valid_keys)}")
-    out.write("".join(lines).encode())
+    table = pa.ipc.open_file(pa.memory_map(str(row_index))).read_all()
+    index = {name: table.column(name).combine_chunks() for name in table.column_names}
+    is_valid = index["code"].is_null().to_numpy(zero_copy_only=False)
+    valid = int(is_valid.sum())
+    if valid != len(outcomes) or valid != (staged.num_rows if staged is not None else 0):
+        raise ValueError(f"the row index names {valid} valid rows, the merge gave"
+                         f" {len(outcomes)} outcomes")
+    numbers = pc.cast(index["row_number"], pa.string())
+    valid_at = pa.array(np.nonzero(is_valid)[0])
+    words = pa.array(outcomes, pa.string())
+    # A row another writer's key kept out of the merge is rejected with that key's code.
+    kept_out = pc.is_in(words, pa.array(_REJECTED_BY_MERGE))
+    codes = pc.if_else(kept_out, words, pa.scalar(None, pa.string()))
+    words = pc.if_else(kept_out, "rejected", words)
+    valid_lines = _lines(numbers.take(valid_at), words,
+                         _valid_keys(staged, key_names) if staged is not None else
+                         pa.array([], pa.string()), codes)
+    rejected_at = pa.array(np.nonzero(~is_valid)[0])
+    rejected_lines = _lines(numbers.take(rejected_at),
+                            pa.array(["rejected"] * len(rejected_at), pa.string()),
+                            index["key"].take(rejected_at), index["code"].take(rejected_at))
+    # Back into row-number order: each row takes its line from the valid or the rejected ones.
+    position = np.empty(len(is_valid), np.int64)
+    position[is_valid] = np.arange(valid)
+    position[~is_valid] = valid + np.arange(len(is_valid) - valid)
+    lines = pa.concat_arrays([valid_lines, rejected_lines]).take(pa.array(position))
+    out.write(_text_of(lines))
     return len(lines)
 
 
-def _valid_keys(staged: pa.Table, key_names: Sequence[str]) -> list[str]:
+def _lines(numbers: pa.Array, outcomes: pa.Array, keys: pa.Array, codes: pa.Array) -> pa.Array:
+    """`{"rowNumber":N,"outcome":"…","key":K}` (with `,"code":"…"` where a code is) + newline."""
+    tail = pc.if_else(pc.is_null(codes), "}\n",
+                      pc.binary_join_element_wise(',"code":"', codes, '"}\n', ""))
+    return pc.binary_join_element_wise('{"rowNumber":', numbers, ',"outcome":"', outcomes,
+                                       '","key":', pc.fill_null(keys, "null"), tail, "")
+
+
+def _text_of(lines: pa.Array) -> memoryview:
+    """The lines' bytes, one after the other, straight from the array's data buffer."""
+    if not len(lines):
+        return memoryview(b"")
+    _, offsets, data = lines.buffers()
+    bounds = np.frombuffer(offsets, np.int32)[lines.offset:lines.offset + len(lines) + 1]
+    return memoryview(data)[int(bounds[0]):int(bounds[-1])]
+
+
+def _valid_keys(staged: pa.Table, key_names: Sequence[str]) -> pa.Array:
     """Each staged row's key as JSON text."""
     columns = [staged.column(k) for k in key_names]
     if len(columns) == 1 and pa.types.is_integer(columns[0].type):
-        return [str(v) for v in columns[0].to_pylist()]  # the common key: no encoder needed
+        return pc.cast(columns[0], pa.string()).combine_chunks()  # the common key, vectorised
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     values = [c.to_pylist() for c in columns]
-    return [dumps(key_of(key_names, row)) for row in zip(*values)]
+    return pa.array([dumps(key_of(key_names, row)) for row in zip(*values)], pa.string())
 
 
 def write_csv(lines: Iterable[bytes], out: IO[bytes]) -> int:
