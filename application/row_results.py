@@ -31,7 +31,7 @@ class ResultsNotReady(DomainError):
 
 
 class ResultsMissing(NotFound):
-    """A job that completed without them (before Lading wrote per-row results)."""
+    """A completed job whose parts are gone (purged) or never were (run before results)."""
 
 
 class RowResults:
@@ -91,8 +91,8 @@ class RowResults:
             return key
         parts = [files.results_part(c) for c in range(job.total_chunks or 0)]
         if not all(self.blobs.exists(p) for p in parts):
-            raise ResultsMissing(f"job {job_id} has no per-row results (it ran before they were"
-                                 " recorded)")
+            raise ResultsMissing(f"job {job_id} has no per-row results file (its files were"
+                                 " purged, or it ran before results were recorded)")
         with self.blobs.writer(key) as out:
             for part in parts:
                 with open(self.blobs.local_path(part), "rb") as source:
