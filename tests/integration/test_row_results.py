@@ -187,3 +187,20 @@ def test_several_files_read_as_one_source_number_their_rows_on(lading, tmp_path)
         {"rowNumber": 3, "outcome": "inserted", "key": 3},
         {"rowNumber": 4, "outcome": "rejected", "key": 1, "code": "DUPLICATE_KEY"},
     ]
+
+
+def test_a_job_approved_after_a_pause_has_the_results_of_its_final_run(lading, tmp_path):
+    path = write_csv(tmp_path / "a.csv", ["id", "email", "tier"],
+                     [["1", "a@b.co", ""], ["2", "bad", ""]])
+    job_id, _ = lading.jobs.submit_path(WS, "people", path, {"reviewPolicy": "review_on_errors"})
+    assert lading.runner.process(job_id) == "needs_attention"
+    with pytest.raises(ResultsNotReady):
+        lading.results.results_blob(WS, job_id)
+    lading.jobs.approve(WS, job_id, {"changes": []})
+    assert lading.runner.process(job_id) == "completed"
+    out = BytesIO()
+    lading.results.write_results(WS, job_id, out)
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [
+        {"rowNumber": 1, "outcome": "inserted", "key": 1},
+        {"rowNumber": 2, "outcome": "rejected", "key": 2, "code": "VALIDATION_TYPE_MISMATCH"},
+    ]
