@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,6 +32,8 @@ class MergeChunk:
     rows: pa.Table
     fields: tuple[Field, ...]
     key_fields: tuple[Field, ...]
+    # Where each (sorted) row was in the rows as given; None when they came in key order.
+    source_order: np.ndarray | None = None
 
     @property
     def value_fields(self) -> tuple[Field, ...]:
@@ -85,11 +88,12 @@ def prepare_chunk(schema: TableSchema, operation: str, rows: pa.Table | pa.Recor
         if table.column(f.name).null_count:
             raise ChunkRefused(f"primary key field {f.name!r} is empty in some rows")
     keys = [f.name for f in key_fields]
+    order = None
     if not _strictly_ascending(table, keys):
-        table = _sorted(table, keys)
+        table, order = _sorted(table, keys)
         if _has_repeated_key(table, keys):
             raise ChunkRefused("a chunk cannot hold the same key twice")
-    return MergeChunk(rows=table, fields=fields, key_fields=key_fields)
+    return MergeChunk(rows=table, fields=fields, key_fields=key_fields, source_order=order)
 
 
 def _typed(column: pa.ChunkedArray, f: Field) -> pa.ChunkedArray:
@@ -104,12 +108,13 @@ def _typed(column: pa.ChunkedArray, f: Field) -> pa.ChunkedArray:
         ) from None
 
 
-def _sorted(table: pa.Table, keys: list[str]) -> pa.Table:
+def _sorted(table: pa.Table, keys: list[str]) -> tuple[pa.Table, np.ndarray | None]:
     # Key order makes B-tree upserts touch each page once (SQLite ran ~5x faster) and gives
     # PostgreSQL's row locks one global order, so concurrent merges cannot deadlock.
     if table.num_rows < 2:
-        return table
-    return table.take(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]))
+        return table, None
+    order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys])
+    return table.take(order), order.to_numpy()
 
 
 def _strictly_ascending(table: pa.Table, keys: list[str]) -> bool:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import csv
 import itertools
+from dataclasses import replace
 from concurrent.futures import Future, ThreadPoolExecutor
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +35,8 @@ from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
 from lading.adapters.readers import SourceChunk, SourceLimits, open_source
 from lading.adapters.readers.text_stream import has_marker
+from lading.adapters.row_results_file import row_index_name, write_part, write_row_index
+from lading.adapters.row_results_file import write_csv as write_results_csv
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.domain.column_formats import SAMPLE_ROWS
 from lading.domain.error_entries import DEFAULT_VALUE_CHARS
@@ -159,7 +162,10 @@ class ArrowValidationEngine:
                     source_bytes_read=min(run.bytes_before + chunk.bytes_read, run.bytes_total),
                     source_bytes=run.bytes_total,
                 )
-                writing = stager.submit(_stage, result.table, path)
+                rows_path = workdir / row_index_name(index) if result.read_rows else None
+                done = replace(done, row_index=str(rows_path) if rows_path else None)
+                writing = stager.submit(_stage, result.table, path, rows_path,
+                                        _indexed_rows(result, run.offset))
                 if waiting is not None:
                     waiting[1].result()
                     yield waiting[0]
@@ -183,6 +189,16 @@ class ArrowValidationEngine:
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.
         return pa.ipc.open_file(pa.memory_map(str(staged_path))).read_all()
+
+    def write_results_part(self, row_index: str | None, staged_path: str | None,
+                           key_fields: tuple[str, ...], outcomes: list[str],
+                           out: IO[bytes]) -> int:
+        staged = self.load_chunk(staged_path) if staged_path is not None else None
+        return write_part(Path(row_index) if row_index else None, staged, key_fields, outcomes,
+                          out)
+
+    def write_results_csv(self, lines: Iterable[bytes], out: IO[bytes]) -> int:
+        return write_results_csv(lines, out)
 
     def write_valid_rows_csv(self, staged_paths: list[str], out: IO[bytes]) -> int:
         written = 0
@@ -238,13 +254,25 @@ def _empty_chunk(header_healing: dict[str, str] | None = None,
                           warnings_by_field=dict(warnings or {}), header_renames=header_renames)
 
 
-def _stage(table: pa.Table | None, path: Path) -> str | None:
+def _stage(table: pa.Table | None, path: Path, rows_path: Path | None,
+           rows: tuple[np.ndarray, list[tuple[int, str, Any]]]) -> str | None:
+    if rows_path is not None:
+        with phase("stage"):
+            write_row_index(rows_path, *rows)
     if table is None or table.num_rows == 0:
         return None
     with phase("stage"), pa.OSFile(str(path), "wb") as sink, \
             pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     return str(path)
+
+
+def _indexed_rows(result: Any, offset: int) -> tuple[np.ndarray, list[tuple[int, str, Any]]]:
+    """A chunk's valid row numbers and its rejected rows (number, code, key), numbered as the
+    error file numbers them (continuing across several files)."""
+    rejected = [(number + offset, entry["code"], result.rejected_keys.get(number))
+                for number, entry in result.errors]
+    return result.valid_row_numbers + offset, rejected
 
 
 def _sample_cutoff(buffered: Sequence[SourceChunk]) -> int:

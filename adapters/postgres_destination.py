@@ -15,19 +15,23 @@ from datetime import UTC
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 import psycopg
 import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
+from lading.adapters.merge_outcomes import (OutcomesRaced, all_inserted, check_against,
+                                            in_given_order, outcome_words)
 from lading.adapters.phase_timer import phase
 from lading.adapters.postgres_arrow import ArrowConnections, fetch_one
 from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
                                  quote_ident, table_name)
-from lading.application.ports import LedgerEntry, MergeCounts
+from lading.application.ports import LedgerEntry, MergeCounts, RowOutcomesSink
 from lading.domain.table_schema import Field, TableSchema
 
 _PAGE = 5000  # rows fetched per query when reading records back
+_RACE_RETRIES = 5  # merges redone when concurrent writers changed the chunk's keys meanwhile
 
 # ADR 0021.
 _SQL_TYPES = {
@@ -129,7 +133,20 @@ class PostgresDestination:
         rows: pa.Table | PreparedChunk,
         entry: LedgerEntry,
         list_id: str | None = None,
+        on_outcomes: RowOutcomesSink | None = None,
     ) -> MergeCounts:
+        for attempt in range(_RACE_RETRIES):
+            try:
+                return self._merge_once(workspace, object_name, schema, operation, rows, entry,
+                                        list_id, on_outcomes)
+            except OutcomesRaced:
+                if attempt == _RACE_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _merge_once(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+                    rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
+                    on_outcomes: RowOutcomesSink | None) -> MergeCounts:
         if isinstance(rows, PreparedChunk):
             rows.check(schema, operation)
             chunk = rows.chunk
@@ -156,7 +173,19 @@ class PostgresDestination:
                     ledger_key,
                 )
                 return MergeCounts(*recorded)
-            counts = self._apply(cursor, table_id, operation, chunk) if chunk.num_rows else MergeCounts()
+            judged: list[np.ndarray] = []
+
+            def classify(stage: str) -> None:
+                judged.append(_outcomes(cursor, quote_ident(table_id), stage, operation, chunk))
+
+            counts = (self._apply(cursor, table_id, operation, chunk,
+                                  classify if on_outcomes else None)
+                      if chunk.num_rows else MergeCounts())
+            if on_outcomes is not None:
+                # No stage: the chunk went straight in, every row a new key (see _apply).
+                words = judged[0] if judged else all_inserted(chunk)
+                check_against(words, counts)
+                on_outcomes(in_given_order(words, chunk))
             if list_id is not None and operation != "delete" and chunk.num_rows:
                 fetch_one(
                     cursor,
@@ -174,7 +203,8 @@ class PostgresDestination:
             )
             return counts
 
-    def _apply(self, cursor: Any, table_id: str, operation: str, chunk: MergeChunk) -> MergeCounts:
+    def _apply(self, cursor: Any, table_id: str, operation: str, chunk: MergeChunk,
+               before_write: Callable[[str], None] | None = None) -> MergeCounts:
         table = quote_ident(table_id)
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
@@ -192,6 +222,8 @@ class PostgresDestination:
         stage = _stage(cursor, chunk)
         with phase("load"):
             cursor.adbc_ingest(stage, chunk.rows, mode="append", temporary=True)
+        if before_write is not None:
+            before_write(stage)
         columns = _idents(names)
         on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
         if operation == "upsert":
@@ -422,6 +454,25 @@ def _stage(cursor: Any, chunk: MergeChunk) -> str:
     name = "lading_stage_" + hashlib.sha256(definition.encode()).hexdigest()[:16]
     cursor.execute(f"create temporary table if not exists {name} ({definition}) on commit delete rows")
     return name
+
+
+def _outcomes(cursor: Any, table: str, stage: str, operation: str, chunk: MergeChunk) -> np.ndarray:
+    """Each staged row's outcome, in the chunk's key order (the stage's keys collate as the
+    chunk was sorted), judged by the comparison the write uses. Without row locks: a key that
+    another transaction changes in between makes the counts disagree, and the merge is redone."""
+    keys = [f.name for f in chunk.key_fields]
+    values = [f.name for f in chunk.value_fields]
+    on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+    changed = (f"({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})"
+               if values else "false")
+    with phase("outcomes"):
+        cursor.execute(f"select t.{quote_ident(keys[0])} is not null as found, {changed} as changed"
+                       f" from {stage} s left join {table} t on {on_key}"
+                       f" order by {_idents(keys, 's.')}")
+        judged = cursor.fetch_arrow_table()
+    found = judged.column("found").to_numpy(zero_copy_only=False).astype(bool)
+    differs = judged.column("changed").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    return outcome_words(operation, found, differs)
 
 
 def _collated(f: Field, expression: str) -> str:

@@ -23,6 +23,7 @@ from lading.adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exa
 from lading.adapters.pyarrow_fields.column import ColumnInput, FieldColumn, evaluate_column
 from lading.adapters.readers.source_chunk import BadRow, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
+from lading.adapters.row_results_file import key_of
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
 from lading.domain.reference_validator import KeyLookup, source_row_from_cells
 from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry
@@ -52,6 +53,10 @@ class ChunkResult:
     rejected_by_field: dict[str, dict[str, int]] = field(default_factory=dict)
     healed_by_field: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings_by_field: dict[str, int] = field(default_factory=dict)
+    # For the per-row results: the valid rows' numbers (in the table's order) and each
+    # rejected row's key by row number (its typed key where it parsed, else the text given).
+    valid_row_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    rejected_keys: dict[int, Any] = field(default_factory=dict)
 
 
 class _View:
@@ -164,7 +169,24 @@ class ChunkValidator:
         self._count_accepted(result, columns, issues, accepted, view, encoding, repaired, unique_null)
         self._entries(result, view, inputs, columns, issues, encoding, nul, rejected, key_code,
                       unique_bad, accepted, unusable)
+        result.valid_row_numbers = view.numbers[accepted]
+        result.rejected_keys = self._rejected_keys(view, inputs, columns, accepted)
         return result
+
+    def _rejected_keys(self, view: _View, inputs: dict[str, ColumnInput],
+                       columns: list[FieldColumn], accepted: np.ndarray) -> dict[int, Any]:
+        """Rows cut before they had fields (malformed, undecodable) have no key: absent here."""
+        rows = np.nonzero(~accepted)[0]
+        if not len(rows) or not self.key_rules:
+            return {}
+        names = [r.name for r in self.key_rules]
+        parts = []
+        for rule in self.key_rules:
+            typed = columns[self.rules.index(rule)].values.take(pa.array(rows)).to_pylist()
+            given = inputs[rule.name].display(rows)  # type: ignore[attr-defined]
+            parts.append([t if t is not None else g for t, g in zip(typed, given)])
+        return {int(view.numbers[row]): key_of(names, values)
+                for row, values in zip(rows.tolist(), zip(*parts))}
 
     def _inputs(self, view: _View, chunk: SourceChunk) -> tuple[dict[str, ColumnInput],
                                                                dict[str, np.ndarray],

@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 import pyarrow as pa
 
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
+from lading.adapters.merge_outcomes import check_against, in_given_order, outcome_words
 from lading.adapters.phase_timer import phase
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
 from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
                                  quote_ident, table_name)
-from lading.application.ports import LedgerEntry, MergeCounts
+from lading.application.ports import LedgerEntry, MergeCounts, RowOutcomesSink
 from lading.domain.table_schema import Field, TableSchema
 
 DATABASE_FILE = "destination.sqlite"
@@ -139,6 +141,7 @@ class SqliteDestination:
         rows: pa.Table | PreparedChunk,
         entry: LedgerEntry,
         list_id: str | None = None,
+        on_outcomes: RowOutcomesSink | None = None,
     ) -> MergeCounts:
         prepared = rows if isinstance(rows, PreparedChunk) else None
         try:
@@ -158,7 +161,12 @@ class SqliteDestination:
                 ).fetchone()
                 if recorded is not None:
                     return MergeCounts(*recorded)
+                # Classified before the write, which this transaction's lock keeps alone.
+                words = self._outcomes(table, operation, chunk, stored) if on_outcomes else None
                 counts = self._apply(table, operation, chunk, stored) if staged else MergeCounts()
+                if on_outcomes is not None and words is not None:
+                    check_against(words, counts)
+                    on_outcomes(in_given_order(words, chunk))
                 if list_id is not None and operation != "delete":
                     self._conn.executemany(
                         f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key) values (?, ?)"
@@ -225,15 +233,37 @@ class SqliteDestination:
         ).rowcount
         return MergeCounts(updates=updated, unchanged=existing - updated)
 
-    def _count_existing(self, table: str, keys: list[str], stored: pa.Table, source: str,
-                        on_key: str) -> int:
-        """How many of the staged keys the table holds; exact and set-based."""
+    def _outcomes(self, table: str, operation: str, chunk: MergeChunk,
+                  stored: pa.Table) -> np.ndarray:
+        """Each staged row's outcome (key order), judged as the write below will judge it."""
+        keys = [f.name for f in chunk.key_fields]
+        if not chunk.num_rows or self._beyond_table(table, keys, stored):
+            found = np.zeros(chunk.num_rows, dtype=bool)
+            return outcome_words(operation, found, found)
+        values = [f.name for f in chunk.value_fields]
+        staged = {name: stage_column(i) for i, name in enumerate(chunk.names)}
+        on_key = " and ".join(f"t.{quote_ident(k)} = s.{staged[k]}" for k in keys)
+        changed = (f"({_idents(values, 't.')}) is not ({', '.join('s.' + staged[v] for v in values)})"
+                   if values else "0")
+        with phase("outcomes"):
+            judged = np.array(self._conn.execute(
+                f"select t.{quote_ident(keys[0])} is not null, {changed}"
+                f" from {_STAGE}.{STAGE_TABLE} as s left join {table} as t on {on_key}"
+                " order by s.rowid").fetchall(), dtype=bool).reshape(-1, 2)
+        return outcome_words(operation, judged[:, 0], judged[:, 1])
+
+    def _beyond_table(self, table: str, keys: list[str], stored: pa.Table) -> bool:
+        """No stored key is at or above the chunk's lowest (its first, sorted) key."""
         lowest = tuple(stored.column(k)[0].as_py() for k in keys)
-        above = self._conn.execute(
+        return not self._conn.execute(
             f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({_marks(len(keys))}))",
             lowest,
         ).fetchone()[0]
-        if not above:
+
+    def _count_existing(self, table: str, keys: list[str], stored: pa.Table, source: str,
+                        on_key: str) -> int:
+        """How many of the staged keys the table holds; exact and set-based."""
+        if self._beyond_table(table, keys, stored):
             # The common first import: every key beyond what the table holds, nothing to probe.
             return 0
         return self._conn.execute(

@@ -41,6 +41,14 @@ class JobFiles:
     def valid_rows_export(self) -> str:
         return f"{self.prefix}/exports/valid-rows.v{self.plan_version}.csv"
 
+    def results_part(self, chunk: int) -> str:
+        """One chunk's lines of the per-row results file, written with the chunk's merge."""
+        return f"{self.prefix}/results/v{self.plan_version}/part-{chunk:06d}.jsonl"
+
+    def results_file(self, file_format: str) -> str:
+        """The whole per-row results file (`jsonl` or `csv`), assembled from the parts once."""
+        return f"{self.prefix}/exports/results.v{self.plan_version}.{file_format}"
+
     @property
     def job_work_dir(self) -> Path:
         """Every plan version's work files of this job."""
@@ -57,3 +65,7 @@ class JobFiles:
 
     def staged_chunk(self, chunk: int) -> Path:
         return self.work_dir / f"chunk-{chunk:06d}.arrow"
+
+    def row_index(self, chunk: int) -> Path:
+        """Every row the chunk read, with the rejected ones' codes and keys (for the results)."""
+        return self.work_dir / f"chunk-{chunk:06d}.rows.arrow"

@@ -29,6 +29,7 @@ from lading.application.ports import (
     LedgerEntry,
     ValidationEngine,
 )
+from lading.application.row_results import RowResults
 from lading.application.status_view import public_status
 from lading.application.storage_full import STORAGE_FULL, is_storage_full
 from lading.domain.errors import SourceUnreadable
@@ -58,6 +59,7 @@ class JobRunner:
         self.destination = destination
         self.blobs = blobs
         self.callbacks = callbacks
+        self.results = RowResults(jobs, engine, blobs)
 
     def runnable_jobs(self) -> list[UUID]:
         self.jobs.projector.catch_up()
@@ -261,6 +263,8 @@ class JobRunner:
             expected = files.staged_chunk(chunk.index)
             if chunk.staged_path and Path(chunk.staged_path) != expected:
                 Path(chunk.staged_path).replace(expected)
+            if chunk.row_index and Path(chunk.row_index) != files.row_index(chunk.index):
+                Path(chunk.row_index).replace(files.row_index(chunk.index))
             if chunk.index < already:
                 continue  # recorded before a crash; re-validated only to rebuild state
             if job.read_rows + chunk.read_rows > max_rows:
@@ -303,12 +307,14 @@ class JobRunner:
             rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
             return self.destination.prepare_chunk(schema, plan.operation, rows)
 
+        self.results.write_unmerged_parts(job, schema)
         # Chunk N+1 is prepared (converted, staged) on a second thread while chunk N merges.
         with ahead_of(prepare, job.chunks_to_merge, self.destination.release) as prepared:
             for chunk, rows in prepared:
                 counts = self.destination.merge_chunk(
                     job.workspace, job.object_name, schema, plan.operation, rows,
                     LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
+                    on_outcomes=self.results.part_writer(job, schema, chunk),
                 )
                 job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
                                         counts.unchanged)

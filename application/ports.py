@@ -6,7 +6,7 @@ only as opaque batches (`RowBatch`): the application orchestrates, it never look
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +52,8 @@ class ValidatedChunk:
     # How far into the source's files on disk reading had got, of their total size (progress).
     source_bytes_read: int = 0
     source_bytes: int = 0
+    # Every row read, for the per-row results file (None when the chunk read no row)
+    row_index: str | None = None
 
     @property
     def invalid_rows(self) -> int:
@@ -83,6 +85,17 @@ class ValidationEngine(Protocol):
         """Read back a staged chunk for merging."""
         ...
 
+    def write_results_part(self, row_index: str | None, staged_path: str | None,
+                           key_fields: tuple[str, ...], outcomes: list[str],
+                           out: IO[bytes]) -> int:
+        """Write one chunk's per-row results lines (JSON Lines, source order) from its row
+        index, its staged rows and the merge's outcomes (one per staged row); return lines."""
+        ...
+
+    def write_results_csv(self, lines: Iterable[bytes], out: IO[bytes]) -> int:
+        """The results lines as CSV (rowNumber,outcome,key,code); return rows written."""
+        ...
+
     def write_valid_rows_csv(self, staged_paths: list[str], out: IO[bytes]) -> int:
         """Write the staged valid rows as one CSV (header = field names); return rows written."""
         ...
@@ -108,6 +121,12 @@ class MergeCounts:
     @property
     def total(self) -> int:
         return self.inserts + self.updates + self.deletes + self.unchanged
+
+
+# Each merged row's outcome, in the order the rows were given: "inserted", "updated",
+# "unchanged" or "deleted"; or "KEY_EXISTS" / "KEY_NOT_FOUND" for a row that another writer's
+# key change kept out after validation had checked its key (it is in no merged count).
+RowOutcomesSink = Callable[[list[str]], None]
 
 
 @dataclass(frozen=True)
@@ -145,11 +164,14 @@ class DestinationStore(Protocol):
         rows: RowBatch | PreparedRows,
         entry: LedgerEntry,
         list_id: str | None = None,
+        on_outcomes: RowOutcomesSink | None = None,
     ) -> MergeCounts:
         """Apply the rows and record `entry` in one transaction; if `entry` is already
         recorded, change nothing and return the recorded counts. With `list_id` (and any
         operation but delete) the rows' keys join that list in the same transaction.
-        Prepared rows are released whatever happens."""
+        With `on_outcomes`, it is called inside that transaction, just before it commits, with
+        each row's outcome in the order the rows were given (see RowOutcomesSink); if it
+        raises, nothing is merged. Prepared rows are released whatever happens."""
         ...
 
     def ensure_list(self, workspace: str, list_id: str, name: str, object_name: str) -> None:

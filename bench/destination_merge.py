@@ -5,7 +5,8 @@ chunks through `merge_chunk` (conversion, key sort, ledger and exact counts incl
 
 - SQLite: bare `executemany` INSERT of ready-made tuples, then merge_chunk upserts into an
   empty object, the same rows again (all unchanged), every row changed, and with keys
-  shuffled across the whole file (every chunk overlaps the table: the exact-count probe runs).
+  shuffled across the whole file (every chunk overlaps the table: the exact-count probe runs);
+  the unchanged, updated and shuffled cases again with per-row outcomes (ADR 0090).
 - PostgreSQL: bare psycopg `executemany` INSERT and a bare COPY, then the same merges.
 
     python -m bench.destination_merge [--rows 1000000] [--chunk 100000] [--postgres URL | --no-postgres]
@@ -80,11 +81,14 @@ def timed(label: str, rows: int, work: Callable[[], object]) -> None:
     print(f"  {label:<58} {rows / elapsed:>10,.0f} rows/s  ({elapsed:6.2f} s){note}", flush=True)
 
 
-def merge_all(store, name: str, parts: list[pa.Table]) -> MergeCounts:
+def merge_all(store, name: str, parts: list[pa.Table], outcomes: bool = False) -> MergeCounts:
+    """With `outcomes`, each merge also classifies its rows for the per-row results file
+    (ADR 0090); the part itself is not written, so this is the destination's share."""
     job = uuid.uuid4()
     inserts = updates = unchanged = 0
     for index, part in enumerate(parts):
-        counts = store.merge_chunk("bench", name, SCHEMA, "upsert", part, LedgerEntry(job, 1, index))
+        counts = store.merge_chunk("bench", name, SCHEMA, "upsert", part, LedgerEntry(job, 1, index),
+                                   on_outcomes=(lambda words: None) if outcomes else None)
         inserts += counts.inserts
         updates += counts.updates
         unchanged += counts.unchanged
@@ -106,6 +110,7 @@ def bench_sqlite(rows: int, chunk: int) -> None:
     print(f"SQLite, {rows:,} rows in chunks of {chunk:,}")
     ordered, shuffled = profiles(rows), profiles(rows, shuffled=True)
     changed = profiles(rows, version=1)
+    changed_again = profiles(rows, version=2)
     with tempfile.TemporaryDirectory() as tmp:
         bare = sqlite3.connect(Path(tmp) / "bare.sqlite", isolation_level=None)
         bare.execute("pragma journal_mode=wal")
@@ -129,10 +134,16 @@ def bench_sqlite(rows: int, chunk: int) -> None:
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
         timed("merge_chunk upsert, same rows again (all unchanged)", rows,
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
+        timed("  the same, with per-row outcomes", rows,
+              lambda: merge_all(store, "profiles", chunks(ordered, chunk), outcomes=True))
         timed("merge_chunk upsert, every row changed (all updates)", rows,
               lambda: merge_all(store, "profiles", chunks(changed, chunk)))
+        timed("  every row changed again, with per-row outcomes", rows,
+              lambda: merge_all(store, "profiles", chunks(changed_again, chunk), outcomes=True))
         timed("merge_chunk upsert, keys shuffled over the file, empty", rows,
               lambda: merge_all(store, "shuffled", chunks(shuffled, chunk)))
+        timed("  the same into another empty object, with per-row outcomes", rows,
+              lambda: merge_all(store, "shuffled2", chunks(shuffled, chunk), outcomes=True))
         store.close()
 
 
@@ -147,6 +158,7 @@ def bench_postgres(url: str, rows: int, chunk: int) -> None:
     try:
         ordered, shuffled = profiles(rows), profiles(rows, shuffled=True)
         changed = profiles(rows, version=1)
+        changed_again = profiles(rows, version=2)
         with psycopg.connect(scoped, autocommit=True) as conn:
             conn.execute("set time zone 'UTC'")
             types = {"integer": "bigint", "number": "double precision", "boolean": "boolean",
@@ -182,10 +194,16 @@ def bench_postgres(url: str, rows: int, chunk: int) -> None:
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
         timed("merge_chunk upsert, same rows again (all unchanged)", rows,
               lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
+        timed("  the same, with per-row outcomes", rows,
+              lambda: merge_all(store, "profiles", chunks(ordered, chunk), outcomes=True))
         timed("merge_chunk upsert, every row changed (all updates)", rows,
               lambda: merge_all(store, "profiles", chunks(changed, chunk)))
+        timed("  every row changed again, with per-row outcomes", rows,
+              lambda: merge_all(store, "profiles", chunks(changed_again, chunk), outcomes=True))
         timed("merge_chunk upsert, keys shuffled over the file, empty", rows,
               lambda: merge_all(store, "shuffled", chunks(shuffled, chunk)))
+        timed("  the same into another empty object, with per-row outcomes", rows,
+              lambda: merge_all(store, "shuffled2", chunks(shuffled, chunk), outcomes=True))
         store.close()
     finally:
         with psycopg.connect(url, autocommit=True) as admin:

@@ -44,6 +44,8 @@ from lading.application.readiness import Readiness
 from lading.application.replay import ReadModelReplay
 from lading.application.saved_mappings import MappingLibrary
 from lading.application.sources import Sources
+from lading.application.row_results import RowResults
+from lading.application.time_travel import TimeTravel
 from lading.application.workspaces import Workspaces
 from lading.domain.workspace_limits import WorkspaceLimits
 from lading.entrypoints.settings import ConfigError, Settings, load_settings, persistent_secret
@@ -124,6 +126,8 @@ class Lading:
     previews: SourcePreviews
     watched: WatchedFiles
     workspaces: Workspaces
+    time_travel: TimeTravel
+    results: RowResults
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -239,6 +243,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         suggestions=suggestions,
         previews=SourcePreviews(jobs, sample_source, suggestions),
         watched=WatchedFiles(jobs, library, runner),
+        time_travel=TimeTravel(jobs),
+        results=runner.results,
         _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, limit_store.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

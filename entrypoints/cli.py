@@ -198,11 +198,21 @@ def jobs_list(state, object_name, limit, as_json, workspace) -> None:
 @jobs.command("show")
 @click.argument("job")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as a JSON object.")
+@click.option("--as-of-version", "as_of_version", type=int, metavar="N",
+              help="The status as it was after the job's event N.")
+@click.option("--as-of", "as_of", metavar="TIMESTAMP",
+              help="The status after the last event at or before this ISO 8601 instant.")
 @workspace_option
 @handles_errors
-def jobs_show(job, as_json, workspace) -> None:
-    """Show one job's status."""
-    status = public_status(_app().jobs.status(workspace, _job_id(job)))
+def jobs_show(job, as_json, as_of_version, as_of, workspace) -> None:
+    """Show one job's status (now, or as it was after an earlier event)."""
+    lading = _app()
+    if as_of_version is None and as_of is None:
+        doc = lading.jobs.status(workspace, _job_id(job))
+    else:
+        doc = lading.time_travel.status_as_of(workspace, _job_id(job), version=as_of_version,
+                                              instant=as_of)
+    status = public_status(doc)
     _print_json(status) if as_json else _print_status(status)
 
 
@@ -527,11 +537,13 @@ def describe(file, rows) -> None:
 
 
 from lading.entrypoints.cli_library import configurations, templates  # noqa: E402  (commands join main)
+from lading.entrypoints.cli_results import jobs_results  # noqa: E402
 from lading.entrypoints.cli_workspaces import workspaces  # noqa: E402
 
 main.add_command(templates)
 main.add_command(configurations)
 main.add_command(workspaces)
+jobs.add_command(jobs_results)
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     return Litestar(
         route_handlers=[health, readiness, MetricsController, ImportJobsController, DirectUploadsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
-                        ListsController, _transfers(), *console_routes(services, authenticator),
+                        ListsController, _transfers(), *_results(), *console_routes(services, authenticator),
                         *compat.routers(settings.max_file_size + MULTIPART_SLACK)],
         template_config=template_config(),
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
@@ -136,3 +136,9 @@ def _transfers():
     from lading.entrypoints.http.transfers import TransfersController
 
     return TransfersController
+
+
+def _results():
+    from lading.entrypoints.http.results import JobResultsController, ResultsDownloadController
+
+    return JobResultsController, ResultsDownloadController

@@ -42,6 +42,7 @@ from lading.entrypoints.http.schemas import (
 )
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
+from lading.entrypoints.http.time_travel import AsOf, AsOfVersion, status_as_of
 
 UPLOAD_PATH = "/v1/uploads/{job_id}"
 FILE_UPLOAD_PATH = "/v1/uploads/{job_id}/files/{number}"  # 1-based, in reading order
@@ -196,12 +197,17 @@ class ImportJobsController(Controller):
         return ok(request, page)
 
     @get("/{job_id:uuid}", operation_id="getImportJob", guards=[requires(READ)],
-         responses=error_responses(404), summary="A job's status")
+         responses=error_responses(404),
+         summary="A job's status, now or (asOfVersion, asOf) as it was after an earlier event")
     async def get_job(
         self, request: Request, services: Svc, job_id: FromPath[UUID],
         include_detailed_report: Annotated[bool, QueryParameter(name="includeDetailedReport")] = False,
+        as_of_version: AsOfVersion = None, as_of: AsOf = None,
     ) -> Envelope[JobStatus]:
         workspace = request.user.workspace
+        if as_of_version is not None or as_of is not None:
+            return ok(request, await status_as_of(services, workspace, job_id, as_of_version, as_of,
+                                                  include_detailed_report))
         doc = await blocking(services.jobs.status, workspace, job_id)
         status = public_status(doc)
         if include_detailed_report:

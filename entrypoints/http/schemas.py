@@ -173,6 +173,8 @@ class JobStatus(Wire):
     finished_at: str | None
     updated_at: str
     links: Links
+    # How many of the job's events this status reflects (the last one's version, SPEC §8).
+    version: int
     detailed_report: DetailedReport | None = None
     # Several files read in order as one source; null for a single file.
     source_files: list[SourceFileInfo] | None = None

@@ -21,6 +21,11 @@ class Lading:
         return subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", *args], env=self.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    def popen_python(self, script: str, *args: str) -> subprocess.Popen:
+        """A Python script run in this home's environment (crash tests that kill themselves)."""
+        return subprocess.Popen([sys.executable, script, *args], env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
     def run(self, *args: str, check_code: int | None = 0) -> subprocess.CompletedProcess:
         done = subprocess.run([sys.executable, "-m", "lading.entrypoints.cli", *args], env=self.env,
                               capture_output=True, text=True, timeout=300)

@@ -96,6 +96,14 @@ def test_a_file_put_to_the_presigned_url_imports_with_exact_counts_and_downloads
         assert f"blobs/acme/jobs/{job_id}/source.direct" in stored
         assert any(k.endswith(".jsonl") for k in stored), stored
 
+        results = c.get(f"/v1/import-jobs/{job_id}/results").json()["data"]["resultsFileUrl"]
+        redirect = httpx.get(results, follow_redirects=False)
+        assert redirect.status_code == 307 and redirect.headers["location"].startswith(endpoint)
+        lines = [json.loads(line) for line in httpx.get(redirect.headers["location"]).text.splitlines()]
+        assert [line["rowNumber"] for line in lines] == list(range(1, ROWS + 1))
+        assert [line["key"] for line in lines if line["outcome"] == "rejected"] == sorted(BAD_EMAILS)
+        assert any("/results/v1/part-" in k for k in _keys(s3, bucket, f"blobs/acme/jobs/{job_id}/"))
+
         assert c.delete(f"/v1/import-jobs/{job_id}").status_code == 200
         assert _keys(s3, bucket, f"blobs/acme/jobs/{job_id}/") == [], "deleting a job purges its blobs"
 
