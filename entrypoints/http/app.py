@@ -10,7 +10,6 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
@@ -30,6 +29,7 @@ from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from lading.entrypoints.http.jobs import ImportJobsController
 from lading.entrypoints.http.lists import ListsController
 from lading.entrypoints.http.objects import ObjectsController
+from lading.entrypoints.http.openapi_document import PublishedJsonPlugin
 from lading.entrypoints.http.operations import (
     JOB_METRICS,
     MetricsController,
@@ -108,7 +108,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
             version="1",
             description="Bulk import jobs: validate every row, upsert the valid ones, report exactly.",
             path="/schema",
-            render_plugins=[OfflineDocsPlugin(path="/"), JsonRenderPlugin()],
+            render_plugins=[OfflineDocsPlugin(path="/"), PublishedJsonPlugin()],
             security=_SECURITY,
             components=Components(security_schemes={
                 "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header",

@@ -24,7 +24,7 @@ from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
 from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
 from lading.entrypoints.http.blob_responses import blob_download
-from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.envelope import Envelope, ok, replayed
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import (
     Approval,
@@ -123,7 +123,7 @@ class ImportJobsController(Controller):
 
     @post("/", operation_id="createImportJob", guards=[requires(WRITE)],
           request_max_body_size=64 * 1024 * 1024,
-          responses=error_responses(404, 409, 413), status_code=201,
+          responses={**error_responses(404, 409, 413), **replayed(Envelope[UploadSlot])}, status_code=201,
           summary="Create an import job (returns a signed upload slot, or takes inline rows)")
     async def create(
         self, request: Request, services: Svc, data: JSONBody[CreateJob],

@@ -9,7 +9,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from lading.application.status_view import public_status
 from lading.entrypoints.http.auth import ADMIN, READ, WRITE, Identity, requires
-from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.envelope import Envelope, ok, replayed
 from lading.entrypoints.http.errors import error_responses
 from lading.entrypoints.http.imports import start_or_explain
 from lading.entrypoints.http.schemas import (
@@ -37,7 +37,7 @@ class ObjectsController(Controller):
         return ok(request, await blocking(services.objects.list_objects, request.user.workspace))
 
     @post("/", operation_id="createObject", guards=[requires(ADMIN)], status_code=201,
-          responses=error_responses(409),
+          responses={**error_responses(409), **replayed(Envelope[ObjectInfo])},
           summary="Add an object (admin): its Table Schema, and its table in the destination")
     async def create(self, request: Request, services: Svc,
                      data: JSONBody[ObjectCreate]) -> Response[Envelope[ObjectInfo]]:
@@ -62,7 +62,7 @@ class ObjectsController(Controller):
 
     @post("/{name:str}/records", operation_id="writeRecords", guards=[requires(WRITE)],
           status_code=202, request_max_body_size=64 * 1024 * 1024,
-          responses=error_responses(404, 409, 413, 422),
+          responses={**error_responses(404, 409, 413, 422), **replayed(Envelope[JobStatus])},
           summary="Write up to 10,000 rows inline; they run as an import job (202: queued)")
     async def write(self, request: Request, services: Svc, name: ObjectName,
                     data: JSONBody[RecordsWrite]) -> Response[Envelope[JobStatus]]:

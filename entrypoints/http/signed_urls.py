@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.errors import SignatureInvalid, UrlExpired
 
+# The query parameters a signed URL carries (all three are required).
+SIGNED_QUERY = ("ws", "expires", "signature")
 UPLOAD_TTL_SECONDS = 3600
 DOWNLOAD_TTL_SECONDS = 900
 

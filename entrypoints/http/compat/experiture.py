@@ -21,6 +21,7 @@ from lading.entrypoints.http.compat.common import (
     StatusWords,
 )
 from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok
+from lading.entrypoints.http.error_codes import STATUS_FOR_CODE
 from lading.entrypoints.http.jobs import check_create_request
 from lading.entrypoints.http.schemas import CreateJob, MappingRequest
 from lading.entrypoints.http.services import Services, Svc, blocking
@@ -127,9 +128,22 @@ def job_status(doc: dict[str, Any]) -> ExperitureJobStatus:
     )
 
 
+# 002's codes: Lading's, each prefixed CDP_ETL.
+ExperitureErrorCode = Literal[tuple(f"CDP_ETL.{code}" for code in STATUS_FOR_CODE)]  # type: ignore[valid-type]
+
+
+class ExperitureErrorBody(ErrorBody):
+    code: ExperitureErrorCode
+
+
+class ExperitureErrorEnvelope(ErrorEnvelope, kw_only=True):
+    error: ExperitureErrorBody
+
+
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
     wanted = sorted({400, 401, 403, 429, *statuses})
-    return {s: ResponseSpec(data_container=ErrorEnvelope, description=f"CDP_ETL.* error ({s})")
+    return {s: ResponseSpec(data_container=ExperitureErrorEnvelope, generate_examples=False,
+                            description=f"CDP_ETL.* error ({s})")
             for s in wanted}
 
 
@@ -245,9 +259,10 @@ class SignedTransfers(Controller):
 
 def error_body(failure: Failure) -> tuple[Any, str]:
     """§4's envelope with every code prefixed CDP_ETL., as 002 spells them."""
-    body = ErrorEnvelope(error=ErrorBody(code=f"CDP_ETL.{failure.code}", message=failure.message,
-                                         details=failure.details),
-                         correlation_id=failure.correlation_id)
+    body = ExperitureErrorEnvelope(
+        error=ExperitureErrorBody(code=f"CDP_ETL.{failure.code}", message=failure.message,
+                                  details=failure.details),
+        correlation_id=failure.correlation_id)
     return body, "application/json"
 
 

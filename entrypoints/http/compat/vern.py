@@ -32,9 +32,9 @@ from lading.entrypoints.http.compat.common import (
     CompatApi,
     Failure,
     StatusWords,
-    raw_body,
 )
 from lading.entrypoints.http.errors import ApiError, RequestInvalid
+from lading.entrypoints.http.raw_bodies import raw_body
 from lading.entrypoints.http.services import Services, Svc, blocking
 
 BASE = f"{PREFIX}/vern"

@@ -1,0 +1,103 @@
+"""The published OpenAPI document: Litestar's generated one, finished for client generators.
+
+Litestar names a generic component after its Python path (`Envelope_lading.entrypoints.http.
+schemas.JobStatus_`) and leaves fields undescribed. This module is the one place that turns the
+generated document into the published one (ADR 0105): clean component names, every property's
+description and example from the glossary (api_glossary.py), and the signed URLs' query
+parameters required.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from lading.entrypoints.http.api_glossary import DESCRIPTIONS, EXAMPLES
+from lading.entrypoints.http.signed_urls import SIGNED_QUERY
+
+_ENVELOPE = re.compile(r"^Envelope_(list_)?[\w.]*?([A-Za-z0-9]+)_$")
+_REF = "#/components/schemas/"
+
+
+def component_name(generated: str) -> str:
+    """The published name of a generated component name.
+
+    `Envelope_<path>.JobStatus_` → `JobStatusEnvelope`, `Envelope_list_<path>.Template_` →
+    `TemplateListEnvelope`; a name Litestar prefixed with its module to tell two apart
+    (`compat_vern_UploadSlot`, `schemas_Deleted`) → the compat API's name + the class
+    (`VernUploadSlot`), or the class alone for the native one.
+    """
+    match = _ENVELOPE.match(generated)
+    if match:
+        return f"{match.group(2)}{'List' if match.group(1) else ''}Envelope"
+    parts = generated.split("_")
+    if len(parts) > 1 and all(p.isidentifier() for p in parts):
+        owner = parts[parts.index("compat") + 1].capitalize() if "compat" in parts[:-1] else ""
+        return owner + parts[-1]
+    return generated
+
+
+def finish(generated: dict[str, Any]) -> dict[str, Any]:
+    """The published document made from Litestar's generated one (which is left unchanged)."""
+    # Plain JSON values from here on: the generated examples may hold Structs.
+    doc = msgspec.json.decode(msgspec.json.encode(generated))
+    schemas = doc.get("components", {}).get("schemas", {})
+    names = {old: component_name(old) for old in schemas}
+    if len(set(names.values())) != len(names):
+        raise ValueError(f"two components would share a name: {sorted(names.values())}")
+    doc["components"]["schemas"] = {names[old]: schema for old, schema in schemas.items()}
+    doc = _rename_references(doc, names)
+    for name, schema in doc["components"]["schemas"].items():
+        _describe(name, schema)
+    for path_item in doc.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict):
+                _require_signature(operation)
+    return doc
+
+
+def _rename_references(doc: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    text = msgspec.json.encode(doc).decode()
+    for old, new in names.items():
+        text = text.replace(f'"{_REF}{old}"', f'"{_REF}{new}"')
+    return msgspec.json.decode(text)
+
+
+def _describe(component: str, schema: dict[str, Any]) -> None:
+    for prop, spec in (schema.get("properties") or {}).items():
+        key = f"{component}.{prop}"
+        description = DESCRIPTIONS.get(key) or DESCRIPTIONS.get(prop)
+        if description and "description" not in spec:
+            spec["description"] = description
+        for example_key in (key, prop):
+            if example_key in EXAMPLES:
+                spec["examples"] = [EXAMPLES[example_key]]
+                break
+
+
+def _require_signature(operation: dict[str, Any]) -> None:
+    # The handler answers a missing one with 403 UPLOAD.SIGNATURE_INVALID, but a client must send
+    # all three: the document says so.
+    names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
+    if set(SIGNED_QUERY) <= names:
+        for parameter in operation["parameters"]:
+            if parameter.get("name") in SIGNED_QUERY:
+                parameter["required"] = True
+                parameter["schema"] = {"type": "string", "description": parameter.get("description", "")}
+
+
+class PublishedJsonPlugin(JsonRenderPlugin):
+    """Serves /schema/openapi.json as the finished document (built once, on first request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._published: bytes | None = None
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        if self._published is None:
+            self._published = super().render(request, finish(openapi_schema))
+        return self._published
