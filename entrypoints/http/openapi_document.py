@@ -52,6 +52,7 @@ def finish(generated: dict[str, Any]) -> dict[str, Any]:
     doc["components"]["schemas"] = {names[old]: schema for old, schema in schemas.items()}
     doc = _rename_references(doc, names)
     for name, schema in doc["components"]["schemas"].items():
+        schema["title"] = name  # generators name classes by title: Litestar's repeat (`Deleted`)
         _describe(name, schema)
     for path_item in doc.get("paths", {}).values():
         for operation in path_item.values():
@@ -72,6 +73,8 @@ def _describe(component: str, schema: dict[str, Any]) -> None:
         key = f"{component}.{prop}"
         description = DESCRIPTIONS.get(key) or DESCRIPTIONS.get(prop)
         if description and "description" not in spec:
+            if "$ref" in spec:  # a reference takes no siblings in generators: wrap it
+                spec["allOf"] = [{"$ref": spec.pop("$ref")}]
             spec["description"] = description
         for example_key in (key, prop):
             if example_key in EXAMPLES:
