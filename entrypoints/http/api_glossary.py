@@ -200,6 +200,9 @@ DESCRIPTIONS: dict[str, str] = {
     "ExperitureJobStatus.state": "pending, ready, running, completed or failed (queued and"
                                  " needs_attention read running; cancelled reads failed).",
     "ExperitureJobStatus.stage": "upload until the job runs, then validate, then merge.",
+    "ExperitureErrorBody.code": "The error code: Lading's, prefixed CDP_ETL. (SPEC §9.1).",
+    "ExperitureErrorBody.message": "What went wrong and what to do, for a person to read.",
+    "ExperitureErrorBody.details": "Structured detail where there is any, else null.",
     "ExperitureJobStatus.mergedUpdates": "Rows that updated a record, including unchanged ones.",
     # -- Userpilot (SPEC §9.2) --------------------------------------------------------------
     "job_id": "The import's id (Lading's job id).",

@@ -1,8 +1,9 @@
-"""OpenAPI for handlers that stream their request body themselves (uploads, pushes)."""
+"""OpenAPI for handlers that read their request body themselves (uploads, pushes, bodies of
+several forms), and so cannot declare it as a `data` parameter."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
@@ -11,19 +12,22 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Requ
 # accepted, since the format is sniffed from the bytes; one declared type keeps generated
 # clients simple (openapi-python-client mis-generates a body of several types).
 FILE_MEDIA_TYPE = "application/octet-stream"
+BINARY = Schema(type=OpenAPIType.STRING, format="binary")
 
 
-def raw_body(media_types: str | Sequence[str], description: str) -> type[Operation]:
-    """An OpenAPI operation whose request body is raw bytes of `media_types` (a streamed file),
-    which a handler reads itself and so cannot declare as a `data` parameter."""
-    kinds = (media_types,) if isinstance(media_types, str) else tuple(media_types)
+def declared_body(content: Mapping[str, Schema], description: str) -> type[Operation]:
+    """An OpenAPI operation whose required request body has these media types and schemas."""
 
     @dataclass
-    class RawBodyOperation(Operation):
+    class DeclaredBodyOperation(Operation):
         def __post_init__(self) -> None:
             self.request_body = RequestBody(
-                content={kind: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format="binary"))
-                         for kind in kinds},
+                content={kind: OpenAPIMediaType(schema=schema) for kind, schema in content.items()},
                 description=description, required=True)
 
-    return RawBodyOperation
+    return DeclaredBodyOperation
+
+
+def raw_body(media_type: str, description: str) -> type[Operation]:
+    """An operation whose request body is raw bytes of `media_type` (a streamed file)."""
+    return declared_body({media_type: BINARY}, description)

@@ -20,9 +20,10 @@ from lading.entrypoints.http.compat.common import (
     Failure,
     StatusWords,
 )
-from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok
+from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok, replayed
 from lading.entrypoints.http.error_codes import STATUS_FOR_CODE
 from lading.entrypoints.http.jobs import check_create_request
+from lading.entrypoints.http.raw_bodies import FILE_MEDIA_TYPE, raw_body
 from lading.entrypoints.http.schemas import CreateJob, MappingRequest
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
@@ -151,7 +152,7 @@ class ImportJobs(Controller):
     path = JOBS
 
     @post("/", operation_id="experitureCreateImportJob", guards=[requires(WRITE)], status_code=201,
-          responses=_errors(404, 409, 413), summary="Create an import job (a signed upload slot)")
+          responses={**_errors(404, 409, 413), **replayed(Envelope[ExperitureCreatedJob])}, summary="Create an import job (a signed upload slot)")
     async def create(
         self, request: Request, services: Svc, data: JSONBody[CreateJob],
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
@@ -233,6 +234,7 @@ class SignedTransfers(Controller):
 
     @put(UPLOAD.replace("{job_id}", "{job_id:uuid}"), operation_id="experitureUploadFile",
          request_max_body_size=None, status_code=200, security=[{}], responses=_errors(404, 409, 413),
+         operation_class=raw_body(FILE_MEDIA_TYPE, "The file itself, streamed"),
          summary="Upload the job's file to its signed slot (streamed)")
     async def upload(self, request: Request, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                      expires: Expires = None, signature: Signature = None) -> Envelope[UploadReceived]:
