@@ -297,6 +297,7 @@ class RecordPage(Wire):
     object_name: str
     records: list[dict[str, Any]]
     count: int
+    next_cursor: str | None
 
 
 MAX_SAMPLE_CHARS = 4 * 1024 * 1024
