@@ -70,7 +70,8 @@ DESCRIPTIONS: dict[str, str] = {
     "chunksMerged": "Chunks merged so far.",
     "chunksTotal": "How many chunks the source has; null until validation has read it all.",
     "planVersion": "The mapping's version: 1 for the first mapping, raised by each approved fix.",
-    "importMode": "balanced (default), strict, landing_friendly or custom (SPEC §3).",
+    "importMode": "balanced (default), strict or landing_friendly (SPEC §3); custom is reserved"
+                  " (400 until a workspace policy defines it).",
     "operation": "upsert (default), insert, update or delete (SPEC §3).",
     "reviewPolicy": "auto (default), review_on_errors, or {\"maxInvalidRatio\": 0.05}: when to"
                     " pause at needs_attention with a proposal.",

@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
 import lading.entrypoints.http.compat as compat
+from lading.entrypoints.http.allow import complete_allow_header
 from lading.entrypoints.http.auth import (
     EXCLUDE_FROM_AUTH,
     AuthenticationMiddleware,
@@ -99,7 +100,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         stores={STORE_NAME: rate_limit_store(settings.redis_url)},
         state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
         exception_handlers={Exception: compat.error_handler(error_response)},
-        before_send=[add_correlation_header],
+        before_send=[add_correlation_header, complete_allow_header],
         before_request=require_json,
         request_class=LadingRequest,
         request_max_body_size=JSON_BODY_LIMIT,
@@ -108,7 +109,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
             version="1",
             description="Bulk import jobs: validate every row, upsert the valid ones, report exactly.",
             path="/schema",
-            render_plugins=[OfflineDocsPlugin(path="/"), PublishedJsonPlugin()],
+            render_plugins=[OfflineDocsPlugin(path="/"), PublishedJsonPlugin(settings.max_file_size)],
             security=_SECURITY,
             components=Components(security_schemes={
                 "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header",

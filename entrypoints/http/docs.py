@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Request, Router, get
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.params import FromPath
 from litestar.response import File
 from swagger_ui_bundle import swagger_ui_path
 
@@ -28,7 +29,7 @@ ASSETS = {
 
 @get("/assets/{name:str}", sync_to_thread=False, include_in_schema=False,
      cache_control=None)
-def docs_asset(name: str) -> File:
+def docs_asset(name: FromPath[str]) -> File:
     if name not in ASSETS:
         raise NotFoundException(f"no docs asset {name}")
     path, media_type = ASSETS[name]

@@ -20,6 +20,7 @@ from lading.application.errors import PayloadTooLarge
 from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
+from lading.domain.lifecycle import JobState
 from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
 from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
@@ -69,6 +70,11 @@ def upload_slot(services: Services, request: Request, workspace: str, status: di
         method="PUT", headers={"Content-Type": "application/octet-stream"},
         expires_at=signed.expires_at, landing_path=landing_path,
     )
+
+
+# A state filter: one listable state or several, comma-separated.
+_LISTABLE = sorted({s.value for s in JobState} - {JobState.DELETED.value})
+_STATES = rf"^({'|'.join(_LISTABLE)})(,({'|'.join(_LISTABLE)}))*$"
 
 
 def _encode_cursor(doc: dict[str, Any]) -> str:
@@ -148,7 +154,10 @@ class ImportJobsController(Controller):
          responses=error_responses(), summary="List jobs, newest first (cursor pagination)")
     async def list_jobs(
         self, request: Request, services: Svc,
-        states: Annotated[list[str] | None, QueryParameter(name="state")] = None,
+        states: Annotated[list[str] | None, QueryParameter(
+            name="state", description="States to list, repeated or comma-separated (queued,running)",
+            schema_extra={"oneOf": [{"type": "array", "items": {"type": "string", "pattern": _STATES}},
+                                    {"type": "null"}]})] = None,
         object_name: Annotated[str | None, QueryParameter(name="objectName")] = None,
         source: FromQuery[str | None] = None,
         label: FromQuery[str | None] = None,
@@ -158,9 +167,13 @@ class ImportJobsController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Envelope[JobPage]:
         identity: Identity = request.user
+        wanted = tuple(s for value in states or [] for s in value.split(",") if s)
+        unknown = sorted(set(wanted) - set(_LISTABLE))
+        if unknown:
+            raise RequestInvalid(f"unknown state(s) {', '.join(unknown)}; use {', '.join(_LISTABLE)}")
         flt = JobFilter(
             workspace=identity.workspace,
-            states=tuple(s for value in states or [] for s in value.split(",") if s),
+            states=wanted,
             object_name=object_name, source=source, label=label,
             created_from=_instant("createdFrom", created_from),
             created_to=_instant("createdTo", created_to),

@@ -180,7 +180,7 @@ class ImportsController(Controller):
         return Deleted(message=f"Import {job_id} eliminado")
 
 
-_IMPORT_ID = Schema(type=OpenAPIType.STRING, description="The cohort's id")
+_IMPORT_ID = Schema(type=OpenAPIType.STRING, format="uuid", description="The cohort's id")
 _BULK_UPLOAD = declared_body({
     "application/json": Schema(
         type=OpenAPIType.OBJECT, required=["import_id", "contacts"], properties={
@@ -261,4 +261,5 @@ API = CompatApi(
     error_body=_error_body,
     controllers=(ImportsController, ContactsController),
     unauthorized_message="Invalid or missing authentication credentials",
+    security=({"apiKey": []}, {"bearer": []}),
 )

@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import anyio.to_thread
 
@@ -119,6 +119,11 @@ class RunCreate(msgspec.Struct):
     rows: Annotated[list[dict[str, Any]], Meta(max_length=MAX_INLINE_ROWS)] | None = None
     idempotency_key: Text | None = None
 
+    # For the published document (openapi_document.py): files or rows, as the run refuses.
+    schema_rules: ClassVar[dict[str, Any]] = {"oneOf": [
+        {"required": ["files"], "properties": {"files": {"type": "array"}}},
+        {"required": ["rows"], "properties": {"rows": {"type": "array"}}}]}
+
 
 class RunCreated(msgspec.Struct):
     run_id: str
@@ -192,6 +197,12 @@ class Decision(msgspec.Struct):
     accept: bool | None = None
     answers: list[Answer] | None = None
     reject: bool | None = None
+
+    # Exactly one of them said (true, or answers given), as _chosen refuses otherwise.
+    schema_rules: ClassVar[dict[str, Any]] = {"oneOf": [
+        {"required": ["accept"], "properties": {"accept": {"const": True}}},
+        {"required": ["answers"], "properties": {"answers": {"type": "array", "minItems": 1}}},
+        {"required": ["reject"], "properties": {"reject": {"const": True}}}]}
 
 
 class Decided(msgspec.Struct):
@@ -542,4 +553,5 @@ API = CompatApi(
     error_body=_error_body,
     controllers=(CompaniesController, UploadsController),
     unauthorized_message="Invalid or missing x-api-key",
+    security=({"apiKey": []},),
 )
