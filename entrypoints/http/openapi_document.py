@@ -93,9 +93,21 @@ def _exact_request_shapes(doc: dict[str, Any]) -> None:
         for name, shape in exact.items():
             target = key if name == cls.__name__ else name
             if target in schemas:
-                schemas[target] = shape
+                schemas[target] = _items_everywhere(shape)
                 nested = cls if target == key else by_name.get(name)
-                _add_rules(shape, getattr(nested, "schema_rules", None) or {})
+                _add_rules(schemas[target], getattr(nested, "schema_rules", None) or {})
+
+
+def _items_everywhere(schema: Any) -> Any:
+    """msgspec writes `list[Any]` as a bare array; generators need its `items` (any: `{}`)."""
+    if isinstance(schema, dict):
+        fixed = {k: _items_everywhere(v) for k, v in schema.items()}
+        if fixed.get("type") == "array" and "items" not in fixed:
+            fixed["items"] = {}
+        return fixed
+    if isinstance(schema, list):
+        return [_items_everywhere(v) for v in schema]
+    return schema
 
 
 def _add_rules(shape: dict[str, Any], rules: dict[str, Any]) -> None:

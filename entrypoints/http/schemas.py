@@ -35,7 +35,7 @@ class RequestBody(Wire, forbid_unknown_fields=True):
     that), so the published shape is exactly what is accepted (openapi_document.py).
     """
 
-    schema_rules: ClassVar[dict[str, Any]] = {}
+    schema_rules: ClassVar[dict[str, Any]] = {}  # "allOf": [if/then/else…], kept as generators read it
 
 
 # SPEC §3's modes that need nothing more: `custom` is reserved (400 until a workspace policy
@@ -81,11 +81,12 @@ class CreateJob(RequestBody):
     schema_rules: ClassVar[dict[str, Any]] = {
         # What check_create_request (jobs.py) refuses across fields: inline rows or a file's name
         # and size; listName exactly with createList; createList or targetListId, not both.
-        "oneOf": [{**_given("rows", "array"), "not": _given("fileSize", "integer")},
-                  {**_given("fileName", "string", "fileSize", "integer"), "not": _given("rows", "array")}],
-        "allOf": [{"anyOf": [_given("createList", True, "listName", "string"),
-                             {"not": {"anyOf": [_given("createList", True), _given("listName", "string")]}}]},
-                  {"not": _given("createList", True, "targetListId", "string")}],
+        # As if/then (which generators leave alone), not as oneOf (which they read as unions).
+        "allOf": [{"if": _given("rows", "array"), "then": {"not": _given("fileSize", "integer")},
+                   "else": _given("fileName", "string", "fileSize", "integer")},
+                  {"if": _given("createList", True),
+                   "then": {**_given("listName", "string"), "not": _given("targetListId", "string")},
+                   "else": {"not": _given("listName", "string")}}],
         # Not available in this version (ADR 0035): only their off values are accepted.
         "properties": {"createAudience": {"const": False}, "autoProfileAfterImport": {"const": False},
                        "audienceName": {"type": "null"}},
@@ -355,10 +356,9 @@ class SuggestMappingRequest(RequestBody):
     sample: Annotated[str, Meta(max_length=MAX_SAMPLE_CHARS)] | None = None
     file_name: Name | None = None
 
-    schema_rules: ClassVar[dict[str, Any]] = {"oneOf": [
-        {**_given("header", "array"), "not": _given("sample", "string")},
-        {**_given("sample", "string"), "not": _given("header", "array")},
-    ]}
+    schema_rules: ClassVar[dict[str, Any]] = {"allOf": [
+        {"if": _given("sample", "string"), "then": {"not": _given("header", "array")},
+         "else": _given("header", "array")}]}
 
 
 class ColumnSuggestion(Wire):

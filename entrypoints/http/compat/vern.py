@@ -120,9 +120,10 @@ class RunCreate(msgspec.Struct):
     idempotency_key: Text | None = None
 
     # For the published document (openapi_document.py): files or rows, as the run refuses.
-    schema_rules: ClassVar[dict[str, Any]] = {"oneOf": [
-        {"required": ["files"], "properties": {"files": {"type": "array"}}},
-        {"required": ["rows"], "properties": {"rows": {"type": "array"}}}]}
+    schema_rules: ClassVar[dict[str, Any]] = {"allOf": [
+        {"if": {"required": ["files"], "properties": {"files": {"type": "array"}}},
+         "then": {"not": {"required": ["rows"], "properties": {"rows": {"type": "array"}}}},
+         "else": {"required": ["rows"], "properties": {"rows": {"type": "array"}}}}]}
 
 
 class RunCreated(msgspec.Struct):
@@ -193,16 +194,20 @@ class Answer(msgspec.Struct):
     value: Any = None
 
 
+_ACCEPT = {"required": ["accept"], "properties": {"accept": {"const": True}}}
+_ANSWERS = {"required": ["answers"], "properties": {"answers": {"type": "array", "minItems": 1}}}
+_REJECT = {"required": ["reject"], "properties": {"reject": {"const": True}}}
+
+
 class Decision(msgspec.Struct):
     accept: bool | None = None
     answers: list[Answer] | None = None
     reject: bool | None = None
 
     # Exactly one of them said (true, or answers given), as _chosen refuses otherwise.
-    schema_rules: ClassVar[dict[str, Any]] = {"oneOf": [
-        {"required": ["accept"], "properties": {"accept": {"const": True}}},
-        {"required": ["answers"], "properties": {"answers": {"type": "array", "minItems": 1}}},
-        {"required": ["reject"], "properties": {"reject": {"const": True}}}]}
+    schema_rules: ClassVar[dict[str, Any]] = {"allOf": [
+        {"if": _ACCEPT, "then": {"not": {"anyOf": [_ANSWERS, _REJECT]}},
+         "else": {"if": _ANSWERS, "then": {"not": _REJECT}, "else": _REJECT}}]}
 
 
 class Decided(msgspec.Struct):
