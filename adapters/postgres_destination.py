@@ -373,7 +373,8 @@ class PostgresDestination:
         return found
 
     def read_records(
-        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None
+        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None,
+        after: tuple[Any, ...] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Records in key order, read a page at a time so a big table never sits in memory."""
         if limit is not None and limit < 0:
@@ -394,12 +395,13 @@ class PostgresDestination:
             with self._pool.connection() as conn:
                 if after is None:
                     return conn.execute(f"{select} {order}", (size,)).fetchall()
-                marks = ", ".join("%s" for _ in keys)
+                marks = ", ".join(f"%s::{_SQL_TYPES[schema.field(k).type]}" for k in keys)
                 return conn.execute(
                     f"{select} where ({_idents(keys)}) > ({marks}) {order}", (*after, size)
                 ).fetchall()
 
-        for row in keyset_pages(fetch_page, key_at, limit, _PAGE):
+        # The JSON-ready key as text or a number: the casts above read it in the column's type.
+        for row in keyset_pages(fetch_page, key_at, limit, _PAGE, after):
             yield {name: c(v) for name, c, v in zip(names, convert, row)}
 
     def count_records(self, workspace: str, object_name: str) -> int:

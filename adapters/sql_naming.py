@@ -34,10 +34,11 @@ def _slug(text: str, limit: int) -> str:
     return _UNSAFE.sub("_", text.lower()).strip("_")[:limit] or "x"
 
 
-def keyset_pages(fetch_page, key_at: list[int], limit: int | None, page_size: int):
+def keyset_pages(fetch_page, key_at: list[int], limit: int | None, page_size: int,
+                 after: tuple | None = None):
     """Rows in key order, fetched a page at a time after the last key seen (keyset paging), so a
-    big table never sits in memory. `fetch_page(after, size)` returns a list of row tuples."""
-    after: tuple | None = None
+    big table never sits in memory. `fetch_page(after, size)` returns a list of row tuples;
+    `after` (the stored form of a key) starts past that key."""
     remaining = limit
     while remaining is None or remaining > 0:
         size = page_size if remaining is None else min(page_size, remaining)

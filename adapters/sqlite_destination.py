@@ -349,7 +349,8 @@ class SqliteDestination:
         return found
 
     def read_records(
-        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None
+        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None,
+        after: tuple[Any, ...] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Records in key order, read a page at a time so a big table never sits in memory."""
         if limit is not None and limit < 0:
@@ -373,7 +374,9 @@ class SqliteDestination:
                     (*after, size),
                 ).fetchall()
 
-        for row in keyset_pages(fetch_page, key_at, limit, _PAGE):
+        start = None if after is None else tuple(
+            _json_key_to_storage(schema.field(k), v) for k, v in zip(keys, after, strict=True))
+        for row in keyset_pages(fetch_page, key_at, limit, _PAGE, start):
             yield {name: c(v) for name, c, v in zip(names, convert, row)}
 
     def count_records(self, workspace: str, object_name: str) -> int:
@@ -459,6 +462,21 @@ def _json_ready(f: Field) -> Callable[[Any], Any]:
     if f.type == "time":
         return lambda v: None if v is None else _drop_zero_fraction(v)
     return lambda v: v
+
+
+def _json_key_to_storage(f: Field, value: Any) -> Any:
+    """A key value as read_records gives it, back in its stored form (_json_ready reversed)."""
+    if f.type == "boolean":
+        return int(bool(value))
+    if f.type == "datetime":
+        return _with_fraction(value[:-1]) + "Z"
+    if f.type == "time":
+        return _with_fraction(value)
+    return value
+
+
+def _with_fraction(text: str) -> str:
+    return text if "." in text else text + ".000000"
 
 
 def _drop_zero_fraction(text: str) -> str:

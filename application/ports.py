@@ -196,9 +196,11 @@ class DestinationStore(Protocol):
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]: ...
 
     def read_records(
-        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None
+        self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None,
+        after: tuple[Any, ...] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """The object's records in key order, values JSON-ready (None where empty)."""
+        """The object's records in key order, values JSON-ready (None where empty); with `after`
+        (a record's primary key as these records give it, in key order), those after that key."""
         ...
 
     def count_records(self, workspace: str, object_name: str) -> int:

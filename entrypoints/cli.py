@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import msgspec
 
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
@@ -319,22 +320,31 @@ def objects_add(file, workspace) -> None:
 
 @main.command("records")
 @click.argument("object_name")
-@click.option("--limit", type=int, help="Print at most this many records.")
-@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON array.")
+@click.option("--limit", type=click.IntRange(min=0),
+              help="Print at most this many records (default: all of them).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one record a line.")
 @workspace_option
 @handles_errors
 def records(object_name, limit, as_json, workspace) -> None:
-    """Print the object's stored records."""
+    """Print the object's stored records in key order, streamed (memory stays bounded)."""
     objects = _app().objects
     schema = objects.schema_of(workspace, object_name)
-    rows = list(objects.records(workspace, object_name, limit))
+    rows = objects.records(workspace, object_name, limit)
+    out = sys.stdout  # one write a record: click.echo costs more than reading the record
     if as_json:
-        _print_json(rows)
+        # One record a line as it is read: the whole table never sits in memory.
+        out.write("[\n")
+        line = None
+        for row in rows:
+            if line is not None:
+                out.write(f"  {line},\n")
+            line = msgspec.json.encode(row).decode()
+        out.write("]\n" if line is None else f"  {line}\n]\n")
         return
     names = list(schema.field_names)
-    click.echo("\t".join(names))
+    out.write("\t".join(names) + "\n")
     for row in rows:
-        click.echo("\t".join("" if row[n] is None else str(row[n]) for n in names))
+        out.write("\t".join("" if row[n] is None else str(row[n]) for n in names) + "\n")
 
 
 @main.group()

@@ -11,11 +11,11 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from lading.entrypoints.bootstrap import Lading
 import lading.entrypoints.http.compat as compat
+from lading.entrypoints.http.allow import complete_allow_header
 from lading.entrypoints.http.auth import (
     EXCLUDE_FROM_AUTH,
     AuthenticationMiddleware,
@@ -32,6 +32,7 @@ from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from lading.entrypoints.http.jobs import ImportJobsController
 from lading.entrypoints.http.lists import ListsController
 from lading.entrypoints.http.objects import ObjectsController
+from lading.entrypoints.http.openapi_document import PublishedJsonPlugin
 from lading.entrypoints.http.operations import (
     JOB_METRICS,
     MetricsController,
@@ -104,7 +105,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
                 SESSION_STORE: session_store(settings.redis_url, settings.home)},
         state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
         exception_handlers={Exception: compat.error_handler(error_response)},
-        before_send=[add_correlation_header],
+        before_send=[add_correlation_header, complete_allow_header],
         before_request=require_json,
         request_class=LadingRequest,
         request_max_body_size=JSON_BODY_LIMIT,
@@ -113,7 +114,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
             version="1",
             description="Bulk import jobs: validate every row, upsert the valid ones, report exactly.",
             path="/schema",
-            render_plugins=[OfflineDocsPlugin(path="/"), JsonRenderPlugin()],
+            render_plugins=[OfflineDocsPlugin(path="/"), PublishedJsonPlugin(settings.max_file_size)],
             security=_SECURITY,
             components=Components(security_schemes={
                 "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header",

@@ -23,34 +23,17 @@ from litestar.exceptions import (
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 
 from lading.application.storage_full import STORAGE_FULL, is_storage_full
 from lading.domain.errors import DomainError
 from lading.entrypoints.http.correlation import correlation_id
 from lading.entrypoints.http.envelope import ErrorBody, ErrorEnvelope
+from lading.entrypoints.http.error_codes import STATUS_FOR_CODE
 
 log = logging.getLogger("lading.http")
 MAX_MESSAGE_CHARS = 300
 
-STATUS_FOR_CODE = {
-    "VALIDATION.REQUEST_INVALID": 400,
-    "AUTH.UNAUTHORIZED": 401,
-    "AUTH.FORBIDDEN": 403,
-    "UPLOAD.SIGNATURE_INVALID": 403,
-    "UPLOAD.EXPIRED": 403,
-    "NOT_FOUND": 404,
-    "METHOD_NOT_ALLOWED": 405,
-    "UNSUPPORTED_MEDIA_TYPE": 415,
-    "STATE.CONFLICT": 409,
-    "IDEMPOTENCY.CONFLICT": 409,
-    "LIMIT.CONCURRENCY": 409,
-    "LIMIT.PAYLOAD_TOO_LARGE": 413,
-    "VALIDATION.REQUEST_SCHEMA": 422,
-    "LIMIT.RATE": 429,
-    "INTERNAL": 500,
-    "NOT_READY": 503,
-    "STORAGE_FULL": 507,
-}
 
 _DESCRIPTIONS = {
     400: "The request is malformed (VALIDATION.REQUEST_INVALID)",
@@ -65,6 +48,28 @@ _DESCRIPTIONS = {
     429: "Rate limited, or too many uploads at once (LIMIT.RATE; details.limit says which); see Retry-After",
     503: "A server this node needs is unreachable (NOT_READY); details.checks says which",
     507: "The server is out of storage space (STORAGE_FULL)",
+}
+
+
+# What a client reads under each code, as the docs' examples show it.
+_EXAMPLE_MESSAGES = {
+    "VALIDATION.REQUEST_INVALID": "fileName and fileSize are required unless rows are given",
+    "AUTH.UNAUTHORIZED": "a valid API key is required",
+    "AUTH.FORBIDDEN": "this key lacks the imports:write scope",
+    "UPLOAD.SIGNATURE_INVALID": "the URL's signature does not match",
+    "UPLOAD.EXPIRED": "the signed URL has expired; ask for a new one",
+    "NOT_FOUND": "no import job 3f2b8c1e-5d6a-4e7f-9a0b-1c2d3e4f5a6b in this workspace",
+    "METHOD_NOT_ALLOWED": "method not allowed",
+    "UNSUPPORTED_MEDIA_TYPE": "send the body as application/json, not 'text/plain'",
+    "STATE.CONFLICT": "cannot start a job that is pending: upload the file first",
+    "IDEMPOTENCY.CONFLICT": "idempotency key crm-export-2026-05-17 was used with another payload",
+    "LIMIT.CONCURRENCY": "10 jobs are already queued or running in this workspace",
+    "LIMIT.PAYLOAD_TOO_LARGE": "fileSize is over the limit of 53687091200 bytes",
+    "VALIDATION.REQUEST_SCHEMA": "the mapping names unknown field(s): e_mail",
+    "LIMIT.RATE": "rate limit exceeded; retry after the Retry-After seconds",
+    "INTERNAL": "internal error; quote the correlation id when reporting it",
+    "NOT_READY": "a server this node needs is unreachable",
+    "STORAGE_FULL": "the server is out of storage space; try again later",
 }
 
 
@@ -165,10 +170,21 @@ def error_response(request: Request, exc: Exception) -> Response[ErrorEnvelope]:
 
 
 def error_responses(*statuses: int, keyed: bool = True) -> dict[int, ResponseSpec]:
-    """OpenAPI `responses=` for a handler: the error envelope under each status it can return.
+    """OpenAPI `responses=` for a handler: the error envelope under each status it can return,
+    with an example of each code that status stands for.
 
     `keyed` routes (an API key or token) can also answer 401 and 429.
     """
     wanted = sorted({400, 403, *statuses, *((401, 429) if keyed else ())})
-    return {s: ResponseSpec(data_container=ErrorEnvelope, description=_DESCRIPTIONS[s])
+    return {s: ResponseSpec(data_container=ErrorEnvelope, description=_DESCRIPTIONS[s],
+                            generate_examples=False, examples=_examples(s))
             for s in wanted}
+
+
+def _examples(status: int) -> list[Example]:
+    codes = [code for code, s in STATUS_FOR_CODE.items() if s == status]
+    return [Example(summary=code, value={
+        "success": False,
+        "error": {"code": code, "message": _EXAMPLE_MESSAGES[code], "details": None},
+        "correlationId": "5c3a9e0f2b7d4c1a",
+    }) for code in codes]

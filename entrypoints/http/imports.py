@@ -13,8 +13,9 @@ from litestar.params import FromPath, HeaderParameter, MultipartBody, QueryParam
 from lading.application.errors import LimitExceeded
 from lading.application.status_view import public_status
 from lading.entrypoints.http.auth import WRITE, Identity, requires
-from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.envelope import Envelope, ok, replayed
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
+from lading.entrypoints.http.raw_bodies import FILE_MEDIA_TYPE, raw_body
 from lading.entrypoints.http.schemas import JobStatus, OneShotForm
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.transfers import content_length, guarded_stream
@@ -60,7 +61,7 @@ class ImportsController(Controller):
     tags = ["one-shot imports"]
 
     @post("/v1/imports", operation_id="createImport", guards=[requires(WRITE)], status_code=201,
-          responses=error_responses(404, 409, 413, 422, 507),
+          responses={**error_responses(404, 409, 413, 422, 507), **replayed(Envelope[JobStatus])},
           summary="Upload a file (or several, read in order as one source) with objectName or"
                   " configurationId: created, mapped, started")
     async def one_shot(
@@ -109,6 +110,8 @@ class ImportsController(Controller):
     @post("/v1/import-configurations/{configuration_id:str}/push", operation_id="pushToConfiguration",
           guards=[requires(WRITE)], status_code=201, request_max_body_size=None,
           responses=error_responses(404, 409, 413, 422, 507),
+          operation_class=raw_body(FILE_MEDIA_TYPE, "The file itself (CSV, NDJSON or Parquet,"
+                                                     " plain or .gz), streamed"),
           summary="Push a file's bytes (the request body) to an import configuration")
     async def push(
         self, request: Request, services: Svc, configuration_id: FromPath[str],

@@ -19,11 +19,12 @@ from litestar.params import (
 from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
+from lading.domain.lifecycle import JobState
 from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
 from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
 from lading.entrypoints.http.blob_responses import blob_download
-from lading.entrypoints.http.envelope import Envelope, ok
+from lading.entrypoints.http.envelope import Envelope, ok, replayed
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import (
     Approval,
@@ -86,6 +87,11 @@ def upload_slot(services: Services, request: Request, workspace: str, status: di
     )
 
 
+# A state filter: one listable state or several, comma-separated.
+_LISTABLE = sorted({s.value for s in JobState} - {JobState.DELETED.value})
+_STATES = rf"^({'|'.join(_LISTABLE)})(,({'|'.join(_LISTABLE)}))*$"
+
+
 def job_cursor(doc: dict[str, Any]) -> str:
     """The cursor of the page after this job (job lists are ordered by creation, then id)."""
     return encode_cursor([doc["createdAt"], doc["jobId"]])
@@ -140,7 +146,7 @@ class ImportJobsController(Controller):
 
     @post("/", operation_id="createImportJob", guards=[requires(WRITE)],
           request_max_body_size=64 * 1024 * 1024,
-          responses=error_responses(404, 409, 413), status_code=201,
+          responses={**error_responses(404, 409, 413), **replayed(Envelope[UploadSlot])}, status_code=201,
           summary="Create an import job (returns a signed upload slot, one a file for `files`,"
                   " or takes inline rows)")
     async def create(
@@ -170,7 +176,10 @@ class ImportJobsController(Controller):
          responses=error_responses(), summary="List jobs, newest first (cursor pagination)")
     async def list_jobs(
         self, request: Request, services: Svc,
-        states: Annotated[list[str] | None, QueryParameter(name="state")] = None,
+        states: Annotated[list[str] | None, QueryParameter(
+            name="state", description="States to list, repeated or comma-separated (queued,running)",
+            schema_extra={"oneOf": [{"type": "array", "items": {"type": "string", "pattern": _STATES}},
+                                    {"type": "null"}]})] = None,
         object_name: Annotated[str | None, QueryParameter(name="objectName")] = None,
         source: FromQuery[str | None] = None,
         label: FromQuery[str | None] = None,
@@ -180,9 +189,13 @@ class ImportJobsController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Envelope[JobPage]:
         identity: Identity = request.user
+        wanted = tuple(s for value in states or [] for s in value.split(",") if s)
+        unknown = sorted(set(wanted) - set(_LISTABLE))
+        if unknown:
+            raise RequestInvalid(f"unknown state(s) {', '.join(unknown)}; use {', '.join(_LISTABLE)}")
         flt = JobFilter(
             workspace=identity.workspace,
-            states=tuple(s for value in states or [] for s in value.split(",") if s),
+            states=wanted,
             object_name=object_name, source=source, label=label,
             created_from=_instant("createdFrom", created_from),
             created_to=_instant("createdTo", created_to),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from lading.application.status_view import public_status
 from lading.entrypoints.http.auth import ADMIN, READ, WRITE, Identity, requires
-from lading.entrypoints.http.envelope import Envelope, ok
-from lading.entrypoints.http.errors import error_responses
+from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
+from lading.entrypoints.http.envelope import Envelope, ok, replayed
+from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.imports import start_or_explain
 from lading.entrypoints.http.schemas import (
     JobStatus,
@@ -37,7 +38,7 @@ class ObjectsController(Controller):
         return ok(request, await blocking(services.objects.list_objects, request.user.workspace))
 
     @post("/", operation_id="createObject", guards=[requires(ADMIN)], status_code=201,
-          responses=error_responses(409),
+          responses={**error_responses(409), **replayed(Envelope[ObjectInfo])},
           summary="Add an object (admin): its Table Schema, and its table in the destination")
     async def create(self, request: Request, services: Svc,
                      data: JSONBody[ObjectCreate]) -> Response[Envelope[ObjectInfo]]:
@@ -53,16 +54,20 @@ class ObjectsController(Controller):
         return ok(request, await blocking(services.objects.object_info, request.user.workspace, name))
 
     @get("/{name:str}/records", operation_id="listRecords", guards=[requires(READ)],
-         responses=error_responses(404), summary="The object's stored records, in key order")
+         responses=error_responses(404),
+         summary="The object's stored records, in key order, a page at a time (cursor pagination)")
     async def records(self, request: Request, services: Svc, name: ObjectName,
-                      limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100) -> Envelope[RecordPage]:
-        workspace = request.user.workspace
-        rows = await blocking(lambda: list(services.objects.records(workspace, name, limit)))
-        return ok(request, {"objectName": name, "records": rows, "count": len(rows)})
+                      limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 100,
+                      cursor: FromQuery[str | None] = None) -> Envelope[RecordPage]:
+        after = _record_key(cursor) if cursor else None
+        rows, last = await blocking(services.objects.record_page, request.user.workspace, name,
+                                    limit, after)
+        return ok(request, {"objectName": name, "records": rows, "count": len(rows),
+                            "nextCursor": None if last is None else encode_cursor(list(last))})
 
     @post("/{name:str}/records", operation_id="writeRecords", guards=[requires(WRITE)],
           status_code=202, request_max_body_size=64 * 1024 * 1024,
-          responses=error_responses(404, 409, 413, 422),
+          responses={**error_responses(404, 409, 413, 422), **replayed(Envelope[JobStatus])},
           summary="Write up to 10,000 rows inline; they run as an import job (202: queued)")
     async def write(self, request: Request, services: Svc, name: ObjectName,
                     data: JSONBody[RecordsWrite]) -> Response[Envelope[JobStatus]]:
@@ -89,3 +94,11 @@ class ObjectsController(Controller):
         return ok(request, await blocking(
             services.suggestions.suggest, request.user.workspace, name, header=data.header,
             rows=data.rows, sample=sample, file_name=data.file_name or "sample.csv"))
+
+
+def _record_key(cursor: str) -> list[Any]:
+    """The key a records cursor holds: the last record's primary-key values, in key order."""
+    value = decode_cursor(cursor)
+    if isinstance(value, list) and value:
+        return value
+    raise RequestInvalid("cursor is not one this API returned")

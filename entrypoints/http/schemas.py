@@ -7,13 +7,14 @@ dicts as they are, so the HTTP body and `lading import --json` stay the same doc
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from litestar.datastructures import UploadFile
 from msgspec import Meta
 
 from lading.domain.limits import MAX_INLINE_ROWS
+from lading.domain.table_schema import FIELD_TYPES
 from lading.entrypoints.http.envelope import Wire
 
 # More rows than this is 413 LIMIT.PAYLOAD_TOO_LARGE (a size limit, like a file's), not a 400.
@@ -28,7 +29,32 @@ JobState = Literal["pending", "ready", "queued", "running", "needs_attention", "
 
 
 class RequestBody(Wire, forbid_unknown_fields=True):
-    """Requests refuse unknown fields: a typo must not be silently ignored."""
+    """Requests refuse unknown fields: a typo must not be silently ignored.
+
+    `schema_rules` states in JSON Schema what the handler checks across fields (either this or
+    that), so the published shape is exactly what is accepted (openapi_document.py).
+    """
+
+    schema_rules: ClassVar[dict[str, Any]] = {}  # "allOf": [if/then/else…], kept as generators read it
+
+
+# SPEC §3's modes that need nothing more: `custom` is reserved (400 until a workspace policy
+# defines it), so it is not offered.
+IMPORT_MODE_SCHEMA = {"anyOf": [{"enum": ["balanced", "strict", "landing_friendly"]}, {"type": "null"}]}
+# SPEC §3's review policies, as domain/plan.py parses them.
+REVIEW_POLICY_SCHEMA = {"anyOf": [
+    {"enum": ["auto", "review_on_errors"]},
+    {"type": "object", "required": ["maxInvalidRatio"], "additionalProperties": False,
+     "properties": {"maxInvalidRatio": {"type": "number", "minimum": 0, "maximum": 1}}},
+    {"type": "null"},
+]}
+
+
+def _given(*pairs: Any) -> dict[str, Any]:
+    """JSON Schema for "these fields are present and not null": (name, JSON type or const)…"""
+    names, kinds = pairs[::2], pairs[1::2]
+    return {"required": list(names), "properties": {
+        n: {"const": k} if isinstance(k, bool) else {"type": k} for n, k in zip(names, kinds)}}
 
 
 # -- jobs -----------------------------------------------------------------------------------
@@ -58,6 +84,20 @@ class CreateJob(RequestBody):
     callback_url: Annotated[str, Meta(max_length=2000)] | None = None
     # One import at a time: refused (409 LIMIT.CONCURRENCY) while a job of the same scope is open.
     concurrency_scope: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+
+    schema_rules: ClassVar[dict[str, Any]] = {
+        # What check_create_request (jobs.py) refuses across fields: inline rows or a file's name
+        # and size; listName exactly with createList; createList or targetListId, not both.
+        # As if/then (which generators leave alone), not as oneOf (which they read as unions).
+        "allOf": [{"if": _given("rows", "array"), "then": {"not": _given("fileSize", "integer")},
+                   "else": _given("fileName", "string", "fileSize", "integer")},
+                  {"if": _given("createList", True),
+                   "then": {**_given("listName", "string"), "not": _given("targetListId", "string")},
+                   "else": {"not": _given("listName", "string")}}],
+        # Not available in this version (ADR 0035): only their off values are accepted.
+        "properties": {"createAudience": {"const": False}, "autoProfileAfterImport": {"const": False},
+                       "audienceName": {"type": "null"}},
+    }
 
 
 class FileUploadSlot(Wire):
@@ -238,6 +278,11 @@ class MappingFields(RequestBody):
     operation: Literal["upsert", "insert", "update", "delete"] | None = None
     review_policy: ReviewPolicyValue | None = None
 
+    schema_rules: ClassVar[dict[str, Any]] = {"properties": {
+        "reviewPolicy": REVIEW_POLICY_SCHEMA, "importMode": IMPORT_MODE_SCHEMA,
+        "sourceFields": {"anyOf": [{"type": "object", "additionalProperties": {"enum": list(FIELD_TYPES)}},
+                                   {"type": "null"}]}}}
+
 
 class MappingRequest(MappingFields):
     template_id: Name | None = None
@@ -337,6 +382,7 @@ class RecordPage(Wire):
     object_name: str
     records: list[dict[str, Any]]
     count: int
+    next_cursor: str | None
 
 
 MAX_SAMPLE_CHARS = 4 * 1024 * 1024
@@ -349,6 +395,10 @@ class SuggestMappingRequest(RequestBody):
     rows: Annotated[list[list[Any]], Meta(max_length=5000)] | None = None
     sample: Annotated[str, Meta(max_length=MAX_SAMPLE_CHARS)] | None = None
     file_name: Name | None = None
+
+    schema_rules: ClassVar[dict[str, Any]] = {"allOf": [
+        {"if": _given("sample", "string"), "then": {"not": _given("header", "array")},
+         "else": _given("header", "array")}]}
 
 
 class ColumnSuggestion(Wire):
@@ -379,6 +429,9 @@ class RecordsWrite(RequestBody):
     idempotency_key: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
     source: Name | None = None
     labels: Annotated[list[Label], Meta(max_length=50)] | None = None
+
+    schema_rules: ClassVar[dict[str, Any]] = {"properties": {"reviewPolicy": REVIEW_POLICY_SCHEMA,
+                                                             "importMode": IMPORT_MODE_SCHEMA}}
 
 
 # -- templates and configurations -------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,11 @@ from urllib.parse import urlencode
 from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.errors import SignatureInvalid, UrlExpired
 
+# The query parameters a signed URL carries (all three are required).
+SIGNED_QUERY = ("ws", "expires", "signature")
 UPLOAD_TTL_SECONDS = 3600
+# Unix seconds in ASCII digits: str.isdigit() also takes "0³", which int() refuses.
+_EXPIRY = re.compile(r"[0-9]{1,12}")
 DOWNLOAD_TTL_SECONDS = 900
 
 
@@ -50,7 +55,7 @@ class UrlSigner:
     def verify(self, method: str, path: str, workspace: str | None, expires: str | None,
                signature: str | None) -> str:
         """Return the workspace the URL acts in; raise SignatureInvalid or UrlExpired."""
-        if not workspace or not expires or not signature or not expires.isdigit() or len(expires) > 12:
+        if not workspace or not signature or not _EXPIRY.fullmatch(expires or ""):
             raise SignatureInvalid("the URL is not signed (ws, expires and signature are required)")
         expected = self._signature(method, path, workspace, int(expires))
         if not hmac.compare_digest(expected.encode(), signature.encode()):

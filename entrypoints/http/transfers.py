@@ -22,6 +22,7 @@ from lading.entrypoints.http.jobs import (
     VALID_ROWS_DOWNLOAD_PATH,
     valid_rows_file,
 )
+from lading.entrypoints.http.raw_bodies import FILE_MEDIA_TYPE, raw_body
 from lading.entrypoints.http.services import Svc, blocking
 
 Ws = Annotated[str | None, QueryParameter(name="ws", description="The workspace the URL acts in")]
@@ -58,6 +59,8 @@ class TransfersController(Controller):
     @put(UPLOAD_PATH.replace("{job_id}", "{job_id:uuid}"), operation_id="uploadFile",
          request_max_body_size=None, status_code=200, security=[{}],
          responses=error_responses(404, 409, 413, 429, 507, keyed=False),
+         operation_class=raw_body(FILE_MEDIA_TYPE, "The file itself (CSV, NDJSON or Parquet,"
+                                                    " plain or .gz), streamed"),
          summary="Upload the job's file to its signed slot (streamed, never buffered whole)")
     async def upload(self, request: Request, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                      expires: Expires = None, signature: Signature = None) -> Envelope[UploadReceived]:

@@ -37,8 +37,11 @@ def test_the_openapi_document_and_an_offline_docs_page_need_no_key(server):
     assert {"apiKey", "bearer"} <= set(doc["components"]["securitySchemes"])
     assert doc["paths"]["/v1/import-jobs"]["post"]["responses"]["409"]["content"]
     page = httpx.get(f"{server.url}/schema")
-    assert page.status_code == 200 and "openapi.json" in page.text
-    assert "https://" not in page.text, "the docs page must not load anything from the network"
+    assert page.status_code == 200 and "/schema/assets/swagger-ui-bundle.js" in page.text
+    start = httpx.get(f"{server.url}/schema/assets/docs.js")
+    assert start.status_code == 200 and "/schema/openapi.json" in start.text
+    for text in (page.text, start.text):
+        assert "https://" not in text, "the docs page must not load anything from the network"
 
 
 def test_a_one_shot_multipart_import_is_created_mapped_and_started(client):

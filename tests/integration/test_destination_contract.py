@@ -671,3 +671,38 @@ def test_a_released_chunk_changes_nothing_and_a_mismatched_one_is_refused(store)
     with pytest.raises(ChunkRefused, match="another schema or operation"):
         store.merge_chunk(WS, "contacts", CONTACTS, "delete", prepared, entry())
     assert records(store) == []
+
+
+def test_records_after_a_key_start_past_it_across_pages(store):
+    merge(store, "upsert", contacts(*[(i, None, None, None) for i in range(1, 12_002)]))
+    assert [r["id"] for r in records(store, after=(5000,), limit=3)] == [5001, 5002, 5003]
+    assert [r["id"] for r in records(store, after=(1,))] == list(range(2, 12_002))
+    assert records(store, after=(12_001,)) == []
+
+
+@pytest.mark.parametrize("field_type, values", [
+    ("integer", [-5, 0, 2**40]),
+    ("number", [-1.5, 0.1, 1e20]),
+    ("string", ["A", "a", "é"]),
+    ("boolean", [False, True]),
+    ("date", [date(1, 1, 1), date(2000, 1, 1), date(2024, 2, 29)]),
+    ("datetime", [datetime(2023, 5, 17, 10, tzinfo=UTC), datetime(2023, 5, 17, 10, 0, 0, 1, tzinfo=UTC),
+                  datetime(2023, 5, 17, 10, 0, 1, tzinfo=UTC)]),
+    ("time", [time(0, 0), time(12, 30), time(12, 30, 0, 5)]),
+    ("year", [1999, 2024]),
+])
+def test_records_after_a_key_of_every_type_as_records_give_it(store, field_type, values):
+    schema = TableSchema.from_dict({"fields": [{"name": "k", "type": field_type}], "primaryKey": ["k"]})
+    merge(store, "upsert", pa.table({"k": pa.array(values, arrow_schema(schema).field("k").type)}),
+          schema=schema, name="keys")
+    read = [r["k"] for r in records(store, schema, name="keys")]
+    for i, key in enumerate(read):
+        assert [r["k"] for r in records(store, schema, name="keys", after=(key,))] == read[i + 1:]
+
+
+def test_records_after_a_composite_key(store):
+    rows = pa.Table.from_pylist([{"select": s, "Order": o, "from": "x"} for s in "ab" for o in (1, 2)],
+                                schema=arrow_schema(ORDERS))
+    merge(store, "upsert", rows, schema=ORDERS, name="orders")
+    after = records(store, ORDERS, name="orders", after=("a", 2))
+    assert [(r["select"], r["Order"]) for r in after] == [("b", 1), ("b", 2)]

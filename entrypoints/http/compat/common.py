@@ -18,14 +18,7 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.openapi.spec import (
-    OpenAPIMediaType,
-    OpenAPIType,
-    Operation,
-    RequestBody,
-    Schema,
-    SecurityScheme,
-)
+from litestar.openapi.spec import SecurityScheme
 
 from lading.domain.lifecycle import JobState
 from lading.entrypoints.http.auth import EXCLUDE_FROM_AUTH, READ, WRITE, Authenticator
@@ -179,21 +172,6 @@ def error_response(api: CompatApi, request: Request, exc: Exception) -> Response
 def text(value: Any) -> str:
     """A value as a string-typed API shows it: `""` while unknown."""
     return "" if value is None else str(value)
-
-
-def raw_body(media_type: str, description: str) -> type[Operation]:
-    """An OpenAPI operation whose request body is raw bytes of `media_type` (a streamed file),
-    which a handler reads itself and so cannot declare as a `data` parameter."""
-
-    @dataclass
-    class RawBodyOperation(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                content={media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING,
-                                                                    format="binary"))},
-                description=description, required=True)
-
-    return RawBodyOperation
 
 
 def versioned_ids(name: str) -> Callable[..., str]:

@@ -22,9 +22,11 @@ from lading.entrypoints.http.compat.common import (
     Failure,
     StatusWords,
 )
-from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok
+from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok, replayed
+from lading.entrypoints.http.error_codes import STATUS_FOR_CODE
 from lading.entrypoints.http.errors import RequestInvalid
 from lading.entrypoints.http.jobs import check_create_request, job_cursor, parse_job_cursor
+from lading.entrypoints.http.raw_bodies import FILE_MEDIA_TYPE, raw_body
 from lading.entrypoints.http.schemas import Approval, CreateJob, MappingRequest
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS, UPLOAD_TTL_SECONDS
@@ -138,9 +140,22 @@ def job_status(doc: dict[str, Any]) -> ExperitureJobStatus:
     )
 
 
+# 002's codes: Lading's, each prefixed CDP_ETL.
+ExperitureErrorCode = Literal[tuple(f"CDP_ETL.{code}" for code in STATUS_FOR_CODE)]  # type: ignore[valid-type]
+
+
+class ExperitureErrorBody(ErrorBody):
+    code: ExperitureErrorCode
+
+
+class ExperitureErrorEnvelope(ErrorEnvelope, kw_only=True):
+    error: ExperitureErrorBody
+
+
 def _errors(*statuses: int) -> dict[int, ResponseSpec]:
     wanted = sorted({400, 401, 403, 429, *statuses})
-    return {s: ResponseSpec(data_container=ErrorEnvelope, description=f"CDP_ETL.* error ({s})")
+    return {s: ResponseSpec(data_container=ExperitureErrorEnvelope, generate_examples=False,
+                            description=f"CDP_ETL.* error ({s})")
             for s in wanted}
 
 
@@ -148,7 +163,7 @@ class ImportJobs(Controller):
     path = JOBS
 
     @post("/", operation_id="experitureCreateImportJob", guards=[requires(WRITE)], status_code=201,
-          responses=_errors(404, 409, 413), summary="Create an import job (a signed upload slot)")
+          responses={**_errors(404, 409, 413), **replayed(Envelope[ExperitureCreatedJob])}, summary="Create an import job (a signed upload slot)")
     async def create(
         self, request: Request, services: Svc, data: JSONBody[CreateJob],
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
@@ -267,6 +282,7 @@ class SignedTransfers(Controller):
 
     @put(UPLOAD.replace("{job_id}", "{job_id:uuid}"), operation_id="experitureUploadFile",
          request_max_body_size=None, status_code=200, security=[{}], responses=_errors(404, 409, 413),
+         operation_class=raw_body(FILE_MEDIA_TYPE, "The file itself, streamed"),
          summary="Upload the job's file to its signed slot (streamed)")
     async def upload(self, request: Request, services: Svc, job_id: FromPath[UUID], ws: Ws = None,
                      expires: Expires = None, signature: Signature = None) -> Envelope[UploadReceived]:
@@ -293,9 +309,10 @@ class SignedTransfers(Controller):
 
 def error_body(failure: Failure) -> tuple[Any, str]:
     """§4's envelope with every code prefixed CDP_ETL., as 002 spells them."""
-    body = ErrorEnvelope(error=ErrorBody(code=f"CDP_ETL.{failure.code}", message=failure.message,
-                                         details=failure.details),
-                         correlation_id=failure.correlation_id)
+    body = ExperitureErrorEnvelope(
+        error=ExperitureErrorBody(code=f"CDP_ETL.{failure.code}", message=failure.message,
+                                  details=failure.details),
+        correlation_id=failure.correlation_id)
     return body, "application/json"
 
 

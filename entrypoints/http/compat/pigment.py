@@ -22,9 +22,9 @@ from lading.entrypoints.http.compat.common import (
     CompatApi,
     Failure,
     StatusWords,
-    raw_body,
     versioned_ids,
 )
+from lading.entrypoints.http.raw_bodies import raw_body
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.transfers import content_length, guarded_stream
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 
@@ -28,6 +29,7 @@ from lading.entrypoints.http.compat.common import (
     StatusWords,
 )
 from lading.entrypoints.http.errors import ApiError, RequestInvalid
+from lading.entrypoints.http.raw_bodies import declared_body
 from lading.entrypoints.http.services import Svc, blocking
 
 # Lading's state -> 001's status, once a cohort holds data (before that, the client's word).
@@ -178,11 +180,29 @@ class ImportsController(Controller):
         return Deleted(message=f"Import {job_id} eliminado")
 
 
+_IMPORT_ID = Schema(type=OpenAPIType.STRING, format="uuid", description="The cohort's id")
+_BULK_UPLOAD = declared_body({
+    "application/json": Schema(
+        type=OpenAPIType.OBJECT, required=["import_id", "contacts"], properties={
+            "import_id": _IMPORT_ID,
+            "contacts": Schema(type=OpenAPIType.ARRAY, max_items=MAX_INLINE_ROWS,
+                               items=Schema(type=OpenAPIType.OBJECT),
+                               description="The contacts: objects whose keys are the source columns"),
+        }),
+    "multipart/form-data": Schema(
+        type=OpenAPIType.OBJECT, required=["import_id", "file"], properties={
+            "import_id": _IMPORT_ID,
+            "file": Schema(type=OpenAPIType.STRING, format="binary",
+                           description="The file (CSV, NDJSON or Parquet)"),
+        }),
+}, "The cohort's data: JSON contacts, or a file")
+
+
 class ContactsController(Controller):
     path = "/{configuration_id:str}/contacts"
 
     @post("/bulk-upload", operation_id="sdragentBulkUpload", guards=[requires(WRITE)],
-          status_code=202, responses=_errors(409, 413, 422),
+          status_code=202, responses=_errors(409, 413, 422), operation_class=_BULK_UPLOAD,
           summary="Attach a cohort's data (JSON contacts, or multipart import_id + file); it starts",
           description="`application/json` `{\"import_id\", \"contacts\": [{…}]}` (at most "
                       f"{MAX_INLINE_ROWS:,} contacts), or `multipart/form-data` with `import_id` "
@@ -241,4 +261,5 @@ API = CompatApi(
     error_body=_error_body,
     controllers=(ImportsController, ContactsController),
     unauthorized_message="Invalid or missing authentication credentials",
+    security=({"apiKey": []}, {"bearer": []}),
 )

@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import anyio.to_thread
 
@@ -33,10 +33,10 @@ from lading.entrypoints.http.compat.common import (
     CompatApi,
     Failure,
     StatusWords,
-    raw_body,
 )
 from lading.entrypoints.http.console.pages import configuration_import_path
 from lading.entrypoints.http.errors import ApiError, RequestInvalid
+from lading.entrypoints.http.raw_bodies import raw_body
 from lading.entrypoints.http.services import Services, Svc, blocking
 
 BASE = f"{PREFIX}/vern"
@@ -121,6 +121,12 @@ class RunCreate(msgspec.Struct):
     rows: Annotated[list[dict[str, Any]], Meta(max_length=MAX_INLINE_ROWS)] | None = None
     idempotency_key: Text | None = None
 
+    # For the published document (openapi_document.py): files or rows, as the run refuses.
+    schema_rules: ClassVar[dict[str, Any]] = {"allOf": [
+        {"if": {"required": ["files"], "properties": {"files": {"type": "array"}}},
+         "then": {"not": {"required": ["rows"], "properties": {"rows": {"type": "array"}}}},
+         "else": {"required": ["rows"], "properties": {"rows": {"type": "array"}}}}]}
+
 
 class RunCreated(msgspec.Struct):
     run_id: str
@@ -190,10 +196,20 @@ class Answer(msgspec.Struct):
     value: Any = None
 
 
+_ACCEPT = {"required": ["accept"], "properties": {"accept": {"const": True}}}
+_ANSWERS = {"required": ["answers"], "properties": {"answers": {"type": "array", "minItems": 1}}}
+_REJECT = {"required": ["reject"], "properties": {"reject": {"const": True}}}
+
+
 class Decision(msgspec.Struct):
     accept: bool | None = None
     answers: list[Answer] | None = None
     reject: bool | None = None
+
+    # Exactly one of them said (true, or answers given), as _chosen refuses otherwise.
+    schema_rules: ClassVar[dict[str, Any]] = {"allOf": [
+        {"if": _ACCEPT, "then": {"not": {"anyOf": [_ANSWERS, _REJECT]}},
+         "else": {"if": _ANSWERS, "then": {"not": _REJECT}, "else": _REJECT}}]}
 
 
 class Decided(msgspec.Struct):
@@ -545,4 +561,5 @@ API = CompatApi(
     error_body=_error_body,
     controllers=(CompaniesController, UploadsController),
     unauthorized_message="Invalid or missing x-api-key",
+    security=({"apiKey": []},),
 )
