@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 
 from lading.application.storage_full import is_storage_full
 from lading.adapters.arrow_csv_safety import neutralised
-from lading.adapters.annotated_csv import write_annotated_csv
+from lading.adapters.annotated_csv import write_annotated_csv, write_error_csv
 from lading.adapters.jsonl_error_file import JsonlErrorFile
 from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
@@ -174,6 +174,9 @@ class ArrowValidationEngine:
                             out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
         return write_annotated_csv(sources, error_file, out, Path(workdir), self.block_size,
                                    rejected_only)
+
+    def write_error_csv(self, error_file: Path | None, out: IO[bytes]) -> int:
+        return write_error_csv(error_file, out)
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.

@@ -29,6 +29,8 @@ from lading.application.ports import (
     LedgerEntry,
     ValidationEngine,
 )
+from lading.application.job_reports import store_rejection_summary
+from lading.application.skipped_rows import summarise_rejections
 from lading.application.status_view import public_status
 from lading.application.storage_full import STORAGE_FULL, is_storage_full
 from lading.domain.errors import SourceUnreadable
@@ -48,8 +50,12 @@ MAX_ATTEMPTS = 3
 class JobRunner:
     def __init__(self, jobs: ImportJobs, *, engine: ValidationEngine, destination: DestinationStore,
                  blobs: BlobStore, callbacks: CallbackSender | None = None,
-                 max_attempts: int = MAX_ATTEMPTS) -> None:
+                 max_attempts: int = MAX_ATTEMPTS,
+                 profile_job: Callable[[str, UUID], Any] | None = None) -> None:
         self.jobs = jobs
+        # autoProfileAfterImport: profiles a completed job (JobProfiles.profile). A failure
+        # there leaves the job completed; the report profiles it on first request instead.
+        self.profile_job = profile_job
         self.max_attempts = max_attempts
         self._callback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lading-callbacks")
         self._callbacks_lock = threading.Lock()
@@ -232,6 +238,8 @@ class JobRunner:
                 self._merge(job, schema, plan, on_progress)
                 job.complete()
                 self._save_or_interrupt(job)
+                if job.auto_profile and self.profile_job is not None:
+                    self.profile_job(job.workspace, job.id)
         except _Interrupted:
             raise
         except SourceUnreadable as exc:
@@ -267,7 +275,7 @@ class JobRunner:
                 chunk.rejected_by_field,
                 list(chunk.error_segment) if chunk.error_segment else None,
                 chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
-                chunk.column_formats,
+                chunk.column_formats, list(chunk.header_renames),
             )
             self._save_or_interrupt(job)
             on_progress({"stage": "validating", "rowsValidated": job.read_rows,
@@ -275,6 +283,8 @@ class JobRunner:
         error_path = files.error_work_file
         if error_path.exists() and error_path.stat().st_size:
             self.blobs.put_file(files.error_file, error_path)
+            store_rejection_summary(self.blobs, files.rejection_summary,
+                                    summarise_rejections(error_path))
         # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
         if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
             staged = [files.staged_chunk(i) for i in range(job.validated_chunks)]
@@ -290,8 +300,7 @@ class JobRunner:
     def _merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                on_progress: ProgressCallback) -> None:
         files = self.jobs.files(job)
-        if job.list_name and job.list_id:  # made at creation; again in case that process died just after
-            self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
+        self.jobs.ensure_collections(job)
         def prepare(chunk: int) -> Any:
             rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
             return self.destination.prepare_chunk(schema, plan.operation, rows)

@@ -55,6 +55,9 @@ class ImportJob(Aggregate):
         list_name: str | None = None
         callback_url: str | None = None
         concurrency_scope: str | None = None
+        audience_id: str | None = None
+        audience_name: str | None = None
+        auto_profile: bool = False
 
     @event(Created)
     def __init__(
@@ -71,6 +74,9 @@ class ImportJob(Aggregate):
         list_name: str | None = None,
         callback_url: str | None = None,
         concurrency_scope: str | None = None,
+        audience_id: str | None = None,
+        audience_name: str | None = None,
+        auto_profile: bool = False,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -83,6 +89,11 @@ class ImportJob(Aggregate):
         # only when the job creates the list.
         self.list_id = list_id
         self.list_name = list_name
+        # The dynamic audience of the records whose last write came from this job (SPEC §4).
+        self.audience_id = audience_id
+        self.audience_name = audience_name
+        # Profile what the job imported once it completes (autoProfileAfterImport).
+        self.auto_profile = auto_profile
         # Where the final status is POSTed once the job ends (pending -> delivered | failed).
         self.callback_url = callback_url
         self.callback_state: str | None = "pending" if callback_url else None
@@ -116,6 +127,7 @@ class ImportJob(Aggregate):
         self.healed_by_field: dict[str, dict[str, int]] = {}
         self.warnings_by_field: dict[str, int] = {}
         self.header_healing: dict[str, str] = {}
+        self.header_renames: list[dict[str, Any]] = []
         self.column_formats: dict[str, str] = {}
         self.error_segments: list[list[int]] = []
         self.validated_chunks = 0
@@ -268,8 +280,12 @@ class ImportJob(Aggregate):
         warnings_by_field: dict[str, int] | None = None,
         header_healing: dict[str, str] | None = None,
         column_formats: dict[str, str] | None = None,
+        header_renames: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Record one validated chunk: a ChunkValidated, and a RowsRejected when it rejected rows."""
+        """Record one validated chunk: a ChunkValidated, and a RowsRejected when it rejected rows.
+
+        `header_renames`: every mapped column found under another name (column, mapped, field,
+        reason, score), on the first chunk of each file."""
         if chunk != self.validated_chunks:
             self._require("record_validated_chunk", f"expected chunk {self.validated_chunks}, got {chunk}")
         self._require("record_validated_chunk")
@@ -286,6 +302,7 @@ class ImportJob(Aggregate):
             warnings_by_field=warnings_by_field or {},
             header_healing=header_healing or {},
             column_formats=column_formats or {},
+            header_renames=list(header_renames or []),
         )
         if invalid:
             self._rows_rejected(
@@ -305,6 +322,7 @@ class ImportJob(Aggregate):
         warnings_by_field: dict[str, int]
         header_healing: dict[str, str]
         column_formats: dict[str, str]
+        header_renames: list[dict[str, Any]] | None = None  # none in events stored before them
 
     @event(ChunkValidated)
     def _chunk_validated(
@@ -318,6 +336,7 @@ class ImportJob(Aggregate):
         warnings_by_field: dict[str, int],
         header_healing: dict[str, str],
         column_formats: dict[str, str],
+        header_renames: list[dict[str, Any]] | None = None,
     ) -> None:
         self.validated_chunks += 1
         self.read_rows += read_rows
@@ -329,6 +348,7 @@ class ImportJob(Aggregate):
         self.warnings_by_field = _add_counts(self.warnings_by_field, warnings_by_field)
         self.header_healing = {**self.header_healing, **header_healing}
         self.column_formats = {**self.column_formats, **column_formats}
+        self.header_renames = [*self.header_renames, *(header_renames or [])]
 
     class RowsRejected(Aggregate.Event):
         plan_version: int

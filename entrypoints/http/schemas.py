@@ -63,10 +63,20 @@ class UploadSlot(Wire):
     landing_path: str | None
 
 
+class HeaderRename(Wire):
+    column: str  # the header's name
+    mapped_column: str  # the fieldMap key it stands for
+    field: str
+    reason: str  # normalised | field name | contained | similar | values
+    score: float
+
+
 class Healing(Wire):
     headers: dict[str, str]
     column_formats: dict[str, str]
     values: dict[str, dict[str, int]]
+    # Every mapped column found under another name, and why (normalised ones included).
+    header_renames: list[HeaderRename] = []
 
 
 class Progress(Wire):
@@ -82,18 +92,38 @@ class Links(Wire):
     self_: str = msgspec.field(name="self")
     errors: str
     valid_rows: str
+    annotated_rows: str
+    errors_csv: str
     events: str
 
 
 class ColumnReport(Wire):
-    skipped: int
+    source_column: str | None
+    skipped: int  # rows skipped for this field (their primary error), by code in `reasons`
+    reasons: dict[str, int]
+    also_failing: int  # rows that failed this field too but were skipped for another one
+    samples: list[dict[str, Any]]  # up to 5: rowNumber, value, code, message
+
+
+class RowProblems(Wire):
+    skipped: int  # rows skipped as a whole (malformed, unreadable), by code in `reasons`
     reasons: dict[str, int]
     samples: list[dict[str, Any]]
 
 
+class ReportHealing(Wire):
+    headers: list[HeaderRename]
+    column_formats: dict[str, str]
+    values: dict[str, dict[str, int]]
+
+
 class DetailedReport(Wire):
     columns: dict[str, ColumnReport]
+    row_problems: RowProblems
     totals: dict[str, int]
+    healing: ReportHealing
+    warnings: dict[str, int]
+    profile: dict[str, Any] | None = None
 
 
 class CallbackStatus(Wire):
@@ -117,6 +147,8 @@ class JobStatus(Wire):
     source: str | None
     labels: list[str]
     list_id: str | None
+    audience_id: str | None
+    auto_profile_after_import: bool
     callback: CallbackStatus | None
     state: JobState
     stage: str | None
@@ -165,6 +197,26 @@ class JobPage(Wire):
 
 
 # -- lists ----------------------------------------------------------------------------------
+
+
+class AudienceInfo(Wire):
+    audience_id: str
+    name: str
+    object_name: str
+    job_id: str  # its members are the records whose last write came from this job
+    created_at: str
+    member_count: int  # evaluated now
+
+
+class AudiencePage(Wire):
+    items: list[AudienceInfo]
+    next_cursor: str | None
+
+
+class AudienceMemberPage(Wire):
+    audience_id: str
+    members: list[dict[str, Any]]
+    next_cursor: str | None
 
 
 class ListInfo(Wire):
