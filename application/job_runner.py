@@ -33,12 +33,12 @@ from lading.application.job_reports import store_rejection_summary
 from lading.application.skipped_rows import summarise_rejections
 from lading.application.status_view import public_status
 from lading.application.storage_full import STORAGE_FULL, is_storage_full
-from lading.domain.errors import SourceUnreadable
+from lading.domain.errors import ColumnsMissing, SourceUnreadable
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState, Stage
 from lading.domain.plan import ImportPlan
 from lading.application.proposal_inputs import staged_key_lookup
-from lading.domain.proposals import propose_fixes
+from lading.domain.proposals import propose_fixes, propose_remaps
 from lading.domain.table_schema import TableSchema
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -246,7 +246,10 @@ class JobRunner:
             job = self.jobs.load(job_id)
             if job.state != JobState.RUNNING:
                 raise _Interrupted() from None  # cancelled while its source was being opened
-            job.fail(str(exc), exc.failure_code)
+            if isinstance(exc, ColumnsMissing) and _can_ask_which_column(exc, job, plan):
+                job.pause_for_attention(propose_remaps(exc, plan))
+            else:
+                job.fail(str(exc), exc.failure_code)
             self._save_or_interrupt(job)
         self.jobs.projector.catch_up()
         return str(job.state)
@@ -318,6 +321,13 @@ class JobRunner:
                 on_progress({"stage": "merging", "rowsValidated": job.read_rows,
                              "rowsMerged": job.merged_rows,
                              "validRows": job.valid_rows})
+
+
+def _can_ask_which_column(exc: ColumnsMissing, job: ImportJob, plan: ImportPlan) -> bool:
+    """A mapped column missing, with candidates (a tie, or "did you mean"), under a review
+    policy and before any decision: a person picks the column instead of the job failing."""
+    return (any(exc.candidates.values()) and plan.review_policy.asks_a_person
+            and job.plan_version <= 1)
 
 
 class _Interrupted(Exception):
