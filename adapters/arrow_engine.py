@@ -83,12 +83,12 @@ class ArrowValidationEngine:
                     raise  # our disk is full, not the file unreadable (issue 9.5)
                 raise SourceUnreadable(run.say(f"cannot read the file: {exc}")) from None
             except SourceUnreadable as exc:
-                raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
+                raise exc.retold(run.say(str(exc))) from None
             try:
                 yield from self._chunks(reader, schema, plan, workdir, Path(error_file),
                                         key_lookup, run, last=position == len(sources) - 1)
             except SourceUnreadable as exc:
-                raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
+                raise exc.retold(run.say(str(exc))) from None
             except _BAD_INPUT as exc:
                 if is_storage_full(exc):
                     raise

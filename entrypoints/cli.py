@@ -226,6 +226,11 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
         _print_json(status)
     else:
         _print_status(status)
+    if status["state"] == "needs_attention":
+        # On stderr, so stdout stays the status alone under --json.
+        click.echo(f"job {job_id} needs attention: read its proposal (lading jobs show {job_id}"
+                   f" --json), then run `lading jobs approve {job_id}` (or with --proposal FILE,"
+                   f" the proposal edited) or `lading jobs cancel {job_id}`", err=True)
     sys.exit(EXIT_FOR_STATE.get(status["state"], 1))
 
 
