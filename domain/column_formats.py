@@ -40,6 +40,7 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
     Approved fixes (`plan.fixes[field]["dateFormat"]` or `["numberFormat"]`) override the sample.
     """
     missing = set(schema.missing_values)
+    declared = plan.declared_types()
     out: dict[str, ColumnFormat] = {}
     for name in fields:
         f = schema.field(name)
@@ -55,7 +56,7 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
         texts = [v for v in sample.get(name, ()) if isinstance(v, str) and v not in missing]
         if f.type != "string":
             texts = [t for t in (vf.trim(v) for v in texts) if t not in missing]
-        out[name] = _choose(f, texts, _share(f, plan.declared_type(name))) if texts else PLAIN
+        out[name] = _choose(f, texts, _share(f, declared.get(name))) if texts else PLAIN
     return out
 
 

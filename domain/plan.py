@@ -129,12 +129,10 @@ class ImportPlan:
             fixes=dict(fixes),
         )
 
-    def declared_type(self, field_name: str) -> str | None:
-        """The type sourceFields declares for the column feeding `field_name`, if any."""
-        for column, target in self.field_map.items():
-            if target == field_name:
-                return self.source_fields.get(column)
-        return None
+    def declared_types(self) -> dict[str, str]:
+        """Field -> the type sourceFields declares for the column feeding it."""
+        return {self.field_map[column]: declared for column, declared in self.source_fields.items()
+                if column in self.field_map}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
