@@ -445,11 +445,14 @@ class PostgresDestination:
 def _record_writers(cursor: Any, workspace: str, object_name: str, operation: str,
                     entry: LedgerEntry, chunk: MergeChunk) -> None:
     """Make this job the last writer of the chunk's keys (a delete forgets them), only for an
-    object that has an audience: the check is inside the merge's statement, so a merge never
-    misses an audience created before it."""
+    object that has an audience. The check runs in the merge's transaction, so a merge never
+    misses an audience created before it; objects without one pay this one lookup only."""
+    tracked = fetch_one(cursor, f"select exists (select 1 from {AUDIENCES_TABLE}"
+                                " where workspace = $1 and object_name = $2)", (workspace, object_name))
+    if not tracked or not tracked[0]:
+        return
     keys = json.dumps(member_keys(chunk), ensure_ascii=False)
     if operation == "delete":
-        # Without an audience the object has no writer rows: nothing to check first.
         statement = (f"with gone as (delete from {RECORD_WRITERS_TABLE}"
                      " where workspace = $1 and object_name = $2"
                      " and member_key in (select jsonb_array_elements_text($3::jsonb)) returning 1)"
@@ -459,8 +462,6 @@ def _record_writers(cursor: Any, workspace: str, object_name: str, operation: st
     statement = (f"with written as (insert into {RECORD_WRITERS_TABLE}"
                  " (workspace, object_name, member_key, job_id)"
                  " select $1, $2, k, $4::uuid from jsonb_array_elements_text($3::jsonb) as k"
-                 f" where exists (select 1 from {AUDIENCES_TABLE} where workspace = $1"
-                 " and object_name = $2)"
                  " on conflict (workspace, object_name, member_key)"
                  " do update set job_id = excluded.job_id returning 1) select count(*) from written")
     fetch_one(cursor, statement, (workspace, object_name, keys, str(entry.job_id)))

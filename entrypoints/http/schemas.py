@@ -147,8 +147,6 @@ class JobStatus(Wire):
     source: str | None
     labels: list[str]
     list_id: str | None
-    audience_id: str | None
-    auto_profile_after_import: bool
     callback: CallbackStatus | None
     state: JobState
     stage: str | None
@@ -189,6 +187,9 @@ class JobStatus(Wire):
     declared_status: str | None = None
     expected_rows: int | None = None
     concurrency_scope: str | None = None
+    # The dynamic audience this job's writes make (createAudience), and whether it is profiled.
+    audience_id: str | None = None
+    auto_profile_after_import: bool = False
 
 
 class JobPage(Wire):
