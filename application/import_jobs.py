@@ -175,7 +175,7 @@ class ImportJobs(Application[UUID]):
         self._schema(workspace, object_name)
         if rows is not None and len(rows) > self.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
-        lists = _ListRequest(list_name, target_list_id, audience_name)
+        lists = _Collections(list_name, target_list_id, audience_name)
         if callback_url is not None:
             _check_callback_url(callback_url, self.limits.callback_allow_private)
         if target_list_id is not None:
@@ -226,7 +226,7 @@ class ImportJobs(Application[UUID]):
 
     def _create(self, workspace: str, object_name: str, file_name: str | None, file_size: int | None,
                 source: str | None, labels: list[str] | None, key: str | None,
-                rows: list[dict[str, Any]] | None, lists: _ListRequest, callback_url: str | None,
+                rows: list[dict[str, Any]] | None, lists: _Collections, callback_url: str | None,
                 concurrency_scope: str | None, auto_profile: bool) -> UUID:
         inline = rows is not None
         list_id = lists.target_list_id or (str(uuid4()) if lists.list_name else None)
@@ -605,7 +605,9 @@ class ImportJobs(Application[UUID]):
 
 
 @dataclass(frozen=True)
-class _ListRequest:
+class _Collections:
+    """The list and the audience a job's merged keys go to."""
+
     list_name: str | None  # create a list of this name
     target_list_id: str | None  # or fill this existing one
     audience_name: str | None = None  # and/or make a dynamic audience of this name

@@ -147,7 +147,7 @@ def _print_report(report: dict[str, Any]) -> None:
         table = Table(title="skipped rows by column")
         for name in ("field", "source column", "skipped", "reasons", "also failing", "samples"):
             table.add_column(name)
-        rows = [(f, c) for f, c in report["columns"].items()]
+        rows = list(report["columns"].items())
         if report["rowProblems"]["skipped"]:
             rows.append(("(whole row)", {**report["rowProblems"], "sourceColumn": None, "alsoFailing": 0}))
         for name, col in rows:
