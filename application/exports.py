@@ -11,11 +11,8 @@ from lading.application.import_jobs import ImportJobs
 from lading.application.ports import BlobStore, PresignedRequest, ValidationEngine
 from lading.domain.errors import TransitionNotAllowed
 from lading.domain.import_job import ImportJob
-from lading.domain.lifecycle import JobState, Stage
+from lading.domain.lifecycle import JobState
 
-# The error file is final once validation has ended: the job merges, completed or waits for a
-# decision. Before that (or when it failed without validating) there is nothing to annotate.
-_VALIDATED = (JobState.COMPLETED, JobState.NEEDS_ATTENTION)
 
 
 class Exports:
@@ -81,7 +78,8 @@ class Exports:
 
     def _validated(self, workspace: str, job_id: UUID, command: str) -> ImportJob:
         job = self.jobs.load(job_id, workspace)
-        if job.state not in _VALIDATED and job.stage != Stage.MERGING:
+        # Before validation has ended (or when it never could) the error file is not final.
+        if not job.source_validated:
             raise TransitionNotAllowed(str(job.state), command, "validation has not ended")
         return job
 

@@ -247,7 +247,7 @@ class JobRunner:
             if job.state != JobState.RUNNING:
                 raise _Interrupted() from None  # cancelled while its source was being opened
             if isinstance(exc, ColumnsMissing) and _can_ask_which_column(exc, job, plan):
-                job.pause_for_attention(propose_remaps(exc, plan))
+                job.pause_for_attention(propose_remaps(exc, plan), validated=False)
             else:
                 job.fail(str(exc), exc.failure_code)
             self._save_or_interrupt(job)

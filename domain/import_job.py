@@ -131,6 +131,8 @@ class ImportJob(Aggregate):
         self.column_formats: dict[str, str] = {}
         self.error_segments: list[list[int]] = []
         self.validated_chunks = 0
+        # Every source row has its outcome (valid or in the error file) for this plan version.
+        self.source_validated = False
         self.chunks_with_rows: list[int] = []
         self.total_chunks: int | None = None
         self.merged_chunks: list[int] = []
@@ -381,20 +383,27 @@ class ImportJob(Aggregate):
     def _validation_finished(self, plan_version: int, chunks: int) -> None:
         self.total_chunks = chunks
         self.stage = Stage.MERGING
+        self.source_validated = True
 
-    def pause_for_attention(self, proposal: dict[str, Any]) -> None:
+    def pause_for_attention(self, proposal: dict[str, Any], validated: bool = True) -> None:
+        """Wait for a person's decision: on the validated rows' proposal, or (`validated`
+        False) before the rows could be read, e.g. on which of two columns a field is."""
         self._require("pause_for_attention")
-        self._attention_needed(plan_version=self.plan_version, proposal=proposal)
+        self._attention_needed(plan_version=self.plan_version, proposal=proposal,
+                               validated=validated)
 
     class AttentionNeeded(Aggregate.Event):
         plan_version: int
         proposal: dict[str, Any]
+        validated: bool = True  # every pause stored before this field followed a validation
 
     @event(AttentionNeeded)
-    def _attention_needed(self, plan_version: int, proposal: dict[str, Any]) -> None:
+    def _attention_needed(self, plan_version: int, proposal: dict[str, Any],
+                          validated: bool = True) -> None:
         self.state = JobState.NEEDS_ATTENTION
         self.stage = None
         self.proposal = proposal
+        self.source_validated = validated
 
     def approve_fix(self, plan: dict[str, Any]) -> None:
         """Accept a (possibly edited) proposal as the new plan; the job re-validates."""

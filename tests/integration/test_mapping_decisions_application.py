@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lading.domain.errors import InvalidPlan
+from lading.domain.errors import InvalidPlan, TransitionNotAllowed
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
@@ -48,6 +48,8 @@ def test_two_equally_likely_columns_pause_a_review_run_with_the_choices(lading, 
         ("column_remap", "email", "Work Email"), ("column_remap", "email", "Home Email")]
     with pytest.raises(InvalidPlan, match="remaps 'email' to 2 columns .* keep the one to use"):
         lading.jobs.approve(WS, job_id)
+    with pytest.raises(TransitionNotAllowed, match="validation has not ended"):
+        lading.exports.annotated_blob(WS, job_id)  # no row was read: no outcome to annotate
     lading.jobs.approve(WS, job_id, {"changes": [changes[1]]})
     assert lading.runner.process(job_id) == "completed"
     schema = lading.jobs.schema_of(WS, "contacts")
