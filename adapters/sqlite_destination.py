@@ -321,17 +321,19 @@ class SqliteDestination:
 
     def _record_writers(self, workspace: str, object_name: str, operation: str, entry: LedgerEntry,
                         chunk: MergeChunk) -> None:
-        keys = member_keys(chunk)
+        # One statement over a JSON array of the keys: SQLite walks it, no binding per row.
+        keys = json.dumps(member_keys(chunk), ensure_ascii=False)
         if operation == "delete":
-            self._conn.executemany(
+            self._conn.execute(
                 f"delete from {RECORD_WRITERS_TABLE} where workspace = ? and object_name = ?"
-                " and member_key = ?", ((workspace, object_name, key) for key in keys))
+                " and member_key in (select value from json_each(?))", (workspace, object_name, keys))
             return
-        self._conn.executemany(
+        # WHERE true: without it SQLite would read ON CONFLICT as the SELECT's join constraint.
+        self._conn.execute(
             f"insert into {RECORD_WRITERS_TABLE} (workspace, object_name, member_key, job_id)"
-            " values (?, ?, ?, ?) on conflict (workspace, object_name, member_key)"
-            " do update set job_id = excluded.job_id",
-            ((workspace, object_name, key, str(entry.job_id)) for key in keys))
+            " select ?, ?, value, ? from json_each(?) where true"
+            " on conflict (workspace, object_name, member_key) do update set job_id = excluded.job_id",
+            (workspace, object_name, str(entry.job_id), keys))
 
     def ensure_audience(self, workspace: str, audience_id: str, name: str, object_name: str,
                         job_id: UUID) -> None:
