@@ -1,4 +1,5 @@
-"""The public shape of a job's status (GET /v1/import-jobs/{id}, `lading import --json`)."""
+"""The public shape of a job's status (GET /v1/import-jobs/{id}, `lading import --json`) and of
+its detailed report (GET …/report, `lading jobs show --report`)."""
 
 from __future__ import annotations
 
@@ -39,15 +40,13 @@ def detailed_report(doc: dict[str, Any], rejections: RejectionSummary,
         if group.field is None:
             entry = problems
         else:
-            entry = columns.setdefault(group.field, {"sourceColumn": group.column, "skipped": 0,
-                                                     "reasons": {}, "alsoFailing": 0, "samples": []})
+            entry = columns.setdefault(group.field, _column(group.column))
         entry["skipped"] += group.count
         entry["reasons"][group.code] = entry["reasons"].get(group.code, 0) + group.count
         room = SAMPLES - len(entry["samples"])
         entry["samples"].extend({**sample, "code": group.code} for sample in group.samples[:room])
     for name, n in rejections.also_failing.items():
-        columns.setdefault(name, {"sourceColumn": None, "skipped": 0, "reasons": {},
-                                  "alsoFailing": 0, "samples": []})["alsoFailing"] = n
+        columns.setdefault(name, _column(None))["alsoFailing"] = n
     healing = doc.get("healing") or {}
     report: dict[str, Any] = {
         "columns": columns,
@@ -67,3 +66,8 @@ def detailed_report(doc: dict[str, Any], rejections: RejectionSummary,
     if profile is not None:
         report["profile"] = profile
     return report
+
+
+def _column(source_column: str | None) -> dict[str, Any]:
+    return {"sourceColumn": source_column, "skipped": 0, "reasons": {}, "alsoFailing": 0,
+            "samples": []}
