@@ -1,5 +1,6 @@
-"""/v1/import-jobs: create, upload slot, mapping, start, status, list, edit, cancel, approve,
-delete, error file, valid rows and event history."""
+"""/v1/import-jobs: create, upload slot, mapping, start, status, detailed report, list, edit,
+cancel, approve, delete, error file (JSON Lines and CSV), valid rows, annotated rows and event
+history."""
 
 from __future__ import annotations
 
