@@ -3,7 +3,9 @@
 The source is read again with the same readers validation used, in the same order (several
 files one after another, row numbers continuing), and joined to the error file, which lists
 rejected rows in source order: both are streamed, so memory stays bounded by a read chunk.
-Rejected rows only need the error file (its `sourceRow` is the row as read).
+Rejected rows only need the error file (its `sourceRow` is the row as read). Every cell is
+neutralised against formula injection (domain/csv_safety.py): these files are opened in
+spreadsheets, and a plain number such as `-5` stays a number.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import IO, Any
 
 from lading.adapters.readers import open_source
 from lading.application.ports import SourceFile
+from lading.domain.csv_safety import neutralise
 
 STATUS, ERRORS = "_status", "_errors"
 
@@ -34,7 +37,8 @@ def write_annotated_csv(sources: Sequence[SourceFile], error_file: Path | None, 
             written = 0
             for entry in _entries(error_file):
                 source = entry.get("sourceRow") or {}
-                writer.writerow([*(_cell(source.get(c)) for c in header), errors_text(entry)])
+                writer.writerow([*(_cell(source.get(c)) for c in header),
+                                 neutralise(errors_text(entry))])
                 written += 1
             return written
         header = _columns(_source_headers(sources, workdir, block_size))
@@ -48,9 +52,36 @@ def write_annotated_csv(sources: Sequence[SourceFile], error_file: Path | None, 
             if entry is not None and entry["rowNumber"] == number:
                 values = row if row is not None else (entry.get("sourceRow") or {})
                 writer.writerow([*(_cell(values.get(c)) for c in header), "rejected",
-                                 errors_text(entry)])
+                                 neutralise(errors_text(entry))])
             else:
                 writer.writerow([*(_cell((row or {}).get(c)) for c in header), "valid", ""])
+            written += 1
+        return written
+    finally:
+        text.detach()
+
+
+def write_error_csv(error_file: Path | None, out: IO[bytes]) -> int:
+    """Write the error file as CSV: `rowNumber`, `code`, `error`, then the row's source
+    columns (first-seen order, `file` first for a several-file source); return rows written."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        writer = csv.writer(text, lineterminator="\n")
+        seen: dict[str, None] = {}
+        several = False
+        for entry in _entries(error_file):  # a first pass for the header, memory per column
+            several = several or "file" in entry
+            seen.update(dict.fromkeys(c for c in entry.get("sourceRow") or {} if c != "_raw"))
+        columns = list(seen)
+        lead = ["rowNumber", "code", "error", *(["file"] if several else [])]
+        writer.writerow([*lead, *columns])
+        written = 0
+        for entry in _entries(error_file):
+            source = entry.get("sourceRow") or {}
+            writer.writerow([entry.get("rowNumber"), entry.get("code"),
+                             neutralise(str(entry.get("error") or "")),
+                             *([_cell(entry.get("file"))] if several else []),
+                             *(_cell(source.get(c)) for c in columns)])
             written += 1
         return written
     finally:
@@ -129,4 +160,4 @@ def _cell(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return neutralise(str(value))

@@ -140,12 +140,22 @@ def _has_repeated_key(table: pa.Table, keys: list[str]) -> bool:
 
 
 def member_keys(chunk: MergeChunk) -> list[str]:
-    """Each row's primary key as the JSON object a list stores as one member, e.g. {"id":7}."""
+    """Each row's primary key as the JSON object a list stores as one member, e.g. {"id":7}:
+    compact, key fields in schema order, text as is (what json.dumps with separators=(",", ":")
+    and ensure_ascii=False writes), built from each value's JSON text (a few times faster)."""
     names = [f.name for f in chunk.key_fields]
-    columns = [chunk.rows.column(n).to_pylist() for n in names]
-    return [json.dumps(dict(zip(names, map(_key_json, values))), separators=(",", ":"),
-                       ensure_ascii=False)
-            for values in zip(*columns)]
+    heads = [json.dumps(n, ensure_ascii=False) + ":" for n in names]
+    columns = [[_key_text(v) for v in chunk.rows.column(n).to_pylist()] for n in names]
+    if len(columns) == 1:
+        head = "{" + heads[0]
+        return [f"{head}{text}}}" for text in columns[0]]
+    return ["{" + ",".join(h + t for h, t in zip(heads, texts)) + "}" for texts in zip(*columns)]
+
+
+def _key_text(value) -> str:
+    if type(value) is int:  # the common key, and never a bool (a subclass)
+        return str(value)
+    return json.dumps(_key_json(value), ensure_ascii=False)
 
 
 def _key_json(value):

@@ -29,7 +29,7 @@ import pyarrow.csv as pacsv
 
 from lading.application.storage_full import is_storage_full
 from lading.adapters.arrow_csv_safety import neutralised
-from lading.adapters.annotated_csv import write_annotated_csv
+from lading.adapters.annotated_csv import write_annotated_csv, write_error_csv
 from lading.adapters.jsonl_error_file import JsonlErrorFile
 from lading.adapters.phase_timer import phase, timed_call, timed_iter
 from lading.adapters.pyarrow_validator import ChunkValidator
@@ -89,12 +89,12 @@ class ArrowValidationEngine:
                     raise  # our disk is full, not the file unreadable (issue 9.5)
                 raise SourceUnreadable(run.say(f"cannot read the file: {exc}")) from None
             except SourceUnreadable as exc:
-                raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
+                raise exc.retold(run.say(str(exc))) from None
             try:
                 yield from self._chunks(reader, schema, plan, workdir, Path(error_file),
                                         key_lookup, run, last=position == len(sources) - 1)
             except SourceUnreadable as exc:
-                raise SourceUnreadable(run.say(str(exc)), exc.failure_code) from None
+                raise exc.retold(run.say(str(exc))) from None
             except _BAD_INPUT as exc:
                 if is_storage_full(exc):
                     raise
@@ -185,6 +185,9 @@ class ArrowValidationEngine:
                             out: IO[bytes], workdir: Path, rejected_only: bool = False) -> int:
         return write_annotated_csv(sources, error_file, out, Path(workdir), self.block_size,
                                    rejected_only)
+
+    def write_error_csv(self, error_file: Path | None, out: IO[bytes]) -> int:
+        return write_error_csv(error_file, out)
 
     def load_chunk(self, staged_path: str) -> pa.Table:
         # Memory-mapped: the table's buffers are the file's pages, read once, never copied.

@@ -25,8 +25,8 @@ from lading.adapters.merge_outcomes import (OutcomesRaced, all_inserted, check_a
                                             in_given_order, outcome_words)
 from lading.adapters.phase_timer import phase
 from lading.adapters.postgres_arrow import ArrowConnections, fetch_one
-from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
-                                 quote_ident, table_name)
+from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
+                                        RECORD_WRITERS_TABLE, keyset_pages, quote_ident, table_name)
 from lading.application.ports import LedgerEntry, MergeCounts, RowOutcomesSink
 from lading.domain.table_schema import Field, TableSchema
 
@@ -86,6 +86,23 @@ class PostgresDestination:
                     f"create table if not exists {LIST_MEMBERS_TABLE} ("
                     " list_id text not null, member_key text collate \"C\" not null,"
                     " primary key (list_id, member_key))"
+                )
+                conn.execute(
+                    f"create table if not exists {AUDIENCES_TABLE} ("
+                    " workspace text not null, audience_id text not null, name text not null,"
+                    " object_name text not null, job_id uuid not null,"
+                    " created_at timestamptz not null default now(),"
+                    " primary key (workspace, audience_id))"
+                )
+                conn.execute(
+                    f"create table if not exists {RECORD_WRITERS_TABLE} ("
+                    " workspace text not null, object_name text not null,"
+                    " member_key text collate \"C\" not null, job_id uuid not null,"
+                    " primary key (workspace, object_name, member_key))"
+                )
+                conn.execute(
+                    f"create index if not exists {RECORD_WRITERS_TABLE}_by_job"
+                    f" on {RECORD_WRITERS_TABLE} (job_id, member_key)"
                 )
         except BaseException:
             self._pool.close()
@@ -194,6 +211,8 @@ class PostgresDestination:
                     " returning 1) select count(*) from added",
                     (list_id, json.dumps(member_keys(chunk), ensure_ascii=False)),
                 )
+            if chunk.num_rows:
+                _record_writers(cursor, workspace, object_name, operation, entry, chunk)
             fetch_one(
                 cursor,
                 f"with recorded as (update {LEDGER_TABLE} set inserts = $4, updates = $5,"
@@ -342,6 +361,51 @@ class PostgresDestination:
             ).fetchall()
         return [key for (key,) in rows]
 
+    # -- audiences ------------------------------------------------------------------------
+
+    def ensure_audience(self, workspace: str, audience_id: str, name: str, object_name: str,
+                        job_id: UUID) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                f"insert into {AUDIENCES_TABLE} (workspace, audience_id, name, object_name, job_id)"
+                " values (%s, %s, %s, %s, %s) on conflict do nothing",
+                (workspace, audience_id, name, object_name, job_id),
+            )
+
+    def audiences(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
+                  audience_id: str | None = None) -> list[dict[str, Any]]:
+        where, args = ["a.workspace = %s"], [workspace]
+        if audience_id is not None:
+            where.append("a.audience_id = %s")
+            args.append(audience_id)
+        if after is not None:
+            where.append("(a.created_at, a.audience_id) > (%s::timestamptz, %s)")
+            args.extend(after)
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"select a.audience_id, a.name, a.object_name, a.job_id, a.created_at,"
+                f" (select count(*) from {RECORD_WRITERS_TABLE} w where w.job_id = a.job_id"
+                "   and w.workspace = a.workspace and w.object_name = a.object_name)"
+                f" from {AUDIENCES_TABLE} a where {' and '.join(where)}"
+                " order by a.created_at, a.audience_id limit %s",
+                (*args, limit),
+            ).fetchall()
+        return [{"audienceId": i, "name": n, "objectName": o, "jobId": str(j),
+                 "createdAt": _iso_z(c), "memberCount": m} for i, n, o, j, c, m in rows]
+
+    def audience_members(self, workspace: str, audience_id: str, after: str | None = None,
+                         limit: int = 100) -> list[str]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                f"select w.member_key from {RECORD_WRITERS_TABLE} w join {AUDIENCES_TABLE} a"
+                " on a.job_id = w.job_id and a.workspace = w.workspace"
+                " and a.object_name = w.object_name"
+                " where a.workspace = %s and a.audience_id = %s and w.member_key > %s"
+                " order by w.member_key limit %s",
+                (workspace, audience_id, after or "", limit),
+            ).fetchall()
+        return [key for (key,) in rows]
+
     def existing_keys(
         self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]
     ) -> set[tuple]:
@@ -410,6 +474,31 @@ class PostgresDestination:
             if not self._exists(conn, table_id):
                 return 0
             return conn.execute(f"select count(*) from {quote_ident(table_id)}").fetchone()[0]
+
+
+def _record_writers(cursor: Any, workspace: str, object_name: str, operation: str,
+                    entry: LedgerEntry, chunk: MergeChunk) -> None:
+    """Make this job the last writer of the chunk's keys (a delete forgets them), only for an
+    object that has an audience. The check runs in the merge's transaction, so a merge never
+    misses an audience created before it; objects without one pay this one lookup only."""
+    tracked = fetch_one(cursor, f"select exists (select 1 from {AUDIENCES_TABLE}"
+                                " where workspace = $1 and object_name = $2)", (workspace, object_name))
+    if not tracked or not tracked[0]:
+        return
+    keys = json.dumps(member_keys(chunk), ensure_ascii=False)
+    if operation == "delete":
+        statement = (f"with gone as (delete from {RECORD_WRITERS_TABLE}"
+                     " where workspace = $1 and object_name = $2"
+                     " and member_key in (select jsonb_array_elements_text($3::jsonb)) returning 1)"
+                     " select count(*) from gone")
+        fetch_one(cursor, statement, (workspace, object_name, keys))
+        return
+    statement = (f"with written as (insert into {RECORD_WRITERS_TABLE}"
+                 " (workspace, object_name, member_key, job_id)"
+                 " select $1, $2, k, $4::uuid from jsonb_array_elements_text($3::jsonb) as k"
+                 " on conflict (workspace, object_name, member_key)"
+                 " do update set job_id = excluded.job_id returning 1) select count(*) from written")
+    fetch_one(cursor, statement, (workspace, object_name, keys, str(entry.job_id)))
 
 
 def _configure(conn: psycopg.Connection) -> None:

@@ -8,6 +8,9 @@ import re
 LEDGER_TABLE = "lading_merge_ledger"
 LISTS_TABLE = "lading_lists"
 LIST_MEMBERS_TABLE = "lading_list_members"
+AUDIENCES_TABLE = "lading_audiences"
+# Which job last merged each record (key) of an object; kept only for objects with an audience.
+RECORD_WRITERS_TABLE = "lading_record_writers"
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 

@@ -23,8 +23,8 @@ from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys,
 from lading.adapters.merge_outcomes import check_against, in_given_order, outcome_words
 from lading.adapters.phase_timer import phase
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
-from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
-                                 quote_ident, table_name)
+from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
+                                        RECORD_WRITERS_TABLE, keyset_pages, quote_ident, table_name)
 from lading.application.ports import LedgerEntry, MergeCounts, RowOutcomesSink
 from lading.domain.table_schema import Field, TableSchema
 
@@ -86,6 +86,22 @@ class SqliteDestination:
                 f"create table if not exists {LIST_MEMBERS_TABLE} ("
                 " list_id TEXT NOT NULL, member_key TEXT NOT NULL,"
                 " PRIMARY KEY (list_id, member_key)) STRICT, WITHOUT ROWID"
+            )
+            self._conn.execute(
+                f"create table if not exists {AUDIENCES_TABLE} ("
+                " workspace TEXT NOT NULL, audience_id TEXT NOT NULL, name TEXT NOT NULL,"
+                " object_name TEXT NOT NULL, job_id TEXT NOT NULL, created_at TEXT NOT NULL,"
+                " PRIMARY KEY (workspace, audience_id)) STRICT"
+            )
+            self._conn.execute(
+                f"create table if not exists {RECORD_WRITERS_TABLE} ("
+                " workspace TEXT NOT NULL, object_name TEXT NOT NULL, member_key TEXT NOT NULL,"
+                " job_id TEXT NOT NULL, PRIMARY KEY (workspace, object_name, member_key))"
+                " STRICT, WITHOUT ROWID"
+            )
+            self._conn.execute(
+                f"create index if not exists {RECORD_WRITERS_TABLE}_by_job"
+                f" on {RECORD_WRITERS_TABLE} (job_id, member_key)"
             )
 
     def close(self) -> None:
@@ -173,6 +189,8 @@ class SqliteDestination:
                         " on conflict do nothing",
                         ((list_id, key) for key in member_keys(chunk)),
                     )
+                if staged and self._has_audience(workspace, object_name):
+                    self._record_writers(workspace, object_name, operation, entry, chunk)
                 self._conn.execute(
                     f"insert into {LEDGER_TABLE} (job_id, plan_version, chunk, workspace, object_name,"
                     " inserts, updates, deletes, unchanged, merged_at)"
@@ -321,6 +339,71 @@ class SqliteDestination:
                 " on l.list_id = m.list_id and l.workspace = ?"
                 " where m.list_id = ? and m.member_key > ? order by m.member_key limit ?",
                 (workspace, list_id, after or "", limit),
+            ).fetchall()
+        return [key for (key,) in rows]
+
+    # -- audiences ------------------------------------------------------------------------
+
+    def _has_audience(self, workspace: str, object_name: str) -> bool:
+        return self._conn.execute(
+            f"select exists (select 1 from {AUDIENCES_TABLE} where workspace = ? and object_name = ?)",
+            (workspace, object_name)).fetchone()[0] == 1
+
+    def _record_writers(self, workspace: str, object_name: str, operation: str, entry: LedgerEntry,
+                        chunk: MergeChunk) -> None:
+        # One statement over a JSON array of the keys: SQLite walks it, no binding per row.
+        keys = json.dumps(member_keys(chunk), ensure_ascii=False)
+        if operation == "delete":
+            self._conn.execute(
+                f"delete from {RECORD_WRITERS_TABLE} where workspace = ? and object_name = ?"
+                " and member_key in (select value from json_each(?))", (workspace, object_name, keys))
+            return
+        # WHERE true: without it SQLite would read ON CONFLICT as the SELECT's join constraint.
+        self._conn.execute(
+            f"insert into {RECORD_WRITERS_TABLE} (workspace, object_name, member_key, job_id)"
+            " select ?, ?, value, ? from json_each(?) where true"
+            " on conflict (workspace, object_name, member_key) do update set job_id = excluded.job_id",
+            (workspace, object_name, str(entry.job_id), keys))
+
+    def ensure_audience(self, workspace: str, audience_id: str, name: str, object_name: str,
+                        job_id: UUID) -> None:
+        with self._write():
+            self._conn.execute(
+                f"insert into {AUDIENCES_TABLE} (workspace, audience_id, name, object_name, job_id,"
+                " created_at) values (?, ?, ?, ?, ?, ?) on conflict do nothing",
+                (workspace, audience_id, name, object_name, str(job_id), _now()),
+            )
+
+    def audiences(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
+                  audience_id: str | None = None) -> list[dict[str, Any]]:
+        where, args = ["a.workspace = ?"], [workspace]
+        if audience_id is not None:
+            where.append("a.audience_id = ?")
+            args.append(audience_id)
+        if after is not None:
+            where.append("(a.created_at, a.audience_id) > (?, ?)")
+            args.extend(after)
+        with self._lock:
+            rows = self._conn.execute(
+                f"select a.audience_id, a.name, a.object_name, a.job_id, a.created_at,"
+                f" (select count(*) from {RECORD_WRITERS_TABLE} w where w.job_id = a.job_id"
+                "   and w.workspace = a.workspace and w.object_name = a.object_name)"
+                f" from {AUDIENCES_TABLE} a where {' and '.join(where)}"
+                " order by a.created_at, a.audience_id limit ?",
+                (*args, limit),
+            ).fetchall()
+        return [_audience_info(*row) for row in rows]
+
+    def audience_members(self, workspace: str, audience_id: str, after: str | None = None,
+                         limit: int = 100) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"select w.member_key from {RECORD_WRITERS_TABLE} w join {AUDIENCES_TABLE} a"
+                " on a.job_id = w.job_id and a.workspace = w.workspace"
+                " and a.object_name = w.object_name"
+                " where a.workspace = ? and a.audience_id = ? and w.member_key > ?"
+                " order by w.member_key limit ?",
+                (workspace, audience_id, after or "", limit),
             ).fetchall()
         return [key for (key,) in rows]
 
@@ -524,3 +607,9 @@ def _now() -> str:
 def _list_info(list_id: str, name: str, object_name: str, created_at: str, members: int) -> dict[str, Any]:
     return {"listId": list_id, "name": name, "objectName": object_name, "createdAt": created_at,
             "memberCount": members}
+
+
+def _audience_info(audience_id: str, name: str, object_name: str, job_id: str, created_at: str,
+                   members: int) -> dict[str, Any]:
+    return {"audienceId": audience_id, "name": name, "objectName": object_name, "jobId": job_id,
+            "createdAt": created_at, "memberCount": members}

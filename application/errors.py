@@ -17,6 +17,11 @@ class ObjectNotFound(NotFound):
         super().__init__(f"object '{name}' not found")
 
 
+class AudienceNotFound(NotFound):
+    def __init__(self, audience_id: object) -> None:
+        super().__init__(f"audience {audience_id} not found")
+
+
 class ListNotFound(NotFound):
     def __init__(self, list_id: object) -> None:
         super().__init__(f"list {list_id} not found")

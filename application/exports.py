@@ -1,4 +1,5 @@
-"""A job's valid rows as CSV: what `lading jobs export` prints and `valid-rows.csv` serves."""
+"""A job's rows as CSV: what `lading jobs export` prints and the download routes serve (the
+valid rows, the annotated source rows and the error file as CSV)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from uuid import UUID
 from lading.application.import_jobs import ImportJobs
 from lading.application.ports import BlobStore, PresignedRequest, ValidationEngine
 from lading.domain.errors import TransitionNotAllowed
+from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState
+
 
 
 class Exports:
@@ -58,6 +61,38 @@ class Exports:
             with self.blobs.writer(key) as out:
                 self.engine.write_valid_rows_csv([str(p) for p in chunks], out)
         return key
+
+    def annotated_blob(self, workspace: str, job_id: UUID) -> str:
+        """The blob key of the annotated CSV (every source row, `_status`, `_errors`), made once
+        per plan version once validation has ended."""
+        job = self._validated(workspace, job_id, "export the annotated rows of")
+        key = self.jobs.files(job).annotated_export
+        if not self.blobs.exists(key):
+            with self.blobs.writer(key) as out:
+                self.export_annotated(workspace, job_id, out)
+        return key
+
+    def error_csv_blob(self, workspace: str, job_id: UUID) -> str:
+        """The blob key of the error file as CSV, made once per plan version."""
+        job = self._validated(workspace, job_id, "export the rejected rows of")
+        key = self.jobs.files(job).error_csv_export
+        if not self.blobs.exists(key):
+            with self.blobs.writer(key) as out:
+                self.engine.write_error_csv(self.jobs.error_file(workspace, job_id), out)
+        return key
+
+    def export_errors(self, workspace: str, job_id: UUID, out: IO[bytes]) -> int:
+        """Write the error file as CSV to `out`; return rows written."""
+        self.jobs.check_files_kept(workspace, job_id)
+        return self.engine.write_error_csv(self.jobs.error_file(workspace, job_id), out)
+
+    def _validated(self, workspace: str, job_id: UUID, command: str) -> ImportJob:
+        self.jobs.check_files_kept(workspace, job_id)
+        job = self.jobs.load(job_id, workspace)
+        # Before validation has ended (or when it never could) the error file is not final.
+        if not job.source_validated:
+            raise TransitionNotAllowed(str(job.state), command, "validation has not ended")
+        return job
 
     def download(self, key: str, ttl_seconds: int, file_name: str,
                  media_type: str) -> PresignedRequest | Path:

@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError
 
 from lading.application.errors import (
     FilesPurged,
+    AudienceNotFound,
     IdempotencyConflict,
     JobNotFound,
     LimitExceeded,
@@ -169,6 +170,8 @@ class ImportJobs(Application[UUID]):
         concurrency_scope: str | None = None,
         parts: list[str] | None = None,
         expected_files: list[tuple[str, int]] | None = None,
+        audience_name: str | None = None,
+        auto_profile: bool = False,
     ) -> tuple[UUID, bool]:
         """Create a job; return (job id, created). An idempotent replay returns (id, False).
 
@@ -179,14 +182,16 @@ class ImportJobs(Application[UUID]):
         `list_name` creates a list that the job's merged keys fill; `target_list_id` adds
         them to an existing list of the workspace (for the same object). A `concurrency_scope`
         (e.g. one per key or per configuration) is refused with ScopeBusy while another job
-        of the workspace with that scope is not terminal."""
+        of the workspace with that scope is not terminal. `audience_name` makes a dynamic
+        audience of the records whose last write comes from this job; `auto_profile` profiles
+        what the job imported once it completes."""
         self._schema(workspace, object_name)
         most = self.limits_of(workspace).max_file_size
         if file_size is not None and file_size > most:
             raise PayloadTooLarge(f"fileSize is over the limit of {most} bytes")
         if rows is not None and len(rows) > self.limits.max_inline_rows:
             raise PayloadTooLarge(f"inline rows are limited to {self.limits.max_inline_rows} a job")
-        lists = _ListRequest(list_name, target_list_id)
+        lists = _Collections(list_name, target_list_id, audience_name)
         if callback_url is not None:
             _check_callback_url(callback_url, self.limits.callback_allow_private)
         if target_list_id is not None:
@@ -201,6 +206,11 @@ class ImportJobs(Application[UUID]):
             "source": source, "labels": labels, "rows": rows, "listName": list_name,
             "targetListId": target_list_id, "callbackUrl": callback_url,
         }
+        # Only when asked, so the fingerprints of keys stored before these options stay valid.
+        if audience_name is not None:
+            fingerprint_source["audienceName"] = audience_name
+        if auto_profile:
+            fingerprint_source["autoProfileAfterImport"] = True
         if parts is not None:
             fingerprint_source["parts"] = parts
         announced = ([{"fileName": name, "fileSize": size} for name, size in expected_files]
@@ -210,7 +220,7 @@ class ImportJobs(Application[UUID]):
         key = f"{idempotency_key}#{_fingerprint(fingerprint_source)}" if idempotency_key else None
         if key is None and concurrency_scope is None:
             return self._create(workspace, object_name, file_name, file_size, source, labels, None,
-                                rows, lists, callback_url, None, announced), True
+                                rows, lists, callback_url, None, auto_profile, announced), True
         # Both checks and the creation happen under the workspace's admission lock, so two
         # concurrent requests can neither both create nor both pass the scope check.
         with self.queue.admission(workspace):
@@ -224,7 +234,7 @@ class ImportJobs(Application[UUID]):
             if concurrency_scope is not None:
                 self._check_scope_free(workspace, concurrency_scope)
             return self._create(workspace, object_name, file_name, file_size, source, labels, key,
-                                rows, lists, callback_url, concurrency_scope, announced), True
+                                rows, lists, callback_url, concurrency_scope, auto_profile, announced), True
 
     def _check_scope_free(self, workspace: str, scope: str) -> None:
         open_states = tuple(s.value for s in JobState if s not in TERMINAL_STATES
@@ -236,15 +246,18 @@ class ImportJobs(Application[UUID]):
 
     def _create(self, workspace: str, object_name: str, file_name: str | None, file_size: int | None,
                 source: str | None, labels: list[str] | None, key: str | None,
-                rows: list[dict[str, Any]] | None, lists: _ListRequest, callback_url: str | None,
-                concurrency_scope: str | None,
+                rows: list[dict[str, Any]] | None, lists: _Collections, callback_url: str | None,
+                concurrency_scope: str | None, auto_profile: bool,
                 expected_files: list[dict[str, Any]] | None = None) -> UUID:
         inline = rows is not None
         list_id = lists.target_list_id or (str(uuid4()) if lists.list_name else None)
+        audience_id = str(uuid4()) if lists.audience_name else None
         job = ImportJob(workspace, object_name, file_name or ("inline-rows.ndjson" if inline else None),
                         file_size, source=source, labels=labels, idempotency_key=key, inline_rows=inline,
                         list_id=list_id, list_name=lists.list_name, callback_url=callback_url,
-                        concurrency_scope=concurrency_scope, expected_files=expected_files)
+                        concurrency_scope=concurrency_scope, expected_files=expected_files,
+                        audience_id=audience_id, audience_name=lists.audience_name,
+                        auto_profile=auto_profile)
         if inline:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "rows.ndjson"
@@ -254,10 +267,18 @@ class ImportJobs(Application[UUID]):
                 info = self.blobs.put_file(self.files(job).new_upload(), path)
             job.receive_file(info.key, info.size, info.sha256, "inline-rows.ndjson")
         self.save(job)
-        if job.list_name and job.list_id:
-            self.destination.ensure_list(workspace, job.list_id, job.list_name, object_name)
+        self.ensure_collections(job)
         self.projector.catch_up()
         return job.id
+
+    def ensure_collections(self, job: ImportJob) -> None:
+        """Create the job's new list and audience (empty) unless they exist: at creation, and
+        again when merging starts, in case the creating process died in between."""
+        if job.list_name and job.list_id:
+            self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
+        if job.audience_name and job.audience_id:
+            self.destination.ensure_audience(job.workspace, job.audience_id, job.audience_name,
+                                             job.object_name, job.id)
 
     def upload_key(self, workspace: str, job_id: UUID) -> str:
         """A fresh blob key for an upload to this job; refused when the job takes no file."""
@@ -314,7 +335,9 @@ class ImportJobs(Application[UUID]):
     def submit_file(self, workspace: str, object_name: str, file: IO[bytes], file_name: str,
                     mapping: dict[str, Any], *, source: str | None = None,
                     labels: list[str] | None = None, idempotency_key: str | None = None,
-                    start: bool = True, concurrency_scope: str | None = None) -> tuple[UUID, bool]:
+                    start: bool = True, concurrency_scope: str | None = None,
+                    audience_name: str | None = None,
+                    auto_profile: bool = False) -> tuple[UUID, bool]:
         """Import a whole file in one call: created, holding the file, mapped and (by default) queued.
 
         Every argument and the mapping are checked before anything is stored, so a refusal
@@ -325,7 +348,8 @@ class ImportJobs(Application[UUID]):
         size = _remaining(file)
         job_id, created = self.create_job(workspace, object_name, file_name, size, source=source,
                                           labels=labels, idempotency_key=idempotency_key,
-                                          concurrency_scope=concurrency_scope)
+                                          concurrency_scope=concurrency_scope,
+                                          audience_name=audience_name, auto_profile=auto_profile)
         if not created:
             return job_id, False
 
@@ -340,7 +364,9 @@ class ImportJobs(Application[UUID]):
     def submit_files(self, workspace: str, object_name: str, files: list[tuple[str, Path]],
                      mapping: dict[str, Any], *, source: str | None = None,
                      labels: list[str] | None = None, idempotency_key: str | None = None,
-                     start: bool = True, concurrency_scope: str | None = None) -> tuple[UUID, bool]:
+                     start: bool = True, concurrency_scope: str | None = None,
+                     audience_name: str | None = None,
+                     auto_profile: bool = False) -> tuple[UUID, bool]:
         """submit_file for several local files (name, path) read in order as one source.
 
         Each file is copied under the job, so the job owns its bytes like an upload's."""
@@ -355,7 +381,8 @@ class ImportJobs(Application[UUID]):
                                           source=source, labels=labels,
                                           idempotency_key=idempotency_key,
                                           concurrency_scope=concurrency_scope,
-                                          parts=[f"{name}@{path}" for name, path in files])
+                                          parts=[f"{name}@{path}" for name, path in files],
+                                          audience_name=audience_name, auto_profile=auto_profile)
         if not created:
             return job_id, False
 
@@ -476,18 +503,15 @@ class ImportJobs(Application[UUID]):
         return plan.to_dict()
 
     def _same_named_fields(self, job: ImportJob, schema: TableSchema) -> dict[str, str]:
-        """Without a fieldMap, each column maps to the field of the same name (as header
-        matching compares names), so optional fields the file lacks are simply not mapped."""
+        """Without a fieldMap, each field a column is named as (the way header matching
+        compares names) maps from its own name, so optional fields the file lacks are simply
+        not mapped, and header matching finds `E-Mail` for `email` and records it as healing."""
         if job.file is None or self.source_columns is None:
             return {}
         by_name = {normalize_header(f): f for f in schema.field_names}
         source = self.sources(job)[0]
-        field_map: dict[str, str] = {}
-        for column in self.source_columns(source):
-            target = by_name.get(normalize_header(column))
-            if target is not None and target not in field_map.values():
-                field_map[column] = target
-        return field_map
+        named = {by_name[n] for n in map(normalize_header, self.source_columns(source)) if n in by_name}
+        return {f: f for f in schema.field_names if f in named}
 
     def start(self, workspace: str, job_id: UUID) -> None:
         with self.queue.admission(workspace):
@@ -677,14 +701,34 @@ class ImportJobs(Application[UUID]):
         self.find_list(workspace, list_id)
         return [json.loads(k) for k in self.destination.list_members(workspace, list_id, after, limit)]
 
+    def audiences(self, workspace: str, after: tuple[str, str] | None = None,
+                  limit: int = 50) -> list[dict[str, Any]]:
+        return self.destination.audiences(workspace, after, limit)
+
+    def find_audience(self, workspace: str, audience_id: str) -> dict[str, Any]:
+        found = self.destination.audiences(workspace, limit=1, audience_id=audience_id)
+        if not found:
+            raise AudienceNotFound(audience_id)
+        return found[0]
+
+    def audience_members(self, workspace: str, audience_id: str, after: str | None = None,
+                         limit: int = 100) -> list[dict[str, Any]]:
+        """The audience's members now (primary-key objects), those after the member `after`."""
+        self.find_audience(workspace, audience_id)
+        return [json.loads(k) for k in self.destination.audience_members(workspace, audience_id,
+                                                                         after, limit)]
+
     def schema_of(self, workspace: str, object_name: str) -> TableSchema:
         return self._schema(workspace, object_name)
 
 
 @dataclass(frozen=True)
-class _ListRequest:
+class _Collections:
+    """The list and the audience a job's merged keys go to."""
+
     list_name: str | None  # create a list of this name
     target_list_id: str | None  # or fill this existing one
+    audience_name: str | None = None  # and/or make a dynamic audience of this name
 
     def __post_init__(self) -> None:
         if self.list_name is not None and self.target_list_id is not None:

@@ -38,6 +38,11 @@ class JobFiles:
         return f"{self.prefix}/errors.v{self.plan_version}.jsonl"
 
     @property
+    def rejection_summary(self) -> str:
+        """The rejected rows by source column and code, with samples (application/skipped_rows)."""
+        return f"{self.prefix}/rejections.v{self.plan_version}.json"
+
+    @property
     def valid_rows_export(self) -> str:
         return f"{self.prefix}/exports/valid-rows.v{self.plan_version}.csv"
 
@@ -48,6 +53,14 @@ class JobFiles:
     def results_file(self, file_format: str) -> str:
         """The whole per-row results file (`jsonl` or `csv`), assembled from the parts once."""
         return f"{self.prefix}/exports/results.v{self.plan_version}.{file_format}"
+
+    @property
+    def annotated_export(self) -> str:
+        return f"{self.prefix}/exports/annotated.v{self.plan_version}.csv"
+
+    @property
+    def error_csv_export(self) -> str:
+        return f"{self.prefix}/exports/errors.v{self.plan_version}.csv"
 
     @property
     def job_work_dir(self) -> Path:

@@ -30,14 +30,16 @@ from lading.application.ports import (
     ValidationEngine,
 )
 from lading.application.row_results import RowResults
+from lading.application.job_reports import store_rejection_summary
+from lading.application.skipped_rows import summarise_rejections
 from lading.application.status_view import public_status
 from lading.application.storage_full import STORAGE_FULL, is_storage_full
-from lading.domain.errors import SourceUnreadable
+from lading.domain.errors import ColumnsMissing, SourceUnreadable
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState, Stage
 from lading.domain.plan import ImportPlan
 from lading.application.proposal_inputs import staged_key_lookup
-from lading.domain.proposals import propose_fixes
+from lading.domain.proposals import propose_fixes, propose_remaps
 from lading.domain.table_schema import TableSchema
 
 ProgressCallback = Callable[[dict[str, Any]], None]
@@ -49,8 +51,12 @@ MAX_ATTEMPTS = 3
 class JobRunner:
     def __init__(self, jobs: ImportJobs, *, engine: ValidationEngine, destination: DestinationStore,
                  blobs: BlobStore, callbacks: CallbackSender | None = None,
-                 max_attempts: int = MAX_ATTEMPTS) -> None:
+                 max_attempts: int = MAX_ATTEMPTS,
+                 profile_job: Callable[[str, UUID], Any] | None = None) -> None:
         self.jobs = jobs
+        # autoProfileAfterImport: profiles a completed job (JobProfiles.profile). A failure
+        # there leaves the job completed; the report profiles it on first request instead.
+        self.profile_job = profile_job
         self.max_attempts = max_attempts
         self._callback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lading-callbacks")
         self._callbacks_lock = threading.Lock()
@@ -234,13 +240,18 @@ class JobRunner:
                 self._merge(job, schema, plan, on_progress)
                 job.complete()
                 self._save_or_interrupt(job)
+                if job.auto_profile and self.profile_job is not None:
+                    self.profile_job(job.workspace, job.id)
         except _Interrupted:
             raise
         except SourceUnreadable as exc:
             job = self.jobs.load(job_id)
             if job.state != JobState.RUNNING:
                 raise _Interrupted() from None  # cancelled while its source was being opened
-            job.fail(str(exc), exc.failure_code)
+            if isinstance(exc, ColumnsMissing) and _can_ask_which_column(exc, job, plan):
+                job.pause_for_attention(propose_remaps(exc, plan), validated=False)
+            else:
+                job.fail(str(exc), exc.failure_code)
             self._save_or_interrupt(job)
         self.jobs.projector.catch_up()
         return str(job.state)
@@ -275,7 +286,7 @@ class JobRunner:
                 chunk.rejected_by_field,
                 list(chunk.error_segment) if chunk.error_segment else None,
                 chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
-                chunk.column_formats,
+                chunk.column_formats, list(chunk.header_renames),
             )
             self._save_or_interrupt(job)
             on_progress({"stage": "validating", "rowsValidated": job.read_rows,
@@ -294,6 +305,8 @@ class JobRunner:
         # The error file can be as large as the source: it is moved into the blob store, not
         # copied, so it is kept once (issue 9.12). A crash before the save re-validates anyway.
         if error_path.exists() and error_path.stat().st_size:
+            store_rejection_summary(self.blobs, files.rejection_summary,
+                                    summarise_rejections(error_path))
             self.blobs.move_file(files.error_file, error_path)
         self._save_or_interrupt(job)
         self.jobs.projector.catch_up()
@@ -301,8 +314,7 @@ class JobRunner:
     def _merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                on_progress: ProgressCallback) -> None:
         files = self.jobs.files(job)
-        if job.list_name and job.list_id:  # made at creation; again in case that process died just after
-            self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
+        self.jobs.ensure_collections(job)
         def prepare(chunk: int) -> Any:
             rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
             return self.destination.prepare_chunk(schema, plan.operation, rows)
@@ -322,6 +334,13 @@ class JobRunner:
                 on_progress({"stage": "merging", "rowsValidated": job.read_rows,
                              "rowsMerged": job.merged_rows,
                              "validRows": job.valid_rows})
+
+
+def _can_ask_which_column(exc: ColumnsMissing, job: ImportJob, plan: ImportPlan) -> bool:
+    """A mapped column missing, with candidates (a tie, or "did you mean"), under a review
+    policy and before any decision: a person picks the column instead of the job failing."""
+    return (any(exc.candidates.values()) and plan.review_policy.asks_a_person
+            and job.plan_version <= 1)
 
 
 class _Interrupted(Exception):

@@ -107,6 +107,10 @@ class ValidationEngine(Protocol):
         `rejected_only`. Returns rows written."""
         ...
 
+    def write_error_csv(self, error_file: Path | None, out: IO[bytes]) -> int:
+        """Write the error file as CSV (rowNumber, code, error, source columns); return rows."""
+        ...
+
 
 @dataclass(frozen=True)
 class MergeCounts:
@@ -191,6 +195,24 @@ class DestinationStore(Protocol):
     def list_members(self, workspace: str, list_id: str, after: str | None = None,
                      limit: int = 100) -> list[str]:
         """Member keys (JSON objects of the primary-key fields, as text) in text order."""
+        ...
+
+    def ensure_audience(self, workspace: str, audience_id: str, name: str, object_name: str,
+                        job_id: UUID) -> None:
+        """Create the dynamic audience of `job_id`'s records unless it exists. From then on
+        every merge into the object records which job last wrote each key (in its own
+        transaction), which is what the audience's members are read from."""
+        ...
+
+    def audiences(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
+                  audience_id: str | None = None) -> list[dict[str, Any]]:
+        """{audienceId, name, objectName, jobId, createdAt, memberCount} in (createdAt,
+        audienceId) order, those after `after`; memberCount is evaluated now."""
+        ...
+
+    def audience_members(self, workspace: str, audience_id: str, after: str | None = None,
+                         limit: int = 100) -> list[str]:
+        """Keys of the records whose last write came from the audience's job, in text order."""
         ...
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]: ...

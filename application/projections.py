@@ -49,7 +49,7 @@ def _fresh_run(doc: dict[str, Any]) -> None:
         chunksTotal=None,
         rejectedByField={},
         warningsByField={},
-        healing={"headers": {}, "columnFormats": {}, "values": {}},
+        healing={"headers": {}, "columnFormats": {}, "values": {}, "headerRenames": []},
         errorSegments=[],
     )
 
@@ -123,6 +123,8 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
         idempotencyKey=e.idempotency_key,
         inlineRows=bool(e.inline_rows),
         listId=e.list_id,
+        audienceId=e.audience_id,
+        autoProfileAfterImport=bool(e.auto_profile),
         concurrencyScope=e.concurrency_scope,
         callback=({"url": e.callback_url, "state": "pending", "attempts": 0, "detail": None}
                   if e.callback_url else None),
@@ -227,6 +229,7 @@ def _chunk_validated(doc: dict[str, Any], e: ImportJob.ChunkValidated, ts: str) 
         "headers": {**healing["headers"], **e.header_healing},
         "columnFormats": {**healing["columnFormats"], **e.column_formats},
         "values": _add_nested(healing["values"], e.healed_by_field),
+        "headerRenames": [*healing.get("headerRenames", []), *(e.header_renames or [])],
     }
 
 

@@ -1,10 +1,11 @@
-"""The public shape of a job's status (GET /v1/import-jobs/{id}, `lading import --json`)."""
+"""The public shape of a job's status (GET /v1/import-jobs/{id}, `lading import --json`) and of
+its detailed report (GET …/report, `lading jobs show --report`)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from lading.application.skipped_rows import SAMPLES, RejectionSummary
 
 _INTERNAL = ("workspace", "idempotencyKey", "errorSegments", "chunksWithRows", "chunksValidated",
              "chunksMerged", "chunksTotal", "rejectedByField", "warningsByField", "inlineRows",
@@ -19,34 +20,37 @@ def public_status(doc: dict[str, Any]) -> dict[str, Any]:
         "self": base,
         "errors": f"{base}/errors",
         "validRows": f"{base}/valid-rows.csv",
+        "annotatedRows": f"{base}/annotated.csv",
+        "errorsCsv": f"{base}/errors.csv",
         "events": f"{base}/events",
     }
     return out
 
 
-def detailed_report(doc: dict[str, Any], error_file: Path | None,
-                    samples_per_column: int = 5) -> dict[str, Any]:
-    """Per-column skipped counts with reasons and a few sample values, plus merge totals."""
+def detailed_report(doc: dict[str, Any], rejections: RejectionSummary,
+                    profile: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report of a job from its status and its rejection summary.
+
+    `columns[field]`: rows skipped because of that field (its primary error), by code, so the
+    `skipped` of every column plus `rowProblems` add up to `invalidRows`; `alsoFailing` counts
+    the rows that failed the field too but were skipped for another one."""
     columns: dict[str, dict[str, Any]] = {}
-    for field, by_code in (doc.get("rejectedByField") or {}).items():
-        columns[field] = {"skipped": sum(by_code.values()), "reasons": dict(by_code), "samples": []}
-    if error_file is not None and error_file.exists():
-        wanting = {f for f in columns}
-        with open(error_file, encoding="utf-8") as fh:
-            for line in fh:
-                if not wanting:
-                    break
-                row = json.loads(line)
-                for err in row.get("errors", []):
-                    field = err.get("field")
-                    if field in wanting:
-                        samples = columns[field]["samples"]
-                        samples.append({"rowNumber": row["rowNumber"], "value": err.get("value"),
-                                        "code": err.get("code"), "message": err.get("message")})
-                        if len(samples) >= samples_per_column:
-                            wanting.discard(field)
-    return {
+    problems: dict[str, Any] = {"skipped": 0, "reasons": {}, "samples": []}
+    for group in rejections.groups:
+        if group.field is None:
+            entry = problems
+        else:
+            entry = columns.setdefault(group.field, _column(group.column))
+        entry["skipped"] += group.count
+        entry["reasons"][group.code] = entry["reasons"].get(group.code, 0) + group.count
+        room = SAMPLES - len(entry["samples"])
+        entry["samples"].extend({**sample, "code": group.code} for sample in group.samples[:room])
+    for name, n in rejections.also_failing.items():
+        columns.setdefault(name, _column(None))["alsoFailing"] = n
+    healing = doc.get("healing") or {}
+    report: dict[str, Any] = {
         "columns": columns,
+        "rowProblems": problems,
         "totals": {
             "inserted": doc.get("mergedInserts", 0),
             "updated": doc.get("mergedUpdates", 0),
@@ -54,4 +58,16 @@ def detailed_report(doc: dict[str, Any], error_file: Path | None,
             "deleted": doc.get("mergedDeletes", 0),
             "skipped": doc.get("invalidRows", 0),
         },
+        "healing": {"headers": healing.get("headerRenames") or [],
+                    "columnFormats": healing.get("columnFormats") or {},
+                    "values": healing.get("values") or {}},
+        "warnings": doc.get("warningsByField") or {},
     }
+    if profile is not None:
+        report["profile"] = profile
+    return report
+
+
+def _column(source_column: str | None) -> dict[str, Any]:
+    return {"sourceColumn": source_column, "skipped": 0, "reasons": {}, "alsoFailing": 0,
+            "samples": []}

@@ -9,6 +9,9 @@ so it is deterministic and the same for the reference and the engine.
 Rule, per field: among the candidate layouts, the one that parses the most sample values wins
 if it parses strictly more values than the canonical form does and at least 90 % of the
 non-missing sample values. Ties go to the earlier candidate (day-first before month-first).
+A column the mapping's sourceFields declares as a date, datetime or number type is known to
+hold such values, so its layout needs only most of them (more than half): the declaration is
+the evidence the 90 % stands in for, and the values that fit no layout are still rejected.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from typing import Any
 
 from lading.domain import value_formats as vf
 from lading.domain.field_rules import PLAIN, ColumnFormat
-from lading.domain.plan import ImportPlan
+from lading.domain.plan import ImportPlan, feeds
 from lading.domain.fix_values import number_format
 from lading.domain.table_schema import Field, TableSchema
 
 SAMPLE_ROWS = 5000
 CONSISTENT_SHARE = 0.9
+DECLARED_SHARE = 0.5
+_LAYOUT_TYPES = ("date", "datetime", "integer", "number", "year")
 
 
 def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequence[str],
@@ -35,6 +40,7 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
     Approved fixes (`plan.fixes[field]["dateFormat"]` or `["numberFormat"]`) override the sample.
     """
     missing = set(schema.missing_values)
+    declared = plan.declared_types()
     out: dict[str, ColumnFormat] = {}
     for name in fields:
         f = schema.field(name)
@@ -50,8 +56,15 @@ def choose_column_formats(schema: TableSchema, plan: ImportPlan, fields: Sequenc
         texts = [v for v in sample.get(name, ()) if isinstance(v, str) and v not in missing]
         if f.type != "string":
             texts = [t for t in (vf.trim(v) for v in texts) if t not in missing]
-        out[name] = _choose(f, texts) if texts else PLAIN
+        out[name] = _choose(f, texts, _share(f, declared.get(name))) if texts else PLAIN
     return out
+
+
+def _share(f: Field, declared: str | None) -> float:
+    """The share of sampled values a layout must parse (see the module's rule)."""
+    if declared in _LAYOUT_TYPES and f.type in _LAYOUT_TYPES and feeds(declared, f.type):
+        return DECLARED_SHARE
+    return CONSISTENT_SHARE
 
 
 def _approved_date(f: Field, fix: Mapping[str, Any]) -> vf.DateFormat | None:
@@ -61,20 +74,21 @@ def _approved_date(f: Field, fix: Mapping[str, Any]) -> vf.DateFormat | None:
     return vf.date_format(label, with_time=f.type == "datetime")
 
 
-def _choose(f: Field, values: list[str]) -> ColumnFormat:
+def _choose(f: Field, values: list[str], share: float) -> ColumnFormat:
     if f.type in ("date", "datetime"):
         with_time = f.type == "datetime"
         build = vf.datetime_from_match if with_time else vf.date_from_match
         canonical = vf.DATETIME_BODY if with_time else vf.DATE_BODY
         labels = vf.DATETIME_CANDIDATES if with_time else vf.DATE_CANDIDATES
         fmt = _pick(values, lambda v: _dated(canonical, v, build),
-                    [(d, lambda v, d=d: _dated(d.body, v, build)) for d in _formats(labels, with_time)])
+                    [(d, lambda v, d=d: _dated(d.body, v, build)) for d in _formats(labels, with_time)],
+                    share)
         return ColumnFormat(date=fmt) if fmt else PLAIN
     if f.type in ("integer", "number"):
         integer = f.type == "integer"
         fmt = _pick(values, lambda v: _canonical_number(v, integer),
                     [(n, lambda v, n=n: _formatted_number(n, v, integer))
-                     for n in vf.NUMBER_CANDIDATES])
+                     for n in vf.NUMBER_CANDIDATES], share)
         return ColumnFormat(number=fmt) if fmt else PLAIN
     if f.type == "string" and f.constraints.enum is not None:
         allowed = {e for e in f.constraints.enum if isinstance(e, str)}
@@ -87,8 +101,8 @@ def _choose(f: Field, values: list[str]) -> ColumnFormat:
 
 
 def _pick(values: list[str], canonical: Callable[[str], Any],
-          candidates: Sequence[Any]) -> Any:
-    """The candidate parsing most values, if it beats the canonical form and reaches 90 %."""
+          candidates: Sequence[Any], share: float) -> Any:
+    """The candidate parsing most values, if it beats the canonical form and reaches `share`."""
     passing: list[str] = []
     failing: list[str] = []
     for v in values:
@@ -100,7 +114,7 @@ def _pick(values: list[str], canonical: Callable[[str], Any],
         score = _score(parses, passing, failing, best_score)
         if score is not None and score > best_score:
             best, best_score = candidate, score
-    if best is None or best_score < CONSISTENT_SHARE * len(values):
+    if best is None or best_score < share * len(values) or best_score * 2 <= len(values):
         return None
     return best
 

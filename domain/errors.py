@@ -1,5 +1,7 @@
 """The domain's error hierarchy: every refusal a caller can meet, each with a stable code."""
 
+from __future__ import annotations
+
 
 class DomainError(Exception):
     """A request the domain refuses; `code` is the API error code it maps to."""
@@ -66,6 +68,10 @@ class SourceUnreadable(DomainError):
         super().__init__(message)
         self.failure_code = failure_code
 
+    def retold(self, message: str) -> SourceUnreadable:
+        """The same refusal with another message (e.g. naming the file of several)."""
+        return SourceUnreadable(message, self.failure_code)
+
 
 # The closed list of a failed job's `errorCode` (SPEC §3).
 FAILURE_CODES = frozenset({
@@ -102,3 +108,6 @@ class ColumnsMissing(SourceUnreadable):
     def __init__(self, message: str, candidates: dict[str, list[str]]) -> None:
         super().__init__(message, "COLUMNS_MISSING")
         self.candidates = candidates
+
+    def retold(self, message: str) -> SourceUnreadable:
+        return ColumnsMissing(message, self.candidates)

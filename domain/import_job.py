@@ -61,6 +61,9 @@ class ImportJob(Aggregate):
         concurrency_scope: str | None = None
         # A source of several files, uploaded one by one: [{fileName, fileSize}] in reading order.
         expected_files: list[dict[str, Any]] | None = None
+        audience_id: str | None = None
+        audience_name: str | None = None
+        auto_profile: bool = False
 
     @event(Created)
     def __init__(
@@ -78,6 +81,9 @@ class ImportJob(Aggregate):
         callback_url: str | None = None,
         concurrency_scope: str | None = None,
         expected_files: list[dict[str, Any]] | None = None,
+        audience_id: str | None = None,
+        audience_name: str | None = None,
+        auto_profile: bool = False,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -90,6 +96,11 @@ class ImportJob(Aggregate):
         # only when the job creates the list.
         self.list_id = list_id
         self.list_name = list_name
+        # The dynamic audience of the records whose last write came from this job (SPEC §4).
+        self.audience_id = audience_id
+        self.audience_name = audience_name
+        # Profile what the job imported once it completes (autoProfileAfterImport).
+        self.auto_profile = auto_profile
         # Where the final status is POSTed once the job ends (pending -> delivered | failed).
         self.callback_url = callback_url
         self.callback_state: str | None = "pending" if callback_url else None
@@ -127,9 +138,12 @@ class ImportJob(Aggregate):
         self.healed_by_field: dict[str, dict[str, int]] = {}
         self.warnings_by_field: dict[str, int] = {}
         self.header_healing: dict[str, str] = {}
+        self.header_renames: list[dict[str, Any]] = []
         self.column_formats: dict[str, str] = {}
         self.error_segments: list[list[int]] = []
         self.validated_chunks = 0
+        # Every source row has its outcome (valid or in the error file) for this plan version.
+        self.source_validated = False
         self.chunks_with_rows: list[int] = []
         self.total_chunks: int | None = None
         self.merged_chunks: list[int] = []
@@ -313,8 +327,12 @@ class ImportJob(Aggregate):
         warnings_by_field: dict[str, int] | None = None,
         header_healing: dict[str, str] | None = None,
         column_formats: dict[str, str] | None = None,
+        header_renames: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Record one validated chunk: a ChunkValidated, and a RowsRejected when it rejected rows."""
+        """Record one validated chunk: a ChunkValidated, and a RowsRejected when it rejected rows.
+
+        `header_renames`: every mapped column found under another name (column, mapped, field,
+        reason, score), on the first chunk of each file."""
         if chunk != self.validated_chunks:
             self._require("record_validated_chunk", f"expected chunk {self.validated_chunks}, got {chunk}")
         self._require("record_validated_chunk")
@@ -331,6 +349,7 @@ class ImportJob(Aggregate):
             warnings_by_field=warnings_by_field or {},
             header_healing=header_healing or {},
             column_formats=column_formats or {},
+            header_renames=list(header_renames or []),
         )
         if invalid:
             self._rows_rejected(
@@ -350,6 +369,7 @@ class ImportJob(Aggregate):
         warnings_by_field: dict[str, int]
         header_healing: dict[str, str]
         column_formats: dict[str, str]
+        header_renames: list[dict[str, Any]] | None = None  # none in events stored before them
 
     @event(ChunkValidated)
     def _chunk_validated(
@@ -363,6 +383,7 @@ class ImportJob(Aggregate):
         warnings_by_field: dict[str, int],
         header_healing: dict[str, str],
         column_formats: dict[str, str],
+        header_renames: list[dict[str, Any]] | None = None,
     ) -> None:
         self.validated_chunks += 1
         self.read_rows += read_rows
@@ -374,6 +395,7 @@ class ImportJob(Aggregate):
         self.warnings_by_field = _add_counts(self.warnings_by_field, warnings_by_field)
         self.header_healing = {**self.header_healing, **header_healing}
         self.column_formats = {**self.column_formats, **column_formats}
+        self.header_renames = [*self.header_renames, *(header_renames or [])]
 
     class RowsRejected(Aggregate.Event):
         plan_version: int
@@ -406,20 +428,27 @@ class ImportJob(Aggregate):
     def _validation_finished(self, plan_version: int, chunks: int) -> None:
         self.total_chunks = chunks
         self.stage = Stage.MERGING
+        self.source_validated = True
 
-    def pause_for_attention(self, proposal: dict[str, Any]) -> None:
+    def pause_for_attention(self, proposal: dict[str, Any], validated: bool = True) -> None:
+        """Wait for a person's decision: on the validated rows' proposal, or (`validated`
+        False) before the rows could be read, e.g. on which of two columns a field is."""
         self._require("pause_for_attention")
-        self._attention_needed(plan_version=self.plan_version, proposal=proposal)
+        self._attention_needed(plan_version=self.plan_version, proposal=proposal,
+                               validated=validated)
 
     class AttentionNeeded(Aggregate.Event):
         plan_version: int
         proposal: dict[str, Any]
+        validated: bool = True  # every pause stored before this field followed a validation
 
     @event(AttentionNeeded)
-    def _attention_needed(self, plan_version: int, proposal: dict[str, Any]) -> None:
+    def _attention_needed(self, plan_version: int, proposal: dict[str, Any],
+                          validated: bool = True) -> None:
         self.state = JobState.NEEDS_ATTENTION
         self.stage = None
         self.proposal = proposal
+        self.source_validated = validated
 
     def approve_fix(self, plan: dict[str, Any]) -> None:
         """Accept a (possibly edited) proposal as the new plan; the job re-validates."""

@@ -10,6 +10,10 @@ from lading.domain.errors import InvalidPlan, UnknownField
 from lading.domain.plan_fixes import check_fixes
 from lading.domain.table_schema import FIELD_TYPES, TableSchema
 
+# A source column declared (sourceFields) as one type can feed a field of the same family;
+# any column can feed a string field (its text is kept as read).
+_TYPE_FAMILIES = {"integer": "numeric", "number": "numeric", "year": "numeric"}
+
 IMPORT_MODES = ("balanced", "strict", "landing_friendly", "custom")
 OPERATIONS = ("upsert", "insert", "update", "delete")
 
@@ -40,12 +44,23 @@ class ReviewPolicy:
             return {"maxInvalidRatio": self.max_invalid_ratio}
         return self.kind
 
+    @property
+    def asks_a_person(self) -> bool:
+        """Whether a run may pause for a decision (anything but `auto`)."""
+        return self.kind != "auto"
+
     def should_pause(self, read_rows: int, invalid_rows: int) -> bool:
         if self.kind == "review_on_errors":
             return invalid_rows > 0
         if self.kind == "max_invalid_ratio" and read_rows:
             return invalid_rows / read_rows > (self.max_invalid_ratio or 0.0)
         return False
+
+
+def feeds(declared: str, field_type: str) -> bool:
+    """Whether a source column declared `declared` can hold values of a `field_type` field."""
+    return (field_type == "string" or declared == field_type
+            or _TYPE_FAMILIES.get(declared, declared) == _TYPE_FAMILIES.get(field_type, field_type))
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,10 @@ class ImportPlan:
             if declared not in FIELD_TYPES:
                 raise InvalidPlan(f"sourceFields.{column}: unknown type {declared!r}; use one of "
                                   f"{', '.join(FIELD_TYPES)}")
+            target = field_map.get(column)
+            if target is not None and not feeds(declared, schema.field(target).type):
+                raise InvalidPlan(f"sourceFields.{column}: a {declared} column cannot feed the "
+                                  f"{schema.field(target).type} field '{target}'")
         fixes = check_fixes(raw.get("fixes") or {}, schema)
         return cls(
             field_map=dict(field_map),
@@ -109,6 +128,11 @@ class ImportPlan:
             review_policy=ReviewPolicy.parse(raw.get("reviewPolicy")),
             fixes=dict(fixes),
         )
+
+    def declared_types(self) -> dict[str, str]:
+        """Field -> the type sourceFields declares for the column feeding it."""
+        return {self.field_map[column]: declared for column, declared in self.source_fields.items()
+                if column in self.field_map}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -49,6 +49,7 @@ def apply_proposal(plan: Mapping[str, Any], proposal: Mapping[str, Any]) -> dict
     changes = proposal.get("changes", [])
     if not isinstance(changes, list):
         raise InvalidPlan("the proposal's 'changes' must be a list")
+    _check_one_column_each(changes)
     out = dict(plan)
     field_map = dict(plan.get("fieldMap") or {})
     fixes = {name: dict(fix) for name, fix in (plan.get("fixes") or {}).items()}
@@ -84,6 +85,21 @@ def apply_proposal(plan: Mapping[str, Any], proposal: Mapping[str, Any]) -> dict
     out["fieldMap"] = field_map
     out["fixes"] = {name: fix for name, fix in fixes.items() if fix}
     return out
+
+
+def _check_one_column_each(changes: list[Any]) -> None:
+    """A proposal may offer several columns for one field (a tie); approving more than one of
+    them would leave the choice to the order of the changes, so the person must keep one."""
+    offered: dict[str, list[Any]] = {}
+    for change in changes:
+        if isinstance(change, Mapping) and change_kind(change) == "column_remap":
+            columns = offered.setdefault(str(change.get("field")), [])
+            if change.get("sourceColumn") not in columns:
+                columns.append(change.get("sourceColumn"))
+    for name, columns in offered.items():
+        if len(columns) > 1:
+            raise InvalidPlan(f"the proposal remaps '{name}' to {len(columns)} columns "
+                              f"({', '.join(repr(c) for c in columns)}): keep the one to use")
 
 
 def _remapped(field_map: dict[str, str], name: str, column: Any) -> dict[str, str]:

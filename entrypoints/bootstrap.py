@@ -29,6 +29,7 @@ from lading.application.housekeeping import Housekeeping
 from lading.application.watched_files import WatchedFiles
 from lading.application.import_jobs import ImportJobs, Limits
 from lading.application.job_profiles import JobProfiles
+from lading.application.job_reports import JobReports
 from lading.application.previews import SourcePreviews
 from lading.application.job_runner import JobRunner
 from lading.application.mapping_suggestions import MappingSuggestions
@@ -113,6 +114,7 @@ class Lading:
     runner: JobRunner
     exports: Exports
     profiles: JobProfiles
+    reports: JobReports
     objects: Objects
     housekeeping: Housekeeping
     replay: ReadModelReplay
@@ -216,9 +218,11 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         source_columns=partial(source_columns, limits=source_limits(settings)),
         limits_of=workspaces.limits,
     )
+    profiles = JobProfiles(jobs, engine, blobs, add_table, add_source_columns)
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(
-                           secret, allow_private=settings.callback_allow_private))
+                           secret, allow_private=settings.callback_allow_private),
+                       profile_job=profiles.profile)
 
     library = MappingLibrary(saved_mappings, jobs, _sources(settings))
     exports = Exports(jobs, engine, blobs)
@@ -228,7 +232,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         jobs=jobs,
         runner=runner,
         exports=exports,
-        profiles=JobProfiles(jobs, engine, blobs, add_table, add_source_columns),
+        profiles=profiles,
+        reports=JobReports(jobs, blobs, profiles),
         objects=Objects(catalog, destination),
         housekeeping=Housekeeping(jobs),
         replay=ReadModelReplay(jobs, _ScratchReadModels),

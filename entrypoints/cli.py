@@ -102,6 +102,30 @@ def _print_status(status: dict[str, Any]) -> None:
         console.print("proposal:", json.dumps(status["proposal"], indent=2))
 
 
+def _print_report(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if report["columns"] or report["rowProblems"]["skipped"]:
+        table = Table(title="skipped rows by column")
+        for name in ("field", "source column", "skipped", "reasons", "also failing", "samples"):
+            table.add_column(name)
+        rows = list(report["columns"].items())
+        if report["rowProblems"]["skipped"]:
+            rows.append(("(whole row)", {**report["rowProblems"], "sourceColumn": None, "alsoFailing": 0}))
+        for name, col in rows:
+            table.add_row(name, col["sourceColumn"] or "", f"{col['skipped']:,}",
+                          ", ".join(f"{c} {n:,}" for c, n in col["reasons"].items()),
+                          f"{col['alsoFailing']:,}",
+                          ", ".join(json.dumps(s["value"], ensure_ascii=False) for s in col["samples"]))
+        console.print(table)
+    for rename in report["healing"]["headers"]:
+        console.print(f"header {rename['column']!r} read as {rename['mappedColumn']!r} ({rename['reason']})")
+    if report.get("profile"):
+        console.print("profile:", json.dumps(report["profile"], indent=2, ensure_ascii=False))
+
+
 @main.command("import")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--object", "object_name", help="The destination object.")
@@ -112,11 +136,15 @@ def _print_status(status: dict[str, Any]) -> None:
               help="What valid rows do to the object's records; default upsert.")
 @click.option("--config", "config_id", help="An import configuration id.")
 @click.option("--review", help="auto, review_on_errors, or a max invalid ratio such as 0.05.")
+@click.option("--audience", "audience_name", metavar="NAME",
+              help="Make a dynamic audience of the records this import writes last.")
+@click.option("--profile", "auto_profile", is_flag=True,
+              help="Profile what the import wrote once it completes (jobs show --report).")
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
 @workspace_option
 @handles_errors
-def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review, as_json,
-            workspace) -> None:
+def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review,
+            audience_name, auto_profile, as_json, workspace) -> None:
     """Import FILE into an object and wait for the result; several FILEs are read in order as one
     source (each header matched on its own, row numbers continuing).
 
@@ -146,14 +174,17 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
                        ("reviewPolicy", _parse_review(review))):
         if value is not None:
             mapping[key] = value
+    created = {"audience_name": audience_name, "auto_profile": auto_profile}
     if not files:
+        if audience_name or auto_profile:
+            raise InputError("--audience and --profile need a FILE")
         job_id = lading.library.trigger(workspace, config_id, mapping)
     elif len(files) == 1:
         job_id, _ = jobs.submit_path(workspace, object_name, files[0], mapping, source=source,
-                                     labels=labels)
+                                     labels=labels, **created)
     else:
         job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
-                                      source=source, labels=labels)
+                                      source=source, labels=labels, **created)
     with ImportProgress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
@@ -161,6 +192,11 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
         _print_json(status)
     else:
         _print_status(status)
+    if status["state"] == "needs_attention":
+        # On stderr, so stdout stays the status alone under --json.
+        click.echo(f"job {job_id} needs attention: read its proposal (lading jobs show {job_id}"
+                   f" --json), then run `lading jobs approve {job_id}` (or with --proposal FILE,"
+                   f" the proposal edited) or `lading jobs cancel {job_id}`", err=True)
     sys.exit(EXIT_FOR_STATE.get(status["state"], 1))
 
 
@@ -198,6 +234,8 @@ def jobs_list(state, object_name, limit, as_json, workspace) -> None:
 
 @jobs.command("show")
 @click.argument("job")
+@click.option("--report", is_flag=True,
+              help="Add the detailed report (skipped rows by column, healing, warnings, profile).")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as a JSON object.")
 @click.option("--as-of-version", "as_of_version", type=int, metavar="N",
               help="The status as it was after the job's event N.")
@@ -205,25 +243,38 @@ def jobs_list(state, object_name, limit, as_json, workspace) -> None:
               help="The status after the last event at or before this ISO 8601 instant.")
 @workspace_option
 @handles_errors
-def jobs_show(job, as_json, as_of_version, as_of, workspace) -> None:
+def jobs_show(job, report, as_json, as_of_version, as_of, workspace) -> None:
     """Show one job's status (now, or as it was after an earlier event)."""
     lading = _app()
     if as_of_version is None and as_of is None:
         doc = lading.jobs.status(workspace, _job_id(job))
     else:
+        if report:
+            raise InputError("--report shows the job as it is now: leave out --as-of-version/--as-of")
         doc = lading.time_travel.status_as_of(workspace, _job_id(job), version=as_of_version,
                                               instant=as_of)
     status = public_status(doc)
+    if report:
+        status["detailedReport"] = lading.reports.report(workspace, _job_id(job))
+        if not as_json:
+            _print_status(status)
+            _print_report(status["detailedReport"])
+            return
     _print_json(status) if as_json else _print_status(status)
 
 
 @jobs.command("errors")
 @click.argument("job")
 @click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is JSON Lines.")
+@click.option("--csv", "as_csv", is_flag=True,
+              help="As CSV instead: rowNumber, code, error and the row's source columns.")
 @workspace_option
 @handles_errors
-def jobs_errors(job, as_json, workspace) -> None:
+def jobs_errors(job, as_json, as_csv, workspace) -> None:
     """Print the job's error file (JSON Lines, one rejected row a line)."""
+    if as_csv:
+        _app().exports.export_errors(workspace, _job_id(job), sys.stdout.buffer)
+        return
     path = _app().jobs.error_file(workspace, _job_id(job))
     if path is None:
         return
@@ -251,15 +302,19 @@ def jobs_events(job, as_json, workspace) -> None:
 @click.argument("job")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of stdout.")
-@click.option("--rows", "which", type=click.Choice(["valid", "rejected", "all"]), default="valid",
-              show_default=True,
-              help="valid: the object's fields; rejected: source columns and _errors; all: every "
-                   "source row with _status and _errors.")
+@click.option("--rows", "which", type=click.Choice(["valid", "rejected", "all"]),
+              help="valid (default): the object's fields; rejected: source columns and _errors; "
+                   "all: every source row with _status and _errors.")
+@click.option("--annotated", is_flag=True,
+              help="Every source row in source order with _status and _errors (= --rows all).")
 @click.option("--json", "as_json", is_flag=True, help="Accepted for symmetry: output is CSV.")
 @workspace_option
 @handles_errors
-def jobs_export(job, output, which, as_json, workspace) -> None:
+def jobs_export(job, output, which, annotated, as_json, workspace) -> None:
     """Write the job's rows as CSV (stdout unless --output): its valid rows by default."""
+    if annotated and which not in (None, "all"):
+        raise click.UsageError(f"--annotated writes every row; it cannot go with --rows {which}")
+    which = "all" if annotated else which or "valid"
     exports = _app().exports
 
     def write(out) -> None:
@@ -546,13 +601,15 @@ def describe(file, rows) -> None:
     _print_json(_app().suggestions.describe(file, file.name, rows))
 
 
-from lading.entrypoints.cli_library import configurations, templates  # noqa: E402  (commands join main)
+from lading.entrypoints.cli_audiences import audiences  # noqa: E402  (commands join main)
+from lading.entrypoints.cli_library import configurations, templates  # noqa: E402
 from lading.entrypoints.cli_results import jobs_results  # noqa: E402
 from lading.entrypoints.cli_workspaces import workspaces  # noqa: E402
 
 main.add_command(templates)
 main.add_command(configurations)
 main.add_command(workspaces)
+main.add_command(audiences)
 jobs.add_command(jobs_results)
 
 

@@ -30,6 +30,7 @@ from lading.entrypoints.http.errors import UnsupportedMediaType, error_response
 from lading.entrypoints.http.direct_uploads import DirectUploadsController
 from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from lading.entrypoints.http.jobs import ImportJobsController
+from lading.entrypoints.http.audiences import AudiencesController
 from lading.entrypoints.http.lists import ListsController
 from lading.entrypoints.http.objects import ObjectsController
 from lading.entrypoints.http.openapi_document import PublishedJsonPlugin
@@ -96,7 +97,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     return Litestar(
         route_handlers=[health, readiness, MetricsController, ImportJobsController, DirectUploadsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
-                        ListsController, _transfers(), *_results(), *console_routes(services, authenticator),
+                        ListsController, AudiencesController, _transfers(), *_results(), *console_routes(services, authenticator),
                         *compat.routers(settings.max_file_size + MULTIPART_SLACK)],
         template_config=template_config(),
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},

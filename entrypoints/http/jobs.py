@@ -1,5 +1,6 @@
-"""/v1/import-jobs: create, upload slot, declared status, mapping, start, status, list, edit,
-cancel, approve, delete, error file, valid rows and event history."""
+"""/v1/import-jobs: create, upload slot, declared status, mapping, start, status, detailed
+report, list, edit, cancel, approve, delete, error file (JSON Lines and CSV), valid rows,
+annotated rows and event history."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from litestar.params import (
 
 from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
 from lading.application.projections import JobFilter
-from lading.application.status_view import detailed_report, public_status
+from lading.application.status_view import public_status
 from lading.domain.lifecycle import JobState
 from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
@@ -30,6 +31,7 @@ from lading.entrypoints.http.schemas import (
     Approval,
     CreateJob,
     Deleted,
+    DetailedReport,
     EditMetadata,
     ErrorFileInfo,
     FileUploadSlot,
@@ -49,9 +51,6 @@ UPLOAD_PATH = "/v1/uploads/{job_id}"
 FILE_UPLOAD_PATH = "/v1/uploads/{job_id}/files/{number}"  # 1-based, in reading order
 ERRORS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/errors.jsonl"
 VALID_ROWS_DOWNLOAD_PATH = "/v1/downloads/{job_id}/valid-rows.csv"
-# SPEC §4 names these create options without saying what they do (ADR 0035): refused, not ignored.
-_UNSUPPORTED = {"create_audience": "createAudience", "audience_name": "audienceName",
-                "auto_profile_after_import": "autoProfileAfterImport"}
 
 
 def upload_slot(services: Services, request: Request, workspace: str, status: dict[str, Any],
@@ -122,9 +121,8 @@ def _instant(name: str, value: str | None) -> str | None:
 
 def check_create_request(data: CreateJob, idempotency_header: str | None) -> None:
     """What a create body must satisfy beyond its shape (native and Experiture's create)."""
-    asked = [wire for name, wire in _UNSUPPORTED.items() if getattr(data, name)]
-    if asked:
-        raise RequestInvalid(f"not available in this version: {', '.join(asked)}")
+    if data.create_audience != (data.audience_name is not None):
+        raise RequestInvalid("createAudience and audienceName go together")
     if data.create_list != (data.list_name is not None):
         raise RequestInvalid("createList and listName go together")
     if data.create_list and data.target_list_id is not None:
@@ -164,7 +162,8 @@ class ImportJobsController(Controller):
             file_size, source=data.source, labels=data.labels, expected_files=announced,
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
             list_name=data.list_name, target_list_id=data.target_list_id, callback_url=data.callback_url,
-            concurrency_scope=data.concurrency_scope,
+            concurrency_scope=data.concurrency_scope, audience_name=data.audience_name,
+            auto_profile=data.auto_profile_after_import,
         )
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)
@@ -224,9 +223,16 @@ class ImportJobsController(Controller):
         doc = await blocking(services.jobs.status, workspace, job_id)
         status = public_status(doc)
         if include_detailed_report:
-            error_file = await blocking(services.jobs.error_file, workspace, job_id)
-            status["detailedReport"] = await blocking(detailed_report, doc, error_file)
+            status["detailedReport"] = await blocking(services.reports.report, workspace, job_id)
         return ok(request, status)
+
+    @get("/{job_id:uuid}/report", operation_id="getImportJobReport", guards=[requires(READ)],
+         responses=error_responses(404),
+         summary="The detailed report: totals, skipped rows by column and reason, healing, "
+                 "warnings, and the data profile when asked for")
+    async def report(self, request: Request, services: Svc,
+                     job_id: FromPath[UUID]) -> Envelope[DetailedReport]:
+        return ok(request, await blocking(services.reports.report, request.user.workspace, job_id))
 
     @patch("/{job_id:uuid}", operation_id="editImportJob", guards=[requires(WRITE)],
            responses=error_responses(404, 409),
@@ -332,6 +338,20 @@ class ImportJobsController(Controller):
          summary="The job's valid rows as CSV (header = the object's fields)")
     async def valid_rows(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Response:
         return await valid_rows_file(services, request.user.workspace, job_id)
+
+    @get("/{job_id:uuid}/annotated.csv", operation_id="getImportJobAnnotatedCsv",
+         guards=[requires(READ)], media_type="text/csv", responses=error_responses(404, 409),
+         summary="Every source row in source order with _status and _errors (fix and re-import)")
+    async def annotated(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Response:
+        key = await blocking(services.exports.annotated_blob, request.user.workspace, job_id)
+        return await blob_download(services, key, f"{job_id}-annotated.csv", "text/csv")
+
+    @get("/{job_id:uuid}/errors.csv", operation_id="getImportJobErrorsCsv",
+         guards=[requires(READ)], media_type="text/csv", responses=error_responses(404, 409),
+         summary="The error file as CSV: rowNumber, code, error and the row's source columns")
+    async def errors_csv(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Response:
+        key = await blocking(services.exports.error_csv_blob, request.user.workspace, job_id)
+        return await blob_download(services, key, f"{job_id}-errors.csv", "text/csv")
 
     @get("/{job_id:uuid}/events", operation_id="getImportJobEvents", guards=[requires(READ)],
          responses=error_responses(404), summary="The job's event history, in order")

@@ -18,7 +18,8 @@ from lading.entrypoints.http.services import Svc, blocking
 ListId = Annotated[str, PathParameter(max_length=200)]
 
 
-def _list_position(cursor: str | None) -> tuple[str, str] | None:
+def created_position(cursor: str | None) -> tuple[str, str] | None:
+    """The (createdAt, id) a page of lists or audiences starts after."""
     if cursor is None:
         return None
     position = decode_cursor(cursor)
@@ -27,7 +28,8 @@ def _list_position(cursor: str | None) -> tuple[str, str] | None:
     raise RequestInvalid("cursor is not one this API returned")
 
 
-def _member_position(cursor: str | None) -> str | None:
+def member_position(cursor: str | None) -> str | None:
+    """The member (a primary-key object) a page of list or audience members starts after."""
     if cursor is None:
         return None
     member = decode_cursor(cursor)
@@ -48,7 +50,7 @@ class ListsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> Envelope[ListPage]:
-        found = await blocking(services.jobs.lists, request.user.workspace, _list_position(cursor),
+        found = await blocking(services.jobs.lists, request.user.workspace, created_position(cursor),
                                limit + 1)
         more = len(found) > limit
         found = found[:limit]
@@ -69,7 +71,7 @@ class ListsController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Envelope[MemberPage]:
         found = await blocking(services.jobs.list_members, request.user.workspace, list_id,
-                               _member_position(cursor), limit + 1)
+                               member_position(cursor), limit + 1)
         more = len(found) > limit
         found = found[:limit]
         page = MemberPage(list_id=list_id, members=found, next_cursor=encode_cursor(found[-1]) if more else None)

@@ -126,10 +126,20 @@ class ExpectedFile(Wire):
     received: bool
 
 
+class HeaderRename(Wire):
+    column: str  # the header's name
+    mapped_column: str  # the fieldMap key it stands for
+    field: str
+    reason: str  # normalised | field name | contained | similar | values
+    score: float
+
+
 class Healing(Wire):
     headers: dict[str, str]
     column_formats: dict[str, str]
     values: dict[str, dict[str, int]]
+    # Every mapped column found under another name, and why (normalised ones included).
+    header_renames: list[HeaderRename] = []
 
 
 class Progress(Wire):
@@ -145,18 +155,38 @@ class Links(Wire):
     self_: str = msgspec.field(name="self")
     errors: str
     valid_rows: str
+    annotated_rows: str
+    errors_csv: str
     events: str
 
 
 class ColumnReport(Wire):
-    skipped: int
+    source_column: str | None
+    skipped: int  # rows skipped for this field (their primary error), by code in `reasons`
+    reasons: dict[str, int]
+    also_failing: int  # rows that failed this field too but were skipped for another one
+    samples: list[dict[str, Any]]  # up to 5: rowNumber, value, code, message
+
+
+class RowProblems(Wire):
+    skipped: int  # rows skipped as a whole (malformed, unreadable), by code in `reasons`
     reasons: dict[str, int]
     samples: list[dict[str, Any]]
 
 
+class ReportHealing(Wire):
+    headers: list[HeaderRename]
+    column_formats: dict[str, str]
+    values: dict[str, dict[str, int]]
+
+
 class DetailedReport(Wire):
     columns: dict[str, ColumnReport]
+    row_problems: RowProblems
     totals: dict[str, int]
+    healing: ReportHealing
+    warnings: dict[str, int]
+    profile: dict[str, Any] | None = None
 
 
 class CallbackStatus(Wire):
@@ -226,6 +256,9 @@ class JobStatus(Wire):
     concurrency_scope: str | None = None
     # When `lading purge` removed the job's files (its history stays): no error file then.
     purged_at: str | None = None
+    # The dynamic audience this job's writes make (createAudience), and whether it is profiled.
+    audience_id: str | None = None
+    auto_profile_after_import: bool = False
 
 
 class JobPage(Wire):
@@ -234,6 +267,26 @@ class JobPage(Wire):
 
 
 # -- lists ----------------------------------------------------------------------------------
+
+
+class AudienceInfo(Wire):
+    audience_id: str
+    name: str
+    object_name: str
+    job_id: str  # its members are the records whose last write came from this job
+    created_at: str
+    member_count: int  # evaluated now
+
+
+class AudiencePage(Wire):
+    items: list[AudienceInfo]
+    next_cursor: str | None
+
+
+class AudienceMemberPage(Wire):
+    audience_id: str
+    members: list[dict[str, Any]]
+    next_cursor: str | None
 
 
 class ListInfo(Wire):

@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 
 from lading.application.exports import Exports
 from lading.application.import_jobs import ImportJobs
+from lading.application.job_reports import JobReports
 from lading.application.objects import Objects
 from lading.application.mapping_suggestions import MappingSuggestions
 from lading.application.saved_mappings import MappingLibrary
@@ -42,6 +43,10 @@ class Services:
     @property
     def exports(self) -> Exports:
         return self.lading.exports
+
+    @property
+    def reports(self) -> JobReports:
+        return self.lading.reports
 
     @property
     def objects(self) -> Objects:

@@ -78,10 +78,6 @@ def test_list_options_are_checked_when_the_job_is_created(client, spring):
     assert create(createList=True, listName="x", targetListId=spring).status_code == 400
     missing = create(targetListId="no-such-list")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
-    still_refused = create(createAudience=True, audienceName="a")
-    assert still_refused.status_code == 400
-    assert still_refused.json()["error"]["message"] == \
-        "not available in this version: createAudience, audienceName"
 
 
 def test_another_workspaces_list_is_not_found(server, spring):

@@ -86,20 +86,22 @@ CANONICAL = {
 }
 
 
-def _judge(ftype: str, values: list[str]):
+def _judge(ftype: str, values: list[str], declared: bool = False):
+    """`declared`: the mapping's sourceFields say the column holds `ftype` values."""
     f = Field("v", ftype)
     schema = TableSchema(fields=(f,), primary_key=("v",))
-    fmt = choose_column_formats(schema, ImportPlan(field_map={"v": "v"}), ("v",), {"v": values})["v"]
+    plan = ImportPlan(field_map={"v": "v"}, source_fields={"v": ftype} if declared else {})
+    fmt = choose_column_formats(schema, plan, ("v",), {"v": values})["v"]
     rule = make_rule(f, "v", False, False, fmt, ("",), None)
     return fmt, [evaluate(rule, v) for v in values]
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.sampled_from(sorted(CANONICAL)).flatmap(
-    lambda t: st.tuples(st.just(t), st.lists(CANONICAL[t], min_size=1, max_size=30))))
-def test_a_column_of_valid_values_is_never_healed(case):
+    lambda t: st.tuples(st.just(t), st.lists(CANONICAL[t], min_size=1, max_size=30))), st.booleans())
+def test_a_column_of_valid_values_is_never_healed(case, declared):
     ftype, values = case
-    fmt, results = _judge(ftype, values)
+    fmt, results = _judge(ftype, values, declared)
     assert fmt == PLAIN
     plain = make_rule(Field("v", ftype), "v", False, False, PLAIN, ("",), None)
     for raw, result in zip(values, results):
@@ -128,16 +130,38 @@ DRIFTED = {
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(st.sampled_from(sorted(DRIFTED)).flatmap(
-    lambda t: st.tuples(st.just(t), st.lists(DRIFTED[t], min_size=1, max_size=30))))
-def test_healing_a_drifted_column_twice_changes_nothing_more(case):
+    lambda t: st.tuples(st.just(t), st.lists(DRIFTED[t], min_size=1, max_size=30))), st.booleans())
+def test_healing_a_drifted_column_twice_changes_nothing_more(case, declared):
     ftype, values = case
-    _, first = _judge(ftype, values)
+    _, first = _judge(ftype, values, declared)
     assert all(r.issue is Issue.NONE for r in first)
     healed = [_canonical_text(r.value) for r in first]
-    fmt, second = _judge(ftype, healed)
+    fmt, second = _judge(ftype, healed, declared)
     assert fmt == PLAIN
     assert [r.value for r in second] == [r.value for r in first]
     assert all(r.healing is Healing.NONE for r in second)
+
+
+JUNK = st.sampled_from(["n/a", "unknown", "--", "later", "?"])
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.sampled_from(["date", "number"]).flatmap(lambda t: st.tuples(st.just(t), st.lists(
+    st.one_of(CANONICAL[t].map(lambda v: ("valid", v)), DRIFTED[t].map(lambda v: ("drifted", v)),
+              JUNK.map(lambda v: ("junk", v))), min_size=1, max_size=30))))
+def test_a_declared_column_keeps_every_valid_value_and_heals_only_a_majority_layout(case):
+    ftype, tagged = case
+    values = [v for _, v in tagged]
+    fmt, results = _judge(ftype, values, declared=True)
+    plain = make_rule(Field("v", ftype), "v", False, False, PLAIN, ("",), None)
+    for (kind, raw), result in zip(tagged, results):
+        if kind == "valid":
+            assert result.issue is Issue.NONE and result.value == evaluate(plain, raw).value
+        if kind == "junk":
+            assert result.issue is not Issue.NONE
+    if fmt != PLAIN:
+        accepted = sum(r.issue is Issue.NONE for r in results)
+        assert accepted * 2 > len(values), "a declared layout still needs most of the values"
 
 
 # -- proposals --------------------------------------------------------------------------------

@@ -178,6 +178,7 @@ class ImportJobs(Controller):
             idempotency_key=idempotency_header or data.idempotency_key, rows=data.rows,
             list_name=data.list_name, target_list_id=data.target_list_id,
             callback_url=data.callback_url, concurrency_scope=data.concurrency_scope,
+            audience_name=data.audience_name, auto_profile=data.auto_profile_after_import,
         )
         body = await _created_job(services, request, identity, job_id)
         return Response(ok(request, body), status_code=201 if created else 200)

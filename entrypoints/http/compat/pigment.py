@@ -14,7 +14,7 @@ from litestar import Controller, Request, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
-from lading.application.skipped_rows import skipped_by_source_column
+from lading.application.skipped_rows import RejectionSummary
 from lading.entrypoints.http.auth import READ, WRITE, requires
 from lading.entrypoints.http.compat.common import (
     BEARER,
@@ -127,12 +127,12 @@ def _sample(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def detailed_report(doc: dict[str, Any], error_file: Any) -> PigmentDetailedReport:
+def detailed_report(doc: dict[str, Any], rejections: RejectionSummary) -> PigmentDetailedReport:
     # 004 has no unchanged count: a row merged unchanged was updated to the value it had.
     updated = doc["mergedUpdates"] + doc.get("mergedUnchanged", 0)
     skipped = [PigmentSkippedData(count=g.count, reason=REASONS.get(g.code, "InvalidValue"),
-                           source_column_name=g.column, samples=[_sample(v) for v in g.samples])
-               for g in skipped_by_source_column(error_file)]
+                           source_column_name=g.column, samples=[_sample(v) for v in g.values])
+               for g in rejections.groups]
     block = PigmentImpactedBlock(block_id=block_id(doc["workspace"], doc["objectName"]), scenario_id=None,
                           inserted_count=doc["mergedInserts"], updated_count=updated,
                           deleted_count=doc["mergedDeletes"], skipped_data=skipped)
@@ -189,8 +189,8 @@ class Imports(Controller):
         doc = await blocking(services.jobs.status, workspace, import_id)
         report = None
         if include_report:
-            error_file = await blocking(services.jobs.error_file, workspace, import_id)
-            report = await blocking(detailed_report, doc, error_file)
+            rejections = await blocking(services.reports.rejections, workspace, import_id)
+            report = detailed_report(doc, rejections)
         return PigmentImportStatus(import_id=doc["jobId"], created_at=doc["createdAt"],
                             completed_at=doc.get("finishedAt"),
                             import_status=STATUS.word(doc["state"], doc.get("stage")),  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from lading.application.cohorts import CONFIGURATION_LABEL, campaign_of
 from lading.application.errors import JobNotFound
 from lading.application.saved_mappings import ConfigurationNotFound, MappingLibrary
 from lading.application.projections import JobFilter
-from lading.application.status_view import detailed_report, public_status
+from lading.application.status_view import public_status
 from lading.domain.errors import DomainError
 from lading.domain.plan import IMPORT_MODES, OPERATIONS
 from lading.entrypoints.http.auth import Identity
@@ -97,7 +97,7 @@ def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str |
         "job": public_status(doc),
         "columns": sorted((doc.get("rejectedByField") or {}).keys()),
         "errors": read_page(error_file, offset, code, column),
-        "report": detailed_report(doc, error_file),
+        "report": services.reports.report(workspace, job_id),
         "events": jobs.history(workspace, job_id),
         "downloads": _downloads(services, workspace, job_id, error_file is not None,
                                 jobs.has_valid_rows(workspace, job_id),
