@@ -323,6 +323,28 @@ DESCRIPTIONS: dict[str, str] = {
     "title": "The problem in a few words.",
     "PigmentProblem.status": "The HTTP status.",
     "PigmentProblem.detail": "What went wrong.",
+    # -- added by later features -------------------------------------------------------------
+    "audienceId": "The dynamic audience's id (createAudience); null when the job makes none.",
+    "ColumnReport.sourceColumn": "The source column this field was read from; null when none was.",
+    "alsoFailing": "Rows rejected for another reason first that also fail in this column.",
+    "rowProblems": "Rows rejected before any column could be judged (malformed or undecodable"
+                   " lines), by code.",
+    "DetailedReport.profile": "The data profile per mapped column (filled, empty, distinct, min,"
+                              " max, top 5), when autoProfileAfterImport asked for it; else null.",
+    "ExpectedFile.received": "Whether this file has arrived.",
+    "mappedColumn": "The fieldMap key (the column name the mapping was written for).",
+    "HeaderRename.score": "How close the match was, from 0 to 1.",
+    "headerRenames": "Every header rename: the column found, the mapped column it stands for, the"
+                     " field, why (normalised, field name, contained, similar, values) and its score.",
+    "expectedFiles": "A several-file job's files in reading order and which have arrived; null"
+                     " for a job of one file.",
+    "purgedAt": "When `lading purge` removed the job's files (its history stays); null if never.",
+    "annotatedRows": "Every source row in source order with _status and _errors (CSV).",
+    "errorsCsv": "The error file as CSV.",
+    "resultsFileUrl": "A signed, expiring URL of the per-row results file.",
+    "StatusDeclaration.status": "The cohort's own word for its status while it holds no data.",
+    "UploadSlot.uploads": "A several-file job's signed upload slots, one a file in reading order;"
+                          " null for a job of one file.",
 }
 
 EXAMPLES: dict[str, Any] = {

@@ -86,17 +86,22 @@ class CreateJob(RequestBody):
     concurrency_scope: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
     schema_rules: ClassVar[dict[str, Any]] = {
-        # What check_create_request (jobs.py) refuses across fields: inline rows or a file's name
-        # and size; listName exactly with createList; createList or targetListId, not both.
+        # What check_create_request (jobs.py) refuses across fields: inline rows, several files, or
+        # a file's name and size; listName exactly with createList; createList or targetListId,
+        # not both; audienceName exactly with createAudience.
         # As if/then (which generators leave alone), not as oneOf (which they read as unions).
-        "allOf": [{"if": _given("rows", "array"), "then": {"not": _given("fileSize", "integer")},
-                   "else": _given("fileName", "string", "fileSize", "integer")},
+        "allOf": [{"if": {"anyOf": [_given("rows", "array"), _given("files", "array")]},
+                   "then": {}, "else": _given("fileName", "string", "fileSize", "integer")},
+                  {"if": _given("rows", "array"),
+                   "then": {"not": {"anyOf": [_given("fileSize", "integer"), _given("files", "array")]}}},
+                  {"if": _given("files", "array"),
+                   "then": {"not": {"anyOf": [_given("fileName", "string"),
+                                              _given("fileSize", "integer")]}}},
                   {"if": _given("createList", True),
                    "then": {**_given("listName", "string"), "not": _given("targetListId", "string")},
-                   "else": {"not": _given("listName", "string")}}],
-        # Not available in this version (ADR 0035): only their off values are accepted.
-        "properties": {"createAudience": {"const": False}, "autoProfileAfterImport": {"const": False},
-                       "audienceName": {"type": "null"}},
+                   "else": {"not": _given("listName", "string")}},
+                  {"if": _given("createAudience", True), "then": _given("audienceName", "string"),
+                   "else": {"not": _given("audienceName", "string")}}],
     }
 
 
@@ -373,6 +378,9 @@ class StatusDeclaration(RequestBody):
 
     status: Name | None = None
     expected_rows: Annotated[int, Meta(ge=0)] | None = None
+
+    schema_rules: ClassVar[dict[str, Any]] = {  # the handler needs one of them
+        "anyOf": [_given("status", "string"), _given("expectedRows", "integer")]}
 
 
 class Approval(RequestBody):

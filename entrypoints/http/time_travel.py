@@ -12,7 +12,7 @@ from lading.entrypoints.http.errors import RequestInvalid
 from lading.entrypoints.http.services import Services, blocking
 
 AsOfVersion = Annotated[int | None, QueryParameter(
-    name="asOfVersion", description="The status as it was after this event (1 … the status's version)")]
+    name="asOfVersion", ge=1, description="The status as it was after this event (1 … the status's version)")]
 AsOf = Annotated[str | None, QueryParameter(
     name="asOf", description="The status after the last event at or before this ISO 8601 instant")]
 

@@ -74,7 +74,9 @@ class TransfersController(Controller):
 
     @put(FILE_UPLOAD_PATH.replace("{job_id}", "{job_id:uuid}").replace("{number}", "{number:int}"),
          operation_id="uploadOneOfSeveralFiles", request_max_body_size=None, status_code=200,
-         security=[{}], responses=error_responses(400, 404, 409, 413, 507, keyed=False),
+         security=[{}], responses=error_responses(400, 404, 409, 413, 429, 507, keyed=False),
+         operation_class=raw_body(FILE_MEDIA_TYPE, "This file itself (CSV, NDJSON or Parquet,"
+                                                    " plain or .gz), streamed"),
          summary="Upload one file of a several-file job to its signed slot (streamed)")
     async def upload_file(self, request: Request, services: Svc, job_id: FromPath[UUID],
                           number: FromPath[int], ws: Ws = None, expires: Expires = None,

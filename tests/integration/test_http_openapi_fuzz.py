@@ -41,7 +41,10 @@ _SOURCE_URL = ((400,), "a configuration without a sourceUrl has nothing to trigg
 _FIELDS = ((422,), "a mapping must name the object's fields")
 SEMANTIC = {
     "listImportJobs": _CURSOR, "listLists": _CURSOR, "listListMembers": _CURSOR,
-    "listRecords": _CURSOR,
+    "listRecords": _CURSOR, "listAudiences": _CURSOR, "listAudienceMembers": _CURSOR,
+    "experitureListImportJobs": _CURSOR,
+    "getImportJob": ((400,), "asOf must be an instant the job existed at, and neither goes with"
+                             " includeDetailedReport"),
     "createObject": ((400,), "a Table Schema must make sense as one"),
     "createImport": ((400,), "fieldMap and reviewPolicy are JSON in form fields"),
     "createImportConfiguration": ((400, 422), "a templateId or mapping must fit objectName"),
