@@ -20,10 +20,12 @@ import pyarrow as pa
 
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
 from lading.adapters.phase_timer import phase
+from lading.adapters import sqlite_before_images as images
+from lading.adapters.before_image_samples import ChunkSamples
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
-from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
-                                 quote_ident, table_name)
-from lading.application.ports import LedgerEntry, MergeCounts
+from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
+                                        before_images_table, keyset_pages, quote_ident, table_name)
+from lading.application.ports import ChunkDiff, LedgerEntry, MergeCounts, RevertConflicts
 from lading.domain.table_schema import Field, TableSchema
 
 DATABASE_FILE = "destination.sqlite"
@@ -74,6 +76,7 @@ class SqliteDestination:
                 " PRIMARY KEY (job_id, plan_version, chunk)) STRICT"
             )
             _add_unchanged_column(self._conn)
+            self._conn.execute(images.create_ledger_sql())
             self._conn.execute(
                 f"create table if not exists {LISTS_TABLE} ("
                 " workspace TEXT NOT NULL, list_id TEXT NOT NULL, name TEXT NOT NULL,"
@@ -100,6 +103,10 @@ class SqliteDestination:
                 return
             with self._write():
                 self._conn.execute(_create_table_sql(table, schema))
+                for statement in images.create_sql(
+                        before_images_table(workspace, object_name),
+                        [(f.name, _SQL_TYPES[f.type]) for f in schema.fields], schema.primary_key):
+                    self._conn.execute(statement)
             self._ensured.add(table)
 
     def _exists(self, table: str) -> bool:
@@ -140,6 +147,22 @@ class SqliteDestination:
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
+        return self._merge(workspace, object_name, schema, operation, rows, entry, list_id, None)
+
+    def preview_chunk(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+                      rows: pa.Table | PreparedChunk, entry: LedgerEntry,
+                      sample_limits: dict[str, int]) -> ChunkDiff:
+        """The merge itself, in a transaction rolled back at its end (ADR 0093): the counts
+        are the real statement's, and nothing it wrote outlives it."""
+        try:
+            self._merge(workspace, object_name, schema, operation, rows, entry, None, sample_limits)
+        except _Previewed as previewed:
+            return previewed.diff
+        raise AssertionError("a preview always ends in a rollback")
+
+    def _merge(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+               rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
+               preview: dict[str, int] | None) -> MergeCounts:
         prepared = rows if isinstance(rows, PreparedChunk) else None
         try:
             if prepared is None:
@@ -156,9 +179,19 @@ class SqliteDestination:
                     " where job_id = ? and plan_version = ? and chunk = ?",
                     ledger_key,
                 ).fetchone()
-                if recorded is not None:
+                if recorded is not None and preview is None:
                     return MergeCounts(*recorded)
-                counts = self._apply(table, operation, chunk, stored) if staged else MergeCounts()
+                counts, found = MergeCounts(), {}
+                if staged:
+                    twin = self._staged(workspace, object_name, schema, chunk)
+                    with phase("before-images"):
+                        images.capture(self._conn, twin, operation, ledger_key)
+                    counts = self._apply(table, operation, chunk, stored)
+                    if preview is not None:
+                        found = images.samples(self._conn, twin, ledger_key, preview)
+                if preview is not None:  # leaving by an exception rolls the transaction back
+                    raise _Previewed(ChunkDiff(counts, ChunkSamples(schema, chunk).to_json(
+                        found, _json_ready)))
                 if list_id is not None and operation != "delete":
                     self._conn.executemany(
                         f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key) values (?, ?)"
@@ -176,6 +209,42 @@ class SqliteDestination:
         finally:
             if prepared is not None:
                 self.release(prepared)
+
+    def _staged(self, workspace: str, object_name: str, schema: TableSchema,
+                chunk: MergeChunk) -> images.StagedChunk:
+        return images.StagedChunk(
+            table=quote_ident(table_name(workspace, object_name)),
+            images=quote_ident(before_images_table(workspace, object_name)),
+            source=f"{_STAGE}.{STAGE_TABLE}",
+            staged={name: stage_column(i) for i, name in enumerate(chunk.names)},
+            keys=[f.name for f in chunk.key_fields], values=[f.name for f in chunk.value_fields],
+            fields=list(schema.field_names))
+
+    # -- reverting ------------------------------------------------------------------------
+
+    def revert_chunk(self, workspace: str, object_name: str, schema: TableSchema,
+                     entry: LedgerEntry) -> tuple[int, int]:
+        self.ensure_object(workspace, object_name, schema)
+        with self._lock, phase("revert"), self._write():
+            return images.revert(
+                self._conn, quote_ident(table_name(workspace, object_name)),
+                quote_ident(before_images_table(workspace, object_name)), schema.field_names,
+                schema.primary_key, (str(entry.job_id), entry.plan_version, entry.chunk), _now())
+
+    def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
+                         job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
+        if not self._exists(table_name(workspace, object_name)):
+            return RevertConflicts([], 0)
+        self.ensure_object(workspace, object_name, schema)
+        keys = list(schema.primary_key)
+        convert = [_json_ready(schema.field(k)) for k in keys]
+        with self._lock:
+            pairs, count = images.conflicts(
+                self._conn, quote_ident(before_images_table(workspace, object_name)), keys,
+                str(job_id), plan_version, limit)
+        return RevertConflicts(
+            [{"key": {k: c(v) for k, c, v in zip(keys, convert, key)}, "jobId": later}
+             for key, later in pairs], count)
 
     @contextmanager
     def _attached(self, staged: Path | None) -> Iterator[None]:
@@ -357,6 +426,13 @@ class SqliteDestination:
 
     def _write(self) -> "_WriteTransaction":
         return _WriteTransaction(self._conn, self._lock)
+
+
+class _Previewed(Exception):
+    """Carries a dry run's diff out of its transaction, which rolls back on the way."""
+
+    def __init__(self, diff: ChunkDiff) -> None:
+        self.diff = diff
 
 
 class _WriteTransaction:

@@ -8,7 +8,7 @@ from typing import Any
 
 _INTERNAL = ("workspace", "idempotencyKey", "errorSegments", "chunksWithRows", "chunksValidated",
              "chunksMerged", "chunksTotal", "rejectedByField", "warningsByField", "inlineRows",
-             "version", "crashes")
+             "version", "crashes", "diffCounts", "diffSampleChunks")
 
 
 def public_status(doc: dict[str, Any]) -> dict[str, Any]:
