@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lading.adapters.arrow_chunks import MergeChunk
 from lading.domain.table_schema import Field, TableSchema
 
 Row = tuple[Any, ...]
@@ -15,21 +14,19 @@ Row = tuple[Any, ...]
 @dataclass(frozen=True)
 class ChunkSamples:
     schema: TableSchema
-    chunk: MergeChunk
 
     def to_json(self, found: dict[str, list[tuple[Row, Row]]],
                 json_ready: Callable[[Field], Callable[[Any], Any]]) -> dict[str, list[dict[str, Any]]]:
-        """`found`: per kind, (before in schema field order, after in chunk field order) pairs,
-        either empty where the kind has none. An update shows only the fields it changes."""
+        """`found`: per kind, (before, after) pairs of every field in schema order, either
+        empty where the kind has none. An update shows only the fields it changes."""
         every = list(self.schema.fields)
-        mine = list(self.chunk.fields)
         keys = list(self.schema.primary_key)
         samples: dict[str, list[dict[str, Any]]] = {}
         for kind, pairs in found.items():
             shown = []
             for before_row, after_row in pairs:
                 before = {f.name: json_ready(f)(v) for f, v in zip(every, before_row)}
-                after = {f.name: json_ready(f)(v) for f, v in zip(mine, after_row)}
+                after = {f.name: json_ready(f)(v) for f, v in zip(every, after_row)}
                 key = {k: (after or before)[k] for k in keys}
                 if kind == "updated":
                     changed = [n for n in after if n not in keys and after[n] != before.get(n)]

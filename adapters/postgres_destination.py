@@ -19,12 +19,14 @@ import psycopg
 import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
+from lading.adapters import postgres_before_images as images
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
+from lading.adapters.before_image_samples import ChunkSamples
 from lading.adapters.phase_timer import phase
 from lading.adapters.postgres_arrow import ArrowConnections, fetch_one
-from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE, keyset_pages,
-                                 quote_ident, table_name)
-from lading.application.ports import LedgerEntry, MergeCounts
+from lading.adapters.sql_naming import (LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
+                                        before_images_table, keyset_pages, quote_ident, table_name)
+from lading.application.ports import ChunkDiff, LedgerEntry, MergeCounts, RevertConflicts
 from lading.domain.table_schema import Field, TableSchema
 
 _PAGE = 5000  # rows fetched per query when reading records back
@@ -72,6 +74,7 @@ class PostgresDestination:
                     " primary key (job_id, plan_version, chunk))"
                 )
                 _add_unchanged_column(conn)
+                conn.execute(images.create_ledger_sql())
                 conn.execute(
                     f"create table if not exists {LISTS_TABLE} ("
                     " workspace text not null, list_id text not null, name text not null,"
@@ -101,6 +104,11 @@ class PostgresDestination:
         with self._pool.connection() as conn, conn.transaction():
             _serialise_ddl(conn, table)
             conn.execute(_create_table_sql(table, schema))
+            for statement in images.create_sql(
+                    before_images_table(workspace, object_name),
+                    [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
+                     for f in schema.fields], schema.primary_key):
+                conn.execute(statement)
         with self._ensured_lock:
             self._ensured.add(table)
 
@@ -130,6 +138,21 @@ class PostgresDestination:
         entry: LedgerEntry,
         list_id: str | None = None,
     ) -> MergeCounts:
+        return self._merge(workspace, object_name, schema, operation, rows, entry, list_id, None)
+
+    def preview_chunk(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+                      rows: pa.Table | PreparedChunk, entry: LedgerEntry,
+                      sample_limits: dict[str, int]) -> ChunkDiff:
+        """The merge itself, in a transaction rolled back at its end (ADR 0093)."""
+        try:
+            self._merge(workspace, object_name, schema, operation, rows, entry, None, sample_limits)
+        except _Previewed as previewed:
+            return previewed.diff
+        raise AssertionError("a preview always ends in a rollback")
+
+    def _merge(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+               rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
+               preview: dict[str, int] | None) -> MergeCounts:
         if isinstance(rows, PreparedChunk):
             rows.check(schema, operation)
             chunk = rows.chunk
@@ -148,7 +171,7 @@ class PostgresDestination:
                 " values ($1::uuid, $2, $3, $4, $5) on conflict do nothing returning true",
                 (*ledger_key, workspace, object_name),
             )
-            if claimed is None:
+            if claimed is None and preview is None:
                 recorded = fetch_one(
                     cursor,
                     f"select inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
@@ -156,7 +179,13 @@ class PostgresDestination:
                     ledger_key,
                 )
                 return MergeCounts(*recorded)
-            counts = self._apply(cursor, table_id, operation, chunk) if chunk.num_rows else MergeCounts()
+            twin = quote_ident(before_images_table(workspace, object_name))
+            counts = (self._apply(cursor, table_id, twin, operation, chunk, schema, ledger_key)
+                      if chunk.num_rows else MergeCounts())
+            if preview is not None:  # leaving by an exception rolls the transaction back
+                found = images.samples(cursor, quote_ident(table_id), twin, schema.primary_key,
+                                       schema.field_names, ledger_key, preview) if chunk.num_rows else {}
+                raise _Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(found, _json_ready)))
             if list_id is not None and operation != "delete" and chunk.num_rows:
                 fetch_one(
                     cursor,
@@ -174,7 +203,8 @@ class PostgresDestination:
             )
             return counts
 
-    def _apply(self, cursor: Any, table_id: str, operation: str, chunk: MergeChunk) -> MergeCounts:
+    def _apply(self, cursor: Any, table_id: str, twin: str, operation: str, chunk: MergeChunk,
+               schema: TableSchema, ledger: tuple[str, int, int]) -> MergeCounts:
         table = quote_ident(table_id)
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
@@ -188,10 +218,17 @@ class PostgresDestination:
             if self._beyond_table(cursor, table, chunk):
                 with phase("load"):
                     cursor.adbc_ingest(table_id, chunk.rows, mode="append")
+                with phase("before-images"):
+                    images.capture_appended(
+                        cursor, table, twin, keys, [_SQL_TYPES[f.type] for f in chunk.key_fields],
+                        [chunk.rows.column(k)[0].as_py() for k in keys], ledger)
                 return MergeCounts(inserts=n)
         stage = _stage(cursor, chunk)
         with phase("load"):
             cursor.adbc_ingest(stage, chunk.rows, mode="append", temporary=True)
+        with phase("before-images"):
+            images.capture(cursor, table, twin, stage, operation, keys, values,
+                           list(schema.field_names), ledger)
         columns = _idents(names)
         on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
         if operation == "upsert":
@@ -253,6 +290,34 @@ class PostgresDestination:
             cursor, f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({marks}))",
             lowest)
         return not found
+
+    # -- reverting ------------------------------------------------------------------------
+
+    def revert_chunk(self, workspace: str, object_name: str, schema: TableSchema,
+                     entry: LedgerEntry) -> tuple[int, int]:
+        self.ensure_object(workspace, object_name, schema)
+        with self._arrow.transaction() as cursor, phase("revert"):
+            return images.revert(
+                cursor, quote_ident(table_name(workspace, object_name)),
+                quote_ident(before_images_table(workspace, object_name)), schema.field_names,
+                schema.primary_key, (str(entry.job_id), entry.plan_version, entry.chunk))
+
+    def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
+                         job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
+        keys = list(schema.primary_key)
+        convert = [_json_ready(schema.field(k)) for k in keys]
+        count_sql, pairs_sql = images.conflicts_sql(
+            quote_ident(before_images_table(workspace, object_name)), keys)
+        with self._pool.connection() as conn:
+            if not self._exists(conn, table_name(workspace, object_name)):
+                return RevertConflicts([], 0)
+        self.ensure_object(workspace, object_name, schema)
+        with self._pool.connection() as conn:
+            (count,) = conn.execute(count_sql, (job_id, plan_version)).fetchone()
+            pairs = conn.execute(pairs_sql, (job_id, plan_version, limit)).fetchall()
+        return RevertConflicts(
+            [{"key": {k: c(v) for k, c, v in zip(keys, convert, row[:-1])}, "jobId": row[-1]}
+             for row in pairs], count)
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._pool.connection() as conn:
@@ -376,6 +441,13 @@ class PostgresDestination:
             if not self._exists(conn, table_id):
                 return 0
             return conn.execute(f"select count(*) from {quote_ident(table_id)}").fetchone()[0]
+
+
+class _Previewed(Exception):
+    """Carries a dry run's diff out of its transaction, which rolls back on the way."""
+
+    def __init__(self, diff: ChunkDiff) -> None:
+        self.diff = diff
 
 
 def _configure(conn: psycopg.Connection) -> None:

@@ -88,23 +88,22 @@ def capture(conn: sqlite3.Connection, chunk: StagedChunk, operation: str,
 
 def samples(conn: sqlite3.Connection, chunk: StagedChunk, ledger: tuple[str, int, int],
             limits: dict[str, int]) -> dict[str, list[tuple[tuple[Any, ...], tuple[Any, ...]]]]:
-    """Up to `limits[kind]` captured rows of each kind as (before, after) value tuples: before
-    in `chunk.fields` order (empty for an insert), after in staged order (empty for a delete)."""
-    staged_all = ", ".join(f"s.{column}" for column in chunk.staged.values())
+    """Up to `limits[kind]` captured rows of each kind as (before, after) tuples of every
+    field, read after the merge statement inside its transaction: after is the table's row
+    (empty for a delete), before the image (empty for an insert)."""
     found: dict[str, list[tuple[tuple[Any, ...], tuple[Any, ...]]]] = {}
-    n_before = len(chunk.fields)
+    on_key = " and ".join(f"t.{quote_ident(k)} = b.{quote_ident(k)}" for k in chunk.keys)
     for kind, limit in limits.items():
         if limit <= 0:
             continue
         before = _idents(chunk.fields, "b.") if kind != INSERTED else ""
-        after = staged_all if kind != DELETED else ""
-        columns = ", ".join(c for c in (before, after) if c)
-        join = (f" join {chunk.source} as s on {chunk.on_key('b')}" if kind != DELETED else "")
+        after = _idents(chunk.fields, "t.") if kind != DELETED else ""
+        join = f" join {chunk.table} as t on {on_key}" if after else ""
         rows = conn.execute(
-            f"select {columns} from {chunk.images} as b{join} where {_OF_CHUNK_B}"
-            f" and b._lading_kind = ? order by b._lading_seq limit ?",
+            f"select {', '.join(c for c in (before, after) if c)} from {chunk.images} as b{join}"
+            f" where {_OF_CHUNK_B} and b._lading_kind = ? order by b._lading_seq limit ?",
             (*ledger, kind, limit)).fetchall()
-        split = n_before if before else 0
+        split = len(chunk.fields) if before else 0
         found[kind] = [(tuple(r[:split]), tuple(r[split:])) for r in rows]
     return found
 

@@ -190,7 +190,7 @@ class SqliteDestination:
                     if preview is not None:
                         found = images.samples(self._conn, twin, ledger_key, preview)
                 if preview is not None:  # leaving by an exception rolls the transaction back
-                    raise _Previewed(ChunkDiff(counts, ChunkSamples(schema, chunk).to_json(
+                    raise _Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(
                         found, _json_ready)))
                 if list_id is not None and operation != "delete":
                     self._conn.executemany(
