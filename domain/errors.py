@@ -38,6 +38,11 @@ _SAID = {
     "record_callback": "record a callback for",
     "record_crash": "record a crash of",
     "declare_status": "declare the status of",
+    "record_diffed_chunk": "record dry-run progress of",
+    "apply": "apply",
+    "start_revert": "revert",
+    "record_reverted_chunk": "record revert progress of",
+    "finish_revert": "finish reverting",
 }
 
 

@@ -23,6 +23,8 @@ from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
 from lading.application.cohorts import Cohorts
 from lading.application.configuration_runs import ConfigurationRuns
+from lading.application.dry_runs import DryRuns
+from lading.application.reverts import Reverts
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
@@ -118,6 +120,8 @@ class Lading:
     readiness: Readiness
     suggestions: MappingSuggestions
     previews: SourcePreviews
+    dry_runs: DryRuns
+    reverts: Reverts
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -224,6 +228,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=suggestions,
         previews=SourcePreviews(jobs, sample_source, suggestions),
+        dry_runs=DryRuns(jobs),
+        reverts=Reverts(jobs, destination),
         _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

@@ -30,7 +30,7 @@ from lading.entrypoints.cli_support import (
 from lading.entrypoints.settings import load_settings
 
 log = logging.getLogger("lading.worker")
-EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
+EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3, "reverted": 0}
 
 
 # Shared by every command module (cli_support.py); the underscored names read as before here.
@@ -136,6 +136,12 @@ def _print_status(status: dict[str, Any]) -> None:
         console.print(summary)
     if status.get("proposal"):
         console.print("proposal:", json.dumps(status["proposal"], indent=2))
+    if status.get("diff"):
+        diff = status["diff"]
+        console.print("dry run, nothing written: would " + ", ".join(
+            f"{word} {diff[kind]:,}" for word, kind in (
+                ("insert", "inserted"), ("update", "updated"), ("leave unchanged", "unchanged"),
+                ("delete", "deleted"), ("reject", "rejected"))))
 
 
 @main.command("import")
@@ -146,11 +152,13 @@ def _print_status(status: dict[str, Any]) -> None:
 @click.option("--operation", type=click.Choice(["upsert", "insert", "update", "delete"]))
 @click.option("--config", "config_id", help="An import configuration id.")
 @click.option("--review", help="auto, review_on_errors, or a max invalid ratio such as 0.05.")
+@click.option("--dry-run", is_flag=True,
+              help="Run the whole import and write nothing; the status shows what it would do.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
 @workspace_option
 @handles_errors
-def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review, as_json,
-            workspace) -> None:
+def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review, dry_run,
+            as_json, workspace) -> None:
     """Import FILE into an object and wait for the result; several FILEs are read in order as one
     source (each header matched on its own, row numbers continuing).
 
@@ -181,13 +189,15 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
         if value is not None:
             mapping[key] = value
     if not files:
+        if dry_run:
+            raise InputError("--dry-run needs the FILE to import")
         job_id = lading.library.trigger(workspace, config_id, mapping)
     elif len(files) == 1:
         job_id, _ = jobs.submit_path(workspace, object_name, files[0], mapping, source=source,
-                                     labels=labels)
+                                     labels=labels, dry_run=dry_run)
     else:
         job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
-                                      source=source, labels=labels)
+                                      source=source, labels=labels, dry_run=dry_run)
     with _Progress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
@@ -506,8 +516,11 @@ def describe(file, rows) -> None:
 
 
 from lading.entrypoints.cli_library import configurations, templates  # noqa: E402  (commands join main)
+from lading.entrypoints.cli_undo import jobs_apply, jobs_revert  # noqa: E402
 
 main.add_command(templates)
+jobs.add_command(jobs_revert)
+jobs.add_command(jobs_apply)
 main.add_command(configurations)
 
 

@@ -24,7 +24,7 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Label = Annotated[str, Meta(min_length=1, max_length=200)]
 ReviewPolicyValue = str | dict[str, float]
 JobState = Literal["pending", "ready", "queued", "running", "needs_attention", "completed",
-                   "failed", "cancelled"]
+                   "failed", "cancelled", "reverting", "reverted"]
 
 
 class RequestBody(Wire, forbid_unknown_fields=True):
@@ -109,6 +109,49 @@ class SourceFileInfo(Wire):
     sha256: str
 
 
+class UpdatedSample(Wire):
+    key: dict[str, Any]
+    before: dict[str, Any]  # only the fields the update changes
+    after: dict[str, Any]
+
+
+class InsertedSample(Wire):
+    key: dict[str, Any]
+    after: dict[str, Any]
+
+
+class DeletedSample(Wire):
+    key: dict[str, Any]
+    before: dict[str, Any]
+
+
+class DiffSamples(Wire):
+    updated: list[UpdatedSample]
+    inserted: list[InsertedSample]
+    deleted: list[DeletedSample]
+
+
+class Diff(Wire):
+    """What a dry run would do: the counts the real run would report, and up to 20 sample
+    rows of each kind."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+    rejected: int
+    samples: DiffSamples | None = None
+
+
+class RevertProgress(Wire):
+    force: bool
+    conflicts: int  # rows later jobs changed, restored over because of force
+    chunks_reverted: int
+    removed: int  # rows the job inserted, deleted again
+    restored: int  # rows the job updated or deleted, put back as they were
+    started_at: str
+
+
 class JobStatus(Wire):
     job_id: str
     object_name: str
@@ -157,6 +200,12 @@ class JobStatus(Wire):
     declared_status: str | None = None
     expected_rows: int | None = None
     concurrency_scope: str | None = None
+    # SPEC §8: a dry run and its diff, the dry run a job applies, and a revert.
+    dry_run: bool = False
+    dry_run_of: str | None = None
+    diff: Diff | None = None
+    reverted_at: str | None = None
+    revert: RevertProgress | None = None
 
 
 class JobPage(Wire):
@@ -239,6 +288,14 @@ class EditMetadata(RequestBody):
     source: Name | None = None
     labels: Annotated[list[Label], Meta(max_length=50)] | None = None
     file_name: Name | None = None
+
+
+class StartRequest(RequestBody):
+    dry_run: bool = False  # run whole, write nothing, report a diff (SPEC §8)
+
+
+class RevertRequest(RequestBody):
+    force: bool = False  # restore the before-images over later jobs' changes too
 
 
 class Approval(RequestBody):
