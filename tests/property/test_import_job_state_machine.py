@@ -103,7 +103,7 @@ class JobModel:
 
 
 class ImportJobMachine(RuleBasedStateMachine):
-    @initialize(ran=st.sampled_from([None, "run", "dry run"]))
+    @initialize(ran=st.sampled_from(["run", "dry run", None]))
     def create(self, ran: str | None) -> None:
         os.environ["PERSISTENCE_MODULE"] = "eventsourcing.popo"
         self.app = _Jobs()
