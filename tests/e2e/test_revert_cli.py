@@ -1,7 +1,7 @@
-"""SPEC §8 revert through the real `lading` command, on SQLite and PostgreSQL: after a revert the
-object holds exactly what it held before the job; rows a later job changed are conflicts (exit 1,
-listed) unless --force; kill -9 during a revert, then `worker --once`, ends as an uninterrupted
-revert does."""
+"""SPEC §8 through the real `lading` command: rows a later job changed are conflicts (listed, exit
+1) unless --force; `import --dry-run` writes nothing and `jobs apply` runs it; kill -9 during a
+revert, then `worker --once`, ends as an uninterrupted revert does (SQLite and PostgreSQL).
+tests/integration/test_reverts_application.py covers the rest, faster, on both backends."""
 
 from __future__ import annotations
 
@@ -33,63 +33,32 @@ def _import(lading: Lading, path, obj: str = "contacts", *more: str) -> dict:
     return lading.json("import", str(path), "--object", obj, "--json", *more)
 
 
-def test_a_reverted_import_leaves_the_object_as_it_was_and_later_changes_are_conflicts(
-        tmp_path, backend):
-    lading = _lading(tmp_path / "home", backend)
-    lading.add_object(tmp_path, "contacts", CONTACTS)
-    _import(lading, write_csv(tmp_path / "a.csv", HEADER, [["1", "a@x.io", "free"],
-                                                            ["2", "b@x.io", "free"]]))
-    before = lading.json("records", "contacts", "--json")
-    job = _import(lading, write_csv(tmp_path / "b.csv", HEADER, [
-        ["1", "a@x.io", "pro"], ["2", "b@x.io", "free"], ["3", "c@x.io", "pro"]]))
-    later = _import(lading, write_csv(tmp_path / "c.csv", HEADER, [["3", "c@x.io", "free"]]))
-
-    refused = lading.run("jobs", "revert", job["jobId"], check_code=1)
-    assert '{"id": 3}' in refused.stderr and later["jobId"] in refused.stderr
-    assert lading.json("jobs", "show", job["jobId"], "--json")["state"] == "completed"
-
-    lading.json("jobs", "revert", later["jobId"], "--json")  # a reverted later job is no conflict
-    reverted = lading.json("jobs", "revert", job["jobId"], "--json")
-    assert reverted["state"] == "reverted" and reverted["revertedAt"]
-    assert reverted["revert"]["removed"] == 1 and reverted["revert"]["restored"] == 1
-    assert reverted["mergedInserts"] == 1 and reverted["mergedUpdates"] == 1  # counters are kept
-    assert lading.json("records", "contacts", "--json") == before
-    types = [e["type"] for e in lading.json("jobs", "events", job["jobId"], "--json")]
-    assert types[-3:] == ["RevertStarted", "ChunkReverted", "Reverted"]
-    lading.run("jobs", "revert", job["jobId"], check_code=2)  # once reverted, for good
-    lading.run("replay", "--check")
-
-
-def test_force_restores_the_before_image_over_a_later_change(tmp_path):
+def test_revert_prints_the_conflicts_and_exits_1_and_force_restores_over_them(tmp_path):
     lading = _lading(tmp_path / "home", None)
     lading.add_object(tmp_path, "contacts", CONTACTS)
     job = _import(lading, write_csv(tmp_path / "a.csv", HEADER, [["1", "a@x.io", "free"]]))
-    _import(lading, write_csv(tmp_path / "b.csv", HEADER, [["1", "a@x.io", "pro"]]))
-    assert lading.json("jobs", "revert", job["jobId"], "--force", "--json")["revert"]["conflicts"] == 1
+    later = _import(lading, write_csv(tmp_path / "b.csv", HEADER, [["1", "a@x.io", "pro"]]))
+    refused = lading.run("jobs", "revert", job["jobId"], check_code=1)
+    assert '{"id": 1}' in refused.stderr and later["jobId"] in refused.stderr
+    forced = lading.json("jobs", "revert", job["jobId"], "--force", "--json")
+    assert forced["state"] == "reverted" and forced["revert"]["conflicts"] == 1
     assert lading.json("records", "contacts", "--json") == []
 
 
 def test_a_dry_run_writes_nothing_and_apply_runs_it_for_real(tmp_path):
     lading = _lading(tmp_path / "home", None)
     lading.add_object(tmp_path, "contacts", CONTACTS)
-    _import(lading, write_csv(tmp_path / "a.csv", HEADER, [["1", "a@x.io", "free"]]))
     file = write_csv(tmp_path / "b.csv", HEADER, [["1", "a@x.io", "pro"], ["2", "b@x.io", "pro"]])
-    dry = _import(lading, file, "contacts", "--dry-run")
-    assert dry["dryRun"] is True and dry["mergedUpdates"] == 0
-    assert {k: dry["diff"][k] for k in ("inserted", "updated", "unchanged")} == {
-        "inserted": 1, "updated": 1, "unchanged": 0}
-    assert dry["diff"]["samples"]["updated"] == [
-        {"key": {"id": 1}, "before": {"tier": "free"}, "after": {"tier": "pro"}}]
-    assert lading.json("records", "contacts", "--json") == [
-        {"id": 1, "email": "a@x.io", "tier": "free"}]
     plain = lading.run("import", str(file), "--object", "contacts", "--dry-run").stdout
-    assert "would insert 1, update 1" in plain
+    assert "would insert 2, update 0" in plain
+    dry = lading.json("jobs", "list", "--json")[0]
+    assert dry["dryRun"] is True and dry["mergedInserts"] == 0
+    assert lading.json("records", "contacts", "--json") == []
     applied = lading.json("jobs", "apply", dry["jobId"], "--json")
-    assert applied["dryRunOf"] == dry["jobId"] and applied["mergedInserts"] == 1
-    assert len(lading.json("records", "contacts", "--json")) == 2
+    assert applied["dryRunOf"] == dry["jobId"] and applied["mergedInserts"] == 2
 
 
-ROWS = 40_000
+ROWS = 30_000
 CHUNK_ENV = {"LADING_CHUNK_BYTES": "262144"}  # many chunks, so a kill lands between reverts
 
 
