@@ -14,51 +14,60 @@ from lading.adapters.postgres_arrow import fetch_one
 from lading.adapters.sql_naming import REVERT_LEDGER_TABLE, quote_ident
 
 INSERTED, UPDATED, DELETED = "inserted", "updated", "deleted"
+MERGE_SEQUENCE = "lading_merge_sequence"
 _OF_CHUNK = "_lading_job = $1::uuid and _lading_plan = $2 and _lading_chunk = $3"
 _OF_CHUNK_B = "b._lading_job = $1::uuid and b._lading_plan = $2 and b._lading_chunk = $3"
 
 
-def create_sql(table: str, columns: Sequence[str], keys: Sequence[str]) -> list[str]:
-    """The twin of an object's table; `columns` are its column definitions without NOT NULL."""
+def create_sql(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
+    """The twin of an object's table (`columns`: its column definitions without NOT NULL),
+    indexed only as a revert reads it; conflicts are a hash join when a revert is asked for."""
+    return (f"create table if not exists {quote_ident(table)} ("
+            " _lading_job uuid not null, _lading_plan integer not null,"
+            " _lading_chunk integer not null, _lading_seq bigint not null,"
+            f" _lading_kind text not null, {', '.join(columns)},"
+            f" primary key (_lading_job, _lading_plan, _lading_chunk, {_idents(keys)}))")
+
+
+def create_ledger_sql() -> list[str]:
+    """The revert ledger, and the sequence that orders merged chunks."""
     return [
-        f"create table if not exists {quote_ident(table)} ("
-        " _lading_seq bigint generated always as identity primary key,"
-        " _lading_job uuid not null, _lading_plan integer not null,"
-        f" _lading_chunk integer not null, _lading_kind text not null, {', '.join(columns)})",
-        f"create index if not exists {quote_ident(table + '_c')} on {quote_ident(table)}"
-        " (_lading_job, _lading_plan, _lading_chunk)",
-        f"create index if not exists {quote_ident(table + '_k')} on {quote_ident(table)}"
-        f" ({_idents(keys)}, _lading_seq)",
+        f"create table if not exists {REVERT_LEDGER_TABLE} ("
+        " job_id uuid not null, plan_version integer not null, chunk integer not null,"
+        " removed bigint not null default 0, restored bigint not null default 0,"
+        " reverted_at timestamptz not null default now(),"
+        " primary key (job_id, plan_version, chunk))",
+        f"create sequence if not exists {MERGE_SEQUENCE}",
     ]
 
 
-def create_ledger_sql() -> str:
-    return (f"create table if not exists {REVERT_LEDGER_TABLE} ("
-            " job_id uuid not null, plan_version integer not null, chunk integer not null,"
-            " removed bigint not null default 0, restored bigint not null default 0,"
-            " reverted_at timestamptz not null default now(),"
-            " primary key (job_id, plan_version, chunk))")
+def next_seq(cursor: Any) -> int:
+    """This chunk's place in the order of merges (taken inside its transaction)."""
+    (seq,) = fetch_one(cursor, f"select nextval('{MERGE_SEQUENCE}')") or (0,)
+    return int(seq)
 
 
 def capture(cursor: Any, table: str, images: str, source: str, operation: str,
             keys: Sequence[str], values: Sequence[str], fields: Sequence[str],
             ledger: tuple[str, int, int]) -> None:
     """Record the before-images of what merging the staged `source` is about to change."""
-    into = f"insert into {images} (_lading_job, _lading_plan, _lading_chunk, _lading_kind,"
+    ledger = (*ledger, next_seq(cursor))
+    into = (f"insert into {images} (_lading_job, _lading_plan, _lading_chunk, _lading_seq,"
+            " _lading_kind,")
     on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
     statements = []
     if operation in ("upsert", "insert"):
         statements.append(
-            f"{into} {_idents(keys)}) select $1::uuid, $2, $3, '{INSERTED}', {_idents(keys, 's.')}"
+            f"{into} {_idents(keys)}) select $1::uuid, $2, $3, $4, '{INSERTED}', {_idents(keys, 's.')}"
             f" from {source} s where not exists (select 1 from {table} t where {on_key})")
     if operation in ("upsert", "update") and values:
         statements.append(
-            f"{into} {_idents(fields)}) select $1::uuid, $2, $3, '{UPDATED}', {_idents(fields, 't.')}"
+            f"{into} {_idents(fields)}) select $1::uuid, $2, $3, $4, '{UPDATED}', {_idents(fields, 't.')}"
             f" from {source} s join {table} t on {on_key}"
             f" where ({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})")
     if operation == "delete":
         statements.append(
-            f"{into} {_idents(fields)}) select $1::uuid, $2, $3, '{DELETED}', {_idents(fields, 't.')}"
+            f"{into} {_idents(fields)}) select $1::uuid, $2, $3, $4, '{DELETED}', {_idents(fields, 't.')}"
             f" from {source} s join {table} t on {on_key}")
     for statement in statements:
         fetch_one(cursor, f"with captured as ({statement} returning 1) select count(*) from captured",
@@ -70,14 +79,14 @@ def capture_appended(cursor: Any, table: str, images: str, keys: Sequence[str],
                      ledger: tuple[str, int, int]) -> None:
     """Record as inserted every row at or above `lowest`: a chunk COPYed straight into a table
     that held nothing there (the merge's fast path, under its table lock) added exactly those."""
-    marks = ", ".join(f"${i + 4}::{t}" for i, t in enumerate(key_types))
+    marks = ", ".join(f"${i + 5}::{t}" for i, t in enumerate(key_types))
     fetch_one(
         cursor,
         f"with captured as (insert into {images} (_lading_job, _lading_plan, _lading_chunk,"
-        f" _lading_kind, {_idents(keys)}) select $1::uuid, $2, $3, '{INSERTED}', {_idents(keys)}"
-        f" from {table} where ({_idents(keys)}) >= ({marks}) returning 1)"
+        f" _lading_seq, _lading_kind, {_idents(keys)}) select $1::uuid, $2, $3, $4, '{INSERTED}',"
+        f" {_idents(keys)} from {table} where ({_idents(keys)}) >= ({marks}) returning 1)"
         " select count(*) from captured",
-        (*ledger, *lowest))
+        (*ledger, next_seq(cursor), *lowest))
 
 
 def samples(cursor: Any, table: str, images: str, keys: Sequence[str], fields: Sequence[str],
@@ -95,7 +104,7 @@ def samples(cursor: Any, table: str, images: str, keys: Sequence[str], fields: S
         join = f" join {table} t on {on_key}" if after else ""
         cursor.execute(
             f"select {', '.join(c for c in (before, after) if c)} from {images} b{join}"
-            f" where {_OF_CHUNK_B} and b._lading_kind = $4 order by b._lading_seq limit $5",
+            f" where {_OF_CHUNK_B} and b._lading_kind = $4 order by {_idents(keys, 'b.')} limit $5",
             (*ledger, kind, limit))
         split = len(fields) if before else 0
         found[kind] = [(tuple(r[:split]), tuple(r[split:])) for r in cursor.fetchall()]
@@ -146,9 +155,10 @@ def conflicts_sql(images: str, keys: Sequence[str]) -> tuple[str, str]:
     pairs = (f"from {images} mine join {images} later on {on_key}"
              " and later._lading_seq > mine._lading_seq and later._lading_job <> mine._lading_job"
              " where mine._lading_job = %s and mine._lading_plan = %s")
-    return (f"select count(distinct mine._lading_seq) {pairs}",
-            f"select {_idents(keys, 'mine.')}, min(later._lading_job::text) {pairs}"
-            " group by mine._lading_seq order by mine._lading_seq limit %s")
+    mine = _idents(keys, "mine.")
+    return (f"select count(*) from (select distinct {mine} {pairs}) as changed",
+            f"select {mine}, min(later._lading_job::text) {pairs} group by {mine}"
+            f" order by {mine} limit %s")
 
 
 def _idents(names: Sequence[str], prefix: str = "") -> str:

@@ -74,7 +74,8 @@ class PostgresDestination:
                     " primary key (job_id, plan_version, chunk))"
                 )
                 _add_unchanged_column(conn)
-                conn.execute(images.create_ledger_sql())
+                for statement in images.create_ledger_sql():
+                    conn.execute(statement)
                 conn.execute(
                     f"create table if not exists {LISTS_TABLE} ("
                     " workspace text not null, list_id text not null, name text not null,"
@@ -104,11 +105,10 @@ class PostgresDestination:
         with self._pool.connection() as conn, conn.transaction():
             _serialise_ddl(conn, table)
             conn.execute(_create_table_sql(table, schema))
-            for statement in images.create_sql(
-                    before_images_table(workspace, object_name),
-                    [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
-                     for f in schema.fields], schema.primary_key):
-                conn.execute(statement)
+            conn.execute(images.create_sql(
+                before_images_table(workspace, object_name),
+                [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
+                 for f in schema.fields], schema.primary_key))
         with self._ensured_lock:
             self._ensured.add(table)
 

@@ -1,10 +1,15 @@
 """Before-images on SQLite (ADR 0094): what a merge changed, kept so that it can be undone.
 
 Each object's table has a twin (`before_images_table`) with the same columns, all nullable, plus
-the merged chunk the row belongs to and its kind: `inserted` (only the key: undoing deletes it),
-`updated` and `deleted` (the whole row as it was: undoing writes it back). A merge captures them
-with set-based statements in its own transaction, before it writes; a revert of a chunk restores
-them, deletes them and records itself in the revert ledger, again in one transaction.
+the merged chunk the row belongs to, the chunk's place in the order of all merges (`_lading_seq`)
+and the row's kind: `inserted` (only the key: undoing deletes it), `updated` and `deleted` (the
+whole row as it was: undoing writes it back). A merge captures them with set-based statements in
+its own transaction, before it writes; a revert of a chunk restores them, deletes them and
+records itself in the revert ledger, again in one transaction.
+
+The twin is one B-tree keyed by (job, plan version, chunk, key), which is what a revert reads:
+every image a merge writes costs one B-tree entry. Conflicts are looked up by key only when a
+revert is asked for, rarely, and SQLite builds the index that join needs then.
 """
 
 from __future__ import annotations
@@ -17,31 +22,32 @@ from typing import Any
 from lading.adapters.sql_naming import REVERT_LEDGER_TABLE, quote_ident
 
 INSERTED, UPDATED, DELETED = "inserted", "updated", "deleted"
+MERGE_SEQUENCE = "lading_merge_sequence"
 _OF_CHUNK = "_lading_job = ? and _lading_plan = ? and _lading_chunk = ?"
 _OF_CHUNK_B = "b._lading_job = ? and b._lading_plan = ? and b._lading_chunk = ?"
 
 
-def create_sql(table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> list[str]:
-    """The twin table of `table` (its (name, SQL type) columns) and its two indexes."""
+def create_sql(table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> str:
+    """The twin table of `table` (its (name, SQL type) columns)."""
     fields = ", ".join(f"{quote_ident(name)} {sql_type}" for name, sql_type in columns)
+    return (f"create table if not exists {quote_ident(table)} ("
+            " _lading_job TEXT NOT NULL, _lading_plan INTEGER NOT NULL,"
+            " _lading_chunk INTEGER NOT NULL, _lading_seq INTEGER NOT NULL,"
+            f" _lading_kind TEXT NOT NULL, {fields},"
+            f" PRIMARY KEY (_lading_job, _lading_plan, _lading_chunk, {_idents(keys)}))"
+            " STRICT, WITHOUT ROWID")
+
+
+def create_ledger_sql() -> list[str]:
+    """The revert ledger, and the counter that orders merged chunks (one row)."""
     return [
-        f"create table if not exists {quote_ident(table)} ("
-        " _lading_seq INTEGER PRIMARY KEY AUTOINCREMENT, _lading_job TEXT NOT NULL,"
-        " _lading_plan INTEGER NOT NULL, _lading_chunk INTEGER NOT NULL,"
-        f" _lading_kind TEXT NOT NULL, {fields}) STRICT",
-        f"create index if not exists {quote_ident(table + '_c')} on {quote_ident(table)}"
-        " (_lading_job, _lading_plan, _lading_chunk)",
-        # Conflicts are found by key, later images first.
-        f"create index if not exists {quote_ident(table + '_k')} on {quote_ident(table)}"
-        f" ({_idents(keys)}, _lading_seq)",
+        f"create table if not exists {REVERT_LEDGER_TABLE} ("
+        " job_id TEXT NOT NULL, plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+        " removed INTEGER NOT NULL, restored INTEGER NOT NULL, reverted_at TEXT NOT NULL,"
+        " PRIMARY KEY (job_id, plan_version, chunk)) STRICT",
+        f"create table if not exists {MERGE_SEQUENCE} (n INTEGER NOT NULL) STRICT",
+        f"insert into {MERGE_SEQUENCE} (n) select 0 where not exists (select 1 from {MERGE_SEQUENCE})",
     ]
-
-
-def create_ledger_sql() -> str:
-    return (f"create table if not exists {REVERT_LEDGER_TABLE} ("
-            " job_id TEXT NOT NULL, plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL,"
-            " removed INTEGER NOT NULL, restored INTEGER NOT NULL, reverted_at TEXT NOT NULL,"
-            " PRIMARY KEY (job_id, plan_version, chunk)) STRICT")
 
 
 @dataclass(frozen=True)
@@ -63,25 +69,30 @@ class StagedChunk:
 
 def capture(conn: sqlite3.Connection, chunk: StagedChunk, operation: str,
             ledger: tuple[str, int, int]) -> None:
-    """Record the before-images of what merging `chunk` with `operation` is about to change."""
-    into = f"insert into {chunk.images} (_lading_job, _lading_plan, _lading_chunk, _lading_kind,"
+    """Record the before-images of what merging `chunk` with `operation` is about to change.
+    The caller holds the write transaction, so chunks take their sequence numbers in the order
+    they commit."""
+    (seq,) = conn.execute(f"update {MERGE_SEQUENCE} set n = n + 1 returning n").fetchone()
+    ledger = (*ledger, seq)
+    into = (f"insert into {chunk.images} (_lading_job, _lading_plan, _lading_chunk, _lading_seq,"
+            " _lading_kind,")
     whole = _idents(chunk.fields)
     if operation in ("upsert", "insert"):
         conn.execute(
-            f"{into} {_idents(chunk.keys)}) select ?, ?, ?, '{INSERTED}',"
+            f"{into} {_idents(chunk.keys)}) select ?, ?, ?, ?, '{INSERTED}',"
             f" {', '.join('s.' + chunk.staged[k] for k in chunk.keys)} from {chunk.source} as s"
             f" where not exists (select 1 from {chunk.table} as t where {chunk.on_key('t')})",
             ledger)
     if operation in ("upsert", "update") and chunk.values:
         conn.execute(
-            f"{into} {whole}) select ?, ?, ?, '{UPDATED}', {_idents(chunk.fields, 't.')}"
+            f"{into} {whole}) select ?, ?, ?, ?, '{UPDATED}', {_idents(chunk.fields, 't.')}"
             f" from {chunk.source} as s join {chunk.table} as t on {chunk.on_key('t')}"
             f" where ({_idents(chunk.values, 't.')}) is not"
             f" ({', '.join('s.' + chunk.staged[v] for v in chunk.values)})",
             ledger)
     if operation == "delete":
         conn.execute(
-            f"{into} {whole}) select ?, ?, ?, '{DELETED}', {_idents(chunk.fields, 't.')}"
+            f"{into} {whole}) select ?, ?, ?, ?, '{DELETED}', {_idents(chunk.fields, 't.')}"
             f" from {chunk.source} as s join {chunk.table} as t on {chunk.on_key('t')}",
             ledger)
 
@@ -101,7 +112,8 @@ def samples(conn: sqlite3.Connection, chunk: StagedChunk, ledger: tuple[str, int
         join = f" join {chunk.table} as t on {on_key}" if after else ""
         rows = conn.execute(
             f"select {', '.join(c for c in (before, after) if c)} from {chunk.images} as b{join}"
-            f" where {_OF_CHUNK_B} and b._lading_kind = ? order by b._lading_seq limit ?",
+            f" where {_OF_CHUNK_B} and b._lading_kind = ? order by {_idents(chunk.keys, 'b.')}"
+            " limit ?",
             (*ledger, kind, limit)).fetchall()
         split = len(chunk.fields) if before else 0
         found[kind] = [(tuple(r[:split]), tuple(r[split:])) for r in rows]
@@ -143,11 +155,11 @@ def conflicts(conn: sqlite3.Connection, images: str, keys: Sequence[str], job_id
     pairs = (f"from {images} as mine join {images} as later on {on_key}"
              " and later._lading_seq > mine._lading_seq and later._lading_job <> mine._lading_job"
              " where mine._lading_job = ? and mine._lading_plan = ?")
-    count = conn.execute(f"select count(distinct mine._lading_seq) {pairs}",
+    mine = _idents(keys, "mine.")
+    count = conn.execute(f"select count(*) from (select distinct {mine} {pairs})",
                          (job_id, plan_version)).fetchone()[0]
     rows = conn.execute(
-        f"select {_idents(keys, 'mine.')}, min(later._lading_job) {pairs}"
-        f" group by mine._lading_seq order by mine._lading_seq limit ?",
+        f"select {mine}, min(later._lading_job) {pairs} group by {mine} order by {mine} limit ?",
         (job_id, plan_version, limit)).fetchall()
     return [(tuple(r[:-1]), r[-1]) for r in rows], count
 

@@ -76,7 +76,8 @@ class SqliteDestination:
                 " PRIMARY KEY (job_id, plan_version, chunk)) STRICT"
             )
             _add_unchanged_column(self._conn)
-            self._conn.execute(images.create_ledger_sql())
+            for statement in images.create_ledger_sql():
+                self._conn.execute(statement)
             self._conn.execute(
                 f"create table if not exists {LISTS_TABLE} ("
                 " workspace TEXT NOT NULL, list_id TEXT NOT NULL, name TEXT NOT NULL,"
@@ -103,10 +104,9 @@ class SqliteDestination:
                 return
             with self._write():
                 self._conn.execute(_create_table_sql(table, schema))
-                for statement in images.create_sql(
-                        before_images_table(workspace, object_name),
-                        [(f.name, _SQL_TYPES[f.type]) for f in schema.fields], schema.primary_key):
-                    self._conn.execute(statement)
+                self._conn.execute(images.create_sql(
+                    before_images_table(workspace, object_name),
+                    [(f.name, _SQL_TYPES[f.type]) for f in schema.fields], schema.primary_key))
             self._ensured.add(table)
 
     def _exists(self, table: str) -> bool:
