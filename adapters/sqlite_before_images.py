@@ -62,14 +62,17 @@ class StagedChunk:
     keys: list[str]
     values: list[str]  # the chunk's non-key fields (what an update may change)
     fields: list[str]  # every field of the object (what a before-image holds)
+    rows: int
 
     def on_key(self, left: str, right: str = "s") -> str:
         return " and ".join(f"{left}.{quote_ident(k)} = {right}.{self.staged[k]}" for k in self.keys)
 
 
 def capture(conn: sqlite3.Connection, chunk: StagedChunk, operation: str,
-            ledger: tuple[str, int, int]) -> None:
-    """Record the before-images of what merging `chunk` with `operation` is about to change.
+            ledger: tuple[str, int, int], existing: int | None) -> None:
+    """Record the before-images of what merging `chunk` with `operation` is about to change;
+    `existing`: how many of its keys the table holds (None for a delete), so that a chunk of
+    new keys only (a first import) or of known keys only (a re-import) skips what cannot apply.
     The caller holds the write transaction, so chunks take their sequence numbers in the order
     they commit."""
     (seq,) = conn.execute(f"update {MERGE_SEQUENCE} set n = n + 1 returning n").fetchone()
@@ -77,13 +80,15 @@ def capture(conn: sqlite3.Connection, chunk: StagedChunk, operation: str,
     into = (f"insert into {chunk.images} (_lading_job, _lading_plan, _lading_chunk, _lading_seq,"
             " _lading_kind,")
     whole = _idents(chunk.fields)
-    if operation in ("upsert", "insert"):
+    new_keys = f"select ?, ?, ?, ?, '{INSERTED}', {', '.join('s.' + chunk.staged[k] for k in chunk.keys)}"
+    if operation in ("upsert", "insert") and existing == 0:
+        conn.execute(f"{into} {_idents(chunk.keys)}) {new_keys} from {chunk.source} as s", ledger)
+    elif operation in ("upsert", "insert") and existing != chunk.rows:
         conn.execute(
-            f"{into} {_idents(chunk.keys)}) select ?, ?, ?, ?, '{INSERTED}',"
-            f" {', '.join('s.' + chunk.staged[k] for k in chunk.keys)} from {chunk.source} as s"
+            f"{into} {_idents(chunk.keys)}) {new_keys} from {chunk.source} as s"
             f" where not exists (select 1 from {chunk.table} as t where {chunk.on_key('t')})",
             ledger)
-    if operation in ("upsert", "update") and chunk.values:
+    if operation in ("upsert", "update") and chunk.values and existing:
         conn.execute(
             f"{into} {whole}) select ?, ?, ?, ?, '{UPDATED}', {_idents(chunk.fields, 't.')}"
             f" from {chunk.source} as s join {chunk.table} as t on {chunk.on_key('t')}"

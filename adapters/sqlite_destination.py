@@ -184,9 +184,11 @@ class SqliteDestination:
                 counts, found = MergeCounts(), {}
                 if staged:
                     twin = self._staged(workspace, object_name, schema, chunk)
+                    existing = (self._count_existing(table, twin, stored)
+                                if operation != "delete" else None)
                     with phase("before-images"):
-                        images.capture(self._conn, twin, operation, ledger_key)
-                    counts = self._apply(table, operation, chunk, stored)
+                        images.capture(self._conn, twin, operation, ledger_key, existing)
+                    counts = self._apply(table, operation, chunk, stored, existing)
                     if preview is not None:
                         found = images.samples(self._conn, twin, ledger_key, preview)
                 if preview is not None:  # leaving by an exception rolls the transaction back
@@ -218,7 +220,7 @@ class SqliteDestination:
             source=f"{_STAGE}.{STAGE_TABLE}",
             staged={name: stage_column(i) for i, name in enumerate(chunk.names)},
             keys=[f.name for f in chunk.key_fields], values=[f.name for f in chunk.value_fields],
-            fields=list(schema.field_names))
+            fields=list(schema.field_names), rows=chunk.num_rows)
 
     # -- reverting ------------------------------------------------------------------------
 
@@ -258,7 +260,8 @@ class SqliteDestination:
         finally:
             self._conn.execute(f"detach database {_STAGE}")
 
-    def _apply(self, table: str, operation: str, chunk: MergeChunk, stored: pa.Table) -> MergeCounts:
+    def _apply(self, table: str, operation: str, chunk: MergeChunk, stored: pa.Table,
+               existing: int | None) -> MergeCounts:
         """One set-based statement over the staged rows (key order), counted exactly."""
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
@@ -277,7 +280,7 @@ class SqliteDestination:
                 f"delete from {table} where ({_idents(keys)}) in"
                 f" (select {', '.join(staged[k] for k in keys)} from {source})").rowcount
             return MergeCounts(deletes=deleted)
-        existing = self._count_existing(table, keys, stored, source, on_key)
+        assert existing is not None  # counted for every operation but delete
         if operation == "upsert":
             # A conflicting row equal to the stored one is neither rewritten nor counted as
             # written; `changes()` (the rowcount) counts inserted and really updated rows only.
@@ -294,9 +297,9 @@ class SqliteDestination:
         ).rowcount
         return MergeCounts(updates=updated, unchanged=existing - updated)
 
-    def _count_existing(self, table: str, keys: list[str], stored: pa.Table, source: str,
-                        on_key: str) -> int:
+    def _count_existing(self, table: str, twin: images.StagedChunk, stored: pa.Table) -> int:
         """How many of the staged keys the table holds; exact and set-based."""
+        keys = twin.keys
         lowest = tuple(stored.column(k)[0].as_py() for k in keys)
         above = self._conn.execute(
             f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({_marks(len(keys))}))",
@@ -306,8 +309,8 @@ class SqliteDestination:
             # The common first import: every key beyond what the table holds, nothing to probe.
             return 0
         return self._conn.execute(
-            f"select count(*) from {source} as s where exists (select 1 from {table} as t"
-            f" where {on_key})"
+            f"select count(*) from {twin.source} as s where exists (select 1 from {table} as t"
+            f" where {twin.on_key('t')})"
         ).fetchone()[0]
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
