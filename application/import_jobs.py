@@ -296,7 +296,7 @@ class ImportJobs(Application[UUID]):
                      mapping: dict[str, Any], *, source: str | None = None,
                      labels: list[str] | None = None, idempotency_key: str | None = None,
                      start: bool = True, concurrency_scope: str | None = None,
-                    dry_run: bool = False) -> tuple[UUID, bool]:
+                     dry_run: bool = False) -> tuple[UUID, bool]:
         """submit_file for several local files (name, path) read in order as one source.
 
         Each file is copied under the job, so the job owns its bytes like an upload's."""
