@@ -225,7 +225,8 @@ class ImportJobsController(Controller):
                                          template_id=template_id or data.template_id))
 
     @post("/{job_id:uuid}/start", operation_id="startImportJob", guards=[requires(WRITE)],
-          status_code=200, responses=error_responses(404, 409), summary="Queue the job")
+          status_code=200, responses=error_responses(404, 409),
+          summary='Queue the job; {"dryRun": true} runs it whole, writes nothing and reports a diff')
     async def start(self, request: Request, services: Svc, job_id: FromPath[UUID],
                     data: JSONBody[StartRequest | None] = None) -> Envelope[JobStatus]:
         workspace = request.user.workspace
