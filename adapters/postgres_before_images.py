@@ -1,4 +1,5 @@
-"""Before-images on PostgreSQL (ADR 0094): the SQLite twin table's design in PostgreSQL's SQL.
+"""Before-images on PostgreSQL (ADR 0094): the SQLite design (sqlite_before_images.py) in
+PostgreSQL's SQL.
 
 Statements run on the merge's ADBC cursor (adapters/postgres_arrow.py), inside its transaction:
 DML is wrapped in a CTE with RETURNING, parameters are `$n`. The revert ledger row is claimed
@@ -14,79 +15,82 @@ from lading.adapters.postgres_arrow import fetch_one
 from lading.adapters.sql_naming import REVERT_LEDGER_TABLE, quote_ident
 
 INSERTED, UPDATED, DELETED = "inserted", "updated", "deleted"
-MERGE_SEQUENCE = "lading_merge_sequence"
-_OF_CHUNK = "_lading_job = $1::uuid and _lading_plan = $2 and _lading_chunk = $3"
-_OF_CHUNK_B = "b._lading_job = $1::uuid and b._lading_plan = $2 and b._lading_chunk = $3"
+CHUNKS_TABLE = "lading_image_chunks"
 
 
 def create_sql(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
     """The twin of an object's table (`columns`: its column definitions without NOT NULL),
     indexed only as a revert reads it; conflicts are a hash join when a revert is asked for."""
     return (f"create table if not exists {quote_ident(table)} ("
-            " _lading_job uuid not null, _lading_plan integer not null,"
-            " _lading_chunk integer not null, _lading_seq bigint not null,"
-            f" _lading_kind text not null, {', '.join(columns)},"
-            f" primary key (_lading_job, _lading_plan, _lading_chunk, {_idents(keys)}))")
+            f" _lading_seq bigint not null, _lading_kind text not null, {', '.join(columns)},"
+            f" primary key (_lading_seq, {_idents(keys)}))")
 
 
 def create_ledger_sql() -> list[str]:
-    """The revert ledger, and the sequence that orders merged chunks."""
+    """The numbered chunks that hold images, and the revert ledger."""
     return [
+        f"create table if not exists {CHUNKS_TABLE} ("
+        " seq bigint generated always as identity primary key, job_id uuid not null,"
+        " plan_version integer not null, chunk integer not null,"
+        " unique (job_id, plan_version, chunk))",
         f"create table if not exists {REVERT_LEDGER_TABLE} ("
         " job_id uuid not null, plan_version integer not null, chunk integer not null,"
         " removed bigint not null default 0, restored bigint not null default 0,"
         " reverted_at timestamptz not null default now(),"
         " primary key (job_id, plan_version, chunk))",
-        f"create sequence if not exists {MERGE_SEQUENCE}",
     ]
 
 
-def next_seq(cursor: Any) -> int:
-    """This chunk's place in the order of merges (taken inside its transaction)."""
-    (seq,) = fetch_one(cursor, f"select nextval('{MERGE_SEQUENCE}')") or (0,)
+def number_chunk(cursor: Any, ledger: tuple[str, int, int]) -> int:
+    """The chunk's number, in the order merges take them (inside the merge's transaction)."""
+    (seq,) = fetch_one(
+        cursor, f"insert into {CHUNKS_TABLE} (job_id, plan_version, chunk)"
+                " values ($1::uuid, $2, $3) returning seq", ledger) or (0,)
     return int(seq)
 
 
 def capture(cursor: Any, table: str, images: str, source: str, operation: str,
             keys: Sequence[str], values: Sequence[str], fields: Sequence[str],
-            ledger: tuple[str, int, int]) -> None:
-    """Record the before-images of what merging the staged `source` is about to change."""
-    ledger = (*ledger, next_seq(cursor))
-    into = (f"insert into {images} (_lading_job, _lading_plan, _lading_chunk, _lading_seq,"
-            " _lading_kind,")
+            ledger: tuple[str, int, int]) -> int:
+    """Record the before-images of what merging the staged `source` is about to change;
+    return the chunk's number."""
+    seq = number_chunk(cursor, ledger)
+    into = f"insert into {images} (_lading_seq, _lading_kind,"
     on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
+    whole = f"{_idents(fields)}) select $1, "
     statements = []
     if operation in ("upsert", "insert"):
         statements.append(
-            f"{into} {_idents(keys)}) select $1::uuid, $2, $3, $4, '{INSERTED}', {_idents(keys, 's.')}"
+            f"{into} {_idents(keys)}) select $1, '{INSERTED}', {_idents(keys, 's.')}"
             f" from {source} s where not exists (select 1 from {table} t where {on_key})")
     if operation in ("upsert", "update") and values:
         statements.append(
-            f"{into} {_idents(fields)}) select $1::uuid, $2, $3, $4, '{UPDATED}', {_idents(fields, 't.')}"
-            f" from {source} s join {table} t on {on_key}"
-            f" where ({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})")
+            f"{into} {whole}'{UPDATED}', {_idents(fields, 't.')} from {source} s join {table} t"
+            f" on {on_key} where ({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})")
     if operation == "delete":
         statements.append(
-            f"{into} {_idents(fields)}) select $1::uuid, $2, $3, $4, '{DELETED}', {_idents(fields, 't.')}"
-            f" from {source} s join {table} t on {on_key}")
+            f"{into} {whole}'{DELETED}', {_idents(fields, 't.')} from {source} s join {table} t"
+            f" on {on_key}")
     for statement in statements:
         fetch_one(cursor, f"with captured as ({statement} returning 1) select count(*) from captured",
-                  ledger)
+                  (seq,))
+    return seq
 
 
 def capture_appended(cursor: Any, table: str, images: str, keys: Sequence[str],
                      key_types: Sequence[str], lowest: Sequence[Any],
-                     ledger: tuple[str, int, int]) -> None:
+                     ledger: tuple[str, int, int]) -> int:
     """Record as inserted every row at or above `lowest`: a chunk COPYed straight into a table
     that held nothing there (the merge's fast path, under its table lock) added exactly those."""
-    marks = ", ".join(f"${i + 5}::{t}" for i, t in enumerate(key_types))
+    seq = number_chunk(cursor, ledger)
+    marks = ", ".join(f"${i + 2}::{t}" for i, t in enumerate(key_types))
     fetch_one(
         cursor,
-        f"with captured as (insert into {images} (_lading_job, _lading_plan, _lading_chunk,"
-        f" _lading_seq, _lading_kind, {_idents(keys)}) select $1::uuid, $2, $3, $4, '{INSERTED}',"
-        f" {_idents(keys)} from {table} where ({_idents(keys)}) >= ({marks}) returning 1)"
-        " select count(*) from captured",
-        (*ledger, next_seq(cursor), *lowest))
+        f"with captured as (insert into {images} (_lading_seq, _lading_kind, {_idents(keys)})"
+        f" select $1, '{INSERTED}', {_idents(keys)} from {table}"
+        f" where ({_idents(keys)}) >= ({marks}) returning 1) select count(*) from captured",
+        (seq, *lowest))
+    return seq
 
 
 def samples(cursor: Any, table: str, images: str, keys: Sequence[str], fields: Sequence[str],
@@ -104,8 +108,9 @@ def samples(cursor: Any, table: str, images: str, keys: Sequence[str], fields: S
         join = f" join {table} t on {on_key}" if after else ""
         cursor.execute(
             f"select {', '.join(c for c in (before, after) if c)} from {images} b{join}"
-            f" where {_OF_CHUNK_B} and b._lading_kind = $4 order by {_idents(keys, 'b.')} limit $5",
-            (*ledger, kind, limit))
+            f" where b._lading_seq = (select seq from {CHUNKS_TABLE} where job_id = $1::uuid"
+            f" and plan_version = $2 and chunk = $3) and b._lading_kind = $4"
+            f" order by {_idents(keys, 'b.')} limit $5", (*ledger, kind, limit))
         split = len(fields) if before else 0
         found[kind] = [(tuple(r[:split]), tuple(r[split:])) for r in cursor.fetchall()]
     return found
@@ -124,23 +129,29 @@ def revert(cursor: Any, table: str, images: str, fields: Sequence[str], keys: Se
             cursor, f"select removed, restored from {REVERT_LEDGER_TABLE} where {this_chunk}", ledger)
         assert recorded is not None
         return int(recorded[0]), int(recorded[1])
-    key_list = _idents(keys)
-    (removed,) = fetch_one(
-        cursor,
-        f"with gone as (delete from {table} where ({key_list}) in (select {key_list} from {images}"
-        f" where {_OF_CHUNK} and _lading_kind = '{INSERTED}') returning 1) select count(*) from gone",
-        ledger) or (0,)
-    values = [f for f in fields if f not in keys]
-    action = ("do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}"
-                                           for v in values)) if values else "do nothing"
-    (restored,) = fetch_one(
-        cursor,
-        f"with back as (insert into {table} ({_idents(fields)}) select {_idents(fields)}"
-        f" from {images} where {_OF_CHUNK} and _lading_kind <> '{INSERTED}' order by {key_list}"
-        f" on conflict ({key_list}) {action} returning 1) select count(*) from back",
-        ledger) or (0,)
-    fetch_one(cursor, f"with used as (delete from {images} where {_OF_CHUNK} returning 1)"
-                      " select count(*) from used", ledger)
+    numbered = fetch_one(cursor, f"select seq from {CHUNKS_TABLE} where {this_chunk}", ledger)
+    removed = restored = 0
+    if numbered is not None:  # a chunk that changed nothing has no images
+        seq = numbered[0]
+        key_list = _idents(keys)
+        (removed,) = fetch_one(
+            cursor,
+            f"with gone as (delete from {table} where ({key_list}) in (select {key_list}"
+            f" from {images} where _lading_seq = $1 and _lading_kind = '{INSERTED}') returning 1)"
+            " select count(*) from gone", (seq,)) or (0,)
+        values = [f for f in fields if f not in keys]
+        action = ("do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}"
+                                               for v in values)) if values else "do nothing"
+        (restored,) = fetch_one(
+            cursor,
+            f"with back as (insert into {table} ({_idents(fields)}) select {_idents(fields)}"
+            f" from {images} where _lading_seq = $1 and _lading_kind <> '{INSERTED}'"
+            f" order by {key_list} on conflict ({key_list}) {action} returning 1)"
+            " select count(*) from back", (seq,)) or (0,)
+        fetch_one(cursor, f"with used as (delete from {images} where _lading_seq = $1 returning 1)"
+                          " select count(*) from used", (seq,))
+        fetch_one(cursor, f"with used as (delete from {CHUNKS_TABLE} where seq = $1 returning 1)"
+                          " select count(*) from used", (seq,))
     fetch_one(
         cursor,
         f"with recorded as (update {REVERT_LEDGER_TABLE} set removed = $4, restored = $5"
@@ -152,12 +163,13 @@ def revert(cursor: Any, table: str, images: str, fields: Sequence[str], keys: Se
 def conflicts_sql(images: str, keys: Sequence[str]) -> tuple[str, str]:
     """(count, first pairs) queries for psycopg: the job's keys a later job changed again."""
     on_key = " and ".join(f"later.{quote_ident(k)} = mine.{quote_ident(k)}" for k in keys)
-    pairs = (f"from {images} mine join {images} later on {on_key}"
-             " and later._lading_seq > mine._lading_seq and later._lading_job <> mine._lading_job"
-             " where mine._lading_job = %s and mine._lading_plan = %s")
+    pairs = (f"from {CHUNKS_TABLE} mc join {images} mine on mine._lading_seq = mc.seq"
+             f" join {images} later on {on_key} and later._lading_seq > mine._lading_seq"
+             f" join {CHUNKS_TABLE} lc on lc.seq = later._lading_seq and lc.job_id <> mc.job_id"
+             " where mc.job_id = %s and mc.plan_version = %s")
     mine = _idents(keys, "mine.")
     return (f"select count(*) from (select distinct {mine} {pairs}) as changed",
-            f"select {mine}, min(later._lading_job::text) {pairs} group by {mine}"
+            f"select {mine}, min(lc.job_id::text) {pairs} group by {mine}"
             f" order by {mine} limit %s")
 
 

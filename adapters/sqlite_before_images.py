@@ -1,15 +1,15 @@
 """Before-images on SQLite (ADR 0094): what a merge changed, kept so that it can be undone.
 
-Each object's table has a twin (`before_images_table`) with the same columns, all nullable, plus
-the merged chunk the row belongs to, the chunk's place in the order of all merges (`_lading_seq`)
-and the row's kind: `inserted` (only the key: undoing deletes it), `updated` and `deleted` (the
-whole row as it was: undoing writes it back). A merge captures them with set-based statements in
-its own transaction, before it writes; a revert of a chunk restores them, deletes them and
-records itself in the revert ledger, again in one transaction.
+Each merged chunk that changed rows gets a number (`lading_image_chunks`, in the order chunks
+commit), and each object's table a twin (`before_images_table`) with the same columns, all
+nullable, plus that number and the row's kind: `inserted` (only the key: undoing deletes it),
+`updated` and `deleted` (the whole row as it was: undoing writes it back). A merge captures them
+with set-based statements in its own transaction, before it writes; a revert of a chunk restores
+them, deletes them and records itself in the revert ledger, again in one transaction.
 
-The twin is one B-tree keyed by (job, plan version, chunk, key), which is what a revert reads:
-every image a merge writes costs one B-tree entry. Conflicts are looked up by key only when a
-revert is asked for, rarely, and SQLite builds the index that join needs then.
+The twin is one B-tree keyed by (chunk number, key): a merge appends to its right edge, and a
+revert reads one range. Conflicts are looked up by key only when a revert is asked for, rarely,
+and SQLite builds the index that join needs then.
 """
 
 from __future__ import annotations
@@ -22,31 +22,28 @@ from typing import Any
 from lading.adapters.sql_naming import REVERT_LEDGER_TABLE, quote_ident
 
 INSERTED, UPDATED, DELETED = "inserted", "updated", "deleted"
-MERGE_SEQUENCE = "lading_merge_sequence"
-_OF_CHUNK = "_lading_job = ? and _lading_plan = ? and _lading_chunk = ?"
-_OF_CHUNK_B = "b._lading_job = ? and b._lading_plan = ? and b._lading_chunk = ?"
+CHUNKS_TABLE = "lading_image_chunks"
 
 
 def create_sql(table: str, columns: Sequence[tuple[str, str]], keys: Sequence[str]) -> str:
     """The twin table of `table` (its (name, SQL type) columns)."""
     fields = ", ".join(f"{quote_ident(name)} {sql_type}" for name, sql_type in columns)
     return (f"create table if not exists {quote_ident(table)} ("
-            " _lading_job TEXT NOT NULL, _lading_plan INTEGER NOT NULL,"
-            " _lading_chunk INTEGER NOT NULL, _lading_seq INTEGER NOT NULL,"
-            f" _lading_kind TEXT NOT NULL, {fields},"
-            f" PRIMARY KEY (_lading_job, _lading_plan, _lading_chunk, {_idents(keys)}))"
-            " STRICT, WITHOUT ROWID")
+            f" _lading_seq INTEGER NOT NULL, _lading_kind TEXT NOT NULL, {fields},"
+            f" PRIMARY KEY (_lading_seq, {_idents(keys)})) STRICT, WITHOUT ROWID")
 
 
 def create_ledger_sql() -> list[str]:
-    """The revert ledger, and the counter that orders merged chunks (one row)."""
+    """The numbered chunks that hold images, and the revert ledger."""
     return [
+        f"create table if not exists {CHUNKS_TABLE} ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL,"
+        " plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+        " UNIQUE (job_id, plan_version, chunk)) STRICT",
         f"create table if not exists {REVERT_LEDGER_TABLE} ("
         " job_id TEXT NOT NULL, plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL,"
         " removed INTEGER NOT NULL, restored INTEGER NOT NULL, reverted_at TEXT NOT NULL,"
         " PRIMARY KEY (job_id, plan_version, chunk)) STRICT",
-        f"create table if not exists {MERGE_SEQUENCE} (n INTEGER NOT NULL) STRICT",
-        f"insert into {MERGE_SEQUENCE} (n) select 0 where not exists (select 1 from {MERGE_SEQUENCE})",
     ]
 
 
@@ -64,45 +61,44 @@ class StagedChunk:
     fields: list[str]  # every field of the object (what a before-image holds)
     rows: int
 
-    def on_key(self, left: str, right: str = "s") -> str:
-        return " and ".join(f"{left}.{quote_ident(k)} = {right}.{self.staged[k]}" for k in self.keys)
+    def on_key(self, left: str) -> str:
+        return " and ".join(f"{left}.{quote_ident(k)} = s.{self.staged[k]}" for k in self.keys)
 
 
 def capture(conn: sqlite3.Connection, chunk: StagedChunk, operation: str,
-            ledger: tuple[str, int, int], existing: int | None) -> None:
-    """Record the before-images of what merging `chunk` with `operation` is about to change;
-    `existing`: how many of its keys the table holds (None for a delete), so that a chunk of
-    new keys only (a first import) or of known keys only (a re-import) skips what cannot apply.
-    The caller holds the write transaction, so chunks take their sequence numbers in the order
-    they commit."""
-    (seq,) = conn.execute(f"update {MERGE_SEQUENCE} set n = n + 1 returning n").fetchone()
-    ledger = (*ledger, seq)
-    into = (f"insert into {chunk.images} (_lading_job, _lading_plan, _lading_chunk, _lading_seq,"
-            " _lading_kind,")
+            ledger: tuple[str, int, int], existing: int | None) -> int:
+    """Record the before-images of what merging `chunk` with `operation` is about to change and
+    return the chunk's number; `existing`: how many of its keys the table holds (None for a
+    delete), so that a chunk of new keys only (a first import) or of known keys only (a
+    re-import) skips what cannot apply. The caller holds the write transaction, so chunks are
+    numbered in the order they commit."""
+    seq = conn.execute(
+        f"insert into {CHUNKS_TABLE} (job_id, plan_version, chunk) values (?, ?, ?)", ledger
+    ).lastrowid
+    assert seq is not None
+    into = f"insert into {chunk.images} (_lading_seq, _lading_kind,"
     whole = _idents(chunk.fields)
-    new_keys = f"select ?, ?, ?, ?, '{INSERTED}', {', '.join('s.' + chunk.staged[k] for k in chunk.keys)}"
+    new_keys = (f"{into} {_idents(chunk.keys)}) select ?, '{INSERTED}',"
+                f" {', '.join('s.' + chunk.staged[k] for k in chunk.keys)} from {chunk.source} as s")
     if operation in ("upsert", "insert") and existing == 0:
-        conn.execute(f"{into} {_idents(chunk.keys)}) {new_keys} from {chunk.source} as s", ledger)
+        conn.execute(new_keys, (seq,))
     elif operation in ("upsert", "insert") and existing != chunk.rows:
-        conn.execute(
-            f"{into} {_idents(chunk.keys)}) {new_keys} from {chunk.source} as s"
-            f" where not exists (select 1 from {chunk.table} as t where {chunk.on_key('t')})",
-            ledger)
+        conn.execute(f"{new_keys} where not exists (select 1 from {chunk.table} as t"
+                     f" where {chunk.on_key('t')})", (seq,))
     if operation in ("upsert", "update") and chunk.values and existing:
         conn.execute(
-            f"{into} {whole}) select ?, ?, ?, ?, '{UPDATED}', {_idents(chunk.fields, 't.')}"
+            f"{into} {whole}) select ?, '{UPDATED}', {_idents(chunk.fields, 't.')}"
             f" from {chunk.source} as s join {chunk.table} as t on {chunk.on_key('t')}"
             f" where ({_idents(chunk.values, 't.')}) is not"
-            f" ({', '.join('s.' + chunk.staged[v] for v in chunk.values)})",
-            ledger)
+            f" ({', '.join('s.' + chunk.staged[v] for v in chunk.values)})", (seq,))
     if operation == "delete":
         conn.execute(
-            f"{into} {whole}) select ?, ?, ?, ?, '{DELETED}', {_idents(chunk.fields, 't.')}"
-            f" from {chunk.source} as s join {chunk.table} as t on {chunk.on_key('t')}",
-            ledger)
+            f"{into} {whole}) select ?, '{DELETED}', {_idents(chunk.fields, 't.')}"
+            f" from {chunk.source} as s join {chunk.table} as t on {chunk.on_key('t')}", (seq,))
+    return seq
 
 
-def samples(conn: sqlite3.Connection, chunk: StagedChunk, ledger: tuple[str, int, int],
+def samples(conn: sqlite3.Connection, chunk: StagedChunk, seq: int,
             limits: dict[str, int]) -> dict[str, list[tuple[tuple[Any, ...], tuple[Any, ...]]]]:
     """Up to `limits[kind]` captured rows of each kind as (before, after) tuples of every
     field, read after the merge statement inside its transaction: after is the table's row
@@ -117,9 +113,9 @@ def samples(conn: sqlite3.Connection, chunk: StagedChunk, ledger: tuple[str, int
         join = f" join {chunk.table} as t on {on_key}" if after else ""
         rows = conn.execute(
             f"select {', '.join(c for c in (before, after) if c)} from {chunk.images} as b{join}"
-            f" where {_OF_CHUNK_B} and b._lading_kind = ? order by {_idents(chunk.keys, 'b.')}"
-            " limit ?",
-            (*ledger, kind, limit)).fetchall()
+            f" where b._lading_seq = ? and b._lading_kind = ?"
+            f" order by {_idents(chunk.keys, 'b.')} limit ?",
+            (seq, kind, limit)).fetchall()
         split = len(chunk.fields) if before else 0
         found[kind] = [(tuple(r[:split]), tuple(r[split:])) for r in rows]
     return found
@@ -134,18 +130,24 @@ def revert(conn: sqlite3.Connection, table: str, images: str, fields: Sequence[s
         " where job_id = ? and plan_version = ? and chunk = ?", ledger).fetchone()
     if recorded is not None:
         return recorded[0], recorded[1]
-    key_list = _idents(keys)
-    removed = conn.execute(
-        f"delete from {table} where ({key_list}) in (select {key_list} from {images}"
-        f" where {_OF_CHUNK} and _lading_kind = '{INSERTED}')", ledger).rowcount
-    values = [f for f in fields if f not in keys]
-    action = ("do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}"
-                                           for v in values)) if values else "do nothing"
-    restored = conn.execute(
-        f"insert into {table} ({_idents(fields)}) select {_idents(fields)} from {images}"
-        f" where {_OF_CHUNK} and _lading_kind <> '{INSERTED}' order by {key_list}"
-        f" on conflict ({key_list}) {action}", ledger).rowcount
-    conn.execute(f"delete from {images} where {_OF_CHUNK}", ledger)
+    numbered = conn.execute(f"select seq from {CHUNKS_TABLE} where job_id = ? and plan_version = ?"
+                            " and chunk = ?", ledger).fetchone()
+    removed = restored = 0
+    if numbered is not None:  # a chunk that changed nothing has no images
+        (seq,) = numbered
+        key_list = _idents(keys)
+        removed = conn.execute(
+            f"delete from {table} where ({key_list}) in (select {key_list} from {images}"
+            f" where _lading_seq = ? and _lading_kind = '{INSERTED}')", (seq,)).rowcount
+        values = [f for f in fields if f not in keys]
+        action = ("do update set " + ", ".join(f"{quote_ident(v)} = excluded.{quote_ident(v)}"
+                                               for v in values)) if values else "do nothing"
+        restored = conn.execute(
+            f"insert into {table} ({_idents(fields)}) select {_idents(fields)} from {images}"
+            f" where _lading_seq = ? and _lading_kind <> '{INSERTED}' order by {key_list}"
+            f" on conflict ({key_list}) {action}", (seq,)).rowcount
+        conn.execute(f"delete from {images} where _lading_seq = ?", (seq,))
+        conn.execute(f"delete from {CHUNKS_TABLE} where seq = ?", (seq,))
     conn.execute(
         f"insert into {REVERT_LEDGER_TABLE} (job_id, plan_version, chunk, removed, restored,"
         " reverted_at) values (?, ?, ?, ?, ?, ?)", (*ledger, removed, restored, now))
@@ -157,14 +159,15 @@ def conflicts(conn: sqlite3.Connection, images: str, keys: Sequence[str], job_id
     """Keys this job changed that a later job (not reverted) changed again: up to `limit`
     (key values, later job id) pairs, and how many keys in all."""
     on_key = " and ".join(f"later.{quote_ident(k)} = mine.{quote_ident(k)}" for k in keys)
-    pairs = (f"from {images} as mine join {images} as later on {on_key}"
-             " and later._lading_seq > mine._lading_seq and later._lading_job <> mine._lading_job"
-             " where mine._lading_job = ? and mine._lading_plan = ?")
+    pairs = (f"from {CHUNKS_TABLE} as mc join {images} as mine on mine._lading_seq = mc.seq"
+             f" join {images} as later on {on_key} and later._lading_seq > mine._lading_seq"
+             f" join {CHUNKS_TABLE} as lc on lc.seq = later._lading_seq and lc.job_id <> mc.job_id"
+             " where mc.job_id = ? and mc.plan_version = ?")
     mine = _idents(keys, "mine.")
     count = conn.execute(f"select count(*) from (select distinct {mine} {pairs})",
                          (job_id, plan_version)).fetchone()[0]
     rows = conn.execute(
-        f"select {mine}, min(later._lading_job) {pairs} group by {mine} order by {mine} limit ?",
+        f"select {mine}, min(lc.job_id) {pairs} group by {mine} order by {mine} limit ?",
         (job_id, plan_version, limit)).fetchall()
     return [(tuple(r[:-1]), r[-1]) for r in rows], count
 

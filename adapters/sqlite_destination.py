@@ -187,10 +187,10 @@ class SqliteDestination:
                     existing = (self._count_existing(table, twin, stored)
                                 if operation != "delete" else None)
                     with phase("before-images"):
-                        images.capture(self._conn, twin, operation, ledger_key, existing)
+                        seq = images.capture(self._conn, twin, operation, ledger_key, existing)
                     counts = self._apply(table, operation, chunk, stored, existing)
                     if preview is not None:
-                        found = images.samples(self._conn, twin, ledger_key, preview)
+                        found = images.samples(self._conn, twin, seq, preview)
                 if preview is not None:  # leaving by an exception rolls the transaction back
                     raise _Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(
                         found, _json_ready)))
