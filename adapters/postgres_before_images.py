@@ -160,6 +160,18 @@ def revert(cursor: Any, table: str, images: str, fields: Sequence[str], keys: Se
     return int(removed), int(restored)
 
 
+def chunks_kept_sql() -> str:
+    """For psycopg: how many of a job's merged chunks still hold their images."""
+    return f"select count(*) from {CHUNKS_TABLE} where job_id = %s and plan_version = %s"
+
+
+def forget_sql(images: str) -> list[str]:
+    """For psycopg, in one transaction: drop every image of a job (retention)."""
+    return [f"delete from {images} where _lading_seq in"
+            f" (select seq from {CHUNKS_TABLE} where job_id = %s)",
+            f"delete from {CHUNKS_TABLE} where job_id = %s"]
+
+
 def conflicts_sql(images: str, keys: Sequence[str]) -> tuple[str, str]:
     """(count, first pairs) queries for psycopg: the job's keys a later job changed again."""
     on_key = " and ".join(f"later.{quote_ident(k)} = mine.{quote_ident(k)}" for k in keys)

@@ -319,6 +319,21 @@ class PostgresDestination:
             [{"key": {k: c(v) for k, c, v in zip(keys, convert, row[:-1])}, "jobId": row[-1]}
              for row in pairs], count)
 
+    def before_images_kept(self, job_id: UUID, plan_version: int) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute(images.chunks_kept_sql(), (job_id, plan_version)).fetchone()[0]
+
+    def forget_before_images(self, workspace: str, object_name: str, job_id: UUID) -> int:
+        twin = before_images_table(workspace, object_name)
+        with self._pool.connection() as conn:
+            if not self._exists(conn, twin):
+                return 0
+            with conn.transaction():
+                first, second = images.forget_sql(quote_ident(twin))
+                gone = conn.execute(first, (job_id,)).rowcount
+                conn.execute(second, (job_id,))
+        return gone
+
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._pool.connection() as conn:
             rows = conn.execute(

@@ -154,6 +154,21 @@ def revert(conn: sqlite3.Connection, table: str, images: str, fields: Sequence[s
     return removed, restored
 
 
+def chunks_kept(conn: sqlite3.Connection, job_id: str, plan_version: int) -> int:
+    """How many of the job's merged chunks still hold their images."""
+    return conn.execute(f"select count(*) from {CHUNKS_TABLE} where job_id = ? and plan_version = ?",
+                        (job_id, plan_version)).fetchone()[0]
+
+
+def forget(conn: sqlite3.Connection, images: str, job_id: str) -> int:
+    """Drop every image of the job (retention); return how many rows went. The caller holds
+    the write transaction."""
+    chunks = f"select seq from {CHUNKS_TABLE} where job_id = ?"
+    gone = conn.execute(f"delete from {images} where _lading_seq in ({chunks})", (job_id,)).rowcount
+    conn.execute(f"delete from {CHUNKS_TABLE} where job_id = ?", (job_id,))
+    return gone
+
+
 def conflicts(conn: sqlite3.Connection, images: str, keys: Sequence[str], job_id: str,
               plan_version: int, limit: int) -> tuple[list[tuple[tuple[Any, ...], str]], int]:
     """Keys this job changed that a later job (not reverted) changed again: up to `limit`

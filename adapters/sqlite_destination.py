@@ -248,6 +248,17 @@ class SqliteDestination:
             [{"key": {k: c(v) for k, c, v in zip(keys, convert, key)}, "jobId": later}
              for key, later in pairs], count)
 
+    def before_images_kept(self, job_id: UUID, plan_version: int) -> int:
+        with self._lock:
+            return images.chunks_kept(self._conn, str(job_id), plan_version)
+
+    def forget_before_images(self, workspace: str, object_name: str, job_id: UUID) -> int:
+        if not self._exists(before_images_table(workspace, object_name)):
+            return 0
+        with self._lock, self._write():
+            return images.forget(self._conn, quote_ident(before_images_table(workspace, object_name)),
+                                 str(job_id))
+
     @contextmanager
     def _attached(self, staged: Path | None) -> Iterator[None]:
         """The staged chunk readable as `_STAGE.rows` (ATTACH cannot run inside a transaction)."""

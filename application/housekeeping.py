@@ -1,4 +1,5 @@
-"""Retention (SPEC §5): the blobs of finished jobs go after a while; their history stays."""
+"""Retention (SPEC §5): the blobs of finished jobs go after a while, and with them the
+before-images a revert would need (SPEC §8); their history stays."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ class Housekeeping:
         self.jobs = jobs
 
     def purge(self, workspace: str, older_than_days: int = 30, now: datetime | None = None) -> int:
-        """Delete the blobs and work files of jobs that ended more than `older_than_days` ago;
-        return how many blobs were removed."""
+        """Delete the blobs, work files and before-images of jobs that ended more than
+        `older_than_days` ago; return how many blobs were removed."""
         cutoff = iso_utc((now or datetime.now(UTC)) - timedelta(days=older_than_days))
         removed = 0
         ended = JobFilter(workspace=workspace, limit=1_000_000, states=tuple(sorted(TERMINAL_STATES)))
@@ -27,6 +28,8 @@ class Housekeeping:
                 files = self.jobs.files(self.jobs.load(_uuid(doc["jobId"]), workspace))
                 removed += self.jobs.blobs.delete_prefix(files.prefix)
                 shutil.rmtree(files.job_work_dir, ignore_errors=True)
+                self.jobs.destination.forget_before_images(workspace, doc["objectName"],
+                                                           _uuid(doc["jobId"]))
         return removed
 
 

@@ -208,6 +208,15 @@ class DestinationStore(Protocol):
         changes nothing. Returns (rows removed, rows restored) as the first revert did."""
         ...
 
+    def before_images_kept(self, job_id: UUID, plan_version: int) -> int:
+        """How many of the job's merged chunks still hold their before-images (every chunk
+        that merged rows, until it is reverted or its images are forgotten)."""
+        ...
+
+    def forget_before_images(self, workspace: str, object_name: str, job_id: UUID) -> int:
+        """Drop the job's before-images (retention); it can no longer be reverted."""
+        ...
+
     def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
                          job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
         """The job's changed keys that a later job, not reverted, changed again."""

@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from lading.application.errors import JobNotFound, RevertConflict
 from lading.application.ports import DestinationStore, LedgerEntry
+from lading.domain.errors import TransitionNotAllowed
 from lading.domain.import_job import ImportJob
 from lading.domain.table_schema import TableSchema
 
@@ -34,6 +35,11 @@ class Reverts:
         if job.is_deleted:
             raise JobNotFound(job_id)
         job.check_allowed("start_revert")
+        if not job.dry_run and self.destination.before_images_kept(
+                job.id, job.plan_version) < len(job.merged_chunks):
+            raise TransitionNotAllowed(job.state, "start_revert", (
+                "its before-images are gone (purged with its files, or merged before Lading"
+                " kept them)"))
         schema = self.jobs.schema_of(workspace, job.object_name)
         found = self.destination.revert_conflicts(workspace, job.object_name, schema, job.id,
                                                   job.plan_version)

@@ -4,6 +4,7 @@ and a revert is queued work that a worker pass runs."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -97,3 +98,14 @@ def test_only_a_completed_real_run_can_be_reverted(lading):
     reverted(lading, job)
     with pytest.raises(TransitionNotAllowed, match="cannot revert a job that is reverted"):
         lading.reverts.revert(WS, job)
+
+
+def test_before_images_follow_the_jobs_retention(lading):
+    job = imported(lading, [(1, "a@x.io", "free")])
+    lading.housekeeping.purge(WS, older_than_days=30)  # ended just now: kept
+    assert lading.jobs.destination.before_images_kept(job, 1) == 1
+    lading.housekeeping.purge(WS, older_than_days=30, now=datetime.now(UTC) + timedelta(days=31))
+    with pytest.raises(TransitionNotAllowed, match="its before-images are gone"):
+        lading.reverts.revert(WS, job)
+    assert records(lading) == [{"id": 1, "email": "a@x.io", "tier": "free"}]
+    assert lading.jobs.status(WS, job)["state"] == "completed"
