@@ -20,14 +20,17 @@ import psycopg
 import pyarrow as pa
 from psycopg_pool import ConnectionPool
 
+from lading.adapters import postgres_before_images as images
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
+from lading.adapters.before_image_samples import ChunkSamples
 from lading.adapters.merge_outcomes import (OutcomesRaced, all_inserted, check_against,
                                             in_given_order, outcome_words)
 from lading.adapters.phase_timer import phase
 from lading.adapters.postgres_arrow import ArrowConnections, fetch_one
 from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
-                                        RECORD_WRITERS_TABLE, keyset_pages, quote_ident, table_name)
-from lading.application.ports import LedgerEntry, MergeCounts, RowOutcomesSink
+                                        RECORD_WRITERS_TABLE, before_images_table, keyset_pages,
+                                        quote_ident, table_name)
+from lading.application.ports import ChunkDiff, LedgerEntry, MergeCounts, RevertConflicts, RowOutcomesSink
 from lading.domain.table_schema import Field, TableSchema
 
 _PAGE = 5000  # rows fetched per query when reading records back
@@ -76,6 +79,8 @@ class PostgresDestination:
                     " primary key (job_id, plan_version, chunk))"
                 )
                 _add_unchanged_column(conn)
+                for statement in images.create_ledger_sql():
+                    conn.execute(statement)
                 conn.execute(
                     f"create table if not exists {LISTS_TABLE} ("
                     " workspace text not null, list_id text not null, name text not null,"
@@ -122,6 +127,10 @@ class PostgresDestination:
         with self._pool.connection() as conn, conn.transaction():
             _serialise_ddl(conn, table)
             conn.execute(_create_table_sql(table, schema))
+            conn.execute(images.create_sql(
+                before_images_table(workspace, object_name),
+                [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
+                 for f in schema.fields], schema.primary_key))
         with self._ensured_lock:
             self._ensured.add(table)
 
@@ -154,16 +163,27 @@ class PostgresDestination:
     ) -> MergeCounts:
         for attempt in range(_RACE_RETRIES):
             try:
-                return self._merge_once(workspace, object_name, schema, operation, rows, entry,
-                                        list_id, on_outcomes)
+                return self._merge(workspace, object_name, schema, operation, rows, entry,
+                                   list_id, None, on_outcomes)
             except OutcomesRaced:
                 if attempt == _RACE_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _merge_once(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
-                    rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
-                    on_outcomes: RowOutcomesSink | None) -> MergeCounts:
+    def preview_chunk(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+                      rows: pa.Table | PreparedChunk, entry: LedgerEntry,
+                      sample_limits: dict[str, int]) -> ChunkDiff:
+        """The merge itself, in a transaction rolled back at its end (ADR 0093)."""
+        try:
+            self._merge(workspace, object_name, schema, operation, rows, entry, None, sample_limits)
+        except _Previewed as previewed:
+            return previewed.diff
+        raise AssertionError("a preview always ends in a rollback")
+
+    def _merge(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+               rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
+               preview: dict[str, int] | None,
+               on_outcomes: RowOutcomesSink | None = None) -> MergeCounts:
         if isinstance(rows, PreparedChunk):
             rows.check(schema, operation)
             chunk = rows.chunk
@@ -182,7 +202,7 @@ class PostgresDestination:
                 " values ($1::uuid, $2, $3, $4, $5) on conflict do nothing returning true",
                 (*ledger_key, workspace, object_name),
             )
-            if claimed is None:
+            if claimed is None and preview is None:
                 recorded = fetch_one(
                     cursor,
                     f"select inserts, updates, deletes, unchanged from {LEDGER_TABLE}"
@@ -195,9 +215,14 @@ class PostgresDestination:
             def classify(stage: str) -> None:
                 judged.append(_outcomes(cursor, quote_ident(table_id), stage, operation, chunk))
 
-            counts = (self._apply(cursor, table_id, operation, chunk,
+            twin = quote_ident(before_images_table(workspace, object_name))
+            counts = (self._apply(cursor, table_id, twin, operation, chunk, schema, ledger_key,
                                   classify if on_outcomes else None)
                       if chunk.num_rows else MergeCounts())
+            if preview is not None:  # leaving by an exception rolls the transaction back
+                found = images.samples(cursor, quote_ident(table_id), twin, schema.primary_key,
+                                       schema.field_names, ledger_key, preview) if chunk.num_rows else {}
+                raise _Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(found, _json_ready)))
             if on_outcomes is not None:
                 # No stage: the chunk went straight in, every row a new key (see _apply).
                 words = judged[0] if judged else all_inserted(chunk)
@@ -222,7 +247,8 @@ class PostgresDestination:
             )
             return counts
 
-    def _apply(self, cursor: Any, table_id: str, operation: str, chunk: MergeChunk,
+    def _apply(self, cursor: Any, table_id: str, twin: str, operation: str, chunk: MergeChunk,
+               schema: TableSchema, ledger: tuple[str, int, int],
                before_write: Callable[[str], None] | None = None) -> MergeCounts:
         table = quote_ident(table_id)
         keys = [f.name for f in chunk.key_fields]
@@ -237,12 +263,19 @@ class PostgresDestination:
             if self._beyond_table(cursor, table, chunk):
                 with phase("load"):
                     cursor.adbc_ingest(table_id, chunk.rows, mode="append")
+                with phase("before-images"):
+                    images.capture_appended(
+                        cursor, table, twin, keys, [_SQL_TYPES[f.type] for f in chunk.key_fields],
+                        [chunk.rows.column(k)[0].as_py() for k in keys], ledger)
                 return MergeCounts(inserts=n)
         stage = _stage(cursor, chunk)
         with phase("load"):
             cursor.adbc_ingest(stage, chunk.rows, mode="append", temporary=True)
         if before_write is not None:
             before_write(stage)
+        with phase("before-images"):
+            images.capture(cursor, table, twin, stage, operation, keys, values,
+                           list(schema.field_names), ledger)
         columns = _idents(names)
         on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
         if operation == "upsert":
@@ -304,6 +337,49 @@ class PostgresDestination:
             cursor, f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({marks}))",
             lowest)
         return not found
+
+    # -- reverting ------------------------------------------------------------------------
+
+    def revert_chunk(self, workspace: str, object_name: str, schema: TableSchema,
+                     entry: LedgerEntry) -> tuple[int, int]:
+        self.ensure_object(workspace, object_name, schema)
+        with self._arrow.transaction() as cursor, phase("revert"):
+            return images.revert(
+                cursor, quote_ident(table_name(workspace, object_name)),
+                quote_ident(before_images_table(workspace, object_name)), schema.field_names,
+                schema.primary_key, (str(entry.job_id), entry.plan_version, entry.chunk))
+
+    def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
+                         job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
+        keys = list(schema.primary_key)
+        convert = [_json_ready(schema.field(k)) for k in keys]
+        count_sql, pairs_sql = images.conflicts_sql(
+            quote_ident(before_images_table(workspace, object_name)), keys)
+        with self._pool.connection() as conn:
+            if not self._exists(conn, table_name(workspace, object_name)):
+                return RevertConflicts([], 0)
+        self.ensure_object(workspace, object_name, schema)
+        with self._pool.connection() as conn:
+            (count,) = conn.execute(count_sql, (job_id, plan_version)).fetchone()
+            pairs = conn.execute(pairs_sql, (job_id, plan_version, limit)).fetchall()
+        return RevertConflicts(
+            [{"key": {k: c(v) for k, c, v in zip(keys, convert, row[:-1])}, "jobId": row[-1]}
+             for row in pairs], count)
+
+    def before_images_kept(self, job_id: UUID, plan_version: int) -> int:
+        with self._pool.connection() as conn:
+            return conn.execute(images.chunks_kept_sql(), (job_id, plan_version)).fetchone()[0]
+
+    def forget_before_images(self, workspace: str, object_name: str, job_id: UUID) -> int:
+        twin = before_images_table(workspace, object_name)
+        with self._pool.connection() as conn:
+            if not self._exists(conn, twin):
+                return 0
+            with conn.transaction():
+                first, second = images.forget_sql(quote_ident(twin))
+                gone = conn.execute(first, (job_id,)).rowcount
+                conn.execute(second, (job_id,))
+        return gone
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._pool.connection() as conn:
@@ -499,6 +575,11 @@ def _record_writers(cursor: Any, workspace: str, object_name: str, operation: st
                  " on conflict (workspace, object_name, member_key)"
                  " do update set job_id = excluded.job_id returning 1) select count(*) from written")
     fetch_one(cursor, statement, (workspace, object_name, keys, str(entry.job_id)))
+class _Previewed(Exception):
+    """Carries a dry run's diff out of its transaction, which rolls back on the way."""
+
+    def __init__(self, diff: ChunkDiff) -> None:
+        self.diff = diff
 
 
 def _configure(conn: psycopg.Connection) -> None:

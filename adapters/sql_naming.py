@@ -11,6 +11,8 @@ LIST_MEMBERS_TABLE = "lading_list_members"
 AUDIENCES_TABLE = "lading_audiences"
 # Which job last merged each record (key) of an object; kept only for objects with an audience.
 RECORD_WRITERS_TABLE = "lading_record_writers"
+# Per reverted chunk, what undoing it did (ADR 0094): a chunk is reverted once.
+REVERT_LEDGER_TABLE = "lading_revert_ledger"
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 
@@ -31,6 +33,11 @@ def table_name(workspace: str, object_name: str) -> str:
     """
     digest = hashlib.sha256(f"{workspace}\x00{object_name}".encode()).hexdigest()[:12]
     return f"o_{_slug(workspace, 20)}__{_slug(object_name, 24)}_{digest}"
+
+
+def before_images_table(workspace: str, object_name: str) -> str:
+    """Where the before-images of the object's merged rows live (ADR 0094), beside its table."""
+    return "b" + table_name(workspace, object_name)[1:]
 
 
 def _slug(text: str, limit: int) -> str:

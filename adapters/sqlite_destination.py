@@ -22,10 +22,13 @@ import pyarrow as pa
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
 from lading.adapters.merge_outcomes import check_against, in_given_order, outcome_words
 from lading.adapters.phase_timer import phase
+from lading.adapters import sqlite_before_images as images
+from lading.adapters.before_image_samples import ChunkSamples
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
 from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
-                                        RECORD_WRITERS_TABLE, keyset_pages, quote_ident, table_name)
-from lading.application.ports import LedgerEntry, MergeCounts, RowOutcomesSink
+                                        RECORD_WRITERS_TABLE, before_images_table, keyset_pages,
+                                        quote_ident, table_name)
+from lading.application.ports import ChunkDiff, LedgerEntry, MergeCounts, RevertConflicts, RowOutcomesSink
 from lading.domain.table_schema import Field, TableSchema
 
 DATABASE_FILE = "destination.sqlite"
@@ -76,6 +79,8 @@ class SqliteDestination:
                 " PRIMARY KEY (job_id, plan_version, chunk)) STRICT"
             )
             _add_unchanged_column(self._conn)
+            for statement in images.create_ledger_sql():
+                self._conn.execute(statement)
             self._conn.execute(
                 f"create table if not exists {LISTS_TABLE} ("
                 " workspace TEXT NOT NULL, list_id TEXT NOT NULL, name TEXT NOT NULL,"
@@ -118,6 +123,9 @@ class SqliteDestination:
                 return
             with self._write():
                 self._conn.execute(_create_table_sql(table, schema))
+                self._conn.execute(images.create_sql(
+                    before_images_table(workspace, object_name),
+                    [(f.name, _SQL_TYPES[f.type]) for f in schema.fields], schema.primary_key))
             self._ensured.add(table)
 
     def _exists(self, table: str) -> bool:
@@ -159,6 +167,24 @@ class SqliteDestination:
         list_id: str | None = None,
         on_outcomes: RowOutcomesSink | None = None,
     ) -> MergeCounts:
+        return self._merge(workspace, object_name, schema, operation, rows, entry, list_id, None,
+                           on_outcomes)
+
+    def preview_chunk(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+                      rows: pa.Table | PreparedChunk, entry: LedgerEntry,
+                      sample_limits: dict[str, int]) -> ChunkDiff:
+        """The merge itself, in a transaction rolled back at its end (ADR 0093): the counts
+        are the real statement's, and nothing it wrote outlives it."""
+        try:
+            self._merge(workspace, object_name, schema, operation, rows, entry, None, sample_limits)
+        except _Previewed as previewed:
+            return previewed.diff
+        raise AssertionError("a preview always ends in a rollback")
+
+    def _merge(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
+               rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
+               preview: dict[str, int] | None,
+               on_outcomes: RowOutcomesSink | None = None) -> MergeCounts:
         prepared = rows if isinstance(rows, PreparedChunk) else None
         try:
             if prepared is None:
@@ -175,11 +201,23 @@ class SqliteDestination:
                     " where job_id = ? and plan_version = ? and chunk = ?",
                     ledger_key,
                 ).fetchone()
-                if recorded is not None:
+                if recorded is not None and preview is None:
                     return MergeCounts(*recorded)
                 # Classified before the write, which this transaction's lock keeps alone.
                 words = self._outcomes(table, operation, chunk, stored) if on_outcomes else None
-                counts = self._apply(table, operation, chunk, stored) if staged else MergeCounts()
+                counts, found = MergeCounts(), {}
+                if staged:
+                    twin = self._staged(workspace, object_name, schema, chunk)
+                    existing = (self._count_existing(table, twin, stored)
+                                if operation != "delete" else None)
+                    with phase("before-images"):
+                        seq = images.capture(self._conn, twin, operation, ledger_key, existing)
+                    counts = self._apply(table, operation, chunk, stored, existing)
+                    if preview is not None:
+                        found = images.samples(self._conn, twin, seq, preview)
+                if preview is not None:  # leaving by an exception rolls the transaction back
+                    raise _Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(
+                        found, _json_ready)))
                 if on_outcomes is not None and words is not None:
                     check_against(words, counts)
                     on_outcomes(in_given_order(words, chunk))
@@ -203,6 +241,53 @@ class SqliteDestination:
             if prepared is not None:
                 self.release(prepared)
 
+    def _staged(self, workspace: str, object_name: str, schema: TableSchema,
+                chunk: MergeChunk) -> images.StagedChunk:
+        return images.StagedChunk(
+            table=quote_ident(table_name(workspace, object_name)),
+            images=quote_ident(before_images_table(workspace, object_name)),
+            source=f"{_STAGE}.{STAGE_TABLE}",
+            staged={name: stage_column(i) for i, name in enumerate(chunk.names)},
+            keys=[f.name for f in chunk.key_fields], values=[f.name for f in chunk.value_fields],
+            fields=list(schema.field_names), rows=chunk.num_rows)
+
+    # -- reverting ------------------------------------------------------------------------
+
+    def revert_chunk(self, workspace: str, object_name: str, schema: TableSchema,
+                     entry: LedgerEntry) -> tuple[int, int]:
+        self.ensure_object(workspace, object_name, schema)
+        with self._lock, phase("revert"), self._write():
+            return images.revert(
+                self._conn, quote_ident(table_name(workspace, object_name)),
+                quote_ident(before_images_table(workspace, object_name)), schema.field_names,
+                schema.primary_key, (str(entry.job_id), entry.plan_version, entry.chunk), _now())
+
+    def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
+                         job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
+        if not self._exists(table_name(workspace, object_name)):
+            return RevertConflicts([], 0)
+        self.ensure_object(workspace, object_name, schema)
+        keys = list(schema.primary_key)
+        convert = [_json_ready(schema.field(k)) for k in keys]
+        with self._lock:
+            pairs, count = images.conflicts(
+                self._conn, quote_ident(before_images_table(workspace, object_name)), keys,
+                str(job_id), plan_version, limit)
+        return RevertConflicts(
+            [{"key": {k: c(v) for k, c, v in zip(keys, convert, key)}, "jobId": later}
+             for key, later in pairs], count)
+
+    def before_images_kept(self, job_id: UUID, plan_version: int) -> int:
+        with self._lock:
+            return images.chunks_kept(self._conn, str(job_id), plan_version)
+
+    def forget_before_images(self, workspace: str, object_name: str, job_id: UUID) -> int:
+        if not self._exists(before_images_table(workspace, object_name)):
+            return 0
+        with self._lock, self._write():
+            return images.forget(self._conn, quote_ident(before_images_table(workspace, object_name)),
+                                 str(job_id))
+
     @contextmanager
     def _attached(self, staged: Path | None) -> Iterator[None]:
         """The staged chunk readable as `_STAGE.rows` (ATTACH cannot run inside a transaction)."""
@@ -215,7 +300,8 @@ class SqliteDestination:
         finally:
             self._conn.execute(f"detach database {_STAGE}")
 
-    def _apply(self, table: str, operation: str, chunk: MergeChunk, stored: pa.Table) -> MergeCounts:
+    def _apply(self, table: str, operation: str, chunk: MergeChunk, stored: pa.Table,
+               existing: int | None) -> MergeCounts:
         """One set-based statement over the staged rows (key order), counted exactly."""
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
@@ -234,7 +320,7 @@ class SqliteDestination:
                 f"delete from {table} where ({_idents(keys)}) in"
                 f" (select {', '.join(staged[k] for k in keys)} from {source})").rowcount
             return MergeCounts(deletes=deleted)
-        existing = self._count_existing(table, keys, stored, source, on_key)
+        assert existing is not None  # counted for every operation but delete
         if operation == "upsert":
             # A conflicting row equal to the stored one is neither rewritten nor counted as
             # written; `changes()` (the rowcount) counts inserted and really updated rows only.
@@ -270,23 +356,22 @@ class SqliteDestination:
                 " order by s.rowid").fetchall(), dtype=bool).reshape(-1, 2)
         return outcome_words(operation, judged[:, 0], judged[:, 1])
 
+    def _count_existing(self, table: str, twin: images.StagedChunk, stored: pa.Table) -> int:
+        """How many of the staged keys the table holds; exact and set-based."""
+        if self._beyond_table(table, twin.keys, stored):
+            # The common first import: every key beyond what the table holds, nothing to probe.
+            return 0
+        return self._conn.execute(
+            f"select count(*) from {twin.source} as s where exists (select 1 from {table} as t"
+            f" where {twin.on_key('t')})"
+        ).fetchone()[0]
+
     def _beyond_table(self, table: str, keys: list[str], stored: pa.Table) -> bool:
         """No stored key is at or above the chunk's lowest (its first, sorted) key."""
         lowest = tuple(stored.column(k)[0].as_py() for k in keys)
         return not self._conn.execute(
             f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({_marks(len(keys))}))",
             lowest,
-        ).fetchone()[0]
-
-    def _count_existing(self, table: str, keys: list[str], stored: pa.Table, source: str,
-                        on_key: str) -> int:
-        """How many of the staged keys the table holds; exact and set-based."""
-        if self._beyond_table(table, keys, stored):
-            # The common first import: every key beyond what the table holds, nothing to probe.
-            return 0
-        return self._conn.execute(
-            f"select count(*) from {source} as s where exists (select 1 from {table} as t"
-            f" where {on_key})"
         ).fetchone()[0]
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
@@ -473,6 +558,13 @@ class SqliteDestination:
 
     def _write(self) -> "_WriteTransaction":
         return _WriteTransaction(self._conn, self._lock)
+
+
+class _Previewed(Exception):
+    """Carries a dry run's diff out of its transaction, which rolls back on the way."""
+
+    def __init__(self, diff: ChunkDiff) -> None:
+        self.diff = diff
 
 
 class _WriteTransaction:

@@ -59,3 +59,14 @@ class IdempotencyConflict(DomainError):
 
     def __init__(self, key: str) -> None:
         super().__init__(f"idempotency key '{key}' was already used with a different request")
+
+
+class RevertConflict(DomainError):
+    """Rows the job changed were changed again by later jobs (SPEC §8): refused unless forced."""
+
+    code = "REVERT.CONFLICT"
+
+    def __init__(self, job_id: object, conflicts: list[dict[str, object]], count: int) -> None:
+        super().__init__(f"{count} rows that import job {job_id} changed were changed by later"
+                         " jobs since; revert with force to restore them anyway")
+        self.details = {"conflicts": conflicts, "count": count}

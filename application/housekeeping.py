@@ -1,5 +1,6 @@
-"""Retention (SPEC §5): the blobs of finished jobs go after a while; their history stays. So do
-the blobs of jobs abandoned before they started, and what killed uploads left half-written."""
+"""Retention (SPEC §5): the blobs of finished jobs go after a while, and with them the
+before-images a revert would need (SPEC §8); their history stays. So do the blobs of jobs
+abandoned before they started, and what killed uploads left half-written."""
 
 from __future__ import annotations
 

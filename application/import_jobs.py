@@ -34,6 +34,7 @@ from lading.application.errors import (
     PayloadTooLarge,
     ScopeBusy,
 )
+from lading.application.dry_runs import with_diff_samples
 from lading.application.job_files import JobFiles
 from lading.domain.callback_targets import check_callback_host
 from lading.application.ports import (
@@ -337,7 +338,7 @@ class ImportJobs(Application[UUID]):
                     labels: list[str] | None = None, idempotency_key: str | None = None,
                     start: bool = True, concurrency_scope: str | None = None,
                     audience_name: str | None = None,
-                    auto_profile: bool = False) -> tuple[UUID, bool]:
+                    auto_profile: bool = False, dry_run: bool = False) -> tuple[UUID, bool]:
         """Import a whole file in one call: created, holding the file, mapped and (by default) queued.
 
         Every argument and the mapping are checked before anything is stored, so a refusal
@@ -358,7 +359,7 @@ class ImportJobs(Application[UUID]):
             self._command(job_id, workspace,
                           lambda j: j.receive_file(info.key, info.size, info.sha256, file_name))
 
-        self._complete_submission(workspace, job_id, attach, mapping, start)
+        self._complete_submission(workspace, job_id, attach, mapping, start, dry_run)
         return job_id, True
 
     def submit_files(self, workspace: str, object_name: str, files: list[tuple[str, Path]],
@@ -366,7 +367,7 @@ class ImportJobs(Application[UUID]):
                      labels: list[str] | None = None, idempotency_key: str | None = None,
                      start: bool = True, concurrency_scope: str | None = None,
                      audience_name: str | None = None,
-                     auto_profile: bool = False) -> tuple[UUID, bool]:
+                     auto_profile: bool = False, dry_run: bool = False) -> tuple[UUID, bool]:
         """submit_file for several local files (name, path) read in order as one source.
 
         Each file is copied under the job, so the job owns its bytes like an upload's."""
@@ -394,7 +395,7 @@ class ImportJobs(Application[UUID]):
                                  "fileName": name})
             self._command(job_id, workspace, lambda j: j.receive_files(received))
 
-        self._complete_submission(workspace, job_id, attach, mapping, start)
+        self._complete_submission(workspace, job_id, attach, mapping, start, dry_run)
         return job_id, True
 
     def submit_streams(self, workspace: str, object_name: str, files: list[tuple[str, IO[bytes]]],
@@ -457,7 +458,8 @@ class ImportJobs(Application[UUID]):
     def submit_rows(self, workspace: str, object_name: str, rows: list[dict[str, Any]],
                     mapping: dict[str, Any], *, source: str | None = None,
                     labels: list[str] | None = None, idempotency_key: str | None = None,
-                    start: bool = True, concurrency_scope: str | None = None) -> tuple[UUID, bool]:
+                    start: bool = True, concurrency_scope: str | None = None,
+                    dry_run: bool = False) -> tuple[UUID, bool]:
         """Import inline rows in one call (the records write, compat bulk uploads)."""
         ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
         job_id, created = self.create_job(workspace, object_name, source=source, labels=labels,
@@ -465,18 +467,18 @@ class ImportJobs(Application[UUID]):
                                           concurrency_scope=concurrency_scope)
         if not created:
             return job_id, False
-        self._complete_submission(workspace, job_id, lambda: None, mapping, start)
+        self._complete_submission(workspace, job_id, lambda: None, mapping, start, dry_run)
         return job_id, True
 
     def _complete_submission(self, workspace: str, job_id: UUID, attach: Callable[[], None],
-                             mapping: dict[str, Any], start: bool) -> None:
+                             mapping: dict[str, Any], start: bool, dry_run: bool = False) -> None:
         """Give a just-created job its data, map it and (optionally) start it; any failure,
         a refused start included, discards the job with its blobs, so nothing is left behind."""
         try:
             attach()
             self.map(workspace, job_id, mapping)
             if start:
-                self.start(workspace, job_id)
+                self.start(workspace, job_id, dry_run=dry_run)
         except BaseException:
             self._discard(workspace, job_id)
             raise
@@ -513,12 +515,13 @@ class ImportJobs(Application[UUID]):
         named = {by_name[n] for n in map(normalize_header, self.source_columns(source)) if n in by_name}
         return {f: f for f in schema.field_names if f in named}
 
-    def start(self, workspace: str, job_id: UUID) -> None:
+    def start(self, workspace: str, job_id: UUID, *, dry_run: bool = False) -> None:
+        """Queue the job; a dry run (SPEC §8) runs whole, writes nothing and reports a diff."""
         with self.queue.admission(workspace):
             job = self.load(job_id, workspace)
             job.check_allowed("start")
             self._check_active_limit(workspace)
-            self._command(job_id, workspace, lambda j: j.start())
+            self._command(job_id, workspace, lambda j: j.start(dry_run))
         self.queue.enqueue(job_id)
 
     def _check_active_limit(self, workspace: str) -> None:
@@ -566,6 +569,8 @@ class ImportJobs(Application[UUID]):
             # job the next purge finishes.
             removed = self.blobs.delete_prefix(files.prefix)
             shutil.rmtree(files.job_work_dir, ignore_errors=True)
+            # A revert needs them, and the job can no longer be reverted without its files.
+            self.destination.forget_before_images(workspace, job.object_name, job_id)
             self._command(job_id, workspace, lambda j: j.purge_blobs())
             return removed
         # A job never started may take a file or start meanwhile: the event is saved first
@@ -592,7 +597,8 @@ class ImportJobs(Application[UUID]):
         doc = self.read_models.get(str(job_id))
         if doc is None or doc["workspace"] != workspace or doc["state"] == "deleted":
             raise JobNotFound(job_id)
-        return doc
+        return with_diff_samples(self.blobs, JobFiles(workspace, job_id, doc["planVersion"],
+                                                      self.work_root), doc)
 
     def takes_file(self, workspace: str, job_id: UUID) -> bool:
         """Whether an upload to the job would be accepted now."""

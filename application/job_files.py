@@ -37,6 +37,10 @@ class JobFiles:
     def error_file(self) -> str:
         return f"{self.prefix}/errors.v{self.plan_version}.jsonl"
 
+    def diff_samples(self, chunk: int) -> str:
+        """A dry run's sample rows from one chunk (JSON), kept while the diff is shown."""
+        return f"{self.prefix}/diff.v{self.plan_version}/chunk-{chunk:06d}.json"
+
     @property
     def rejection_summary(self) -> str:
         """The rejected rows by source column and code, with samples (application/skipped_rows)."""

@@ -19,8 +19,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from lading.application.dry_runs import diff_chunk
 from lading.application.import_jobs import ImportJobs
 from lading.application.prefetch import ahead_of
+from lading.application.reverts import revert_chunks
 from lading.application.ports import (
     BlobStore,
     CallbackSender,
@@ -224,6 +226,11 @@ class JobRunner:
 
     def _process_claimed(self, job_id: UUID, on_progress: ProgressCallback) -> str:
         job = self.jobs.load(job_id)
+        if job.state == JobState.REVERTING:
+            revert_chunks(self.destination, self.jobs.schema_of(job.workspace, job.object_name),
+                          job, self._save_or_interrupt, on_progress)
+            self.jobs.projector.catch_up()
+            return str(job.state)
         if job.state == JobState.QUEUED:
             job.begin_processing()
             self._save_or_interrupt(job)
@@ -323,6 +330,11 @@ class JobRunner:
         # Chunk N+1 is prepared (converted, staged) on a second thread while chunk N merges.
         with ahead_of(prepare, job.chunks_to_merge, self.destination.release) as prepared:
             for chunk, rows in prepared:
+                if job.dry_run:
+                    diff_chunk(self.destination, self.blobs, files, job, schema, plan.operation,
+                               chunk, rows)
+                    self._save_or_interrupt(job)
+                    continue
                 counts = self.destination.merge_chunk(
                     job.workspace, job.object_name, schema, plan.operation, rows,
                     LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,

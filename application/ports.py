@@ -134,6 +134,23 @@ RowOutcomesSink = Callable[[list[str]], None]
 
 
 @dataclass(frozen=True)
+class ChunkDiff:
+    """What merging a chunk would do (a dry run, SPEC §8): the counts the merge would report and
+    up to the asked number of sample rows per kind, `{key, before?, after?}`, JSON-ready."""
+
+    counts: MergeCounts
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RevertConflicts:
+    """Keys a job changed that later jobs changed again: up to 20 `{key, jobId}`, and how many."""
+
+    conflicts: list[dict[str, Any]]
+    count: int
+
+
+@dataclass(frozen=True)
 class LedgerEntry:
     """Identifies one merged chunk; recorded in the destination with the chunk's rows."""
 
@@ -216,6 +233,42 @@ class DestinationStore(Protocol):
         ...
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]: ...
+
+    def preview_chunk(
+        self,
+        workspace: str,
+        object_name: str,
+        schema: TableSchema,
+        operation: str,
+        rows: RowBatch | PreparedRows,
+        entry: LedgerEntry,
+        sample_limits: dict[str, int],
+    ) -> ChunkDiff:
+        """What merge_chunk would do to the destination as it is now, writing nothing (no row,
+        no ledger entry, no list member); `sample_limits`: how many samples of each kind
+        (inserted, updated, deleted) to return. Prepared rows are released whatever happens."""
+        ...
+
+    def revert_chunk(self, workspace: str, object_name: str, schema: TableSchema,
+                     entry: LedgerEntry) -> tuple[int, int]:
+        """Undo one merged chunk from its before-images (inserted rows deleted, updated and
+        deleted rows restored) in one transaction, exactly once: a chunk already reverted
+        changes nothing. Returns (rows removed, rows restored) as the first revert did."""
+        ...
+
+    def before_images_kept(self, job_id: UUID, plan_version: int) -> int:
+        """How many of the job's merged chunks still hold their before-images (every chunk
+        that merged rows, until it is reverted or its images are forgotten)."""
+        ...
+
+    def forget_before_images(self, workspace: str, object_name: str, job_id: UUID) -> int:
+        """Drop the job's before-images (retention); it can no longer be reverted."""
+        ...
+
+    def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
+                         job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
+        """The job's changed keys that a later job, not reverted, changed again."""
+        ...
 
     def read_records(
         self, workspace: str, object_name: str, schema: TableSchema, limit: int | None = None,

@@ -47,6 +47,8 @@ def _fresh_run(doc: dict[str, Any]) -> None:
         chunksWithRows=0,
         chunksMerged=0,
         chunksTotal=None,
+        diffCounts={},
+        diffSampleChunks=[],
         rejectedByField={},
         warningsByField={},
         healing={"headers": {}, "columnFormats": {}, "values": {}, "headerRenames": []},
@@ -63,8 +65,14 @@ def _derive(doc: dict[str, Any]) -> None:
     doc["hasErrors"] = invalid > 0 and doc.get("purgedAt") is None  # no error file after a purge
     merged = (doc["mergedInserts"] + doc["mergedUpdates"] + doc.get("mergedUnchanged", 0)
               + doc["mergedDeletes"])
+    if doc.get("dryRun"):
+        counts = doc.get("diffCounts") or {}
+        doc["diff"] = {kind: counts.get(kind, 0)
+                       for kind in ("inserted", "updated", "unchanged", "deleted")}
+        doc["diff"]["rejected"] = invalid
+        merged += sum(counts.values())  # for progress only: a dry run's merged* stay 0
     state, stage = doc["state"], doc["stage"]
-    if state == "completed":
+    if state in ("completed", "reverting", "reverted"):  # a revert does not redo the import
         percent = 100.0
     elif state == "running" and stage == "merging":
         percent = 50.0 + (50.0 * merged / valid if valid else 50.0)
@@ -148,6 +156,10 @@ def _created(doc: dict[str, Any], e: ImportJob.Created, ts: str) -> None:
         processingStartedAt=None,
         finishedAt=None,
         purgedAt=None,
+        dryRun=False,
+        dryRunOf=e.dry_run_of,
+        revertedAt=None,
+        revert=None,
     )
     _fresh_run(doc)
 
@@ -206,7 +218,7 @@ def _mapped(doc: dict[str, Any], e: ImportJob.Mapped, ts: str) -> None:
 
 @_on(ImportJob.Started)
 def _started(doc: dict[str, Any], e: ImportJob.Started, ts: str) -> None:
-    doc.update(state="queued", startedAt=ts)
+    doc.update(state="queued", startedAt=ts, dryRun=bool(e.dry_run))
 
 
 @_on(ImportJob.ProcessingStarted)
@@ -265,6 +277,36 @@ def _chunk_merged(doc: dict[str, Any], e: ImportJob.ChunkMerged, ts: str) -> Non
     doc["mergedUpdates"] += e.updates
     doc["mergedDeletes"] += e.deletes
     doc["mergedUnchanged"] = doc.get("mergedUnchanged", 0) + e.unchanged
+
+
+@_on(ImportJob.ChunkDiffed)
+def _chunk_diffed(doc: dict[str, Any], e: ImportJob.ChunkDiffed, ts: str) -> None:
+    doc["chunksMerged"] += 1
+    doc["diffCounts"] = _add(doc.get("diffCounts") or {}, {
+        "inserted": e.inserts, "updated": e.updates, "deleted": e.deletes,
+        "unchanged": e.unchanged})
+    if any(e.samples.values()):
+        doc["diffSampleChunks"] = [*(doc.get("diffSampleChunks") or []), e.chunk]
+
+
+@_on(ImportJob.RevertStarted)
+def _revert_started(doc: dict[str, Any], e: ImportJob.RevertStarted, ts: str) -> None:
+    doc.update(state="reverting", revert={"force": e.force, "conflicts": e.conflicts,
+                                          "chunksReverted": 0, "removed": 0, "restored": 0,
+                                          "startedAt": ts})
+
+
+@_on(ImportJob.ChunkReverted)
+def _chunk_reverted(doc: dict[str, Any], e: ImportJob.ChunkReverted, ts: str) -> None:
+    revert = dict(doc["revert"])
+    revert.update(chunksReverted=revert["chunksReverted"] + 1,
+                  removed=revert["removed"] + e.removed, restored=revert["restored"] + e.restored)
+    doc["revert"] = revert
+
+
+@_on(ImportJob.Reverted)
+def _reverted(doc: dict[str, Any], e: ImportJob.Reverted, ts: str) -> None:
+    doc.update(state="reverted", revertedAt=ts)
 
 
 @_on(ImportJob.Completed)

@@ -9,7 +9,7 @@ from lading.application.skipped_rows import SAMPLES, RejectionSummary
 
 _INTERNAL = ("workspace", "idempotencyKey", "errorSegments", "chunksWithRows", "chunksValidated",
              "chunksMerged", "chunksTotal", "rejectedByField", "warningsByField", "inlineRows",
-             "crashes", "receivedParts")
+             "crashes", "receivedParts", "diffCounts", "diffSampleChunks")
 
 
 def public_status(doc: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,11 @@ _SAID = {
     "record_crash": "record a crash of",
     "declare_status": "declare the status of",
     "export_rows": "export the rows of",
+    "record_diffed_chunk": "record dry-run progress of",
+    "apply": "apply",
+    "start_revert": "revert",
+    "record_reverted_chunk": "record revert progress of",
+    "finish_revert": "finish reverting",
 }
 
 

@@ -64,6 +64,7 @@ class ImportJob(Aggregate):
         audience_id: str | None = None
         audience_name: str | None = None
         auto_profile: bool = False
+        dry_run_of: str | None = None
 
     @event(Created)
     def __init__(
@@ -84,6 +85,7 @@ class ImportJob(Aggregate):
         audience_id: str | None = None,
         audience_name: str | None = None,
         auto_profile: bool = False,
+        dry_run_of: str | None = None,
     ) -> None:
         self.workspace = workspace
         self.object_name = object_name
@@ -126,6 +128,11 @@ class ImportJob(Aggregate):
         # arrives (then Lading's state decides), with the row count the client expects.
         self.declared_status: str | None = None
         self.expected_rows: int | None = None
+        # A dry run writes nothing and reports a diff; `dry_run_of` names the dry run a job
+        # applies (SPEC §8).
+        self.dry_run = False
+        self.dry_run_of = dry_run_of
+        self.reverted_chunks: list[int] = []
         self._reset_run()
 
     def _reset_run(self) -> None:
@@ -151,6 +158,9 @@ class ImportJob(Aggregate):
         self.merged_updates = 0
         self.merged_deletes = 0
         self.merged_unchanged = 0
+        self.diff_counts: dict[str, int] = {}
+        self.diff_sample_chunks: list[int] = []
+        self.diff_samples_taken: dict[str, int] = {}
 
     # -- guards ---------------------------------------------------------------------------
 
@@ -291,16 +301,17 @@ class ImportJob(Aggregate):
         if self.file is not None:
             self.state = JobState.READY
 
-    def start(self) -> None:
+    def start(self, dry_run: bool = False) -> None:
         self._require("start")
-        self._started()
+        self._started(dry_run=dry_run)
 
     class Started(Aggregate.Event):
-        pass
+        dry_run: bool = False
 
     @event(Started)
-    def _started(self) -> None:
+    def _started(self, dry_run: bool = False) -> None:
         self.state = JobState.QUEUED
+        self.dry_run = dry_run
 
     def begin_processing(self) -> None:
         self._require("begin_processing")
@@ -474,7 +485,7 @@ class ImportJob(Aggregate):
                             unchanged: int = 0) -> None:
         if chunk in self.merged_chunks or chunk not in self.chunks_with_rows:
             self._require("record_merged_chunk", f"chunk {chunk} is not waiting to be merged")
-        self._require("record_merged_chunk")
+        self._require("record_merged_chunk", "a dry run writes nothing" if self.dry_run else None)
         self._chunk_merged(
             plan_version=self.plan_version, chunk=chunk, inserts=inserts, updates=updates, deletes=deletes,
             unchanged=unchanged,
@@ -651,6 +662,89 @@ class ImportJob(Aggregate):
         if file_name is not None:
             self.file_name = file_name
 
+    # -- dry run and revert (SPEC §8; ADR 0093, 0094) ---------------------------------------
+
+    def record_diffed_chunk(self, chunk: int, inserts: int, updates: int, deletes: int,
+                            unchanged: int, samples: dict[str, int] | None = None) -> None:
+        """A dry run's chunk: what merging it would have done, counted against the destination
+        and written nothing; `samples` says how many sample rows of each kind its blob holds."""
+        if chunk in self.merged_chunks or chunk not in self.chunks_with_rows:
+            self._require("record_diffed_chunk", f"chunk {chunk} is not waiting to be merged")
+        self._require("record_diffed_chunk", None if self.dry_run else "the job is not a dry run")
+        self._chunk_diffed(plan_version=self.plan_version, chunk=chunk, inserts=inserts,
+                           updates=updates, deletes=deletes, unchanged=unchanged,
+                           samples=dict(samples or {}))
+
+    class ChunkDiffed(Aggregate.Event):
+        plan_version: int
+        chunk: int
+        inserts: int
+        updates: int
+        deletes: int
+        unchanged: int
+        samples: dict[str, int]
+
+    @event(ChunkDiffed)
+    def _chunk_diffed(self, plan_version: int, chunk: int, inserts: int, updates: int,
+                      deletes: int, unchanged: int, samples: dict[str, int]) -> None:
+        self.merged_chunks = [*self.merged_chunks, chunk]
+        self.diff_counts = _add_counts(self.diff_counts, {
+            "inserted": inserts, "updated": updates, "deleted": deletes, "unchanged": unchanged})
+        if any(samples.values()):
+            self.diff_sample_chunks = [*self.diff_sample_chunks, chunk]
+            self.diff_samples_taken = _add_counts(self.diff_samples_taken, samples)
+
+    def start_revert(self, force: bool = False, conflicts: int = 0) -> None:
+        """Queue the undoing of this completed job; `conflicts` later changes it overrides."""
+        self._require("start_revert", "a dry run changed nothing" if self.dry_run else None)
+        if conflicts and not force:
+            self._require("start_revert", f"{conflicts} rows were changed by later jobs")
+        self._revert_started(plan_version=self.plan_version, force=force, conflicts=conflicts)
+
+    class RevertStarted(Aggregate.Event):
+        plan_version: int
+        force: bool
+        conflicts: int
+
+    @event(RevertStarted)
+    def _revert_started(self, plan_version: int, force: bool, conflicts: int) -> None:
+        self.state = JobState.REVERTING
+        self.reverted_chunks = []
+
+    @property
+    def chunks_to_revert(self) -> list[int]:
+        return [c for c in self.merged_chunks if c not in self.reverted_chunks]
+
+    def record_reverted_chunk(self, chunk: int, removed: int, restored: int) -> None:
+        if chunk not in self.chunks_to_revert:
+            self._require("record_reverted_chunk", f"chunk {chunk} is not waiting to be reverted")
+        self._require("record_reverted_chunk")
+        self._chunk_reverted(plan_version=self.plan_version, chunk=chunk, removed=removed,
+                             restored=restored)
+
+    class ChunkReverted(Aggregate.Event):
+        plan_version: int
+        chunk: int
+        removed: int  # rows the job inserted, deleted again
+        restored: int  # rows the job updated or deleted, put back as they were
+
+    @event(ChunkReverted)
+    def _chunk_reverted(self, plan_version: int, chunk: int, removed: int, restored: int) -> None:
+        self.reverted_chunks = [*self.reverted_chunks, chunk]
+
+    def finish_revert(self) -> None:
+        if self.chunks_to_revert:
+            self._require("finish_revert", f"chunks {self.chunks_to_revert} are not reverted yet")
+        self._require("finish_revert")
+        self._reverted()
+
+    class Reverted(Aggregate.Event):
+        pass
+
+    @event(Reverted)
+    def _reverted(self) -> None:
+        self.state = JobState.REVERTED
+
 
 # The published event schema (ADR 0008): every event an ImportJob records, by class.
 EVENTS: tuple[type[Aggregate.Event], ...] = (
@@ -661,6 +755,7 @@ EVENTS: tuple[type[Aggregate.Event], ...] = (
     ImportJob.Deleted, ImportJob.CallbackDelivered, ImportJob.CallbackFailed,
     ImportJob.MetadataEdited, ImportJob.StatusDeclared, ImportJob.FilesReceived,
     ImportJob.FilePartReceived, ImportJob.ProcessingCrashed, ImportJob.BlobsPurged,
+    ImportJob.ChunkDiffed, ImportJob.RevertStarted, ImportJob.ChunkReverted, ImportJob.Reverted,
 )
 
 # Events stored before ADR 0005 name their classes under the old top-level `domain` package.

@@ -15,6 +15,9 @@ class JobState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     DELETED = "deleted"
+    # A completed job being undone (SPEC §8 Revert), then undone for good.
+    REVERTING = "reverting"
+    REVERTED = "reverted"
 
 
 class Stage(StrEnum):
@@ -22,9 +25,11 @@ class Stage(StrEnum):
     MERGING = "merging"
 
 
-TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED})
-# Jobs that count against a workspace's limit of active jobs (SPEC §5).
-ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
+TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED,
+                             JobState.REVERTED})
+# Jobs that count against a workspace's limit of active jobs (SPEC §5); a revert is work a
+# worker runs like a merge, so it counts and is picked up the same way (ADR 0094).
+ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.RUNNING, JobState.REVERTING})
 # A job in one of these states took its file: it ran to the end, or waits for a person.
 FILE_ACCEPTED_STATES = frozenset({JobState.COMPLETED, JobState.NEEDS_ATTENTION})
 
@@ -51,6 +56,10 @@ ALLOWED: dict[str, frozenset[JobState]] = {
     "record_callback": TERMINAL_STATES,
     # Retention purges ended jobs; abandoned ones are those never started.
     "purge_blobs": frozenset({_S.PENDING, _S.READY} | TERMINAL_STATES),
+    "record_diffed_chunk": frozenset({_S.RUNNING}),
+    "start_revert": frozenset({_S.COMPLETED}),
+    "record_reverted_chunk": frozenset({_S.REVERTING}),
+    "finish_revert": frozenset({_S.REVERTING}),
 }
 
 # The stage a running job must be in for a stage-bound command.
@@ -59,5 +68,6 @@ REQUIRED_STAGE: dict[str, Stage] = {
     "finish_validation": Stage.VALIDATING,
     "pause_for_attention": Stage.VALIDATING,
     "record_merged_chunk": Stage.MERGING,
+    "record_diffed_chunk": Stage.MERGING,
     "complete": Stage.MERGING,
 }

@@ -24,6 +24,8 @@ from lading.adapters.sql_saved_mappings import SqlSavedMappings
 from lading.adapters.sql_workspace_limits import SqlWorkspaceLimits
 from lading.application.cohorts import Cohorts
 from lading.application.configuration_runs import ConfigurationRuns
+from lading.application.dry_runs import DryRuns
+from lading.application.reverts import Reverts
 from lading.application.exports import Exports
 from lading.application.housekeeping import Housekeeping
 from lading.application.watched_files import WatchedFiles
@@ -130,6 +132,8 @@ class Lading:
     workspaces: Workspaces
     time_travel: TimeTravel
     results: RowResults
+    dry_runs: DryRuns
+    reverts: Reverts
     _closers: list[Any] = field(default_factory=list)
 
     def close(self) -> None:
@@ -250,6 +254,8 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         watched=WatchedFiles(jobs, library, runner),
         time_travel=TimeTravel(jobs),
         results=runner.results,
+        dry_runs=DryRuns(jobs),
+        reverts=Reverts(jobs, destination),
         _closers=[runner.close, getattr(queue, "close", lambda: None), saved_mappings.close, limit_store.close, read_models.close, getattr(destination, "close", lambda: None),
                   getattr(catalog, "close", lambda: None)],
     )

@@ -36,7 +36,7 @@ from lading.entrypoints.cli_support import (
 from lading.entrypoints.settings import load_settings
 
 log = logging.getLogger("lading.worker")
-EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3}
+EXIT_FOR_STATE = {"completed": 0, "failed": 1, "needs_attention": 3, "reverted": 0}
 
 
 # Shared by every command module (cli_support.py); the underscored names read as before here.
@@ -100,6 +100,12 @@ def _print_status(status: dict[str, Any]) -> None:
         console.print(summary)
     if status.get("proposal"):
         console.print("proposal:", json.dumps(status["proposal"], indent=2))
+    if status.get("diff"):
+        diff = status["diff"]
+        console.print("dry run, nothing written: would " + ", ".join(
+            f"{word} {diff[kind]:,}" for word, kind in (
+                ("insert", "inserted"), ("update", "updated"), ("leave unchanged", "unchanged"),
+                ("delete", "deleted"), ("reject", "rejected"))))
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -140,11 +146,13 @@ def _print_report(report: dict[str, Any]) -> None:
               help="Make a dynamic audience of the records this import writes last.")
 @click.option("--profile", "auto_profile", is_flag=True,
               help="Profile what the import wrote once it completes (jobs show --report).")
+@click.option("--dry-run", is_flag=True,
+              help="Run the whole import and write nothing; the status shows what it would do.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final status as JSON.")
 @workspace_option
 @handles_errors
 def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_id, review,
-            audience_name, auto_profile, as_json, workspace) -> None:
+            audience_name, auto_profile, dry_run, as_json, workspace) -> None:
     """Import FILE into an object and wait for the result; several FILEs are read in order as one
     source (each header matched on its own, row numbers continuing).
 
@@ -176,15 +184,15 @@ def import_(files: tuple[Path, ...], object_name, maps, mode, operation, config_
             mapping[key] = value
     created = {"audience_name": audience_name, "auto_profile": auto_profile}
     if not files:
-        if audience_name or auto_profile:
-            raise InputError("--audience and --profile need a FILE")
+        if audience_name or auto_profile or dry_run:
+            raise InputError("--audience, --profile and --dry-run need a FILE")
         job_id = lading.library.trigger(workspace, config_id, mapping)
     elif len(files) == 1:
         job_id, _ = jobs.submit_path(workspace, object_name, files[0], mapping, source=source,
-                                     labels=labels, **created)
+                                     labels=labels, dry_run=dry_run, **created)
     else:
         job_id, _ = jobs.submit_files(workspace, object_name, [(f.name, f) for f in files], mapping,
-                                      source=source, labels=labels, **created)
+                                      source=source, labels=labels, dry_run=dry_run, **created)
     with ImportProgress(enabled=not as_json) as progress:
         lading.runner.process(job_id, on_progress=progress)
     status = public_status(jobs.status(workspace, job_id))
@@ -604,9 +612,12 @@ def describe(file, rows) -> None:
 from lading.entrypoints.cli_audiences import audiences  # noqa: E402  (commands join main)
 from lading.entrypoints.cli_library import configurations, templates  # noqa: E402
 from lading.entrypoints.cli_results import jobs_results  # noqa: E402
+from lading.entrypoints.cli_undo import jobs_apply, jobs_revert  # noqa: E402
 from lading.entrypoints.cli_workspaces import workspaces  # noqa: E402
 
 main.add_command(templates)
+jobs.add_command(jobs_revert)
+jobs.add_command(jobs_apply)
 main.add_command(configurations)
 main.add_command(workspaces)
 main.add_command(audiences)

@@ -31,6 +31,7 @@ from lading.entrypoints.http.direct_uploads import DirectUploadsController
 from lading.entrypoints.http.imports import MULTIPART_SLACK, ImportsController
 from lading.entrypoints.http.jobs import ImportJobsController
 from lading.entrypoints.http.audiences import AudiencesController
+from lading.entrypoints.http.undo import UndoController
 from lading.entrypoints.http.lists import ListsController
 from lading.entrypoints.http.objects import ObjectsController
 from lading.entrypoints.http.openapi_document import PublishedJsonPlugin
@@ -95,7 +96,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
     one_shot = Router(path="/", route_handlers=[ImportsController],
                       request_max_body_size=settings.max_file_size + MULTIPART_SLACK)
     return Litestar(
-        route_handlers=[health, readiness, MetricsController, ImportJobsController, DirectUploadsController, one_shot, ObjectsController,
+        route_handlers=[health, readiness, MetricsController, ImportJobsController, UndoController, DirectUploadsController, one_shot, ObjectsController,
                         MappingTemplatesController, ImportConfigurationsController,
                         ListsController, AudiencesController, _transfers(), *_results(), *console_routes(services, authenticator),
                         *compat.routers(settings.max_file_size + MULTIPART_SLACK)],

@@ -41,7 +41,8 @@ _DESCRIPTIONS = {
     403: "Forbidden: missing scope (AUTH.FORBIDDEN), or a signed URL that is tampered"
          " (UPLOAD.SIGNATURE_INVALID) or expired (UPLOAD.EXPIRED)",
     404: "No such resource in this workspace (NOT_FOUND)",
-    409: "Conflict: STATE.CONFLICT, IDEMPOTENCY.CONFLICT or LIMIT.CONCURRENCY",
+    409: "Conflict: STATE.CONFLICT, IDEMPOTENCY.CONFLICT, LIMIT.CONCURRENCY or REVERT.CONFLICT"
+         " (details.conflicts: up to 20 {key, jobId}, details.count)",
     413: "Too large (LIMIT.PAYLOAD_TOO_LARGE)",
     415: "Unsupported content type (UNSUPPORTED_MEDIA_TYPE)",
     422: "The mapping names an unknown field (VALIDATION.REQUEST_SCHEMA)",

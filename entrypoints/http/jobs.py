@@ -41,6 +41,7 @@ from lading.entrypoints.http.schemas import (
     MappingRequest,
     MappingResult,
     StatusDeclaration,
+    StartRequest,
     UploadSlot,
 )
 from lading.entrypoints.http.services import Services, Svc, blocking
@@ -281,10 +282,13 @@ class ImportJobsController(Controller):
                                          template_id=template_id or data.template_id))
 
     @post("/{job_id:uuid}/start", operation_id="startImportJob", guards=[requires(WRITE)],
-          status_code=200, responses=error_responses(404, 409), summary="Queue the job")
-    async def start(self, request: Request, services: Svc, job_id: FromPath[UUID]) -> Envelope[JobStatus]:
+          status_code=200, responses=error_responses(404, 409),
+          summary='Queue the job; {"dryRun": true} runs it whole, writes nothing and reports a diff')
+    async def start(self, request: Request, services: Svc, job_id: FromPath[UUID],
+                    data: JSONBody[StartRequest | None] = None) -> Envelope[JobStatus]:
         workspace = request.user.workspace
-        await blocking(services.jobs.start, workspace, job_id)
+        await blocking(services.jobs.start, workspace, job_id,
+                       dry_run=data is not None and data.dry_run)
         return ok(request, public_status(await blocking(services.jobs.status, workspace, job_id)))
 
     @post("/{job_id:uuid}/cancel", operation_id="cancelImportJob", guards=[requires(WRITE)],

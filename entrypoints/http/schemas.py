@@ -25,7 +25,7 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Label = Annotated[str, Meta(min_length=1, max_length=200)]
 ReviewPolicyValue = str | dict[str, float]
 JobState = Literal["pending", "ready", "queued", "running", "needs_attention", "completed",
-                   "failed", "cancelled"]
+                   "failed", "cancelled", "reverting", "reverted"]
 
 
 class RequestBody(Wire, forbid_unknown_fields=True):
@@ -207,6 +207,49 @@ class SourceFileInfo(Wire):
     sha256: str
 
 
+class UpdatedSample(Wire):
+    key: dict[str, Any]
+    before: dict[str, Any]  # only the fields the update changes
+    after: dict[str, Any]
+
+
+class InsertedSample(Wire):
+    key: dict[str, Any]
+    after: dict[str, Any]
+
+
+class DeletedSample(Wire):
+    key: dict[str, Any]
+    before: dict[str, Any]
+
+
+class DiffSamples(Wire):
+    updated: list[UpdatedSample]
+    inserted: list[InsertedSample]
+    deleted: list[DeletedSample]
+
+
+class Diff(Wire):
+    """What a dry run would do: the counts the real run would report, and up to 20 sample
+    rows of each kind."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    deleted: int
+    rejected: int
+    samples: DiffSamples | None = None
+
+
+class RevertProgress(Wire):
+    force: bool
+    conflicts: int  # rows later jobs changed, restored over because of force
+    chunks_reverted: int
+    removed: int  # rows the job inserted, deleted again
+    restored: int  # rows the job updated or deleted, put back as they were
+    started_at: str
+
+
 class JobStatus(Wire):
     job_id: str
     object_name: str
@@ -264,6 +307,12 @@ class JobStatus(Wire):
     # The dynamic audience this job's writes make (createAudience), and whether it is profiled.
     audience_id: str | None = None
     auto_profile_after_import: bool = False
+    # SPEC §8: a dry run and its diff, the dry run a job applies, and a revert.
+    dry_run: bool = False
+    dry_run_of: str | None = None
+    diff: Diff | None = None
+    reverted_at: str | None = None
+    revert: RevertProgress | None = None
 
 
 class JobPage(Wire):
@@ -381,6 +430,12 @@ class StatusDeclaration(RequestBody):
 
     schema_rules: ClassVar[dict[str, Any]] = {  # the handler needs one of them
         "anyOf": [_given("status", "string"), _given("expectedRows", "integer")]}
+class StartRequest(RequestBody):
+    dry_run: bool = False  # run whole, write nothing, report a diff (SPEC §8)
+
+
+class RevertRequest(RequestBody):
+    force: bool = False  # restore the before-images over later jobs' changes too
 
 
 class Approval(RequestBody):

@@ -13,7 +13,7 @@ from lading.entrypoints.http.compat.common import (
 
 ALL_STATES = {"pending": "p", "ready": "r", "queued": "q", "running": "run",
               "needs_attention": "n", "completed": "c", "failed": "f", "cancelled": "x",
-              "reverted": "c"}
+              "reverting": "c", "reverted": "c"}
 
 
 def _headers(**given: str) -> dict[str, str]:
@@ -58,7 +58,8 @@ def test_a_stage_refines_its_state_and_other_stages_fall_back_to_the_state_word(
 # Every Lading (state, stage) a client can see, and the word each API shows for it (SPEC §9).
 LIFE = [("pending", None), ("ready", None), ("queued", None), ("running", "validating"),
         ("running", "merging"), ("running", "finalizing"), ("needs_attention", None),
-        ("completed", None), ("reverted", None), ("failed", None), ("cancelled", None)]
+        ("completed", None), ("reverting", None), ("reverted", None), ("failed", None),
+        ("cancelled", None)]
 
 
 def _words(table: StatusWords) -> list[str]:
@@ -69,20 +70,21 @@ def test_experiture_reads_queued_and_needs_attention_as_running_and_stages_as_up
     from lading.entrypoints.http.compat.experiture import STAGES, STATES
 
     assert _words(STATES) == ["pending", "ready", "running", "running", "running", "running",
-                              "running", "completed", "completed", "failed", "failed"]
+                              "running", "completed", "completed", "completed", "failed",
+                              "failed"]
     assert _words(STAGES) == ["upload", "upload", "upload", "validate", "merge", "merge",
-                              "validate", "merge", "merge", "validate", "upload"]
+                              "validate", "merge", "merge", "merge", "validate", "upload"]
 
 
 def test_userpilot_words_follow_the_stage_while_running():
     from lading.entrypoints.http.compat.userpilot import STATUS
 
     assert _words(STATUS) == ["queued", "queued", "queued", "validating", "processing",
-                              "processing", "processing", "completed", "completed", "failed",
-                              "failed"]
+                              "processing", "processing", "completed", "completed", "completed",
+                              "failed", "failed"]
 
 
 def test_pigment_has_three_words_and_reverted_reads_completed():
     from lading.entrypoints.http.compat.pigment import STATUS
 
-    assert _words(STATUS) == ["InProgress"] * 7 + ["Completed", "Completed", "Failed", "Failed"]
+    assert _words(STATUS) == ["InProgress"] * 7 + ["Completed"] * 3 + ["Failed", "Failed"]

@@ -13,8 +13,8 @@ from lading.entrypoints.http.errors import RequestInvalid
 
 @pytest.mark.parametrize(("state", "word"), [
     ("pending", "pending"), ("ready", "pending"), ("queued", "processing"), ("running", "processing"),
-    ("needs_attention", "processing"), ("completed", "completed"), ("reverted", "completed"),
-    ("failed", "failed"), ("cancelled", "failed")])
+    ("needs_attention", "processing"), ("completed", "completed"), ("reverting", "completed"),
+    ("reverted", "completed"), ("failed", "failed"), ("cancelled", "failed")])
 def test_sdragent_words_once_a_cohort_has_data(state, word):
     assert sdragent.status_word({"state": state, "stage": None, "fileSha256": "ab",
                                  "declaredStatus": "completed"}) == word
@@ -27,8 +27,8 @@ def test_a_cohort_without_data_reads_as_its_declared_status_else_pending():
 
 @pytest.mark.parametrize(("state", "word"), [
     ("pending", "queued"), ("ready", "queued"), ("queued", "queued"), ("running", "running"),
-    ("needs_attention", "needs_attention"), ("completed", "completed"), ("reverted", "completed"),
-    ("failed", "failed"), ("cancelled", "canceled")])
+    ("needs_attention", "needs_attention"), ("completed", "completed"), ("reverting", "completed"),
+    ("reverted", "completed"), ("failed", "failed"), ("cancelled", "canceled")])
 def test_vern_words_for_every_state(state, word):
     assert vern.WORDS.word(state, "merging" if state == "running" else None) == word
 

@@ -47,13 +47,13 @@ ERRORS_DOWNLOAD = "/public/v1/downloads/{job_id}/errors.jsonl"
 # 002's job states: queued and needs_attention are still "running" to its clients.
 STATES = StatusWords({
     "pending": "pending", "ready": "ready", "queued": "running", "running": "running",
-    "needs_attention": "running", "completed": "completed", "reverted": "completed",
+    "needs_attention": "running", "completed": "completed", "reverting": "completed", "reverted": "completed",
     "failed": "failed", "cancelled": "failed",
 })
 # 002's stage: `upload` until the job starts running, then `validate` and `merge`.
 STAGES = StatusWords(
     {"pending": "upload", "ready": "upload", "queued": "upload", "running": "validate",
-     "needs_attention": "validate", "completed": "merge", "reverted": "merge",
+     "needs_attention": "validate", "completed": "merge", "reverting": "merge", "reverted": "merge",
      "failed": "validate", "cancelled": "upload"},
     by_stage={("running", "merging"): "merge", ("running", "finalizing"): "merge"},
 )

@@ -32,7 +32,7 @@ PREFIX = "/compat/pigment"
 
 STATUS = StatusWords({
     "pending": "InProgress", "ready": "InProgress", "queued": "InProgress", "running": "InProgress",
-    "needs_attention": "InProgress", "completed": "Completed", "reverted": "Completed",
+    "needs_attention": "InProgress", "completed": "Completed", "reverting": "Completed", "reverted": "Completed",
     "failed": "Failed", "cancelled": "Failed",
 })
 # Lading's primary row error code -> 004's skipped-data reason.

@@ -36,7 +36,7 @@ from lading.entrypoints.http.services import Svc, blocking
 WORDS = StatusWords(by_state={
     "pending": "pending", "ready": "pending",
     "queued": "processing", "running": "processing", "needs_attention": "processing",
-    "completed": "completed", "reverted": "completed",
+    "completed": "completed", "reverting": "completed", "reverted": "completed",
     "failed": "failed", "cancelled": "failed",
 })
 SdrStatus = Literal["pending", "processing", "completed", "failed"]

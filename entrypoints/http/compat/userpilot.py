@@ -29,12 +29,12 @@ PREFIX = "/compat/userpilot"
 
 STATUS = StatusWords(
     {"pending": "queued", "ready": "queued", "queued": "queued", "running": "validating",
-     "needs_attention": "processing", "completed": "completed", "reverted": "completed",
+     "needs_attention": "processing", "completed": "completed", "reverting": "completed", "reverted": "completed",
      "failed": "failed", "cancelled": "failed"},
     by_stage={("running", "merging"): "processing", ("running", "finalizing"): "processing"},
 )
 # Validation has read the whole file once the job merges, pauses or ends: total_rows is known.
-_ROWS_KNOWN = {"needs_attention", "completed", "reverted", "failed", "cancelled"}
+_ROWS_KNOWN = {"needs_attention", "completed", "reverting", "reverted", "failed", "cancelled"}
 
 
 class UserpilotImportForm(msgspec.Struct, forbid_unknown_fields=True):

@@ -44,7 +44,7 @@ UPLOAD_PATH = "/uploads/{company_id}/{ref}"  # the signed PUT (upload_url), unde
 
 WORDS = StatusWords(by_state={
     "pending": "queued", "ready": "queued", "queued": "queued", "running": "running",
-    "needs_attention": "needs_attention", "completed": "completed", "reverted": "completed",
+    "needs_attention": "needs_attention", "completed": "completed", "reverting": "completed", "reverted": "completed",
     "failed": "failed", "cancelled": "canceled",
 })
 # A proposal change kind (or, in older proposals, the key it carries) -> 003's patch action.

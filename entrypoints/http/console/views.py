@@ -12,7 +12,7 @@ from lading.entrypoints.http.auth import WRITE, Identity
 
 TERMINAL = ("completed", "failed", "cancelled", "reverted")
 STATES = ("pending", "ready", "queued", "running", "needs_attention", "completed", "failed",
-          "cancelled", "reverted")
+          "cancelled", "reverting", "reverted")
 
 
 def number(value: Any) -> str:

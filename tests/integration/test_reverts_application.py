@@ -1,0 +1,111 @@
+"""Reverting jobs through the application and its real adapters (SPEC §8), SQLite and PostgreSQL:
+the object ends as it was before the job, rows a later job changed are conflicts unless forced,
+and a revert is queued work that a worker pass runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from lading.application.errors import RevertConflict
+from lading.domain.errors import TransitionNotAllowed
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.settings import Settings
+
+WS = "acme"
+CONTACTS = TableSchema.from_dict({
+    "fields": [{"name": "id", "type": "integer"}, {"name": "email", "type": "string"},
+               {"name": "tier", "type": "string"}],
+    "primaryKey": ["id"],
+})
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def lading(request, tmp_path):
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    app = bootstrap(Settings(home=tmp_path / "home", event_store=url, destination=url))
+    app.objects.catalog.add(WS, "contacts", CONTACTS)
+    yield app
+    app.close()
+
+
+def imported(app, rows: list[tuple], operation: str = "upsert") -> UUID:
+    job_id, _ = app.jobs.submit_rows(
+        WS, "contacts", [{"id": str(i), "email": e, "tier": t} for i, e, t in rows],
+        {"operation": operation})
+    app.runner.process(job_id)
+    assert app.jobs.status(WS, job_id)["state"] == "completed"
+    return job_id
+
+
+def records(app) -> list[dict]:
+    return list(app.objects.records(WS, "contacts"))
+
+
+def reverted(app, job_id: UUID, force: bool = False) -> dict:
+    app.reverts.revert(WS, job_id, force)
+    assert app.jobs.status(WS, job_id)["state"] == "reverting"
+    assert job_id in app.runner.runnable_jobs()  # queued work, like a start
+    app.runner.run_pending()
+    return app.jobs.status(WS, job_id)
+
+
+def test_after_a_revert_the_object_holds_what_it_held_before_the_job(lading):
+    imported(lading, [(1, "a@x.io", "free"), (2, "b@x.io", "free"), (3, "c@x.io", "free")])
+    before = records(lading)
+    upsert = imported(lading, [(1, "a@x.io", "pro"), (2, "b@x.io", "free"), (4, "d@x.io", "pro")])
+    removal = imported(lading, [(3, "", ""), (4, "", "")], "delete")
+    status = reverted(lading, removal)
+    assert status["state"] == "reverted" and status["revertedAt"] is not None
+    assert (status["revert"]["removed"], status["revert"]["restored"]) == (0, 2)
+    assert status["mergedDeletes"] == 2  # a reverted job keeps its counters
+    status = reverted(lading, upsert)
+    assert (status["revert"]["removed"], status["revert"]["restored"]) == (1, 1)
+    assert records(lading) == before
+
+
+def test_rows_a_later_job_changed_are_conflicts_unless_forced(lading):
+    first = imported(lading, [(1, "a@x.io", "free"), (2, "b@x.io", "free")])
+    later = imported(lading, [(2, "b@x.io", "pro")])
+    with pytest.raises(RevertConflict) as refused:
+        lading.reverts.revert(WS, first)
+    assert refused.value.details == {"conflicts": [{"key": {"id": 2}, "jobId": str(later)}],
+                                     "count": 1}
+    assert lading.jobs.status(WS, first)["state"] == "completed"
+    status = reverted(lading, first, force=True)
+    assert status["revert"] == {**status["revert"], "force": True, "conflicts": 1}
+    assert records(lading) == []
+
+
+def test_a_later_job_that_was_reverted_is_no_conflict(lading):
+    first = imported(lading, [(1, "a@x.io", "free")])
+    later = imported(lading, [(1, "a@x.io", "pro")])
+    reverted(lading, later)
+    assert reverted(lading, first)["state"] == "reverted"
+    assert records(lading) == []
+
+
+def test_only_a_completed_real_run_can_be_reverted(lading):
+    job_id, _ = lading.jobs.submit_rows(WS, "contacts", [{"id": "1", "email": "a", "tier": "x"}],
+                                        {}, dry_run=True)
+    lading.runner.process(job_id)
+    with pytest.raises(TransitionNotAllowed, match="a dry run changed nothing"):
+        lading.reverts.revert(WS, job_id)
+    job = imported(lading, [(1, "a@x.io", "free")])
+    reverted(lading, job)
+    with pytest.raises(TransitionNotAllowed, match="cannot revert a job that is reverted"):
+        lading.reverts.revert(WS, job)
+
+
+def test_before_images_follow_the_jobs_retention(lading):
+    job = imported(lading, [(1, "a@x.io", "free")])
+    lading.housekeeping.purge(WS, older_than_days=30)  # ended just now: kept
+    assert lading.jobs.destination.before_images_kept(job, 1) == 1
+    lading.housekeeping.purge(WS, older_than_days=30, now=datetime.now(UTC) + timedelta(days=31))
+    with pytest.raises(TransitionNotAllowed, match="its before-images are gone"):
+        lading.reverts.revert(WS, job)
+    assert records(lading) == [{"id": 1, "email": "a@x.io", "tier": "free"}]
+    assert lading.jobs.status(WS, job)["state"] == "completed"
