@@ -37,7 +37,7 @@ def audiences_list(as_json, workspace) -> None:
 
 @audiences.command("show")
 @click.argument("audience_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the audience as a JSON object.")
 @workspace_option
 @handles_errors
 def audiences_show(audience_id, as_json, workspace) -> None:

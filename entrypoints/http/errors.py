@@ -65,6 +65,7 @@ _EXAMPLE_MESSAGES = {
     "STATE.CONFLICT": "cannot start a job that is pending: upload the file first",
     "IDEMPOTENCY.CONFLICT": "idempotency key crm-export-2026-05-17 was used with another payload",
     "LIMIT.CONCURRENCY": "10 jobs are already queued or running in this workspace",
+    "REVERT.CONFLICT": "2 records were changed by later jobs since this one: revert with force to undo anyway",
     "LIMIT.PAYLOAD_TOO_LARGE": "fileSize is over the limit of 53687091200 bytes",
     "VALIDATION.REQUEST_SCHEMA": "the mapping names unknown field(s): e_mail",
     "LIMIT.RATE": "rate limit exceeded; retry after the Retry-After seconds",
