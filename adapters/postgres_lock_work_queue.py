@@ -17,6 +17,7 @@ import psycopg
 _JOB_NAMESPACE = 0x4C41  # "LA": keeps Lading's advisory locks apart from other users'
 _WORKSPACE_NAMESPACE = 0x4C57
 _RUN_NAMESPACE = 0x4C52  # one running job per `exclusive` workspace
+_UNIT_NAMESPACE = 0x4C55  # one chunk of a job shared by several workers (ADR 0055)
 
 
 class PostgresLockWorkQueue(JobIndexQueue):
@@ -26,6 +27,10 @@ class PostgresLockWorkQueue(JobIndexQueue):
 
     def claim(self, job_id: UUID) -> AbstractContextManager[bool]:
         return self._try_lock(_JOB_NAMESPACE, zlib.crc32(job_id.bytes) - (1 << 31))
+
+    def claim_unit(self, job_id: UUID, unit: str) -> AbstractContextManager[bool]:
+        # Two units sharing a hash only make one wait for the other, never run both at once.
+        return self._try_lock(_UNIT_NAMESPACE, zlib.crc32(job_id.bytes + unit.encode()) - (1 << 31))
 
     def claim_workspace_run(self, workspace: str) -> AbstractContextManager[bool]:
         return self._try_lock(_RUN_NAMESPACE, zlib.crc32(workspace.encode()) - (1 << 31))

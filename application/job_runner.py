@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from lading.application.chunk_tasks import ChunkTasks, link_or_copy
 from lading.application.import_jobs import ImportJobs
 from lading.application.prefetch import ahead_of
 from lading.application.ports import (
@@ -27,6 +28,8 @@ from lading.application.ports import (
     DestinationStore,
     KeyLookup,
     LedgerEntry,
+    MergeCounts,
+    ValidatedChunk,
     ValidationEngine,
 )
 from lading.application.status_view import public_status
@@ -48,8 +51,10 @@ MAX_ATTEMPTS = 3
 class JobRunner:
     def __init__(self, jobs: ImportJobs, *, engine: ValidationEngine, destination: DestinationStore,
                  blobs: BlobStore, callbacks: CallbackSender | None = None,
-                 max_attempts: int = MAX_ATTEMPTS) -> None:
+                 max_attempts: int = MAX_ATTEMPTS, chunk_tasks: ChunkTasks | None = None) -> None:
         self.jobs = jobs
+        # Several workers on one job's chunks (ADR 0055); None: each job is one worker's.
+        self.chunk_tasks = chunk_tasks
         self.max_attempts = max_attempts
         self._callback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lading-callbacks")
         self._callbacks_lock = threading.Lock()
@@ -122,6 +127,15 @@ class JobRunner:
                     state = self._process_or_stop(job_id, on_progress)
         self._call_back_later(job_id)
         return state
+
+    def help(self, job_id: UUID) -> None:
+        """Work on chunks of a job another worker runs (ADR 0055); never raises."""
+        if self.chunk_tasks is None:
+            return
+        try:
+            self.chunk_tasks.help(job_id)
+        except Exception:  # the unit stays free: the job's own worker does it
+            log.exception("helping with job %s failed", job_id)
 
     def deliver_callbacks(self) -> int:
         """Call the callbackUrl of every ended job not called yet (a cancelled job, or one whose
@@ -252,26 +266,26 @@ class JobRunner:
         if plan.operation != "upsert":
             def key_lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
                 return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
-        sources = self.jobs.sources(job)
-        source = sources[0] if len(sources) == 1 else sources
         already = job.validated_chunks
-        for chunk in self.engine.validate(source, schema, plan, files.work_dir, files.error_work_file,
-                                          key_lookup):
-            expected = files.staged_chunk(chunk.index)
-            if chunk.staged_path and Path(chunk.staged_path) != expected:
-                Path(chunk.staged_path).replace(expected)
-            if chunk.index < already:
-                continue  # recorded before a crash; re-validated only to rebuild state
-            job.record_validated_chunk(
-                chunk.index, chunk.read_rows, chunk.valid_rows, chunk.rejected_by_code,
-                chunk.rejected_by_field,
-                list(chunk.error_segment) if chunk.error_segment else None,
-                chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
-                chunk.column_formats,
-            )
-            self._save_or_interrupt(job)
-            on_progress({"stage": "validating", "rowsValidated": job.read_rows,
-                         "invalidRows": job.invalid_rows})
+        split = False
+        if self.chunk_tasks is not None and self.chunk_tasks.applies(job):
+            def record_split(chunk: ValidatedChunk) -> None:
+                if chunk.staged_path:  # a local copy, for exports and proposals
+                    link_or_copy(Path(chunk.staged_path), files.staged_chunk(chunk.index))
+                self._record_validated(job, chunk, already, on_progress)
+
+            split = self.chunk_tasks.validate(job, schema, plan, files.error_work_file,
+                                              record_split)
+            self.chunk_tasks.forget_scratch(job)
+        if not split:
+            sources = self.jobs.sources(job)
+            source = sources[0] if len(sources) == 1 else sources
+            for chunk in self.engine.validate(source, schema, plan, files.work_dir,
+                                              files.error_work_file, key_lookup):
+                expected = files.staged_chunk(chunk.index)
+                if chunk.staged_path and Path(chunk.staged_path) != expected:
+                    Path(chunk.staged_path).replace(expected)
+                self._record_validated(job, chunk, already, on_progress)
         error_path = files.error_work_file
         if error_path.exists() and error_path.stat().st_size:
             self.blobs.put_file(files.error_file, error_path)
@@ -287,11 +301,38 @@ class JobRunner:
         self._save_or_interrupt(job)
         self.jobs.projector.catch_up()
 
+    def _record_validated(self, job: ImportJob, chunk: ValidatedChunk, already: int,
+                          on_progress: ProgressCallback) -> None:
+        if chunk.index < already:
+            return  # recorded before a crash; re-validated only to rebuild state
+        job.record_validated_chunk(
+            chunk.index, chunk.read_rows, chunk.valid_rows, chunk.rejected_by_code,
+            chunk.rejected_by_field,
+            list(chunk.error_segment) if chunk.error_segment else None,
+            chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
+            chunk.column_formats,
+        )
+        self._save_or_interrupt(job)
+        on_progress({"stage": "validating", "rowsValidated": job.read_rows,
+                     "invalidRows": job.invalid_rows})
+
+    def _record_merged(self, job: ImportJob, chunk: int, counts: MergeCounts,
+                       on_progress: ProgressCallback) -> None:
+        job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
+                                counts.unchanged)
+        self._save_or_interrupt(job)
+        on_progress({"stage": "merging", "rowsValidated": job.read_rows,
+                     "rowsMerged": job.merged_rows, "validRows": job.valid_rows})
+
     def _merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                on_progress: ProgressCallback) -> None:
         files = self.jobs.files(job)
         if job.list_name and job.list_id:  # made at creation; again in case that process died just after
             self.destination.ensure_list(job.workspace, job.list_id, job.list_name, job.object_name)
+        if self.chunk_tasks is not None and self.chunk_tasks.was_split(job):
+            self.chunk_tasks.merge(job, schema, plan, lambda chunk, counts: self._record_merged(
+                job, chunk, counts, on_progress))
+            return
         def prepare(chunk: int) -> Any:
             rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
             return self.destination.prepare_chunk(schema, plan.operation, rows)
@@ -303,12 +344,7 @@ class JobRunner:
                     job.workspace, job.object_name, schema, plan.operation, rows,
                     LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
                 )
-                job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
-                                        counts.unchanged)
-                self._save_or_interrupt(job)
-                on_progress({"stage": "merging", "rowsValidated": job.read_rows,
-                             "rowsMerged": job.merged_rows,
-                             "validRows": job.valid_rows})
+                self._record_merged(job, chunk, counts, on_progress)
 
 
 class _Interrupted(Exception):

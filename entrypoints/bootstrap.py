@@ -28,6 +28,7 @@ from lading.application.housekeeping import Housekeeping
 from lading.application.import_jobs import ImportJobs, Limits
 from lading.application.job_profiles import JobProfiles
 from lading.application.previews import SourcePreviews
+from lading.application.chunk_tasks import ChunkTasks, SharedWorkQueue
 from lading.application.job_runner import JobRunner
 from lading.application.mapping_suggestions import MappingSuggestions
 from lading.application.objects import Objects
@@ -199,9 +200,16 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
                       callback_allow_private=settings.callback_allow_private),
         source_columns=partial(source_columns, limits=source_limits(settings)),
     )
+    chunk_tasks = None
+    if isinstance(queue, SharedWorkQueue):
+        from lading.adapters.arrow_split_validation import ArrowSplitValidation
+
+        chunk_tasks = ChunkTasks(jobs, ArrowSplitValidation(engine), engine, destination, queue,
+                                 min_bytes=settings.split_bytes, helpers=settings.chunk_helpers)
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(
-                           secret, allow_private=settings.callback_allow_private))
+                           secret, allow_private=settings.callback_allow_private),
+                       chunk_tasks=chunk_tasks)
 
     library = MappingLibrary(saved_mappings, jobs, _sources(settings))
     exports = Exports(jobs, engine, blobs)

@@ -1,0 +1,298 @@
+"""One file validated by many workers (ADR 0055): the SplitValidation port over pyarrow.
+
+    for index in split.split(source, schema, plan, parts): ...   # one reader, raw chunks stored
+    split.validate_part(parts, schema, plan, index, lookup)       # any worker, any chunk, at once
+    decisions = split.key_decisions(parts, schema, plan, workdir)
+    chunk = decisions.settle(index, lookup)                      # in chunk order, one process
+
+The source is read once, by the reader a one-worker run uses, so chunk boundaries and row
+numbers are that run's by construction. Each raw chunk is then validated on its own, keys
+judged only against its own rows; the validator's questions to its key registries (the
+candidate keys) and what it added (the accepted keys) are stored beside the outputs. Settling
+walks the chunks in order with the registries of every earlier chunk: a chunk none of whose
+candidates an earlier chunk accepted has exactly the outcome it would have had in one run;
+any other chunk is validated again against those registries, which is what one run does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from lading.adapters.arrow_engine import (
+    ArrowValidationEngine, _stage, plan_from_sample, sample_header,
+)
+from lading.adapters.arrow_types import arrow_type
+from lading.adapters.jsonl_error_file import error_line
+from lading.adapters.numpy_key_registry import KeyRegistry
+from lading.adapters.pyarrow_validator import ChunkResult, ChunkValidator
+from lading.adapters.readers import BadRow, RecordsChunk, SourceChunk, TableChunk, open_source
+from lading.application.job_parts import JobParts
+from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
+from lading.application.storage_full import is_storage_full
+from lading.domain.column_formats import SAMPLE_ROWS
+from lading.domain.errors import SourceUnreadable
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
+from lading.domain.validation_plan import ValidationPlan
+
+_META = b"lading"
+_ROW = "\x00row"
+_BAD_INPUT = (OSError, UnicodeError, EOFError)
+
+
+class ArrowSplitValidation:
+    def __init__(self, engine: ArrowValidationEngine) -> None:
+        self.engine = engine
+        self._plans: dict[str, ValidationPlan] = {}  # parts prefix -> the plan its sample gives
+
+    # -- reading: one process -----------------------------------------------------------------
+
+    def split(self, source: SourceFile, schema: TableSchema, plan: ImportPlan,
+              parts: JobParts) -> Iterator[int]:
+        """Read the source as one run reads it, storing the sample's context and each raw
+        chunk; yield each chunk's index once it is stored. Chunks already stored (a resumed
+        run) are not stored again."""
+        engine = self.engine
+        try:
+            workdir = parts.scratch("reader")
+            workdir.mkdir(exist_ok=True)
+            reader = open_source(Path(source.path), source.file_name, workdir,
+                                 engine.block_size,
+                                 repair_encoding=plan.import_mode == "landing_friendly",
+                                 parquet_batch=engine.parquet_batch_rows, limits=engine.limits)
+        except _BAD_INPUT as exc:
+            if is_storage_full(exc):
+                raise
+            raise SourceUnreadable(f"cannot read the file: {exc}") from None
+        try:
+            chunks = reader.chunks()
+            buffered: list[SourceChunk] = []
+            read = 0
+            for chunk in chunks:
+                buffered.append(chunk)
+                read += chunk.read_rows
+                if read >= SAMPLE_ROWS:
+                    break
+            header = sample_header(reader.kind, reader.header, buffered, engine.limits)
+            if buffered:
+                plan_from_sample(schema, plan, header, buffered)  # a missing column fails now
+                parts.put_json(JobParts.CONTEXT, {"header": header, "sampleChunks": len(buffered)})
+            index = 0
+            for chunk in [*buffered, *chunks]:
+                if not parts.has(JobParts.raw(index)):
+                    path = parts.scratch(JobParts.raw(index))
+                    _store_raw(chunk, path)
+                    parts.put(JobParts.raw(index), path)
+                yield index
+                index += 1
+        except _BAD_INPUT as exc:
+            if is_storage_full(exc):
+                raise
+            raise SourceUnreadable(f"cannot read the file: {exc}") from None
+        finally:
+            reader.close()
+
+    # -- one chunk: any worker ---------------------------------------------------------------
+
+    def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
+                      key_lookup: KeyLookup | None) -> None:
+        """Validate raw chunk `index` against its own rows' keys only; store its outputs, the
+        keys it asked about and accepted, then its result."""
+        vplan = self._plan(parts, schema, plan)
+        validator = ChunkValidator(vplan, key_lookup, parts.scratch(f"spill-{index:06d}"),
+                                   self.engine.error_value_chars)
+        keys = _Recording(validator.keys)
+        uniques = {name: _Recording(registry) for name, registry in validator.uniques.items()}
+        validator.keys = keys  # type: ignore[assignment]
+        validator.uniques = uniques  # type: ignore[assignment]
+        result = validator.validate(_load_raw(parts.raw_path(index)), index)
+        for kind, recording in [("keys", keys), *((f"unique-{n}", r) for n, r in uniques.items())]:
+            for side, columns in (("asked", recording.asked), ("accepted", recording.accepted)):
+                _store_columns(parts, JobParts.keys(index, f"{side}-{kind}"), columns)
+        _store_result(parts, vplan, index, result)
+
+    def _plan(self, parts: JobParts, schema: TableSchema, plan: ImportPlan) -> ValidationPlan:
+        # Rebuilt from the stored sample chunks by the same steps as the reading run: the
+        # same sample gives the same mapping and formats, so no plan has to be serialised.
+        known = self._plans.get(parts.prefix)
+        if known is not None:
+            return known
+        context = parts.get_json(JobParts.CONTEXT)
+        if context is None:
+            raise RuntimeError(f"{parts.prefix}: no sample context stored")
+        sample = [_load_raw(parts.raw_path(i)) for i in range(context["sampleChunks"])]
+        vplan = plan_from_sample(schema, plan, list(context["header"]), sample)
+        self._plans[parts.prefix] = vplan
+        return vplan
+
+    # -- settling: in chunk order, one process ---------------------------------------------
+
+    def key_decisions(self, parts: JobParts, schema: TableSchema, plan: ImportPlan,
+                      workdir: Path) -> "ArrowKeyDecisions":
+        return ArrowKeyDecisions(self, parts, schema, plan, workdir)
+
+
+class ArrowKeyDecisions:
+    """The keys and unique values earlier chunks accepted, settling chunks one after another."""
+
+    def __init__(self, split: ArrowSplitValidation, parts: JobParts, schema: TableSchema,
+                 plan: ImportPlan, workdir: Path) -> None:
+        self.split = split
+        self.parts = parts
+        self.schema = schema
+        self.plan = plan
+        self.workdir = workdir
+        vplan = split._plan(parts, schema, plan)
+        self.vplan = vplan
+        by_name = {r.name: r for r in vplan.rules}
+        self.keys = KeyRegistry([arrow_type(by_name[k].field) for k in vplan.key_fields],
+                                workdir, "keys")
+        self.uniques = {u: KeyRegistry([arrow_type(by_name[u].field)], workdir, f"unique-{u}")
+                        for u in vplan.unique_fields}
+
+    def settle(self, index: int, key_lookup: KeyLookup | None) -> ValidatedChunk:
+        """Chunk `index`'s outcome in a one-run validation: its own when no earlier chunk
+        accepted a key (or unique value) it asked about, else validated again here."""
+        parts = self.parts
+        registries = [("keys", self.keys), *((f"unique-{n}", r) for n, r in self.uniques.items())]
+        clash = any(registry.contains(columns).any()
+                    for kind, registry in registries
+                    for columns in _load_columns(parts, JobParts.keys(index, f"asked-{kind}")))
+        if clash:
+            validator = ChunkValidator(self.vplan, key_lookup, self.workdir,
+                                       self.split.engine.error_value_chars)
+            validator.keys = self.keys
+            validator.uniques = dict(self.uniques)
+            result = validator.validate(_load_raw(parts.raw_path(index)), index)
+            _store_result(parts, self.vplan, index, result)
+        else:
+            for kind, registry in registries:
+                for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
+                    registry.add(columns, index)
+        return chunk_from_result(parts, index)
+
+
+def chunk_from_result(parts: JobParts, index: int) -> ValidatedChunk:
+    stored = parts.get_json(JobParts.result(index))
+    if stored is None:
+        raise RuntimeError(f"{parts.prefix}: chunk {index} has no result")
+    staged = str(parts.path(JobParts.staged(index))) if stored["validRows"] else None
+    errors = stored["errorBytes"]
+    return ValidatedChunk(
+        index=index, read_rows=stored["readRows"], valid_rows=stored["validRows"],
+        rejected_by_code=stored["rejectedByCode"], rejected_by_field=stored["rejectedByField"],
+        error_segment=(0, errors) if errors else None, staged_path=staged,
+        healed_by_field=stored["healedByField"], warnings_by_field=stored["warningsByField"],
+        header_healing=stored["headerHealing"], column_formats=stored["columnFormats"],
+        header_renames=tuple(stored["headerRenames"]))
+
+
+def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult) -> None:
+    if result.valid_rows:
+        path = parts.scratch(JobParts.staged(index))
+        _stage(result.table, path)
+        parts.put(JobParts.staged(index), path)
+    errors = "".join(error_line(entry) for _, entry in result.errors).encode("utf-8")
+    if errors:
+        path = parts.scratch(JobParts.errors(index))
+        path.write_bytes(errors)
+        parts.put(JobParts.errors(index), path)
+    first = index == 0
+    parts.put_json(JobParts.result(index), {
+        "readRows": result.read_rows, "validRows": result.valid_rows,
+        "rejectedByCode": result.rejected_by_code, "rejectedByField": result.rejected_by_field,
+        "healedByField": result.healed_by_field, "warningsByField": result.warnings_by_field,
+        "headerHealing": vplan.header_healing if first else {},
+        "columnFormats": vplan.column_format_labels if first else {},
+        "headerRenames": list(vplan.header_renames) if first else [],
+        "errorBytes": len(errors),
+    })
+
+
+class _Recording:
+    """A key registry that remembers what the validator asked it and what it added."""
+
+    def __init__(self, registry: KeyRegistry) -> None:
+        self.registry = registry
+        self.asked: list[list[pa.Array]] = []
+        self.accepted: list[list[pa.Array]] = []
+
+    def __len__(self) -> int:
+        return len(self.registry)
+
+    def contains(self, columns: list[pa.Array]) -> np.ndarray:
+        self.asked.append(columns)
+        return self.registry.contains(columns)
+
+    def add(self, columns: list[pa.Array], chunk: int) -> None:
+        self.accepted.append(columns)
+        self.registry.add(columns, chunk)
+
+
+def _store_columns(parts: JobParts, name: str, batches: list[list[pa.Array]]) -> None:
+    batches = [b for b in batches if b and len(b[0])]
+    if not batches:
+        return
+    path = parts.scratch(name)
+    with pa.OSFile(str(path), "wb") as sink:
+        first = pa.record_batch(batches[0], names=[f"k{i}" for i in range(len(batches[0]))])
+        with pa.ipc.new_file(sink, first.schema) as writer:
+            for columns in batches:
+                writer.write_batch(pa.record_batch(columns, schema=first.schema))
+    parts.put(name, path)
+
+
+def _load_columns(parts: JobParts, name: str) -> list[list[pa.Array]]:
+    if not parts.has(name):
+        return []
+    reader = pa.ipc.open_file(pa.memory_map(str(parts.path(name))))
+    return [list(reader.get_batch(i).columns) for i in range(reader.num_record_batches)]
+
+
+# -- raw chunks: a reader's SourceChunk stored as one Arrow IPC batch -------------------------
+
+def _store_raw(chunk: SourceChunk, path: Path) -> None:
+    meta: dict[str, Any] = {
+        "markers": chunk.markers, "nul": chunk.nul,
+        "badRows": [[b.row_number, b.kind, b.text, b.message,
+                     None if b.cells is None else list(b.cells)] for b in chunk.bad_rows]}
+    rows = pa.array(chunk.row_numbers, pa.int64())
+    if isinstance(chunk, RecordsChunk):
+        encode = msgspec.json.Encoder().encode
+        meta["records"] = True
+        meta["repaired"] = chunk.repaired_rows
+        batch = pa.record_batch([pa.array([encode(r) for r in chunk.records], pa.large_binary()),
+                                 rows], names=["records", _ROW])
+    else:
+        assert isinstance(chunk, TableChunk) and chunk.batch is not None
+        batch = pa.record_batch([*chunk.batch.columns, rows],
+                                schema=chunk.batch.schema.append(pa.field(_ROW, pa.int64())))
+    batch = batch.replace_schema_metadata({_META: json.dumps(meta)})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+
+
+def _load_raw(path: Path) -> SourceChunk:
+    reader = pa.ipc.open_file(pa.memory_map(str(path)))
+    batch = reader.get_batch(0)
+    meta = json.loads(reader.schema.metadata[_META])
+    bad = [BadRow(row_number=n, kind=k, text=t, message=m, cells=None if c is None else tuple(c))
+           for n, k, t, m, c in meta["badRows"]]
+    numbers = np.asarray(batch.column(batch.num_columns - 1).to_numpy(zero_copy_only=False),
+                         dtype=np.int64)
+    if meta.get("records"):
+        decode = msgspec.json.Decoder().decode
+        records = [decode(r) for r in batch.column(0).to_pylist()]
+        return RecordsChunk(row_numbers=numbers, bad_rows=bad, markers=meta["markers"],
+                            nul=meta["nul"], records=records, repaired_rows=meta["repaired"])
+    fields = [batch.schema.field(i) for i in range(batch.num_columns - 1)]
+    columns = pa.record_batch(batch.columns[:-1], schema=pa.schema(fields))
+    return TableChunk(row_numbers=numbers, bad_rows=bad, markers=meta["markers"], nul=meta["nul"],
+                      batch=columns)

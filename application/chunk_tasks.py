@@ -1,0 +1,252 @@
+"""One job's chunks validated and merged by several workers at once (ADR 0055).
+
+The worker that claimed the job (the coordinator) reads the source into raw chunks, asks the
+queue for helpers, and works beside them; each chunk is a unit that one live process at a time
+may hold (a claim that ends with its process, so a killed worker's chunk is taken over at once).
+Then the coordinator alone settles the chunks in order (cross-chunk keys), records them as a
+one-worker run would, and later merges the same way, the destination's ledger making each
+chunk's merge happen once. Only the coordinator writes the job's events.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from uuid import UUID, uuid4
+
+from lading.application.import_jobs import ImportJobs
+from lading.application.job_parts import JobParts
+from lading.application.ports import (
+    DestinationStore, KeyLookup, LedgerEntry, MergeCounts, SourceFile, ValidatedChunk,
+    ValidationEngine,
+)
+from lading.domain.import_job import ImportJob
+from lading.domain.lifecycle import JobState, Stage
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
+
+log = logging.getLogger(__name__)
+WAIT_SECONDS = 0.1  # how often a unit another process holds is looked at again
+HELPER_IDLE_SECONDS = 0.2  # a helper waiting for the reader to store more chunks
+
+
+class KeyDecisions(Protocol):
+    def settle(self, index: int, key_lookup: KeyLookup | None) -> ValidatedChunk:
+        """Chunk `index`'s one-run outcome, given every earlier chunk settled before it."""
+        ...
+
+
+class SplitValidation(Protocol):
+    def split(self, source: SourceFile, schema: TableSchema, plan: ImportPlan,
+              parts: JobParts) -> Iterator[int]:
+        """Read the source into stored raw chunks, yielding each index once stored."""
+        ...
+
+    def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
+                      key_lookup: KeyLookup | None) -> None: ...
+
+    def key_decisions(self, parts: JobParts, schema: TableSchema, plan: ImportPlan,
+                      workdir: Path) -> KeyDecisions: ...
+
+
+@runtime_checkable
+class SharedWorkQueue(Protocol):
+    """What a queue offers so that several workers share one job."""
+
+    def claim_unit(self, job_id: UUID, unit: str) -> AbstractContextManager[bool]:
+        """Hold one unit of a job's work; False while another live process holds it."""
+        ...
+
+    def request_help(self, job_id: UUID, helpers: int) -> None:
+        """Ask up to `helpers` idle workers to call `help(job_id)`."""
+        ...
+
+
+class ChunkTasks:
+    def __init__(self, jobs: ImportJobs, split: SplitValidation, engine: ValidationEngine,
+                 destination: DestinationStore, queue: SharedWorkQueue, *, min_bytes: int,
+                 helpers: int) -> None:
+        self.jobs = jobs
+        self.split = split
+        self.engine = engine
+        self.destination = destination
+        self.queue = queue
+        self.min_bytes = min_bytes
+        self.helpers = helpers
+        self._process = uuid4().hex[:12]  # this process's scratch directories
+
+    def applies(self, job: ImportJob) -> bool:
+        """Split a single file from this size on; a job already split stays split."""
+        if job.files is not None or job.file is None:
+            return False
+        return job.file["size"] >= self.min_bytes or self.was_split(job)
+
+    def was_split(self, job: ImportJob) -> bool:
+        """Whether the job's chunks were read into shared parts (so any worker can merge them)."""
+        read = self._parts(job).get_json(JobParts.READ_DONE)
+        return read is not None and int(read["chunks"]) > 0
+
+    def _parts(self, job: ImportJob) -> JobParts:
+        files = self.jobs.files(job)
+        return JobParts(self.jobs.blobs, f"{files.prefix}/parts/v{job.plan_version}",
+                        files.job_work_dir / f"parts-{self._process}")
+
+    def _unit(self, job: ImportJob, name: str) -> str:
+        return f"v{job.plan_version}:{name}"
+
+    def _key_lookup(self, job: ImportJob, schema: TableSchema,
+                    plan: ImportPlan) -> KeyLookup | None:
+        if plan.operation == "upsert":
+            return None
+
+        def lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+            return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
+
+        return lookup
+
+    # -- validation -------------------------------------------------------------------------
+
+    def validate(self, job: ImportJob, schema: TableSchema, plan: ImportPlan, error_file: Path,
+                 record: Callable[[ValidatedChunk], None]) -> bool:
+        """Validate the job's file on as many workers as come; hand each chunk, settled, in
+        order and with its segment of `error_file`, to `record`. False when the file has no
+        data rows (a one-worker run then reports it)."""
+        parts = self._parts(job)
+        lookup = self._key_lookup(job, schema, plan)
+        read = parts.get_json(JobParts.READ_DONE)
+        if read is None:
+            self.queue.request_help(job.id, self.helpers)
+            count = 0
+            for _ in self.split.split(self.jobs.sources(job)[0], schema, plan, parts):
+                count += 1
+            parts.put_json(JobParts.READ_DONE, {"chunks": count})
+        else:
+            count = int(read["chunks"])
+        if not count:
+            return False
+        for wait in (False, True):  # first every chunk nobody holds, then the others' in turn
+            for index in range(count):
+                self._do(job, f"validate-{index}", wait,
+                         lambda: parts.has(JobParts.result(index)),
+                         lambda: self.split.validate_part(parts, schema, plan, index, lookup))
+        workdir = parts.scratch_dir / "settled"
+        shutil.rmtree(workdir, ignore_errors=True)
+        decisions = self.split.key_decisions(parts, schema, plan, workdir)
+        error_file.unlink(missing_ok=True)
+        offset = 0
+        with open(error_file, "ab") as errors:
+            for index in range(count):
+                chunk = decisions.settle(index, lookup)
+                segment = None
+                if chunk.error_segment:
+                    with open(parts.path(JobParts.errors(index)), "rb") as own:
+                        shutil.copyfileobj(own, errors)
+                    segment = (offset, chunk.error_segment[1])
+                    offset += chunk.error_segment[1]
+                record(_with_segment(chunk, segment))
+        return True
+
+    # -- merging ----------------------------------------------------------------------------
+
+    def merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+              record: Callable[[int, MergeCounts], None]) -> None:
+        """Merge every chunk waiting, beside any helpers; `record` each chunk's counts in order."""
+        waiting = list(job.chunks_to_merge)
+        if not waiting:
+            return
+        self.queue.request_help(job.id, self.helpers)
+        done: dict[int, MergeCounts] = {}
+
+        def merged(chunk: int) -> bool:
+            if chunk not in done:
+                done.update(self.destination.merged_chunks(job.id, job.plan_version))
+            return chunk in done
+
+        recorded = 0
+        for wait in (False, True):
+            for chunk in waiting:
+                self._do(job, f"merge-{chunk}", wait, lambda: merged(chunk),
+                         lambda: self._merge_one(job, schema, plan, chunk))
+                while recorded < len(waiting) and waiting[recorded] in done:
+                    record(waiting[recorded], done[waiting[recorded]])
+                    recorded += 1
+
+    def _merge_one(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+                   chunk: int) -> None:
+        rows = self.engine.load_chunk(str(self._parts(job).path(JobParts.staged(chunk))))
+        prepared = self.destination.prepare_chunk(schema, plan.operation, rows)
+        self.destination.merge_chunk(job.workspace, job.object_name, schema, plan.operation,
+                                     prepared, LedgerEntry(job.id, job.plan_version, chunk),
+                                     list_id=job.list_id)
+
+    # -- units ------------------------------------------------------------------------------
+
+    def _do(self, job: ImportJob, name: str, wait: bool, done: Callable[[], bool],
+            work: Callable[[], None]) -> bool:
+        """Do the unit unless it is done; held elsewhere, wait for it (or skip it: False)."""
+        while not done():
+            with self.queue.claim_unit(job.id, self._unit(job, name)) as mine:
+                if mine:
+                    if not done():
+                        work()
+                    return True
+            if not wait:
+                return False
+            time.sleep(WAIT_SECONDS)  # its holder finishes it, or dies and leaves it to us
+        return True
+
+    def help(self, job_id: UUID) -> None:
+        """A helper's turn: do the job's chunks nobody holds, in the stage it is in."""
+        job = self.jobs.load(job_id)
+        if job.state != JobState.RUNNING or not self.applies(job):
+            return
+        schema = self.jobs.schema_of(job.workspace, job.object_name)
+        plan = ImportPlan.from_stored(job.plan or {})
+        if job.stage == Stage.MERGING:
+            if self.was_split(job):
+                for chunk in job.chunks_to_merge:
+                    self._do(job, f"merge-{chunk}", False,
+                             lambda: chunk in self.destination.merged_chunks(job.id, job.plan_version),
+                             lambda: self._merge_one(job, schema, plan, chunk))
+            return
+        parts = self._parts(job)
+        lookup = self._key_lookup(job, schema, plan)
+        index = 0
+        while job.stage == Stage.VALIDATING:
+            read = parts.get_json(JobParts.READ_DONE)
+            if read is not None and index >= int(read["chunks"]):
+                return
+            if parts.has(JobParts.raw(index)):
+                self._do(job, f"validate-{index}", False,
+                         lambda: parts.has(JobParts.result(index)),
+                         lambda: self.split.validate_part(parts, schema, plan, index, lookup))
+                index += 1
+                continue
+            job = self.jobs.load(job_id)
+            if job.state != JobState.RUNNING:
+                return  # cancelled, or the reading failed
+            time.sleep(HELPER_IDLE_SECONDS)
+
+    def forget_scratch(self, job: ImportJob) -> None:
+        """Drop this process's local copies of the job's parts (the store keeps them)."""
+        shutil.rmtree(self._parts(job).scratch_dir, ignore_errors=True)
+
+
+def _with_segment(chunk: ValidatedChunk, segment: tuple[int, int] | None) -> ValidatedChunk:
+    return replace(chunk, error_segment=segment)
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Put a stored file's bytes at `target` without copying when both share a disk."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

@@ -1,0 +1,80 @@
+"""A split job's shared files (ADR 0055): raw chunks as read, each chunk's validation outputs.
+
+They live in the blob store under the job's prefix, so any worker on any machine can take any
+chunk (with LADING_BLOBS=s3://… they are objects in the bucket) and a purge removes them with
+the job. Each file is written locally first, then stored whole: a reader never sees half a file,
+and the file a chunk's result names is complete before the result itself is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lading.application.ports import BlobStore
+
+
+@dataclass(frozen=True)
+class JobParts:
+    blobs: BlobStore
+    prefix: str  # <workspace>/jobs/<jobId>/parts/v<plan version>
+    scratch_dir: Path  # this process's own local copies (one directory per process)
+
+    CONTEXT = "context.json"  # the header and how many chunks make the sample
+    READ_DONE = "read.json"  # written once the whole source is read: {"chunks": n}
+
+    @staticmethod
+    def raw(index: int) -> str:
+        return f"raw-{index:06d}.arrow"
+
+    @staticmethod
+    def result(index: int) -> str:
+        return f"result-{index:06d}.json"
+
+    @staticmethod
+    def staged(index: int) -> str:
+        return f"staged-{index:06d}.arrow"
+
+    @staticmethod
+    def errors(index: int) -> str:
+        return f"errors-{index:06d}.jsonl"
+
+    @staticmethod
+    def keys(index: int, kind: str) -> str:
+        """The keys (`kind` "keys") or one unique field's values (`kind` "unique-<field>") a
+        chunk's validation asked about (`candidates`) or accepted."""
+        return f"{kind}-{index:06d}.arrow"
+
+    def scratch(self, name: str) -> Path:
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        return self.scratch_dir / name
+
+    def put(self, name: str, path: Path) -> None:
+        self.blobs.put_file(f"{self.prefix}/{name}", path)
+
+    def path(self, name: str) -> Path:
+        """A local file with the part's bytes, as stored (a result may be replaced when its
+        chunk is settled, so no local copy is trusted)."""
+        return self.blobs.local_path(f"{self.prefix}/{name}")
+
+    def raw_path(self, index: int) -> Path:
+        """Raw chunk `index`: this process's own copy when it stored it (raw chunks never
+        change), else the store's."""
+        mine = self.scratch_dir / self.raw(index)
+        return mine if mine.is_file() else self.path(self.raw(index))
+
+    def has(self, name: str) -> bool:
+        return self.blobs.exists(f"{self.prefix}/{name}")
+
+    def put_json(self, name: str, document: dict[str, Any]) -> None:
+        path = self.scratch(name)
+        path.write_text(json.dumps(document), encoding="utf-8")
+        self.put(name, path)
+
+    def get_json(self, name: str) -> dict[str, Any] | None:
+        if not self.has(name):
+            return None
+        document: dict[str, Any] = json.loads(self.path(name).read_text(encoding="utf-8"))
+        return document
