@@ -113,9 +113,13 @@ class ArrowSplitValidation:
         validator.keys = keys  # type: ignore[assignment]
         validator.uniques = uniques  # type: ignore[assignment]
         result = validator.validate(_load_raw(parts.raw_path(index)), index)
+        rows, columns = validator.candidates
+        if len(rows):
+            _store_columns(parts, JobParts.keys(index, "candidates"),
+                           [[pa.array(rows, pa.int64()), *columns]])
         for kind, recording in [("keys", keys), *((f"unique-{n}", r) for n, r in uniques.items())]:
-            for side, columns in (("asked", recording.asked), ("accepted", recording.accepted)):
-                _store_columns(parts, JobParts.keys(index, f"{side}-{kind}"), columns)
+            for side, asked in (("asked", recording.asked), ("accepted", recording.accepted)):
+                _store_columns(parts, JobParts.keys(index, f"{side}-{kind}"), asked)
         _store_result(parts, vplan, index, result)
 
     def _plan(self, parts: JobParts, schema: TableSchema, plan: ImportPlan) -> ValidationPlan:
@@ -158,13 +162,76 @@ class ArrowKeyDecisions:
                         for u in vplan.unique_fields}
 
     def settle(self, index: int, key_lookup: KeyLookup | None) -> ValidatedChunk:
-        """Chunk `index`'s outcome in a one-run validation: its own when no earlier chunk
-        accepted a key (or unique value) it asked about, else validated again here."""
+        """Chunk `index`'s outcome in a one-run validation, given the chunks settled before."""
+        if self.uniques:
+            self._settle_with_uniques(index, key_lookup)
+        else:
+            self._settle_keys(index, key_lookup)
+        return chunk_from_result(self.parts, index)
+
+    def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> None:
+        # Rows of a key an earlier chunk accepted are duplicates in one run; every other row's
+        # outcome depends only on rows of its own key, all in this chunk. So only those rows
+        # are judged again: once as the chunk judged them (alone), once against the earlier
+        # chunks, and the difference is applied to the chunk's outcome.
+        parts = self.parts
+        rows, keys = _load_candidates(parts, index)
+        hits = self.keys.contains(keys) if len(rows) else np.zeros(0, bool)
+        accepted = _load_columns(parts, JobParts.keys(index, "accepted-keys"))
+        if hits.any():
+            accepted = [[c.filter(pa.array(~self.keys.contains(batch))) for c in batch]
+                        for batch in accepted]
+            self._correct(index, rows[hits], key_lookup)
+        for batch in accepted:
+            self.keys.add(batch, index)
+
+    def _correct(self, index: int, rows: np.ndarray, key_lookup: KeyLookup | None) -> None:
+        parts = self.parts
+        again = _subset(_load_raw(parts.raw_path(index)), rows)
+        chars = self.split.engine.error_value_chars
+        alone = ChunkValidator(self.vplan, key_lookup, self.workdir / f"alone-{index:06d}",
+                               chars).validate(again, index)
+        settled_by = ChunkValidator(self.vplan, key_lookup, self.workdir, chars)
+        settled_by.keys = self.keys
+        settled = settled_by.validate(again, index)
+        stored = parts.get_json(JobParts.result(index)) or {}
+        table = None
+        if stored["validRows"]:
+            table = _read_table(parts.path(JobParts.staged(index)))
+            keys = [table.column(k).combine_chunks() for k in self.vplan.key_fields]
+            table = table.filter(pa.array(~self.keys.contains(keys)))
+        lines = []
+        if stored["errorBytes"]:
+            drop = set(rows.tolist())
+            with open(parts.path(JobParts.errors(index)), encoding="utf-8") as fh:
+                lines = [(json.loads(line)["rowNumber"], line) for line in fh]
+            lines = [(n, line) for n, line in lines if n not in drop]
+        lines += [(n, error_line(entry)) for n, entry in settled.errors]
+        lines.sort(key=lambda item: item[0])
+        corrected = ChunkResult(
+            table=table, read_rows=stored["readRows"],
+            valid_rows=stored["validRows"] - alone.valid_rows + settled.valid_rows,
+            errors=[],
+            rejected_by_code=_counts(stored["rejectedByCode"], alone.rejected_by_code,
+                                     settled.rejected_by_code),
+            rejected_by_field=_nested(stored["rejectedByField"], alone.rejected_by_field,
+                                      settled.rejected_by_field),
+            healed_by_field=_nested(stored["healedByField"], alone.healed_by_field,
+                                    settled.healed_by_field),
+            warnings_by_field=_counts(stored["warningsByField"], alone.warnings_by_field,
+                                      settled.warnings_by_field))
+        _store_result(parts, self.vplan, index, corrected, "".join(line for _, line in lines))
+
+    def _settle_with_uniques(self, index: int, key_lookup: KeyLookup | None) -> None:
+        # With `unique` fields a row's fate depends on every row accepted before it in the
+        # chunk, so a chunk touching an earlier one's keys or values is judged again whole.
         parts = self.parts
         registries = [("keys", self.keys), *((f"unique-{n}", r) for n, r in self.uniques.items())]
-        clash = any(registry.contains(columns).any()
-                    for kind, registry in registries
-                    for columns in _load_columns(parts, JobParts.keys(index, f"asked-{kind}")))
+        rows, keys = _load_candidates(parts, index)
+        clash = bool(len(rows)) and bool(self.keys.contains(keys).any())
+        clash = clash or any(registry.contains(columns).any()
+                             for kind, registry in registries[1:]
+                             for columns in _load_columns(parts, JobParts.keys(index, f"asked-{kind}")))
         if clash:
             validator = ChunkValidator(self.vplan, key_lookup, self.workdir,
                                        self.split.engine.error_value_chars)
@@ -172,11 +239,48 @@ class ArrowKeyDecisions:
             validator.uniques = dict(self.uniques)
             result = validator.validate(_load_raw(parts.raw_path(index)), index)
             _store_result(parts, self.vplan, index, result)
-        else:
-            for kind, registry in registries:
-                for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
-                    registry.add(columns, index)
-        return chunk_from_result(parts, index)
+            return
+        for kind, registry in registries:
+            for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
+                registry.add(columns, index)
+
+
+def _counts(total: dict[str, int], minus: dict[str, int], plus: dict[str, int]) -> dict[str, int]:
+    out = dict(total)
+    for key, n in minus.items():
+        out[key] = out.get(key, 0) - n
+    for key, n in plus.items():
+        out[key] = out.get(key, 0) + n
+    return {key: n for key, n in out.items() if n}
+
+
+def _nested(total: dict[str, dict[str, int]], minus: dict[str, dict[str, int]],
+            plus: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    names = [*total, *(k for k in minus if k not in total), *(k for k in plus if k not in total and k not in minus)]
+    out = {name: _counts(total.get(name, {}), minus.get(name, {}), plus.get(name, {}))
+           for name in names}
+    return {name: counts for name, counts in out.items() if counts}
+
+
+def _read_table(path: Path) -> pa.Table:
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+
+
+def _subset(chunk: SourceChunk, rows: np.ndarray) -> SourceChunk:
+    """The chunk's rows numbered `rows` (well-formed or ragged), in their order."""
+    wanted = np.isin(chunk.row_numbers, rows)
+    numbers = set(rows.tolist())
+    bad = [b for b in chunk.bad_rows if b.row_number in numbers]
+    if isinstance(chunk, RecordsChunk):
+        positions = np.nonzero(wanted)[0].tolist()
+        repaired = set(chunk.repaired_rows)
+        return RecordsChunk(row_numbers=chunk.row_numbers[wanted], bad_rows=bad,
+                            markers=chunk.markers, nul=chunk.nul,
+                            records=[chunk.records[i] for i in positions],
+                            repaired_rows=[j for j, i in enumerate(positions) if i in repaired])
+    assert isinstance(chunk, TableChunk) and chunk.batch is not None
+    return TableChunk(row_numbers=chunk.row_numbers[wanted], bad_rows=bad, markers=chunk.markers,
+                      nul=chunk.nul, batch=chunk.batch.filter(pa.array(wanted)))
 
 
 def chunk_from_result(parts: JobParts, index: int) -> ValidatedChunk:
@@ -194,12 +298,15 @@ def chunk_from_result(parts: JobParts, index: int) -> ValidatedChunk:
         header_renames=tuple(stored["headerRenames"]))
 
 
-def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult) -> None:
+def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult,
+                  error_text: str | None = None) -> None:
     if result.valid_rows:
         path = parts.scratch(JobParts.staged(index))
         _stage(result.table, path)
         parts.put(JobParts.staged(index), path)
-    errors = "".join(error_line(entry) for _, entry in result.errors).encode("utf-8")
+    if error_text is None:
+        error_text = "".join(error_line(entry) for _, entry in result.errors)
+    errors = error_text.encode("utf-8")
     if errors:
         path = parts.scratch(JobParts.errors(index))
         path.write_bytes(errors)
@@ -247,6 +354,16 @@ def _store_columns(parts: JobParts, name: str, batches: list[list[pa.Array]]) ->
             for columns in batches:
                 writer.write_batch(pa.record_batch(columns, schema=first.schema))
     parts.put(name, path)
+
+
+def _load_candidates(parts: JobParts, index: int) -> tuple[np.ndarray, list[pa.Array]]:
+    """The row numbers and key columns of the rows whose key chunk `index` judged."""
+    batches = _load_columns(parts, JobParts.keys(index, "candidates"))
+    if not batches:
+        return np.zeros(0, np.int64), []
+    columns = batches[0]
+    return (np.asarray(columns[0].to_numpy(zero_copy_only=False), dtype=np.int64),
+            list(columns[1:]))
 
 
 def _load_columns(parts: JobParts, name: str) -> list[list[pa.Array]]:
