@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test typecheck bench bench-10m bench-http bench-hostile clean
+.PHONY: run test typecheck bench bench-10m bench-http bench-hostile bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ bench: $(STAMP)
 
 bench-10m: $(STAMP)
 	$(BIN)/python -m bench.run_engine --rows 10000000 --formats csv --no-baseline --no-postgres
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.run_scale
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_load

@@ -5,6 +5,7 @@ procrastinate can replace the wake-up side later without touching the applicatio
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -37,7 +38,9 @@ class PostgresLockWorkQueue(JobIndexQueue):
 
     @contextmanager
     def _try_lock(self, namespace: int, key: int) -> Iterator[bool]:
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        # Named after the process, so an operator (or a test) sees which worker holds what.
+        with psycopg.connect(self.url, autocommit=True,
+                             application_name=f"lading pid {os.getpid()}") as conn:
             got = conn.execute("select pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]
             try:
                 yield bool(got)

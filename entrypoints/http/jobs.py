@@ -17,7 +17,7 @@ from litestar.params import (
 )
 
 from lading.application.errors import PayloadTooLarge
-from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
+from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX, check_object_url, take_object
 from lading.application.projections import JobFilter
 from lading.application.status_view import detailed_report, public_status
 from lading.domain.timestamps import iso_utc
@@ -98,8 +98,10 @@ def _instant(name: str, value: str | None) -> str | None:
         raise RequestInvalid(f"{name} is outside the range of dates") from None
 
 
-def check_create_request(data: CreateJob, max_file_size: int, idempotency_header: str | None) -> None:
-    """What a create body must satisfy beyond its shape (native and Experiture's create)."""
+def check_create_request(data: CreateJob, max_file_size: int, idempotency_header: str | None,
+                         *, object_sources: bool = False) -> None:
+    """What a create body must satisfy beyond its shape (native and Experiture's create;
+    only the native one takes a `sourceUrl`)."""
     asked = [wire for name, wire in _UNSUPPORTED.items() if getattr(data, name)]
     if asked:
         raise RequestInvalid(f"not available in this version: {', '.join(asked)}")
@@ -107,8 +109,14 @@ def check_create_request(data: CreateJob, max_file_size: int, idempotency_header
         raise RequestInvalid("createList and listName go together")
     if data.create_list and data.target_list_id is not None:
         raise RequestInvalid("give either createList or targetListId, not both")
-    if data.rows is None and (data.file_name is None or data.file_size is None):
-        raise RequestInvalid("fileName and fileSize are required unless rows are given")
+    if data.source_url is not None:
+        if not object_sources:
+            raise RequestInvalid("not available in this version: sourceUrl")
+        if data.rows is not None or data.file_size is not None:
+            raise RequestInvalid("give either sourceUrl or a file (fileName, fileSize) or rows")
+        check_object_url(data.source_url)
+    elif data.rows is None and (data.file_name is None or data.file_size is None):
+        raise RequestInvalid("fileName and fileSize are required unless rows or sourceUrl are given")
     if data.rows is not None and data.file_size is not None:
         raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
     if data.file_size is not None and data.file_size > max_file_size:
@@ -130,7 +138,7 @@ class ImportJobsController(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
-        check_create_request(data, services.max_file_size, idempotency_header)
+        check_create_request(data, services.max_file_size, idempotency_header, object_sources=True)
         job_id, created = await blocking(
             services.jobs.create_job, identity.workspace, data.object_name, data.file_name,
             data.file_size, source=data.source, labels=data.labels,
@@ -138,6 +146,9 @@ class ImportJobsController(Controller):
             list_name=data.list_name, target_list_id=data.target_list_id, callback_url=data.callback_url,
             concurrency_scope=data.concurrency_scope,
         )
+        if data.source_url is not None and created:
+            await blocking(take_object, services.jobs, identity.workspace, job_id,
+                           data.source_url, services.max_file_size)
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)
         takes_file = await blocking(services.jobs.takes_file, identity.workspace, job_id)
