@@ -33,6 +33,7 @@ from lading.adapters.jsonl_error_file import error_line
 from lading.adapters.numpy_key_registry import KeyRegistry
 from lading.adapters.pyarrow_validator import ChunkResult, ChunkValidator
 from lading.adapters.readers import BadRow, RecordsChunk, SourceChunk, TableChunk, open_source
+from lading.application.chunk_tasks import SettledChunk
 from lading.application.job_parts import JobParts
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.application.storage_full import is_storage_full
@@ -164,12 +165,12 @@ class ArrowKeyDecisions:
     def settle(self, index: int, key_lookup: KeyLookup | None) -> ValidatedChunk:
         """Chunk `index`'s outcome in a one-run validation, given the chunks settled before."""
         if self.uniques:
-            self._settle_with_uniques(index, key_lookup)
+            changed = self._settle_with_uniques(index, key_lookup)
         else:
-            self._settle_keys(index, key_lookup)
-        return chunk_from_result(self.parts, index)
+            changed = self._settle_keys(index, key_lookup)
+        return settled_chunk(self.parts, index, changed)
 
-    def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> None:
+    def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> bool:
         # Rows of a key an earlier chunk accepted are duplicates in one run; every other row's
         # outcome depends only on rows of its own key, all in this chunk. So only those rows
         # are judged again: once as the chunk judged them (alone), once against the earlier
@@ -184,6 +185,7 @@ class ArrowKeyDecisions:
             self._correct(index, rows[hits], key_lookup)
         for batch in accepted:
             self.keys.add(batch, index)
+        return bool(hits.any())
 
     def _correct(self, index: int, rows: np.ndarray, key_lookup: KeyLookup | None) -> None:
         parts = self.parts
@@ -220,9 +222,10 @@ class ArrowKeyDecisions:
                                     settled.healed_by_field),
             warnings_by_field=_counts(stored["warningsByField"], alone.warnings_by_field,
                                       settled.warnings_by_field))
-        _store_result(parts, self.vplan, index, corrected, "".join(line for _, line in lines))
+        _store_result(parts, self.vplan, index, corrected, "".join(line for _, line in lines),
+                      settled=True)
 
-    def _settle_with_uniques(self, index: int, key_lookup: KeyLookup | None) -> None:
+    def _settle_with_uniques(self, index: int, key_lookup: KeyLookup | None) -> bool:
         # With `unique` fields a row's fate depends on every row accepted before it in the
         # chunk, so a chunk touching an earlier one's keys or values is judged again whole.
         parts = self.parts
@@ -238,11 +241,12 @@ class ArrowKeyDecisions:
             validator.keys = self.keys
             validator.uniques = dict(self.uniques)
             result = validator.validate(_load_raw(parts.raw_path(index)), index)
-            _store_result(parts, self.vplan, index, result)
-            return
+            _store_result(parts, self.vplan, index, result, settled=True)
+            return True
         for kind, registry in registries:
             for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
                 registry.add(columns, index)
+        return False
 
 
 def _counts(total: dict[str, int], minus: dict[str, int], plus: dict[str, int]) -> dict[str, int]:
@@ -283,36 +287,36 @@ def _subset(chunk: SourceChunk, rows: np.ndarray) -> SourceChunk:
                       nul=chunk.nul, batch=chunk.batch.filter(pa.array(wanted)))
 
 
-def chunk_from_result(parts: JobParts, index: int) -> ValidatedChunk:
-    stored = parts.get_json(JobParts.result(index))
+def settled_chunk(parts: JobParts, index: int, settled: bool) -> SettledChunk:
+    stored = parts.get_json(JobParts.result(index, settled))
     if stored is None:
         raise RuntimeError(f"{parts.prefix}: chunk {index} has no result")
-    staged = str(parts.path(JobParts.staged(index))) if stored["validRows"] else None
-    errors = stored["errorBytes"]
-    return ValidatedChunk(
+    staged = parts.path(JobParts.staged(index, settled)) if stored["validRows"] else None
+    errors = parts.path(JobParts.errors(index, settled)) if stored["errorBytes"] else None
+    return SettledChunk(ValidatedChunk(
         index=index, read_rows=stored["readRows"], valid_rows=stored["validRows"],
         rejected_by_code=stored["rejectedByCode"], rejected_by_field=stored["rejectedByField"],
-        error_segment=(0, errors) if errors else None, staged_path=staged,
+        error_segment=None, staged_path=None if staged is None else str(staged),
         healed_by_field=stored["healedByField"], warnings_by_field=stored["warningsByField"],
         header_healing=stored["headerHealing"], column_formats=stored["columnFormats"],
-        header_renames=tuple(stored["headerRenames"]))
+        header_renames=tuple(stored["headerRenames"])), errors)
 
 
 def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult,
-                  error_text: str | None = None) -> None:
+                  error_text: str | None = None, settled: bool = False) -> None:
     if result.valid_rows:
-        path = parts.scratch(JobParts.staged(index))
+        path = parts.scratch(JobParts.staged(index, settled))
         _stage(result.table, path)
-        parts.put(JobParts.staged(index), path)
+        parts.put(JobParts.staged(index, settled), path)
     if error_text is None:
         error_text = "".join(error_line(entry) for _, entry in result.errors)
     errors = error_text.encode("utf-8")
     if errors:
-        path = parts.scratch(JobParts.errors(index))
+        path = parts.scratch(JobParts.errors(index, settled))
         path.write_bytes(errors)
-        parts.put(JobParts.errors(index), path)
+        parts.put(JobParts.errors(index, settled), path)
     first = index == 0
-    parts.put_json(JobParts.result(index), {
+    parts.put_json(JobParts.result(index, settled), {
         "readRows": result.read_rows, "validRows": result.valid_rows,
         "rejectedByCode": result.rejected_by_code, "rejectedByField": result.rejected_by_field,
         "healedByField": result.healed_by_field, "warningsByField": result.warnings_by_field,

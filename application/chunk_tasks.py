@@ -16,7 +16,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID, uuid4
@@ -37,8 +37,17 @@ WAIT_SECONDS = 0.1  # how often a unit another process holds is looked at again
 HELPER_IDLE_SECONDS = 0.2  # a helper waiting for the reader to store more chunks
 
 
+@dataclass(frozen=True)
+class SettledChunk:
+    """A chunk's one-run outcome: `chunk.staged_path` a local file of its rows (or None), and
+    its lines of the error file in `error_lines` (its error_segment is not set yet)."""
+
+    chunk: ValidatedChunk
+    error_lines: Path | None
+
+
 class KeyDecisions(Protocol):
-    def settle(self, index: int, key_lookup: KeyLookup | None) -> ValidatedChunk:
+    def settle(self, index: int, key_lookup: KeyLookup | None) -> SettledChunk:
         """Chunk `index`'s one-run outcome, given every earlier chunk settled before it."""
         ...
 
@@ -143,14 +152,14 @@ class ChunkTasks:
         offset = 0
         with open(error_file, "ab") as errors:
             for index in range(count):
-                chunk = decisions.settle(index, lookup)
+                settled = decisions.settle(index, lookup)
                 segment = None
-                if chunk.error_segment:
-                    with open(parts.path(JobParts.errors(index)), "rb") as own:
+                if settled.error_lines is not None:
+                    with open(settled.error_lines, "rb") as own:
                         shutil.copyfileobj(own, errors)
-                    segment = (offset, chunk.error_segment[1])
-                    offset += chunk.error_segment[1]
-                record(_with_segment(chunk, segment))
+                    segment = (offset, errors.tell() - offset)
+                    offset = errors.tell()
+                record(replace(settled.chunk, error_segment=segment))
         return True
 
     # -- merging ----------------------------------------------------------------------------
@@ -180,7 +189,7 @@ class ChunkTasks:
 
     def _merge_one(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                    chunk: int) -> None:
-        rows = self.engine.load_chunk(str(self._parts(job).path(JobParts.staged(chunk))))
+        rows = self.engine.load_chunk(str(self._parts(job).final_staged(chunk)))
         prepared = self.destination.prepare_chunk(schema, plan.operation, rows)
         self.destination.merge_chunk(job.workspace, job.object_name, schema, plan.operation,
                                      prepared, LedgerEntry(job.id, job.plan_version, chunk),
@@ -237,10 +246,6 @@ class ChunkTasks:
     def forget_scratch(self, job: ImportJob) -> None:
         """Drop this process's local copies of the job's parts (the store keeps them)."""
         shutil.rmtree(self._parts(job).scratch_dir, ignore_errors=True)
-
-
-def _with_segment(chunk: ValidatedChunk, segment: tuple[int, int] | None) -> ValidatedChunk:
-    return replace(chunk, error_segment=segment)
 
 
 def link_or_copy(source: Path, target: Path) -> None:

@@ -29,17 +29,25 @@ class JobParts:
     def raw(index: int) -> str:
         return f"raw-{index:06d}.arrow"
 
+    # A chunk's result, staged rows and error lines as its own validation made them, and (with
+    # `settled`) as settling corrected them; the first are never replaced, so settling again
+    # after a crash starts from the same inputs.
     @staticmethod
-    def result(index: int) -> str:
-        return f"result-{index:06d}.json"
+    def result(index: int, settled: bool = False) -> str:
+        return f"{'settled-' if settled else ''}result-{index:06d}.json"
 
     @staticmethod
-    def staged(index: int) -> str:
-        return f"staged-{index:06d}.arrow"
+    def staged(index: int, settled: bool = False) -> str:
+        return f"{'settled-' if settled else ''}staged-{index:06d}.arrow"
 
     @staticmethod
-    def errors(index: int) -> str:
-        return f"errors-{index:06d}.jsonl"
+    def errors(index: int, settled: bool = False) -> str:
+        return f"{'settled-' if settled else ''}errors-{index:06d}.jsonl"
+
+    def final_staged(self, index: int) -> Path:
+        """The staged rows a settled chunk merges: corrected ones when settling changed it."""
+        settled = self.staged(index, settled=True)
+        return self.path(settled if self.has(settled) else self.staged(index))
 
     @staticmethod
     def keys(index: int, kind: str) -> str:
@@ -55,8 +63,7 @@ class JobParts:
         self.blobs.put_file(f"{self.prefix}/{name}", path)
 
     def path(self, name: str) -> Path:
-        """A local file with the part's bytes, as stored (a result may be replaced when its
-        chunk is settled, so no local copy is trusted)."""
+        """A local file with the part's bytes, as stored."""
         return self.blobs.local_path(f"{self.prefix}/{name}")
 
     def raw_path(self, index: int) -> Path:
