@@ -16,6 +16,7 @@ any other chunk is validated again against those registries, which is what one r
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +26,7 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
-from lading.adapters.arrow_engine import (
-    ArrowValidationEngine, _stage, plan_from_sample, sample_header,
-)
+from lading.adapters.arrow_engine import ArrowValidationEngine, plan_from_sample, sample_header
 from lading.adapters.arrow_types import arrow_type
 from lading.adapters.jsonl_error_file import error_line
 from lading.adapters.numpy_key_registry import KeyRegistry
@@ -44,6 +43,7 @@ from lading.domain.table_schema import TableSchema
 from lading.domain.validation_plan import ValidationPlan
 
 _META = b"lading"
+_IPC = pa.ipc.IpcWriteOptions(compression="lz4")
 _ROW = "\x00row"
 _BAD_INPUT = (OSError, UnicodeError, EOFError)
 
@@ -56,10 +56,10 @@ class ArrowSplitValidation:
     # -- reading: one process -----------------------------------------------------------------
 
     def split(self, source: SourceFile, schema: TableSchema, plan: ImportPlan,
-              parts: JobParts) -> Iterator[int]:
+              parts: JobParts) -> Iterator[tuple[int, SourceChunk]]:
         """Read the source as one run reads it, storing the sample's context and each raw
-        chunk; yield each chunk's index once it is stored. Chunks already stored (a resumed
-        run) are not stored again."""
+        chunk; yield each chunk's index (with the chunk, for this process to validate) once
+        it is stored. Chunks already stored (a resumed run) are not stored again."""
         engine = self.engine
         try:
             workdir = parts.scratch("reader")
@@ -83,15 +83,14 @@ class ArrowSplitValidation:
                     break
             header = sample_header(reader.kind, reader.header, buffered, engine.limits)
             if buffered:
-                plan_from_sample(schema, plan, header, buffered)  # a missing column fails now
+                # A missing column fails the job now; the plan serves this process's chunks.
+                self._plans[parts.prefix] = plan_from_sample(schema, plan, header, buffered)
                 parts.put_json(JobParts.CONTEXT, {"header": header, "sampleChunks": len(buffered)})
             index = 0
-            for chunk in [*buffered, *chunks]:
+            for chunk in itertools.chain(buffered, chunks):
                 if not parts.has(JobParts.raw(index)):
-                    path = parts.scratch(JobParts.raw(index))
-                    _store_raw(chunk, path)
-                    parts.put(JobParts.raw(index), path)
-                yield index
+                    parts.put(JobParts.raw(index), _raw_bytes(chunk))
+                yield index, chunk
                 index += 1
         except _BAD_INPUT as exc:
             if is_storage_full(exc):
@@ -103,9 +102,10 @@ class ArrowSplitValidation:
     # -- one chunk: any worker ---------------------------------------------------------------
 
     def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
-                      key_lookup: KeyLookup | None) -> None:
-        """Validate raw chunk `index` against its own rows' keys only; store its outputs, the
-        keys it asked about and accepted, then its result."""
+                      key_lookup: KeyLookup | None, raw: SourceChunk | None = None) -> None:
+        """Validate raw chunk `index` (`raw` when this process holds it) against its own
+        rows' keys only; store its outputs, the keys it asked about and accepted, then its
+        result."""
         vplan = self._plan(parts, schema, plan)
         validator = ChunkValidator(vplan, key_lookup, parts.scratch(f"spill-{index:06d}"),
                                    self.engine.error_value_chars)
@@ -113,7 +113,7 @@ class ArrowSplitValidation:
         uniques = {name: _Recording(registry) for name, registry in validator.uniques.items()}
         validator.keys = keys  # type: ignore[assignment]
         validator.uniques = uniques  # type: ignore[assignment]
-        result = validator.validate(_load_raw(parts.raw_path(index)), index)
+        result = validator.validate(raw if raw is not None else _load_raw(parts, index), index)
         rows, columns = validator.candidates
         if len(rows):
             _store_columns(parts, JobParts.keys(index, "candidates"),
@@ -132,10 +132,13 @@ class ArrowSplitValidation:
         context = parts.get_json(JobParts.CONTEXT)
         if context is None:
             raise RuntimeError(f"{parts.prefix}: no sample context stored")
-        sample = [_load_raw(parts.raw_path(i)) for i in range(context["sampleChunks"])]
+        sample = [_load_raw(parts, i) for i in range(context["sampleChunks"])]
         vplan = plan_from_sample(schema, plan, list(context["header"]), sample)
         self._plans[parts.prefix] = vplan
         return vplan
+
+    def settled_rows(self, parts: JobParts, index: int) -> pa.Table:
+        return settled_rows(parts, index)
 
     # -- settling: in chunk order, one process ---------------------------------------------
 
@@ -162,13 +165,27 @@ class ArrowKeyDecisions:
         self.uniques = {u: KeyRegistry([arrow_type(by_name[u].field)], workdir, f"unique-{u}")
                         for u in vplan.unique_fields}
 
-    def settle(self, index: int, key_lookup: KeyLookup | None) -> ValidatedChunk:
-        """Chunk `index`'s outcome in a one-run validation, given the chunks settled before."""
+    def settle(self, index: int, key_lookup: KeyLookup | None, staged_to: Path) -> SettledChunk:
+        """Chunk `index`'s outcome in a one-run validation, given the chunks settled before;
+        its valid rows are written to `staged_to`."""
         if self.uniques:
             changed = self._settle_with_uniques(index, key_lookup)
         else:
             changed = self._settle_keys(index, key_lookup)
-        return settled_chunk(self.parts, index, changed)
+        parts = self.parts
+        stored = parts.get_json(JobParts.result(index, changed))
+        if stored is None:
+            raise RuntimeError(f"{parts.prefix}: chunk {index} has no result")
+        if stored["validRows"]:
+            _write_table(settled_rows(parts, index), staged_to)
+        errors = parts.path(JobParts.errors(index, changed)) if stored["errorBytes"] else None
+        return SettledChunk(ValidatedChunk(
+            index=index, read_rows=stored["readRows"], valid_rows=stored["validRows"],
+            rejected_by_code=stored["rejectedByCode"], rejected_by_field=stored["rejectedByField"],
+            error_segment=None, staged_path=str(staged_to) if stored["validRows"] else None,
+            healed_by_field=stored["healedByField"], warnings_by_field=stored["warningsByField"],
+            header_healing=stored["headerHealing"], column_formats=stored["columnFormats"],
+            header_renames=tuple(stored["headerRenames"])), errors)
 
     def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> bool:
         # Rows of a key an earlier chunk accepted are duplicates in one run; every other row's
@@ -189,7 +206,7 @@ class ArrowKeyDecisions:
 
     def _correct(self, index: int, rows: np.ndarray, key_lookup: KeyLookup | None) -> None:
         parts = self.parts
-        again = _subset(_load_raw(parts.raw_path(index)), rows)
+        again = _subset(_load_raw(parts, index), rows)
         chars = self.split.engine.error_value_chars
         alone = ChunkValidator(self.vplan, key_lookup, self.workdir / f"alone-{index:06d}",
                                chars).validate(again, index)
@@ -197,11 +214,12 @@ class ArrowKeyDecisions:
         settled_by.keys = self.keys
         settled = settled_by.validate(again, index)
         stored = parts.get_json(JobParts.result(index)) or {}
-        table = None
         if stored["validRows"]:
             table = _read_table(parts.path(JobParts.staged(index)))
             keys = [table.column(k).combine_chunks() for k in self.vplan.key_fields]
-            table = table.filter(pa.array(~self.keys.contains(keys)))
+            dropped = np.nonzero(self.keys.contains(keys))[0]
+            parts.put(JobParts.dropped(index), _ipc_bytes(pa.record_batch(
+                [pa.array(dropped, pa.int64())], names=["row"])))
         lines = []
         if stored["errorBytes"]:
             drop = set(rows.tolist())
@@ -211,7 +229,7 @@ class ArrowKeyDecisions:
         lines += [(n, error_line(entry)) for n, entry in settled.errors]
         lines.sort(key=lambda item: item[0])
         corrected = ChunkResult(
-            table=table, read_rows=stored["readRows"],
+            table=None, read_rows=stored["readRows"],
             valid_rows=stored["validRows"] - alone.valid_rows + settled.valid_rows,
             errors=[],
             rejected_by_code=_counts(stored["rejectedByCode"], alone.rejected_by_code,
@@ -240,7 +258,7 @@ class ArrowKeyDecisions:
                                        self.split.engine.error_value_chars)
             validator.keys = self.keys
             validator.uniques = dict(self.uniques)
-            result = validator.validate(_load_raw(parts.raw_path(index)), index)
+            result = validator.validate(_load_raw(parts, index), index)
             _store_result(parts, self.vplan, index, result, settled=True)
             return True
         for kind, registry in registries:
@@ -287,34 +305,38 @@ def _subset(chunk: SourceChunk, rows: np.ndarray) -> SourceChunk:
                       nul=chunk.nul, batch=chunk.batch.filter(pa.array(wanted)))
 
 
-def settled_chunk(parts: JobParts, index: int, settled: bool) -> SettledChunk:
-    stored = parts.get_json(JobParts.result(index, settled))
-    if stored is None:
-        raise RuntimeError(f"{parts.prefix}: chunk {index} has no result")
-    staged = parts.path(JobParts.staged(index, settled)) if stored["validRows"] else None
-    errors = parts.path(JobParts.errors(index, settled)) if stored["errorBytes"] else None
-    return SettledChunk(ValidatedChunk(
-        index=index, read_rows=stored["readRows"], valid_rows=stored["validRows"],
-        rejected_by_code=stored["rejectedByCode"], rejected_by_field=stored["rejectedByField"],
-        error_segment=None, staged_path=None if staged is None else str(staged),
-        healed_by_field=stored["healedByField"], warnings_by_field=stored["warningsByField"],
-        header_healing=stored["headerHealing"], column_formats=stored["columnFormats"],
-        header_renames=tuple(stored["headerRenames"])), errors)
+def settled_rows(parts: JobParts, index: int) -> pa.Table:
+    """Chunk `index`'s valid rows once settled: its own, less the rows settling dropped, or
+    those of its validation again (a schema with `unique` fields)."""
+    table = _read_table(parts.path(JobParts.staged(index))) if parts.has(JobParts.staged(index)) \
+        else None
+    if parts.has(JobParts.result(index, settled=True)):
+        if parts.has(_settled_staged(index)):
+            return _read_table(parts.path(_settled_staged(index)))
+        if parts.has(JobParts.dropped(index)) and table is not None:
+            dropped = _read_table(parts.path(JobParts.dropped(index))).column("row").to_numpy()
+            keep = np.ones(table.num_rows, dtype=bool)
+            keep[dropped] = False
+            table = table.filter(pa.array(keep))
+    if table is None:
+        raise RuntimeError(f"{parts.prefix}: chunk {index} has no staged rows")
+    return table
+
+
+def _settled_staged(index: int) -> str:
+    return "settled-" + JobParts.staged(index)
 
 
 def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult,
                   error_text: str | None = None, settled: bool = False) -> None:
-    if result.valid_rows:
-        path = parts.scratch(JobParts.staged(index, settled))
-        _stage(result.table, path)
-        parts.put(JobParts.staged(index, settled), path)
+    if result.table is not None and result.table.num_rows:
+        name = _settled_staged(index) if settled else JobParts.staged(index)
+        parts.put(name, _ipc_bytes(result.table))
     if error_text is None:
         error_text = "".join(error_line(entry) for _, entry in result.errors)
     errors = error_text.encode("utf-8")
     if errors:
-        path = parts.scratch(JobParts.errors(index, settled))
-        path.write_bytes(errors)
-        parts.put(JobParts.errors(index, settled), path)
+        parts.put(JobParts.errors(index, settled), errors)
     first = index == 0
     parts.put_json(JobParts.result(index, settled), {
         "readRows": result.read_rows, "validRows": result.valid_rows,
@@ -351,13 +373,26 @@ def _store_columns(parts: JobParts, name: str, batches: list[list[pa.Array]]) ->
     batches = [b for b in batches if b and len(b[0])]
     if not batches:
         return
-    path = parts.scratch(name)
-    with pa.OSFile(str(path), "wb") as sink:
-        first = pa.record_batch(batches[0], names=[f"k{i}" for i in range(len(batches[0]))])
-        with pa.ipc.new_file(sink, first.schema) as writer:
-            for columns in batches:
-                writer.write_batch(pa.record_batch(columns, schema=first.schema))
-    parts.put(name, path)
+    names = [f"k{i}" for i in range(len(batches[0]))]
+    parts.put(name, _ipc_bytes(pa.Table.from_batches(
+        [pa.record_batch(columns, names=names) for columns in batches])))
+
+
+def _ipc_bytes(data: pa.Table | pa.RecordBatch) -> bytes:
+    """An Arrow IPC file in memory (one chunk's worth), LZ4-compressed: parts travel to the
+    store and back, and text shrinks several times for little CPU."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, data.schema, options=_IPC) as writer:
+        if isinstance(data, pa.Table):
+            writer.write_table(data)
+        else:
+            writer.write_batch(data)
+    return sink.getvalue().to_pybytes()
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
 def _load_candidates(parts: JobParts, index: int) -> tuple[np.ndarray, list[pa.Array]]:
@@ -379,7 +414,7 @@ def _load_columns(parts: JobParts, name: str) -> list[list[pa.Array]]:
 
 # -- raw chunks: a reader's SourceChunk stored as one Arrow IPC batch -------------------------
 
-def _store_raw(chunk: SourceChunk, path: Path) -> None:
+def _raw_bytes(chunk: SourceChunk) -> bytes:
     meta: dict[str, Any] = {
         "markers": chunk.markers, "nul": chunk.nul,
         "badRows": [[b.row_number, b.kind, b.text, b.message,
@@ -395,13 +430,11 @@ def _store_raw(chunk: SourceChunk, path: Path) -> None:
         assert isinstance(chunk, TableChunk) and chunk.batch is not None
         batch = pa.record_batch([*chunk.batch.columns, rows],
                                 schema=chunk.batch.schema.append(pa.field(_ROW, pa.int64())))
-    batch = batch.replace_schema_metadata({_META: json.dumps(meta)})
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, batch.schema) as writer:
-        writer.write_batch(batch)
+    return _ipc_bytes(batch.replace_schema_metadata({_META: json.dumps(meta)}))
 
 
-def _load_raw(path: Path) -> SourceChunk:
-    reader = pa.ipc.open_file(pa.memory_map(str(path)))
+def _load_raw(parts: JobParts, index: int) -> SourceChunk:
+    reader = pa.ipc.open_file(pa.memory_map(str(parts.path(JobParts.raw(index)))))
     batch = reader.get_batch(0)
     meta = json.loads(reader.schema.metadata[_META])
     bad = [BadRow(row_number=n, kind=k, text=t, message=m, cells=None if c is None else tuple(c))

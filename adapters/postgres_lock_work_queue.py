@@ -6,6 +6,7 @@ procrastinate can replace the wake-up side later without touching the applicatio
 from __future__ import annotations
 
 import os
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -25,13 +26,27 @@ class PostgresLockWorkQueue(JobIndexQueue):
     def __init__(self, url: str, runnable: Callable[[], list[str]]) -> None:
         super().__init__(runnable)
         self.url = url
+        self._units = threading.local()
 
     def claim(self, job_id: UUID) -> AbstractContextManager[bool]:
         return self._try_lock(_JOB_NAMESPACE, zlib.crc32(job_id.bytes) - (1 << 31))
 
-    def claim_unit(self, job_id: UUID, unit: str) -> AbstractContextManager[bool]:
+    @contextmanager
+    def claim_unit(self, job_id: UUID, unit: str) -> Iterator[bool]:
         # Two units sharing a hash only make one wait for the other, never run both at once.
-        return self._try_lock(_UNIT_NAMESPACE, zlib.crc32(job_id.bytes + unit.encode()) - (1 << 31))
+        # Units are many and short: each thread keeps one connection for them, whose death
+        # (its process killed) frees every unit it held.
+        key = zlib.crc32(job_id.bytes + unit.encode()) - (1 << 31)
+        conn = getattr(self._units, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._units.conn = psycopg.connect(
+                self.url, autocommit=True, application_name=f"lading pid {os.getpid()}")
+        got = conn.execute("select pg_try_advisory_lock(%s, %s)", (_UNIT_NAMESPACE, key)).fetchone()[0]
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                conn.execute("select pg_advisory_unlock(%s, %s)", (_UNIT_NAMESPACE, key))
 
     def claim_workspace_run(self, workspace: str) -> AbstractContextManager[bool]:
         return self._try_lock(_RUN_NAMESPACE, zlib.crc32(workspace.encode()) - (1 << 31))

@@ -2,8 +2,8 @@
 
 They live in the blob store under the job's prefix, so any worker on any machine can take any
 chunk (with LADING_BLOBS=s3://… they are objects in the bucket) and a purge removes them with
-the job. Each file is written locally first, then stored whole: a reader never sees half a file,
-and the file a chunk's result names is complete before the result itself is stored.
+the job. Each part is stored whole (a reader never sees half of one), and a chunk's result is
+stored after every file it names.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from lading.application.ports import BlobStore
 class JobParts:
     blobs: BlobStore
     prefix: str  # <workspace>/jobs/<jobId>/parts/v<plan version>
-    scratch_dir: Path  # this process's own local copies (one directory per process)
+    scratch_dir: Path  # this process's local work files (one directory per process)
 
     CONTEXT = "context.json"  # the header and how many chunks make the sample
     READ_DONE = "read.json"  # written once the whole source is read: {"chunks": n}
@@ -30,24 +30,23 @@ class JobParts:
         return f"raw-{index:06d}.arrow"
 
     # A chunk's result, staged rows and error lines as its own validation made them, and (with
-    # `settled`) as settling corrected them; the first are never replaced, so settling again
-    # after a crash starts from the same inputs.
+    # `settled`) as settling corrected them: the staged rows settling drops, not a copy. The
+    # first are never replaced, so settling again after a crash starts from the same inputs.
     @staticmethod
     def result(index: int, settled: bool = False) -> str:
         return f"{'settled-' if settled else ''}result-{index:06d}.json"
 
     @staticmethod
-    def staged(index: int, settled: bool = False) -> str:
-        return f"{'settled-' if settled else ''}staged-{index:06d}.arrow"
+    def staged(index: int) -> str:
+        return f"staged-{index:06d}.arrow"
+
+    @staticmethod
+    def dropped(index: int) -> str:
+        return f"settled-dropped-{index:06d}.arrow"
 
     @staticmethod
     def errors(index: int, settled: bool = False) -> str:
         return f"{'settled-' if settled else ''}errors-{index:06d}.jsonl"
-
-    def final_staged(self, index: int) -> Path:
-        """The staged rows a settled chunk merges: corrected ones when settling changed it."""
-        settled = self.staged(index, settled=True)
-        return self.path(settled if self.has(settled) else self.staged(index))
 
     @staticmethod
     def keys(index: int, kind: str) -> str:
@@ -56,29 +55,24 @@ class JobParts:
         return f"{kind}-{index:06d}.arrow"
 
     def scratch(self, name: str) -> Path:
+        """A local path for this process's work files (spills, the reader's temporaries)."""
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
         return self.scratch_dir / name
 
-    def put(self, name: str, path: Path) -> None:
-        self.blobs.put_file(f"{self.prefix}/{name}", path)
+    def put(self, name: str, data: bytes) -> None:
+        """Store a part whole (a chunk's worth of bytes at most)."""
+        with self.blobs.writer(f"{self.prefix}/{name}") as out:
+            out.write(data)
 
     def path(self, name: str) -> Path:
         """A local file with the part's bytes, as stored."""
         return self.blobs.local_path(f"{self.prefix}/{name}")
 
-    def raw_path(self, index: int) -> Path:
-        """Raw chunk `index`: this process's own copy when it stored it (raw chunks never
-        change), else the store's."""
-        mine = self.scratch_dir / self.raw(index)
-        return mine if mine.is_file() else self.path(self.raw(index))
-
     def has(self, name: str) -> bool:
         return self.blobs.exists(f"{self.prefix}/{name}")
 
     def put_json(self, name: str, document: dict[str, Any]) -> None:
-        path = self.scratch(name)
-        path.write_text(json.dumps(document), encoding="utf-8")
-        self.put(name, path)
+        self.put(name, json.dumps(document).encode("utf-8"))
 
     def get_json(self, name: str) -> dict[str, Any] | None:
         if not self.has(name):

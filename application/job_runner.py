@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from lading.application.chunk_tasks import ChunkTasks, link_or_copy
+from lading.application.chunk_tasks import ChunkTasks
 from lading.application.import_jobs import ImportJobs
 from lading.application.prefetch import ahead_of
 from lading.application.ports import (
@@ -269,13 +269,10 @@ class JobRunner:
         already = job.validated_chunks
         split = False
         if self.chunk_tasks is not None and self.chunk_tasks.applies(job):
-            def record_split(chunk: ValidatedChunk) -> None:
-                if chunk.staged_path:  # a local copy, for exports and proposals
-                    link_or_copy(Path(chunk.staged_path), files.staged_chunk(chunk.index))
-                self._record_validated(job, chunk, already, on_progress)
-
-            split = self.chunk_tasks.validate(job, schema, plan, files.error_work_file,
-                                              record_split)
+            # Staged rows are copied where a one-worker run puts them, for exports and proposals.
+            split = self.chunk_tasks.validate(
+                job, schema, plan, files.error_work_file, files.staged_chunk,
+                lambda chunk: self._record_validated(job, chunk, already, on_progress))
             self.chunk_tasks.forget_scratch(job)
         if not split:
             sources = self.jobs.sources(job)

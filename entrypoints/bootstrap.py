@@ -204,7 +204,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     if isinstance(queue, SharedWorkQueue):
         from lading.adapters.arrow_split_validation import ArrowSplitValidation
 
-        chunk_tasks = ChunkTasks(jobs, ArrowSplitValidation(engine), engine, destination, queue,
+        chunk_tasks = ChunkTasks(jobs, ArrowSplitValidation(engine), destination, queue,
                                  min_bytes=settings.split_bytes, helpers=settings.chunk_helpers)
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(
