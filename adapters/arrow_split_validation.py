@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,6 @@ from lading.domain.table_schema import TableSchema
 from lading.domain.validation_plan import ValidationPlan
 
 _META = b"lading"
-_IPC = pa.ipc.IpcWriteOptions(compression="lz4")
 _ROW = "\x00row"
 _BAD_INPUT = (OSError, UnicodeError, EOFError)
 
@@ -107,8 +107,15 @@ class ArrowSplitValidation:
         rows' keys only; store its outputs, the keys it asked about and accepted, then its
         result."""
         vplan = self._plan(parts, schema, plan)
-        validator = ChunkValidator(vplan, key_lookup, parts.scratch(f"spill-{index:06d}"),
-                                   self.engine.error_value_chars)
+        spill = parts.scratch(f"spill-{index:06d}")
+        try:
+            self._validate_part(parts, vplan, index, key_lookup, raw, spill)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+
+    def _validate_part(self, parts: JobParts, vplan: ValidationPlan, index: int,
+                       key_lookup: KeyLookup | None, raw: SourceChunk | None, spill: Path) -> None:
+        validator = ChunkValidator(vplan, key_lookup, spill, self.engine.error_value_chars)
         keys = _Recording(validator.keys)
         uniques = {name: _Recording(registry) for name, registry in validator.uniques.items()}
         validator.keys = keys  # type: ignore[assignment]
@@ -118,9 +125,10 @@ class ArrowSplitValidation:
         if len(rows):
             _store_columns(parts, JobParts.keys(index, "candidates"),
                            [[pa.array(rows, pa.int64()), *columns]])
-        for kind, recording in [("keys", keys), *((f"unique-{n}", r) for n, r in uniques.items())]:
-            for side, asked in (("asked", recording.asked), ("accepted", recording.accepted)):
-                _store_columns(parts, JobParts.keys(index, f"{side}-{kind}"), asked)
+        _store_columns(parts, JobParts.keys(index, "accepted-keys"), keys.accepted)
+        for name, recording in uniques.items():
+            for side, columns in (("asked", recording.asked), ("accepted", recording.accepted)):
+                _store_columns(parts, JobParts.keys(index, f"{side}-unique-{name}"), columns)
         _store_result(parts, vplan, index, result)
 
     def _plan(self, parts: JobParts, schema: TableSchema, plan: ImportPlan) -> ValidationPlan:
@@ -176,8 +184,10 @@ class ArrowKeyDecisions:
         stored = parts.get_json(JobParts.result(index, changed))
         if stored is None:
             raise RuntimeError(f"{parts.prefix}: chunk {index} has no result")
-        if stored["validRows"]:
+        if stored["validRows"] and changed:
             _write_table(settled_rows(parts, index), staged_to)
+        elif stored["validRows"]:
+            shutil.copyfile(parts.path(JobParts.staged(index)), staged_to)
         errors = parts.path(JobParts.errors(index, changed)) if stored["errorBytes"] else None
         return SettledChunk(ValidatedChunk(
             index=index, read_rows=stored["readRows"], valid_rows=stored["validRows"],
@@ -379,10 +389,10 @@ def _store_columns(parts: JobParts, name: str, batches: list[list[pa.Array]]) ->
 
 
 def _ipc_bytes(data: pa.Table | pa.RecordBatch) -> bytes:
-    """An Arrow IPC file in memory (one chunk's worth), LZ4-compressed: parts travel to the
-    store and back, and text shrinks several times for little CPU."""
+    """An Arrow IPC file in memory (one chunk's worth). Not compressed: CPU, not bytes, is
+    what a worker runs short of (LZ4 cost more than the writes it saved, ADR 0055)."""
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, data.schema, options=_IPC) as writer:
+    with pa.ipc.new_file(sink, data.schema) as writer:
         if isinstance(data, pa.Table):
             writer.write_table(data)
         else:

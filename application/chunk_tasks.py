@@ -84,8 +84,8 @@ class SharedWorkQueue(Protocol):
 
 
 class ChunkTasks:
-    def __init__(self, jobs: ImportJobs, split: SplitValidation, destination: DestinationStore, queue: SharedWorkQueue, *, min_bytes: int,
-                 helpers: int) -> None:
+    def __init__(self, jobs: ImportJobs, split: SplitValidation, destination: DestinationStore,
+                 queue: SharedWorkQueue, *, min_bytes: int, helpers: int) -> None:
         self.jobs = jobs
         self.split = split
         self.destination = destination

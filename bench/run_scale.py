@@ -7,9 +7,10 @@ before. Printed: rows/s for each run and the two-worker speed-up (target ≥ 1.6
 one worker with splitting off (`LADING_SPLIT_BYTES` above the file's size), shows what splitting
 itself costs a lone worker.
 
-    python -m bench.run_scale [--rows N] [--postgres URL] [--no-unsplit]
+    python -m bench.run_scale [--rows N] [--rounds 3] [--postgres URL] [--no-unsplit]
 
-The machine is shared and noisy: compare the runs of one invocation, not absolute figures.
+The machine is shared and noisy: the kinds of run are interleaved, round after round, and their
+medians compared; compare the runs of one invocation, not absolute figures.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,6 +101,8 @@ def _rows(source: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each kind, interleaved; the median is compared")
     parser.add_argument("--postgres", default=os.environ.get("LADING_BENCH_POSTGRES", DEFAULT_PG))
     parser.add_argument("--no-unsplit", action="store_true")
     args = parser.parse_args()
@@ -106,15 +110,21 @@ def main() -> None:
     runs = [("1 worker", 1, 0), ("2 workers", 2, 0)]
     if not args.no_unsplit:
         runs.append(("1 worker, not split", 1, source.stat().st_size + 1))
-    results = {}
+    times: dict[str, list[float]] = {name: [] for name, _, _ in runs}
     print(f"{args.rows:,} rows of CSV ({source.stat().st_size / 2**20:.0f} MiB) into PostgreSQL, "
-          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
-    for name, workers, split in runs:
-        took = _run(args.postgres, source, workers, split)
-        results[name] = took
-        print(f"  {name:<22} {took:7.1f} s  {args.rows / took:>10,.0f} rows/s", flush=True)
-    speedup = results["1 worker"] / results["2 workers"]
-    print(f"  speed-up with two workers: {speedup:.2f}x (target >= 1.6x)")
+          f"{os.cpu_count()} cores, {args.rounds} interleaved rounds")
+    for round_ in range(1, args.rounds + 1):
+        for name, workers, split in runs:
+            load = os.getloadavg()[0]
+            took = _run(args.postgres, source, workers, split)
+            times[name].append(took)
+            print(f"  round {round_}  {name:<22} {took:7.1f} s  {args.rows / took:>10,.0f} rows/s"
+                  f"  (load average {load:.1f})", flush=True)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, took in medians.items():
+        print(f"  median   {name:<22} {took:7.1f} s  {args.rows / took:>10,.0f} rows/s")
+    speedup = medians["1 worker"] / medians["2 workers"]
+    print(f"  speed-up with two workers (medians): {speedup:.2f}x (target >= 1.6x)")
 
 
 if __name__ == "__main__":
