@@ -276,9 +276,16 @@ class ChunkTasks:
                 index += 1
                 continue
             job = self.jobs.load(job_id)
-            if job.state != JobState.RUNNING:
-                return  # cancelled, or the reading failed
+            if job.state != JobState.RUNNING or self._reader_gone(job_id):
+                # Cancelled, failed, or its reader died: a helper waiting here would hold a
+                # worker the job's retried task needs, so it leaves (the reader asks again).
+                return
             time.sleep(HELPER_IDLE_SECONDS)
+
+    def _reader_gone(self, job_id: UUID) -> bool:
+        """Whether no live process holds the job (so nobody is reading its source)."""
+        with self.jobs.queue.claim(job_id) as free:
+            return free
 
     def forget_scratch(self, job: ImportJob) -> None:
         """Drop this process's local copies of the job's parts (the store keeps them)."""

@@ -27,7 +27,7 @@ from tests.s3_server import CREDENTIALS, create_bucket
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROWS = 1_000_000
-TRIAL_ROWS = 60_000  # the kill trials: enough chunks (1 MiB each) that a kill lands inside the job
+TRIAL_ROWS = 100_000  # the kill trials: enough chunks (2 MiB each) that a kill lands inside the job
 UNIT_LOCKS = 0x4C55  # PostgresLockWorkQueue's namespace for one chunk of a shared job
 JOB_LOCKS = 0x4C41
 COUNTERS = ("state", "readRows", "validRows", "invalidRows", "errorSummary", "mergedInserts",
@@ -133,7 +133,7 @@ def test_two_api_nodes_and_three_workers_share_one_large_file(tmp_path, postgres
     expected = generate_profiles(ROWS, data, invalid_rate=0.01)
     trial_data = tmp_path / "trial.csv"
     generate_profiles(TRIAL_ROWS, trial_data, invalid_rate=0.02, seed=7)
-    cluster = Cluster(tmp_path, {**shared, "LADING_CHUNK_BYTES": str(1 << 20)})
+    cluster = Cluster(tmp_path, {**shared, "LADING_CHUNK_BYTES": str(2 << 20)})
     try:
         for node in nodes:
             node.start()

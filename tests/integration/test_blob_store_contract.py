@@ -12,6 +12,7 @@ import pytest
 
 from lading.adapters.filesystem_blob_store import BlobTooLarge, FilesystemBlobStore
 from lading.adapters.s3_blob_store import S3BlobStore, S3Location, s3_client
+from lading.application.ports import ObjectUnreadable
 from tests.s3_server import CREDENTIALS
 
 MIB = 1024 * 1024
@@ -175,3 +176,16 @@ def test_presigned_urls_name_the_public_endpoint_when_one_is_given(moto_endpoint
     assert slot.url.startswith(f"{public}/{s3_bucket}/ws/k.direct?")
     assert httpx.put(slot.url, content=b"abc", headers=slot.headers).status_code == 200
     assert store.size("ws/k.direct") == 3, "the node's own client sees what the public URL received"
+
+
+def test_an_object_url_is_copied_in_by_s3_and_refused_by_a_directory(moto_endpoint, s3_bucket, tmp_path):
+    store = _s3_store(moto_endpoint, s3_bucket, tmp_path / "cache")
+    store.client.put_object(Bucket=s3_bucket, Key="landing/today.csv", Body=b"id\n1\n2\n")
+    assert store.copy_in(f"s3://{s3_bucket}/landing/today.csv", "ws/jobs/4/source.object", 100) == 7
+    assert store.local_path("ws/jobs/4/source.object").read_bytes() == b"id\n1\n2\n"
+    with pytest.raises(ObjectUnreadable):
+        store.copy_in(f"s3://{s3_bucket}/landing/none.csv", "ws/jobs/5/source.object", 100)
+    with pytest.raises(BlobTooLarge):
+        store.copy_in(f"s3://{s3_bucket}/landing/today.csv", "ws/jobs/6/source.object", 6)
+    assert not store.exists("ws/jobs/6/source.object")
+    assert FilesystemBlobStore(tmp_path / "blobs").copy_in("s3://b/k", "ws/jobs/7/source", 100) is None
