@@ -14,7 +14,8 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -206,21 +207,63 @@ class ChunkTasks:
                 done.update(self.destination.merged_chunks(job.id, job.plan_version))
             return chunk in done
 
-        recorded = 0
         began = time.monotonic()
-        mine = 0
-        for wait in (False, True):
-            for chunk in waiting:
-                if self._do(job, f"merge-{chunk}", wait, lambda: merged(chunk),
-                            lambda: self._merge_one(job, schema, plan, chunk)):
-                    mine += 1
-                    merged(chunk)  # its ledger entry, to record
-                while recorded < len(waiting) and waiting[recorded] in done:
-                    record(waiting[recorded], done[waiting[recorded]])
-                    recorded += 1
+        mine = self._merge_free(job, schema, plan, waiting, merged)
+        recorded = 0
+        for chunk in waiting:  # then the others' in turn (or ours, if their holder died)
+            if self._do(job, f"merge-{chunk}", True, lambda: merged(chunk),
+                        lambda: self._merge_one(job, schema, plan, chunk)):
+                mine += 1
+                merged(chunk)  # its ledger entry, to record
+            while recorded < len(waiting) and waiting[recorded] in done:
+                record(waiting[recorded], done[waiting[recorded]])
+                recorded += 1
         log.info("split job merged", extra={
             "jobId": str(job.id), "chunks": len(waiting), "chunksMergedHere": mine,
             "mergeSeconds": round(time.monotonic() - began, 2)})
+
+    def _merge_free(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+                    chunks: list[int], merged: Callable[[int], bool]) -> int:
+        """Merge every chunk of `chunks` nobody holds or merged, the next one prepared (read,
+        converted, staged) on a second thread while one merges, as a one-worker run does;
+        return how many were merged here."""
+        parts = self._parts(job)
+        remaining = iter(chunks)
+
+        def prepare(chunk: int) -> Any:
+            rows = self.split.settled_rows(parts, chunk)
+            return self.destination.prepare_chunk(schema, plan.operation, rows)
+
+        def next_claimed(pool: ThreadPoolExecutor) -> tuple[int, ExitStack, Future[Any]] | None:
+            for chunk in remaining:
+                claim = ExitStack()
+                unit = self.queue.claim_unit(job.id, self._unit(job, f"merge-{chunk}"))
+                if not merged(chunk) and claim.enter_context(unit) and not merged(chunk):
+                    return chunk, claim, pool.submit(prepare, chunk)
+                claim.close()
+            return None
+
+        count = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="lading-prepare") as pool:
+            current = next_claimed(pool)
+            try:
+                while current is not None:
+                    chunk, claim, future = current
+                    current = None
+                    with claim:
+                        prepared = future.result()
+                        current = next_claimed(pool)
+                        self.destination.merge_chunk(
+                            job.workspace, job.object_name, schema, plan.operation, prepared,
+                            LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id)
+                        count += 1
+            finally:
+                if current is not None:  # prepared ahead, never merged: give it back
+                    _, claim, future = current
+                    with claim:
+                        if future.exception() is None:
+                            self.destination.release(future.result())
+        return count
 
     def _merge_one(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                    chunk: int) -> None:
@@ -257,10 +300,8 @@ class ChunkTasks:
         plan = ImportPlan.from_stored(job.plan or {})
         if job.stage == Stage.MERGING:
             if self.was_split(job):
-                for chunk in job.chunks_to_merge:
-                    self._do(job, f"merge-{chunk}", False,
-                             lambda: chunk in self.destination.merged_chunks(job.id, job.plan_version),
-                             lambda: self._merge_one(job, schema, plan, chunk))
+                self._merge_free(job, schema, plan, job.chunks_to_merge, lambda chunk: chunk in
+                                 self.destination.merged_chunks(job.id, job.plan_version))
             return
         parts = self._parts(job)
         lookup = self._key_lookup(job, schema, plan)
