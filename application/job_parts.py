@@ -50,8 +50,9 @@ class JobParts:
 
     @staticmethod
     def keys(index: int, kind: str) -> str:
-        """The keys (`kind` "keys") or one unique field's values (`kind` "unique-<field>") a
-        chunk's validation asked about (`candidates`) or accepted."""
+        """Keys a chunk's validation judged (`kind` "candidates": their row numbers and key
+        columns) or accepted ("accepted-keys"), and one unique field's values it asked about
+        or accepted ("asked-unique-<field>", "accepted-unique-<field>")."""
         return f"{kind}-{index:06d}.arrow"
 
     def scratch(self, name: str) -> Path:
