@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Test processes: most tests wait on servers they started, so more processes than cores pay (ADR 0009).
 TEST_WORKERS ?= 3
 
-.PHONY: run test typecheck bench bench-10m bench-http bench-hostile clean
+.PHONY: run test typecheck bench bench-10m bench-http bench-hostile bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ bench: $(STAMP)
 
 bench-10m: $(STAMP)
 	$(BIN)/python -m bench.run_engine --rows 10000000 --formats csv --no-baseline --no-postgres
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.run_scale
 
 bench-http: $(STAMP)
 	$(BIN)/python -m bench.http_load

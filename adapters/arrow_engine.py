@@ -113,23 +113,12 @@ class ArrowValidationEngine:
             read += chunk.read_rows
             if read >= SAMPLE_ROWS:
                 break
-        header = reader.header
-        cutoff = _sample_cutoff(buffered)
-        if reader.kind == "ndjson":
-            header = ndjson_header([r for c in buffered
-                                    for r, n in zip(c.records, c.row_numbers.tolist()) if n <= cutoff])
-            self.limits.check_columns(len(header))
-            # Objects without keys ({}) are NDJSON still: the mapping then names what is missing.
-            if read and not header and not any(c.records for c in buffered):
-                raise SourceUnreadable(
-                    f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
+        header = sample_header(reader.kind, reader.header, buffered, self.limits)
         if not read and not header:
             if last and run.index == 0:
                 yield _empty_chunk(warnings={WARN_NO_ROWS: 1})
             return
-        mapping = map_source(schema, plan, header,
-                             lambda position: _column_sample(buffered, header, position, cutoff))
-        vplan = ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
+        vplan = plan_from_sample(schema, plan, header, buffered)
         lookup = timed_call("key checks", key_lookup) if key_lookup is not None else None
         validator = ChunkValidator(vplan, lookup, workdir / f"keys-{run.files}",
                                    self.error_value_chars)
@@ -276,6 +265,29 @@ def _indexed_rows(result: Any, offset: int) -> tuple[np.ndarray, list[tuple[int,
     rejected = [(number + offset, entry["code"], result.rejected_keys.get(number))
                 for number, entry in result.errors]
     return result.valid_row_numbers + offset, rejected
+def sample_header(kind: str, header: list[str], buffered: Sequence[SourceChunk],
+                  limits: SourceLimits) -> list[str]:
+    """The source's header: the reader's, or for NDJSON the keys of the sampled objects."""
+    if kind != "ndjson":
+        return header
+    cutoff = _sample_cutoff(buffered)
+    header = ndjson_header([r for c in buffered
+                            for r, n in zip(c.records, c.row_numbers.tolist()) if n <= cutoff])
+    limits.check_columns(len(header))
+    # Objects without keys ({}) are NDJSON still: the mapping then names what is missing.
+    if sum(c.read_rows for c in buffered) and not header and not any(c.records for c in buffered):
+        raise SourceUnreadable(
+            f"no line among the first {SAMPLE_ROWS} is a JSON object; is this NDJSON?")
+    return header
+
+
+def plan_from_sample(schema: TableSchema, plan: ImportPlan, header: list[str],
+                     buffered: Sequence[SourceChunk]) -> ValidationPlan:
+    """The mapping and column formats, decided from the first SAMPLE_ROWS rows read."""
+    cutoff = _sample_cutoff(buffered)
+    mapping = map_source(schema, plan, header,
+                         lambda position: _column_sample(buffered, header, position, cutoff))
+    return ValidationPlan.create(schema, plan, mapping, _sample(buffered, mapping, cutoff))
 
 
 def _sample_cutoff(buffered: Sequence[SourceChunk]) -> int:

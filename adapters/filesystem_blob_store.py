@@ -125,6 +125,9 @@ class FilesystemBlobStore:
                     media_type: str) -> PresignedRequest | None:
         return None
 
+    def copy_in(self, url: str, key: str, max_size: int) -> int | None:
+        return None  # a directory reads no object URLs
+
     def check(self) -> None:
         if not (self.root.is_dir() and os.access(self.root, os.W_OK)):
             raise OSError(f"blob directory {self.root} is missing or not writable")

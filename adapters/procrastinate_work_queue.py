@@ -24,6 +24,7 @@ from lading.adapters.postgres_lock_work_queue import PostgresLockWorkQueue
 
 QUEUE = "lading-jobs"
 PROCESS_TASK = "lading.process_job"
+HELP_TASK = "lading.help_job"  # work on chunks of a job another worker runs (ADR 0055)
 RECOVER_TASK = "lading.recover_stalled_jobs"
 # A worker beats every HEARTBEAT seconds; one silent for STALLED seconds is dead (kill -9, lost
 # machine) and its running tasks are retried by the periodic recovery task below.
@@ -62,6 +63,12 @@ class ProcrastinateWorkQueue(PostgresLockWorkQueue):
             pass
         super().enqueue(job_id)
 
+    def request_help(self, job_id: UUID, helpers: int) -> None:
+        """Defer `helpers` help tasks; each ends at once when the job has no free chunk left."""
+        task = self._sync_app().configure_task(HELP_TASK, queue=QUEUE)
+        for _ in range(helpers):
+            task.defer(job_id=str(job_id))
+
     def close(self) -> None:
         with self._open_lock:
             if self._opened:
@@ -88,6 +95,10 @@ class ProcrastinateWorkQueue(PostgresLockWorkQueue):
                 # Held by another live process (or its exclusive workspace runs another job):
                 # look again shortly rather than hold this worker waiting.
                 queue.enqueue(job, delay_seconds=BUSY_RETRY_SECONDS)
+
+        @app.task(name=HELP_TASK, queue=QUEUE, pass_context=False)
+        def help_job(job_id: str) -> None:
+            jobs.help(UUID(job_id))
 
         @app.periodic(cron=RECOVERY_CRON, periodic_id="lading.deliver_callbacks")
         @app.task(name="lading.deliver_callbacks", queue=QUEUE, queueing_lock="lading.deliver_callbacks",

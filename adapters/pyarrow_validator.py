@@ -121,6 +121,9 @@ class ChunkValidator:
         self.uniques = {r.name: KeyRegistry([arrow_type(r.field)], spill_dir, f"unique-{r.name}")
                         for r in self.unique_rules}
         self.order = vplan.schema.field_names
+        # The last chunk's rows whose key was judged against the registries (no field issue):
+        # their row numbers and normalised key columns (ADR 0055 settles chunks with them).
+        self.candidates: tuple[np.ndarray, list[pa.Array]] = (np.zeros(0, np.int64), [])
 
     def continue_keys_of(self, earlier: "ChunkValidator") -> None:
         """Judge keys as if this source continued `earlier`'s (several files read as one)."""
@@ -149,7 +152,9 @@ class ChunkValidator:
         else:
             rejected = (issues != Issue.NONE).any(axis=0) | enc_rows
         values = {rule.name: col.values for rule, col in zip(self.rules, columns)}
+        self.candidates = (np.zeros(0, np.int64), [])
         key_code, unique_bad, unique_null = self._keys(values, ~rejected, index)
+        self.candidates = (view.numbers[self.candidates[0]], self.candidates[1])
         accepted = ~rejected & (key_code == _NO_KEY)
         for bad in unique_bad.values():
             accepted &= ~bad
@@ -234,6 +239,7 @@ class ChunkValidator:
             return code, unique_bad, unique_null
         take = pa.array(cand)
         key_columns = [normalised(values[r.name].take(take)) for r in self.key_rules]
+        self.candidates = (cand, key_columns)
         gid, firsts = _groups(key_columns)
         first_columns = [c.take(pa.array(firsts)) for c in key_columns]
         seen = self.keys.contains(first_columns)

@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lading.adapters.filesystem_blob_store import BlobTooLarge
-from lading.application.ports import BlobInfo, PresignedRequest
+from lading.application.ports import BlobInfo, ObjectUnreadable, PresignedRequest
 
 PART_SIZE = 8 * 1024 * 1024  # S3 wants parts of 5 MiB at least (all but the last)
 _READ_BLOCK = 1024 * 1024
@@ -197,6 +197,29 @@ class S3BlobStore:
             if temp.exists():
                 temp.unlink()
         return cached
+
+    def copy_in(self, url: str, key: str, max_size: int) -> int | None:
+        """A server-side copy (CopyObject, in parts beyond 5 GiB by boto3's managed copy) of
+        the object at the version its HEAD saw: the bytes never leave the store."""
+        parts = urlparse(url)
+        source = {"Bucket": parts.netloc, "Key": parts.path.lstrip("/")}
+        try:
+            head = self.client.head_object(**source)
+        except ClientError as exc:
+            reason = exc.response.get("Error", {}).get("Code", "error")
+            raise ObjectUnreadable(f"sourceUrl '{url}' cannot be read ({reason})") from None
+        size = int(head["ContentLength"])
+        if size > max_size:
+            raise BlobTooLarge(f"the object is over the limit of {max_size} bytes")
+        if "VersionId" in head:
+            source["VersionId"] = head["VersionId"]
+        try:
+            self.client.copy(source, self.bucket, self._object_key(key))
+        except ClientError as exc:
+            reason = exc.response.get("Error", {}).get("Code", "error")
+            raise ObjectUnreadable(f"sourceUrl '{url}' cannot be copied ({reason})") from None
+        self._forget_cached(key)
+        return size
 
     def _head(self, object_key: str) -> dict[str, Any] | None:
         try:

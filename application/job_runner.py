@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
+from lading.application.chunk_tasks import ChunkTasks
 from lading.application.dry_runs import diff_chunk
 from lading.application.import_jobs import ImportJobs
 from lading.application.prefetch import ahead_of
@@ -29,6 +30,8 @@ from lading.application.ports import (
     DestinationStore,
     KeyLookup,
     LedgerEntry,
+    MergeCounts,
+    ValidatedChunk,
     ValidationEngine,
 )
 from lading.application.row_results import RowResults
@@ -54,11 +57,14 @@ class JobRunner:
     def __init__(self, jobs: ImportJobs, *, engine: ValidationEngine, destination: DestinationStore,
                  blobs: BlobStore, callbacks: CallbackSender | None = None,
                  max_attempts: int = MAX_ATTEMPTS,
-                 profile_job: Callable[[str, UUID], Any] | None = None) -> None:
+                 profile_job: Callable[[str, UUID], Any] | None = None,
+                 chunk_tasks: ChunkTasks | None = None) -> None:
         self.jobs = jobs
         # autoProfileAfterImport: profiles a completed job (JobProfiles.profile). A failure
         # there leaves the job completed; the report profiles it on first request instead.
         self.profile_job = profile_job
+        # Several workers on one job's chunks (ADR 0055); None: each job is one worker's.
+        self.chunk_tasks = chunk_tasks
         self.max_attempts = max_attempts
         self._callback_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lading-callbacks")
         self._callbacks_lock = threading.Lock()
@@ -132,6 +138,15 @@ class JobRunner:
                     state = self._process_or_stop(job_id, on_progress)
         self._call_back_later(job_id)
         return state
+
+    def help(self, job_id: UUID) -> None:
+        """Work on chunks of a job another worker runs (ADR 0055); never raises."""
+        if self.chunk_tasks is None:
+            return
+        try:
+            self.chunk_tasks.help(job_id)
+        except Exception:  # the unit stays free: the job's own worker does it
+            log.exception("helping with job %s failed", job_id)
 
     def deliver_callbacks(self) -> int:
         """Call the callbackUrl of every ended job not called yet (a cancelled job, or one whose
@@ -272,33 +287,25 @@ class JobRunner:
         if plan.operation != "upsert":
             def key_lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
                 return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
-        sources = self.jobs.sources(job)
-        source = sources[0] if len(sources) == 1 else sources
         already = job.validated_chunks
-        max_rows = self.jobs.limits_of(job.workspace).max_rows
-        for chunk in self.engine.validate(source, schema, plan, files.work_dir, files.error_work_file,
-                                          key_lookup):
-            expected = files.staged_chunk(chunk.index)
-            if chunk.staged_path and Path(chunk.staged_path) != expected:
-                Path(chunk.staged_path).replace(expected)
-            if chunk.row_index and Path(chunk.row_index) != files.row_index(chunk.index):
-                Path(chunk.row_index).replace(files.row_index(chunk.index))
-            if chunk.index < already:
-                continue  # recorded before a crash; re-validated only to rebuild state
-            if job.read_rows + chunk.read_rows > max_rows:
-                raise SourceUnreadable(f"the source has more than {max_rows:,} rows, the most a job"
-                                       f" may read in workspace '{job.workspace}'", "LIMIT_ROWS")
-            job.record_validated_chunk(
-                chunk.index, chunk.read_rows, chunk.valid_rows, chunk.rejected_by_code,
-                chunk.rejected_by_field,
-                list(chunk.error_segment) if chunk.error_segment else None,
-                chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
-                chunk.column_formats, list(chunk.header_renames),
-            )
-            self._save_or_interrupt(job)
-            on_progress({"stage": "validating", "rowsValidated": job.read_rows,
-                         "invalidRows": job.invalid_rows, "bytesRead": chunk.source_bytes_read,
-                         "bytesTotal": chunk.source_bytes})
+        split = False
+        if self.chunk_tasks is not None and not job.dry_run and self.chunk_tasks.applies(job):
+            # Staged rows are copied where a one-worker run puts them, for exports and proposals.
+            split = self.chunk_tasks.validate(
+                job, schema, plan, files.error_work_file, files.staged_chunk,
+                lambda chunk: self._record_validated(job, chunk, already, on_progress))
+            self.chunk_tasks.forget_scratch(job)
+        if not split:
+            sources = self.jobs.sources(job)
+            source = sources[0] if len(sources) == 1 else sources
+            for chunk in self.engine.validate(source, schema, plan, files.work_dir,
+                                              files.error_work_file, key_lookup):
+                expected = files.staged_chunk(chunk.index)
+                if chunk.staged_path and Path(chunk.staged_path) != expected:
+                    Path(chunk.staged_path).replace(expected)
+                if chunk.row_index and Path(chunk.row_index) != files.row_index(chunk.index):
+                    Path(chunk.row_index).replace(files.row_index(chunk.index))
+                self._record_validated(job, chunk, already, on_progress)
         error_path = files.error_work_file
         # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
         if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
@@ -318,10 +325,44 @@ class JobRunner:
         self._save_or_interrupt(job)
         self.jobs.projector.catch_up()
 
+    def _record_validated(self, job: ImportJob, chunk: ValidatedChunk, already: int,
+                          on_progress: ProgressCallback) -> None:
+        if chunk.index < already:
+            return  # recorded before a crash; re-validated only to rebuild state
+        max_rows = self.jobs.limits_of(job.workspace).max_rows
+        if job.read_rows + chunk.read_rows > max_rows:
+            raise SourceUnreadable(f"the source has more than {max_rows:,} rows, the most a job"
+                                   f" may read in workspace '{job.workspace}'", "LIMIT_ROWS")
+        job.record_validated_chunk(
+            chunk.index, chunk.read_rows, chunk.valid_rows, chunk.rejected_by_code,
+            chunk.rejected_by_field,
+            list(chunk.error_segment) if chunk.error_segment else None,
+            chunk.healed_by_field, chunk.warnings_by_field, chunk.header_healing,
+            chunk.column_formats, list(chunk.header_renames),
+        )
+        self._save_or_interrupt(job)
+        on_progress({"stage": "validating", "rowsValidated": job.read_rows,
+                     "invalidRows": job.invalid_rows, "bytesRead": chunk.source_bytes_read,
+                     "bytesTotal": chunk.source_bytes})
+
+    def _record_merged(self, job: ImportJob, chunk: int, counts: MergeCounts,
+                       on_progress: ProgressCallback) -> None:
+        job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
+                                counts.unchanged)
+        self._save_or_interrupt(job)
+        on_progress({"stage": "merging", "rowsValidated": job.read_rows,
+                     "rowsMerged": job.merged_rows, "validRows": job.valid_rows})
+
     def _merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                on_progress: ProgressCallback) -> None:
         files = self.jobs.files(job)
         self.jobs.ensure_collections(job)
+        if (self.chunk_tasks is not None and not job.dry_run
+                and self.chunk_tasks.was_split(job)):
+            # Chunks merged by several workers record no per-row outcomes (ADR 0055).
+            self.chunk_tasks.merge(job, schema, plan, lambda chunk, counts: self._record_merged(
+                job, chunk, counts, on_progress))
+            return
         def prepare(chunk: int) -> Any:
             rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
             return self.destination.prepare_chunk(schema, plan.operation, rows)
@@ -340,12 +381,7 @@ class JobRunner:
                     LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
                     on_outcomes=self.results.part_writer(job, schema, chunk),
                 )
-                job.record_merged_chunk(chunk, counts.inserts, counts.updates, counts.deletes,
-                                        counts.unchanged)
-                self._save_or_interrupt(job)
-                on_progress({"stage": "merging", "rowsValidated": job.read_rows,
-                             "rowsMerged": job.merged_rows,
-                             "validRows": job.valid_rows})
+                self._record_merged(job, chunk, counts, on_progress)
 
 
 def _can_ask_which_column(exc: ColumnsMissing, job: ImportJob, plan: ImportPlan) -> bool:

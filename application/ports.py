@@ -393,6 +393,16 @@ class BlobStore(Protocol):
         """Raise unless the store can be reached (readiness)."""
         ...
 
+    def copy_in(self, url: str, key: str, max_size: int) -> int | None:
+        """Copy the object `url` (s3://bucket/key) into blob `key` inside the store, without
+        the bytes passing through this process; return its size. None when the store cannot
+        read object URLs. Raises ObjectUnreadable, or BlobTooLarge (nothing copied)."""
+        ...
+
+
+class ObjectUnreadable(Exception):
+    """An object URL names nothing this installation can read (missing, or access denied)."""
+
 
 class WorkQueue(Protocol):
     def enqueue(self, job_id: UUID) -> None: ...

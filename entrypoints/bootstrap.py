@@ -33,6 +33,7 @@ from lading.application.import_jobs import ImportJobs, Limits
 from lading.application.job_profiles import JobProfiles
 from lading.application.job_reports import JobReports
 from lading.application.previews import SourcePreviews
+from lading.application.chunk_tasks import ChunkTasks, SharedWorkQueue
 from lading.application.job_runner import JobRunner
 from lading.application.mapping_suggestions import MappingSuggestions
 from lading.application.objects import Objects
@@ -223,10 +224,16 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         limits_of=workspaces.limits,
     )
     profiles = JobProfiles(jobs, engine, blobs, add_table, add_source_columns)
+    chunk_tasks = None
+    if isinstance(queue, SharedWorkQueue):
+        from lading.adapters.arrow_split_validation import ArrowSplitValidation
+
+        chunk_tasks = ChunkTasks(jobs, ArrowSplitValidation(engine), destination, queue,
+                                 min_bytes=settings.split_bytes, helpers=settings.chunk_helpers)
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(
                            secret, allow_private=settings.callback_allow_private),
-                       profile_job=profiles.profile)
+                       profile_job=profiles.profile, chunk_tasks=chunk_tasks)
 
     library = MappingLibrary(saved_mappings, jobs, _sources(settings))
     exports = Exports(jobs, engine, blobs)

@@ -22,7 +22,7 @@ _N = TypeVar("_N", int, float)
 KEYS = ("LADING_HOME", "LADING_EVENT_STORE", "LADING_DESTINATION", "LADING_BLOBS", "LADING_SECRET",
         "LADING_HOST", "LADING_PORT", "LADING_WORKSPACE", "LADING_PUBLIC_URL", "LADING_JWT_KEY",
         "LADING_JWT_ALGORITHM", "LADING_MAX_ACTIVE_JOBS", "LADING_MAX_FILE_SIZE", "LADING_MAX_ROWS",
-        "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES",
+        "LADING_RATE_LIMIT", "LADING_CHUNK_BYTES", "LADING_SPLIT_BYTES", "LADING_CHUNK_HELPERS",
         "LADING_EXCLUSIVE_WORKSPACES", "LADING_SOURCES_DIR", "LADING_S3_ENDPOINT_URL", "LADING_S3_PUBLIC_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY", "LADING_REDIS_URL", "LADING_LOG_LEVEL", "LADING_WORKER_CONCURRENCY",
         "LADING_MAX_RECORD_BYTES", "LADING_MAX_COLUMNS", "LADING_ERROR_VALUE_CHARS",
@@ -63,6 +63,8 @@ class Settings:
     redis_url: str | None = None  # shared rate limits across API nodes
     log_level: str = "INFO"
     worker_concurrency: int = 1
+    split_bytes: int = 64 * 1024**2  # from this size a file's chunks are shared by workers (ADR 0055)
+    chunk_helpers: int = 4  # help tasks a split job asks for per stage
     max_record_bytes: int = 64 * 1024**2  # a longer source record fails the job (ADR 0015)
     max_columns: int = 10_000  # a wider source fails the job (TOO_MANY_COLUMNS)
     error_value_chars: int = 1000  # error file values are cut beyond this many characters
@@ -133,6 +135,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     rate = _number(values, "LADING_RATE_LIMIT", 600)
     chunk_bytes = _number(values, "LADING_CHUNK_BYTES", 0) or None
     concurrency = _number(values, "LADING_WORKER_CONCURRENCY", 1)
+    split_bytes = _number(values, "LADING_SPLIT_BYTES", 64 * 1024**2)
+    chunk_helpers = _number(values, "LADING_CHUNK_HELPERS", 4)
     max_record = _number(values, "LADING_MAX_RECORD_BYTES", 64 * 1024**2)
     max_columns = _number(values, "LADING_MAX_COLUMNS", 10000)
     value_chars = _number(values, "LADING_ERROR_VALUE_CHARS", 1000)
@@ -185,6 +189,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         log_level=log_level,
         worker_concurrency=max(1, concurrency),
+        split_bytes=split_bytes,
+        chunk_helpers=max(0, chunk_helpers),
     )
 
 

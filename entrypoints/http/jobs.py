@@ -17,7 +17,7 @@ from litestar.params import (
     QueryParameter,
 )
 
-from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX
+from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX, check_object_url, take_object
 from lading.application.projections import JobFilter
 from lading.application.status_view import public_status
 from lading.domain.lifecycle import JobState
@@ -120,19 +120,28 @@ def _instant(name: str, value: str | None) -> str | None:
         raise RequestInvalid(f"{name} is outside the range of dates") from None
 
 
-def check_create_request(data: CreateJob, idempotency_header: str | None) -> None:
-    """What a create body must satisfy beyond its shape (native and Experiture's create)."""
+def check_create_request(data: CreateJob, idempotency_header: str | None,
+                         *, object_sources: bool = False) -> None:
+    """What a create body must satisfy beyond its shape (native and Experiture's create;
+    only the native one takes a `sourceUrl`)."""
     if data.create_audience != (data.audience_name is not None):
         raise RequestInvalid("createAudience and audienceName go together")
     if data.create_list != (data.list_name is not None):
         raise RequestInvalid("createList and listName go together")
     if data.create_list and data.target_list_id is not None:
         raise RequestInvalid("give either createList or targetListId, not both")
-    if data.files is not None:
+    if data.source_url is not None:
+        if not object_sources:
+            raise RequestInvalid("not available in this version: sourceUrl")
+        if data.rows is not None or data.file_size is not None or data.files is not None:
+            raise RequestInvalid("give either sourceUrl or a file (fileName, fileSize) or rows")
+        check_object_url(data.source_url)
+    elif data.files is not None:
         if data.rows is not None or data.file_name is not None or data.file_size is not None:
             raise RequestInvalid("give files, or fileName and fileSize, or rows: only one of them")
     elif data.rows is None and (data.file_name is None or data.file_size is None):
-        raise RequestInvalid("fileName and fileSize are required unless rows or files are given")
+        raise RequestInvalid("fileName and fileSize are required unless rows, files or sourceUrl"
+                             " are given")
     if data.rows is not None and data.file_size is not None:
         raise RequestInvalid("give either rows or a file (fileName, fileSize), not both")
     if idempotency_header and data.idempotency_key and idempotency_header != data.idempotency_key:
@@ -153,7 +162,7 @@ class ImportJobsController(Controller):
         idempotency_header: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
     ) -> Response[Envelope[UploadSlot]]:
         identity: Identity = request.user
-        check_create_request(data, idempotency_header)
+        check_create_request(data, idempotency_header, object_sources=True)
         file_name, file_size, announced = data.file_name, data.file_size, None
         if data.files is not None:
             announced = [(f.file_name, f.file_size) for f in data.files]
@@ -166,6 +175,9 @@ class ImportJobsController(Controller):
             concurrency_scope=data.concurrency_scope, audience_name=data.audience_name,
             auto_profile=data.auto_profile_after_import,
         )
+        if data.source_url is not None and created:
+            await blocking(take_object, services.jobs, identity.workspace, job_id,
+                           data.source_url)
         status = await blocking(services.jobs.status, identity.workspace, job_id)
         landing = await blocking(services.jobs.upload_slot, identity.workspace, job_id)
         takes_file = await blocking(services.jobs.takes_file, identity.workspace, job_id)

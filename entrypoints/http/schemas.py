@@ -84,6 +84,8 @@ class CreateJob(RequestBody):
     callback_url: Annotated[str, Meta(max_length=2000)] | None = None
     # One import at a time: refused (409 LIMIT.CONCURRENCY) while a job of the same scope is open.
     concurrency_scope: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+    # The job's file is this object (s3://bucket/key), copied inside the store: no upload.
+    source_url: Annotated[str, Meta(min_length=1, max_length=2000)] | None = None
 
     schema_rules: ClassVar[dict[str, Any]] = {
         # What check_create_request (jobs.py) refuses across fields: inline rows, several files, or

@@ -155,3 +155,36 @@ def test_a_job_with_inline_rows_takes_no_direct_upload(cluster):
         assert slot["uploadUrl"] is None
         refused = c.post(f"/v1/import-jobs/{slot['jobId']}/upload-complete")
         assert refused.status_code == 409 and refused.json()["error"]["code"] == "STATE.CONFLICT"
+
+
+def test_a_job_created_from_an_object_in_storage_copies_it_and_imports_it(cluster):
+    server, key, s3, bucket, endpoint = cluster
+    s3.create_bucket(Bucket="lading-e2e-landing")
+    s3.put_object(Bucket="lading-e2e-landing", Key="drops/today.csv", Body=_csv())
+    with server.client(key) as c:
+        created = c.post("/v1/import-jobs", json={
+            "objectName": "profiles", "sourceUrl": "s3://lading-e2e-landing/drops/today.csv"})
+        assert created.status_code == 201, created.text
+        job_id = created.json()["data"]["jobId"]
+        status = c.get(f"/v1/import-jobs/{job_id}").json()["data"]
+        assert (status["fileName"], status["fileSize"]) == ("today.csv", len(_csv()))
+        assert c.post(f"/v1/import-jobs/{job_id}/mapping", json={}).status_code == 200
+        assert c.post(f"/v1/import-jobs/{job_id}/start").status_code == 200
+        status = wait_for_state(c, job_id, {"completed", "failed"})
+        assert (status["state"], status["validRows"], status["invalidRows"]) == (
+            "completed", ROWS - len(BAD_EMAILS), len(BAD_EMAILS))
+        assert f"blobs/acme/jobs/{job_id}/source.object" in _keys(s3, bucket, f"blobs/acme/jobs/{job_id}/")
+
+        def listed() -> int:
+            return len(c.get("/v1/import-jobs", params={"limit": 500}).json()["data"]["items"])
+
+        before = listed()
+        missing = c.post("/v1/import-jobs", json={
+            "objectName": "profiles", "sourceUrl": "s3://lading-e2e-landing/drops/none.csv"})
+        assert missing.status_code == 400, missing.text
+        assert "cannot be read" in missing.json()["error"]["message"]
+        assert listed() == before, "a refused object leaves no job behind"
+        for body in ({"objectName": "profiles", "sourceUrl": "https://example.com/x.csv"},
+                     {"objectName": "profiles", "sourceUrl": "s3://b/k", "fileSize": 3}):
+            refused = c.post("/v1/import-jobs", json=body)
+            assert refused.status_code == 400, refused.text

@@ -13,6 +13,7 @@ import pytest
 
 from lading.adapters.filesystem_blob_store import BlobTooLarge, FilesystemBlobStore
 from lading.adapters.s3_blob_store import S3BlobStore, S3Location, s3_client
+from lading.application.ports import ObjectUnreadable
 from tests.s3_server import CREDENTIALS
 
 MIB = 1024 * 1024
@@ -211,3 +212,14 @@ def test_a_write_in_progress_is_not_stale(tmp_path):
         out.write(b"x")
         assert store.delete_stale_temporaries("ws", datetime.now(UTC) - timedelta(hours=1)) == 0
     assert store.local_path("ws/jobs/1/source.abc").read_bytes() == b"x"
+def test_an_object_url_is_copied_in_by_s3_and_refused_by_a_directory(moto_endpoint, s3_bucket, tmp_path):
+    store = _s3_store(moto_endpoint, s3_bucket, tmp_path / "cache")
+    store.client.put_object(Bucket=s3_bucket, Key="landing/today.csv", Body=b"id\n1\n2\n")
+    assert store.copy_in(f"s3://{s3_bucket}/landing/today.csv", "ws/jobs/4/source.object", 100) == 7
+    assert store.local_path("ws/jobs/4/source.object").read_bytes() == b"id\n1\n2\n"
+    with pytest.raises(ObjectUnreadable):
+        store.copy_in(f"s3://{s3_bucket}/landing/none.csv", "ws/jobs/5/source.object", 100)
+    with pytest.raises(BlobTooLarge):
+        store.copy_in(f"s3://{s3_bucket}/landing/today.csv", "ws/jobs/6/source.object", 6)
+    assert not store.exists("ws/jobs/6/source.object")
+    assert FilesystemBlobStore(tmp_path / "blobs").copy_in("s3://b/k", "ws/jobs/7/source", 100) is None

@@ -1,0 +1,462 @@
+"""One file validated by many workers (ADR 0055): the SplitValidation port over pyarrow.
+
+    for index in split.split(source, schema, plan, parts): ...   # one reader, raw chunks stored
+    split.validate_part(parts, schema, plan, index, lookup)       # any worker, any chunk, at once
+    decisions = split.key_decisions(parts, schema, plan, workdir)
+    chunk = decisions.settle(index, lookup)                      # in chunk order, one process
+
+The source is read once, by the reader a one-worker run uses, so chunk boundaries and row
+numbers are that run's by construction. Each raw chunk is then validated on its own, keys
+judged only against its own rows; the validator's questions to its key registries (the
+candidate keys) and what it added (the accepted keys) are stored beside the outputs. Settling
+walks the chunks in order with the registries of every earlier chunk: a chunk none of whose
+candidates an earlier chunk accepted has exactly the outcome it would have had in one run;
+any other chunk is validated again against those registries, which is what one run does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from lading.adapters.arrow_engine import ArrowValidationEngine, plan_from_sample, sample_header
+from lading.adapters.arrow_types import arrow_type
+from lading.adapters.jsonl_error_file import error_line
+from lading.adapters.numpy_key_registry import KeyRegistry
+from lading.adapters.pyarrow_validator import ChunkResult, ChunkValidator
+from lading.adapters.readers import BadRow, RecordsChunk, SourceChunk, TableChunk, open_source
+from lading.application.chunk_tasks import SettledChunk
+from lading.application.job_parts import JobParts
+from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
+from lading.application.storage_full import is_storage_full
+from lading.domain.column_formats import SAMPLE_ROWS
+from lading.domain.errors import SourceUnreadable
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
+from lading.domain.validation_plan import ValidationPlan
+
+_META = b"lading"
+_ROW = "\x00row"
+_BAD_INPUT = (OSError, UnicodeError, EOFError)
+
+
+class ArrowSplitValidation:
+    def __init__(self, engine: ArrowValidationEngine) -> None:
+        self.engine = engine
+        self._plans: dict[str, ValidationPlan] = {}  # parts prefix -> the plan its sample gives
+
+    # -- reading: one process -----------------------------------------------------------------
+
+    def split(self, source: SourceFile, schema: TableSchema, plan: ImportPlan,
+              parts: JobParts) -> Iterator[tuple[int, SourceChunk]]:
+        """Read the source as one run reads it, storing the sample's context and each raw
+        chunk; yield each chunk's index (with the chunk, for this process to validate) once
+        it is stored. Chunks already stored (a resumed run) are not stored again."""
+        engine = self.engine
+        try:
+            workdir = parts.scratch("reader")
+            workdir.mkdir(exist_ok=True)
+            reader = open_source(Path(source.path), source.file_name, workdir,
+                                 engine.block_size,
+                                 repair_encoding=plan.import_mode == "landing_friendly",
+                                 parquet_batch=engine.parquet_batch_rows, limits=engine.limits)
+        except _BAD_INPUT as exc:
+            if is_storage_full(exc):
+                raise
+            raise SourceUnreadable(f"cannot read the file: {exc}") from None
+        try:
+            chunks = reader.chunks()
+            buffered: list[SourceChunk] = []
+            read = 0
+            for chunk in chunks:
+                buffered.append(chunk)
+                read += chunk.read_rows
+                if read >= SAMPLE_ROWS:
+                    break
+            header = sample_header(reader.kind, reader.header, buffered, engine.limits)
+            if buffered:
+                # A missing column fails the job now; the plan serves this process's chunks.
+                self._plans[parts.prefix] = plan_from_sample(schema, plan, header, buffered)
+                parts.put_json(JobParts.CONTEXT, {"header": header, "sampleChunks": len(buffered)})
+            index = 0
+            for chunk in itertools.chain(buffered, chunks):
+                if not parts.has(JobParts.raw(index)):
+                    parts.put(JobParts.raw(index), _raw_bytes(chunk))
+                yield index, chunk
+                index += 1
+        except _BAD_INPUT as exc:
+            if is_storage_full(exc):
+                raise
+            raise SourceUnreadable(f"cannot read the file: {exc}") from None
+        finally:
+            reader.close()
+
+    # -- one chunk: any worker ---------------------------------------------------------------
+
+    def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
+                      key_lookup: KeyLookup | None, raw: SourceChunk | None = None) -> None:
+        """Validate raw chunk `index` (`raw` when this process holds it) against its own
+        rows' keys only; store its outputs, the keys it asked about and accepted, then its
+        result."""
+        vplan = self._plan(parts, schema, plan)
+        spill = parts.scratch(f"spill-{index:06d}")
+        try:
+            self._validate_part(parts, vplan, index, key_lookup, raw, spill)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+
+    def _validate_part(self, parts: JobParts, vplan: ValidationPlan, index: int,
+                       key_lookup: KeyLookup | None, raw: SourceChunk | None, spill: Path) -> None:
+        validator = ChunkValidator(vplan, key_lookup, spill, self.engine.error_value_chars)
+        keys = _Recording(validator.keys)
+        uniques = {name: _Recording(registry) for name, registry in validator.uniques.items()}
+        validator.keys = keys  # type: ignore[assignment]
+        validator.uniques = uniques  # type: ignore[assignment]
+        result = validator.validate(raw if raw is not None else _load_raw(parts, index), index)
+        rows, columns = validator.candidates
+        if len(rows):
+            _store_columns(parts, JobParts.keys(index, "candidates"),
+                           [[pa.array(rows, pa.int64()), *columns]])
+        _store_columns(parts, JobParts.keys(index, "accepted-keys"), keys.accepted)
+        for name, recording in uniques.items():
+            for side, columns in (("asked", recording.asked), ("accepted", recording.accepted)):
+                _store_columns(parts, JobParts.keys(index, f"{side}-unique-{name}"), columns)
+        _store_result(parts, vplan, index, result)
+
+    def _plan(self, parts: JobParts, schema: TableSchema, plan: ImportPlan) -> ValidationPlan:
+        # Rebuilt from the stored sample chunks by the same steps as the reading run: the
+        # same sample gives the same mapping and formats, so no plan has to be serialised.
+        known = self._plans.get(parts.prefix)
+        if known is not None:
+            return known
+        context = parts.get_json(JobParts.CONTEXT)
+        if context is None:
+            raise RuntimeError(f"{parts.prefix}: no sample context stored")
+        sample = [_load_raw(parts, i) for i in range(context["sampleChunks"])]
+        vplan = plan_from_sample(schema, plan, list(context["header"]), sample)
+        self._plans[parts.prefix] = vplan
+        return vplan
+
+    def settled_rows(self, parts: JobParts, index: int) -> pa.Table:
+        return settled_rows(parts, index)
+
+    # -- settling: in chunk order, one process ---------------------------------------------
+
+    def key_decisions(self, parts: JobParts, schema: TableSchema, plan: ImportPlan,
+                      workdir: Path) -> "ArrowKeyDecisions":
+        return ArrowKeyDecisions(self, parts, schema, plan, workdir)
+
+
+class ArrowKeyDecisions:
+    """The keys and unique values earlier chunks accepted, settling chunks one after another."""
+
+    def __init__(self, split: ArrowSplitValidation, parts: JobParts, schema: TableSchema,
+                 plan: ImportPlan, workdir: Path) -> None:
+        self.split = split
+        self.parts = parts
+        self.schema = schema
+        self.plan = plan
+        self.workdir = workdir
+        vplan = split._plan(parts, schema, plan)
+        self.vplan = vplan
+        by_name = {r.name: r for r in vplan.rules}
+        self.keys = KeyRegistry([arrow_type(by_name[k].field) for k in vplan.key_fields],
+                                workdir, "keys")
+        self.uniques = {u: KeyRegistry([arrow_type(by_name[u].field)], workdir, f"unique-{u}")
+                        for u in vplan.unique_fields}
+
+    def settle(self, index: int, key_lookup: KeyLookup | None, staged_to: Path) -> SettledChunk:
+        """Chunk `index`'s outcome in a one-run validation, given the chunks settled before;
+        its valid rows are written to `staged_to`."""
+        if self.uniques:
+            changed = self._settle_with_uniques(index, key_lookup)
+        else:
+            changed = self._settle_keys(index, key_lookup)
+        parts = self.parts
+        stored = parts.get_json(JobParts.result(index, changed))
+        if stored is None:
+            raise RuntimeError(f"{parts.prefix}: chunk {index} has no result")
+        if stored["validRows"] and changed:
+            _write_table(settled_rows(parts, index), staged_to)
+        elif stored["validRows"]:
+            shutil.copyfile(parts.path(JobParts.staged(index)), staged_to)
+        errors = parts.path(JobParts.errors(index, changed)) if stored["errorBytes"] else None
+        return SettledChunk(ValidatedChunk(
+            index=index, read_rows=stored["readRows"], valid_rows=stored["validRows"],
+            rejected_by_code=stored["rejectedByCode"], rejected_by_field=stored["rejectedByField"],
+            error_segment=None, staged_path=str(staged_to) if stored["validRows"] else None,
+            healed_by_field=stored["healedByField"], warnings_by_field=stored["warningsByField"],
+            header_healing=stored["headerHealing"], column_formats=stored["columnFormats"],
+            header_renames=tuple(stored["headerRenames"])), errors)
+
+    def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> bool:
+        # Rows of a key an earlier chunk accepted are duplicates in one run; every other row's
+        # outcome depends only on rows of its own key, all in this chunk. So only those rows
+        # are judged again: once as the chunk judged them (alone), once against the earlier
+        # chunks, and the difference is applied to the chunk's outcome.
+        parts = self.parts
+        rows, keys = _load_candidates(parts, index)
+        hits = self.keys.contains(keys) if len(rows) else np.zeros(0, bool)
+        accepted = _load_columns(parts, JobParts.keys(index, "accepted-keys"))
+        if hits.any():
+            accepted = [[c.filter(pa.array(~self.keys.contains(batch))) for c in batch]
+                        for batch in accepted]
+            self._correct(index, rows[hits], key_lookup)
+        for batch in accepted:
+            self.keys.add(batch, index)
+        return bool(hits.any())
+
+    def _correct(self, index: int, rows: np.ndarray, key_lookup: KeyLookup | None) -> None:
+        parts = self.parts
+        again = _subset(_load_raw(parts, index), rows)
+        chars = self.split.engine.error_value_chars
+        alone = ChunkValidator(self.vplan, key_lookup, self.workdir / f"alone-{index:06d}",
+                               chars).validate(again, index)
+        settled_by = ChunkValidator(self.vplan, key_lookup, self.workdir, chars)
+        settled_by.keys = self.keys
+        settled = settled_by.validate(again, index)
+        stored = parts.get_json(JobParts.result(index)) or {}
+        if stored["validRows"]:
+            table = _read_table(parts.path(JobParts.staged(index)))
+            keys = [table.column(k).combine_chunks() for k in self.vplan.key_fields]
+            dropped = np.nonzero(self.keys.contains(keys))[0]
+            parts.put(JobParts.dropped(index), _ipc_bytes(pa.record_batch(
+                [pa.array(dropped, pa.int64())], names=["row"])))
+        lines = []
+        if stored["errorBytes"]:
+            drop = set(rows.tolist())
+            with open(parts.path(JobParts.errors(index)), encoding="utf-8") as fh:
+                lines = [(json.loads(line)["rowNumber"], line) for line in fh]
+            lines = [(n, line) for n, line in lines if n not in drop]
+        lines += [(n, error_line(entry)) for n, entry in settled.errors]
+        lines.sort(key=lambda item: item[0])
+        corrected = ChunkResult(
+            table=None, read_rows=stored["readRows"],
+            valid_rows=stored["validRows"] - alone.valid_rows + settled.valid_rows,
+            errors=[],
+            rejected_by_code=_counts(stored["rejectedByCode"], alone.rejected_by_code,
+                                     settled.rejected_by_code),
+            rejected_by_field=_nested(stored["rejectedByField"], alone.rejected_by_field,
+                                      settled.rejected_by_field),
+            healed_by_field=_nested(stored["healedByField"], alone.healed_by_field,
+                                    settled.healed_by_field),
+            warnings_by_field=_counts(stored["warningsByField"], alone.warnings_by_field,
+                                      settled.warnings_by_field))
+        _store_result(parts, self.vplan, index, corrected, "".join(line for _, line in lines),
+                      settled=True)
+
+    def _settle_with_uniques(self, index: int, key_lookup: KeyLookup | None) -> bool:
+        # With `unique` fields a row's fate depends on every row accepted before it in the
+        # chunk, so a chunk touching an earlier one's keys or values is judged again whole.
+        parts = self.parts
+        registries = [("keys", self.keys), *((f"unique-{n}", r) for n, r in self.uniques.items())]
+        rows, keys = _load_candidates(parts, index)
+        clash = bool(len(rows)) and bool(self.keys.contains(keys).any())
+        clash = clash or any(registry.contains(columns).any()
+                             for kind, registry in registries[1:]
+                             for columns in _load_columns(parts, JobParts.keys(index, f"asked-{kind}")))
+        if clash:
+            validator = ChunkValidator(self.vplan, key_lookup, self.workdir,
+                                       self.split.engine.error_value_chars)
+            validator.keys = self.keys
+            validator.uniques = dict(self.uniques)
+            result = validator.validate(_load_raw(parts, index), index)
+            _store_result(parts, self.vplan, index, result, settled=True)
+            return True
+        for kind, registry in registries:
+            for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
+                registry.add(columns, index)
+        return False
+
+
+def _counts(total: dict[str, int], minus: dict[str, int], plus: dict[str, int]) -> dict[str, int]:
+    out = dict(total)
+    for key, n in minus.items():
+        out[key] = out.get(key, 0) - n
+    for key, n in plus.items():
+        out[key] = out.get(key, 0) + n
+    return {key: n for key, n in out.items() if n}
+
+
+def _nested(total: dict[str, dict[str, int]], minus: dict[str, dict[str, int]],
+            plus: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    names = [*total, *(k for k in minus if k not in total), *(k for k in plus if k not in total and k not in minus)]
+    out = {name: _counts(total.get(name, {}), minus.get(name, {}), plus.get(name, {}))
+           for name in names}
+    return {name: counts for name, counts in out.items() if counts}
+
+
+def _read_table(path: Path) -> pa.Table:
+    return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+
+
+def _subset(chunk: SourceChunk, rows: np.ndarray) -> SourceChunk:
+    """The chunk's rows numbered `rows` (well-formed or ragged), in their order."""
+    wanted = np.isin(chunk.row_numbers, rows)
+    numbers = set(rows.tolist())
+    bad = [b for b in chunk.bad_rows if b.row_number in numbers]
+    if isinstance(chunk, RecordsChunk):
+        positions = np.nonzero(wanted)[0].tolist()
+        repaired = set(chunk.repaired_rows)
+        return RecordsChunk(row_numbers=chunk.row_numbers[wanted], bad_rows=bad,
+                            markers=chunk.markers, nul=chunk.nul,
+                            records=[chunk.records[i] for i in positions],
+                            repaired_rows=[j for j, i in enumerate(positions) if i in repaired])
+    assert isinstance(chunk, TableChunk) and chunk.batch is not None
+    return TableChunk(row_numbers=chunk.row_numbers[wanted], bad_rows=bad, markers=chunk.markers,
+                      nul=chunk.nul, batch=chunk.batch.filter(pa.array(wanted)))
+
+
+def settled_rows(parts: JobParts, index: int) -> pa.Table:
+    """Chunk `index`'s valid rows once settled: its own, less the rows settling dropped, or
+    those of its validation again (a schema with `unique` fields)."""
+    table = _read_table(parts.path(JobParts.staged(index))) if parts.has(JobParts.staged(index)) \
+        else None
+    if parts.has(JobParts.result(index, settled=True)):
+        if parts.has(_settled_staged(index)):
+            return _read_table(parts.path(_settled_staged(index)))
+        if parts.has(JobParts.dropped(index)) and table is not None:
+            dropped = _read_table(parts.path(JobParts.dropped(index))).column("row").to_numpy()
+            keep = np.ones(table.num_rows, dtype=bool)
+            keep[dropped] = False
+            table = table.filter(pa.array(keep))
+    if table is None:
+        raise RuntimeError(f"{parts.prefix}: chunk {index} has no staged rows")
+    return table
+
+
+def _settled_staged(index: int) -> str:
+    return "settled-" + JobParts.staged(index)
+
+
+def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult,
+                  error_text: str | None = None, settled: bool = False) -> None:
+    if result.table is not None and result.table.num_rows:
+        name = _settled_staged(index) if settled else JobParts.staged(index)
+        parts.put(name, _ipc_bytes(result.table))
+    if error_text is None:
+        error_text = "".join(error_line(entry) for _, entry in result.errors)
+    errors = error_text.encode("utf-8")
+    if errors:
+        parts.put(JobParts.errors(index, settled), errors)
+    first = index == 0
+    parts.put_json(JobParts.result(index, settled), {
+        "readRows": result.read_rows, "validRows": result.valid_rows,
+        "rejectedByCode": result.rejected_by_code, "rejectedByField": result.rejected_by_field,
+        "healedByField": result.healed_by_field, "warningsByField": result.warnings_by_field,
+        "headerHealing": vplan.header_healing if first else {},
+        "columnFormats": vplan.column_format_labels if first else {},
+        "headerRenames": list(vplan.header_renames) if first else [],
+        "errorBytes": len(errors),
+    })
+
+
+class _Recording:
+    """A key registry that remembers what the validator asked it and what it added."""
+
+    def __init__(self, registry: KeyRegistry) -> None:
+        self.registry = registry
+        self.asked: list[list[pa.Array]] = []
+        self.accepted: list[list[pa.Array]] = []
+
+    def __len__(self) -> int:
+        return len(self.registry)
+
+    def contains(self, columns: list[pa.Array]) -> np.ndarray:
+        self.asked.append(columns)
+        return self.registry.contains(columns)
+
+    def add(self, columns: list[pa.Array], chunk: int) -> None:
+        self.accepted.append(columns)
+        self.registry.add(columns, chunk)
+
+
+def _store_columns(parts: JobParts, name: str, batches: list[list[pa.Array]]) -> None:
+    batches = [b for b in batches if b and len(b[0])]
+    if not batches:
+        return
+    names = [f"k{i}" for i in range(len(batches[0]))]
+    parts.put(name, _ipc_bytes(pa.Table.from_batches(
+        [pa.record_batch(columns, names=names) for columns in batches])))
+
+
+def _ipc_bytes(data: pa.Table | pa.RecordBatch) -> bytes:
+    """An Arrow IPC file in memory (one chunk's worth). Not compressed: CPU, not bytes, is
+    what a worker runs short of (LZ4 cost more than the writes it saved, ADR 0055)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, data.schema) as writer:
+        if isinstance(data, pa.Table):
+            writer.write_table(data)
+        else:
+            writer.write_batch(data)
+    return sink.getvalue().to_pybytes()
+
+
+def _write_table(table: pa.Table, path: Path) -> None:
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _load_candidates(parts: JobParts, index: int) -> tuple[np.ndarray, list[pa.Array]]:
+    """The row numbers and key columns of the rows whose key chunk `index` judged."""
+    batches = _load_columns(parts, JobParts.keys(index, "candidates"))
+    if not batches:
+        return np.zeros(0, np.int64), []
+    columns = batches[0]
+    return (np.asarray(columns[0].to_numpy(zero_copy_only=False), dtype=np.int64),
+            list(columns[1:]))
+
+
+def _load_columns(parts: JobParts, name: str) -> list[list[pa.Array]]:
+    if not parts.has(name):
+        return []
+    reader = pa.ipc.open_file(pa.memory_map(str(parts.path(name))))
+    return [list(reader.get_batch(i).columns) for i in range(reader.num_record_batches)]
+
+
+# -- raw chunks: a reader's SourceChunk stored as one Arrow IPC batch -------------------------
+
+def _raw_bytes(chunk: SourceChunk) -> bytes:
+    meta: dict[str, Any] = {
+        "markers": chunk.markers, "nul": chunk.nul,
+        "badRows": [[b.row_number, b.kind, b.text, b.message,
+                     None if b.cells is None else list(b.cells)] for b in chunk.bad_rows]}
+    rows = pa.array(chunk.row_numbers, pa.int64())
+    if isinstance(chunk, RecordsChunk):
+        encode = msgspec.json.Encoder().encode
+        meta["records"] = True
+        meta["repaired"] = chunk.repaired_rows
+        batch = pa.record_batch([pa.array([encode(r) for r in chunk.records], pa.large_binary()),
+                                 rows], names=["records", _ROW])
+    else:
+        assert isinstance(chunk, TableChunk) and chunk.batch is not None
+        batch = pa.record_batch([*chunk.batch.columns, rows],
+                                schema=chunk.batch.schema.append(pa.field(_ROW, pa.int64())))
+    return _ipc_bytes(batch.replace_schema_metadata({_META: json.dumps(meta)}))
+
+
+def _load_raw(parts: JobParts, index: int) -> SourceChunk:
+    reader = pa.ipc.open_file(pa.memory_map(str(parts.path(JobParts.raw(index)))))
+    batch = reader.get_batch(0)
+    meta = json.loads(reader.schema.metadata[_META])
+    bad = [BadRow(row_number=n, kind=k, text=t, message=m, cells=None if c is None else tuple(c))
+           for n, k, t, m, c in meta["badRows"]]
+    numbers = np.asarray(batch.column(batch.num_columns - 1).to_numpy(zero_copy_only=False),
+                         dtype=np.int64)
+    if meta.get("records"):
+        decode = msgspec.json.Decoder().decode
+        records = [decode(r) for r in batch.column(0).to_pylist()]
+        return RecordsChunk(row_numbers=numbers, bad_rows=bad, markers=meta["markers"],
+                            nul=meta["nul"], records=records, repaired_rows=meta["repaired"])
+    fields = [batch.schema.field(i) for i in range(batch.num_columns - 1)]
+    columns = pa.record_batch(batch.columns[:-1], schema=pa.schema(fields))
+    return TableChunk(row_numbers=numbers, bad_rows=bad, markers=meta["markers"], nul=meta["nul"],
+                      batch=columns)

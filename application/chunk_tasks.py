@@ -1,0 +1,333 @@
+"""One job's chunks validated and merged by several workers at once (ADR 0055).
+
+The worker that claimed the job (the coordinator) reads the source into raw chunks, asks the
+queue for helpers, and works beside them; each chunk is a unit that one live process at a time
+may hold (a claim that ends with its process, so a killed worker's chunk is taken over at once).
+Then the coordinator alone settles the chunks in order (cross-chunk keys), records them as a
+one-worker run would, and later merges the same way, the destination's ledger making each
+chunk's merge happen once. Only the coordinator writes the job's events.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from uuid import UUID, uuid4
+
+from lading.application.import_jobs import ImportJobs
+from lading.application.job_parts import JobParts
+from lading.application.ports import (
+    DestinationStore, KeyLookup, LedgerEntry, MergeCounts, RowBatch, SourceFile, ValidatedChunk,
+)
+from lading.domain.import_job import ImportJob
+from lading.domain.lifecycle import JobState, Stage
+from lading.domain.plan import ImportPlan
+from lading.domain.table_schema import TableSchema
+
+log = logging.getLogger(__name__)
+WAIT_SECONDS = 0.1  # how often a unit another process holds is looked at again
+HELPER_IDLE_SECONDS = 0.05  # a helper waiting for the reader to store more chunks
+READ_LAG = 2  # chunks the reader leaves to helpers before validating one itself
+
+
+@dataclass(frozen=True)
+class SettledChunk:
+    """A chunk's one-run outcome: `chunk.staged_path` a local file of its rows (or None), and
+    its lines of the error file in `error_lines` (its error_segment is not set yet)."""
+
+    chunk: ValidatedChunk
+    error_lines: Path | None
+
+
+class KeyDecisions(Protocol):
+    def settle(self, index: int, key_lookup: KeyLookup | None, staged_to: Path) -> SettledChunk:
+        """Chunk `index`'s one-run outcome, given every earlier chunk settled before it; its
+        valid rows are written to `staged_to` (a local file)."""
+        ...
+
+
+class SplitValidation(Protocol):
+    def split(self, source: SourceFile, schema: TableSchema, plan: ImportPlan,
+              parts: JobParts) -> Iterator[tuple[int, Any]]:
+        """Read the source into stored raw chunks, yielding each index once stored, with the
+        raw chunk (opaque) for this process to validate."""
+        ...
+
+    def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
+                      key_lookup: KeyLookup | None, raw: Any = None) -> None: ...
+
+    def settled_rows(self, parts: JobParts, index: int) -> RowBatch:
+        """A settled chunk's valid rows, for merging."""
+        ...
+
+    def key_decisions(self, parts: JobParts, schema: TableSchema, plan: ImportPlan,
+                      workdir: Path) -> KeyDecisions: ...
+
+
+@runtime_checkable
+class SharedWorkQueue(Protocol):
+    """What a queue offers so that several workers share one job."""
+
+    def claim_unit(self, job_id: UUID, unit: str) -> AbstractContextManager[bool]:
+        """Hold one unit of a job's work; False while another live process holds it."""
+        ...
+
+    def request_help(self, job_id: UUID, helpers: int) -> None:
+        """Ask up to `helpers` idle workers to call `help(job_id)`."""
+        ...
+
+
+class ChunkTasks:
+    def __init__(self, jobs: ImportJobs, split: SplitValidation, destination: DestinationStore,
+                 queue: SharedWorkQueue, *, min_bytes: int, helpers: int) -> None:
+        self.jobs = jobs
+        self.split = split
+        self.destination = destination
+        self.queue = queue
+        self.min_bytes = min_bytes
+        self.helpers = helpers
+        self._process = uuid4().hex[:12]  # this process's scratch directories
+
+    def applies(self, job: ImportJob) -> bool:
+        """Split a single file from this size on; a job already split stays split."""
+        if job.files is not None or job.file is None:
+            return False
+        return job.file["size"] >= self.min_bytes or self.was_split(job)
+
+    def was_split(self, job: ImportJob) -> bool:
+        """Whether the job's chunks were read into shared parts (so any worker can merge them)."""
+        read = self._parts(job).get_json(JobParts.READ_DONE)
+        return read is not None and int(read["chunks"]) > 0
+
+    def _parts(self, job: ImportJob) -> JobParts:
+        files = self.jobs.files(job)
+        return JobParts(self.jobs.blobs, f"{files.prefix}/parts/v{job.plan_version}",
+                        files.job_work_dir / f"parts-{self._process}")
+
+    def _unit(self, job: ImportJob, name: str) -> str:
+        return f"v{job.plan_version}:{name}"
+
+    def _key_lookup(self, job: ImportJob, schema: TableSchema,
+                    plan: ImportPlan) -> KeyLookup | None:
+        if plan.operation == "upsert":
+            return None
+
+        def lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+            return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
+
+        return lookup
+
+    # -- validation -------------------------------------------------------------------------
+
+    def validate(self, job: ImportJob, schema: TableSchema, plan: ImportPlan, error_file: Path,
+                 staged_to: Callable[[int], Path], record: Callable[[ValidatedChunk], None]) -> bool:
+        """Validate the job's file on as many workers as come; hand each chunk, settled, in
+        order, with its rows in `staged_to(index)` and its segment of `error_file`, to
+        `record`. False when the file has no data rows (a one-worker run then reports it)."""
+        parts = self._parts(job)
+        lookup = self._key_lookup(job, schema, plan)
+        began = time.monotonic()
+        mine = 0
+        read = parts.get_json(JobParts.READ_DONE)
+        if read is None:
+            self.queue.request_help(job.id, self.helpers)
+            count = 0
+            held: dict[int, Any] = {}
+            for index, raw in self.split.split(self.jobs.sources(job)[0], schema, plan, parts):
+                count += 1
+                held[index] = raw
+                # The reader validates a chunk READ_LAG behind the newest one, leaving that
+                # window to helpers; alone, it validates every chunk while the next is parsed.
+                behind = index - READ_LAG
+                if behind >= 0:
+                    mine += self._validate_held(job, parts, schema, plan, behind,
+                                                held.pop(behind), lookup)
+            for index, raw in held.items():
+                mine += self._validate_held(job, parts, schema, plan, index, raw, lookup)
+            held.clear()
+            parts.put_json(JobParts.READ_DONE, {"chunks": count})
+        else:
+            count = int(read["chunks"])
+        if not count:
+            return False
+        read_at = time.monotonic()
+        for wait in (False, True):  # first every chunk nobody holds, then the others' in turn
+            for index in range(count):
+                mine += self._do(job, f"validate-{index}", wait,
+                                 lambda: parts.has(JobParts.result(index)),
+                                 lambda: self.split.validate_part(parts, schema, plan, index, lookup))
+        validated_at = time.monotonic()
+        workdir = parts.scratch_dir / "settled"
+        shutil.rmtree(workdir, ignore_errors=True)
+        decisions = self.split.key_decisions(parts, schema, plan, workdir)
+        error_file.unlink(missing_ok=True)
+        offset = 0
+        with open(error_file, "ab") as errors:
+            for index in range(count):
+                settled = decisions.settle(index, lookup, staged_to(index))
+                segment = None
+                if settled.error_lines is not None:
+                    with open(settled.error_lines, "rb") as own:
+                        shutil.copyfileobj(own, errors)
+                    segment = (offset, errors.tell() - offset)
+                    offset = errors.tell()
+                record(replace(settled.chunk, error_segment=segment))
+        log.info("split job validated", extra={
+            "jobId": str(job.id), "chunks": count, "chunksValidatedHere": mine,
+            "readSeconds": round(read_at - began, 2),
+            "validateSeconds": round(validated_at - read_at, 2),
+            "settleSeconds": round(time.monotonic() - validated_at, 2)})
+        return True
+
+    def _validate_held(self, job: ImportJob, parts: JobParts, schema: TableSchema,
+                       plan: ImportPlan, index: int, raw: Any, lookup: KeyLookup | None) -> bool:
+        return self._do(job, f"validate-{index}", False, lambda: parts.has(JobParts.result(index)),
+                        lambda: self.split.validate_part(parts, schema, plan, index, lookup, raw))
+
+    # -- merging ----------------------------------------------------------------------------
+
+    def merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+              record: Callable[[int, MergeCounts], None]) -> None:
+        """Merge every chunk waiting, beside any helpers; `record` each chunk's counts in order."""
+        waiting = list(job.chunks_to_merge)
+        if not waiting:
+            return
+        self.queue.request_help(job.id, self.helpers)
+        done: dict[int, MergeCounts] = {}
+
+        def merged(chunk: int) -> bool:
+            if chunk not in done:
+                done.update(self.destination.merged_chunks(job.id, job.plan_version))
+            return chunk in done
+
+        began = time.monotonic()
+        mine = self._merge_free(job, schema, plan, waiting, merged)
+        recorded = 0
+        for chunk in waiting:  # then the others' in turn (or ours, if their holder died)
+            if self._do(job, f"merge-{chunk}", True, lambda: merged(chunk),
+                        lambda: self._merge_one(job, schema, plan, chunk)):
+                mine += 1
+                merged(chunk)  # its ledger entry, to record
+            while recorded < len(waiting) and waiting[recorded] in done:
+                record(waiting[recorded], done[waiting[recorded]])
+                recorded += 1
+        log.info("split job merged", extra={
+            "jobId": str(job.id), "chunks": len(waiting), "chunksMergedHere": mine,
+            "mergeSeconds": round(time.monotonic() - began, 2)})
+
+    def _merge_free(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+                    chunks: list[int], merged: Callable[[int], bool]) -> int:
+        """Merge every chunk of `chunks` nobody holds or merged, the next one prepared (read,
+        converted, staged) on a second thread while one merges, as a one-worker run does;
+        return how many were merged here."""
+        parts = self._parts(job)
+        remaining = iter(chunks)
+
+        def prepare(chunk: int) -> Any:
+            rows = self.split.settled_rows(parts, chunk)
+            return self.destination.prepare_chunk(schema, plan.operation, rows)
+
+        def next_claimed(pool: ThreadPoolExecutor) -> tuple[int, ExitStack, Future[Any]] | None:
+            for chunk in remaining:
+                claim = ExitStack()
+                unit = self.queue.claim_unit(job.id, self._unit(job, f"merge-{chunk}"))
+                if not merged(chunk) and claim.enter_context(unit) and not merged(chunk):
+                    return chunk, claim, pool.submit(prepare, chunk)
+                claim.close()
+            return None
+
+        count = 0
+        with ThreadPoolExecutor(1, thread_name_prefix="lading-prepare") as pool:
+            current = next_claimed(pool)
+            try:
+                while current is not None:
+                    chunk, claim, future = current
+                    current = None
+                    with claim:
+                        prepared = future.result()
+                        current = next_claimed(pool)
+                        self.destination.merge_chunk(
+                            job.workspace, job.object_name, schema, plan.operation, prepared,
+                            LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id)
+                        count += 1
+            finally:
+                if current is not None:  # prepared ahead, never merged: give it back
+                    _, claim, future = current
+                    with claim:
+                        if future.exception() is None:
+                            self.destination.release(future.result())
+        return count
+
+    def _merge_one(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
+                   chunk: int) -> None:
+        rows = self.split.settled_rows(self._parts(job), chunk)
+        prepared = self.destination.prepare_chunk(schema, plan.operation, rows)
+        self.destination.merge_chunk(job.workspace, job.object_name, schema, plan.operation,
+                                     prepared, LedgerEntry(job.id, job.plan_version, chunk),
+                                     list_id=job.list_id)
+
+    # -- units ------------------------------------------------------------------------------
+
+    def _do(self, job: ImportJob, name: str, wait: bool, done: Callable[[], bool],
+            work: Callable[[], None]) -> bool:
+        """Do the unit unless it is done; held elsewhere, wait for it to be done (or with
+        `wait` False, leave it). True when this process did it."""
+        while not done():
+            with self.queue.claim_unit(job.id, self._unit(job, name)) as mine:
+                if mine:
+                    if done():
+                        return False
+                    work()
+                    return True
+            if not wait:
+                return False
+            time.sleep(WAIT_SECONDS)  # its holder finishes it, or dies and leaves it to us
+        return False
+
+    def help(self, job_id: UUID) -> None:
+        """A helper's turn: do the job's chunks nobody holds, in the stage it is in."""
+        job = self.jobs.load(job_id)
+        if job.state != JobState.RUNNING or not self.applies(job):
+            return
+        schema = self.jobs.schema_of(job.workspace, job.object_name)
+        plan = ImportPlan.from_stored(job.plan or {})
+        if job.stage == Stage.MERGING:
+            if self.was_split(job):
+                self._merge_free(job, schema, plan, job.chunks_to_merge, lambda chunk: chunk in
+                                 self.destination.merged_chunks(job.id, job.plan_version))
+            return
+        parts = self._parts(job)
+        lookup = self._key_lookup(job, schema, plan)
+        index = 0
+        while job.stage == Stage.VALIDATING:
+            read = parts.get_json(JobParts.READ_DONE)
+            if read is not None and index >= int(read["chunks"]):
+                return
+            if parts.has(JobParts.raw(index)):
+                self._do(job, f"validate-{index}", False,
+                         lambda: parts.has(JobParts.result(index)),
+                         lambda: self.split.validate_part(parts, schema, plan, index, lookup))
+                index += 1
+                continue
+            job = self.jobs.load(job_id)
+            if job.state != JobState.RUNNING or self._reader_gone(job_id):
+                # Cancelled, failed, or its reader died: a helper waiting here would hold a
+                # worker the job's retried task needs, so it leaves (the reader asks again).
+                return
+            time.sleep(HELPER_IDLE_SECONDS)
+
+    def _reader_gone(self, job_id: UUID) -> bool:
+        """Whether no live process holds the job (so nobody is reading its source)."""
+        with self.jobs.queue.claim(job_id) as free:
+            return free
+
+    def forget_scratch(self, job: ImportJob) -> None:
+        """Drop this process's local copies of the job's parts (the store keeps them)."""
+        shutil.rmtree(self._parts(job).scratch_dir, ignore_errors=True)

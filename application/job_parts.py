@@ -1,0 +1,82 @@
+"""A split job's shared files (ADR 0055): raw chunks as read, each chunk's validation outputs.
+
+They live in the blob store under the job's prefix, so any worker on any machine can take any
+chunk (with LADING_BLOBS=s3://… they are objects in the bucket) and a purge removes them with
+the job. Each part is stored whole (a reader never sees half of one), and a chunk's result is
+stored after every file it names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lading.application.ports import BlobStore
+
+
+@dataclass(frozen=True)
+class JobParts:
+    blobs: BlobStore
+    prefix: str  # <workspace>/jobs/<jobId>/parts/v<plan version>
+    scratch_dir: Path  # this process's local work files (one directory per process)
+
+    CONTEXT = "context.json"  # the header and how many chunks make the sample
+    READ_DONE = "read.json"  # written once the whole source is read: {"chunks": n}
+
+    @staticmethod
+    def raw(index: int) -> str:
+        return f"raw-{index:06d}.arrow"
+
+    # A chunk's result, staged rows and error lines as its own validation made them, and (with
+    # `settled`) as settling corrected them: the staged rows settling drops, not a copy. The
+    # first are never replaced, so settling again after a crash starts from the same inputs.
+    @staticmethod
+    def result(index: int, settled: bool = False) -> str:
+        return f"{'settled-' if settled else ''}result-{index:06d}.json"
+
+    @staticmethod
+    def staged(index: int) -> str:
+        return f"staged-{index:06d}.arrow"
+
+    @staticmethod
+    def dropped(index: int) -> str:
+        return f"settled-dropped-{index:06d}.arrow"
+
+    @staticmethod
+    def errors(index: int, settled: bool = False) -> str:
+        return f"{'settled-' if settled else ''}errors-{index:06d}.jsonl"
+
+    @staticmethod
+    def keys(index: int, kind: str) -> str:
+        """Keys a chunk's validation judged (`kind` "candidates": their row numbers and key
+        columns) or accepted ("accepted-keys"), and one unique field's values it asked about
+        or accepted ("asked-unique-<field>", "accepted-unique-<field>")."""
+        return f"{kind}-{index:06d}.arrow"
+
+    def scratch(self, name: str) -> Path:
+        """A local path for this process's work files (spills, the reader's temporaries)."""
+        self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        return self.scratch_dir / name
+
+    def put(self, name: str, data: bytes) -> None:
+        """Store a part whole (a chunk's worth of bytes at most)."""
+        with self.blobs.writer(f"{self.prefix}/{name}") as out:
+            out.write(data)
+
+    def path(self, name: str) -> Path:
+        """A local file with the part's bytes, as stored."""
+        return self.blobs.local_path(f"{self.prefix}/{name}")
+
+    def has(self, name: str) -> bool:
+        return self.blobs.exists(f"{self.prefix}/{name}")
+
+    def put_json(self, name: str, document: dict[str, Any]) -> None:
+        self.put(name, json.dumps(document).encode("utf-8"))
+
+    def get_json(self, name: str) -> dict[str, Any] | None:
+        if not self.has(name):
+            return None
+        document: dict[str, Any] = json.loads(self.path(name).read_text(encoding="utf-8"))
+        return document
