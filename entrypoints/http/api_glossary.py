@@ -345,6 +345,32 @@ DESCRIPTIONS: dict[str, str] = {
     "StatusDeclaration.status": "The cohort's own word for its status while it holds no data.",
     "UploadSlot.uploads": "A several-file job's signed upload slots, one a file in reading order;"
                           " null for a job of one file.",
+    # -- dry runs and reverts (SPEC §8) -----------------------------------------------------
+    "DeletedSample.key": "The sample row's primary key, field by field.",
+    "InsertedSample.key": "The sample row's primary key, field by field.",
+    "UpdatedSample.key": "The sample row's primary key, field by field.",
+    "DeletedSample.before": "The stored record the real run would delete.",
+    "UpdatedSample.before": "The fields the real run would change, as stored now.",
+    "UpdatedSample.after": "The same fields as the real run would write them.",
+    "InsertedSample.after": "The record the real run would insert.",
+    "Diff.updated": "Rows whose record the real run would change.",
+    "Diff.unchanged": "Rows equal to the stored record: the real run would leave them as they are.",
+    "Diff.rejected": "Rows rejected by validation (as invalidRows).",
+    "DiffSamples.updated": "Up to 20 rows the real run would update, with the fields before and after.",
+    "dryRun": "true for a dry run: the whole pipeline ran and nothing was written.",
+    "dryRunOf": "The dry run this job applies (POST …/apply); null otherwise.",
+    "JobStatus.diff": "A dry run's outcome: what the real run would do, counted per outcome, with"
+                      " samples; null unless dryRun.",
+    "revertedAt": "When the revert of this job finished; null unless reverted.",
+    "JobStatus.revert": "The revert's progress (chunks reverted, records removed and restored, the"
+                        " conflicts it overrode); null unless one was asked for.",
+    "RevertProgress.force": "Whether the revert was forced over later jobs' changes.",
+    "RevertProgress.conflicts": "How many records later jobs had changed when the revert was asked.",
+    "chunksReverted": "Chunks undone so far.",
+    "removed": "Records the revert removed (the job had inserted them).",
+    "restored": "Records the revert restored from their before-images.",
+    "force": "Revert even where later jobs changed the same records (their changes are undone too).",
+    "StartRequest.dryRun": "true: run the whole import, write nothing, and report a diff.",
 }
 
 EXAMPLES: dict[str, Any] = {

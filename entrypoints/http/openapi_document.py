@@ -63,7 +63,19 @@ def finish(generated: dict[str, Any], max_file_size: int | None = None) -> dict[
         for operation in path_item.values():
             if isinstance(operation, dict):
                 _require_signature(operation)
+                _optional_body(operation)
     return doc
+
+
+def _optional_body(operation: dict[str, Any]) -> None:
+    """A body the handler takes as `Struct | None = None` may be left out: Litestar still marks
+    it required (as one of the Struct or null), so generated clients would demand one."""
+    body = operation.get("requestBody")
+    media = (body or {}).get("content", {}).get("application/json")
+    choices = (media or {}).get("schema", {}).get("oneOf", [])
+    if len(choices) == 2 and {"type": "null"} in choices:
+        media["schema"] = next(c for c in choices if c != {"type": "null"})
+        body["required"] = False
 
 
 def _exact_request_shapes(doc: dict[str, Any]) -> None:

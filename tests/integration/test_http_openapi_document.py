@@ -21,7 +21,7 @@ from lading.entrypoints.settings import Settings
 
 # Commands that take no body: everything else that is a POST, PUT or PATCH must declare one.
 BODILESS = {"cancelImportJob", "startImportJob", "completeDirectUpload", "triggerConfiguration",
-            "experitureStartImportJob", "experitureCancelImportJob", "pigmentTrigger",
+            "experitureStartImportJob", "experitureCancelImportJob", "applyDryRun", "pigmentTrigger",
             "pigmentTriggerUnversioned"}
 
 
