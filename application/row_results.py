@@ -75,6 +75,14 @@ class RowResults:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def ready(self, workspace: str, job_id: UUID) -> bool:
+        """Whether the job has a results file to hand out: completed, with every chunk's part."""
+        job = self.jobs.load(job_id, workspace)
+        if job.is_deleted or job.state != JobState.COMPLETED:
+            return False
+        files = self.jobs.files(job)
+        return all(self.blobs.exists(files.results_part(c)) for c in range(job.total_chunks or 0))
+
     def results_blob(self, workspace: str, job_id: UUID, file_format: str = "jsonl") -> str:
         """The blob key of the whole results file in `file_format`, assembled once and kept."""
         if file_format not in FORMATS:

@@ -179,15 +179,27 @@ def test_a_person_uploads_a_messy_file_remaps_a_column_and_watches_it_complete(
     assert from_console == api.get(f"/v1/import-jobs/{job_id}/valid-rows.csv").content
     assert from_console.count(b"\n") == expected["valid_rows"] + 1
 
-    # Every row with its outcome: the same file `lading jobs export --rows all` writes.
+    # Every row with its outcome: the API's annotated CSV, which `lading jobs export --rows all`
+    # writes too.
     with editor.expect_download() as download:
         editor.click('a[data-download^="Annotated CSV"]')
     annotated = Path(download.value.path()).read_text(encoding="utf-8")
     assert download.value.suggested_filename == f"{job_id}-annotated.csv"
+    assert annotated == api.get(f"/v1/import-jobs/{job_id}/annotated.csv").text
     assert annotated.strip() == server.cli("jobs", "export", job_id, "--rows", "all", "--workspace", WS)
     rows = list(csv.reader(io.StringIO(annotated)))
     assert rows[0][-2:] == ["_status", "_errors"] and len(rows) == 20_001
     assert sum(r[-2] == "rejected" for r in rows[1:]) == status["invalidRows"]
+
+    # What happened to each row, in source order: the API's per-row results file.
+    with editor.expect_download() as download:
+        editor.click('a[data-download^="Per-row results"]')
+    results = Path(download.value.path()).read_bytes()
+    signed = api.get(f"/v1/import-jobs/{job_id}/results").json()["data"]["resultsFileUrl"]
+    assert results == httpx.get(signed).content
+    lines = [json.loads(line) for line in results.splitlines()]
+    assert len(lines) == 20_000 and sorted(r["rowNumber"] for r in lines) == [r["rowNumber"] for r in lines]
+    assert sum(r["outcome"] == "rejected" for r in lines) == status["invalidRows"]
 
     phone = context.new_page()
     phone.set_viewport_size({"width": 390, "height": 844})
@@ -419,7 +431,7 @@ def test_a_job_whose_rows_are_not_validated_offers_no_annotated_csv_and_refuses_
     try:
         assert "annotated.csv" not in client.get(f"/console/jobs/{job_id}").text
         refused = client.get(f"/console/jobs/{job_id}/annotated.csv")
-        assert refused.status_code == 409 and "not all validated yet" in refused.text
+        assert refused.status_code == 409 and "validation has not ended" in refused.text
         assert client.get(f"/console/jobs/{uuid.uuid4()}/annotated.csv").status_code == 404
     finally:
         client.close()

@@ -6,19 +6,14 @@ signed-in key's workspace; forms post back here (CSRF-checked) and redirect to t
 
 from __future__ import annotations
 
-import os
-import tempfile
 from itertools import islice
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import anyio
 from litestar import Controller, Request, Response, get, post
-from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import File, Redirect
+from litestar.response import Redirect
 
 from lading.application.cohorts import CONFIGURATION_LABEL, campaign_of
 from lading.application.errors import JobNotFound
@@ -28,11 +23,13 @@ from lading.application.status_view import public_status
 from lading.domain.errors import DomainError
 from lading.domain.plan import IMPORT_MODES, OPERATIONS
 from lading.entrypoints.http.auth import Identity
+from lading.entrypoints.http.blob_responses import blob_download
 from lading.entrypoints.http.console.session import SignedIn
 from lading.entrypoints.http.console.error_rows import read_page
 from lading.entrypoints.http.console.forms import approval_from_form, mapping_from_form
 from lading.entrypoints.http.console.views import TERMINAL, page
 from lading.entrypoints.http.jobs import ERRORS_DOWNLOAD_PATH, VALID_ROWS_DOWNLOAD_PATH
+from lading.entrypoints.http.results import RESULTS_DOWNLOAD_PATH
 from lading.entrypoints.http.services import Services, Svc, blocking
 from lading.entrypoints.http.signed_urls import DOWNLOAD_TTL_SECONDS
 
@@ -56,7 +53,7 @@ def job_uuid(text: str) -> UUID:
 
 
 def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file: bool,
-               has_valid_rows: bool, annotated: bool) -> list[dict[str, str]]:
+               has_valid_rows: bool, annotated: bool, results: bool) -> list[dict[str, str]]:
     """Signed links, as GET …/errors hands out: whatever the job has to download."""
     out = []
     if has_error_file:
@@ -73,19 +70,12 @@ def _downloads(services: Services, workspace: str, job_id: UUID, has_error_file:
         out.append({"label": "Annotated CSV (every row, _status, _errors)",
                     "url": f"/console/jobs/{job_id}/annotated.csv",
                     "name": f"{job_id}-annotated.csv"})
+    if results:
+        path = RESULTS_DOWNLOAD_PATH.format(job_id=job_id, file_format="jsonl")
+        signed = services.signer.sign("GET", path, workspace, DOWNLOAD_TTL_SECONDS)
+        out.append({"label": "Per-row results (JSON Lines)", "url": signed.path_and_query,
+                    "name": f"{job_id}-results.jsonl"})
     return out
-
-
-def _annotated_file(services: Services, workspace: str, job_id: UUID) -> Path:
-    """The annotated CSV in a temporary file (streamed there, never held in memory)."""
-    handle, name = tempfile.mkstemp(prefix="lading-annotated-", suffix=".csv")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            services.exports.export_annotated(workspace, job_id, out)
-    except BaseException:
-        os.unlink(name)
-        raise
-    return Path(name)
 
 
 def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str | None,
@@ -101,7 +91,8 @@ def _job_page_data(services: Services, workspace: str, job_id: UUID, code: str |
         "events": jobs.history(workspace, job_id),
         "downloads": _downloads(services, workspace, job_id, error_file is not None,
                                 jobs.has_valid_rows(workspace, job_id),
-                                services.exports.annotated_ready(workspace, job_id)),
+                                services.exports.annotated_ready(workspace, job_id),
+                                services.lading.results.ready(workspace, job_id)),
     }
 
 
@@ -184,13 +175,12 @@ class ConsolePagesController(Controller):
                     terminal=data["job"]["state"] in TERMINAL, **data)
 
     @get("/jobs/{job_id:str}/annotated.csv", name="console-annotated")
-    async def annotated(self, services: Svc, identity: SignedIn, job_id: FromPath[str]) -> File:
-        """Every source row as read, in order, with `_status` and `_errors` (as `lading jobs
-        export --rows all`): the file a person fixes and imports again."""
+    async def annotated(self, services: Svc, identity: SignedIn, job_id: FromPath[str]) -> Response:
+        """Every source row as read, in order, with `_status` and `_errors`: the file a person
+        fixes and imports again (the same file as GET /v1/import-jobs/{jobId}/annotated.csv)."""
         uuid = job_uuid(job_id)
-        path = await blocking(_annotated_file, services, identity.workspace, uuid)
-        return File(path=path, filename=f"{uuid}-annotated.csv", media_type="text/csv",
-                    background=BackgroundTask(anyio.Path(path).unlink, missing_ok=True))
+        key = await blocking(services.exports.annotated_blob, identity.workspace, uuid)
+        return await blob_download(services, key, f"{uuid}-annotated.csv", "text/csv")
 
     @post("/jobs/{job_id:str}/cancel", status_code=303)
     async def cancel(self, services: Svc, writer: SignedIn, job_id: FromPath[str]) -> Redirect:
