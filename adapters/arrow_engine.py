@@ -265,6 +265,8 @@ def _indexed_rows(result: Any, offset: int) -> tuple[np.ndarray, list[tuple[int,
     rejected = [(number + offset, entry["code"], result.rejected_keys.get(number))
                 for number, entry in result.errors]
     return result.valid_row_numbers + offset, rejected
+
+
 def sample_header(kind: str, header: list[str], buffered: Sequence[SourceChunk],
                   limits: SourceLimits) -> list[str]:
     """The source's header: the reader's, or for NDJSON the keys of the sampled objects."""

@@ -1,4 +1,5 @@
-"""A dry run's sample rows as the diff shows them (SPEC §8), the same from every destination."""
+"""A dry run's diff (SPEC §8) the same from every destination: its sample rows as the diff shows
+them, and the merge run to its end and rolled back (ADR 0093)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lading.application.ports import ChunkDiff
 from lading.domain.table_schema import Field, TableSchema
 
 Row = tuple[Any, ...]
@@ -38,3 +40,19 @@ class ChunkSamples:
                     shown.append({"key": key, "before": before})
             samples[kind] = shown
         return samples
+
+
+class Previewed(Exception):
+    """Carries a dry run's diff out of its transaction, which rolls back on the way."""
+
+    def __init__(self, diff: ChunkDiff) -> None:
+        self.diff = diff
+
+
+def diff_by_rollback(merge: Callable[[], object]) -> ChunkDiff:
+    """Run a merge that ends by raising Previewed (so its transaction rolls back); its diff."""
+    try:
+        merge()
+    except Previewed as previewed:
+        return previewed.diff
+    raise AssertionError("a preview always ends in a rollback")

@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from lading.adapters import postgres_before_images as images
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
-from lading.adapters.before_image_samples import ChunkSamples
+from lading.adapters.before_image_samples import ChunkSamples, Previewed, diff_by_rollback
 from lading.adapters.merge_outcomes import (OutcomesRaced, all_inserted, check_against,
                                             in_given_order, outcome_words)
 from lading.adapters.phase_timer import phase
@@ -174,11 +174,8 @@ class PostgresDestination:
                       rows: pa.Table | PreparedChunk, entry: LedgerEntry,
                       sample_limits: dict[str, int]) -> ChunkDiff:
         """The merge itself, in a transaction rolled back at its end (ADR 0093)."""
-        try:
-            self._merge(workspace, object_name, schema, operation, rows, entry, None, sample_limits)
-        except _Previewed as previewed:
-            return previewed.diff
-        raise AssertionError("a preview always ends in a rollback")
+        return diff_by_rollback(lambda: self._merge(workspace, object_name, schema, operation, rows,
+                                                    entry, None, sample_limits))
 
     def _merge(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
                rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
@@ -222,7 +219,7 @@ class PostgresDestination:
             if preview is not None:  # leaving by an exception rolls the transaction back
                 found = images.samples(cursor, quote_ident(table_id), twin, schema.primary_key,
                                        schema.field_names, ledger_key, preview) if chunk.num_rows else {}
-                raise _Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(found, _json_ready)))
+                raise Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(found, _json_ready)))
             if on_outcomes is not None:
                 # No stage: the chunk went straight in, every row a new key (see _apply).
                 words = judged[0] if judged else all_inserted(chunk)
@@ -575,11 +572,6 @@ def _record_writers(cursor: Any, workspace: str, object_name: str, operation: st
                  " on conflict (workspace, object_name, member_key)"
                  " do update set job_id = excluded.job_id returning 1) select count(*) from written")
     fetch_one(cursor, statement, (workspace, object_name, keys, str(entry.job_id)))
-class _Previewed(Exception):
-    """Carries a dry run's diff out of its transaction, which rolls back on the way."""
-
-    def __init__(self, diff: ChunkDiff) -> None:
-        self.diff = diff
 
 
 def _configure(conn: psycopg.Connection) -> None:

@@ -23,7 +23,7 @@ from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys,
 from lading.adapters.merge_outcomes import check_against, in_given_order, outcome_words
 from lading.adapters.phase_timer import phase
 from lading.adapters import sqlite_before_images as images
-from lading.adapters.before_image_samples import ChunkSamples
+from lading.adapters.before_image_samples import ChunkSamples, Previewed, diff_by_rollback
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
 from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
                                         RECORD_WRITERS_TABLE, before_images_table, keyset_pages,
@@ -175,11 +175,8 @@ class SqliteDestination:
                       sample_limits: dict[str, int]) -> ChunkDiff:
         """The merge itself, in a transaction rolled back at its end (ADR 0093): the counts
         are the real statement's, and nothing it wrote outlives it."""
-        try:
-            self._merge(workspace, object_name, schema, operation, rows, entry, None, sample_limits)
-        except _Previewed as previewed:
-            return previewed.diff
-        raise AssertionError("a preview always ends in a rollback")
+        return diff_by_rollback(lambda: self._merge(workspace, object_name, schema, operation, rows,
+                                                    entry, None, sample_limits))
 
     def _merge(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
                rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
@@ -216,7 +213,7 @@ class SqliteDestination:
                     if preview is not None:
                         found = images.samples(self._conn, twin, seq, preview)
                 if preview is not None:  # leaving by an exception rolls the transaction back
-                    raise _Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(
+                    raise Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(
                         found, _json_ready)))
                 if on_outcomes is not None and words is not None:
                     check_against(words, counts)
@@ -558,13 +555,6 @@ class SqliteDestination:
 
     def _write(self) -> "_WriteTransaction":
         return _WriteTransaction(self._conn, self._lock)
-
-
-class _Previewed(Exception):
-    """Carries a dry run's diff out of its transaction, which rolls back on the way."""
-
-    def __init__(self, diff: ChunkDiff) -> None:
-        self.diff = diff
 
 
 class _WriteTransaction:

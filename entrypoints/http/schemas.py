@@ -432,6 +432,8 @@ class StatusDeclaration(RequestBody):
 
     schema_rules: ClassVar[dict[str, Any]] = {  # the handler needs one of them
         "anyOf": [_given("status", "string"), _given("expectedRows", "integer")]}
+
+
 class StartRequest(RequestBody):
     dry_run: bool = False  # run whole, write nothing, report a diff (SPEC §8)
 

@@ -212,6 +212,8 @@ def test_a_write_in_progress_is_not_stale(tmp_path):
         out.write(b"x")
         assert store.delete_stale_temporaries("ws", datetime.now(UTC) - timedelta(hours=1)) == 0
     assert store.local_path("ws/jobs/1/source.abc").read_bytes() == b"x"
+
+
 def test_an_object_url_is_copied_in_by_s3_and_refused_by_a_directory(moto_endpoint, s3_bucket, tmp_path):
     store = _s3_store(moto_endpoint, s3_bucket, tmp_path / "cache")
     store.client.put_object(Bucket=s3_bucket, Key="landing/today.csv", Body=b"id\n1\n2\n")
