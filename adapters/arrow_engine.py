@@ -150,6 +150,11 @@ class ArrowValidationEngine:
                     header_renames=tuple(vplan.header_renames) if first else (),
                     source_bytes_read=min(run.bytes_before + chunk.bytes_read, run.bytes_total),
                     source_bytes=run.bytes_total,
+                    healing_samples={f: {kind: _renumbered(samples, run.offset)
+                                         for kind, samples in kinds.items()}
+                                     for f, kinds in result.healing_samples.items()},
+                    warning_samples={f: _renumbered(samples, run.offset)
+                                     for f, samples in result.warning_samples.items()},
                 )
                 rows_path = workdir / row_index_name(index) if result.read_rows else None
                 done = replace(done, row_index=str(rows_path) if rows_path else None)
@@ -257,6 +262,11 @@ def _stage(table: pa.Table | None, path: Path, rows_path: Path | None,
             pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     return str(path)
+
+
+def _renumbered(samples: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
+    """Sample rows numbered as the error file numbers them (continuing across several files)."""
+    return [{**sample, "rowNumber": sample["rowNumber"] + offset} for sample in samples]
 
 
 def _indexed_rows(result: Any, offset: int) -> tuple[np.ndarray, list[tuple[int, str, Any]]]:

@@ -31,6 +31,8 @@ from lading.domain.row_errors import FieldError, RowErrorCode
 from lading.domain.validation_plan import ROW_LEVEL, WARN_ENCODING, WARN_RAGGED, ValidationPlan
 from lading.domain.value_formats import display_value
 
+VALUE_SAMPLES = 5  # rows shown per healing kind and per warning in the detailed report
+
 
 _NO_KEY, _DUPLICATE, _EXISTS, _NOT_FOUND = 0, 1, 2, 3
 _KEY_CODES = {_DUPLICATE: RowErrorCode.DUPLICATE_KEY, _EXISTS: RowErrorCode.KEY_EXISTS,
@@ -53,6 +55,10 @@ class ChunkResult:
     rejected_by_field: dict[str, dict[str, int]] = field(default_factory=dict)
     healed_by_field: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings_by_field: dict[str, int] = field(default_factory=dict)
+    # The first rows of each healing (field -> kind) and each warning (field), for the report:
+    # {rowNumber, value (as given), healed (as stored)} and {rowNumber, value}.
+    healing_samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    warning_samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # For the per-row results: the valid rows' numbers (in the table's order) and each
     # rejected row's key by row number (its typed key where it parsed, else the text given).
     valid_row_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -171,7 +177,8 @@ class ChunkValidator:
             result.table = pa.table([values[f].filter(keep) for f in staged],
                                     schema=pa.schema([pa.field(f, arrow_type(self.by_name[f].field))
                                                       for f in staged]))
-        self._count_accepted(result, columns, issues, accepted, view, encoding, repaired, unique_null)
+        self._count_accepted(result, columns, issues, accepted, view, encoding, repaired, unique_null,
+                             inputs)
         self._entries(result, view, inputs, columns, issues, encoding, nul, rejected, key_code,
                       unique_bad, accepted, unusable)
         result.valid_row_numbers = view.numbers[accepted]
@@ -326,7 +333,8 @@ class ChunkValidator:
 
     def _count_accepted(self, result: ChunkResult, columns: list[FieldColumn], issues: np.ndarray,
                         accepted: np.ndarray, view: _View, encoding: dict[str, np.ndarray],
-                        repaired: np.ndarray | None, unique_null: dict[str, np.ndarray]) -> None:
+                        repaired: np.ndarray | None, unique_null: dict[str, np.ndarray],
+                        inputs: dict[str, ColumnInput]) -> None:
         healed: dict[str, dict[str, int]] = {}
         for rule, col, issue in zip(self.rules, columns, issues):
             ok = accepted & (issue == Issue.NONE)
@@ -334,7 +342,13 @@ class ChunkValidator:
                 ok &= ~unique_null[rule.name]
             kinds = np.bincount(col.healing[ok].astype(np.int64), minlength=len(Healing))
             for kind in np.nonzero(kinds[1:])[0] + 1:
-                healed.setdefault(rule.name, {})[Healing(int(kind)).label] = int(kinds[kind])
+                label = Healing(int(kind)).label
+                healed.setdefault(rule.name, {})[label] = int(kinds[kind])
+                rows = np.nonzero(ok & (col.healing == kind))[0][:VALUE_SAMPLES]
+                result.healing_samples.setdefault(rule.name, {})[label] = [
+                    {"rowNumber": int(view.numbers[r]), "value": given, "healed": display_value(v)}
+                    for r, given, v in zip(rows.tolist(), self._given(inputs[rule.name], rows),
+                                           col.values.take(pa.array(rows)).to_pylist())]
         result.healed_by_field = healed
         if not self.vplan.landing:
             return
@@ -355,7 +369,17 @@ class ChunkValidator:
                 nulled |= accepted & unique_null[rule.name]
             if nulled.any():
                 warnings[rule.name] = int(nulled.sum())
+                rows = np.nonzero(nulled)[0][:VALUE_SAMPLES]
+                result.warning_samples[rule.name] = [
+                    {"rowNumber": int(view.numbers[r]), "value": given}
+                    for r, given in zip(rows.tolist(), self._given(inputs[rule.name], rows))]
         result.warnings_by_field = warnings
+
+    @staticmethod
+    def _given(column: ColumnInput, rows: np.ndarray) -> list[Any]:
+        """The source values of `rows` as error entries show them (none for a constant)."""
+        display = getattr(column, "display", None)
+        return display(rows) if display is not None else [None] * len(rows)
 
     def _entries(self, result: ChunkResult, view: _View, inputs: dict[str, ColumnInput],
                  columns: list[FieldColumn], issues: np.ndarray, encoding: dict[str, np.ndarray],

@@ -47,6 +47,11 @@ class JobFiles:
         return f"{self.prefix}/rejections.v{self.plan_version}.json"
 
     @property
+    def value_samples(self) -> str:
+        """The first rows of each healing and warning (application/value_samples)."""
+        return f"{self.prefix}/value-samples.v{self.plan_version}.json"
+
+    @property
     def valid_rows_export(self) -> str:
         return f"{self.prefix}/exports/valid-rows.v{self.plan_version}.csv"
 

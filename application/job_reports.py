@@ -17,6 +17,7 @@ from lading.application.job_profiles import JobProfiles
 from lading.application.ports import BlobStore
 from lading.application.skipped_rows import RejectionSummary, summarise_rejections
 from lading.application.status_view import detailed_report
+from lading.application.value_samples import ValueSamples
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState
 
@@ -33,7 +34,13 @@ class JobReports:
         profile = None
         if job.auto_profile and job.state == JobState.COMPLETED and not job.purged:
             profile = self.profiles.profile(workspace, job_id)
-        return detailed_report(doc, self._rejections(job), profile)
+        return detailed_report(doc, self._rejections(job), profile, self._value_samples(job))
+
+    def _value_samples(self, job: ImportJob) -> ValueSamples:
+        key = self.jobs.files(job).value_samples
+        if not self.blobs.exists(key):  # validated before samples were kept, or not yet
+            return ValueSamples()
+        return ValueSamples.from_json(self.blobs.local_path(key).read_text("utf-8"))
 
     def rejections(self, workspace: str, job_id: UUID) -> RejectionSummary:
         """The rejected rows by (source column, primary code), with samples."""

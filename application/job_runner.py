@@ -39,6 +39,7 @@ from lading.application.job_reports import store_rejection_summary
 from lading.application.skipped_rows import summarise_rejections
 from lading.application.status_view import public_status
 from lading.application.storage_full import STORAGE_FULL, is_storage_full
+from lading.application.value_samples import ValueSamples
 from lading.domain.errors import ColumnsMissing, SourceUnreadable
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState, Stage
@@ -288,12 +289,13 @@ class JobRunner:
             def key_lookup(keys: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
                 return self.destination.existing_keys(job.workspace, job.object_name, schema, keys)
         already = job.validated_chunks
+        samples = ValueSamples()
         split = False
         if self.chunk_tasks is not None and not job.dry_run and self.chunk_tasks.applies(job):
             # Staged rows are copied where a one-worker run puts them, for exports and proposals.
             split = self.chunk_tasks.validate(
                 job, schema, plan, files.error_work_file, files.staged_chunk,
-                lambda chunk: self._record_validated(job, chunk, already, on_progress))
+                lambda chunk: self._record_validated(job, chunk, already, on_progress, samples))
             self.chunk_tasks.forget_scratch(job)
         if not split:
             sources = self.jobs.sources(job)
@@ -305,7 +307,7 @@ class JobRunner:
                     Path(chunk.staged_path).replace(expected)
                 if chunk.row_index and Path(chunk.row_index) != files.row_index(chunk.index):
                     Path(chunk.row_index).replace(files.row_index(chunk.index))
-                self._record_validated(job, chunk, already, on_progress)
+                self._record_validated(job, chunk, already, on_progress, samples)
         error_path = files.error_work_file
         # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
         if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
@@ -322,11 +324,14 @@ class JobRunner:
             store_rejection_summary(self.blobs, files.rejection_summary,
                                     summarise_rejections(error_path))
             self.blobs.move_file(files.error_file, error_path)
+        with self.blobs.writer(files.value_samples) as out:
+            out.write(samples.to_json().encode("utf-8"))
         self._save_or_interrupt(job)
         self.jobs.projector.catch_up()
 
     def _record_validated(self, job: ImportJob, chunk: ValidatedChunk, already: int,
-                          on_progress: ProgressCallback) -> None:
+                          on_progress: ProgressCallback, samples: ValueSamples) -> None:
+        samples.add(chunk)  # before the skip: a resumed run re-reads every chunk from the first
         if chunk.index < already:
             return  # recorded before a crash; re-validated only to rebuild state
         max_rows = self.jobs.limits_of(job.workspace).max_rows

@@ -54,6 +54,10 @@ class ValidatedChunk:
     source_bytes: int = 0
     # Every row read, for the per-row results file (None when the chunk read no row)
     row_index: str | None = None
+    # The chunk's first rows of each healing (field -> kind -> [{rowNumber, value, healed}]) and
+    # of each landing_friendly warning (field -> [{rowNumber, value}]), for the detailed report.
+    healing_samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    warning_samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def invalid_rows(self) -> int:

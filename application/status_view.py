@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lading.application.skipped_rows import SAMPLES, RejectionSummary
+from lading.application.value_samples import ValueSamples
 
 _INTERNAL = ("workspace", "idempotencyKey", "errorSegments", "chunksWithRows", "chunksValidated",
              "chunksMerged", "chunksTotal", "rejectedByField", "warningsByField", "inlineRows",
@@ -28,7 +29,8 @@ def public_status(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def detailed_report(doc: dict[str, Any], rejections: RejectionSummary,
-                    profile: dict[str, Any] | None = None) -> dict[str, Any]:
+                    profile: dict[str, Any] | None = None,
+                    samples: ValueSamples | None = None) -> dict[str, Any]:
     """The report of a job from its status and its rejection summary.
 
     `columns[field]`: rows skipped because of that field (its primary error), by code, so the
@@ -60,8 +62,10 @@ def detailed_report(doc: dict[str, Any], rejections: RejectionSummary,
         },
         "healing": {"headers": healing.get("headerRenames") or [],
                     "columnFormats": healing.get("columnFormats") or {},
-                    "values": healing.get("values") or {}},
+                    "values": healing.get("values") or {},
+                    "samples": samples.healing if samples else {}},
         "warnings": doc.get("warningsByField") or {},
+        "warningSamples": samples.warnings if samples else {},
     }
     if profile is not None:
         report["profile"] = profile

@@ -371,6 +371,15 @@ DESCRIPTIONS: dict[str, str] = {
     "restored": "Records the revert restored from their before-images.",
     "force": "Revert even where later jobs changed the same records (their changes are undone too).",
     "StartRequest.dryRun": "true: run the whole import, write nothing, and report a diff.",
+    # -- the detailed report's samples -------------------------------------------------------
+    "ReportHealing.samples": "Per field and healing kind, the first rows (up to 5) it healed.",
+    "HealedSample.rowNumber": "The row's number in the source.",
+    "HealedSample.value": "The value as the source gave it.",
+    "healed": "The value as it was stored after healing.",
+    "warningSamples": "Per field, the first rows (up to 5) whose value was stored as null"
+                      " with a warning (landing_friendly).",
+    "WarningSample.rowNumber": "The row's number in the source.",
+    "WarningSample.value": "The value as the source gave it.",
 }
 
 EXAMPLES: dict[str, Any] = {

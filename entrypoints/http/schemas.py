@@ -181,10 +181,22 @@ class RowProblems(Wire):
     samples: list[dict[str, Any]]
 
 
+class HealedSample(Wire):
+    row_number: int
+    value: Any  # as the source gave it
+    healed: Any  # as it was stored
+
+
+class WarningSample(Wire):
+    row_number: int
+    value: Any  # as the source gave it (stored as null)
+
+
 class ReportHealing(Wire):
     headers: list[HeaderRename]
     column_formats: dict[str, str]
     values: dict[str, dict[str, int]]
+    samples: dict[str, dict[str, list[HealedSample]]] = {}
 
 
 class DetailedReport(Wire):
@@ -193,6 +205,7 @@ class DetailedReport(Wire):
     totals: dict[str, int]
     healing: ReportHealing
     warnings: dict[str, int]
+    warning_samples: dict[str, list[WarningSample]] = {}
     profile: dict[str, Any] | None = None
 
 

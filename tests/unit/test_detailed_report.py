@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from lading.application.skipped_rows import RejectionSummary, SkippedGroup
 from lading.application.status_view import detailed_report
+from lading.application.value_samples import ValueSamples
 
 DOC = {"invalidRows": 9, "mergedInserts": 3, "mergedUpdates": 1, "mergedUnchanged": 0,
        "mergedDeletes": 0, "warningsByField": {"zip": 2},
@@ -39,10 +40,15 @@ def test_skipped_rows_add_up_and_other_failures_are_counted_apart():
 
 
 def test_healing_warnings_and_a_profile_come_with_the_report():
-    report = detailed_report(DOC, RejectionSummary([], {}), {"source": {}, "merged": {}})
+    samples = ValueSamples(
+        healing={"born": {"date_format": [{"rowNumber": 2, "value": "31/01/1990", "healed": "1990-01-31"}]}},
+        warnings={"zip": [{"rowNumber": 7, "value": "n/a"}]})
+    report = detailed_report(DOC, RejectionSummary([], {}), {"source": {}, "merged": {}}, samples)
     assert report["healing"] == {"headers": DOC["healing"]["headerRenames"],
                                  "columnFormats": {"born": "%d/%m/%Y"},
-                                 "values": {"born": {"date_format": 4}}}
+                                 "values": {"born": {"date_format": 4}},
+                                 "samples": samples.healing}
     assert report["warnings"] == {"zip": 2}
+    assert report["warningSamples"] == samples.warnings
     assert report["profile"] == {"source": {}, "merged": {}}
     assert "profile" not in detailed_report(DOC, RejectionSummary([], {}))
