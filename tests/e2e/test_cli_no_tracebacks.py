@@ -55,12 +55,18 @@ def test_the_first_command_says_where_the_data_folder_is_then_never_again(tmp_pa
     assert "keeping data" not in cli.run("jobs", "list").stderr
 
 
+def as_from_a_terminal() -> None:
+    """Ctrl-C reaches a program started from a terminal. A runner that started this suite in
+    the background has SIGINT ignored, and children inherit that; put the default back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def serving(tmp_path, port: int, module: str) -> subprocess.Popen:
     env = {**Lading(tmp_path / "home").env, "LADING_PORT": str(port)}
     command = ["lading.entrypoints.cli", "serve"] if module == "serve" else ["lading.entrypoints.demo"]
     process = subprocess.Popen([sys.executable, "-m", *command],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -114,7 +120,7 @@ def test_ctrl_c_on_a_standalone_worker_exits_130_quietly(tmp_path):
     cli = Lading(tmp_path / "home")
     worker = subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll",
                                "0.1"], env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, start_new_session=True)
+                              text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 30
     while not any("read_models.sqlite" in os.readlink(fd) for fd in Path(f"/proc/{worker.pid}/fd").iterdir()):
         assert time.monotonic() < deadline and worker.poll() is None, "the worker never got going"
