@@ -6,7 +6,6 @@ results file of an uninterrupted run: no line missing, none doubled. SQLite and 
 from __future__ import annotations
 
 import json
-import sys
 import textwrap
 
 import pytest

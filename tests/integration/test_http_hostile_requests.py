@@ -75,7 +75,6 @@ def test_a_jwt_whose_workspace_claim_is_not_a_name_is_400(app, workspace):
 
 
 def test_non_utf8_multipart_text_fields_are_400(app):
-    files = {"file": ("a.csv", b"id\n1\n", "text/csv")}
     body = (b'--XX\r\nContent-Disposition: form-data; name="objectName"\r\n\r\npro\xfffiles\r\n'
             b'--XX\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
             b"Content-Type: text/csv\r\n\r\nid\n1\n\r\n--XX--\r\n")
