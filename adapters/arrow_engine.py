@@ -159,7 +159,7 @@ class ArrowValidationEngine:
                 rows_path = workdir / row_index_name(index) if result.read_rows else None
                 done = replace(done, row_index=str(rows_path) if rows_path else None)
                 writing = stager.submit(_stage, result.table, path, rows_path,
-                                        _indexed_rows(result, run.offset))
+                                        indexed_rows(result, run.offset))
                 if waiting is not None:
                     waiting[1].result()
                     yield waiting[0]
@@ -269,7 +269,7 @@ def _renumbered(samples: list[dict[str, Any]], offset: int) -> list[dict[str, An
     return [{**sample, "rowNumber": sample["rowNumber"] + offset} for sample in samples]
 
 
-def _indexed_rows(result: Any, offset: int) -> tuple[np.ndarray, list[tuple[int, str, Any]]]:
+def indexed_rows(result: Any, offset: int) -> tuple[np.ndarray, list[tuple[int, str, Any]]]:
     """A chunk's valid row numbers and its rejected rows (number, code, key), numbered as the
     error file numbers them (continuing across several files)."""
     rejected = [(number + offset, entry["code"], result.rejected_keys.get(number))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,15 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 
-from lading.adapters.arrow_engine import ArrowValidationEngine, plan_from_sample, sample_header
+from lading.adapters.arrow_engine import (
+    ArrowValidationEngine, indexed_rows, plan_from_sample, sample_header,
+)
 from lading.adapters.arrow_types import arrow_type
 from lading.adapters.jsonl_error_file import error_line
 from lading.adapters.numpy_key_registry import KeyRegistry
 from lading.adapters.pyarrow_validator import ChunkResult, ChunkValidator
 from lading.adapters.readers import BadRow, RecordsChunk, SourceChunk, TableChunk, open_source
+from lading.adapters.row_results_file import write_row_index
 from lading.application.chunk_tasks import SettledChunk
 from lading.application.job_parts import JobParts
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
@@ -148,6 +152,12 @@ class ArrowSplitValidation:
     def settled_rows(self, parts: JobParts, index: int) -> pa.Table:
         return settled_rows(parts, index)
 
+    def results_inputs(self, parts: JobParts, index: int) -> tuple[Path, Path | None]:
+        settled = parts.has(JobParts.result(index, settled=True))
+        staged = _settled_staged(index) if settled else JobParts.staged(index)
+        return (parts.path(_row_index(index, settled)),
+                parts.path(staged) if parts.has(staged) else None)
+
     # -- settling: in chunk order, one process ---------------------------------------------
 
     def key_decisions(self, parts: JobParts, schema: TableSchema, plan: ImportPlan,
@@ -195,7 +205,8 @@ class ArrowKeyDecisions:
             error_segment=None, staged_path=str(staged_to) if stored["validRows"] else None,
             healed_by_field=stored["healedByField"], warnings_by_field=stored["warningsByField"],
             header_healing=stored["headerHealing"], column_formats=stored["columnFormats"],
-            header_renames=tuple(stored["headerRenames"])), errors)
+            header_renames=tuple(stored["headerRenames"]),
+            row_index=str(parts.path(_row_index(index, changed)))), errors)
 
     def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> bool:
         # Rows of a key an earlier chunk accepted are duplicates in one run; every other row's
@@ -227,9 +238,10 @@ class ArrowKeyDecisions:
         if stored["validRows"]:
             table = _read_table(parts.path(JobParts.staged(index)))
             keys = [table.column(k).combine_chunks() for k in self.vplan.key_fields]
-            dropped = np.nonzero(self.keys.contains(keys))[0]
-            parts.put(JobParts.dropped(index), _ipc_bytes(pa.record_batch(
-                [pa.array(dropped, pa.int64())], names=["row"])))
+            # Stored whole (not as the rows dropped) so that a worker merging it renders its
+            # results part from stored files alone.
+            parts.put(_settled_staged(index),
+                      _ipc_bytes(table.filter(pa.array(~self.keys.contains(keys)))))
         lines = []
         if stored["errorBytes"]:
             drop = set(rows.tolist())
@@ -251,7 +263,7 @@ class ArrowKeyDecisions:
             warnings_by_field=_counts(stored["warningsByField"], alone.warnings_by_field,
                                       settled.warnings_by_field))
         _store_result(parts, self.vplan, index, corrected, "".join(line for _, line in lines),
-                      settled=True)
+                      settled=True, row_index=_corrected_index(parts, index, rows, settled))
 
     def _settle_with_uniques(self, index: int, key_lookup: KeyLookup | None) -> bool:
         # With `unique` fields a row's fate depends on every row accepted before it in the
@@ -320,14 +332,8 @@ def settled_rows(parts: JobParts, index: int) -> pa.Table:
     those of its validation again (a schema with `unique` fields)."""
     table = _read_table(parts.path(JobParts.staged(index))) if parts.has(JobParts.staged(index)) \
         else None
-    if parts.has(JobParts.result(index, settled=True)):
-        if parts.has(_settled_staged(index)):
-            return _read_table(parts.path(_settled_staged(index)))
-        if parts.has(JobParts.dropped(index)) and table is not None:
-            dropped = _read_table(parts.path(JobParts.dropped(index))).column("row").to_numpy()
-            keep = np.ones(table.num_rows, dtype=bool)
-            keep[dropped] = False
-            table = table.filter(pa.array(keep))
+    if parts.has(JobParts.result(index, settled=True)) and parts.has(_settled_staged(index)):
+        return _read_table(parts.path(_settled_staged(index)))
     if table is None:
         raise RuntimeError(f"{parts.prefix}: chunk {index} has no staged rows")
     return table
@@ -337,8 +343,34 @@ def _settled_staged(index: int) -> str:
     return "settled-" + JobParts.staged(index)
 
 
+def _row_index(index: int, settled: bool = False) -> str:
+    """The chunk's row index (what the results file is rendered from), numbered as one run
+    numbers its rows: the split source is a single file, so no offset."""
+    return f"{'settled-' if settled else ''}rows-{index:06d}.arrow"
+
+
+def _corrected_index(parts: JobParts, index: int, rows: np.ndarray,
+                     settled: ChunkResult) -> bytes:
+    """The chunk's own row index with the rows judged again (`rows`) as `settled` judged them."""
+    own = _read_table(parts.path(_row_index(index)))
+    kept = own.filter(pa.array(~np.isin(own.column("row_number").to_numpy(), rows)))
+    again = pa.ipc.open_file(pa.BufferReader(_index_bytes(settled))).read_all()
+    merged = pa.concat_tables([kept, again])
+    order = np.argsort(merged.column("row_number").to_numpy(), kind="stable")
+    return _ipc_bytes(merged.take(pa.array(order)))
+
+
+def _index_bytes(result: ChunkResult) -> bytes:
+    """The row index the one-worker engine writes for `result`, by the same function."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rows.arrow"
+        write_row_index(path, *indexed_rows(result, 0))
+        return path.read_bytes()
+
+
 def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult,
-                  error_text: str | None = None, settled: bool = False) -> None:
+                  error_text: str | None = None, settled: bool = False,
+                  row_index: bytes | None = None) -> None:
     if result.table is not None and result.table.num_rows:
         name = _settled_staged(index) if settled else JobParts.staged(index)
         parts.put(name, _ipc_bytes(result.table))
@@ -347,6 +379,9 @@ def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: Ch
     errors = error_text.encode("utf-8")
     if errors:
         parts.put(JobParts.errors(index, settled), errors)
+    if row_index is None:
+        row_index = _index_bytes(result)
+    parts.put(_row_index(index, settled), row_index)
     first = index == 0
     parts.put_json(JobParts.result(index, settled), {
         "readRows": result.read_rows, "validRows": result.valid_rows,

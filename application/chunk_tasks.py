@@ -24,8 +24,10 @@ from uuid import UUID, uuid4
 from lading.application.import_jobs import ImportJobs
 from lading.application.job_parts import JobParts
 from lading.application.ports import (
-    DestinationStore, KeyLookup, LedgerEntry, MergeCounts, RowBatch, SourceFile, ValidatedChunk,
+    DestinationStore, KeyLookup, LedgerEntry, MergeCounts, RowBatch, RowOutcomesSink, SourceFile,
+    ValidatedChunk,
 )
+from lading.application.row_results import RowResults
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState, Stage
 from lading.domain.plan import ImportPlan
@@ -67,6 +69,11 @@ class SplitValidation(Protocol):
         """A settled chunk's valid rows, for merging."""
         ...
 
+    def results_inputs(self, parts: JobParts, index: int) -> tuple[Path, Path | None]:
+        """Local copies of a settled chunk's row index and its valid rows' file (None: no
+        valid rows), what its part of the results file is rendered from."""
+        ...
+
     def key_decisions(self, parts: JobParts, schema: TableSchema, plan: ImportPlan,
                       workdir: Path) -> KeyDecisions: ...
 
@@ -86,8 +93,10 @@ class SharedWorkQueue(Protocol):
 
 class ChunkTasks:
     def __init__(self, jobs: ImportJobs, split: SplitValidation, destination: DestinationStore,
-                 queue: SharedWorkQueue, *, min_bytes: int, helpers: int) -> None:
+                 queue: SharedWorkQueue, results: RowResults, *, min_bytes: int,
+                 helpers: int) -> None:
         self.jobs = jobs
+        self.results = results
         self.split = split
         self.destination = destination
         self.queue = queue
@@ -168,6 +177,7 @@ class ChunkTasks:
         shutil.rmtree(workdir, ignore_errors=True)
         decisions = self.split.key_decisions(parts, schema, plan, workdir)
         error_file.unlink(missing_ok=True)
+        files = self.jobs.files(job)
         offset = 0
         with open(error_file, "ab") as errors:
             for index in range(count):
@@ -178,7 +188,11 @@ class ChunkTasks:
                         shutil.copyfileobj(own, errors)
                     segment = (offset, errors.tell() - offset)
                     offset = errors.tell()
-                record(replace(settled.chunk, error_segment=segment))
+                chunk = settled.chunk
+                if chunk.row_index is not None:  # where a one-worker run leaves it
+                    shutil.copyfile(chunk.row_index, files.row_index(index))
+                    chunk = replace(chunk, row_index=str(files.row_index(index)))
+                record(replace(chunk, error_segment=segment))
         log.info("split job validated", extra={
             "jobId": str(job.id), "chunks": count, "chunksValidatedHere": mine,
             "readSeconds": round(read_at - began, 2),
@@ -196,6 +210,9 @@ class ChunkTasks:
     def merge(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
               record: Callable[[int, MergeCounts], None]) -> None:
         """Merge every chunk waiting, beside any helpers; `record` each chunk's counts in order."""
+        parts = self._parts(job)
+        self.results.write_unmerged_parts(
+            job, schema, lambda chunk: self.split.results_inputs(parts, chunk)[0])
         waiting = list(job.chunks_to_merge)
         if not waiting:
             return
@@ -255,7 +272,8 @@ class ChunkTasks:
                         current = next_claimed(pool)
                         self.destination.merge_chunk(
                             job.workspace, job.object_name, schema, plan.operation, prepared,
-                            LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id)
+                            LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
+                            on_outcomes=self._part_writer(job, schema, parts, chunk))
                         count += 1
             finally:
                 if current is not None:  # prepared ahead, never merged: give it back
@@ -267,11 +285,19 @@ class ChunkTasks:
 
     def _merge_one(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
                    chunk: int) -> None:
-        rows = self.split.settled_rows(self._parts(job), chunk)
+        parts = self._parts(job)
+        rows = self.split.settled_rows(parts, chunk)
         prepared = self.destination.prepare_chunk(schema, plan.operation, rows)
         self.destination.merge_chunk(job.workspace, job.object_name, schema, plan.operation,
                                      prepared, LedgerEntry(job.id, job.plan_version, chunk),
-                                     list_id=job.list_id)
+                                     list_id=job.list_id,
+                                     on_outcomes=self._part_writer(job, schema, parts, chunk))
+
+    def _part_writer(self, job: ImportJob, schema: TableSchema, parts: JobParts,
+                     chunk: int) -> RowOutcomesSink:
+        # From the stored parts, not the coordinator's files: any worker merges any chunk.
+        row_index, staged = self.split.results_inputs(parts, chunk)
+        return self.results.part_writer(job, schema, chunk, row_index, staged)
 
     # -- units ------------------------------------------------------------------------------
 

@@ -364,7 +364,7 @@ class JobRunner:
         self.jobs.ensure_collections(job)
         if (self.chunk_tasks is not None and not job.dry_run
                 and self.chunk_tasks.was_split(job)):
-            # Chunks merged by several workers record no per-row outcomes (ADR 0055).
+            # Merged by several workers, each writing its chunks' results parts (ADR 0055).
             self.chunk_tasks.merge(job, schema, plan, lambda chunk, counts: self._record_merged(
                 job, chunk, counts, on_progress))
             return

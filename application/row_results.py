@@ -12,6 +12,8 @@ before merging starts. The whole file is assembled from the parts once the job h
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 from uuid import UUID
 
@@ -42,10 +44,15 @@ class RowResults:
 
     # -- written while a job runs (JobRunner) ---------------------------------------------
 
-    def part_writer(self, job: ImportJob, schema: TableSchema, chunk: int) -> RowOutcomesSink:
-        """What the chunk's merge calls, inside its transaction, with the rows' outcomes."""
+    def part_writer(self, job: ImportJob, schema: TableSchema, chunk: int,
+                    row_index: Path | None = None,
+                    staged: Path | None = None) -> RowOutcomesSink:
+        """What the chunk's merge calls, inside its transaction, with the rows' outcomes;
+        from its row index and staged rows (`row_index` and `staged` where they are not
+        this process's job files: a split job's stored parts, ADR 0055)."""
         files = self.jobs.files(job)
-        index = files.row_index(chunk)
+        index = row_index if row_index is not None else files.row_index(chunk)
+        rows = staged if row_index is not None else files.staged_chunk(chunk)
 
         def write(outcomes: list[str]) -> None:
             if not index.exists():
@@ -53,19 +60,22 @@ class RowResults:
                 # the merge goes on, and the job has no results file (ResultsMissing).
                 return
             with self.blobs.writer(files.results_part(chunk)) as out:
-                self.engine.write_results_part(str(index), str(files.staged_chunk(chunk)),
+                self.engine.write_results_part(str(index), str(rows) if rows else None,
                                                schema.primary_key, outcomes, out)
         return write
 
-    def write_unmerged_parts(self, job: ImportJob, schema: TableSchema) -> None:
-        """The parts of chunks without valid rows (only rejected ones, or none at all)."""
+    def write_unmerged_parts(self, job: ImportJob, schema: TableSchema,
+                             row_index: Callable[[int], Path] | None = None) -> None:
+        """The parts of chunks without valid rows (only rejected ones, or none at all);
+        their row indexes at `row_index(chunk)` where not among this process's job files."""
         files = self.jobs.files(job)
+        index_of = row_index or files.row_index
         merged = set(job.chunks_with_rows)
         for chunk in range(job.total_chunks or 0):
             key = files.results_part(chunk)
             if chunk in merged or self.blobs.exists(key):
                 continue
-            index = files.row_index(chunk)
+            index = index_of(chunk)
             if not index.exists() and job.read_rows:
                 continue  # validated before row indexes were written (see part_writer)
             with self.blobs.writer(key) as out:

@@ -229,7 +229,7 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
         from lading.adapters.arrow_split_validation import ArrowSplitValidation
 
         chunk_tasks = ChunkTasks(jobs, ArrowSplitValidation(engine), destination, queue,
-                                 min_bytes=settings.split_bytes, helpers=settings.chunk_helpers)
+                                 RowResults(jobs, engine, blobs), min_bytes=settings.split_bytes, helpers=settings.chunk_helpers)
     runner = JobRunner(jobs, engine=engine, destination=destination, blobs=blobs,
                        callbacks=HttpCallbackSender(
                            secret, allow_private=settings.callback_allow_private),

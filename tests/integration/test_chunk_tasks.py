@@ -1,11 +1,13 @@
 """One file's chunks validated and merged by several workers at once (ADR 0055) end exactly like
 a one-worker run: same counters, the same error file byte for byte (rowNumbers, duplicate
-decisions across chunks, source order), the same records. Workers here are threads of one
+decisions across chunks, source order), the same records, the same per-row results file. Workers here are threads of one
 process over PostgreSQL (event store, destination, unit claims); the reference is the embedded
 default run of the same file."""
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from pathlib import Path
 
@@ -23,7 +25,7 @@ COUNTERS = ("state", "readRows", "validRows", "invalidRows", "errorSummary", "me
 
 
 def _run(app: Lading, source: Path, schema: dict, mapping: dict,
-         helpers: int = 0) -> tuple[dict, bytes, list[dict]]:
+         helpers: int = 0) -> tuple[dict, bytes, list[dict], list[str]]:
     if app.objects.catalog.get("default", "items") is None:
         app.objects.catalog.add("default", "items", TableSchema.from_dict(schema))
     job_id, _ = app.jobs.create_job("default", "items", source.name, source.stat().st_size)
@@ -50,7 +52,10 @@ def _run(app: Lading, source: Path, schema: dict, mapping: dict,
     errors = app.jobs.error_file("default", job_id)
     records = list(app.objects.destination.read_records(
         "default", "items", app.objects.catalog.get("default", "items")))
-    return ({k: status.get(k) for k in COUNTERS}, errors.read_bytes() if errors else b"", records)
+    results = io.BytesIO()
+    app.results.write_results("default", job_id, results)
+    return ({k: status.get(k) for k in COUNTERS}, errors.read_bytes() if errors else b"", records,
+            results.getvalue().decode("utf-8").splitlines())
 
 
 def _reference(tmp_path: Path, source: Path, schema: dict, mapping: dict | None = None):
@@ -114,3 +119,25 @@ def test_an_insert_only_job_judges_existing_keys_once_per_key(tmp_path, postgres
     mapping = {"operation": "insert"}
     expected = _reference(tmp_path, source, SCHEMA, mapping)
     assert _split(tmp_path, postgres_url, source, SCHEMA, mapping) == expected
+
+
+def test_the_results_file_is_the_one_worker_one_line_for_line(tmp_path, postgres_url):
+    """Keys repeated across chunks (settled as duplicates by the later chunk), invalid rows,
+    and a `unique` field whose values repeat across chunks (a chunk validated again whole)."""
+    schema = {**SCHEMA, "fields": [*SCHEMA["fields"][:2],
+                                   {"name": "note", "type": "string",
+                                    "constraints": {"unique": True}}]}
+    lines = ["code,n,note"]
+    for i in range(6_000):
+        key = f"k{i % 1_500}" if i % 9 == 0 else f"k{i}"
+        note = f"same {i // 13 % 150}" if i % 13 == 0 else f"note {i}"
+        lines.append(f"{key},{'x' if i % 11 == 0 else i},{note}")
+    source = tmp_path / "unique.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = _reference(tmp_path, source, schema)
+    rows = [json.loads(line) for line in expected[3]]
+    assert [r["rowNumber"] for r in rows] == list(range(1, 6_001))
+    assert {"DUPLICATE_KEY", "VALIDATION_CONSTRAINT_VIOLATION"} <= {r.get("code") for r in rows}
+    got = _split(tmp_path, postgres_url, source, schema)
+    assert got[3] == expected[3]
+    assert got == expected
