@@ -133,7 +133,7 @@ class ArrowSplitValidation:
         for name, recording in uniques.items():
             for side, columns in (("asked", recording.asked), ("accepted", recording.accepted)):
                 _store_columns(parts, JobParts.keys(index, f"{side}-unique-{name}"), columns)
-        _store_result(parts, vplan, index, result)
+        _store_result(parts, vplan, index, result, row_index=_index_bytes(result))
 
     def _plan(self, parts: JobParts, schema: TableSchema, plan: ImportPlan) -> ValidationPlan:
         # Rebuilt from the stored sample chunks by the same steps as the reading run: the
@@ -206,7 +206,9 @@ class ArrowKeyDecisions:
             healed_by_field=stored["healedByField"], warnings_by_field=stored["warningsByField"],
             header_healing=stored["headerHealing"], column_formats=stored["columnFormats"],
             header_renames=tuple(stored["headerRenames"]),
-            row_index=str(parts.path(_row_index(index, changed)))), errors)
+            # None: validated before row indexes were stored (the job gets no results file).
+            row_index=str(parts.path(_row_index(index, changed)))
+            if parts.has(_row_index(index, changed)) else None), errors)
 
     def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> bool:
         # Rows of a key an earlier chunk accepted are duplicates in one run; every other row's
@@ -281,7 +283,8 @@ class ArrowKeyDecisions:
             validator.keys = self.keys
             validator.uniques = dict(self.uniques)
             result = validator.validate(_load_raw(parts, index), index)
-            _store_result(parts, self.vplan, index, result, settled=True)
+            _store_result(parts, self.vplan, index, result, settled=True,
+                          row_index=_index_bytes(result))
             return True
         for kind, registry in registries:
             for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
@@ -332,8 +335,15 @@ def settled_rows(parts: JobParts, index: int) -> pa.Table:
     those of its validation again (a schema with `unique` fields)."""
     table = _read_table(parts.path(JobParts.staged(index))) if parts.has(JobParts.staged(index)) \
         else None
-    if parts.has(JobParts.result(index, settled=True)) and parts.has(_settled_staged(index)):
-        return _read_table(parts.path(_settled_staged(index)))
+    if parts.has(JobParts.result(index, settled=True)):
+        if parts.has(_settled_staged(index)):
+            return _read_table(parts.path(_settled_staged(index)))
+        if parts.has(JobParts.dropped(index)) and table is not None:
+            # Settled before settled staged rows were stored (a job merging across an upgrade).
+            dropped = _read_table(parts.path(JobParts.dropped(index))).column("row").to_numpy()
+            keep = np.ones(table.num_rows, dtype=bool)
+            keep[dropped] = False
+            table = table.filter(pa.array(keep))
     if table is None:
         raise RuntimeError(f"{parts.prefix}: chunk {index} has no staged rows")
     return table
@@ -350,8 +360,11 @@ def _row_index(index: int, settled: bool = False) -> str:
 
 
 def _corrected_index(parts: JobParts, index: int, rows: np.ndarray,
-                     settled: ChunkResult) -> bytes:
-    """The chunk's own row index with the rows judged again (`rows`) as `settled` judged them."""
+                     settled: ChunkResult) -> bytes | None:
+    """The chunk's own row index with the rows judged again (`rows`) as `settled` judged them;
+    None for a chunk validated before row indexes were stored."""
+    if not parts.has(_row_index(index)):
+        return None
     own = _read_table(parts.path(_row_index(index)))
     kept = own.filter(pa.array(~np.isin(own.column("row_number").to_numpy(), rows)))
     again = pa.ipc.open_file(pa.BufferReader(_index_bytes(settled))).read_all()
@@ -379,9 +392,8 @@ def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: Ch
     errors = error_text.encode("utf-8")
     if errors:
         parts.put(JobParts.errors(index, settled), errors)
-    if row_index is None:
-        row_index = _index_bytes(result)
-    parts.put(_row_index(index, settled), row_index)
+    if row_index is not None:
+        parts.put(_row_index(index, settled), row_index)
     first = index == 0
     parts.put_json(JobParts.result(index, settled), {
         "readRows": result.read_rows, "validRows": result.valid_rows,
