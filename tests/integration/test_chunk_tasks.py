@@ -123,7 +123,8 @@ def test_an_insert_only_job_judges_existing_keys_once_per_key(tmp_path, postgres
 
 def test_the_results_file_is_the_one_worker_one_line_for_line(tmp_path, postgres_url):
     """Keys repeated across chunks (settled as duplicates by the later chunk), invalid rows,
-    and a `unique` field whose values repeat across chunks (a chunk validated again whole)."""
+    a `unique` field whose values repeat across chunks (a chunk validated again whole), and
+    a last stretch of rows all invalid (chunks with nothing to merge)."""
     schema = {**SCHEMA, "fields": [*SCHEMA["fields"][:2],
                                    {"name": "note", "type": "string",
                                     "constraints": {"unique": True}}]}
@@ -132,11 +133,13 @@ def test_the_results_file_is_the_one_worker_one_line_for_line(tmp_path, postgres
         key = f"k{i % 1_500}" if i % 9 == 0 else f"k{i}"
         note = f"same {i // 13 % 150}" if i % 13 == 0 else f"note {i}"
         lines.append(f"{key},{'x' if i % 11 == 0 else i},{note}")
+    lines += [f"bad{i},not a number,x{i}" for i in range(6_000)]
     source = tmp_path / "unique.csv"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     expected = _reference(tmp_path, source, schema)
     rows = [json.loads(line) for line in expected[3]]
-    assert [r["rowNumber"] for r in rows] == list(range(1, 6_001))
+    assert [r["rowNumber"] for r in rows] == list(range(1, 12_001))
+    assert expected[0]["validRows"] < 6_000
     assert {"DUPLICATE_KEY", "VALIDATION_CONSTRAINT_VIOLATION"} <= {r.get("code") for r in rows}
     got = _split(tmp_path, postgres_url, source, schema)
     assert got[3] == expected[3]
