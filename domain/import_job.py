@@ -556,6 +556,12 @@ class ImportJob(Aggregate):
         self._processing_crashed(plan_version=self.plan_version, attempt=attempt,
                                  error_message=error_message)
         if attempt >= max_attempts:
+            if self.state == JobState.REVERTING:
+                # The destination keeps the chunks undone so far: say so, it is not as before.
+                error_message = (
+                    f"the revert stopped after {len(self.reverted_chunks)} of"
+                    f" {len(self.merged_chunks)} chunks, so the destination is partly reverted"
+                    f" ({attempt} attempts failed; the last: {error_message})")[:1000]
             self.fail(error_message, "INTERNAL")
 
     class ProcessingCrashed(Aggregate.Event):
@@ -710,6 +716,7 @@ class ImportJob(Aggregate):
     def _revert_started(self, plan_version: int, force: bool, conflicts: int) -> None:
         self.state = JobState.REVERTING
         self.reverted_chunks = []
+        self.crashes = 0  # the revert's own attempts (ADR 0098), not the import's
 
     @property
     def chunks_to_revert(self) -> list[int]:

@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from lading.application.errors import RevertConflict
+from lading.application.job_runner import MAX_ATTEMPTS
 from lading.domain.errors import TransitionNotAllowed
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
@@ -109,3 +110,49 @@ def test_before_images_follow_the_jobs_retention(lading):
         lading.reverts.revert(WS, job)
     assert records(lading) == [{"id": 1, "email": "a@x.io", "tier": "free"}]
     assert lading.jobs.status(WS, job)["state"] == "completed"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def small_chunks(request, tmp_path):
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    app = bootstrap(Settings(home=tmp_path / "home", event_store=url, destination=url,
+                             chunk_bytes=64))
+    app.objects.catalog.add(WS, "contacts", CONTACTS)
+    yield app
+    app.close()
+
+
+def test_a_revert_that_keeps_raising_fails_after_the_last_attempt_and_says_how_far_it_got(
+        small_chunks, monkeypatch):
+    app = small_chunks
+    job = imported(app, [(i, f"{i}@x.io", "free") for i in range(8)])
+    chunks = len(app.jobs.load(job).merged_chunks)
+    assert chunks > 1
+    destination = app.runner.destination
+    undo = destination.revert_chunk
+    calls = []
+
+    def first_chunk_then_broken(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            return undo(*args, **kwargs)
+        raise RuntimeError("the destination is unreachable")
+
+    monkeypatch.setattr(destination, "revert_chunk", first_chunk_then_broken)
+    app.reverts.revert(WS, job)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        assert app.jobs.status(WS, job)["state"] == "reverting"
+        app.runner.run_pending()
+        app.runner.wait_for_callbacks()  # their thread claims the job too, briefly
+        assert app.jobs.status(WS, job)["crashes"] == attempt
+    status = app.jobs.status(WS, job)
+    assert (status["state"], status["errorCode"]) == ("failed", "INTERNAL")
+    assert status["errorMessage"].startswith(
+        f"the revert stopped after 1 of {chunks} chunks, so the destination is partly reverted")
+    assert "the destination is unreachable" in status["errorMessage"]
+    assert status["revert"]["chunksReverted"] == 1
+    assert job not in app.runner.runnable_jobs()
+    tried = len(calls)
+    app.runner.run_pending()
+    app.runner.wait_for_callbacks()
+    assert app.runner.process(job) == "failed" and len(calls) == tried  # left alone
