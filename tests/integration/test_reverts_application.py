@@ -156,3 +156,43 @@ def test_a_revert_that_keeps_raising_fails_after_the_last_attempt_and_says_how_f
     app.runner.run_pending()
     app.runner.wait_for_callbacks()
     assert app.runner.process(job) == "failed" and len(calls) == tried  # left alone
+
+
+def imported_into_list(app, rows: list[tuple], **list_request) -> UUID:
+    job_id, _ = app.jobs.create_job(
+        WS, "contacts", rows=[{"id": str(i), "email": e, "tier": t} for i, e, t in rows],
+        **list_request)
+    app.jobs.map(WS, job_id, {"operation": "upsert"})
+    app.jobs.start(WS, job_id)
+    app.runner.process(job_id)
+    assert app.jobs.status(WS, job_id)["state"] == "completed"
+    return job_id
+
+
+def members(app, list_id: str) -> list[dict]:
+    return app.jobs.list_members(WS, list_id)
+
+
+def test_reverting_a_job_that_created_a_list_empties_the_list(small_chunks):
+    app = small_chunks
+    job = imported_into_list(app, [(i, f"{i}@x.io", "free") for i in range(6)], list_name="Spring")
+    list_id = app.jobs.status(WS, job)["listId"]
+    assert len(app.jobs.load(job).merged_chunks) > 1 and len(members(app, list_id)) == 6
+    reverted(app, job)
+    assert members(app, list_id) == [] and records(app) == []
+
+
+def test_reverting_a_job_into_an_existing_list_removes_only_the_members_it_added(small_chunks):
+    app = small_chunks
+    first = imported_into_list(app, [(1, "a@x.io", "free"), (2, "b@x.io", "free")],
+                               list_name="Spring")
+    list_id = app.jobs.status(WS, first)["listId"]
+    later = imported_into_list(app, [(2, "b@x.io", "pro"), (3, "c@x.io", "pro")],
+                               target_list_id=list_id)
+    assert members(app, list_id) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    reverted(app, later)
+    assert members(app, list_id) == [{"id": 1}, {"id": 2}]  # 2 was a member before
+    assert records(app) == [{"id": 1, "email": "a@x.io", "tier": "free"},
+                            {"id": 2, "email": "b@x.io", "tier": "free"}]
+    reverted(app, first)
+    assert members(app, list_id) == []
