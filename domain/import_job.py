@@ -535,6 +535,13 @@ class ImportJob(Aggregate):
 
     def fail(self, error_message: str, error_code: str = "SOURCE_UNREADABLE") -> None:
         self._require("fail")
+        if self.state == JobState.REVERTING:
+            # The destination keeps the chunks undone so far: neither the job's result nor what
+            # was there before it (ADR 0098).
+            error_message = (
+                f"the revert stopped after {len(self.reverted_chunks)} of"
+                f" {len(self.merged_chunks)} chunks, so the destination is partly reverted:"
+                f" {error_message}")
         self._failed(error_message=error_message, error_code=error_code)
 
     class Failed(Aggregate.Event):
@@ -556,12 +563,6 @@ class ImportJob(Aggregate):
         self._processing_crashed(plan_version=self.plan_version, attempt=attempt,
                                  error_message=error_message)
         if attempt >= max_attempts:
-            if self.state == JobState.REVERTING:
-                # The destination keeps the chunks undone so far: say so, it is not as before.
-                error_message = (
-                    f"the revert stopped after {len(self.reverted_chunks)} of"
-                    f" {len(self.merged_chunks)} chunks, so the destination is partly reverted"
-                    f" ({attempt} attempts failed; the last: {error_message})")[:1000]
             self.fail(error_message, "INTERNAL")
 
     class ProcessingCrashed(Aggregate.Event):

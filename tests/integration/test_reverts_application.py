@@ -4,6 +4,7 @@ and a revert is queued work that a worker pass runs."""
 
 from __future__ import annotations
 
+import errno
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -196,3 +197,19 @@ def test_reverting_a_job_into_an_existing_list_removes_only_the_members_it_added
                             {"id": 2, "email": "b@x.io", "tier": "free"}]
     reverted(app, first)
     assert members(app, list_id) == []
+
+
+def test_a_revert_that_finds_no_space_fails_at_once_saying_how_far_it_got(lading, monkeypatch):
+    job = imported(lading, [(1, "a@x.io", "free")])
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(lading.runner.destination, "revert_chunk", full)
+    lading.reverts.revert(WS, job)
+    lading.runner.run_pending()
+    status = lading.jobs.status(WS, job)
+    assert (status["state"], status["errorCode"]) == ("failed", "STORAGE_FULL")
+    assert status["errorMessage"].startswith(
+        "the revert stopped after 0 of 1 chunks, so the destination is partly reverted: out of"
+        " storage space")
