@@ -227,18 +227,21 @@ class SqliteDestination:
                     check_against(words, counts)
                     on_outcomes(in_given_order(words, chunk))
                 if list_id is not None and operation != "delete":
-                    keys = member_keys(chunk)
-                    # Only keys not members yet: a revert removes what this chunk added (ADR 0099).
-                    self._conn.executemany(
+                    # The keys not members yet are noted first, for a revert to remove (ADR
+                    # 0099); they are then exactly the members to insert.
+                    self._conn.execute(
                         f"insert or ignore into {LIST_ADDITIONS_TABLE} (job_id, plan_version,"
-                        " chunk, list_id, member_key) select ?, ?, ?, ?, ? where not exists"
-                        f" (select 1 from {LIST_MEMBERS_TABLE} where list_id = ? and member_key = ?)",
-                        ((*ledger_key, list_id, key, list_id, key) for key in keys),
+                        " chunk, list_id, member_key) select ?, ?, ?, ?, value from json_each(?)"
+                        f" where not exists (select 1 from {LIST_MEMBERS_TABLE}"
+                        " where list_id = ? and member_key = value)",
+                        (*ledger_key, list_id, json.dumps(member_keys(chunk), ensure_ascii=False),
+                         list_id),
                     )
-                    self._conn.executemany(
-                        f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key) values (?, ?)"
-                        " on conflict do nothing",
-                        ((list_id, key) for key in keys),
+                    self._conn.execute(
+                        f"insert or ignore into {LIST_MEMBERS_TABLE} (list_id, member_key)"
+                        f" select list_id, member_key from {LIST_ADDITIONS_TABLE}"
+                        " where job_id = ? and plan_version = ? and chunk = ?",
+                        ledger_key,
                     )
                 if staged and self._has_audience(workspace, object_name):
                     self._record_writers(workspace, object_name, operation, entry, chunk)
