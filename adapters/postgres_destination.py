@@ -27,7 +27,8 @@ from lading.adapters.merge_outcomes import (OutcomesRaced, all_inserted, check_a
                                             in_given_order, outcome_words)
 from lading.adapters.phase_timer import phase
 from lading.adapters.postgres_arrow import ArrowConnections, fetch_one
-from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
+from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_ADDITIONS_TABLE,
+                                        LIST_MEMBERS_TABLE, LISTS_TABLE,
                                         RECORD_WRITERS_TABLE, before_images_table, keyset_pages,
                                         quote_ident, table_name)
 from lading.application.ports import ChunkDiff, LedgerEntry, MergeCounts, RevertConflicts, RowOutcomesSink
@@ -91,6 +92,12 @@ class PostgresDestination:
                     f"create table if not exists {LIST_MEMBERS_TABLE} ("
                     " list_id text not null, member_key text collate \"C\" not null,"
                     " primary key (list_id, member_key))"
+                )
+                conn.execute(
+                    f"create table if not exists {LIST_ADDITIONS_TABLE} ("
+                    " job_id uuid not null, plan_version integer not null, chunk integer not null,"
+                    " list_id text not null, member_key text collate \"C\" not null,"
+                    " primary key (job_id, plan_version, chunk, list_id, member_key))"
                 )
                 conn.execute(
                     f"create table if not exists {AUDIENCES_TABLE} ("
@@ -226,12 +233,16 @@ class PostgresDestination:
                 check_against(words, counts)
                 on_outcomes(in_given_order(words, chunk))
             if list_id is not None and operation != "delete" and chunk.num_rows:
+                # The keys that were not members yet are noted, for a revert to remove (ADR 0099).
                 fetch_one(
                     cursor,
                     f"with added as (insert into {LIST_MEMBERS_TABLE} (list_id, member_key)"
                     " select $1, jsonb_array_elements_text($2::jsonb) on conflict do nothing"
-                    " returning 1) select count(*) from added",
-                    (list_id, json.dumps(member_keys(chunk), ensure_ascii=False)),
+                    f" returning member_key), noted as (insert into {LIST_ADDITIONS_TABLE}"
+                    " (job_id, plan_version, chunk, list_id, member_key)"
+                    " select $3::uuid, $4, $5, $1, member_key from added returning 1)"
+                    " select count(*) from noted",
+                    (list_id, json.dumps(member_keys(chunk), ensure_ascii=False), *ledger_key),
                 )
             if chunk.num_rows:
                 _record_writers(cursor, workspace, object_name, operation, entry, chunk)
@@ -340,11 +351,21 @@ class PostgresDestination:
     def revert_chunk(self, workspace: str, object_name: str, schema: TableSchema,
                      entry: LedgerEntry) -> tuple[int, int]:
         self.ensure_object(workspace, object_name, schema)
+        ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
         with self._arrow.transaction() as cursor, phase("revert"):
-            return images.revert(
+            undone = images.revert(
                 cursor, quote_ident(table_name(workspace, object_name)),
                 quote_ident(before_images_table(workspace, object_name)), schema.field_names,
-                schema.primary_key, (str(entry.job_id), entry.plan_version, entry.chunk))
+                schema.primary_key, ledger_key)
+            # A chunk reverted before has no additions left: this is then a no-op.
+            fetch_one(
+                cursor,
+                f"with noted as (delete from {LIST_ADDITIONS_TABLE} where job_id = $1::uuid"
+                " and plan_version = $2 and chunk = $3 returning list_id, member_key),"
+                f" gone as (delete from {LIST_MEMBERS_TABLE} m using noted"
+                " where m.list_id = noted.list_id and m.member_key = noted.member_key returning 1)"
+                " select count(*) from gone", ledger_key)
+            return undone
 
     def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
                          job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
@@ -376,6 +397,7 @@ class PostgresDestination:
                 first, second = images.forget_sql(quote_ident(twin))
                 gone = conn.execute(first, (job_id,)).rowcount
                 conn.execute(second, (job_id,))
+                conn.execute(f"delete from {LIST_ADDITIONS_TABLE} where job_id = %s", (job_id,))
         return gone
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:

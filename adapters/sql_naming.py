@@ -13,6 +13,8 @@ AUDIENCES_TABLE = "lading_audiences"
 RECORD_WRITERS_TABLE = "lading_record_writers"
 # Per reverted chunk, what undoing it did (ADR 0094): a chunk is reverted once.
 REVERT_LEDGER_TABLE = "lading_revert_ledger"
+# Per merged chunk, the list members it added (keys not members before), removed by its revert.
+LIST_ADDITIONS_TABLE = "lading_list_additions"
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 

@@ -25,7 +25,8 @@ from lading.adapters.phase_timer import phase
 from lading.adapters import sqlite_before_images as images
 from lading.adapters.before_image_samples import ChunkSamples, Previewed, diff_by_rollback
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
-from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_MEMBERS_TABLE, LISTS_TABLE,
+from lading.adapters.sql_naming import (AUDIENCES_TABLE, LEDGER_TABLE, LIST_ADDITIONS_TABLE,
+                                        LIST_MEMBERS_TABLE, LISTS_TABLE,
                                         RECORD_WRITERS_TABLE, before_images_table, keyset_pages,
                                         quote_ident, table_name)
 from lading.application.ports import ChunkDiff, LedgerEntry, MergeCounts, RevertConflicts, RowOutcomesSink
@@ -91,6 +92,13 @@ class SqliteDestination:
                 f"create table if not exists {LIST_MEMBERS_TABLE} ("
                 " list_id TEXT NOT NULL, member_key TEXT NOT NULL,"
                 " PRIMARY KEY (list_id, member_key)) STRICT, WITHOUT ROWID"
+            )
+            self._conn.execute(
+                f"create table if not exists {LIST_ADDITIONS_TABLE} ("
+                " job_id TEXT NOT NULL, plan_version INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+                " list_id TEXT NOT NULL, member_key TEXT NOT NULL,"
+                " PRIMARY KEY (job_id, plan_version, chunk, list_id, member_key))"
+                " STRICT, WITHOUT ROWID"
             )
             self._conn.execute(
                 f"create table if not exists {AUDIENCES_TABLE} ("
@@ -219,10 +227,21 @@ class SqliteDestination:
                     check_against(words, counts)
                     on_outcomes(in_given_order(words, chunk))
                 if list_id is not None and operation != "delete":
-                    self._conn.executemany(
-                        f"insert into {LIST_MEMBERS_TABLE} (list_id, member_key) values (?, ?)"
-                        " on conflict do nothing",
-                        ((list_id, key) for key in member_keys(chunk)),
+                    # The keys not members yet are noted first, for a revert to remove (ADR
+                    # 0099); they are then exactly the members to insert.
+                    self._conn.execute(
+                        f"insert or ignore into {LIST_ADDITIONS_TABLE} (job_id, plan_version,"
+                        " chunk, list_id, member_key) select ?, ?, ?, ?, value from json_each(?)"
+                        f" where not exists (select 1 from {LIST_MEMBERS_TABLE}"
+                        " where list_id = ? and member_key = value)",
+                        (*ledger_key, list_id, json.dumps(member_keys(chunk), ensure_ascii=False),
+                         list_id),
+                    )
+                    self._conn.execute(
+                        f"insert or ignore into {LIST_MEMBERS_TABLE} (list_id, member_key)"
+                        f" select list_id, member_key from {LIST_ADDITIONS_TABLE}"
+                        " where job_id = ? and plan_version = ? and chunk = ?",
+                        ledger_key,
                     )
                 if staged and self._has_audience(workspace, object_name):
                     self._record_writers(workspace, object_name, operation, entry, chunk)
@@ -253,11 +272,20 @@ class SqliteDestination:
     def revert_chunk(self, workspace: str, object_name: str, schema: TableSchema,
                      entry: LedgerEntry) -> tuple[int, int]:
         self.ensure_object(workspace, object_name, schema)
+        ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
         with self._lock, phase("revert"), self._write():
-            return images.revert(
+            undone = images.revert(
                 self._conn, quote_ident(table_name(workspace, object_name)),
                 quote_ident(before_images_table(workspace, object_name)), schema.field_names,
-                schema.primary_key, (str(entry.job_id), entry.plan_version, entry.chunk), _now())
+                schema.primary_key, ledger_key, _now())
+            # A chunk reverted before has no additions left: this is then a no-op.
+            this_chunk = "job_id = ? and plan_version = ? and chunk = ?"
+            self._conn.execute(
+                f"delete from {LIST_MEMBERS_TABLE} where (list_id, member_key) in"
+                f" (select list_id, member_key from {LIST_ADDITIONS_TABLE} where {this_chunk})",
+                ledger_key)
+            self._conn.execute(f"delete from {LIST_ADDITIONS_TABLE} where {this_chunk}", ledger_key)
+            return undone
 
     def revert_conflicts(self, workspace: str, object_name: str, schema: TableSchema,
                          job_id: UUID, plan_version: int, limit: int = 20) -> RevertConflicts:
@@ -282,6 +310,7 @@ class SqliteDestination:
         if not self._exists(before_images_table(workspace, object_name)):
             return 0
         with self._lock, self._write():
+            self._conn.execute(f"delete from {LIST_ADDITIONS_TABLE} where job_id = ?", (str(job_id),))
             return images.forget(self._conn, quote_ident(before_images_table(workspace, object_name)),
                                  str(job_id))
 

@@ -221,7 +221,7 @@ class JobRunner:
         # garbage collection; drop them now, so the next pass can claim the job again.
         exc.__traceback__ = None
         job = self.jobs.load(job_id)
-        if job.state in (JobState.QUEUED, JobState.RUNNING):
+        if job.state in (JobState.QUEUED, JobState.RUNNING, JobState.REVERTING):
             if is_storage_full(exc):  # a clean, coded failure at once: retrying fills it again
                 job.fail(f"out of storage space: {exc}"[:500], STORAGE_FULL)
             else:

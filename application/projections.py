@@ -291,7 +291,7 @@ def _chunk_diffed(doc: dict[str, Any], e: ImportJob.ChunkDiffed, ts: str) -> Non
 
 @_on(ImportJob.RevertStarted)
 def _revert_started(doc: dict[str, Any], e: ImportJob.RevertStarted, ts: str) -> None:
-    doc.update(state="reverting", revert={"force": e.force, "conflicts": e.conflicts,
+    doc.update(state="reverting", crashes=0, revert={"force": e.force, "conflicts": e.conflicts,
                                           "chunksReverted": 0, "removed": 0, "restored": 0,
                                           "startedAt": ts})
 

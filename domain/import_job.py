@@ -535,6 +535,13 @@ class ImportJob(Aggregate):
 
     def fail(self, error_message: str, error_code: str = "SOURCE_UNREADABLE") -> None:
         self._require("fail")
+        if self.state == JobState.REVERTING:
+            # The destination keeps the chunks undone so far: neither the job's result nor what
+            # was there before it (ADR 0098).
+            error_message = (
+                f"the revert stopped after {len(self.reverted_chunks)} of"
+                f" {len(self.merged_chunks)} chunks, so the destination is partly reverted:"
+                f" {error_message}")
         self._failed(error_message=error_message, error_code=error_code)
 
     class Failed(Aggregate.Event):
@@ -710,6 +717,7 @@ class ImportJob(Aggregate):
     def _revert_started(self, plan_version: int, force: bool, conflicts: int) -> None:
         self.state = JobState.REVERTING
         self.reverted_chunks = []
+        self.crashes = 0  # the revert's own attempts (ADR 0098), not the import's
 
     @property
     def chunks_to_revert(self) -> list[int]:

@@ -48,8 +48,9 @@ ALLOWED: dict[str, frozenset[JobState]] = {
     "approve_fix": frozenset({_S.NEEDS_ATTENTION}),
     "record_merged_chunk": frozenset({_S.RUNNING}),
     "complete": frozenset({_S.RUNNING}),
-    "fail": frozenset({_S.QUEUED, _S.RUNNING}),
-    "record_crash": frozenset({_S.QUEUED, _S.RUNNING}),
+    # A revert that keeps raising fails too (ADR 0098): the job must stop being picked up.
+    "fail": frozenset({_S.QUEUED, _S.RUNNING, _S.REVERTING}),
+    "record_crash": frozenset({_S.QUEUED, _S.RUNNING, _S.REVERTING}),
     "cancel": frozenset({_S.PENDING, _S.READY, _S.QUEUED, _S.RUNNING, _S.NEEDS_ATTENTION}),
     "delete": frozenset({_S.PENDING, _S.READY, _S.NEEDS_ATTENTION} | TERMINAL_STATES),
     "edit_metadata": frozenset(set(_S) - {_S.DELETED}),

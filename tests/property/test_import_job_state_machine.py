@@ -35,6 +35,7 @@ class JobModel:
         self.callback = "pending"  # the job is created with a callbackUrl
         self.dry_run = False
         self.reverted: list[int] = []
+        self.crashes = 0
 
     def apply(self, command: str, **kw) -> bool:
         s = self.state
@@ -50,7 +51,7 @@ class JobModel:
             self.dry_run = kw["dry_run"]
         elif command == "begin_processing" and s == "queued":
             self.state, self.stage = "running", "validating"
-            self.validated, self.with_rows, self.merged = 0, [], []
+            self.validated, self.with_rows, self.merged, self.crashes = 0, [], [], 0
         elif command == "record_validated_chunk" and s == "running" and self.stage == "validating":
             if kw["valid"]:
                 self.with_rows.append(self.validated)
@@ -73,7 +74,7 @@ class JobModel:
         ):
             self.merged.append(kw["chunk"])
         elif command == "start_revert" and s == "completed" and not self.dry_run:
-            self.state, self.reverted = "reverting", []
+            self.state, self.reverted, self.crashes = "reverting", [], 0
         elif (command == "record_reverted_chunk" and s == "reverting"
               and kw["chunk"] in self.merged and kw["chunk"] not in self.reverted):
             self.reverted.append(kw["chunk"])
@@ -86,8 +87,13 @@ class JobModel:
             and set(self.with_rows) <= set(self.merged)
         ):
             self.state, self.stage = "completed", None
-        elif command == "fail" and s in ("queued", "running"):
+        elif command == "fail" and s in ("queued", "running", "reverting"):
             self.state, self.stage = "failed", None
+        elif command == "record_crash" and s in ("queued", "running", "reverting"):
+            # the third attempt fails the job, whether it imports or reverts (ADR 0080, 0098)
+            self.crashes += 1
+            if self.crashes >= kw["max_attempts"]:
+                self.state, self.stage = "failed", None
         elif command == "cancel" and s in ("pending", "ready", "queued", "running", "needs_attention"):
             self.state, self.stage = "cancelled", None
         elif command == "delete" and s in (
@@ -210,6 +216,10 @@ class ImportJobMachine(RuleBasedStateMachine):
         self._run("fail", lambda: self.job.fail("boom"))
 
     @rule()
+    def record_crash(self) -> None:
+        self._run("record_crash", lambda: self.job.record_crash("boom", 3), max_attempts=3)
+
+    @rule()
     def cancel(self) -> None:
         self._run("cancel", self.job.cancel)
 
@@ -238,6 +248,7 @@ class ImportJobMachine(RuleBasedStateMachine):
         assert (str(self.job.stage) if self.job.stage else None) == self.model.stage
         assert self.job.plan_version == self.model.plan_version
         assert self.job.callback_state == self.model.callback
+        assert self.job.crashes == self.model.crashes
 
     @invariant()
     def replay_from_stored_events_gives_an_equal_job(self) -> None:
