@@ -59,11 +59,23 @@ def capture(cursor: Any, table: str, images: str, source: str, operation: str,
     on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
     whole = f"{_idents(fields)}) select $1, "
     statements = []
-    if operation in ("upsert", "insert"):
+    if operation == "upsert":
+        # One statement, so one snapshot: as two, a key another transaction committed between
+        # them was captured both as inserted and as updated (a duplicate image).
+        first = quote_ident(keys[0])
+        picked = ", ".join(f"s.{quote_ident(f)}" if f in keys else f"t.{quote_ident(f)}"
+                           for f in fields)
+        changed = (f"({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})"
+                   if values else "false")
+        statements.append(
+            f"{into} {_idents(fields)}) select $1,"
+            f" case when t.{first} is null then '{INSERTED}' else '{UPDATED}' end, {picked}"
+            f" from {source} s left join {table} t on {on_key} where t.{first} is null or {changed}")
+    if operation == "insert":
         statements.append(
             f"{into} {_idents(keys)}) select $1, '{INSERTED}', {_idents(keys, 's.')}"
             f" from {source} s where not exists (select 1 from {table} t where {on_key})")
-    if operation in ("upsert", "update") and values:
+    if operation == "update" and values:
         statements.append(
             f"{into} {whole}'{UPDATED}', {_idents(fields, 't.')} from {source} s join {table} t"
             f" on {on_key} where ({_idents(values, 't.')}) is distinct from ({_idents(values, 's.')})")
