@@ -106,13 +106,8 @@ class ArrowValidationEngine:
                 error_file: Path, key_lookup: KeyLookup | None, run: _Run,
                 last: bool = True) -> Iterator[ValidatedChunk]:
         pending = timed_iter("read", reader.chunks())
-        buffered: list[SourceChunk] = []
-        read = 0
-        for chunk in pending:
-            buffered.append(chunk)
-            read += chunk.read_rows
-            if read >= SAMPLE_ROWS:
-                break
+        buffered = sample_chunks(pending)
+        read = sum(c.read_rows for c in buffered)
         header = sample_header(reader.kind, reader.header, buffered, self.limits)
         if not read and not header:
             if last and run.index == 0:
@@ -275,6 +270,19 @@ def indexed_rows(result: Any, offset: int) -> tuple[np.ndarray, list[tuple[int, 
     rejected = [(number + offset, entry["code"], result.rejected_keys.get(number))
                 for number, entry in result.errors]
     return result.valid_row_numbers + offset, rejected
+
+
+def sample_chunks(chunks: Iterator[SourceChunk]) -> list[SourceChunk]:
+    """The first chunks, up to SAMPLE_ROWS rows, that the mapping and formats are decided from;
+    `chunks` goes on after them."""
+    buffered: list[SourceChunk] = []
+    read = 0
+    for chunk in chunks:
+        buffered.append(chunk)
+        read += chunk.read_rows
+        if read >= SAMPLE_ROWS:
+            break
+    return buffered
 
 
 def sample_header(kind: str, header: list[str], buffered: Sequence[SourceChunk],

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from lading.adapters.arrow_engine import (
-    ArrowValidationEngine, indexed_rows, plan_from_sample, sample_header,
+    ArrowValidationEngine, indexed_rows, plan_from_sample, sample_chunks, sample_header,
 )
 from lading.adapters.arrow_types import arrow_type
 from lading.adapters.jsonl_error_file import error_line
@@ -41,7 +41,6 @@ from lading.application.chunk_tasks import SettledChunk
 from lading.application.job_parts import JobParts
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.application.storage_full import is_storage_full
-from lading.domain.column_formats import SAMPLE_ROWS
 from lading.domain.errors import SourceUnreadable
 from lading.domain.plan import ImportPlan
 from lading.domain.table_schema import TableSchema
@@ -78,13 +77,7 @@ class ArrowSplitValidation:
             raise SourceUnreadable(f"cannot read the file: {exc}") from None
         try:
             chunks = reader.chunks()
-            buffered: list[SourceChunk] = []
-            read = 0
-            for chunk in chunks:
-                buffered.append(chunk)
-                read += chunk.read_rows
-                if read >= SAMPLE_ROWS:
-                    break
+            buffered = sample_chunks(chunks)
             header = sample_header(reader.kind, reader.header, buffered, engine.limits)
             if buffered:
                 # A missing column fails the job now; the plan serves this process's chunks.

@@ -26,6 +26,21 @@ CONTACTS_SCHEMA = {
     "primaryKey": ["id"],
 }
 
+# One field of every Table Schema type a destination stores, keyed by an integer.
+EVERY_TYPE_SCHEMA = {
+    "fields": [
+        {"name": "id", "type": "integer"},
+        {"name": "name", "type": "string"},
+        {"name": "score", "type": "number"},
+        {"name": "active", "type": "boolean"},
+        {"name": "born", "type": "date"},
+        {"name": "seen", "type": "datetime"},
+        {"name": "opens", "type": "time"},
+        {"name": "since", "type": "year"},
+    ],
+    "primaryKey": ["id"],
+}
+
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:

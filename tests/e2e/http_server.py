@@ -108,3 +108,16 @@ def upload_job(client: httpx.Client, object_name: str, content: bytes, file_name
         started = client.post(f"/v1/import-jobs/{slot['jobId']}/start")
         assert started.status_code == 200, started.text
     return slot["jobId"]
+
+
+def imported(client: httpx.Client, content: bytes, **create_options) -> dict:
+    """Create a profiles job with `create_options`, upload `content` to its signed slot, map by
+    name, start it and return its status once it ended."""
+    created = client.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "p.csv",
+                                                   "fileSize": len(content), **create_options})
+    assert created.status_code == 201, created.text
+    slot = created.json()["data"]
+    assert httpx.put(slot["uploadUrl"], content=content, headers=slot["headers"]).status_code == 200
+    assert client.post(f"/v1/import-jobs/{slot['jobId']}/mapping", json={}).status_code == 200
+    assert client.post(f"/v1/import-jobs/{slot['jobId']}/start").status_code == 200
+    return wait_for_state(client, slot["jobId"], {"completed", "failed"})

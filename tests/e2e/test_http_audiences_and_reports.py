@@ -11,22 +11,12 @@ import io
 import httpx
 import pytest
 
-from tests.e2e.http_server import wait_for_state
+from tests.e2e.http_server import imported
 
 WS = "acme"
 SERVER_WORKSPACES = (WS, "globex")
 HEADER = "ID,E-Mail,plan,lifetime_value\n"
 
-
-def imported(client: httpx.Client, content: bytes, **options) -> dict:
-    created = client.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "p.csv",
-                                                   "fileSize": len(content), **options})
-    assert created.status_code == 201, created.text
-    slot = created.json()["data"]
-    assert httpx.put(slot["uploadUrl"], content=content, headers=slot["headers"]).status_code == 200
-    assert client.post(f"/v1/import-jobs/{slot['jobId']}/mapping", json={}).status_code == 200
-    assert client.post(f"/v1/import-jobs/{slot['jobId']}/start").status_code == 200
-    return wait_for_state(client, slot["jobId"], {"completed", "failed"})
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,9 @@ targetListId adds to it, members page with a cursor, and nothing crosses workspa
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.e2e.http_server import wait_for_state
+from tests.e2e.http_server import imported
 
 WS = "acme"
 SERVER_WORKSPACES = (WS, "globex")
@@ -18,16 +17,6 @@ def csv_of(ids, bad_email_ids=()) -> bytes:
              f"2020-01-01T00:00:00Z,1990-01-01,1.50,true,free,\n" for i in ids]
     return (HEADER + "".join(lines)).encode()
 
-
-def imported(client: httpx.Client, content: bytes, **list_request) -> dict:
-    created = client.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "p.csv",
-                                                   "fileSize": len(content), **list_request})
-    assert created.status_code == 201, created.text
-    slot = created.json()["data"]
-    assert httpx.put(slot["uploadUrl"], content=content, headers=slot["headers"]).status_code == 200
-    assert client.post(f"/v1/import-jobs/{slot['jobId']}/mapping", json={}).status_code == 200
-    assert client.post(f"/v1/import-jobs/{slot['jobId']}/start").status_code == 200
-    return wait_for_state(client, slot["jobId"], {"completed", "failed"})
 
 
 @pytest.fixture(scope="module")

@@ -15,22 +15,11 @@ from lading.adapters.sql_naming import LEDGER_TABLE, LIST_MEMBERS_TABLE
 from lading.adapters.sqlite_destination import SqliteDestination
 from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import TableSchema
+from tests.builders import EVERY_TYPE_SCHEMA
 from tests.integration.conftest import Database
 
 WS = "acme"
-EVERY_TYPE = TableSchema.from_dict({
-    "fields": [
-        {"name": "id", "type": "integer"},
-        {"name": "name", "type": "string"},
-        {"name": "score", "type": "number"},
-        {"name": "active", "type": "boolean"},
-        {"name": "born", "type": "date"},
-        {"name": "seen", "type": "datetime"},
-        {"name": "opens", "type": "time"},
-        {"name": "since", "type": "year"},
-    ],
-    "primaryKey": ["id"],
-})
+EVERY_TYPE = TableSchema.from_dict(EVERY_TYPE_SCHEMA)
 ORDERS = TableSchema.from_dict({  # a composite key named with SQL keywords
     "fields": [{"name": "select", "type": "string"}, {"name": "Order", "type": "integer"},
                {"name": "from", "type": "string"}],

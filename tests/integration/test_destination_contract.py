@@ -20,9 +20,11 @@ from lading.adapters.sqlite_destination import SqliteDestination
 from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import TableSchema
 from tests import destination_writes
+from tests.builders import EVERY_TYPE_SCHEMA
 from tests.integration.conftest import Database
 
 WS = "acme"
+EVERY_TYPE = TableSchema.from_dict(EVERY_TYPE_SCHEMA)
 
 CONTACTS = TableSchema.from_dict({
     "fields": [
@@ -30,20 +32,6 @@ CONTACTS = TableSchema.from_dict({
         {"name": "email", "type": "string"},
         {"name": "tier", "type": "string"},
         {"name": "score", "type": "number"},
-    ],
-    "primaryKey": ["id"],
-})
-
-EVERY_TYPE = TableSchema.from_dict({
-    "fields": [
-        {"name": "id", "type": "integer"},
-        {"name": "name", "type": "string"},
-        {"name": "score", "type": "number"},
-        {"name": "active", "type": "boolean"},
-        {"name": "born", "type": "date"},
-        {"name": "seen", "type": "datetime"},
-        {"name": "opens", "type": "time"},
-        {"name": "since", "type": "year"},
     ],
     "primaryKey": ["id"],
 })
