@@ -3,8 +3,10 @@ worker does not raise "cannot fail a job that is cancelled", and no crash is rec
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
 
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
@@ -33,11 +35,18 @@ def test_a_job_cancelled_while_its_unreadable_source_is_opened_stays_cancelled(t
     worker = threading.Thread(target=work)
     worker.start()
     png = b"\x89PNG\r\n\x1a\n" + bytes(64)  # not a table: opening it fails
-    with open(blob, "wb") as pipe:  # the reader's first look: two magic bytes
-        pipe.write(png[:2])
-    with open(blob, "wb") as pipe:  # blocks until the worker opens the source again
-        app.jobs.cancel("acme", job_id)
-        pipe.write(png)
+    opened = 0
+    while worker.is_alive():  # serve each time the worker opens the source, however often
+        try:
+            fd = os.open(blob, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO until a reader has it open
+        except OSError:
+            time.sleep(0.01)
+            continue
+        opened += 1
+        if opened == 2:  # its first look is done: the cancel lands while it opens the source
+            app.jobs.cancel("acme", job_id)
+        with contextlib.suppress(BrokenPipeError), os.fdopen(fd, "wb") as pipe:
+            pipe.write(png[:2] if opened == 1 else png)  # a reader that only peeks may be gone
     worker.join(30)
 
     assert outcome == {"state": "cancelled"}
