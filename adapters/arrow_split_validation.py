@@ -146,10 +146,7 @@ class ArrowSplitValidation:
         return settled_rows(parts, index)
 
     def results_inputs(self, parts: JobParts, index: int) -> tuple[Path, Path | None]:
-        settled = parts.has(JobParts.result(index, settled=True))
-        staged = _settled_staged(index) if settled else JobParts.staged(index)
-        return (parts.path(_row_index(index, settled)),
-                parts.path(staged) if parts.has(staged) else None)
+        return parts.settled_inputs(index)
 
     # -- settling: in chunk order, one process ---------------------------------------------
 
@@ -343,13 +340,12 @@ def settled_rows(parts: JobParts, index: int) -> pa.Table:
 
 
 def _settled_staged(index: int) -> str:
-    return "settled-" + JobParts.staged(index)
+    return JobParts.staged(index, settled=True)
 
 
 def _row_index(index: int, settled: bool = False) -> str:
-    """The chunk's row index (what the results file is rendered from), numbered as one run
-    numbers its rows: the split source is a single file, so no offset."""
-    return f"{'settled-' if settled else ''}rows-{index:06d}.arrow"
+    # Numbered as one run numbers its rows: the split source is a single file, so no offset.
+    return JobParts.rows(index, settled)
 
 
 def _corrected_index(parts: JobParts, index: int, rows: np.ndarray,

@@ -23,6 +23,7 @@ from lading.application.ports import BlobInfo, BlobTooLarge, PresignedRequest
 
 
 class FilesystemBlobStore:
+    shared = False  # a directory of this machine: staged chunks stay in its work files
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,7 @@ def s3_client(endpoint_url: str | None, region: str | None, access_key: str | No
 
 
 class S3BlobStore:
+    shared = True
     def __init__(self, location: S3Location, client: Any, cache_dir: Path,
                  part_size: int = PART_SIZE, presign_client: Any = None) -> None:
         self.location = location

@@ -117,8 +117,7 @@ class ChunkTasks:
 
     def _parts(self, job: ImportJob) -> JobParts:
         files = self.jobs.files(job)
-        return JobParts(self.jobs.blobs, f"{files.prefix}/parts/v{job.plan_version}",
-                        files.job_work_dir / f"parts-{self._process}")
+        return JobParts(self.jobs.blobs, files.parts, files.job_work_dir / f"parts-{self._process}")
 
     def _unit(self, job: ImportJob, name: str) -> str:
         return f"v{job.plan_version}:{name}"

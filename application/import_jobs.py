@@ -36,6 +36,7 @@ from lading.application.errors import (
 )
 from lading.application.dry_runs import with_diff_samples
 from lading.application.job_files import JobFiles
+from lading.application.staged_copies import chunk_inputs
 from lading.domain.callback_targets import check_callback_host
 from lading.application.ports import (
     BlobInfo,
@@ -689,7 +690,9 @@ class ImportJobs(Application[UUID]):
         if job.total_chunks is None:
             return []
         files = self.files(job)
-        return [files.staged_chunk(c) for c in job.chunks_with_rows if files.staged_chunk(c).exists()]
+        # This node's work files, else the stored copies (an API node, another worker).
+        staged = [chunk_inputs(self.blobs, files, c)[1] for c in job.chunks_with_rows]
+        return [path for path in staged if path is not None]
 
     def lists(self, workspace: str, after: tuple[str, str] | None = None,
               limit: int = 50) -> list[dict[str, Any]]:

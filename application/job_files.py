@@ -72,6 +72,11 @@ class JobFiles:
         return f"{self.prefix}/exports/errors.v{self.plan_version}.csv"
 
     @property
+    def parts(self) -> str:
+        """The prefix of the chunk files workers share through the blob store (JobParts)."""
+        return f"{self.prefix}/parts/v{self.plan_version}"
+
+    @property
     def job_work_dir(self) -> Path:
         """Every plan version's work files of this job."""
         return self.work_root / str(self.job_id)

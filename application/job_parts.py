@@ -1,4 +1,5 @@
-"""A split job's shared files (ADR 0055): raw chunks as read, each chunk's validation outputs.
+"""A job's shared files: a split job's raw chunks as read and each chunk's validation outputs
+(ADR 0055); a one-worker job's staged rows and row indexes with a shared blob store (ADR 0122).
 
 They live in the blob store under the job's prefix, so any worker on any machine can take any
 chunk (with LADING_BLOBS=s3://… they are objects in the bucket) and a purge removes them with
@@ -37,8 +38,14 @@ class JobParts:
         return f"{'settled-' if settled else ''}result-{index:06d}.json"
 
     @staticmethod
-    def staged(index: int) -> str:
-        return f"staged-{index:06d}.arrow"
+    def staged(index: int, settled: bool = False) -> str:
+        return f"{'settled-' if settled else ''}staged-{index:06d}.arrow"
+
+    @staticmethod
+    def rows(index: int, settled: bool = False) -> str:
+        """The chunk's row index (what the results file is rendered from), numbered as the
+        error file numbers its rows."""
+        return f"{'settled-' if settled else ''}rows-{index:06d}.arrow"
 
     @staticmethod
     def dropped(index: int) -> str:
@@ -69,8 +76,20 @@ class JobParts:
         """A local file with the part's bytes, as stored."""
         return self.blobs.local_path(f"{self.prefix}/{name}")
 
+    def put_file(self, name: str, source: Path) -> None:
+        """Store a local file as a part (read from disk, never whole in memory)."""
+        self.blobs.put_file(f"{self.prefix}/{name}", source)
+
     def has(self, name: str) -> bool:
         return self.blobs.exists(f"{self.prefix}/{name}")
+
+    def settled_inputs(self, index: int) -> tuple[Path, Path | None]:
+        """Local copies of chunk `index`'s row index and valid rows as settled (None: no valid
+        rows stored): a settled correction where settling made one, else the chunk's own."""
+        settled = self.has(JobParts.result(index, settled=True))
+        staged = JobParts.staged(index, settled)
+        return self.path(JobParts.rows(index, settled)), \
+            self.path(staged) if self.has(staged) else None
 
     def put_json(self, name: str, document: dict[str, Any]) -> None:
         self.put(name, json.dumps(document).encode("utf-8"))

@@ -35,6 +35,7 @@ from lading.application.ports import (
     ValidationEngine,
 )
 from lading.application.row_results import RowResults
+from lading.application.staged_copies import StagedCopies, chunk_inputs
 from lading.application.job_reports import store_rejection_summary
 from lading.application.skipped_rows import summarise_rejections
 from lading.application.status_view import public_status
@@ -300,14 +301,19 @@ class JobRunner:
         if not split:
             sources = self.jobs.sources(job)
             source = sources[0] if len(sources) == 1 else sources
-            for chunk in self.engine.validate(source, schema, plan, files.work_dir,
-                                              files.error_work_file, key_lookup):
-                expected = files.staged_chunk(chunk.index)
-                if chunk.staged_path and Path(chunk.staged_path) != expected:
-                    Path(chunk.staged_path).replace(expected)
-                if chunk.row_index and Path(chunk.row_index) != files.row_index(chunk.index):
-                    Path(chunk.row_index).replace(files.row_index(chunk.index))
-                self._record_validated(job, chunk, already, on_progress, samples)
+            # Every chunk is in the shared store (if any) before the job may merge: a merge
+            # resumed on another machine reads the stored copies (ADR 0122).
+            with StagedCopies(self.blobs, files) as copies:
+                for chunk in self.engine.validate(source, schema, plan, files.work_dir,
+                                                  files.error_work_file, key_lookup):
+                    expected = files.staged_chunk(chunk.index)
+                    if chunk.staged_path and Path(chunk.staged_path) != expected:
+                        Path(chunk.staged_path).replace(expected)
+                    if chunk.row_index and Path(chunk.row_index) != files.row_index(chunk.index):
+                        Path(chunk.row_index).replace(files.row_index(chunk.index))
+                    copies.keep(chunk.index)
+                    self._record_validated(job, chunk, already, on_progress, samples)
+                copies.wait()
         error_path = files.error_work_file
         # A run re-validated after a decision (plan v2+) never pauses again (SPEC §3 Review).
         if job.plan_version <= 1 and plan.review_policy.should_pause(job.read_rows, job.invalid_rows):
@@ -369,7 +375,10 @@ class JobRunner:
                 job, chunk, counts, on_progress))
             return
         def prepare(chunk: int) -> Any:
-            rows = self.engine.load_chunk(str(files.staged_chunk(chunk)))
+            _, staged = chunk_inputs(self.blobs, files, chunk)  # this machine's, else stored
+            if staged is None:
+                raise RuntimeError(f"chunk {chunk} of job {job.id} has no staged rows here")
+            rows = self.engine.load_chunk(str(staged))
             return self.destination.prepare_chunk(schema, plan.operation, rows)
 
         self.results.write_unmerged_parts(job, schema)

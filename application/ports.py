@@ -352,6 +352,10 @@ class PresignedRequest:
 
 
 class BlobStore(Protocol):
+    # True when other machines read the same blobs (an object store): a job's staged chunks
+    # are then kept there too, so that a worker elsewhere can resume its merge (ADR 0122).
+    shared: bool
+
     def put_file(self, key: str, source: Path) -> BlobInfo: ...
 
     def move_file(self, key: str, source: Path) -> BlobInfo:

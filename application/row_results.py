@@ -20,6 +20,7 @@ from uuid import UUID
 from lading.application.errors import JobNotFound, NotFound
 from lading.application.import_jobs import ImportJobs
 from lading.application.ports import BlobStore, RowOutcomesSink, ValidationEngine
+from lading.application.staged_copies import chunk_inputs
 from lading.domain.errors import DomainError
 from lading.domain.import_job import ImportJob
 from lading.domain.lifecycle import JobState
@@ -51,8 +52,8 @@ class RowResults:
         from its row index and staged rows (`row_index` and `staged` where they are not
         this process's job files: a split job's stored parts, ADR 0055)."""
         files = self.jobs.files(job)
-        index = row_index if row_index is not None else files.row_index(chunk)
-        rows = staged if row_index is not None else files.staged_chunk(chunk)
+        index, rows = (row_index, staged) if row_index is not None \
+            else chunk_inputs(self.blobs, files, chunk)
 
         def write(outcomes: list[str]) -> None:
             if not index.exists():
@@ -69,7 +70,7 @@ class RowResults:
         """The parts of chunks without valid rows (only rejected ones, or none at all);
         their row indexes at `row_index(chunk)` where not among this process's job files."""
         files = self.jobs.files(job)
-        index_of = row_index or files.row_index
+        index_of = row_index or (lambda chunk: chunk_inputs(self.blobs, files, chunk)[0])
         merged = set(job.chunks_with_rows)
         for chunk in range(job.total_chunks or 0):
             key = files.results_part(chunk)

@@ -1,0 +1,111 @@
+"""A job below the split size, with blobs in S3 (a moto server): its worker is killed with kill -9
+mid-merge and its whole LADING_HOME deleted (the machine is gone); a worker with a home of its
+own finishes the job from the stored copies of the staged chunks (ADR 0122), with exactly the
+counters, records and per-row results of an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
+from lading.entrypoints.settings import load_settings
+from tests.builders import PROFILES_SCHEMA, generate_profiles
+from tests.e2e.cli import Lading
+from tests.e2e.test_procrastinate_workers import _events, _state, _wait_for
+from tests.s3_server import CREDENTIALS
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+ROWS = 60_000
+CHUNK_ENV = {"LADING_CHUNK_BYTES": "262144"}  # many chunks, so the kill lands inside the merge
+
+
+def _env(home: Path, shared: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **shared, "LADING_HOME": str(home), "LADING_LOG_LEVEL": "INFO"}
+    env.pop("LADING_WORKSPACE", None)
+    return env
+
+
+def _worker(home: Path, shared: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll", "0.5"],
+                            env=_env(home, shared), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _stop(worker: subprocess.Popen) -> str:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    return worker.stderr.read()
+
+
+def _outcome(lading: Lading, job_id: str | None = None) -> tuple[dict, list, list]:
+    status = lading.json("jobs", "list", "--json")[0]
+    keys = ("state", "readRows", "validRows", "invalidRows", "errorSummary", "mergedInserts",
+            "mergedUpdates", "mergedDeletes", "mergedUnchanged")
+    results = lading.run("jobs", "results", job_id or status["jobId"]).stdout.splitlines()
+    return ({k: status[k] for k in keys}, lading.json("records", "profiles", "--json"),
+            [json.loads(line) for line in results])
+
+
+def test_a_small_job_killed_mid_merge_is_finished_on_another_machine(
+        tmp_path, postgres_url, moto_endpoint, s3_bucket):
+    data = tmp_path / "profiles.csv"
+    generate_profiles(ROWS, data, invalid_rate=0.01)
+    reference = Lading(tmp_path / "reference", **CHUNK_ENV)
+    reference.add_object(tmp_path, "profiles", PROFILES_SCHEMA)
+    reference.run("import", str(data), "--object", "profiles", "--json")
+    expected = _outcome(reference)
+
+    shared = {"LADING_EVENT_STORE": postgres_url, "LADING_DESTINATION": postgres_url,
+              "LADING_BLOBS": f"s3://{s3_bucket}/blobs", "LADING_S3_ENDPOINT_URL": moto_endpoint,
+              **CREDENTIALS, **CHUNK_ENV}
+    first_machine, second_machine = tmp_path / "machine-a", tmp_path / "machine-b"
+    lading = bootstrap(load_settings(_env(first_machine, shared)))
+    try:
+        assert data.stat().st_size < load_settings(_env(first_machine, shared)).split_bytes
+        lading.objects.catalog.add("default", "profiles", TableSchema.from_dict(PROFILES_SCHEMA))
+        job, _ = lading.jobs.create_job("default", "profiles", data.name, data.stat().st_size)
+        lading.jobs.attach_file("default", job, data)
+        lading.jobs.map("default", job, {})
+        lading.jobs.start("default", job)
+    finally:
+        lading.close()
+    job_id = str(job)
+
+    doomed = _worker(first_machine, shared)
+    deadline = time.monotonic() + 120
+    while _events(postgres_url, "ChunkMerged") < 2:
+        assert doomed.poll() is None and time.monotonic() < deadline, "the worker never got that far"
+        time.sleep(0.005)
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.wait()
+    assert _state(postgres_url, job_id) == "running"
+    assert _events(postgres_url, "ChunkMerged") < _events(postgres_url, "ChunkValidated"), \
+        "the kill came after the last merge"
+    shutil.rmtree(first_machine)  # its staged chunks, blob cache and all
+
+    rescuer = _worker(second_machine, shared)
+    try:
+        assert _wait_for(postgres_url, job_id, {"completed", "failed"}, 90, rescuer) == "completed"
+    finally:
+        log = _stop(rescuer)
+    assert "retrying a job a dead worker held" in log
+    assert not (second_machine / "work" / job_id / "v1" / "chunk-000000.arrow").exists(), \
+        "the rescuer validated again instead of merging the stored chunks"
+    elsewhere = Lading(tmp_path / "machine-c", **shared)
+    assert _outcome(elsewhere, job_id) == expected
+    elsewhere.run("replay", "--check")
