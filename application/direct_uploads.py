@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from urllib.parse import urlparse
-
 from lading.application.errors import PayloadTooLarge
 from lading.application.import_jobs import ImportJobs
-from lading.application.ports import BlobTooLarge, ObjectUnreadable
-from lading.application.sources import SourceRefused
 from lading.domain.errors import DomainError, TransitionNotAllowed
 
 DIRECT_UPLOAD_SUFFIX = ".direct"
-OBJECT_SUFFIX = ".object"
 
 
 class UploadNotReceived(DomainError):
@@ -52,32 +47,11 @@ def complete_direct_upload(jobs: ImportJobs, workspace: str, job_id: UUID, max_f
     return size
 
 
-def check_object_url(url: str) -> None:
-    """Refuse, before a job is created, a sourceUrl that names no object."""
-    parts = urlparse(url)
-    if parts.scheme != "s3" or not parts.netloc or not parts.path.strip("/"):
-        raise SourceRefused("sourceUrl names an object: s3://bucket/key")
-
-
 def take_object(jobs: ImportJobs, workspace: str, job_id: UUID, url: str) -> int:
     """Take the object at `url` as the job's source (copied inside the store, so no node
     carries the bytes); return its size. On any refusal the job is discarded with its blobs."""
-    check_object_url(url)
-    max_file_size = jobs.limits_of(workspace).max_file_size
-    key = jobs.upload_slot(workspace, job_id) + OBJECT_SUFFIX
     try:
-        size = jobs.blobs.copy_in(url, key, max_file_size)
-        if size is None:
-            raise SourceRefused("an s3:// sourceUrl needs S3 configured (LADING_BLOBS=s3://…)")
-        jobs.file_received(workspace, job_id, key, size, None,  # type: ignore[arg-type]
-                           urlparse(url).path.rsplit("/", 1)[-1] or None)
-        return size
-    except ObjectUnreadable as exc:
-        jobs.delete(workspace, job_id)
-        raise SourceRefused(str(exc)) from None
-    except BlobTooLarge:
-        jobs.delete(workspace, job_id)
-        raise PayloadTooLarge(f"the object is over the limit of {max_file_size} bytes") from None
+        return jobs.copy_object_in(workspace, job_id, url)
     except Exception:
         jobs.delete(workspace, job_id)
         raise

@@ -41,12 +41,15 @@ from lading.domain.callback_targets import check_callback_host
 from lading.application.ports import (
     BlobInfo,
     BlobStore,
+    BlobTooLarge,
     DestinationStore,
     ObjectCatalog,
+    ObjectUnreadable,
     SourceFile,
     WorkQueue,
 )
 from lading.application.projections import JobFilter, ReadModelStore, event_fields
+from lading.application.sources import SourceRefused, check_object_url
 from lading.application.projector import Projector
 from lading.domain.errors import DomainError
 from lading.domain.header_matching import normalize_header
@@ -58,6 +61,8 @@ from lading.domain.proposal_changes import apply_proposal
 from lading.domain.table_schema import TableSchema
 from lading.domain.timestamps import iso_utc
 from lading.domain.workspace_limits import WorkspaceLimits
+
+OBJECT_SUFFIX = ".object"  # the upload slot's suffix for a source copied from an object
 
 
 @dataclass(frozen=True)
@@ -455,6 +460,40 @@ class ImportJobs(Application[UUID]):
             raise DomainError(f"not a regular file: {path}")
         with open(path, "rb") as fh:
             return self.submit_file(workspace, object_name, fh, path.name, mapping, **options)
+
+    def submit_object(self, workspace: str, object_name: str, url: str,
+                      mapping: dict[str, Any], *, source: str | None = None,
+                      labels: list[str] | None = None, start: bool = True) -> UUID:
+        """submit_file for an object already in storage (s3://bucket/key), copied into the job
+        inside the store (ADR 0056): no node carries its bytes."""
+        check_object_url(url)
+        ImportPlan.from_dict(mapping, self._schema(workspace, object_name))
+        job_id, _ = self.create_job(workspace, object_name, source=source, labels=labels)
+
+        def attach() -> None:
+            self.copy_object_in(workspace, job_id, url)
+
+        self._complete_submission(workspace, job_id, attach, mapping, start)
+        return job_id
+
+    def copy_object_in(self, workspace: str, job_id: UUID, url: str) -> int:
+        """Record the object at `url`, copied inside the store under the job, as the job's
+        file; return its size. Refused: not an object, unreadable, too large, or a store that
+        cannot copy objects (a directory)."""
+        check_object_url(url)
+        max_file_size = self.limits_of(workspace).max_file_size
+        key = self.upload_slot(workspace, job_id) + OBJECT_SUFFIX
+        try:
+            size = self.blobs.copy_in(url, key, max_file_size)
+        except ObjectUnreadable as exc:
+            raise SourceRefused(str(exc)) from None
+        except BlobTooLarge:
+            raise PayloadTooLarge(f"the object is over the limit of {max_file_size} bytes") from None
+        if size is None:
+            raise SourceRefused("an s3:// sourceUrl needs S3 configured (LADING_BLOBS=s3://…)")
+        self.file_received(workspace, job_id, key, size, None,  # type: ignore[arg-type]
+                           urlparse(url).path.rsplit("/", 1)[-1] or None)
+        return size
 
     def submit_rows(self, workspace: str, object_name: str, rows: list[dict[str, Any]],
                     mapping: dict[str, Any], *, source: str | None = None,

@@ -90,6 +90,10 @@ class SchemaSource(Protocol):
     def submit_path(self, workspace: str, object_name: str, path: Path, mapping: dict[str, Any],
                     **options: Any) -> tuple[UUID, bool]: ...
 
+    def submit_object(self, workspace: str, object_name: str, url: str,
+                      mapping: dict[str, Any], *, source: str | None = None,
+                      labels: list[str] | None = None, start: bool = True) -> UUID: ...
+
 
 class MappingLibrary:
     """Use cases over saved mappings; every mapping is checked against its object when saved."""
@@ -160,10 +164,16 @@ class MappingLibrary:
         config = self.configuration(workspace, configuration_id)
         if not config.source_url:
             raise DomainError(f"import configuration {configuration_id} has no sourceUrl to import")
+        mapping = {**config.mapping, **(mapping or {})}
+        source, labels = config.source or "trigger", config.labels or None
+        if self.sources.is_object(config.source_url):
+            self.sources.check(config.source_url)
+            # Copied inside the store (ADR 0056): this node never carries the bytes.
+            return self.schemas.submit_object(workspace, config.object_name, config.source_url,
+                                              mapping, source=source, labels=labels, start=start)
         with self.sources.fetched(config.source_url) as path:
-            job_id, _ = self.schemas.submit_path(
-                workspace, config.object_name, path, {**config.mapping, **(mapping or {})},
-                source=config.source or "trigger", labels=config.labels or None, start=start)
+            job_id, _ = self.schemas.submit_path(workspace, config.object_name, path, mapping,
+                                                 source=source, labels=labels, start=start)
         return job_id
 
     def resolve(self, workspace: str, object_name: str, mapping: dict[str, Any],

@@ -26,6 +26,13 @@ class SourceRefused(DomainError):
 S3Download = Callable[[str, Path], None]
 
 
+def check_object_url(url: str) -> None:
+    """Refuse, before a job is created, a sourceUrl that names no object."""
+    parts = urlparse(url)
+    if parts.scheme != "s3" or not parts.netloc or not parts.path.strip("/"):
+        raise SourceRefused("sourceUrl names an object: s3://bucket/key")
+
+
 class Sources:
     def __init__(self, root: Path | None, *, s3: S3Download | None = None) -> None:
         self.root = Path(root).resolve() if root is not None else None
@@ -47,6 +54,11 @@ class Sources:
             raise SourceRefused("a local sourceUrl needs LADING_SOURCES_DIR to be set")
         if ".." in PurePosixPath(url.replace("\\", "/")).parts:
             raise SourceRefused("sourceUrl may not leave LADING_SOURCES_DIR ('..')")
+
+    def is_object(self, url: str) -> bool:
+        """Whether `url` names an object in the store S3 is configured for (then a job takes
+        it by a copy inside the store, never through this node)."""
+        return self.s3 is not None and url.startswith("s3://")
 
     @contextmanager
     def fetched(self, url: str) -> Iterator[Path]:

@@ -6,6 +6,7 @@ that need it (never a skip): CI cannot pass by silently leaving the S3 paths out
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -37,10 +38,15 @@ def _moto_server_command() -> list[str]:
 
 
 @contextmanager
-def running_moto_server() -> Iterator[str]:
+def running_moto_server(recording: Path | None = None) -> Iterator[str]:
+    """A moto server's endpoint; with `recording`, the server appends every request it
+    receives (method, URL, headers) to that file as a JSON line (moto's recorder)."""
     port = free_port()
+    env = None
+    if recording is not None:
+        env = {**os.environ, "MOTO_ENABLE_RECORDING": "1", "MOTO_RECORDER_FILEPATH": str(recording)}
     process = subprocess.Popen([*_moto_server_command(), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

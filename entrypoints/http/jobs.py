@@ -17,8 +17,9 @@ from litestar.params import (
     QueryParameter,
 )
 
-from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX, check_object_url, take_object
+from lading.application.direct_uploads import DIRECT_UPLOAD_SUFFIX, take_object
 from lading.application.projections import JobFilter
+from lading.application.sources import check_object_url
 from lading.application.status_view import public_status
 from lading.domain.lifecycle import JobState
 from lading.domain.timestamps import iso_utc

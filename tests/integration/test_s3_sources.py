@@ -3,16 +3,21 @@ configured: triggered, it imports the object as it is at that moment."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+
 import pytest
 
 from lading.adapters.s3_blob_store import s3_client
 from lading.adapters.s3_sources import s3_download
+from lading.application.projections import JobFilter
 from lading.application.sources import SourceRefused, Sources
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.samples import profiles_object
 from lading.entrypoints.settings import load_settings
-from tests.s3_server import CREDENTIALS
+from tests.s3_server import CREDENTIALS, create_bucket, running_moto_server
 
 
 @pytest.fixture
@@ -53,5 +58,65 @@ def test_triggering_a_configuration_imports_the_s3_object_as_it_is_now(tmp_path,
         status = app.jobs.status("acme", job_id)
         assert (status["state"], status["fileName"], status["validRows"], status["invalidRows"]) == (
             "completed", "today.csv", 1, 1)
+    finally:
+        app.close()
+
+
+def _requests(recording: Path) -> list[tuple[str, str, bool]]:
+    """(method, path, a copy?) of every request the server received."""
+    entries = [json.loads(line) for line in recording.read_text().splitlines()]
+    return [(e["method"], urlparse(e["url"]).path,
+             any(h.lower() == "x-amz-copy-source" for h in e["headers"])) for e in entries]
+
+
+def test_a_triggered_s3_source_is_copied_inside_the_store_never_through_the_node(tmp_path):
+    recording = tmp_path / "requests.jsonl"
+    with running_moto_server(recording) as endpoint:
+        create_bucket(endpoint, "lading")
+        create_bucket(endpoint, "landing")
+        client = s3_client(endpoint, CREDENTIALS["AWS_REGION"], CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                           CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        body = b"id,email\n" + b"".join(f"{n},u{n}@example.com\n".encode() for n in range(1, 500))
+        client.put_object(Bucket="landing", Key="feeds/today.csv", Body=body + b"500,nope\n")
+        settings = load_settings({"LADING_HOME": str(tmp_path / "home"),
+                                  "LADING_BLOBS": "s3://lading/blobs",
+                                  "LADING_S3_ENDPOINT_URL": endpoint, **CREDENTIALS})
+        app = bootstrap(settings)
+        try:
+            app.objects.catalog.add("acme", "profiles",
+                                    TableSchema.from_dict(profiles_object()["schema"]))
+            config = app.library.save_configuration(
+                "acme", "feed", "profiles", {"fieldMap": {"id": "id", "email": "email"}},
+                source_url="s3://landing/feeds/today.csv")
+            job_id = app.library.trigger("acme", config.id)
+            triggered = _requests(recording)
+            app.runner.process(job_id)
+            status = app.jobs.status("acme", job_id)
+        finally:
+            app.close()
+        source = "/landing/feeds/today.csv"
+        assert (status["state"], status["fileName"], status["validRows"], status["invalidRows"]) == (
+            "completed", "today.csv", 499, 1)
+        copies = [path for method, path, copy in triggered if method == "PUT" and copy]
+        assert copies == [f"/lading/blobs/acme/jobs/{job_id}/source.object"]
+        assert ("GET", source, False) not in _requests(recording), \
+            "the source object's bytes were read by a node"
+        assert not any(method == "GET" and path.startswith("/lading/") for method, path, _ in triggered), \
+            "the triggering node read the job's copy"
+
+
+def test_a_triggered_s3_source_that_is_missing_leaves_no_job(tmp_path, moto_endpoint, s3_bucket):
+    settings = load_settings({"LADING_HOME": str(tmp_path), "LADING_BLOBS": f"s3://{s3_bucket}/blobs",
+                              "LADING_S3_ENDPOINT_URL": moto_endpoint, **CREDENTIALS})
+    app = bootstrap(settings)
+    try:
+        app.objects.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
+        config = app.library.save_configuration(
+            "acme", "feed", "profiles", {"fieldMap": {"id": "id", "email": "email"}},
+            source_url=f"s3://{s3_bucket}/feeds/gone.csv")
+        with pytest.raises(SourceRefused, match="cannot be read"):
+            app.library.trigger("acme", config.id)
+        app.jobs.projector.catch_up()
+        assert app.jobs.list_jobs(JobFilter("acme")) == [], "a refused object leaves no job behind"
     finally:
         app.close()
