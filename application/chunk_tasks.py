@@ -39,6 +39,25 @@ HELPER_IDLE_SECONDS = 0.05  # a helper waiting for the reader to store more chun
 READ_LAG = 2  # chunks the reader leaves to helpers before validating one itself
 
 
+class WorkClock:
+    """Seconds a worker spent in each kind of step of one job's call (validate, merge, wait
+    for a unit held elsewhere, wait for a prepared chunk, idle for the reader), for the logs:
+    where a split job's workers wait is what its speed-up depends on."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.units: dict[str, int] = {}
+
+    def add(self, name: str, began: float, units: int = 0) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - began
+        if units:
+            self.units[name] = self.units.get(name, 0) + units
+
+    def fields(self) -> dict[str, Any]:
+        return {"secondsBy": {k: round(v, 2) for k, v in self.seconds.items()},
+                "unitsBy": dict(self.units)}
+
+
 @dataclass(frozen=True)
 class SettledChunk:
     """A chunk's one-run outcome: `chunk.staged_path` a local file of its rows (or None), and
@@ -142,6 +161,7 @@ class ChunkTasks:
         parts = self._parts(job)
         lookup = self._key_lookup(job, schema, plan)
         began = time.monotonic()
+        clock = WorkClock()
         mine = 0
         read = parts.get_json(JobParts.READ_DONE)
         if read is None:
@@ -156,9 +176,9 @@ class ChunkTasks:
                 behind = index - READ_LAG
                 if behind >= 0:
                     mine += self._validate_held(job, parts, schema, plan, behind,
-                                                held.pop(behind), lookup)
+                                                held.pop(behind), lookup, clock)
             for index, raw in held.items():
-                mine += self._validate_held(job, parts, schema, plan, index, raw, lookup)
+                mine += self._validate_held(job, parts, schema, plan, index, raw, lookup, clock)
             held.clear()
             parts.put_json(JobParts.READ_DONE, {"chunks": count})
         else:
@@ -170,7 +190,8 @@ class ChunkTasks:
             for index in range(count):
                 mine += self._do(job, f"validate-{index}", wait,
                                  lambda: parts.has(JobParts.result(index)),
-                                 lambda: self.split.validate_part(parts, schema, plan, index, lookup))
+                                 lambda: self.split.validate_part(parts, schema, plan, index, lookup),
+                                 clock)
         validated_at = time.monotonic()
         workdir = parts.scratch_dir / "settled"
         shutil.rmtree(workdir, ignore_errors=True)
@@ -196,13 +217,15 @@ class ChunkTasks:
             "jobId": str(job.id), "chunks": count, "chunksValidatedHere": mine,
             "readSeconds": round(read_at - began, 2),
             "validateSeconds": round(validated_at - read_at, 2),
-            "settleSeconds": round(time.monotonic() - validated_at, 2)})
+            "settleSeconds": round(time.monotonic() - validated_at, 2), **clock.fields()})
         return True
 
     def _validate_held(self, job: ImportJob, parts: JobParts, schema: TableSchema,
-                       plan: ImportPlan, index: int, raw: Any, lookup: KeyLookup | None) -> bool:
+                       plan: ImportPlan, index: int, raw: Any, lookup: KeyLookup | None,
+                       clock: WorkClock) -> bool:
         return self._do(job, f"validate-{index}", False, lambda: parts.has(JobParts.result(index)),
-                        lambda: self.split.validate_part(parts, schema, plan, index, lookup, raw))
+                        lambda: self.split.validate_part(parts, schema, plan, index, lookup, raw),
+                        clock)
 
     # -- merging ----------------------------------------------------------------------------
 
@@ -224,11 +247,12 @@ class ChunkTasks:
             return chunk in done
 
         began = time.monotonic()
-        mine = self._merge_free(job, schema, plan, waiting, merged)
+        clock = WorkClock()
+        mine = self._merge_free(job, schema, plan, waiting, merged, clock)
         recorded = 0
         for chunk in waiting:  # then the others' in turn (or ours, if their holder died)
             if self._do(job, f"merge-{chunk}", True, lambda: merged(chunk),
-                        lambda: self._merge_one(job, schema, plan, chunk)):
+                        lambda: self._merge_one(job, schema, plan, chunk), clock):
                 mine += 1
                 merged(chunk)  # its ledger entry, to record
             while recorded < len(waiting) and waiting[recorded] in done:
@@ -236,10 +260,10 @@ class ChunkTasks:
                 recorded += 1
         log.info("split job merged", extra={
             "jobId": str(job.id), "chunks": len(waiting), "chunksMergedHere": mine,
-            "mergeSeconds": round(time.monotonic() - began, 2)})
+            "mergeSeconds": round(time.monotonic() - began, 2), **clock.fields()})
 
     def _merge_free(self, job: ImportJob, schema: TableSchema, plan: ImportPlan,
-                    chunks: list[int], merged: Callable[[int], bool]) -> int:
+                    chunks: list[int], merged: Callable[[int], bool], clock: WorkClock) -> int:
         """Merge every chunk of `chunks` nobody holds or merged, the next one prepared (read,
         converted, staged) on a second thread while one merges, as a one-worker run does;
         return how many were merged here."""
@@ -267,12 +291,16 @@ class ChunkTasks:
                     chunk, claim, future = current
                     current = None
                     with claim:
+                        waited = time.monotonic()
                         prepared = future.result()
+                        clock.add("wait-prepare", waited)
                         current = next_claimed(pool)
+                        merging = time.monotonic()
                         self.destination.merge_chunk(
                             job.workspace, job.object_name, schema, plan.operation, prepared,
                             LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
-                            on_outcomes=self._part_writer(job, schema, parts, chunk))
+                            on_outcomes=self._part_writer(job, schema, parts, chunk, clock))
+                        clock.add("merge", merging, 1)
                         count += 1
             finally:
                 if current is not None:  # prepared ahead, never merged: give it back
@@ -293,27 +321,40 @@ class ChunkTasks:
                                      on_outcomes=self._part_writer(job, schema, parts, chunk))
 
     def _part_writer(self, job: ImportJob, schema: TableSchema, parts: JobParts,
-                     chunk: int) -> RowOutcomesSink:
+                     chunk: int, clock: WorkClock | None = None) -> RowOutcomesSink:
         # From the stored parts, not the coordinator's files: any worker merges any chunk.
         row_index, staged = self.split.results_inputs(parts, chunk)
-        return self.results.part_writer(job, schema, chunk, row_index, staged)
+        write = self.results.part_writer(job, schema, chunk, row_index, staged)
+        if clock is None:
+            return write
+
+        def timed(outcomes: list[str]) -> None:  # inside the merge's transaction
+            began = time.monotonic()
+            write(outcomes)
+            clock.add("results-part", began)
+        return timed
 
     # -- units ------------------------------------------------------------------------------
 
     def _do(self, job: ImportJob, name: str, wait: bool, done: Callable[[], bool],
-            work: Callable[[], None]) -> bool:
+            work: Callable[[], None], clock: WorkClock) -> bool:
         """Do the unit unless it is done; held elsewhere, wait for it to be done (or with
         `wait` False, leave it). True when this process did it."""
+        kind = name.split("-", 1)[0]
         while not done():
             with self.queue.claim_unit(job.id, self._unit(job, name)) as mine:
                 if mine:
                     if done():
                         return False
+                    began = time.monotonic()
                     work()
+                    clock.add(kind, began, 1)
                     return True
             if not wait:
                 return False
+            began = time.monotonic()
             time.sleep(WAIT_SECONDS)  # its holder finishes it, or dies and leaves it to us
+            clock.add(f"wait-{kind}", began)
         return False
 
     def help(self, job_id: UUID) -> None:
@@ -321,12 +362,22 @@ class ChunkTasks:
         job = self.jobs.load(job_id)
         if job.state != JobState.RUNNING or not self.applies(job):
             return
+        began, clock, stage = time.monotonic(), WorkClock(), job.stage
+        try:
+            self._help(job, clock)
+        finally:
+            log.info("split job helped", extra={
+                "jobId": str(job_id), "stage": str(stage),
+                "seconds": round(time.monotonic() - began, 2), **clock.fields()})
+
+    def _help(self, job: ImportJob, clock: WorkClock) -> None:
+        job_id = job.id
         schema = self.jobs.schema_of(job.workspace, job.object_name)
         plan = ImportPlan.from_stored(job.plan or {})
         if job.stage == Stage.MERGING:
             if self.was_split(job):
                 self._merge_free(job, schema, plan, job.chunks_to_merge, lambda chunk: chunk in
-                                 self.destination.merged_chunks(job.id, job.plan_version))
+                                 self.destination.merged_chunks(job.id, job.plan_version), clock)
             return
         parts = self._parts(job)
         lookup = self._key_lookup(job, schema, plan)
@@ -338,7 +389,8 @@ class ChunkTasks:
             if parts.has(JobParts.raw(index)):
                 self._do(job, f"validate-{index}", False,
                          lambda: parts.has(JobParts.result(index)),
-                         lambda: self.split.validate_part(parts, schema, plan, index, lookup))
+                         lambda: self.split.validate_part(parts, schema, plan, index, lookup),
+                         clock)
                 index += 1
                 continue
             job = self.jobs.load(job_id)
@@ -346,7 +398,9 @@ class ChunkTasks:
                 # Cancelled, failed, or its reader died: a helper waiting here would hold a
                 # worker the job's retried task needs, so it leaves (the reader asks again).
                 return
+            idle = time.monotonic()
             time.sleep(HELPER_IDLE_SECONDS)
+            clock.add("idle", idle)
 
     def _reader_gone(self, job_id: UUID) -> bool:
         """Whether no live process holds the job (so nobody is reading its source)."""
