@@ -201,7 +201,9 @@ class ChunkTasks:
         offset = 0
         with open(error_file, "ab") as errors:
             for index in range(count):
+                settling = time.monotonic()
                 settled = decisions.settle(index, lookup, staged_to(index))
+                clock.add("settle", settling, 1)
                 segment = None
                 if settled.error_lines is not None:
                     with open(settled.error_lines, "rb") as own:
@@ -212,7 +214,9 @@ class ChunkTasks:
                 if chunk.row_index is not None:  # where a one-worker run leaves it
                     shutil.copyfile(chunk.row_index, files.row_index(index))
                     chunk = replace(chunk, row_index=str(files.row_index(index)))
+                recording = time.monotonic()
                 record(replace(chunk, error_segment=segment))
+                clock.add("record", recording, 1)
         log.info("split job validated", extra={
             "jobId": str(job.id), "chunks": count, "chunksValidatedHere": mine,
             "readSeconds": round(read_at - began, 2),

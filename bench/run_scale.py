@@ -105,6 +105,9 @@ def _run(admin_url: str, source: Path, workers: int, split_bytes: int,
                     status = app.jobs.status("default", job_id)
                     if status["state"] in ("completed", "failed"):
                         break
+                    if any(p.poll() is not None for p in processes):
+                        raise SystemExit("a worker exited before the job ended"
+                                         + (f"; see {logs}" if trace else ""))
                     time.sleep(0.2)
                 took = time.perf_counter() - began
             if traced is not None:
