@@ -127,6 +127,9 @@ class ChunkValidator:
         self.uniques = {r.name: KeyRegistry([arrow_type(r.field)], spill_dir, f"unique-{r.name}")
                         for r in self.unique_rules}
         self.order = vplan.schema.field_names
+        # Per field, across chunks: which fast path failed before (a dirty column's optimistic
+        # cast fails on every chunk and costs as much as one that succeeds).
+        self.hints: dict[str, dict] = {r.name: {} for r in self.rules}
         # The last chunk's rows whose key was judged against the registries (no field issue):
         # their row numbers and normalised key columns (ADR 0055 settles chunks with them).
         self.candidates: tuple[np.ndarray, list[pa.Array]] = (np.zeros(0, np.int64), [])
@@ -146,7 +149,8 @@ class ChunkValidator:
         view = _View(chunk, p.header, self.names, ragged if p.landing else [])
         n = view.n
         inputs, encoding, nul = self._inputs(view, chunk)
-        columns = [evaluate_column(rule, inputs[rule.name]) for rule in self.rules]
+        columns = [evaluate_column(rule, inputs[rule.name], self.hints[rule.name])
+                   for rule in self.rules]
         issues = np.stack([c.issue for c in columns]) if columns else np.zeros((0, n), np.int8)
         enc_rows = np.zeros(n, dtype=bool)
         for mask in encoding.values():
