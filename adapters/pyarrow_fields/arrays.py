@@ -85,6 +85,8 @@ def plain_decimal(text: pa.Array, rows: np.ndarray, fraction: bool, max_bytes: i
         return np.zeros(n, dtype=bool)
     offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=text.offset * 4)
     first, last = int(offsets[0]), int(offsets[-1])
+    if last == first:  # only empty strings
+        return np.zeros(n, dtype=bool)
     classes = _BYTE_CLASS[np.frombuffer(buffers[2], dtype=np.uint8)[first:last]]
     starts = (offsets[:-1] - first).astype(np.int64)
     ends = (offsets[1:] - first).astype(np.int64)
