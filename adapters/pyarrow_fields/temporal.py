@@ -95,21 +95,24 @@ def _layout_parts(text: pa.Array, rows: np.ndarray, layouts: tuple[str, ...],
                 ok &= (block[:, pos] - np.uint8(48)) < 10
             else:
                 ok &= block[:, pos] == ord(char)
-        if not ok.all():  # a few odd rows: copy the rest (a clean block is kept as it is)
-            idx, block = idx[ok], block[ok]
+        # The block stays whole (copying a byte matrix's rows is slow); components are
+        # computed for all its rows and only then cut to the ones that follow the layout.
+        keep = None if ok.all() else ok
+        if keep is not None:
+            idx = idx[keep]
         if len(idx):
-            groups.append((idx, block))
+            groups.append((idx, block, keep))
             matched[idx] = True
     order = np.concatenate([g[0] for g in groups]) if groups else np.zeros(0, dtype=np.int64)
 
     def ints(name: str) -> np.ndarray:
         first, count = spans[name]
         out = []
-        for _, block in groups:
+        for _, block, keep in groups:
             value = block[:, first].astype(np.int64) - 48
             for k in range(first + 1, first + count):
                 value = value * 10 + (block[:, k].astype(np.int64) - 48)
-            out.append(value)
+            out.append(value if keep is None else value[keep])
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     return matched, _Parts(order, set(spans), ints, lambda name: None)
