@@ -130,6 +130,7 @@ class ChunkValidator:
         # Per field, across chunks: which fast path failed before (a dirty column's optimistic
         # cast fails on every chunk and costs as much as one that succeeds).
         self.hints: dict[str, dict] = {r.name: {} for r in self.rules}
+        self._messages: dict[tuple[int, int, int], str] = {}
         # The last chunk's rows whose key was judged against the registries (no field issue):
         # their row numbers and normalised key columns (ADR 0055 settles chunks with them).
         self.candidates: tuple[np.ndarray, list[pa.Array]] = (np.zeros(0, np.int64), [])
@@ -396,6 +397,7 @@ class ChunkValidator:
             raws = {rule.name: inputs[rule.name].display(rows) for rule in self.rules}
             sources = view.source_rows(rows.tolist())
             key_names = [r.name for r in self.key_rules]
+            row_issues = issues[:, rows].T.tolist()  # one list per rejected row, not a lookup a cell
             for j, (row, source) in enumerate(zip(rows.tolist(), sources)):
                 errors: list[FieldError] = []
                 if not p.landing and any(m[row] for m in encoding.values()):
@@ -406,12 +408,12 @@ class ChunkValidator:
                                                      message(rule, why), rule.name,
                                                      rule.column, raws[rule.name][j]))
                 elif rejected[row]:
-                    for k, (rule, col) in enumerate(zip(self.rules, columns)):
-                        issue = int(issues[k][row])
+                    for k, issue in enumerate(row_issues[j]):
+                        rule = self.rules[k]
                         if issue and (not p.landing or rule.name in key_names):
                             errors.append(FieldError(
                                 ISSUE_CODES[Issue(issue)],
-                                message(rule, Issue(issue), Healing(int(col.healing[row]))),
+                                self._message(k, issue, int(columns[k].healing[row])),
                                 rule.name, rule.column, raws[rule.name][j]))
                 elif any(bad[row] for bad in unique_bad.values()):
                     for rule in self.unique_rules:
@@ -436,6 +438,16 @@ class ChunkValidator:
                 by_field[e["field"] or ROW_LEVEL][e["code"]] += 1
         result.rejected_by_code = dict(by_code)
         result.rejected_by_field = {f: dict(c) for f, c in by_field.items()}
+
+    def _message(self, position: int, issue: int, healing: int) -> str:
+        """`message` of the rule at `position`, which depends on the rule, issue and healing
+        only: worked out once for all the rows that share them."""
+        key = (position, issue, healing)
+        text = self._messages.get(key)
+        if text is None:
+            text = self._messages[key] = message(self.rules[position], Issue(issue),
+                                                 Healing(healing))
+        return text
 
     def _entry(self, number: int, errors: list[FieldError], source: dict[str, Any]) -> dict[str, Any]:
         return error_entry(number, errors, source, self.order, self.value_chars)
@@ -577,9 +589,8 @@ class SourceColumn(ColumnInput):
         out: list[Any] = [None] * len(rows)
         text = self.raw_text if self.raw_text is not None else self.text
         if text is not None:
-            for j, v in enumerate(text.take(idx).to_pylist()):
-                if v is not None:
-                    out[j] = self._shown(v)
+            taken = text.take(idx).to_pylist()
+            out = taken if not self.markers else [v if v is None else self._shown(v) for v in taken]
         native = self.native_given if self.native_given is not None else self.native
         if native is not None:
             for j, v in enumerate(native.take(idx).to_pylist()):
