@@ -479,7 +479,7 @@ def _groups(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
         if n < 2 or bool((fps[1:] > fps[:-1]).all()):
             # Ascending keys (the usual export order) are all distinct: each row its own group.
             return np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
-        _, firsts, gid = np.unique(fps, return_index=True, return_inverse=True)
+        return _mostly_ascending_groups(fps)
     else:
         names = [f"k{i}" for i in range(len(columns))]
         table = pa.table(columns + [pa.array(np.arange(n))], names=names + ["__pos"])
@@ -502,6 +502,29 @@ def _groups(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     renumber = np.empty_like(rank)
     renumber[rank] = np.arange(len(rank))
     return renumber[gid].astype(np.int64), np.sort(firsts)
+
+
+def _mostly_ascending_groups(fps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_groups` of exact keys without sorting them all: a row whose key exceeds every key
+    before it starts a group, and these rows' keys ascend, so each other row (a duplicate, or a
+    key out of order; few in an export) is looked up among them by binary search, and the rest
+    are grouped among themselves."""
+    n = len(fps)
+    rows = np.arange(n, dtype=np.int64)
+    ahead = np.ones(n, dtype=bool)
+    ahead[1:] = fps[1:] > np.maximum.accumulate(fps)[:-1]
+    rep = rows.copy()  # the first row with each row's key
+    others = np.flatnonzero(~ahead)
+    leaders = np.flatnonzero(ahead)
+    at = np.minimum(np.searchsorted(fps[leaders], fps[others]), len(leaders) - 1)
+    found = fps[leaders[at]] == fps[others]
+    rep[others[found]] = leaders[at[found]]
+    rest = others[~found]
+    if len(rest):
+        _, first, inverse = np.unique(fps[rest], return_index=True, return_inverse=True)
+        rep[rest] = rest[first][inverse.reshape(-1)]
+    is_first = rep == rows
+    return (np.cumsum(is_first) - 1)[rep], np.flatnonzero(is_first)
 
 
 def _column_input(rule: FieldRule, raw: Any, n: int) -> "SourceColumn":
