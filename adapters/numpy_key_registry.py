@@ -186,6 +186,10 @@ class KeyRegistry:
             (a, ca), (b, cb) = self.runs[-2], self.runs[-1]
             if len(a) >= FROZEN_RUN or len(a) > 2 * len(b):
                 break
+            if a[-1] <= b[0]:  # keys in export order: b goes after a, nothing to interleave
+                chunks = None if ca is None else np.concatenate([ca, cb])
+                self.runs[-2:] = [(np.concatenate([a, b]), chunks)]
+                continue
             # Both runs are sorted: inserting b's values at their places in a is linear.
             places = np.searchsorted(a, b, side="right")
             chunks = None if ca is None else np.insert(ca, places, cb)

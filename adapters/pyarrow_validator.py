@@ -127,6 +127,10 @@ class ChunkValidator:
         self.uniques = {r.name: KeyRegistry([arrow_type(r.field)], spill_dir, f"unique-{r.name}")
                         for r in self.unique_rules}
         self.order = vplan.schema.field_names
+        # Per field, across chunks: which fast path failed before (a dirty column's optimistic
+        # cast fails on every chunk and costs as much as one that succeeds).
+        self.hints: dict[str, dict] = {r.name: {} for r in self.rules}
+        self._messages: dict[tuple[int, int, int], str] = {}
         # The last chunk's rows whose key was judged against the registries (no field issue):
         # their row numbers and normalised key columns (ADR 0055 settles chunks with them).
         self.candidates: tuple[np.ndarray, list[pa.Array]] = (np.zeros(0, np.int64), [])
@@ -146,7 +150,8 @@ class ChunkValidator:
         view = _View(chunk, p.header, self.names, ragged if p.landing else [])
         n = view.n
         inputs, encoding, nul = self._inputs(view, chunk)
-        columns = [evaluate_column(rule, inputs[rule.name]) for rule in self.rules]
+        columns = [evaluate_column(rule, inputs[rule.name], self.hints[rule.name])
+                   for rule in self.rules]
         issues = np.stack([c.issue for c in columns]) if columns else np.zeros((0, n), np.int8)
         enc_rows = np.zeros(n, dtype=bool)
         for mask in encoding.values():
@@ -392,6 +397,7 @@ class ChunkValidator:
             raws = {rule.name: inputs[rule.name].display(rows) for rule in self.rules}
             sources = view.source_rows(rows.tolist())
             key_names = [r.name for r in self.key_rules]
+            row_issues = issues[:, rows].T.tolist()  # one list per rejected row, not a lookup a cell
             for j, (row, source) in enumerate(zip(rows.tolist(), sources)):
                 errors: list[FieldError] = []
                 if not p.landing and any(m[row] for m in encoding.values()):
@@ -402,12 +408,12 @@ class ChunkValidator:
                                                      message(rule, why), rule.name,
                                                      rule.column, raws[rule.name][j]))
                 elif rejected[row]:
-                    for k, (rule, col) in enumerate(zip(self.rules, columns)):
-                        issue = int(issues[k][row])
+                    for k, issue in enumerate(row_issues[j]):
+                        rule = self.rules[k]
                         if issue and (not p.landing or rule.name in key_names):
                             errors.append(FieldError(
                                 ISSUE_CODES[Issue(issue)],
-                                message(rule, Issue(issue), Healing(int(col.healing[row]))),
+                                self._message(k, issue, int(columns[k].healing[row])),
                                 rule.name, rule.column, raws[rule.name][j]))
                 elif any(bad[row] for bad in unique_bad.values()):
                     for rule in self.unique_rules:
@@ -432,6 +438,16 @@ class ChunkValidator:
                 by_field[e["field"] or ROW_LEVEL][e["code"]] += 1
         result.rejected_by_code = dict(by_code)
         result.rejected_by_field = {f: dict(c) for f, c in by_field.items()}
+
+    def _message(self, position: int, issue: int, healing: int) -> str:
+        """`message` of the rule at `position`, which depends on the rule, issue and healing
+        only: worked out once for all the rows that share them."""
+        key = (position, issue, healing)
+        text = self._messages.get(key)
+        if text is None:
+            text = self._messages[key] = message(self.rules[position], Issue(issue),
+                                                 Healing(healing))
+        return text
 
     def _entry(self, number: int, errors: list[FieldError], source: dict[str, Any]) -> dict[str, Any]:
         return error_entry(number, errors, source, self.order, self.value_chars)
@@ -463,7 +479,7 @@ def _groups(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
         if n < 2 or bool((fps[1:] > fps[:-1]).all()):
             # Ascending keys (the usual export order) are all distinct: each row its own group.
             return np.arange(n, dtype=np.int64), np.arange(n, dtype=np.int64)
-        _, firsts, gid = np.unique(fps, return_index=True, return_inverse=True)
+        return _mostly_ascending_groups(fps)
     else:
         names = [f"k{i}" for i in range(len(columns))]
         table = pa.table(columns + [pa.array(np.arange(n))], names=names + ["__pos"])
@@ -486,6 +502,29 @@ def _groups(columns: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     renumber = np.empty_like(rank)
     renumber[rank] = np.arange(len(rank))
     return renumber[gid].astype(np.int64), np.sort(firsts)
+
+
+def _mostly_ascending_groups(fps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_groups` of exact keys without sorting them all: a row whose key exceeds every key
+    before it starts a group, and these rows' keys ascend, so each other row (a duplicate, or a
+    key out of order; few in an export) is looked up among them by binary search, and the rest
+    are grouped among themselves."""
+    n = len(fps)
+    rows = np.arange(n, dtype=np.int64)
+    ahead = np.ones(n, dtype=bool)
+    ahead[1:] = fps[1:] > np.maximum.accumulate(fps)[:-1]
+    rep = rows.copy()  # the first row with each row's key
+    others = np.flatnonzero(~ahead)
+    leaders = np.flatnonzero(ahead)
+    at = np.minimum(np.searchsorted(fps[leaders], fps[others]), len(leaders) - 1)
+    found = fps[leaders[at]] == fps[others]
+    rep[others[found]] = leaders[at[found]]
+    rest = others[~found]
+    if len(rest):
+        _, first, inverse = np.unique(fps[rest], return_index=True, return_inverse=True)
+        rep[rest] = rest[first][inverse.reshape(-1)]
+    is_first = rep == rows
+    return (np.cumsum(is_first) - 1)[rep], np.flatnonzero(is_first)
 
 
 def _column_input(rule: FieldRule, raw: Any, n: int) -> "SourceColumn":
@@ -573,9 +612,8 @@ class SourceColumn(ColumnInput):
         out: list[Any] = [None] * len(rows)
         text = self.raw_text if self.raw_text is not None else self.text
         if text is not None:
-            for j, v in enumerate(text.take(idx).to_pylist()):
-                if v is not None:
-                    out[j] = self._shown(v)
+            taken = text.take(idx).to_pylist()
+            out = taken if not self.markers else [v if v is None else self._shown(v) for v in taken]
         native = self.native_given if self.native_given is not None else self.native
         if native is not None:
             for j, v in enumerate(native.take(idx).to_pylist()):

@@ -24,7 +24,9 @@ def truncated(value: Any, limit: int = DEFAULT_VALUE_CHARS) -> Any:
             return value
         return f"{value[:limit]}…[+{len(value) - limit:,} characters]"
     if isinstance(value, dict):
-        return {k: truncated(v, limit) for k, v in value.items()}
+        # short text (nearly every value of a source row) is kept without a call per value
+        return {k: v if type(v) is str and len(v) <= limit else truncated(v, limit)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [truncated(v, limit) for v in value]
     return value

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lading.adapters.pyarrow_fields.arrays import keep_only, mask
+from lading.adapters.pyarrow_fields.arrays import keep_only, mask, present_and_empty
 from lading.adapters.pyarrow_fields.constraints import check_constraints, heal_enum_case
 from lading.adapters.pyarrow_fields.numbers import fast_integer, fast_number, fast_year
 from lading.adapters.pyarrow_fields.temporal import fast_dated, fast_time
@@ -57,9 +57,9 @@ def evaluate_column(rule: FieldRule, col: ColumnInput, hints: dict | None = None
 
     text = col.text
     if text is not None:
-        valid = mask(pc.is_valid(text))
+        valid, empty = present_and_empty(text)
         if rule.missing_values == frozenset({""}):
-            missing = mask(pc.equal(pc.binary_length(text), 0))
+            missing = empty
         else:
             missing = mask(pc.is_in(text, value_set=pa.array(sorted(rule.missing_values),
                                                                   pa.string())))

@@ -95,19 +95,24 @@ def _layout_parts(text: pa.Array, rows: np.ndarray, layouts: tuple[str, ...],
                 ok &= (block[:, pos] - np.uint8(48)) < 10
             else:
                 ok &= block[:, pos] == ord(char)
-        if ok.any():
-            groups.append((idx[ok], block[ok]))
-            matched[idx[ok]] = True
+        # The block stays whole (copying a byte matrix's rows is slow); components are
+        # computed for all its rows and only then cut to the ones that follow the layout.
+        keep = None if ok.all() else ok
+        if keep is not None:
+            idx = idx[keep]
+        if len(idx):
+            groups.append((idx, block, keep))
+            matched[idx] = True
     order = np.concatenate([g[0] for g in groups]) if groups else np.zeros(0, dtype=np.int64)
 
     def ints(name: str) -> np.ndarray:
         first, count = spans[name]
         out = []
-        for _, block in groups:
+        for _, block, keep in groups:
             value = block[:, first].astype(np.int64) - 48
             for k in range(first + 1, first + count):
                 value = value * 10 + (block[:, k].astype(np.int64) - 48)
-            out.append(value)
+            out.append(value if keep is None else value[keep])
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     return matched, _Parts(order, set(spans), ints, lambda name: None)
@@ -128,13 +133,12 @@ def _date_parts(p: _Parts) -> tuple[np.ndarray, np.ndarray]:
     else:
         month = p.int("m")
     day = p.int("d")
-    year_ok = (year >= vf.MIN_YEAR) & (year <= vf.MAX_YEAR)
-    month_ok = (month >= 1) & (month <= 12)
-    y = np.where(year_ok, year, 2000)
-    m = np.where(month_ok, month, 1)
+    valid = (year >= vf.MIN_YEAR) & (year <= vf.MAX_YEAR) & (month >= 1) & (month <= 12)
+    clean = bool(valid.all())  # the usual case: no placeholders needed for the table lookups
+    y = year if clean else np.where(valid, year, 2000)
+    m = month if clean else np.where(valid, month, 1)
     leap = LEAP[y]
-    feb29 = (m == 2) & leap
-    valid = year_ok & month_ok & (day >= 1) & (day <= DAYS_IN_MONTH[m] + feb29)
+    valid &= (day >= 1) & (day <= DAYS_IN_MONTH[m] + ((m == 2) & leap))
     days = YEAR_START[y] + MONTH_START[m] + ((m > 2) & leap) + day - 1
     return valid, days
 
@@ -172,8 +176,14 @@ def _zone_parts(p: _Parts) -> tuple[np.ndarray, np.ndarray]:
 
 def _put_dates(p: _Parts, store: Store, claimed: np.ndarray) -> None:
     valid, days = _date_parts(p)
-    rows = p.rows[valid]
-    store.put_many(rows, days[valid].astype(np.int32))
+    _put_valid(p.rows, valid, days.astype(np.int32), store, claimed)
+
+
+def _put_valid(rows: np.ndarray, valid: np.ndarray, values: np.ndarray, store: Store,
+               claimed: np.ndarray) -> None:
+    if not valid.all():
+        rows, values = rows[valid], values[valid]
+    store.put_many(rows, values)
     claimed[rows] = True
 
 
@@ -183,9 +193,7 @@ def _put_datetimes(p: _Parts, store: Store, claimed: np.ndarray) -> None:
     zone_ok, offset = _zone_parts(p)
     total = days * DAY_US + micros - offset * 60_000_000
     valid = date_ok & clock_ok & zone_ok & (total >= MIN_US) & (total <= MAX_US)
-    rows = p.rows[valid]
-    store.put_many(rows, total[valid])
-    claimed[rows] = True
+    _put_valid(p.rows, valid, total, store, claimed)
 
 
 def fast_dated(rule: FieldRule, text: pa.Array, rows: np.ndarray, store: Store, hints: dict):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from lading.adapters.readers.csv_header import HEADER_NEVER_ENDS, header_extent
 from lading.adapters.readers.limits import SourceLimits
+from lading.adapters.readers.prefetch import prefetch
 from lading.adapters.readers.source_chunk import BadRow, TableChunk
 from lading.adapters.readers.text_stream import Utf8Stream, open_bytes, open_tracked, replace_markers
 from lading.domain.errors import SourceUnreadable
@@ -238,7 +237,7 @@ class CsvSource:
         bad: list[BadRow] = []
         parts: list[tuple[pa.RecordBatch, np.ndarray]] = []
         size = 0.0
-        items = _prefetch(self._next)
+        items = prefetch(self._next)
         try:
             for batch, skipped, self._read_to in items:
                 self._check_record_sizes(skipped)
@@ -333,46 +332,6 @@ def _number_rows(first: int, count: int, skipped: list[tuple[int, str]]) -> tupl
     while k < len(skipped) and skipped[k][0] < row:
         k += 1
     return numbers, k
-
-
-def _prefetch(produce, depth: int = 2):
-    """Iterate `produce()` results ahead in a thread (pyarrow parses without the GIL) until it
-    returns an item whose first element is None, which is passed on and ends the iteration."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            while not stop.is_set():
-                item = produce()
-                q.put(item)
-                if item[0] is None:
-                    return
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            q.put(exc)
-
-    thread = threading.Thread(target=work, name="lading-csv-prefetch", daemon=True)
-    thread.start()
-
-    def gen():
-        try:
-            while True:
-                item = q.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-                if item[0] is None:
-                    return
-        finally:
-            stop.set()
-            while thread.is_alive():
-                try:
-                    q.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-            thread.join()
-
-    return gen()
 
 
 class _WithFinalNewline:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lading.adapters.readers.limits import SourceLimits
+from lading.adapters.readers.prefetch import prefetch
 from lading.adapters.readers.source_chunk import TableChunk
 from lading.adapters.readers.text_stream import open_bytes
 from lading.domain.errors import SourceUnreadable
@@ -35,6 +36,7 @@ class ParquetSource:
         self.limits = limits
         self.header: list[str] = []
         self._file: pq.ParquetFile | None = None
+        self._ahead: Generator | None = None
 
     def open(self) -> None:
         try:
@@ -45,18 +47,47 @@ class ParquetSource:
         self.header = list(self._file.schema_arrow.names)
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()  # the read-ahead thread stops before its file closes
         if self._file is not None:
             self._file.close()
 
     def chunks(self) -> Iterator[TableChunk]:
         first = 1
         total = max(self._file.metadata.num_rows, 1)
+        batches = self._file.iter_batches(batch_size=self.batch_size)
+        # The next batch is decoded (and scanned for NULs) while this one is validated.
+        self._ahead = prefetch(lambda: _scanned(next(batches, None)))
         try:
-            for batch in self._file.iter_batches(batch_size=self.batch_size):
+            for batch, nul in self._ahead:
+                if batch is None:
+                    break
                 numbers = np.arange(first, first + batch.num_rows, dtype=np.int64)
                 first += batch.num_rows
                 # Parquet is read by row group, not front to back: the share of rows, in bytes.
-                yield TableChunk(row_numbers=numbers, batch=batch,
+                yield TableChunk(row_numbers=numbers, batch=batch, nul=nul,
                                  bytes_read=self._size * (first - 1) // total)
         except (pa.ArrowException, OSError) as exc:
             raise SourceUnreadable(f"cannot read the Parquet file: {exc}") from None
+        finally:
+            self._ahead.close()
+
+
+def _scanned(batch: pa.RecordBatch | None) -> tuple[pa.RecordBatch | None, bool]:
+    return batch, batch is not None and _may_hold_nul(batch)
+
+
+def _may_hold_nul(batch: pa.RecordBatch) -> bool:
+    """Whether a text column of the batch holds a U+0000 (the validator then looks for it
+    cell by cell, column by column): one scan of each column's bytes."""
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            _, offsets, data = column.buffers()
+            if data is None or not len(column):
+                continue
+            width = np.int64 if pa.types.is_large_string(column.type) else np.int32
+            ends = np.frombuffer(offsets, dtype=width)[column.offset:column.offset + len(column) + 1]
+            text = np.frombuffer(data, dtype=np.uint8)[int(ends[0]):int(ends[-1])]
+            if len(text) and not text.all():
+                return True
+    return False

@@ -67,17 +67,18 @@ class TableChunk(SourceChunk):
         if not len(indices):
             return []
         taken = self.batch.take(pa.array(indices, type=pa.int64()))
-        columns = [c.to_pylist() for c in taken.columns]
-        rows = []
-        for i in range(len(indices)):
-            row = {}
-            for name, col in zip(names, columns):
-                value = col[i]
-                if isinstance(value, str) and self.markers:
-                    value = replace_markers(value)
-                row[name] = json_ready(value)
-            rows.append(row)
-        return rows
+        columns = [self._json_values(c) for c in taken.columns]
+        return [dict(zip(names, values)) for values in zip(*columns)]
+
+    def _json_values(self, column: pa.Array) -> list[Any]:
+        values = column.to_pylist()
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            # text is JSON as it is (CSV's every column): only markers need replacing
+            if self.markers:
+                return [v if v is None else replace_markers(v) for v in values]
+            return values
+        return [json_ready(replace_markers(v) if isinstance(v, str) and self.markers else v)
+                for v in values]
 
 
 @dataclass
