@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,11 @@ _EXACT_INT = 2**53
 _NATIVE_PY = {
     "integer": (int,), "year": (int,), "number": (int, float), "boolean": (bool,),
 }
+# Each NDJSON value's kind, by its exact type (a bool is not an int here); dicts and lists
+# are _OTHER. The msgspec decoder makes no other types.
+_NULL, _OTHER = 0, 5
+_KIND_CODES = {type(None): _NULL, str: 1, int: 2, float: 3, bool: 4}
+_NATIVE_CODES = {kind: tuple(_KIND_CODES[t] for t in types) for kind, types in _NATIVE_PY.items()}
 
 
 @dataclass
@@ -563,35 +569,46 @@ def _exact_type(rule: FieldRule) -> pa.DataType | None:
 
 
 def _classify(rule: FieldRule, values: list[Any], col: "SourceColumn") -> None:
-    """NDJSON values: text, the field's own JSON type, or anything else (judged in Python)."""
-    kinds = set(map(type, values))
-    kinds.discard(type(None))
-    native = _NATIVE_PY.get(rule.type, ())
-    if kinds <= {str}:
+    """NDJSON values: text, the field's own JSON type, or anything else (judged in Python).
+    Each value's kind is coded in one pass, then the text and the native values are each
+    converted to Arrow with the other rows masked out (pyarrow skips masked values unread)."""
+    codes = np.fromiter(map(_KIND_CODES.get, map(type, values), repeat(_OTHER)), np.int8,
+                        len(values))
+    present = codes != _NULL
+    text = codes == _KIND_CODES[str]
+    if not (present & ~text).any():
         col.text = pa.array(values, pa.string())
         return
-    if native and kinds <= set(native):
+    native_codes = _NATIVE_CODES.get(rule.type, ())
+    native = np.isin(codes, native_codes)
+    if native_codes and not (present & ~native).any():
         try:
             col.native = pa.array(values, arrow_type(rule.field))
             return
         except (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError):
             pass
-    texts: list[Any] = [None] * len(values)
-    natives: list[Any] = [None] * len(values)
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        t = type(v)
-        if t is str:
-            texts[i] = v
-        elif t in native and (t is not int or -_EXACT_INT < v < _EXACT_INT):
-            natives[i] = v
-        else:
-            col.others[i] = v
-    if any(t is not None for t in texts):
-        col.text = pa.array(texts, pa.string())
-    if any(v is not None for v in natives):
-        col.native = pa.array(natives, arrow_type(rule.field))
+    if _KIND_CODES[int] in native_codes:
+        native &= ~_inexact_ints(values, codes == _KIND_CODES[int])
+    col.others.update((i, values[i]) for i in np.nonzero(present & ~text & ~native)[0].tolist())
+    if text.any():
+        col.text = pa.array(values, pa.string(), mask=~text)
+    if native.any():
+        col.native = pa.array(values, arrow_type(rule.field), mask=~native)
+
+
+def _inexact_ints(values: list[Any], ints: np.ndarray) -> np.ndarray:
+    """The integers at `ints` from 2**53 on, either sign: not all exact as a float64, so the
+    reference judges them."""
+    if not ints.any():
+        return ints
+    try:
+        as_int = pa.array(values, pa.int64(), mask=~ints).fill_null(0).to_numpy()
+    except OverflowError:  # beyond int64: look at each integer
+        inexact = np.zeros(len(values), dtype=bool)
+        for i in np.nonzero(ints)[0].tolist():
+            inexact[i] = not -_EXACT_INT < values[i] < _EXACT_INT
+        return inexact
+    return ints & ((as_int >= _EXACT_INT) | (as_int <= -_EXACT_INT))
 
 
 @dataclass
