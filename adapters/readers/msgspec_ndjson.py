@@ -64,7 +64,8 @@ class NdjsonSource:
             if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
                                         or lines[-1].endswith(b"\r")):
                 carry = lines.pop()
-            self._check_line_sizes(line_no, lines, carry)
+            if len(block) > self.limits.max_record_bytes:  # else no line can be over the cap
+                self._check_line_sizes(line_no, lines, carry)
             check_markers = self._stream.markers > 0
             whole = None if check_markers and MARKER_BYTES.search(block) else _objects(lines, decode)
             if whole is not None:
@@ -124,8 +125,6 @@ class NdjsonSource:
         cap = self.limits.max_record_bytes
         if len(carry) > cap:
             raise self.limits.record_too_large(f"line {line_no + len(lines) + 1}")
-        if not lines or max(map(len, lines)) <= cap:
-            return
         for k, raw in enumerate(lines):
             if len(raw) > cap and len(raw.rstrip(b"\r\n")) > cap:
                 raise self.limits.record_too_large(f"line {line_no + k + 1}")
