@@ -2,7 +2,9 @@
 
 A line ends at LF, CRLF or a lone CR (JSON text cannot hold a raw CR or LF, so splitting on
 them is safe; U+2028 inside strings is not a line break). Blank lines are not rows but do count
-as lines: rowNumber is the line number.
+as lines: rowNumber is the line number. A block whose every line is one object (the usual
+case) is decoded without a Python step per line; a block with any other line is read line by
+line, which gives the same rows plus each bad line's own BadRow (ADR 0110).
 """
 
 from __future__ import annotations
