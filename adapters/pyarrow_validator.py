@@ -9,8 +9,9 @@ are written out one by one with the reference's messages.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pyarrow.compute as pc
 from lading.adapters.arrow_types import arrow_type
 from lading.adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exact, normalised
 from lading.adapters.pyarrow_fields.column import ColumnInput, FieldColumn, evaluate_column
-from lading.adapters.readers.source_chunk import BadRow, SourceChunk
+from lading.adapters.readers.source_chunk import BadRow, KeyValues, RecordsChunk, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
 from lading.adapters.row_results_file import key_of
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
@@ -43,6 +44,11 @@ _EXACT_INT = 2**53
 _NATIVE_PY = {
     "integer": (int,), "year": (int,), "number": (int, float), "boolean": (bool,),
 }
+# Each NDJSON value's kind, by its exact type (a bool is not an int here); dicts and lists
+# are _OTHER. The msgspec decoder makes no other types.
+_NULL, _OTHER = 0, 5
+_KIND_CODES = {type(None): _NULL, str: 1, int: 2, float: 3, bool: 4}
+_NATIVE_CODES = {kind: tuple(_KIND_CODES[t] for t in types) for kind, types in _NATIVE_PY.items()}
 
 
 @dataclass
@@ -213,9 +219,12 @@ class ChunkValidator:
         inputs: dict[str, ColumnInput] = {}
         encoding: dict[str, np.ndarray] = {}
         nul: dict[str, np.ndarray] = {}
+        exact = _exact_json(self.rules, self.vplan.header, self.vplan.mapping.positions, chunk)
         for rule in self.rules:
-            raw = view.column(self.vplan.mapping.positions[rule.name])
-            col = _column_input(rule, raw, view.n)
+            position = self.vplan.mapping.positions[rule.name]
+            col = exact.get(rule.name)
+            if col is None:
+                col = _column_input(rule, view.column(position), view.n)
             col.markers = chunk.markers
             if col.text is not None and (chunk.markers or chunk.nul):
                 marked = _mask(pc.match_substring_regex(col.text, MARKER_REGEX)) if chunk.markers \
@@ -561,43 +570,91 @@ def _column_input(rule: FieldRule, raw: Any, n: int) -> "SourceColumn":
     return col
 
 
+def _exact_json(rules: Sequence[FieldRule], header: Sequence[str], positions: Mapping[str, int],
+                chunk: SourceChunk) -> dict[str, "SourceColumn"]:
+    """NDJSON fields whose values are all text (a boolean field's: all true / false), made
+    into Arrow in one pass over the objects: what _classify makes of the same values, without
+    building a Python list per field. The other fields go through _classify."""
+    if not isinstance(chunk, RecordsChunk):
+        return {}
+    wanted: dict[str, pa.DataType] = {}
+    for rule in rules:
+        typ = _exact_type(rule)
+        if typ is not None:
+            wanted.setdefault(header[positions[rule.name]], typ)
+    converted = chunk.exact_columns(wanted)
+    inputs = {}
+    n = chunk.num_rows
+    for rule in rules:
+        key = header[positions[rule.name]]
+        values = converted.get(key)
+        if values is None or values.type != _exact_type(rule):
+            continue
+        col = SourceColumn(n=n, given=KeyValues(chunk.records, key))
+        if pa.types.is_string(values.type):
+            col.text = values
+        elif values.null_count == n:
+            col.text = pa.nulls(n, pa.string())  # no value at all: _classify's text case
+        else:
+            col.native = values
+        inputs[rule.name] = col
+    return inputs
+
+
+def _exact_type(rule: FieldRule) -> pa.DataType | None:
+    if rule.type == "boolean":
+        return pa.bool_()
+    return None if rule.type in _NATIVE_PY else pa.string()
+
+
 def _classify(rule: FieldRule, values: list[Any], col: "SourceColumn") -> None:
-    """NDJSON values: text, the field's own JSON type, or anything else (judged in Python)."""
-    kinds = set(map(type, values))
-    kinds.discard(type(None))
-    native = _NATIVE_PY.get(rule.type, ())
-    if kinds <= {str}:
+    """NDJSON values: text, the field's own JSON type, or anything else (judged in Python).
+    Each value's kind is coded in one pass, then the text and the native values are each
+    converted to Arrow with the other rows masked out (pyarrow skips masked values unread)."""
+    codes = np.fromiter(map(_KIND_CODES.get, map(type, values), repeat(_OTHER)), np.int8,
+                        len(values))
+    present = codes != _NULL
+    text = codes == _KIND_CODES[str]
+    if not (present & ~text).any():
         col.text = pa.array(values, pa.string())
         return
-    if native and kinds <= set(native):
+    native_codes = _NATIVE_CODES.get(rule.type, ())
+    native = np.isin(codes, native_codes)
+    if native_codes and not (present & ~native).any():
         try:
             col.native = pa.array(values, arrow_type(rule.field))
             return
         except (OverflowError, pa.ArrowInvalid, pa.ArrowTypeError):
             pass
-    texts: list[Any] = [None] * len(values)
-    natives: list[Any] = [None] * len(values)
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        t = type(v)
-        if t is str:
-            texts[i] = v
-        elif t in native and (t is not int or -_EXACT_INT < v < _EXACT_INT):
-            natives[i] = v
-        else:
-            col.others[i] = v
-    if any(t is not None for t in texts):
-        col.text = pa.array(texts, pa.string())
-    if any(v is not None for v in natives):
-        col.native = pa.array(natives, arrow_type(rule.field))
+    if _KIND_CODES[int] in native_codes:
+        native &= ~_inexact_ints(values, codes == _KIND_CODES[int])
+    col.others.update((i, values[i]) for i in np.nonzero(present & ~text & ~native)[0].tolist())
+    if text.any():
+        col.text = pa.array(values, pa.string(), mask=~text)
+    if native.any():
+        col.native = pa.array(values, arrow_type(rule.field), mask=~native)
+
+
+def _inexact_ints(values: list[Any], ints: np.ndarray) -> np.ndarray:
+    """The integers at `ints` from 2**53 on, either sign: not all exact as a float64, so the
+    reference judges them."""
+    if not ints.any():
+        return ints
+    try:
+        as_int = pa.array(values, pa.int64(), mask=~ints).fill_null(0).to_numpy()
+    except OverflowError:  # beyond int64: look at each integer
+        inexact = np.zeros(len(values), dtype=bool)
+        for i in np.nonzero(ints)[0].tolist():
+            inexact[i] = not -_EXACT_INT < values[i] < _EXACT_INT
+        return inexact
+    return ints & ((as_int >= _EXACT_INT) | (as_int <= -_EXACT_INT))
 
 
 @dataclass
 class SourceColumn(ColumnInput):
     raw_text: pa.Array | None = None  # text before cells with encoding markers were blanked
     native_given: pa.Array | None = None  # Parquet values before the cast to the field's type
-    given: list[Any] | None = None  # NDJSON values as decoded: `-1` shows as given, not as `-1.0`
+    given: Sequence[Any] | None = None  # NDJSON values as decoded: `-1` shows as given, not as `-1.0`
     markers: bool = False  # the chunk's text may hold encoding markers (else U+10FFxx is genuine)
 
     def _shown(self, text: str) -> str:

@@ -2,13 +2,16 @@
 
 A line ends at LF, CRLF or a lone CR (JSON text cannot hold a raw CR or LF, so splitting on
 them is safe; U+2028 inside strings is not a line break). Blank lines are not rows but do count
-as lines: rowNumber is the line number.
+as lines: rowNumber is the line number. A block whose every line is one object (the usual
+case) is decoded without a Python step per line; a block with any other line is read line by
+line, which gives the same rows plus each bad line's own BadRow (ADR 0110).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -63,46 +66,61 @@ class NdjsonSource:
             if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
                                         or lines[-1].endswith(b"\r")):
                 carry = lines.pop()
-            self._check_line_sizes(line_no, lines, carry)
-            numbers: list[int] = []
-            records: list[dict] = []
-            bad: list[BadRow] = []
-            repaired: list[int] = []
+            if len(block) > self.limits.max_record_bytes:  # else no line can be over the cap
+                self._check_line_sizes(line_no, lines, carry)
             check_markers = self._stream.markers > 0
-            for raw in lines:
-                line_no += 1
-                content = raw.rstrip(b"\r\n")
-                if not content.strip():
-                    continue
-                if check_markers and MARKER_BYTES.search(content):
-                    if not self.repair_encoding:
-                        bad.append(BadRow(line_no, "undecodable", _text(content), ENCODING_LINE_MESSAGE))
-                        continue
-                    content = MARKER_BYTES.sub(_REPLACEMENT, content)
-                    repaired.append(len(records))
-                try:
-                    obj = decode(content)
-                except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
-                        RecursionError):
-                    if repaired and repaired[-1] == len(records):
-                        repaired.pop()
-                    bad.append(BadRow(line_no, "malformed", _text(content), NOT_JSON))
-                    continue
-                if isinstance(obj, dict) and len(obj) > self.limits.max_columns:
+            whole = None if check_markers and MARKER_BYTES.search(block) else _objects(lines, decode)
+            if whole is not None:
+                if max(map(len, whole)) > self.limits.max_columns:
                     raise self.limits.too_many_columns()
-                if not isinstance(obj, dict):
-                    if repaired and repaired[-1] == len(records):
-                        repaired.pop()
-                    bad.append(BadRow(line_no, "malformed", _text(content), NOT_OBJECT))
-                    continue
-                numbers.append(line_no)
-                records.append(obj)
-            if numbers or bad:
-                yield RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad,
-                                   nul=nul, records=records, repaired_rows=repaired,
-                                   bytes_read=self._position())
+                yield RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + len(lines) + 1,
+                                                         dtype=np.int64),
+                                   nul=nul, records=whole, bytes_read=self._position())
+            else:
+                chunk = self._line_by_line(lines, line_no, decode, check_markers, nul)
+                if chunk.read_rows:
+                    yield chunk
+            line_no += len(lines)
             if final:
                 return
+
+    def _line_by_line(self, lines: list[bytes], line_no: int, decode: Callable[[bytes], Any],
+                      check_markers: bool, nul: bool) -> RecordsChunk:
+        """A block with a line that is not one JSON object: each line judged on its own."""
+        numbers: list[int] = []
+        records: list[dict] = []
+        bad: list[BadRow] = []
+        repaired: list[int] = []
+        for raw in lines:
+            line_no += 1
+            content = raw.rstrip(b"\r\n")
+            if not content.strip():
+                continue
+            if check_markers and MARKER_BYTES.search(content):
+                if not self.repair_encoding:
+                    bad.append(BadRow(line_no, "undecodable", _text(content), ENCODING_LINE_MESSAGE))
+                    continue
+                content = MARKER_BYTES.sub(_REPLACEMENT, content)
+                repaired.append(len(records))
+            try:
+                obj = decode(content)
+            except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
+                    RecursionError):
+                if repaired and repaired[-1] == len(records):
+                    repaired.pop()
+                bad.append(BadRow(line_no, "malformed", _text(content), NOT_JSON))
+                continue
+            if isinstance(obj, dict) and len(obj) > self.limits.max_columns:
+                raise self.limits.too_many_columns()
+            if not isinstance(obj, dict):
+                if repaired and repaired[-1] == len(records):
+                    repaired.pop()
+                bad.append(BadRow(line_no, "malformed", _text(content), NOT_OBJECT))
+                continue
+            numbers.append(line_no)
+            records.append(obj)
+        return RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad, nul=nul,
+                            records=records, repaired_rows=repaired, bytes_read=self._position())
 
     def _check_line_sizes(self, line_no: int, lines: list[bytes], carry: bytes) -> None:
         """RECORD_TOO_LARGE for a line over the cap, complete or still growing in `carry`."""
@@ -112,6 +130,20 @@ class NdjsonSource:
         for k, raw in enumerate(lines):
             if len(raw) > cap and len(raw.rstrip(b"\r\n")) > cap:
                 raise self.limits.record_too_large(f"line {line_no + k + 1}")
+
+
+def _objects(lines: list[bytes], decode: Callable[[bytes], Any]) -> list[dict] | None:
+    """The block's objects when every line is one JSON object (the usual case), decoded without
+    a Python step per line; else None, and the block is read line by line, which tells blank,
+    malformed and non-object lines apart and numbers them. msgspec takes a line's CR / LF as
+    the trailing whitespace JSON allows, and a blank line is not JSON, so it goes line by line."""
+    try:
+        objects = list(map(decode, lines))
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        return None
+    if set(map(type, objects)) != {dict}:
+        return None
+    return objects  # type: ignore[return-value]
 
 
 def _text(content: bytes) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import pyarrow as pa
@@ -81,6 +81,34 @@ class TableChunk(SourceChunk):
                 for v in values]
 
 
+_EXACT = (pa.string(), pa.bool_())
+# A value of another kind (or a key name UTF-8 cannot hold, a lone surrogate) fails the whole
+# conversion; the key is then read as a Python list.
+_NOT_EXACT = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeError)
+
+
+class KeyValues(Sequence[Any]):
+    """One key's values in a chunk's objects, looked up only for the rows asked for (the rows
+    an error entry or a report sample shows)."""
+
+    def __init__(self, records: list[dict[str, Any]], key: str) -> None:
+        self.records = records
+        self.key = key
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [r.get(self.key) for r in self.records[index]]
+        return self.records[index].get(self.key)
+
+
 @dataclass
 class RecordsChunk(SourceChunk):
     """NDJSON chunks: one decoded JSON object per well-formed line."""
@@ -91,6 +119,29 @@ class RecordsChunk(SourceChunk):
     def column(self, position: int, header: Sequence[str]) -> list[Any]:
         key = header[position]
         return [r.get(key) for r in self.records]
+
+    def exact_columns(self, types: dict[str, pa.DataType]) -> dict[str, pa.Array]:
+        """The keys whose values are all of their type's JSON kind, or null, or missing (str
+        for pa.string(), true / false for pa.bool_()), as Arrow arrays; a key with any other
+        value is left out. pyarrow converts the objects to a struct in one pass in C, and
+        converts into those two types only values of exactly that kind, so a conversion that
+        succeeds is what a Python list of the values would have given."""
+        if any(t not in _EXACT for t in types.values()):
+            raise ValueError("only text and booleans convert exactly")
+        if not types:
+            return {}
+        try:
+            converted = pa.array(self.records, pa.struct(list(types.items())))
+            return {key: converted.field(i) for i, key in enumerate(types)}
+        except _NOT_EXACT:
+            pass
+        columns = {}
+        for key, typ in types.items():
+            try:
+                columns[key] = pa.array(self.records, pa.struct([(key, typ)])).field(0)
+            except _NOT_EXACT:
+                continue
+        return columns
 
     def source_rows(self, indices: Sequence[int], names: Sequence[str]) -> list[dict[str, Any]]:
         return [json_ready(self.records[i]) for i in indices]
