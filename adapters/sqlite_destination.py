@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -66,6 +67,7 @@ class SqliteDestination:
         self._ensured: set[str] = set()
         self._columns: dict[str, list[str]] = {}  # quoted table -> its columns, in order
         self._stager = ScratchStager()
+        self._results = ThreadPoolExecutor(1, thread_name_prefix="lading-results")
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         self._conn.execute("pragma journal_mode=wal")
         # FULL, not NORMAL: a merge commit must be on disk before the ChunkMerged event that
@@ -123,6 +125,7 @@ class SqliteDestination:
         with self._lock:
             self._conn.close()
         self._stager.close()
+        self._results.shutdown()
 
     # -- tables ---------------------------------------------------------------------------
 
@@ -215,32 +218,33 @@ class SqliteDestination:
                 ).fetchone()
                 if recorded is not None and preview is None:
                     return MergeCounts(*recorded)
-                words = outcome_words(operation, *([np.zeros(0, dtype=bool)] * 2))
                 counts, found = MergeCounts(), {}
+                words = outcome_words(operation, *([np.zeros(0, dtype=bool)] * 2))
+                seen = None
                 if staged:
                     twin = self._staged(workspace, object_name, schema, chunk)
                     # Classified before the write, which this transaction's lock keeps alone.
-                    seen = None
                     if operation != "delete" or on_outcomes is not None:
                         with phase("classify"):
                             seen = classify(self._conn, twin, _lowest(stored, twin.keys),
                                             per_row=on_outcomes is not None)
                         if seen.found is not None and seen.differs is not None:
                             words = outcome_words(operation, seen.found, seen.differs)
-                    with phase("before-images"):
-                        counted = operation != "delete" and seen is not None
-                        seq = images.capture(self._conn, twin, operation, ledger_key,
-                                             seen.existing if counted and seen else None,
-                                             seen.changed if counted and seen else None)
-                    counts = self._apply(operation, twin, seen)
-                    if preview is not None:
-                        found = images.samples(self._conn, twin, seq, preview)
+                with self._telling(on_outcomes, words, chunk):
+                    if staged:
+                        known = seen if operation != "delete" else None
+                        with phase("before-images"):
+                            seq = images.capture(self._conn, twin, operation, ledger_key,
+                                                 known.existing if known else None,
+                                                 known.changed if known else None)
+                        counts = self._apply(operation, twin, seen)
+                        if preview is not None:
+                            found = images.samples(self._conn, twin, seq, preview)
                 if preview is not None:  # leaving by an exception rolls the transaction back
                     raise Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(
                         found, _json_ready)))
                 if on_outcomes is not None:
                     check_against(words, counts)
-                    on_outcomes(in_given_order(words, chunk))
                 if list_id is not None and operation != "delete":
                     # The keys not members yet are noted first, for a revert to remove (ADR
                     # 0099); they are then exactly the members to insert.
@@ -271,6 +275,23 @@ class SqliteDestination:
         finally:
             if prepared is not None:
                 self.release(prepared)
+
+    @contextmanager
+    def _telling(self, on_outcomes: RowOutcomesSink | None, words: np.ndarray,
+                 chunk: MergeChunk) -> Iterator[None]:
+        """The rows' outcomes (`words`, in key order) written and synced on a second thread
+        while SQLite writes the rows, and awaited before the commit, so the part still
+        precedes it (ADR 0090)."""
+        if on_outcomes is None:
+            yield
+            return
+        told = self._results.submit(_timed_results, on_outcomes, in_given_order(words, chunk))
+        try:
+            yield
+        except BaseException:
+            wait([told])  # the merge's own error is the one to raise
+            raise
+        told.result()
 
     def _staged(self, workspace: str, object_name: str, schema: TableSchema,
                 chunk: MergeChunk) -> images.StagedChunk:
@@ -623,6 +644,11 @@ def _create_table_sql(table: str, fields: Sequence[Field], primary_key: Sequence
         columns.append(f"PRIMARY KEY ({', '.join(column(k) for k in primary_key)})")
     # STRICT: a value of the wrong type is an error, never silently stored as text.
     return f"create table if not exists {quote_ident(table)} ({', '.join(columns)}) STRICT"
+
+
+def _timed_results(on_outcomes: RowOutcomesSink, words: list[str]) -> None:
+    with phase("results"):
+        on_outcomes(words)
 
 
 def _lowest(stored: pa.Table, keys: Sequence[str]) -> tuple:
