@@ -92,14 +92,21 @@ def write_part(row_index: Path | None, staged: pa.Table | None, key_names: Seque
                          f" {len(outcomes)} outcomes")
     numbers = pc.cast(index["row_number"], pa.string())
     valid_at = pa.array(np.nonzero(is_valid)[0])
-    words = pa.array(outcomes, pa.string())
-    # A row another writer's key kept out of the merge is rejected with that key's code.
-    kept_out = pc.is_in(words, pa.array(_REJECTED_BY_MERGE))
-    codes = pc.if_else(kept_out, words, pa.scalar(None, pa.string()))
-    words = pc.if_else(kept_out, "rejected", words)
-    valid_lines = _lines(numbers.take(valid_at), words,
-                         _valid_keys(staged, key_names) if staged is not None else
-                         pa.array([], pa.string()), codes)
+    keys = _valid_keys(staged, key_names) if staged is not None else pa.array([], pa.string())
+    distinct = set(outcomes)
+    if len(distinct) == 1 and not distinct & set(_REJECTED_BY_MERGE):
+        # The usual chunk (all inserted, or all unchanged): one outcome, no code, so the
+        # lines need no per-row outcome column (a third of their cost).
+        valid_lines = pc.binary_join_element_wise(
+            '{"rowNumber":', numbers.take(valid_at), f',"outcome":"{distinct.pop()}","key":',
+            pc.fill_null(keys, "null"), "}\n", "")
+    else:
+        words = pa.array(outcomes, pa.string())
+        # A row another writer's key kept out of the merge is rejected with that key's code.
+        kept_out = pc.is_in(words, pa.array(_REJECTED_BY_MERGE))
+        codes = pc.if_else(kept_out, words, pa.scalar(None, pa.string()))
+        words = pc.if_else(kept_out, "rejected", words)
+        valid_lines = _lines(numbers.take(valid_at), words, keys, codes)
     rejected_at = pa.array(np.nonzero(~is_valid)[0])
     rejected_lines = _lines(numbers.take(rejected_at),
                             pa.array(["rejected"] * len(rejected_at), pa.string()),

@@ -66,12 +66,13 @@ class StagedChunk:
 
 
 def capture(conn: sqlite3.Connection, chunk: StagedChunk, operation: str,
-            ledger: tuple[str, int, int], existing: int | None) -> int:
+            ledger: tuple[str, int, int], existing: int | None, changed: int | None = None) -> int:
     """Record the before-images of what merging `chunk` with `operation` is about to change and
     return the chunk's number; `existing`: how many of its keys the table holds (None for a
-    delete), so that a chunk of new keys only (a first import) or of known keys only (a
-    re-import) skips what cannot apply. The caller holds the write transaction, so chunks are
-    numbered in the order they commit."""
+    delete) and `changed`: how many of those hold other values (None: not counted), so that a
+    chunk of new keys only (a first import) or of unchanged known keys only (a re-import) skips
+    what cannot apply. The caller holds the write transaction, so chunks are numbered in the
+    order they commit."""
     seq = conn.execute(
         f"insert into {CHUNKS_TABLE} (job_id, plan_version, chunk) values (?, ?, ?)", ledger
     ).lastrowid
@@ -85,7 +86,7 @@ def capture(conn: sqlite3.Connection, chunk: StagedChunk, operation: str,
     elif operation in ("upsert", "insert") and existing != chunk.rows:
         conn.execute(f"{new_keys} where not exists (select 1 from {chunk.table} as t"
                      f" where {chunk.on_key('t')})", (seq,))
-    if operation in ("upsert", "update") and chunk.values and existing:
+    if operation in ("upsert", "update") and chunk.values and existing and changed != 0:
         conn.execute(
             f"{into} {whole}) select ?, '{UPDATED}', {_idents(chunk.fields, 't.')}"
             f" from {chunk.source} as s join {chunk.table} as t on {chunk.on_key('t')}"

@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
 from lading.adapters.merge_outcomes import check_against, in_given_order, outcome_words
+from lading.adapters.sqlite_classify import Seen, classify
 from lading.adapters.phase_timer import phase
 from lading.adapters import sqlite_before_images as images
 from lading.adapters.before_image_samples import ChunkSamples, Previewed, diff_by_rollback
@@ -63,7 +65,9 @@ class SqliteDestination:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._ensured: set[str] = set()
+        self._columns: dict[str, list[str]] = {}  # quoted table -> its columns, in order
         self._stager = ScratchStager()
+        self._results = ThreadPoolExecutor(1, thread_name_prefix="lading-results")
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         self._conn.execute("pragma journal_mode=wal")
         # FULL, not NORMAL: a merge commit must be on disk before the ChunkMerged event that
@@ -121,6 +125,7 @@ class SqliteDestination:
         with self._lock:
             self._conn.close()
         self._stager.close()
+        self._results.shutdown()
 
     # -- tables ---------------------------------------------------------------------------
 
@@ -130,7 +135,7 @@ class SqliteDestination:
             if table in self._ensured:
                 return
             with self._write():
-                self._conn.execute(_create_table_sql(table, schema))
+                self._conn.execute(_create_table_sql(table, schema.fields, schema.primary_key))
                 self._conn.execute(images.create_sql(
                     before_images_table(workspace, object_name),
                     [(f.name, _SQL_TYPES[f.type]) for f in schema.fields], schema.primary_key))
@@ -154,9 +159,14 @@ class SqliteDestination:
                               names=chunk.names)
         staged = None
         if chunk.num_rows:
+            # Typed and keyed like the object's table: a chunk of new keys then copies into it
+            # record by record (SQLite's transfer of `INSERT INTO t SELECT * FROM s`).
+            by_position = {f.name: stage_column(i) for i, f in enumerate(chunk.fields)}
+            create = _create_table_sql(STAGE_TABLE, chunk.fields, [f.name for f in chunk.key_fields],
+                                       by_position.__getitem__)
             # Outside the lock: another thread's merge may write while this one stages.
             with phase("load"):
-                staged = self._stager.stage(stored)
+                staged = self._stager.stage(stored, create)
         return PreparedChunk(schema, operation, chunk, (stored, staged))
 
     def release(self, prepared: PreparedChunk) -> None:
@@ -208,24 +218,33 @@ class SqliteDestination:
                 ).fetchone()
                 if recorded is not None and preview is None:
                     return MergeCounts(*recorded)
-                # Classified before the write, which this transaction's lock keeps alone.
-                words = self._outcomes(table, operation, chunk, stored) if on_outcomes else None
                 counts, found = MergeCounts(), {}
+                words = outcome_words(operation, *([np.zeros(0, dtype=bool)] * 2))
+                seen = None
                 if staged:
                     twin = self._staged(workspace, object_name, schema, chunk)
-                    existing = (self._count_existing(table, twin, stored)
-                                if operation != "delete" else None)
-                    with phase("before-images"):
-                        seq = images.capture(self._conn, twin, operation, ledger_key, existing)
-                    counts = self._apply(table, operation, chunk, stored, existing)
-                    if preview is not None:
-                        found = images.samples(self._conn, twin, seq, preview)
+                    # Classified before the write, which this transaction's lock keeps alone.
+                    if operation != "delete" or on_outcomes is not None:
+                        with phase("classify"):
+                            seen = classify(self._conn, twin, _lowest(stored, twin.keys),
+                                            per_row=on_outcomes is not None)
+                        if seen.found is not None and seen.differs is not None:
+                            words = outcome_words(operation, seen.found, seen.differs)
+                with self._telling(on_outcomes, words, chunk):
+                    if staged:
+                        known = seen if operation != "delete" else None
+                        with phase("before-images"):
+                            seq = images.capture(self._conn, twin, operation, ledger_key,
+                                                 known.existing if known else None,
+                                                 known.changed if known else None)
+                        counts = self._apply(operation, twin, seen)
+                        if preview is not None:
+                            found = images.samples(self._conn, twin, seq, preview)
                 if preview is not None:  # leaving by an exception rolls the transaction back
                     raise Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(
                         found, _json_ready)))
-                if on_outcomes is not None and words is not None:
+                if on_outcomes is not None:
                     check_against(words, counts)
-                    on_outcomes(in_given_order(words, chunk))
                 if list_id is not None and operation != "delete":
                     # The keys not members yet are noted first, for a revert to remove (ADR
                     # 0099); they are then exactly the members to insert.
@@ -256,6 +275,23 @@ class SqliteDestination:
         finally:
             if prepared is not None:
                 self.release(prepared)
+
+    @contextmanager
+    def _telling(self, on_outcomes: RowOutcomesSink | None, words: np.ndarray,
+                 chunk: MergeChunk) -> Iterator[None]:
+        """The rows' outcomes (`words`, in key order) written and synced on a second thread
+        while SQLite writes the rows, and awaited before the commit, so the part still
+        precedes it (ADR 0090)."""
+        if on_outcomes is None:
+            yield
+            return
+        told = self._results.submit(_timed_results, on_outcomes, in_given_order(words, chunk))
+        try:
+            yield
+        except BaseException:
+            wait([told])  # the merge's own error is the one to raise
+            raise
+        told.result()
 
     def _staged(self, workspace: str, object_name: str, schema: TableSchema,
                 chunk: MergeChunk) -> images.StagedChunk:
@@ -326,79 +362,56 @@ class SqliteDestination:
         finally:
             self._conn.execute(f"detach database {_STAGE}")
 
-    def _apply(self, table: str, operation: str, chunk: MergeChunk, stored: pa.Table,
-               existing: int | None) -> MergeCounts:
-        """One set-based statement over the staged rows (key order), counted exactly."""
-        keys = [f.name for f in chunk.key_fields]
-        values = [f.name for f in chunk.value_fields]
-        n = chunk.num_rows
-        staged = {name: stage_column(i) for i, name in enumerate(chunk.names)}
-        source = f"{_STAGE}.{STAGE_TABLE}"
-        on_key = " and ".join(f"t.{quote_ident(k)} = s.{staged[k]}" for k in keys)
-        # WHERE true: without it SQLite would read ON CONFLICT as the SELECT's join constraint.
-        insert = (f"insert into {table} ({_idents(chunk.names)})"
-                  f" select {', '.join(staged.values())} from {source} where true")
-        if operation == "insert":
-            inserted = self._conn.execute(f"{insert} on conflict ({_idents(keys)}) do nothing").rowcount
-            return MergeCounts(inserts=inserted)
+    def _apply(self, operation: str, chunk: images.StagedChunk, seen: Seen | None) -> MergeCounts:
+        """One set-based statement over the staged rows (key order), counted exactly; none when
+        `seen` (classified under this transaction's lock) shows there is nothing to write."""
+        table, source, n = chunk.table, chunk.source, chunk.rows
+        keys, values = chunk.keys, chunk.values
+        columns = [chunk.staged[f] for f in chunk.staged]
         if operation == "delete":
             deleted = self._conn.execute(
                 f"delete from {table} where ({_idents(keys)}) in"
-                f" (select {', '.join(staged[k] for k in keys)} from {source})").rowcount
+                f" (select {', '.join(chunk.staged[k] for k in keys)} from {source})").rowcount
             return MergeCounts(deletes=deleted)
-        assert existing is not None  # counted for every operation but delete
+        assert seen is not None  # classified for every operation but delete
+        if operation in ("insert", "upsert") and seen.existing == 0 and self._whole(chunk):
+            # No key is stored: a plain INSERT of every column in table order, which SQLite
+            # runs as a transfer, copying each staged record as it is (no conflict can arise).
+            inserted = self._conn.execute(f"insert into {table} select * from {source}").rowcount
+            return MergeCounts(inserts=inserted)
+        # WHERE true: without it SQLite would read ON CONFLICT as the SELECT's join constraint.
+        insert = (f"insert into {table} ({_idents(list(chunk.staged))})"
+                  f" select {', '.join(columns)} from {source} where true")
+        if operation == "insert":
+            if seen.existing == n:
+                return MergeCounts()
+            inserted = self._conn.execute(f"{insert} on conflict ({_idents(keys)}) do nothing").rowcount
+            return MergeCounts(inserts=inserted)
         if operation == "upsert":
+            if seen.existing == n and not seen.changed:
+                return MergeCounts(unchanged=n)
             # A conflicting row equal to the stored one is neither rewritten nor counted as
             # written; `changes()` (the rowcount) counts inserted and really updated rows only.
             action = _update_changed_from_excluded(values) if values else "do nothing"
             written = self._conn.execute(f"{insert} on conflict ({_idents(keys)}) {action}").rowcount
-            inserts = n - existing
+            inserts = n - seen.existing
             return MergeCounts(inserts=inserts, updates=written - inserts, unchanged=n - written)
-        if not values:
-            return MergeCounts(unchanged=existing)
-        sets = ", ".join(f"{quote_ident(v)} = s.{staged[v]}" for v in values)
+        if not values or not seen.changed:
+            return MergeCounts(unchanged=seen.existing)
+        sets = ", ".join(f"{quote_ident(v)} = s.{chunk.staged[v]}" for v in values)
         updated = self._conn.execute(
-            f"update {table} as t set {sets} from {source} as s where {on_key}"
-            f" and ({_idents(values, 't.')}) is not ({', '.join('s.' + staged[v] for v in values)})"
+            f"update {table} as t set {sets} from {source} as s where {chunk.on_key('t')}"
+            f" and ({_idents(values, 't.')}) is not ({', '.join('s.' + chunk.staged[v] for v in values)})"
         ).rowcount
-        return MergeCounts(updates=updated, unchanged=existing - updated)
+        return MergeCounts(updates=updated, unchanged=seen.existing - updated)
 
-    def _outcomes(self, table: str, operation: str, chunk: MergeChunk,
-                  stored: pa.Table) -> np.ndarray:
-        """Each staged row's outcome (key order), judged as the write below will judge it."""
-        keys = [f.name for f in chunk.key_fields]
-        if not chunk.num_rows or self._beyond_table(table, keys, stored):
-            found = np.zeros(chunk.num_rows, dtype=bool)
-            return outcome_words(operation, found, found)
-        values = [f.name for f in chunk.value_fields]
-        staged = {name: stage_column(i) for i, name in enumerate(chunk.names)}
-        on_key = " and ".join(f"t.{quote_ident(k)} = s.{staged[k]}" for k in keys)
-        changed = (f"({_idents(values, 't.')}) is not ({', '.join('s.' + staged[v] for v in values)})"
-                   if values else "0")
-        with phase("outcomes"):
-            judged = np.array(self._conn.execute(
-                f"select t.{quote_ident(keys[0])} is not null, {changed}"
-                f" from {_STAGE}.{STAGE_TABLE} as s left join {table} as t on {on_key}"
-                " order by s.rowid").fetchall(), dtype=bool).reshape(-1, 2)
-        return outcome_words(operation, judged[:, 0], judged[:, 1])
-
-    def _count_existing(self, table: str, twin: images.StagedChunk, stored: pa.Table) -> int:
-        """How many of the staged keys the table holds; exact and set-based."""
-        if self._beyond_table(table, twin.keys, stored):
-            # The common first import: every key beyond what the table holds, nothing to probe.
-            return 0
-        return self._conn.execute(
-            f"select count(*) from {twin.source} as s where exists (select 1 from {table} as t"
-            f" where {twin.on_key('t')})"
-        ).fetchone()[0]
-
-    def _beyond_table(self, table: str, keys: list[str], stored: pa.Table) -> bool:
-        """No stored key is at or above the chunk's lowest (its first, sorted) key."""
-        lowest = tuple(stored.column(k)[0].as_py() for k in keys)
-        return not self._conn.execute(
-            f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({_marks(len(keys))}))",
-            lowest,
-        ).fetchone()[0]
+    def _whole(self, chunk: images.StagedChunk) -> bool:
+        """The chunk holds every column of its table, in the table's order."""
+        with self._lock:
+            if chunk.table not in self._columns:
+                self._columns[chunk.table] = [
+                    row[1] for row in self._conn.execute(f"pragma table_info({chunk.table})")]
+            return list(chunk.staged) == self._columns[chunk.table]
 
     def merged_chunks(self, job_id: UUID, plan_version: int) -> dict[int, MergeCounts]:
         with self._lock:
@@ -614,21 +627,33 @@ class _WriteTransaction:
             self._lock.release()
 
 
-def _create_table_sql(table: str, schema: TableSchema) -> str:
-    keys = set(schema.primary_key)
+def _create_table_sql(table: str, fields: Sequence[Field], primary_key: Sequence[str],
+                      column: Callable[[str], str] = quote_ident) -> str:
+    """`column`: a field's (quoted) column name."""
+    keys = set(primary_key)
+    types = {f.name: f.type for f in fields}
     # A single integer key becomes the rowid itself: one B-tree instead of table plus index.
-    rowid_key = len(schema.primary_key) == 1 and schema.field(schema.primary_key[0]).type in (
-        "integer", "year")
+    rowid_key = len(primary_key) == 1 and types[primary_key[0]] in ("integer", "year")
     columns = []
-    for f in schema.fields:
-        column = f"{quote_ident(f.name)} {_SQL_TYPES[f.type]}"
+    for f in fields:
+        definition = f"{column(f.name)} {_SQL_TYPES[f.type]}"
         if f.name in keys:
-            column += " PRIMARY KEY NOT NULL" if rowid_key else " NOT NULL"
-        columns.append(column)
+            definition += " PRIMARY KEY NOT NULL" if rowid_key else " NOT NULL"
+        columns.append(definition)
     if not rowid_key:
-        columns.append(f"PRIMARY KEY ({_idents(schema.primary_key)})")
+        columns.append(f"PRIMARY KEY ({', '.join(column(k) for k in primary_key)})")
     # STRICT: a value of the wrong type is an error, never silently stored as text.
     return f"create table if not exists {quote_ident(table)} ({', '.join(columns)}) STRICT"
+
+
+def _timed_results(on_outcomes: RowOutcomesSink, words: list[str]) -> None:
+    with phase("results"):
+        on_outcomes(words)
+
+
+def _lowest(stored: pa.Table, keys: Sequence[str]) -> tuple:
+    """The chunk's first key (its lowest: chunks are sorted), as stored."""
+    return tuple(stored.column(k)[0].as_py() for k in keys)
 
 
 def _key_to_storage(f: Field, value: Any) -> Any:

@@ -52,7 +52,9 @@ class ScratchStager:
     process: a process that never closes its destination leaves nothing); a process killed in
     between leaves that one chunk's file, never anything the destination reads on restart."""
 
-    def stage(self, rows: pa.Table) -> Path:
+    def stage(self, rows: pa.Table, create: str | None = None) -> Path:
+        """`create`: the scratch table's CREATE statement (named STAGE_TABLE, its columns named
+        by position); without it the driver creates the table from the Arrow types."""
         # An empty file is an empty SQLite database to the driver.
         handle, name = tempfile.mkstemp(prefix="lading-stage-", suffix=".sqlite")
         os.close(handle)
@@ -64,7 +66,9 @@ class ScratchStager:
                 cursor.execute("pragma journal_mode = off")
                 cursor.fetchall()
                 cursor.execute("pragma synchronous = off")
-                cursor.adbc_ingest(STAGE_TABLE, renamed, mode="create")
+                if create is not None:
+                    cursor.execute(create)
+                cursor.adbc_ingest(STAGE_TABLE, renamed, mode="create" if create is None else "append")
         except BaseException:
             self.discard(path)
             raise

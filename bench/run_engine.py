@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
 GEN = ROOT.parent / "shared" / "bench" / "gen_data.py"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-PHASES = ("start-up", "read", "validate", "key checks", "stage", "convert", "load", "before-images",
-          "write", "commit")
+PHASES = ("start-up", "read", "validate", "key checks", "stage", "convert", "load", "classify",
+          "before-images", "write", "results", "commit")
 
 
 def ensure_data(rows: int, formats: list[str]) -> dict[str, Path]:
