@@ -134,10 +134,11 @@ class PostgresDestination:
         with self._pool.connection() as conn, conn.transaction():
             _serialise_ddl(conn, table)
             conn.execute(_create_table_sql(table, schema))
-            conn.execute(images.create_sql(
-                before_images_table(workspace, object_name),
-                [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
-                 for f in schema.fields], schema.primary_key))
+            for statement in images.create_sql(
+                    before_images_table(workspace, object_name),
+                    [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
+                     for f in schema.fields]):
+                conn.execute(statement)
         with self._ensured_lock:
             self._ensured.add(table)
 
@@ -219,8 +220,9 @@ class PostgresDestination:
             def classify(stage: str) -> None:
                 judged.append(_outcomes(cursor, quote_ident(table_id), stage, operation, chunk))
 
-            twin = quote_ident(before_images_table(workspace, object_name))
-            counts = (self._apply(cursor, table_id, twin, operation, chunk, schema, ledger_key,
+            twin_id = before_images_table(workspace, object_name)
+            twin = quote_ident(twin_id)
+            counts = (self._apply(cursor, table_id, twin_id, operation, chunk, schema, ledger_key,
                                   classify if on_outcomes else None)
                       if chunk.num_rows else MergeCounts())
             if preview is not None:  # leaving by an exception rolls the transaction back
@@ -255,10 +257,10 @@ class PostgresDestination:
             )
             return counts
 
-    def _apply(self, cursor: Any, table_id: str, twin: str, operation: str, chunk: MergeChunk,
+    def _apply(self, cursor: Any, table_id: str, twin_id: str, operation: str, chunk: MergeChunk,
                schema: TableSchema, ledger: tuple[str, int, int],
                before_write: Callable[[str], None] | None = None) -> MergeCounts:
-        table = quote_ident(table_id)
+        table, twin = quote_ident(table_id), quote_ident(twin_id)
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
         names = chunk.names
@@ -272,9 +274,7 @@ class PostgresDestination:
                 with phase("load"):
                     cursor.adbc_ingest(table_id, chunk.rows, mode="append")
                 with phase("before-images"):
-                    images.capture_appended(
-                        cursor, table, twin, keys, [_SQL_TYPES[f.type] for f in chunk.key_fields],
-                        [chunk.rows.column(k)[0].as_py() for k in keys], ledger)
+                    images.capture_appended(cursor, twin_id, chunk.rows.select(keys), ledger)
                 return MergeCounts(inserts=n)
         stage = _stage(cursor, chunk)
         with phase("load"):
@@ -341,8 +341,13 @@ class PostgresDestination:
         keys = [f.name for f in chunk.key_fields]
         lowest = [chunk.rows.column(k)[0].as_py() for k in keys]
         marks = ", ".join(f"${i + 1}::{_SQL_TYPES[f.type]}" for i, f in enumerate(chunk.key_fields))
+        # The table's highest key, read backwards off the primary key's index: as an EXISTS
+        # on `keys >= lowest` the planner, without statistics on a table filled since its
+        # last ANALYZE, chose a sequential scan of the whole table (ADR 0113).
+        descending = ", ".join(f"{quote_ident(k)} desc" for k in keys)
         (found,) = fetch_one(
-            cursor, f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({marks}))",
+            cursor, f"select exists (select 1 from (select {_idents(keys)} from {table}"
+                    f" order by {descending} limit 1) as highest where ({_idents(keys)}) >= ({marks}))",
             lowest)
         return not found
 
