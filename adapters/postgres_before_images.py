@@ -58,11 +58,9 @@ def number_chunk(cursor: Any, ledger: tuple[str, int, int]) -> int:
 
 
 def capture(cursor: Any, table: str, images: str, source: str, operation: str,
-            keys: Sequence[str], values: Sequence[str], fields: Sequence[str],
-            ledger: tuple[str, int, int]) -> int:
-    """Record the before-images of what merging the staged `source` is about to change;
-    return the chunk's number."""
-    seq = number_chunk(cursor, ledger)
+            keys: Sequence[str], values: Sequence[str], fields: Sequence[str], seq: int) -> None:
+    """Record, under the chunk's number `seq`, the before-images of what merging the staged
+    `source` is about to change."""
     into = f"insert into {images} (_lading_seq, _lading_kind,"
     on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
     whole = f"{_idents(fields)}) select $1, "
@@ -94,23 +92,19 @@ def capture(cursor: Any, table: str, images: str, source: str, operation: str,
     for statement in statements:
         fetch_one(cursor, f"with captured as ({statement} returning 1) select count(*) from captured",
                   (seq,))
-    return seq
 
 
-def capture_appended(cursor: Any, images_id: str, keys: pa.Table,
-                     ledger: tuple[str, int, int]) -> int:
-    """Record as inserted every key of `keys`: a chunk COPYed straight into a table that held
-    nothing at or above its lowest key (the merge's fast path, under its table lock) added
-    exactly those. They go in by the same binary COPY as the chunk, from its own Arrow
-    columns: reading them back out of the table cost as much as writing them twice (ADR 0113)."""
-    seq = number_chunk(cursor, ledger)
+def capture_appended(cursor: Any, images_id: str, keys: pa.Table, seq: int) -> None:
+    """Record as inserted every key of `keys`: rows COPYed straight into a table above its
+    highest key (the merge's fast path, under its table lock) added exactly those. They go in
+    by the same binary COPY as the rows, from their own Arrow columns: reading them back out of
+    the table into a B-tree-keyed twin cost as much as the rows' own COPY (ADR 0113)."""
     n = keys.num_rows
     rows = pa.table([pa.array(np.full(n, seq, dtype=np.int64)),
                      pa.array([INSERTED], pa.string()).take(np.zeros(n, dtype=np.int32)),
                      *keys.columns],
                     names=["_lading_seq", "_lading_kind", *keys.column_names])
     cursor.adbc_ingest(images_id, rows, mode="append")
-    return seq
 
 
 def samples(cursor: Any, table: str, images: str, keys: Sequence[str], fields: Sequence[str],
