@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC
 from typing import Any
@@ -68,6 +69,8 @@ class PostgresDestination:
         self._ensured: set[str] = set()
         self._ensured_lock = threading.Lock()
         self._arrow = ArrowConnections(url, max_connections)
+        # Renders each merge's per-row results beside its writes (see _merge).
+        self._beside = ThreadPoolExecutor(max_connections, thread_name_prefix="lading-results")
         try:
             self._pool.wait(timeout=30)
             with self._pool.connection() as conn, conn.transaction():
@@ -119,10 +122,12 @@ class PostgresDestination:
                     f" on {RECORD_WRITERS_TABLE} (job_id, member_key)"
                 )
         except BaseException:
+            self._beside.shutdown()
             self._pool.close()
             raise
 
     def close(self) -> None:
+        self._beside.shutdown()
         self._arrow.close()
         self._pool.close()
 
@@ -218,27 +223,43 @@ class PostgresDestination:
                 )
                 return MergeCounts(*recorded)
             judged: list[np.ndarray] = []
+            written: list[Future] = []
 
-            def classify(stage: str) -> None:
-                judged.append(_outcomes(cursor, quote_ident(table_id), stage, operation, chunk))
+            def classify(stage: str | None) -> None:
+                # Called before the chunk's writes. The staged rows are the sorted chunk's
+                # first ones; the rest go straight in, every one a new key (see _apply).
+                words = all_inserted(chunk)
+                if stage is not None:
+                    found = _outcomes(cursor, quote_ident(table_id), stage, operation, chunk)
+                    words[:len(found)] = found
+                    judged.append(words)
+                    return
+                # All of them go straight in, under the table lock: no other writer can make
+                # these outcomes wrong, so the results part is rendered on another thread while
+                # the database writes the rows, and waited for before the commit (ADR 0113).
+                assert on_outcomes is not None
+                judged.append(words)
+                written.append(self._beside.submit(on_outcomes, in_given_order(words, chunk)))
 
             twin_id = before_images_table(workspace, object_name)
             twin = quote_ident(twin_id)
-            counts = (self._apply(cursor, table_id, twin_id, operation, chunk, schema, ledger_key,
-                                  classify if on_outcomes else None)
-                      if chunk.num_rows else MergeCounts())
+            try:
+                counts = (self._apply(cursor, table_id, twin_id, operation, chunk, schema,
+                                      ledger_key, classify if on_outcomes else None)
+                          if chunk.num_rows else MergeCounts())
+            finally:
+                wait(written)  # the part is written before the transaction ends, either way
             if preview is not None:  # leaving by an exception rolls the transaction back
                 found = images.samples(cursor, quote_ident(table_id), twin, schema.primary_key,
                                        schema.field_names, ledger_key, preview) if chunk.num_rows else {}
                 raise Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(found, _json_ready)))
             if on_outcomes is not None:
-                # The staged rows are the sorted chunk's first ones; the rest went straight
-                # in, every one a new key (see _apply).
-                words = all_inserted(chunk)
-                if judged:
-                    words[:len(judged[0])] = judged[0]
+                words = judged[0] if judged else all_inserted(chunk)  # none: a chunk without rows
                 check_against(words, counts)
-                on_outcomes(in_given_order(words, chunk))
+                if written:
+                    written[0].result()
+                else:
+                    on_outcomes(in_given_order(words, chunk))
             if list_id is not None and operation != "delete" and chunk.num_rows:
                 # The keys that were not members yet are noted, for a revert to remove (ADR 0099).
                 fetch_one(
@@ -264,7 +285,7 @@ class PostgresDestination:
 
     def _apply(self, cursor: Any, table_id: str, twin_id: str, operation: str, chunk: MergeChunk,
                schema: TableSchema, ledger: tuple[str, int, int],
-               before_write: Callable[[str], None] | None = None) -> MergeCounts:
+               before_write: Callable[[str | None], None] | None = None) -> MergeCounts:
         table, twin = quote_ident(table_id), quote_ident(twin_id)
         keys = [f.name for f in chunk.key_fields]
         n = chunk.num_rows
@@ -279,6 +300,8 @@ class PostgresDestination:
             # (a shuffled file, a re-import) do not queue behind one another for a few rows.
             cursor.execute(f"lock table {table} in share row exclusive mode")
             appended = _rows_beyond(cursor, table, chunk)
+            if appended == n and before_write is not None:
+                before_write(None)
             if appended:
                 tail = chunk.rows.slice(n - appended)
                 with phase("load"):
@@ -294,7 +317,7 @@ class PostgresDestination:
     @staticmethod
     def _staged(cursor: Any, table: str, twin: str, operation: str, chunk: MergeChunk,
                 schema: TableSchema, seq: int,
-                before_write: Callable[[str], None] | None) -> MergeCounts:
+                before_write: Callable[[str | None], None] | None) -> MergeCounts:
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
         names = chunk.names
