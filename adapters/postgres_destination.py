@@ -272,15 +272,20 @@ class PostgresDestination:
                     " select count(*) from noted",
                     (list_id, json.dumps(member_keys(chunk), ensure_ascii=False), *ledger_key),
                 )
-            if chunk.num_rows:
-                _record_writers(cursor, workspace, object_name, operation, entry, chunk)
-            fetch_one(
+            # The counts, and whether the object has an audience (for _record_writers), in one
+            # round trip: the lookup runs in the merge's transaction, so a merge never misses
+            # an audience created before it; objects without one pay nothing more.
+            (_, tracked) = fetch_one(
                 cursor,
                 f"with recorded as (update {LEDGER_TABLE} set inserts = $4, updates = $5,"
                 f" deletes = $6, unchanged = $7 where {this_chunk} returning 1)"
-                " select count(*) from recorded",
-                (*ledger_key, counts.inserts, counts.updates, counts.deletes, counts.unchanged),
-            )
+                f" select count(*), exists (select 1 from {AUDIENCES_TABLE}"
+                " where workspace = $8 and object_name = $9) from recorded",
+                (*ledger_key, counts.inserts, counts.updates, counts.deletes, counts.unchanged,
+                 workspace, object_name),
+            ) or (0, False)
+            if tracked and chunk.num_rows:
+                _record_writers(cursor, workspace, object_name, operation, entry, chunk)
             return counts
 
     def _apply(self, cursor: Any, table_id: str, twin_id: str, operation: str, chunk: MergeChunk,
@@ -608,13 +613,8 @@ class PostgresDestination:
 
 def _record_writers(cursor: Any, workspace: str, object_name: str, operation: str,
                     entry: LedgerEntry, chunk: MergeChunk) -> None:
-    """Make this job the last writer of the chunk's keys (a delete forgets them), only for an
-    object that has an audience. The check runs in the merge's transaction, so a merge never
-    misses an audience created before it; objects without one pay this one lookup only."""
-    tracked = fetch_one(cursor, f"select exists (select 1 from {AUDIENCES_TABLE}"
-                                " where workspace = $1 and object_name = $2)", (workspace, object_name))
-    if not tracked or not tracked[0]:
-        return
+    """Make this job the last writer of the chunk's keys (a delete forgets them); called only
+    for an object that has an audience."""
     keys = json.dumps(member_keys(chunk), ensure_ascii=False)
     if operation == "delete":
         statement = (f"with gone as (delete from {RECORD_WRITERS_TABLE}"
