@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+
 from lading.adapters.postgres_arrow import fetch_one
 from lading.adapters.sql_naming import REVERT_LEDGER_TABLE, quote_ident
 
@@ -18,12 +21,17 @@ INSERTED, UPDATED, DELETED = "inserted", "updated", "deleted"
 CHUNKS_TABLE = "lading_image_chunks"
 
 
-def create_sql(table: str, columns: Sequence[str], keys: Sequence[str]) -> str:
-    """The twin of an object's table (`columns`: its column definitions without NOT NULL),
-    indexed only as a revert reads it; conflicts are a hash join when a revert is asked for."""
-    return (f"create table if not exists {quote_ident(table)} ("
-            f" _lading_seq bigint not null, _lading_kind text not null, {', '.join(columns)},"
-            f" primary key (_lading_seq, {_idents(keys)}))")
+def create_sql(table: str, columns: Sequence[str]) -> list[str]:
+    """The twin of an object's table (`columns`: its column definitions without NOT NULL).
+    Its one index is a BRIN on `_lading_seq`: chunks are numbered in the order they append
+    their images, so each block range holds a few chunks and a revert reads its chunk's blocks.
+    A B-tree primary key (`_lading_seq`, key) cost more to maintain than the images' own heap
+    and WAL (ADR 0113); conflicts are a hash join when a revert is asked for. Twins created
+    with that primary key keep it."""
+    return [f"create table if not exists {quote_ident(table)} ("
+            f" _lading_seq bigint not null, _lading_kind text not null, {', '.join(columns)})",
+            f"create index if not exists {quote_ident('s' + table[1:])} on {quote_ident(table)}"
+            " using brin (_lading_seq) with (autosummarize = on)"]
 
 
 def create_ledger_sql() -> list[str]:
@@ -50,11 +58,9 @@ def number_chunk(cursor: Any, ledger: tuple[str, int, int]) -> int:
 
 
 def capture(cursor: Any, table: str, images: str, source: str, operation: str,
-            keys: Sequence[str], values: Sequence[str], fields: Sequence[str],
-            ledger: tuple[str, int, int]) -> int:
-    """Record the before-images of what merging the staged `source` is about to change;
-    return the chunk's number."""
-    seq = number_chunk(cursor, ledger)
+            keys: Sequence[str], values: Sequence[str], fields: Sequence[str], seq: int) -> None:
+    """Record, under the chunk's number `seq`, the before-images of what merging the staged
+    `source` is about to change."""
     into = f"insert into {images} (_lading_seq, _lading_kind,"
     on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
     whole = f"{_idents(fields)}) select $1, "
@@ -86,23 +92,19 @@ def capture(cursor: Any, table: str, images: str, source: str, operation: str,
     for statement in statements:
         fetch_one(cursor, f"with captured as ({statement} returning 1) select count(*) from captured",
                   (seq,))
-    return seq
 
 
-def capture_appended(cursor: Any, table: str, images: str, keys: Sequence[str],
-                     key_types: Sequence[str], lowest: Sequence[Any],
-                     ledger: tuple[str, int, int]) -> int:
-    """Record as inserted every row at or above `lowest`: a chunk COPYed straight into a table
-    that held nothing there (the merge's fast path, under its table lock) added exactly those."""
-    seq = number_chunk(cursor, ledger)
-    marks = ", ".join(f"${i + 2}::{t}" for i, t in enumerate(key_types))
-    fetch_one(
-        cursor,
-        f"with captured as (insert into {images} (_lading_seq, _lading_kind, {_idents(keys)})"
-        f" select $1, '{INSERTED}', {_idents(keys)} from {table}"
-        f" where ({_idents(keys)}) >= ({marks}) returning 1) select count(*) from captured",
-        (seq, *lowest))
-    return seq
+def capture_appended(cursor: Any, images_id: str, keys: pa.Table, seq: int) -> None:
+    """Record as inserted every key of `keys`: rows COPYed straight into a table above its
+    highest key (the merge's fast path, under its table lock) added exactly those. They go in
+    by the same binary COPY as the rows, from their own Arrow columns: reading them back out of
+    the table into a B-tree-keyed twin cost as much as the rows' own COPY (ADR 0113)."""
+    n = keys.num_rows
+    rows = pa.table([pa.array(np.full(n, seq, dtype=np.int64)),
+                     pa.array([INSERTED], pa.string()).take(np.zeros(n, dtype=np.int32)),
+                     *keys.columns],
+                    names=["_lading_seq", "_lading_kind", *keys.column_names])
+    cursor.adbc_ingest(images_id, rows, mode="append")
 
 
 def samples(cursor: Any, table: str, images: str, keys: Sequence[str], fields: Sequence[str],

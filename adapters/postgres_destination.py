@@ -11,6 +11,8 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,7 @@ from uuid import UUID
 import numpy as np
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg_pool import ConnectionPool
 
 from lading.adapters import postgres_before_images as images
@@ -66,6 +69,8 @@ class PostgresDestination:
         self._ensured: set[str] = set()
         self._ensured_lock = threading.Lock()
         self._arrow = ArrowConnections(url, max_connections)
+        # Renders each merge's per-row results beside its writes (see _merge).
+        self._beside = ThreadPoolExecutor(max_connections, thread_name_prefix="lading-results")
         try:
             self._pool.wait(timeout=30)
             with self._pool.connection() as conn, conn.transaction():
@@ -117,10 +122,12 @@ class PostgresDestination:
                     f" on {RECORD_WRITERS_TABLE} (job_id, member_key)"
                 )
         except BaseException:
+            self._beside.shutdown()
             self._pool.close()
             raise
 
     def close(self) -> None:
+        self._beside.shutdown()
         self._arrow.close()
         self._pool.close()
 
@@ -134,10 +141,11 @@ class PostgresDestination:
         with self._pool.connection() as conn, conn.transaction():
             _serialise_ddl(conn, table)
             conn.execute(_create_table_sql(table, schema))
-            conn.execute(images.create_sql(
-                before_images_table(workspace, object_name),
-                [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
-                 for f in schema.fields], schema.primary_key))
+            for statement in images.create_sql(
+                    before_images_table(workspace, object_name),
+                    [_column_sql(f, f.name in schema.primary_key).removesuffix(" not null")
+                     for f in schema.fields]):
+                conn.execute(statement)
         with self._ensured_lock:
             self._ensured.add(table)
 
@@ -215,23 +223,43 @@ class PostgresDestination:
                 )
                 return MergeCounts(*recorded)
             judged: list[np.ndarray] = []
+            written: list[Future] = []
 
-            def classify(stage: str) -> None:
-                judged.append(_outcomes(cursor, quote_ident(table_id), stage, operation, chunk))
+            def classify(stage: str | None) -> None:
+                # Called before the chunk's writes. The staged rows are the sorted chunk's
+                # first ones; the rest go straight in, every one a new key (see _apply).
+                words = all_inserted(chunk)
+                if stage is not None:
+                    found = _outcomes(cursor, quote_ident(table_id), stage, operation, chunk)
+                    words[:len(found)] = found
+                    judged.append(words)
+                    return
+                # All of them go straight in, under the table lock: no other writer can make
+                # these outcomes wrong, so the results part is rendered on another thread while
+                # the database writes the rows, and waited for before the commit (ADR 0113).
+                assert on_outcomes is not None
+                judged.append(words)
+                written.append(self._beside.submit(on_outcomes, in_given_order(words, chunk)))
 
-            twin = quote_ident(before_images_table(workspace, object_name))
-            counts = (self._apply(cursor, table_id, twin, operation, chunk, schema, ledger_key,
-                                  classify if on_outcomes else None)
-                      if chunk.num_rows else MergeCounts())
+            twin_id = before_images_table(workspace, object_name)
+            twin = quote_ident(twin_id)
+            try:
+                counts = (self._apply(cursor, table_id, twin_id, operation, chunk, schema,
+                                      ledger_key, classify if on_outcomes else None)
+                          if chunk.num_rows else MergeCounts())
+            finally:
+                wait(written)  # the part is written before the transaction ends, either way
             if preview is not None:  # leaving by an exception rolls the transaction back
                 found = images.samples(cursor, quote_ident(table_id), twin, schema.primary_key,
                                        schema.field_names, ledger_key, preview) if chunk.num_rows else {}
                 raise Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(found, _json_ready)))
             if on_outcomes is not None:
-                # No stage: the chunk went straight in, every row a new key (see _apply).
-                words = judged[0] if judged else all_inserted(chunk)
+                words = judged[0] if judged else all_inserted(chunk)  # none: a chunk without rows
                 check_against(words, counts)
-                on_outcomes(in_given_order(words, chunk))
+                if written:
+                    written[0].result()
+                else:
+                    on_outcomes(in_given_order(words, chunk))
             if list_id is not None and operation != "delete" and chunk.num_rows:
                 # The keys that were not members yet are noted, for a revert to remove (ADR 0099).
                 fetch_one(
@@ -244,38 +272,61 @@ class PostgresDestination:
                     " select count(*) from noted",
                     (list_id, json.dumps(member_keys(chunk), ensure_ascii=False), *ledger_key),
                 )
-            if chunk.num_rows:
-                _record_writers(cursor, workspace, object_name, operation, entry, chunk)
-            fetch_one(
+            # The counts, and whether the object has an audience (for _record_writers), in one
+            # round trip: the lookup runs in the merge's transaction, so a merge never misses
+            # an audience created before it; objects without one pay nothing more.
+            (_, tracked) = fetch_one(
                 cursor,
                 f"with recorded as (update {LEDGER_TABLE} set inserts = $4, updates = $5,"
                 f" deletes = $6, unchanged = $7 where {this_chunk} returning 1)"
-                " select count(*) from recorded",
-                (*ledger_key, counts.inserts, counts.updates, counts.deletes, counts.unchanged),
-            )
+                f" select count(*), exists (select 1 from {AUDIENCES_TABLE}"
+                " where workspace = $8 and object_name = $9) from recorded",
+                (*ledger_key, counts.inserts, counts.updates, counts.deletes, counts.unchanged,
+                 workspace, object_name),
+            ) or (0, False)
+            if tracked and chunk.num_rows:
+                _record_writers(cursor, workspace, object_name, operation, entry, chunk)
             return counts
 
-    def _apply(self, cursor: Any, table_id: str, twin: str, operation: str, chunk: MergeChunk,
+    def _apply(self, cursor: Any, table_id: str, twin_id: str, operation: str, chunk: MergeChunk,
                schema: TableSchema, ledger: tuple[str, int, int],
-               before_write: Callable[[str], None] | None = None) -> MergeCounts:
-        table = quote_ident(table_id)
+               before_write: Callable[[str | None], None] | None = None) -> MergeCounts:
+        table, twin = quote_ident(table_id), quote_ident(twin_id)
+        keys = [f.name for f in chunk.key_fields]
+        n = chunk.num_rows
+        seq = images.number_chunk(cursor, ledger)
+        appended = 0
+        if operation in ("upsert", "insert") and 2 * _rows_beyond(cursor, table, chunk) >= n:
+            # The chunk's rows above the table's highest key cannot conflict: they are COPYed
+            # straight into the table (about twice as fast as staging), and only the rest, a
+            # prefix of the sorted chunk, is staged and merged. The lock keeps any other writer
+            # from adding a row above that key before this transaction commits; it is taken only
+            # when at least half the chunk goes straight in, so merges of overlapping chunks
+            # (a shuffled file, a re-import) do not queue behind one another for a few rows.
+            cursor.execute(f"lock table {table} in share row exclusive mode")
+            appended = _rows_beyond(cursor, table, chunk)
+            if appended == n and before_write is not None:
+                before_write(None)
+            if appended:
+                tail = chunk.rows.slice(n - appended)
+                with phase("load"):
+                    cursor.adbc_ingest(table_id, tail, mode="append")
+                with phase("before-images"):
+                    images.capture_appended(cursor, twin_id, tail.select(keys), seq)
+                if appended == n:
+                    return MergeCounts(inserts=n)
+                chunk = replace(chunk, rows=chunk.rows.slice(0, n - appended), source_order=None)
+        counts = self._staged(cursor, table, twin, operation, chunk, schema, seq, before_write)
+        return replace(counts, inserts=counts.inserts + appended)
+
+    @staticmethod
+    def _staged(cursor: Any, table: str, twin: str, operation: str, chunk: MergeChunk,
+                schema: TableSchema, seq: int,
+                before_write: Callable[[str | None], None] | None) -> MergeCounts:
         keys = [f.name for f in chunk.key_fields]
         values = [f.name for f in chunk.value_fields]
         names = chunk.names
         n = chunk.num_rows
-        if operation in ("upsert", "insert") and self._beyond_table(cursor, table, chunk):
-            # Nothing at or above the chunk's lowest key: no row can conflict, so COPY goes
-            # straight into the table (about twice as fast as staging). The lock keeps any
-            # other writer from adding such a row before this transaction commits.
-            cursor.execute(f"lock table {table} in share row exclusive mode")
-            if self._beyond_table(cursor, table, chunk):
-                with phase("load"):
-                    cursor.adbc_ingest(table_id, chunk.rows, mode="append")
-                with phase("before-images"):
-                    images.capture_appended(
-                        cursor, table, twin, keys, [_SQL_TYPES[f.type] for f in chunk.key_fields],
-                        [chunk.rows.column(k)[0].as_py() for k in keys], ledger)
-                return MergeCounts(inserts=n)
         stage = _stage(cursor, chunk)
         with phase("load"):
             cursor.adbc_ingest(stage, chunk.rows, mode="append", temporary=True)
@@ -283,7 +334,7 @@ class PostgresDestination:
             before_write(stage)
         with phase("before-images"):
             images.capture(cursor, table, twin, stage, operation, keys, values,
-                           list(schema.field_names), ledger)
+                           list(schema.field_names), seq)
         columns = _idents(names)
         on_key = " and ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
         if operation == "upsert":
@@ -334,17 +385,6 @@ class PostgresDestination:
             " select count(*) from gone",
         )
         return MergeCounts(deletes=deleted)
-
-    @staticmethod
-    def _beyond_table(cursor: Any, table: str, chunk: MergeChunk) -> bool:
-        """No row of the table has a key at or above the chunk's lowest (first, sorted) key."""
-        keys = [f.name for f in chunk.key_fields]
-        lowest = [chunk.rows.column(k)[0].as_py() for k in keys]
-        marks = ", ".join(f"${i + 1}::{_SQL_TYPES[f.type]}" for i, f in enumerate(chunk.key_fields))
-        (found,) = fetch_one(
-            cursor, f"select exists (select 1 from {table} where ({_idents(keys)}) >= ({marks}))",
-            lowest)
-        return not found
 
     # -- reverting ------------------------------------------------------------------------
 
@@ -573,13 +613,8 @@ class PostgresDestination:
 
 def _record_writers(cursor: Any, workspace: str, object_name: str, operation: str,
                     entry: LedgerEntry, chunk: MergeChunk) -> None:
-    """Make this job the last writer of the chunk's keys (a delete forgets them), only for an
-    object that has an audience. The check runs in the merge's transaction, so a merge never
-    misses an audience created before it; objects without one pay this one lookup only."""
-    tracked = fetch_one(cursor, f"select exists (select 1 from {AUDIENCES_TABLE}"
-                                " where workspace = $1 and object_name = $2)", (workspace, object_name))
-    if not tracked or not tracked[0]:
-        return
+    """Make this job the last writer of the chunk's keys (a delete forgets them); called only
+    for an object that has an audience."""
     keys = json.dumps(member_keys(chunk), ensure_ascii=False)
     if operation == "delete":
         statement = (f"with gone as (delete from {RECORD_WRITERS_TABLE}"
@@ -640,6 +675,33 @@ def _stage(cursor: Any, chunk: MergeChunk) -> str:
     name = "lading_stage_" + hashlib.sha256(definition.encode()).hexdigest()[:16]
     cursor.execute(f"create temporary table if not exists {name} ({definition}) on commit delete rows")
     return name
+
+
+def _rows_beyond(cursor: Any, table: str, chunk: MergeChunk) -> int:
+    """How many rows of the (sorted) chunk have a key above the table's highest: a suffix of
+    it, or 0 when those rows are not one (a sort that disagreed with the table's would)."""
+    keys = [f.name for f in chunk.key_fields]
+    descending = ", ".join(f"{quote_ident(k)} desc" for k in keys)
+    # Read backwards off the primary key's index. An EXISTS on `keys >= lowest` was planned,
+    # without statistics on a table filled since its last ANALYZE, as a scan of the whole
+    # table (ADR 0113).
+    cursor.execute(f"select {_idents(keys)} from {table} order by {descending} limit 1")
+    found = cursor.fetch_arrow_table()
+    if not found.num_rows:
+        return chunk.num_rows
+    above: Any = None
+    equal: Any = None
+    for name in keys:
+        column = chunk.rows.column(name)
+        highest = found.column(name).cast(column.type)[0]
+        beyond = pc.greater(column, highest)
+        above = beyond if above is None else pc.or_(above, pc.and_(equal, beyond))
+        same = pc.equal(column, highest)
+        equal = same if equal is None else pc.and_(equal, same)
+    count = pc.sum(above).as_py() or 0
+    if count and pc.sum(above.slice(chunk.num_rows - count)).as_py() != count:
+        return 0
+    return count
 
 
 def _outcomes(cursor: Any, table: str, stage: str, operation: str, chunk: MergeChunk) -> np.ndarray:

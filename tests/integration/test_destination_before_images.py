@@ -102,6 +102,29 @@ def test_a_later_change_to_the_same_key_is_a_conflict_until_that_job_is_reverted
     assert store.revert_conflicts(WS, "orders", ORDERS, first, 1).count == 0
 
 
+def test_a_chunk_partly_above_the_table_is_merged_previewed_and_reverted_as_one(store):
+    # On PostgreSQL the rows above the table's highest key are COPYed straight in and only the
+    # others staged (ADR 0113): the counts, the preview's samples and the revert cover both.
+    store.ensure_object(WS, "orders", ORDERS)
+    merge(store, ORDERS, "upsert", [{"select": "a", "Order": 1, "from": "x"},
+                                    {"select": "b", "Order": 2, "from": "y"}], name="orders")
+    before = snapshot(store, ORDERS, "orders")
+    incoming = [{"select": "c", "Order": 1, "from": "new"}, {"select": "a", "Order": 1, "from": "z"},
+                {"select": "b", "Order": 3, "from": "new"}, {"select": "a", "Order": 5, "from": "new"},
+                {"select": "b", "Order": 2, "from": "y"}, {"select": "b", "Order": 10, "from": "new"}]
+    job = uuid4()
+    diff = store.preview_chunk(WS, "orders", ORDERS, "upsert", rows(ORDERS, incoming),
+                               LedgerEntry(job, 1, 0), {"inserted": 20, "updated": 20})
+    _, counts = merge(store, ORDERS, "upsert", incoming, job=job, name="orders")
+    assert counts == diff.counts == MergeCounts(inserts=4, updates=1, unchanged=1)
+    assert [s["key"] for s in diff.samples["inserted"]] == [
+        {"select": "a", "Order": 5}, {"select": "b", "Order": 3}, {"select": "b", "Order": 10},
+        {"select": "c", "Order": 1}]
+    assert [s["key"] for s in diff.samples["updated"]] == [{"select": "a", "Order": 1}]
+    assert revert(store, ORDERS, job, name="orders") == [(4, 1)]
+    assert snapshot(store, ORDERS, "orders") == before
+
+
 @pytest.mark.parametrize("operation", ["upsert", "insert", "update", "delete"])
 def test_a_preview_counts_what_the_merge_then_does_and_writes_nothing(store, database, operation):
     store.ensure_object(WS, "people", EVERY_TYPE)

@@ -47,6 +47,14 @@ def test_outcomes_follow_the_rows_as_given_not_the_key_order(store):
     assert (counts.inserts, counts.updates, counts.unchanged) == (2, 1, 1)
 
 
+def test_outcomes_of_a_chunk_mostly_above_the_table_cover_the_rows_that_went_straight_in(store):
+    # PostgreSQL COPYs the rows above the stored keys straight in and stages the rest (ADR 0113).
+    merge(store, {5: "a", 1: "b"})
+    counts, words = merge(store, {12: "n", 9: "n", 5: "a", 3: "n", 1: "changed", 10: "n"})
+    assert words == ["inserted", "inserted", "unchanged", "inserted", "updated", "inserted"]
+    assert (counts.inserts, counts.updates, counts.unchanged) == (4, 1, 1)
+
+
 @pytest.mark.parametrize("operation, expected", [
     ("update", ["updated", "unchanged"]), ("delete", ["deleted", "deleted"]),
     ("insert", ["KEY_EXISTS", "KEY_EXISTS"]),
