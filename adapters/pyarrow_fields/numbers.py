@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lading.adapters.pyarrow_fields.arrays import (anchored, cast_where, keep_only, mask, match,
-                                                   no_kind, plain_decimal)
+                                                   no_kind)
 from lading.adapters.pyarrow_fields.typed_values import Store
 from lading.domain import value_formats as vf
 from lading.domain.field_rules import FieldRule
@@ -75,7 +75,7 @@ def fast_integer(rule: FieldRule, text: pa.Array, rows: np.ndarray, store: Store
             kind[short & ~plain] = rule.fmt.number_healing
     elif _optimistic(hints, rows, lambda: pc.cast(keep_only(text, rows), pa.int64()), store, claimed):
         return claimed, kind
-    canonical = plain_decimal(text, rows & ~taken, fraction=False, max_bytes=18)
+    canonical = rows & ~taken & match(text, "-?[0-9]{1,18}")
     if canonical.any():
         store.put_many(canonical, cast_where(text, canonical, "0", pa.int64())[canonical])
         claimed |= canonical
@@ -104,7 +104,7 @@ def fast_number(rule: FieldRule, text: pa.Array, rows: np.ndarray, store: Store,
             kind[short & ~same] = rule.fmt.number_healing
     elif _optimistic(hints, rows, lambda: pc.cast(keep_only(text, rows), pa.float64()), store, claimed):
         return claimed, kind
-    canonical = plain_decimal(text, rows & ~taken, fraction=True, max_bytes=300)
+    canonical = rows & ~taken & match(text, "-?[0-9]{1,300}(?:\\.[0-9]{1,300})?")
     if canonical.any():
         store.put_many(canonical, cast_where(text, canonical, "0", pa.float64())[canonical])
         claimed |= canonical

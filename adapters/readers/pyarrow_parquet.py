@@ -57,7 +57,7 @@ class ParquetSource:
         total = max(self._file.metadata.num_rows, 1)
         batches = self._file.iter_batches(batch_size=self.batch_size)
         # The next batch is decoded (and scanned for NULs) while this one is validated.
-        self._ahead = prefetch(lambda: _scanned(next(batches, None)))
+        self._ahead = prefetch(lambda: _scanned(next(batches, None)), depth=1)
         try:
             for batch, nul in self._ahead:
                 if batch is None:
