@@ -160,9 +160,9 @@ def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -
         objects = decode_lines(body)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return None
-    if len(objects) != len(breaks) + (body[-1] != _LF) or set(map(type, objects)) != {dict}:
+    if len(objects) != len(breaks) + (body[-1] != _LF):
         return None
-    return objects
+    return objects  # each line starts with `{`: all objects
 
 
 _LF, _OPEN, _CLOSE = ord("\n"), ord("{"), ord("}")
