@@ -62,7 +62,7 @@ class NdjsonSource:
             nul = b"\\u0000" in block
             check_markers = self._stream.markers > 0
             marked = check_markers and MARKER_BYTES.search(block) is not None
-            whole: list[dict] | None = None
+            whole: list[dict[str, Any]] | None = None
             lines: list[bytes] | None = None
             if b"\r" not in block and len(block) <= self.limits.max_record_bytes and not marked:
                 cut = len(block) if final else block.rfind(b"\n") + 1
@@ -98,7 +98,7 @@ class NdjsonSource:
                       check_markers: bool, nul: bool) -> RecordsChunk:
         """A block with a line that is not one JSON object: each line judged on its own."""
         numbers: list[int] = []
-        records: list[dict] = []
+        records: list[dict[str, Any]] = []
         bad: list[BadRow] = []
         repaired: list[int] = []
         for raw in lines:
@@ -142,7 +142,7 @@ class NdjsonSource:
                 raise self.limits.record_too_large(f"line {line_no + k + 1}")
 
 
-def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -> list[dict] | None:
+def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -> list[dict[str, Any]] | None:
     """The objects of a block of whole LF-ended lines when each line is exactly one object
     written `{…}` edge to edge (what exporters write), decoded in one call; else None.
     decode_lines reads a stream of values, not of lines, so the lines are checked first: each
@@ -168,7 +168,7 @@ def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -
 _LF, _OPEN, _CLOSE = ord("\n"), ord("{"), ord("}")
 
 
-def _objects(lines: list[bytes], decode: Callable[[bytes], Any]) -> list[dict] | None:
+def _objects(lines: list[bytes], decode: Callable[[bytes], Any]) -> list[dict[str, Any]] | None:
     """The block's objects when every line is one JSON object (the usual case), decoded without
     a Python step per line; else None, and the block is read line by line, which tells blank,
     malformed and non-object lines apart and numbers them. msgspec takes a line's CR / LF as
@@ -179,7 +179,7 @@ def _objects(lines: list[bytes], decode: Callable[[bytes], Any]) -> list[dict] |
         return None
     if set(map(type, objects)) != {dict}:
         return None
-    return objects  # type: ignore[return-value]
+    return objects
 
 
 def _text(content: bytes) -> str:
