@@ -647,7 +647,7 @@ def _inexact_ints(values: list[Any], ints: np.ndarray) -> np.ndarray:
         for i in np.nonzero(ints)[0].tolist():
             inexact[i] = not -_EXACT_INT < values[i] < _EXACT_INT
         return inexact
-    return ints & ((as_int >= _EXACT_INT) | (as_int <= -_EXACT_INT))
+    return np.asarray(ints & ((as_int >= _EXACT_INT) | (as_int <= -_EXACT_INT)), dtype=bool)
 
 
 @dataclass

@@ -51,7 +51,7 @@ class NdjsonSource:
             self._stream.close()
 
     def chunks(self) -> Iterator[RecordsChunk]:
-        decode = msgspec.json.Decoder().decode
+        decoder = msgspec.json.Decoder()
         line_no = 0
         carry = b""
         while True:
@@ -60,27 +60,37 @@ class NdjsonSource:
             block = carry + data
             # JSON text holds a NUL only escaped (a raw one is a malformed line)
             nul = b"\\u0000" in block
-            lines = block.splitlines(keepends=True)
-            carry = b""
-            # The last piece may be a line cut by the block boundary, or a CR whose LF is next.
-            if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
-                                        or lines[-1].endswith(b"\r")):
-                carry = lines.pop()
-            if len(block) > self.limits.max_record_bytes:  # else no line can be over the cap
-                self._check_line_sizes(line_no, lines, carry)
             check_markers = self._stream.markers > 0
-            whole = None if check_markers and MARKER_BYTES.search(block) else _objects(lines, decode)
+            marked = check_markers and MARKER_BYTES.search(block) is not None
+            whole: list[dict[str, Any]] | None = None
+            lines: list[bytes] | None = None
+            if b"\r" not in block and len(block) <= self.limits.max_record_bytes and not marked:
+                cut = len(block) if final else block.rfind(b"\n") + 1
+                body, carry = block[:cut], block[cut:]
+                whole = _lines_of_objects(body, decoder.decode_lines)
+                count = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+            if whole is None:
+                lines = block.splitlines(keepends=True)
+                carry = b""
+                # The last piece may be a line cut by the block boundary, or a CR whose LF is next.
+                if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
+                                            or lines[-1].endswith(b"\r")):
+                    carry = lines.pop()
+                if len(block) > self.limits.max_record_bytes:  # else no line can be over the cap
+                    self._check_line_sizes(line_no, lines, carry)
+                whole = None if marked else _objects(lines, decoder.decode)
+                count = len(lines)
             if whole is not None:
                 if max(map(len, whole)) > self.limits.max_columns:
                     raise self.limits.too_many_columns()
-                yield RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + len(lines) + 1,
+                yield RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + count + 1,
                                                          dtype=np.int64),
                                    nul=nul, records=whole, bytes_read=self._position())
             else:
-                chunk = self._line_by_line(lines, line_no, decode, check_markers, nul)
+                chunk = self._line_by_line(lines or [], line_no, decoder.decode, check_markers, nul)
                 if chunk.read_rows:
                     yield chunk
-            line_no += len(lines)
+            line_no += count
             if final:
                 return
 
@@ -88,7 +98,7 @@ class NdjsonSource:
                       check_markers: bool, nul: bool) -> RecordsChunk:
         """A block with a line that is not one JSON object: each line judged on its own."""
         numbers: list[int] = []
-        records: list[dict] = []
+        records: list[dict[str, Any]] = []
         bad: list[BadRow] = []
         repaired: list[int] = []
         for raw in lines:
@@ -132,7 +142,33 @@ class NdjsonSource:
                 raise self.limits.record_too_large(f"line {line_no + k + 1}")
 
 
-def _objects(lines: list[bytes], decode: Callable[[bytes], Any]) -> list[dict] | None:
+def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -> list[dict[str, Any]] | None:
+    """The objects of a block of whole LF-ended lines when each line is exactly one object
+    written `{…}` edge to edge (what exporters write), decoded in one call; else None.
+    decode_lines reads a stream of values, not of lines, so the lines are checked first: each
+    LF sits between a `}` and a `{`, which cannot be inside one JSON value (a raw LF in a
+    string is invalid, and in a container a `{` after a `}` needs a comma), so every LF ends a
+    value; as many values as lines then means no line held two."""
+    if not body or body[0] != _OPEN:
+        return None
+    codes = np.frombuffer(body, dtype=np.uint8)
+    breaks = np.flatnonzero(codes == _LF)
+    nexts = breaks[:-1] + 1 if body[-1] == _LF else breaks + 1
+    if (len(breaks) and (codes[breaks - 1] != _CLOSE).any()) or (codes[nexts] != _OPEN).any():
+        return None
+    try:
+        objects = decode_lines(body)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        return None
+    if len(objects) != len(breaks) + (body[-1] != _LF):
+        return None
+    return objects  # each line starts with `{`: all objects
+
+
+_LF, _OPEN, _CLOSE = ord("\n"), ord("{"), ord("}")
+
+
+def _objects(lines: list[bytes], decode: Callable[[bytes], Any]) -> list[dict[str, Any]] | None:
     """The block's objects when every line is one JSON object (the usual case), decoded without
     a Python step per line; else None, and the block is read line by line, which tells blank,
     malformed and non-object lines apart and numbers them. msgspec takes a line's CR / LF as
@@ -143,7 +179,7 @@ def _objects(lines: list[bytes], decode: Callable[[bytes], Any]) -> list[dict] |
         return None
     if set(map(type, objects)) != {dict}:
         return None
-    return objects  # type: ignore[return-value]
+    return objects
 
 
 def _text(content: bytes) -> str:

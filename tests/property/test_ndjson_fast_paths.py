@@ -50,6 +50,7 @@ def outcome(chunks: list[RecordsChunk]) -> tuple:
 
 def line_by_line(path: Path, block_size: int, monkeypatch) -> tuple:
     with monkeypatch.context() as patch:
+        patch.setattr(ndjson, "_lines_of_objects", lambda body, decode_lines: None)
         patch.setattr(ndjson, "_objects", lambda lines, decode: None)
         return outcome(read(path, block_size))
 
@@ -58,15 +59,19 @@ LINES = st.sampled_from([
     b'{"id": 1, "name": "a"}', b'{"id": 2}', b"{}", b'{"name": "\\u0000"}', b"", b"   ", b"\t",
     b"\x0c", b"[1, 2]", b"5", b'"text"', b"null", b"{bad", b'{"a": 1}{"b": 2}', b'{"a": 1},{"b": 2}',
     b'{"a": [1', b'2]}', b' {"id": 3} ', b'{"id": 4}\x0c', b'{"\xc3\xa9": "\xe2\x80\xa8"}',
-    b'{"deep": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+    b'{"deep": ' + b"[" * 2000 + b"]" * 2000 + b"}", b'{"a": [{"x": 1}', b'{"y": 2}]}',
+    b'{"p": 1} {"q": 2}', b'{"p": 1}{"q": 2}', b'{"id": 5, "name": "b"}', b'{"id": 6, "tags": [1, {}]}',
 ])
 ENDINGS = st.sampled_from([b"\n", b"\r\n", b"\r"])
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(LINES, ENDINGS), max_size=40), st.booleans(), st.integers(16, 400))
+@settings(max_examples=EXAMPLES * 2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(LINES, ENDINGS), max_size=40), st.booleans(), st.integers(16, 400),
+       st.booleans())
 def test_reading_a_block_at_once_yields_what_reading_it_line_by_line_yields(monkeypatch, lines, last_end,
-                                                                            block_size):
+                                                                            block_size, lf_only):
+    if lf_only:  # the usual file: LF endings, so blocks take the one-call decode
+        lines = [(text, b"\n") for text, _ in lines]
     data = b"".join(text + end for text, end in lines)
     if lines and not last_end:
         data = data[: -len(lines[-1][1])]
@@ -74,6 +79,20 @@ def test_reading_a_block_at_once_yields_what_reading_it_line_by_line_yields(monk
         path = Path(tmp) / "data.ndjson"
         path.write_bytes(data)
         assert outcome(read(path, block_size)) == line_by_line(path, block_size, monkeypatch)
+
+
+@pytest.mark.parametrize("lines", [
+    [b'{"a": [{"x": 1}', b'{"y": 2}]}', b'{"p": 1} {"q": 2}'],  # a value over two lines, two on one
+    [b'{"a": 1}', b"", b'{"p": 1} {"q": 2}'],  # a blank line, two values on one line
+    [b'{"a": 1}', b'{"p": 1}{"q": 2}', b'{"b": ', b'2}'],
+])
+def test_lines_that_decode_as_as_many_values_as_lines_are_still_judged_line_by_line(tmp_path, monkeypatch,
+                                                                                   lines):
+    path = tmp_path / "tricky.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    numbers, _, bad, _ = outcome(read(path, 1 << 20))
+    assert outcome(read(path, 1 << 20)) == line_by_line(path, 1 << 20, monkeypatch)
+    assert len(numbers) + len(bad) == sum(1 for line in lines if line)
 
 
 def test_one_bad_line_among_good_ones_is_that_line_alone(tmp_path, monkeypatch):
