@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lading.adapters.sqlite_before_images import StagedChunk
 from lading.adapters.sql_naming import quote_ident
+from lading.adapters.sqlite_before_images import StagedChunk
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,6 @@ class SqliteDestination:
                 prepared.check(schema, operation)
             chunk, (stored, staged) = prepared.chunk, prepared.staged
             self.ensure_object(workspace, object_name, schema)
-            table = quote_ident(table_name(workspace, object_name))
             ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
             with self._lock, self._attached(staged), phase("write"), self._write():
                 recorded = self._conn.execute(
