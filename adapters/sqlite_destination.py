@@ -650,7 +650,7 @@ def _timed_results(on_outcomes: RowOutcomesSink, words: list[str]) -> None:
         on_outcomes(words)
 
 
-def _lowest(stored: pa.Table, keys: Sequence[str]) -> tuple:
+def _lowest(stored: pa.Table, keys: Sequence[str]) -> tuple[Any, ...]:
     """The chunk's first key (its lowest: chunks are sorted), as stored."""
     return tuple(stored.column(k)[0].as_py() for k in keys)
 
