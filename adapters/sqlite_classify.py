@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from lading.adapters.sqlite_before_images import StagedChunk
 from lading.adapters.sql_naming import quote_ident
+from lading.adapters.sqlite_before_images import StagedChunk
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Seen:
     differs: np.ndarray | None = None
 
 
-def classify(conn: sqlite3.Connection, chunk: StagedChunk, lowest: tuple, per_row: bool) -> Seen:
+def classify(conn: sqlite3.Connection, chunk: StagedChunk, lowest: tuple[Any, ...], per_row: bool) -> Seen:
     """`lowest`: the chunk's first (sorted) key. The caller holds the write transaction, so
     nothing changes between this and the write."""
     n = chunk.rows
@@ -69,7 +70,7 @@ def _differs(chunk: StagedChunk) -> str:
     return f"({stored}) is not ({staged})"
 
 
-def _beyond_table(conn: sqlite3.Connection, chunk: StagedChunk, lowest: tuple) -> bool:
+def _beyond_table(conn: sqlite3.Connection, chunk: StagedChunk, lowest: tuple[Any, ...]) -> bool:
     """No stored key is at or above the chunk's lowest key."""
     keys = ", ".join(quote_ident(k) for k in chunk.keys)
     marks = ", ".join("?" for _ in chunk.keys)

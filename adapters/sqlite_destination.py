@@ -208,7 +208,6 @@ class SqliteDestination:
                 prepared.check(schema, operation)
             chunk, (stored, staged) = prepared.chunk, prepared.staged
             self.ensure_object(workspace, object_name, schema)
-            table = quote_ident(table_name(workspace, object_name))
             ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
             with self._lock, self._attached(staged), phase("write"), self._write():
                 recorded = self._conn.execute(
@@ -651,7 +650,7 @@ def _timed_results(on_outcomes: RowOutcomesSink, words: list[str]) -> None:
         on_outcomes(words)
 
 
-def _lowest(stored: pa.Table, keys: Sequence[str]) -> tuple:
+def _lowest(stored: pa.Table, keys: Sequence[str]) -> tuple[Any, ...]:
     """The chunk's first key (its lowest: chunks are sorted), as stored."""
     return tuple(stored.column(k)[0].as_py() for k in keys)
 
