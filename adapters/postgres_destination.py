@@ -223,7 +223,7 @@ class PostgresDestination:
                 )
                 return MergeCounts(*recorded)
             judged: list[np.ndarray] = []
-            written: list[Future] = []
+            written: list[Future[None]] = []
 
             def classify(stage: str | None) -> None:
                 # Called before the chunk's writes. The staged rows are the sorted chunk's

@@ -194,7 +194,8 @@ class DestinationStore(Protocol):
         """Apply the rows and record `entry` in one transaction; if `entry` is already
         recorded, change nothing and return the recorded counts. With `list_id` (and any
         operation but delete) the rows' keys join that list in the same transaction.
-        With `on_outcomes`, it is called inside that transaction, just before it commits, with
+        With `on_outcomes`, it is called inside that transaction, before it commits (on
+        PostgreSQL's fast path on another thread, beside the write: ADR 0113), with
         each row's outcome in the order the rows were given (see RowOutcomesSink); if it
         raises, nothing is merged. Prepared rows are released whatever happens."""
         ...
