@@ -174,6 +174,10 @@ class JobRunner:
 
     def _call_back_claimed(self, job_id: UUID) -> None:
         try:
+            # Claimed only when a call is due (decided again under the claim): a claim taken
+            # for nothing made the job's next run, after an approval say, find the job held.
+            if not self.jobs.load(job_id).callback_due:
+                return
             with self.jobs.queue.claim(job_id) as claimed:
                 if claimed:
                     self._call_back(job_id)
