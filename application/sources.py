@@ -77,10 +77,14 @@ class Sources:
         self.check(url)
         if url.startswith("s3://") or self.root is None:
             raise SourceRefused(f"sourceUrl '{url}' is not a local file")
-        path = (self.root / url).resolve()
-        # A symlink inside the directory must not lead out of it either.
-        if not path.is_relative_to(self.root):
-            raise SourceRefused("sourceUrl may not leave LADING_SOURCES_DIR")
-        if not path.is_file():
+        try:
+            path = (self.root / url).resolve()
+            # A symlink inside the directory must not lead out of it either.
+            if not path.is_relative_to(self.root):
+                raise SourceRefused("sourceUrl may not leave LADING_SOURCES_DIR")
+            is_file = path.is_file()
+        except OSError as exc:  # a name the file system cannot hold (too long, say)
+            raise SourceRefused(f"sourceUrl is not a file in LADING_SOURCES_DIR: {exc.strerror}") from exc
+        if not is_file:
             raise SourceRefused(f"sourceUrl '{url}' is not a file in LADING_SOURCES_DIR")
         return path

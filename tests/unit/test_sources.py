@@ -35,6 +35,11 @@ def test_a_missing_file_or_an_unset_directory_is_refused_with_a_reason(tmp_path)
         Sources(None).check("a.csv")
 
 
+def test_a_name_too_long_for_the_file_system_is_refused_not_raised(tmp_path):
+    with pytest.raises(SourceRefused, match="not a file"):
+        Sources(tmp_path).local_file("0" * 5000)
+
+
 def test_s3_sources_need_s3_configured(tmp_path):
     with pytest.raises(SourceRefused, match="S3"):
         Sources(tmp_path).check("s3://bucket/key.csv")
