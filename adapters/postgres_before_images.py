@@ -34,6 +34,16 @@ def create_sql(table: str, columns: Sequence[str]) -> list[str]:
             " using brin (_lading_seq) with (autosummarize = on)"]
 
 
+def summarize(cursor: Any, table: str) -> None:
+    """Summarise the twin's block ranges not summarised yet, so that a revert reads only its
+    chunk's blocks: `autosummarize` leaves that to autovacuum, which a server may not run
+    (without it every chunk's revert scanned the whole twin). A twin keyed by the old primary
+    key has no BRIN index: nothing to do."""
+    fetch_one(cursor, "select count(brin_summarize_new_values(i)) from"
+                      " (select to_regclass($1::text) as i) as s where i is not null",
+              (quote_ident("s" + table[1:]),))
+
+
 def create_ledger_sql() -> list[str]:
     """The numbered chunks that hold images, and the revert ledger."""
     return [

@@ -393,6 +393,11 @@ class PostgresDestination:
         self.ensure_object(workspace, object_name, schema)
         ledger_key = (str(entry.job_id), entry.plan_version, entry.chunk)
         with self._arrow.transaction() as cursor, phase("revert"):
+            images.summarize(cursor, before_images_table(workspace, object_name))
+            # Without statistics (no autovacuum, no ANALYZE yet) the planner scans the whole
+            # twin for one chunk's images instead of using its BRIN index: 47 ms against 2 ms
+            # per chunk at 1M images, and growing with every job the twin holds.
+            cursor.execute("set local enable_seqscan = off")
             undone = images.revert(
                 cursor, quote_ident(table_name(workspace, object_name)),
                 quote_ident(before_images_table(workspace, object_name)), schema.field_names,

@@ -152,3 +152,29 @@ def test_a_preview_counts_what_the_merge_then_does_and_writes_nothing(store, dat
     if operation == "delete":
         assert [s["key"] for s in diff.samples["deleted"]] == [{"id": 2}, {"id": 3}]
         assert diff.samples["deleted"][0]["before"] == before[1]
+
+
+
+@pytest.mark.postgres
+def test_a_postgres_revert_summarises_the_twins_block_ranges_first(postgres_url):
+    """Its BRIN index can then lead each chunk's revert to that chunk's blocks, autovacuum or
+    not (this server runs none). 30,000 images fill several of BRIN's 128-page ranges."""
+    from lading.adapters.sql_naming import before_images_table, quote_ident
+    import psycopg
+
+    store = PostgresDestination(postgres_url)
+    try:
+        store.ensure_object(WS, "people", EVERY_TYPE)
+        records = [{**person(1, "a"), "id": i} for i in range(1, 30_001)]
+        job, _ = merge(store, EVERY_TYPE, "upsert", records)
+        later, _ = merge(store, EVERY_TYPE, "upsert", [{**person(1, "b"), "id": 40_000}])
+        assert revert(store, EVERY_TYPE, later) == [(1, 0)]
+        index = quote_ident("s" + before_images_table(WS, "people")[1:])
+        with psycopg.connect(postgres_url) as conn:
+            (left,) = conn.execute("select brin_summarize_new_values(%s::text::regclass)",
+                                   (index,)).fetchone()
+        assert left == 0, "the revert left full block ranges unsummarised"
+        assert revert(store, EVERY_TYPE, job) == [(30_000, 0)]
+        assert snapshot(store, EVERY_TYPE) == []
+    finally:
+        store.close()
