@@ -250,6 +250,7 @@ class PostgresDestination:
             finally:
                 wait(written)  # the part is written before the transaction ends, either way
             if preview is not None:  # leaving by an exception rolls the transaction back
+                cursor.execute("set local enable_seqscan = off")  # as a revert reads the twin
                 found = images.samples(cursor, quote_ident(table_id), twin, schema.primary_key,
                                        schema.field_names, ledger_key, preview) if chunk.num_rows else {}
                 raise Previewed(ChunkDiff(counts, ChunkSamples(schema).to_json(found, _json_ready)))
