@@ -43,6 +43,7 @@ from lading.entrypoints.http.operations import (
     readiness,
 )
 from lading.entrypoints.http.multipart_limits import BoundedMultipartFields
+from lading.entrypoints.http.query_values import refuse_repeated_query_values
 from lading.entrypoints.http.upload_slots import ConcurrentUploadCap
 from lading.entrypoints.http.request import LadingRequest
 from lading.entrypoints.http.rate_limit import STORE_NAME, rate_limit_store, workspace_rate_limit
@@ -59,6 +60,11 @@ _SECURITY = [{"apiKey": []}, {"bearer": []}]
      security=[{}], summary="Liveness: answers without a key")
 async def health(request: Request) -> Envelope[Health]:
     return ok(request, Health(status="ok"))
+
+
+async def check_request(request: Request) -> None:
+    await require_json(request)
+    refuse_repeated_query_values(request)
 
 
 async def require_json(request: Request) -> None:
@@ -108,7 +114,7 @@ def create_app(lading: Lading, *, debug: bool = False) -> Litestar:
         state=State({JOB_METRICS: job_metrics_registry(lading.jobs)}),
         exception_handlers={Exception: compat.error_handler(error_response)},
         before_send=[add_correlation_header, complete_allow_header],
-        before_request=require_json,
+        before_request=check_request,
         request_class=LadingRequest,
         request_max_body_size=JSON_BODY_LIMIT,
         openapi_config=OpenAPIConfig(

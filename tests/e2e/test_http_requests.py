@@ -45,6 +45,20 @@ def test_bodies_of_the_wrong_shape_are_400_never_500(client, body):
     assert error_of(response)["code"] == "VALIDATION.REQUEST_INVALID"
 
 
+@pytest.mark.parametrize("path", ["/v1/import-jobs", "/compat/experiture/public/v1/import-jobs"])
+def test_a_one_value_query_parameter_given_twice_is_400_not_one_of_them(client, path):
+    response = client.get(path, params=[("objectName", "profiles"), ("objectName", "other")])
+    assert response.status_code == 400, response.text
+    error = error_of(response)
+    # Experiture says it in its own words (CDP_ETL.VALIDATION.REQUEST_INVALID).
+    assert error["code"].endswith("VALIDATION.REQUEST_INVALID") and "objectName" in error["message"]
+
+
+def test_a_list_query_parameter_still_takes_every_value(client):
+    response = client.get("/v1/import-jobs", params=[("state", "queued"), ("state", "running")])
+    assert response.status_code == 200, response.text
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=x", "application/xml"])
 def test_a_json_endpoint_refuses_another_content_type_with_415(client, content_type):
