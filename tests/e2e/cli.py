@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,22 @@ class Lading:
         path = tmp / f"{name}.json"
         path.write_text(json.dumps({"name": name, "schema": schema}))
         self.run("objects", "add", str(path))
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    """`lading worker` in its own session (so a kill reaches its child too), stderr kept."""
+    return subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll", "0.5"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def stop_worker(worker: subprocess.Popen) -> str:
+    """Stop it as a service manager would (SIGTERM, then SIGKILL after 20 s); its stderr."""
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    return worker.stderr.read()

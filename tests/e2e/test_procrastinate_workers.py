@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
 from tests.builders import PROFILES_SCHEMA, generate_profiles
-from tests.e2e.cli import Lading
+from tests.e2e.cli import Lading, start_worker, stop_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROWS = 60_000
@@ -49,20 +48,7 @@ def _worker(home: Path, url: str, concurrency: int = 1) -> subprocess.Popen:
     env = {**os.environ, "LADING_HOME": str(home), "LADING_EVENT_STORE": url, "LADING_DESTINATION": url,
            "LADING_LOG_LEVEL": "INFO", "LADING_WORKER_CONCURRENCY": str(concurrency), **CHUNK_ENV}
     env.pop("LADING_BLOBS", None)
-    return subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll", "0.5"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-
-
-def _stop(worker: subprocess.Popen) -> str:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-    return worker.stderr.read()
+    return start_worker(env)
 
 
 def _state(url: str, job_id: str) -> str:
@@ -76,7 +62,7 @@ def _wait_for(url: str, job_id: str, states: set[str], timeout: float,
     deadline = time.monotonic() + timeout
     while (state := _state(url, job_id)) not in states:
         if time.monotonic() > deadline:
-            log = _stop(worker) if worker is not None else ""
+            log = stop_worker(worker) if worker is not None else ""
             raise AssertionError(f"job {job_id} still {state} after {timeout} s; tasks"
                                  f" {task_rows(url)}; worker log:\n{log[-3000:]}")
         time.sleep(0.2)
@@ -114,7 +100,7 @@ def test_a_procrastinate_worker_processes_started_jobs_and_is_woken_for_new_ones
         second = _start_job(home, postgres_url, rows=[{"id": 100, "email": "nope"}])
         assert _wait_for(postgres_url, second, {"completed", "failed"}, 30) == "completed"
     finally:
-        log = _stop(worker)
+        log = stop_worker(worker)
     processed = [json.loads(line) for line in log.splitlines() if '"job processed"' in line]
     assert {(p["jobId"], p["state"]) for p in processed} == {(first, "completed"), (second, "completed")}
     tasks = [t for t in task_rows(postgres_url) if t["task"] == PROCESS_TASK]
@@ -135,7 +121,7 @@ def test_a_worker_with_a_concurrency_of_three_runs_jobs_side_by_side_with_exact_
         for job_id in jobs:
             assert _wait_for(postgres_url, job_id, {"completed", "failed"}, 120, worker) == "completed"
     finally:
-        log = _stop(worker)
+        log = stop_worker(worker)
     runs = sorted((line["start_timestamp"], line["end_timestamp"]) for line in map(json.loads, log.splitlines())
                   if line.get("action") == "job_success" and line["job"]["task_name"] == PROCESS_TASK)
     assert len(runs) >= 4
@@ -187,7 +173,7 @@ def test_a_worker_killed_holding_a_job_is_recovered_by_another_with_the_uninterr
         state = _wait_for(postgres_url, job_id, {"completed", "failed"}, 90, rescuer)
         assert state == "completed"
     finally:
-        log = _stop(rescuer)
+        log = stop_worker(rescuer)
     assert "retrying a job a dead worker held" in log
     crashed = Lading(home, LADING_EVENT_STORE=postgres_url, LADING_DESTINATION=postgres_url)
     assert _outcome(crashed) == expected

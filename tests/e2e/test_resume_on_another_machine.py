@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import load_settings
 from tests.builders import PROFILES_SCHEMA, generate_profiles
-from tests.e2e.cli import Lading
+from tests.e2e.cli import Lading, start_worker, stop_worker
 from tests.e2e.test_procrastinate_workers import _events, _state, _wait_for
 from tests.s3_server import CREDENTIALS
 
@@ -36,20 +35,7 @@ def _env(home: Path, shared: dict[str, str]) -> dict[str, str]:
 
 
 def _worker(home: Path, shared: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll", "0.5"],
-                            env=_env(home, shared), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
-def _stop(worker: subprocess.Popen) -> str:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-    return worker.stderr.read()
+    return start_worker(_env(home, shared))
 
 
 def _outcome(lading: Lading, job_id: str | None = None) -> tuple[dict, list, list]:
@@ -102,7 +88,7 @@ def test_a_small_job_killed_mid_merge_is_finished_on_another_machine(
     try:
         assert _wait_for(postgres_url, job_id, {"completed", "failed"}, 90, rescuer) == "completed"
     finally:
-        log = _stop(rescuer)
+        log = stop_worker(rescuer)
     assert "retrying a job a dead worker held" in log
     assert not (second_machine / "work" / job_id / "v1" / "chunk-000000.arrow").exists(), \
         "the rescuer validated again instead of merging the stored chunks"

@@ -4,6 +4,7 @@ configured: triggered, it imports the object as it is at that moment."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -26,6 +27,22 @@ def client(moto_endpoint):
                      CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
 
 
+@contextmanager
+def feed_configuration(home: Path, endpoint: str, blobs: str, source_url: str):
+    """A Lading on S3 blobs with a `profiles` object and a configuration `feed` reading
+    `source_url`: (app, configuration id)."""
+    app = bootstrap(load_settings({"LADING_HOME": str(home), "LADING_BLOBS": blobs,
+                                   "LADING_S3_ENDPOINT_URL": endpoint, **CREDENTIALS}))
+    try:
+        app.objects.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
+        config = app.library.save_configuration(
+            "acme", "feed", "profiles", {"fieldMap": {"id": "id", "email": "email"}},
+            source_url=source_url)
+        yield app, config.id
+    finally:
+        app.close()
+
+
 def test_an_s3_source_is_downloaded_for_the_import_and_removed_after(client, s3_bucket):
     client.put_object(Bucket=s3_bucket, Key="feeds/daily.csv", Body=b"id\n1\n")
     sources = Sources(None, s3=s3_download(client))
@@ -43,23 +60,15 @@ def test_a_missing_object_is_refused_with_its_reason(client, s3_bucket):
 
 def test_triggering_a_configuration_imports_the_s3_object_as_it_is_now(tmp_path, moto_endpoint,
                                                                        s3_bucket, client):
-    settings = load_settings({"LADING_HOME": str(tmp_path), "LADING_BLOBS": f"s3://{s3_bucket}/blobs",
-                              "LADING_S3_ENDPOINT_URL": moto_endpoint, **CREDENTIALS})
-    app = bootstrap(settings)
-    try:
-        app.objects.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
-        config = app.library.save_configuration(
-            "acme", "feed", "profiles", {"fieldMap": {"id": "id", "email": "email"}},
-            source_url=f"s3://{s3_bucket}/feeds/today.csv")
+    with feed_configuration(tmp_path, moto_endpoint, f"s3://{s3_bucket}/blobs",
+                            f"s3://{s3_bucket}/feeds/today.csv") as (app, config_id):
         client.put_object(Bucket=s3_bucket, Key="feeds/today.csv",
                           Body=b"id,email\n1,a@example.com\n2,nope\n")
-        job_id = app.library.trigger("acme", config.id)
+        job_id = app.library.trigger("acme", config_id)
         app.runner.process(job_id)
         status = app.jobs.status("acme", job_id)
         assert (status["state"], status["fileName"], status["validRows"], status["invalidRows"]) == (
             "completed", "today.csv", 1, 1)
-    finally:
-        app.close()
 
 
 def _requests(recording: Path) -> list[tuple[str, str, bool]]:
@@ -78,22 +87,12 @@ def test_a_triggered_s3_source_is_copied_inside_the_store_never_through_the_node
                            CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
         body = b"id,email\n" + b"".join(f"{n},u{n}@example.com\n".encode() for n in range(1, 500))
         client.put_object(Bucket="landing", Key="feeds/today.csv", Body=body + b"500,nope\n")
-        settings = load_settings({"LADING_HOME": str(tmp_path / "home"),
-                                  "LADING_BLOBS": "s3://lading/blobs",
-                                  "LADING_S3_ENDPOINT_URL": endpoint, **CREDENTIALS})
-        app = bootstrap(settings)
-        try:
-            app.objects.catalog.add("acme", "profiles",
-                                    TableSchema.from_dict(profiles_object()["schema"]))
-            config = app.library.save_configuration(
-                "acme", "feed", "profiles", {"fieldMap": {"id": "id", "email": "email"}},
-                source_url="s3://landing/feeds/today.csv")
-            job_id = app.library.trigger("acme", config.id)
+        with feed_configuration(tmp_path / "home", endpoint, "s3://lading/blobs",
+                                "s3://landing/feeds/today.csv") as (app, config_id):
+            job_id = app.library.trigger("acme", config_id)
             triggered = _requests(recording)
             app.runner.process(job_id)
             status = app.jobs.status("acme", job_id)
-        finally:
-            app.close()
         source = "/landing/feeds/today.csv"
         assert (status["state"], status["fileName"], status["validRows"], status["invalidRows"]) == (
             "completed", "today.csv", 499, 1)
@@ -106,17 +105,9 @@ def test_a_triggered_s3_source_is_copied_inside_the_store_never_through_the_node
 
 
 def test_a_triggered_s3_source_that_is_missing_leaves_no_job(tmp_path, moto_endpoint, s3_bucket):
-    settings = load_settings({"LADING_HOME": str(tmp_path), "LADING_BLOBS": f"s3://{s3_bucket}/blobs",
-                              "LADING_S3_ENDPOINT_URL": moto_endpoint, **CREDENTIALS})
-    app = bootstrap(settings)
-    try:
-        app.objects.catalog.add("acme", "profiles", TableSchema.from_dict(profiles_object()["schema"]))
-        config = app.library.save_configuration(
-            "acme", "feed", "profiles", {"fieldMap": {"id": "id", "email": "email"}},
-            source_url=f"s3://{s3_bucket}/feeds/gone.csv")
+    with feed_configuration(tmp_path, moto_endpoint, f"s3://{s3_bucket}/blobs",
+                            f"s3://{s3_bucket}/feeds/gone.csv") as (app, config_id):
         with pytest.raises(SourceRefused, match="cannot be read"):
-            app.library.trigger("acme", config.id)
+            app.library.trigger("acme", config_id)
         app.jobs.projector.catch_up()
         assert app.jobs.list_jobs(JobFilter("acme")) == [], "a refused object leaves no job behind"
-    finally:
-        app.close()
