@@ -19,7 +19,7 @@ from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
 from tests.builders import PROFILES_SCHEMA, generate_profiles
-from tests.e2e.cli import Lading, start_worker, stop_worker
+from tests.e2e.cli import Lading, start_worker, stop_worker, uninterrupted_import
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 ROWS = 60_000
@@ -149,11 +149,7 @@ def _outcome(lading: Lading) -> tuple[dict, list]:
                          ids=["mid-validation", "mid-merge"])
 def test_a_worker_killed_holding_a_job_is_recovered_by_another_with_the_uninterrupted_result(
         tmp_path, postgres_url, topic, at_least):
-    data = tmp_path / "profiles.csv"
-    generate_profiles(ROWS, data, invalid_rate=0.01)
-    reference = Lading(tmp_path / "reference", **CHUNK_ENV)
-    reference.add_object(tmp_path, "profiles", PROFILES_SCHEMA)
-    reference.run("import", str(data), "--object", "profiles", "--json")
+    data, reference = uninterrupted_import(tmp_path, ROWS, **CHUNK_ENV)
     expected = _outcome(reference)
 
     home = tmp_path / "home"

@@ -18,8 +18,8 @@ import pytest
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import load_settings
-from tests.builders import PROFILES_SCHEMA, generate_profiles
-from tests.e2e.cli import Lading, start_worker, stop_worker
+from tests.builders import PROFILES_SCHEMA
+from tests.e2e.cli import Lading, start_worker, stop_worker, uninterrupted_import
 from tests.e2e.test_procrastinate_workers import _events, _state, _wait_for
 from tests.s3_server import CREDENTIALS
 
@@ -49,11 +49,7 @@ def _outcome(lading: Lading, job_id: str | None = None) -> tuple[dict, list, lis
 
 def test_a_small_job_killed_mid_merge_is_finished_on_another_machine(
         tmp_path, postgres_url, moto_endpoint, s3_bucket):
-    data = tmp_path / "profiles.csv"
-    generate_profiles(ROWS, data, invalid_rate=0.01)
-    reference = Lading(tmp_path / "reference", **CHUNK_ENV)
-    reference.add_object(tmp_path, "profiles", PROFILES_SCHEMA)
-    reference.run("import", str(data), "--object", "profiles", "--json")
+    data, reference = uninterrupted_import(tmp_path, ROWS, **CHUNK_ENV)
     expected = _outcome(reference)
 
     shared = {"LADING_EVENT_STORE": postgres_url, "LADING_DESTINATION": postgres_url,
