@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/python -m lading.entrypoints.demo
 
 test: $(STAMP) typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --maxschedchunk 4
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_engine

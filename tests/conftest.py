@@ -25,6 +25,13 @@ def _postgres_available() -> str | None:
 _PG_PROBLEM = _postgres_available()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `slow` run first: started late, the longest of them (the cluster test
+    alone takes minutes) would leave the other xdist workers idle at the end of the run.
+    `make test` hands tests out a few at a time (--maxschedchunk), so they spread over workers."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh, empty PostgreSQL schema, dropped afterwards.

@@ -74,6 +74,7 @@ def _lading(home, pg_url):
     return Lading(home, **env)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("topic, at_least", [("ChunkMerged", 2), ("ChunkValidated", 3)],
                          ids=["mid-merge", "mid-validation"])
 def test_kill_9_then_worker_once_equals_an_uninterrupted_run(tmp_path, backend, data_file, topic,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +36,7 @@ from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import validate_rows
 from lading.domain.table_schema import TableSchema
 
+pytestmark = pytest.mark.slow  # hundreds of engine runs each in CI
 EXAMPLES = int(os.environ.get("LADING_TEST_PROPERTY_EXAMPLES") or (500 if os.environ.get("CI") else 60))
 # Parquet shares the generator with CSV and NDJSON, so half as many examples cover its typed
 # columns while the whole file stays within about two minutes in CI.
