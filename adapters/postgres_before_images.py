@@ -106,7 +106,7 @@ def capture(cursor: Any, table: str, images: str, source: str, operation: str,
 
 def capture_appended(cursor: Any, images_id: str, keys: pa.Table, seq: int) -> None:
     """Record as inserted every key of `keys`: rows COPYed straight into a table above its
-    highest key (the merge's fast path, under its table lock) added exactly those. They go in
+    highest key (the merge's fast path; a COPY the primary key accepted) added exactly those. They go in
     by the same binary COPY as the rows, from their own Arrow columns: reading them back out of
     the table into a B-tree-keyed twin cost as much as the rows' own COPY (ADR 0113)."""
     n = keys.num_rows

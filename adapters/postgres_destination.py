@@ -17,6 +17,7 @@ from datetime import UTC
 from typing import Any
 from uuid import UUID
 
+import adbc_driver_manager as adbc_errors
 import numpy as np
 import psycopg
 import pyarrow as pa
@@ -176,26 +177,22 @@ class PostgresDestination:
         list_id: str | None = None,
         on_outcomes: RowOutcomesSink | None = None,
     ) -> MergeCounts:
-        for attempt in range(_RACE_RETRIES):
-            try:
-                return self._merge(workspace, object_name, schema, operation, rows, entry,
-                                   list_id, None, on_outcomes)
-            except OutcomesRaced:
-                if attempt == _RACE_RETRIES - 1:
-                    raise
-        raise AssertionError("unreachable")
+        return _redone_when_raced(lambda append: self._merge(
+            workspace, object_name, schema, operation, rows, entry, list_id, None, on_outcomes,
+            append))
 
     def preview_chunk(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
                       rows: pa.Table | PreparedChunk, entry: LedgerEntry,
                       sample_limits: dict[str, int]) -> ChunkDiff:
         """The merge itself, in a transaction rolled back at its end (ADR 0093)."""
-        return diff_by_rollback(lambda: self._merge(workspace, object_name, schema, operation, rows,
-                                                    entry, None, sample_limits))
+        return diff_by_rollback(lambda: _redone_when_raced(lambda append: self._merge(
+            workspace, object_name, schema, operation, rows, entry, None, sample_limits,
+            append=append)))
 
     def _merge(self, workspace: str, object_name: str, schema: TableSchema, operation: str,
                rows: pa.Table | PreparedChunk, entry: LedgerEntry, list_id: str | None,
                preview: dict[str, int] | None,
-               on_outcomes: RowOutcomesSink | None = None) -> MergeCounts:
+               on_outcomes: RowOutcomesSink | None = None, append: bool = True) -> MergeCounts:
         if isinstance(rows, PreparedChunk):
             rows.check(schema, operation)
             chunk = rows.chunk
@@ -234,9 +231,10 @@ class PostgresDestination:
                     words[:len(found)] = found
                     judged.append(words)
                     return
-                # All of them go straight in, under the table lock: no other writer can make
-                # these outcomes wrong, so the results part is rendered on another thread while
-                # the database writes the rows, and waited for before the commit (ADR 0113).
+                # All of them go straight in: if the COPY succeeds, every row was inserted, so
+                # the results part is rendered on another thread while the database writes the
+                # rows, and waited for before the commit (ADR 0113); if the COPY is refused, the
+                # transaction is rolled back and the merge redone, the part written again.
                 assert on_outcomes is not None
                 judged.append(words)
                 written.append(self._beside.submit(on_outcomes, in_given_order(words, chunk)))
@@ -245,7 +243,7 @@ class PostgresDestination:
             twin = quote_ident(twin_id)
             try:
                 counts = (self._apply(cursor, table_id, twin_id, operation, chunk, schema,
-                                      ledger_key, classify if on_outcomes else None)
+                                      ledger_key, classify if on_outcomes else None, append)
                           if chunk.num_rows else MergeCounts())
             finally:
                 wait(written)  # the part is written before the transaction ends, either way
@@ -291,32 +289,32 @@ class PostgresDestination:
 
     def _apply(self, cursor: Any, table_id: str, twin_id: str, operation: str, chunk: MergeChunk,
                schema: TableSchema, ledger: tuple[str, int, int],
-               before_write: Callable[[str | None], None] | None = None) -> MergeCounts:
+               before_write: Callable[[str | None], None] | None = None,
+               append: bool = True) -> MergeCounts:
         table, twin = quote_ident(table_id), quote_ident(twin_id)
         keys = [f.name for f in chunk.key_fields]
         n = chunk.num_rows
         seq = images.number_chunk(cursor, ledger)
-        appended = 0
-        if operation in ("upsert", "insert") and 2 * _rows_beyond(cursor, table, chunk) >= n:
-            # The chunk's rows above the table's highest key cannot conflict: they are COPYed
-            # straight into the table (about twice as fast as staging), and only the rest, a
-            # prefix of the sorted chunk, is staged and merged. The lock keeps any other writer
-            # from adding a row above that key before this transaction commits; it is taken only
-            # when at least half the chunk goes straight in, so merges of overlapping chunks
-            # (a shuffled file, a re-import) do not queue behind one another for a few rows.
-            cursor.execute(f"lock table {table} in share row exclusive mode")
-            appended = _rows_beyond(cursor, table, chunk)
+        beyond = _rows_beyond(cursor, table, chunk) if append and operation in ("upsert", "insert") else 0
+        appended = beyond if 2 * beyond >= n else 0
+        if appended:
+            # The chunk's rows above the table's highest key cannot conflict with what was
+            # committed when it was read: they are COPYed straight into the table (about twice
+            # as fast as staging), and only the rest, a prefix of the sorted chunk, is staged
+            # and merged. No lock keeps other writers out meanwhile (one would serialise the
+            # merges of a split job's chunks, ADR 0125): a key another transaction added since
+            # makes the primary key refuse the COPY, and the merge is redone without this path
+            # (AppendRefused). Taken only when at least half the chunk goes straight in.
             if appended == n and before_write is not None:
                 before_write(None)
-            if appended:
-                tail = chunk.rows.slice(n - appended)
-                with phase("load"):
-                    cursor.adbc_ingest(table_id, tail, mode="append")
-                with phase("before-images"):
-                    images.capture_appended(cursor, twin_id, tail.select(keys), seq)
-                if appended == n:
-                    return MergeCounts(inserts=n)
-                chunk = replace(chunk, rows=chunk.rows.slice(0, n - appended), source_order=None)
+            tail = chunk.rows.slice(n - appended)
+            with phase("load"):
+                _append(cursor, table_id, tail)
+            with phase("before-images"):
+                images.capture_appended(cursor, twin_id, tail.select(keys), seq)
+            if appended == n:
+                return MergeCounts(inserts=n)
+            chunk = replace(chunk, rows=chunk.rows.slice(0, n - appended), source_order=None)
         counts = self._staged(cursor, table, twin, operation, chunk, schema, seq, before_write)
         return replace(counts, inserts=counts.inserts + appended)
 
@@ -681,6 +679,41 @@ def _stage(cursor: Any, chunk: MergeChunk) -> str:
     name = "lading_stage_" + hashlib.sha256(definition.encode()).hexdigest()[:16]
     cursor.execute(f"create temporary table if not exists {name} ({definition}) on commit delete rows")
     return name
+
+
+class AppendRefused(Exception):
+    """The append path's COPY met a key another transaction added after the chunk's keys were
+    compared with the table's: the merge is rolled back and redone through the staging table.
+    (The ADBC driver cannot roll back to a savepoint after a failed COPY, so the whole merge
+    transaction goes.)"""
+
+
+# A duplicate key, or a deadlock with a transaction inserting the same keys in another order.
+_REFUSALS = ("23505", "40P01")
+
+
+def _append(cursor: Any, table_id: str, rows: pa.Table) -> None:
+    try:
+        cursor.adbc_ingest(table_id, rows, mode="append")
+    except adbc_errors.DatabaseError as error:
+        if getattr(error, "sqlstate", None) in _REFUSALS:
+            raise AppendRefused(str(error)) from error
+        raise
+
+
+def _redone_when_raced(merge: Callable[[bool], Any]) -> Any:
+    """`merge(append)` until it holds against concurrent writers: once without the append path
+    after an AppendRefused, and up to _RACE_RETRIES times after an OutcomesRaced."""
+    append, races = True, 0
+    while True:
+        try:
+            return merge(append)
+        except AppendRefused:
+            append = False
+        except OutcomesRaced:
+            races += 1
+            if races == _RACE_RETRIES:
+                raise
 
 
 def _rows_beyond(cursor: Any, table: str, chunk: MergeChunk) -> int:

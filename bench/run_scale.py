@@ -53,7 +53,7 @@ def _data(rows: int, shuffled: bool = False) -> Path:
     if not shuffled:
         return path
     # The generator writes ascending ids; shuffled, no chunk's keys lie beyond the table's, so
-    # no merge takes the destination's append path (and its table lock).
+    # no merge takes the destination's append path.
     mixed = DATA / f"scale-{rows}-shuffled.csv"
     if not mixed.exists():
         # Whole records (a note may hold a line break), written back as the generator writes.
