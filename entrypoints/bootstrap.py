@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -160,6 +161,18 @@ def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str]
     """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
     settings = settings or load_settings()
     _require_reachable(settings)
+    with ExitStack() as alone:
+        # Each adapter creates its tables if they are missing; processes starting together on
+        # one database (a cluster's nodes and workers) do that one at a time.
+        for url in dict.fromkeys((settings.destination, settings.event_store)):
+            if _is_postgres(url):
+                from lading.adapters.postgres_set_up_lock import set_up_alone
+
+                alone.enter_context(set_up_alone(url, "tables"))
+        return _wired(settings, eventsourcing)
+
+
+def _wired(settings: Settings, eventsourcing: dict[str, str] | None) -> Lading:
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
 
