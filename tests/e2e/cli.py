@@ -9,6 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+# The crash tests' file: 60,000 profiles (1 % invalid) in 256 KiB chunks, enough chunks that a
+# kill lands inside the job's validation or merge; tests/e2e/conftest.py's `crash_reference`
+# is one uninterrupted import of it.
+CRASH_ROWS = 60_000
+CRASH_CHUNK_ENV = {"LADING_CHUNK_BYTES": "262144"}
+
 
 class Lading:
     def __init__(self, home: Path, **env: str) -> None:
@@ -60,16 +66,3 @@ def stop_worker(worker: subprocess.Popen) -> str:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
     return worker.stderr.read()
-
-
-def uninterrupted_import(tmp_path: Path, rows: int, **env: str) -> tuple[Path, Lading]:
-    """A generated profiles file (1 % invalid) and the home of one uninterrupted `lading import`
-    of it: the result a crash test's interrupted run must equal."""
-    from tests.builders import PROFILES_SCHEMA, generate_profiles
-
-    data = tmp_path / "profiles.csv"
-    generate_profiles(rows, data, invalid_rate=0.01)
-    reference = Lading(tmp_path / "reference", **env)
-    reference.add_object(tmp_path, "profiles", PROFILES_SCHEMA)
-    reference.run("import", str(data), "--object", "profiles", "--json")
-    return data, reference

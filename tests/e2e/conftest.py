@@ -7,8 +7,12 @@ A module says what it needs with module constants: `WS` (the client's workspace)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.builders import PROFILES_SCHEMA, generate_profiles
+from tests.e2e.cli import CRASH_CHUNK_ENV, CRASH_ROWS, Lading
 from tests.e2e.http_server import LadingServer
 
 
@@ -29,3 +33,16 @@ def server(request, tmp_path_factory):
 def client(request, server):
     with server.client(server.key(getattr(request.module, "WS", "acme"))) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def crash_reference(tmp_path_factory) -> tuple[Path, Lading]:
+    """The crash tests' file and the home of one uninterrupted `lading import` of it (SQLite):
+    what every interrupted run must end as. Made once per test process and only read."""
+    folder = tmp_path_factory.mktemp("crash-reference")
+    data = folder / "profiles.csv"
+    generate_profiles(CRASH_ROWS, data, invalid_rate=0.01)
+    reference = Lading(folder / "reference", **CRASH_CHUNK_ENV)
+    reference.add_object(folder, "profiles", PROFILES_SCHEMA)
+    reference.run("import", str(data), "--object", "profiles", "--json")
+    return data, reference

@@ -10,12 +10,8 @@ import time
 import psycopg
 import pytest
 
-from tests.builders import PROFILES_SCHEMA, generate_profiles
-from tests.e2e.cli import Lading
-
-ROWS = 60_000
-# Small blocks make many chunks, so a kill lands between chunk merges as often as inside one.
-CHUNK_ENV = {"LADING_CHUNK_BYTES": "262144"}
+from tests.builders import PROFILES_SCHEMA
+from tests.e2e.cli import CRASH_CHUNK_ENV, Lading
 
 
 def _events_of_type(lading: Lading, pg_url: str | None, topic_suffix: str) -> int:
@@ -60,15 +56,13 @@ def backend(request):
     return None
 
 
-@pytest.fixture
-def data_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "profiles.csv"
-    generate_profiles(ROWS, path, invalid_rate=0.01)
-    return path
+@pytest.fixture(scope="module")
+def expected(crash_reference) -> tuple[dict, list]:
+    return _outcome(crash_reference[1])
 
 
 def _lading(home, pg_url):
-    env = dict(CHUNK_ENV)
+    env = dict(CRASH_CHUNK_ENV)
     if pg_url:
         env.update(LADING_EVENT_STORE=pg_url, LADING_DESTINATION=pg_url)
     return Lading(home, **env)
@@ -77,16 +71,11 @@ def _lading(home, pg_url):
 @pytest.mark.slow
 @pytest.mark.parametrize("topic, at_least", [("ChunkMerged", 2), ("ChunkValidated", 3)],
                          ids=["mid-merge", "mid-validation"])
-def test_kill_9_then_worker_once_equals_an_uninterrupted_run(tmp_path, backend, data_file, topic,
-                                                            at_least):
-    reference = Lading(tmp_path / "reference", **CHUNK_ENV)
-    reference.add_object(tmp_path, "profiles", PROFILES_SCHEMA)
-    reference.run("import", str(data_file), "--object", "profiles", "--json")
-    expected = _outcome(reference)
-
+def test_kill_9_then_worker_once_equals_an_uninterrupted_run(tmp_path, backend, crash_reference,
+                                                            expected, topic, at_least):
     crashed = _lading(tmp_path / "crashed", backend)
     crashed.add_object(tmp_path, "profiles", PROFILES_SCHEMA)
-    _kill_when(crashed, backend, data_file, topic, at_least)
+    _kill_when(crashed, backend, crash_reference[0], topic, at_least)
     assert crashed.json("jobs", "list", "--json")[0]["state"] == "running"
     crashed.run("worker", "--once")
     assert _outcome(crashed) == expected

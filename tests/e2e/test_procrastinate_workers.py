@@ -19,11 +19,9 @@ from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
 from tests.builders import PROFILES_SCHEMA, generate_profiles
-from tests.e2e.cli import Lading, start_worker, stop_worker, uninterrupted_import
+from tests.e2e.cli import CRASH_CHUNK_ENV, Lading, start_worker, stop_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-ROWS = 60_000
-CHUNK_ENV = {"LADING_CHUNK_BYTES": "262144"}  # many chunks, so a kill lands inside the job
 
 
 def _start_job(home: Path, url: str, source: Path | None = None, rows: list[dict] | None = None,
@@ -46,7 +44,7 @@ def _start_job(home: Path, url: str, source: Path | None = None, rows: list[dict
 
 def _worker(home: Path, url: str, concurrency: int = 1) -> subprocess.Popen:
     env = {**os.environ, "LADING_HOME": str(home), "LADING_EVENT_STORE": url, "LADING_DESTINATION": url,
-           "LADING_LOG_LEVEL": "INFO", "LADING_WORKER_CONCURRENCY": str(concurrency), **CHUNK_ENV}
+           "LADING_LOG_LEVEL": "INFO", "LADING_WORKER_CONCURRENCY": str(concurrency), **CRASH_CHUNK_ENV}
     env.pop("LADING_BLOBS", None)
     return start_worker(env)
 
@@ -148,8 +146,8 @@ def _outcome(lading: Lading) -> tuple[dict, list]:
 @pytest.mark.parametrize("topic, at_least", [("ChunkValidated", 3), ("ChunkMerged", 2)],
                          ids=["mid-validation", "mid-merge"])
 def test_a_worker_killed_holding_a_job_is_recovered_by_another_with_the_uninterrupted_result(
-        tmp_path, postgres_url, topic, at_least):
-    data, reference = uninterrupted_import(tmp_path, ROWS, **CHUNK_ENV)
+        tmp_path, postgres_url, crash_reference, topic, at_least):
+    data, reference = crash_reference
     expected = _outcome(reference)
 
     home = tmp_path / "home"

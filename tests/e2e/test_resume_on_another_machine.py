@@ -19,13 +19,11 @@ from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import load_settings
 from tests.builders import PROFILES_SCHEMA
-from tests.e2e.cli import Lading, start_worker, stop_worker, uninterrupted_import
+from tests.e2e.cli import CRASH_CHUNK_ENV, Lading, start_worker, stop_worker
 from tests.e2e.test_procrastinate_workers import _events, _state, _wait_for
 from tests.s3_server import CREDENTIALS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-ROWS = 60_000
-CHUNK_ENV = {"LADING_CHUNK_BYTES": "262144"}  # many chunks, so the kill lands inside the merge
 
 
 def _env(home: Path, shared: dict[str, str]) -> dict[str, str]:
@@ -48,13 +46,13 @@ def _outcome(lading: Lading, job_id: str | None = None) -> tuple[dict, list, lis
 
 
 def test_a_small_job_killed_mid_merge_is_finished_on_another_machine(
-        tmp_path, postgres_url, moto_endpoint, s3_bucket):
-    data, reference = uninterrupted_import(tmp_path, ROWS, **CHUNK_ENV)
+        tmp_path, postgres_url, moto_endpoint, s3_bucket, crash_reference):
+    data, reference = crash_reference
     expected = _outcome(reference)
 
     shared = {"LADING_EVENT_STORE": postgres_url, "LADING_DESTINATION": postgres_url,
               "LADING_BLOBS": f"s3://{s3_bucket}/blobs", "LADING_S3_ENDPOINT_URL": moto_endpoint,
-              **CREDENTIALS, **CHUNK_ENV}
+              **CREDENTIALS, **CRASH_CHUNK_ENV}
     first_machine, second_machine = tmp_path / "machine-a", tmp_path / "machine-b"
     lading = bootstrap(load_settings(_env(first_machine, shared)))
     try:
