@@ -106,8 +106,10 @@ def _run(admin_url: str, source: Path, workers: int, split_bytes: int,
                     if status["state"] in ("completed", "failed"):
                         break
                     if any(p.poll() is not None for p in processes):
-                        raise SystemExit("a worker exited before the job ended"
-                                         + (f"; see {logs}" if trace else ""))
+                        # The logs go with the temporary folder: their ends are shown here.
+                        raise SystemExit("a worker exited before the job ended" + "".join(
+                            f"\n--- {log.name}:\n" + "\n".join(log.read_text().splitlines()[-15:])
+                            for log in logs if trace))
                     time.sleep(0.2)
                 took = time.perf_counter() - began
             if traced is not None:
@@ -118,7 +120,8 @@ def _run(admin_url: str, source: Path, workers: int, split_bytes: int,
             return took
         finally:
             for process in processes:
-                os.killpg(process.pid, signal.SIGTERM)
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGTERM)
             for process in processes:
                 process.wait(timeout=60)
             app.close()
