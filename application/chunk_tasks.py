@@ -3,8 +3,9 @@
 The worker that claimed the job (the coordinator) reads the source into raw chunks, asks the
 queue for helpers, and works beside them; each chunk is a unit that one live process at a time
 may hold (a claim that ends with its process, so a killed worker's chunk is taken over at once).
-Then the coordinator alone settles the chunks in order (cross-chunk keys), records them as a
-one-worker run would, and later merges the same way, the destination's ledger making each
+The coordinator alone settles the chunks in order (cross-chunk keys) as their validations are
+stored, while it reads and helpers validate, records them as a one-worker run would, and later
+merges the same way, the destination's ledger making each
 chunk's merge happen once. Only the coordinator writes the job's events.
 """
 
@@ -18,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 from uuid import UUID, uuid4
 
 from lading.application.import_jobs import ImportJobs
@@ -110,6 +111,68 @@ class SharedWorkQueue(Protocol):
         ...
 
 
+class _InOrder:
+    """Settles a split job's chunks in source order as their validations are stored: the key
+    decisions across chunks, each chunk's segment of the error file, and its record. A run
+    (resumed or not) settles from the first chunk again: the registry and the error file are
+    rebuilt, and chunks recorded before a crash are skipped by `record`."""
+
+    def __init__(self, tasks: "ChunkTasks", job: ImportJob, parts: JobParts, schema: TableSchema,
+                 plan: ImportPlan, lookup: KeyLookup | None, error_file: Path,
+                 staged_to: Callable[[int], Path], record: Callable[[ValidatedChunk], None],
+                 clock: WorkClock) -> None:
+        self._tasks, self._job, self._parts = tasks, job, parts
+        self._schema, self._plan, self._lookup = schema, plan, lookup
+        self._error_file, self._staged_to, self._record = error_file, staged_to, record
+        self._clock = clock
+        # Both made when the first chunk is settled: the decisions need the sample context the
+        # reader stores, and a file without data rows leaves the error file to a one-worker run.
+        self._decisions: KeyDecisions | None = None
+        self._errors: BinaryIO | None = None
+        self._workdir = parts.scratch_dir / "settled"
+        self.next = 0  # the first chunk not settled yet
+
+    def __enter__(self) -> "_InOrder":
+        shutil.rmtree(self._workdir, ignore_errors=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._errors is not None:
+            self._errors.close()
+
+    def ready(self, below: int) -> None:
+        """Settle, in order, every chunk before `below` whose validation is stored, up to the
+        first one whose validation is not."""
+        while self.next < below and self._parts.has(JobParts.result(self.next)):
+            self._settle(self.next)
+            self.next += 1
+
+    def _settle(self, index: int) -> None:
+        if self._decisions is None:
+            self._decisions = self._tasks.split.key_decisions(self._parts, self._schema,
+                                                              self._plan, self._workdir)
+        if self._errors is None:
+            self._error_file.unlink(missing_ok=True)
+            self._errors = open(self._error_file, "ab")
+        began = time.monotonic()
+        settled = self._decisions.settle(index, self._lookup, self._staged_to(index))
+        self._clock.add("settle", began, 1)
+        segment = None
+        if settled.error_lines is not None:
+            offset = self._errors.tell()
+            with open(settled.error_lines, "rb") as own:
+                shutil.copyfileobj(own, self._errors)
+            segment = (offset, self._errors.tell() - offset)
+        chunk = settled.chunk
+        files = self._tasks.jobs.files(self._job)
+        if chunk.row_index is not None:  # where a one-worker run leaves it
+            shutil.copyfile(chunk.row_index, files.row_index(index))
+            chunk = replace(chunk, row_index=str(files.row_index(index)))
+        recording = time.monotonic()
+        self._record(replace(chunk, error_segment=segment))
+        self._clock.add("record", recording, 1)
+
+
 class ChunkTasks:
     def __init__(self, jobs: ImportJobs, split: SplitValidation, destination: DestinationStore,
                  queue: SharedWorkQueue, results: RowResults, *, min_bytes: int,
@@ -163,60 +226,45 @@ class ChunkTasks:
         began = time.monotonic()
         clock = WorkClock()
         mine = 0
-        read = parts.get_json(JobParts.READ_DONE)
-        if read is None:
-            self.queue.request_help(job.id, self.helpers)
-            count = 0
-            held: dict[int, Any] = {}
-            for index, raw in self.split.split(self.jobs.sources(job)[0], schema, plan, parts):
-                count += 1
-                held[index] = raw
-                # The reader validates a chunk READ_LAG behind the newest one, leaving that
-                # window to helpers; alone, it validates every chunk while the next is parsed.
-                behind = index - READ_LAG
-                if behind >= 0:
-                    mine += self._validate_held(job, parts, schema, plan, behind,
-                                                held.pop(behind), lookup, clock)
-            for index, raw in held.items():
-                mine += self._validate_held(job, parts, schema, plan, index, raw, lookup, clock)
-            held.clear()
-            parts.put_json(JobParts.READ_DONE, {"chunks": count})
-        else:
-            count = int(read["chunks"])
-        if not count:
-            return False
-        read_at = time.monotonic()
-        for wait in (False, True):  # first every chunk nobody holds, then the others' in turn
-            for index in range(count):
-                mine += self._do(job, f"validate-{index}", wait,
-                                 lambda: parts.has(JobParts.result(index)),
-                                 lambda: self.split.validate_part(parts, schema, plan, index, lookup),
-                                 clock)
-        validated_at = time.monotonic()
-        workdir = parts.scratch_dir / "settled"
-        shutil.rmtree(workdir, ignore_errors=True)
-        decisions = self.split.key_decisions(parts, schema, plan, workdir)
-        error_file.unlink(missing_ok=True)
-        files = self.jobs.files(job)
-        offset = 0
-        with open(error_file, "ab") as errors:
-            for index in range(count):
-                settling = time.monotonic()
-                settled = decisions.settle(index, lookup, staged_to(index))
-                clock.add("settle", settling, 1)
-                segment = None
-                if settled.error_lines is not None:
-                    with open(settled.error_lines, "rb") as own:
-                        shutil.copyfileobj(own, errors)
-                    segment = (offset, errors.tell() - offset)
-                    offset = errors.tell()
-                chunk = settled.chunk
-                if chunk.row_index is not None:  # where a one-worker run leaves it
-                    shutil.copyfile(chunk.row_index, files.row_index(index))
-                    chunk = replace(chunk, row_index=str(files.row_index(index)))
-                recording = time.monotonic()
-                record(replace(chunk, error_segment=segment))
-                clock.add("record", recording, 1)
+        with _InOrder(self, job, parts, schema, plan, lookup, error_file, staged_to, record,
+                      clock) as settler:
+            read = parts.get_json(JobParts.READ_DONE)
+            if read is None:
+                self.queue.request_help(job.id, self.helpers)
+                count = 0
+                held: dict[int, Any] = {}
+                for index, raw in self.split.split(self.jobs.sources(job)[0], schema, plan, parts):
+                    count += 1
+                    held[index] = raw
+                    # The reader validates a chunk READ_LAG behind the newest one, leaving that
+                    # window to helpers; alone, it validates every chunk while the next is
+                    # parsed. It settles, in order, each chunk validated here or elsewhere, so
+                    # settling goes on while helpers validate (ADR 0126).
+                    behind = index - READ_LAG
+                    if behind >= 0:
+                        mine += self._validate_held(job, parts, schema, plan, behind,
+                                                    held.pop(behind), lookup, clock)
+                    settler.ready(index)
+                for index, raw in held.items():
+                    mine += self._validate_held(job, parts, schema, plan, index, raw, lookup, clock)
+                held.clear()
+                parts.put_json(JobParts.READ_DONE, {"chunks": count})
+            else:
+                count = int(read["chunks"])
+            if not count:
+                return False
+            read_at = time.monotonic()
+            for wait in (False, True):  # first every chunk nobody holds, then the others' in turn
+                for index in range(count):
+                    mine += self._do(job, f"validate-{index}", wait,
+                                     lambda: parts.has(JobParts.result(index)),
+                                     lambda: self.split.validate_part(parts, schema, plan, index,
+                                                                      lookup),
+                                     clock)
+                    settler.ready(count)
+            validated_at = time.monotonic()
+            settler.ready(count)
+            assert settler.next == count, "every chunk is validated, so every one is settled"
         log.info("split job validated", extra={
             "jobId": str(job.id), "chunks": count, "chunksValidatedHere": mine,
             "readSeconds": round(read_at - began, 2),
