@@ -17,7 +17,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import adbc_driver_sqlite.dbapi as adbc
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -55,6 +54,10 @@ class ScratchStager:
     def stage(self, rows: pa.Table, create: str | None = None) -> Path:
         """`create`: the scratch table's CREATE statement (named STAGE_TABLE, its columns named
         by position); without it the driver creates the table from the Arrow types."""
+        # Imported here: the driver brings pyarrow.dataset, a tenth of a second at the start of
+        # every process, most of which (each CLI command but an import) never stage a chunk.
+        import adbc_driver_sqlite.dbapi as adbc
+
         # An empty file is an empty SQLite database to the driver.
         handle, name = tempfile.mkstemp(prefix="lading-stage-", suffix=".sqlite")
         os.close(handle)

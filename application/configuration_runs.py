@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 from uuid import UUID, uuid4
 
-import anyio.to_thread
 
 from lading.application.cohorts import configuration_label
 from lading.application.errors import JobNotFound, NotFound, PayloadTooLarge
@@ -66,6 +65,10 @@ def run_scope(configuration_id: str) -> str:
 
 
 async def _off_loop(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    # Imported here: only an HTTP server's event loop comes this way, and anyio cost every
+    # process (each CLI command) a tenth of a second to import.
+    import anyio.to_thread
+
     return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
 

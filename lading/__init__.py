@@ -5,9 +5,15 @@ at its top level; pyproject.toml maps each under this one package (ADR 0005), so
 exactly one top-level name, ``lading``, into site-packages.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("lading")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # ``lading.__version__`` is read from the installed metadata on first use, not at import:
+    # scanning the metadata cost every process (each CLI command, server and worker) ~50 ms.
+    if name != "__version__":
+        raise AttributeError(f"module 'lading' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lading")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"

@@ -5,16 +5,19 @@ from __future__ import annotations
 import shutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from lading.adapters.readers.limits import SourceLimits
 from lading.adapters.readers.prefetch import prefetch
 from lading.adapters.readers.source_chunk import TableChunk
 from lading.adapters.readers.text_stream import open_bytes
 from lading.domain.errors import SourceUnreadable
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 
 class ParquetSource:
@@ -39,6 +42,10 @@ class ParquetSource:
         self._ahead: Generator | None = None
 
     def open(self) -> None:
+        # Imported here: pyarrow.parquet brings pyarrow's filesystems, and every process that
+        # never reads a Parquet file (each CLI command) paid a tenth of a second for them.
+        import pyarrow.parquet as pq
+
         try:
             self._file = pq.ParquetFile(self.path)
         except (pa.ArrowException, OSError) as exc:
