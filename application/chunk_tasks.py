@@ -5,8 +5,8 @@ queue for helpers, and works beside them; each chunk is a unit that one live pro
 may hold (a claim that ends with its process, so a killed worker's chunk is taken over at once).
 The coordinator alone settles the chunks in order (cross-chunk keys) as their validations are
 stored, while it reads and helpers validate, records them as a one-worker run would, and later
-merges the same way, the destination's ledger making each
-chunk's merge happen once. Only the coordinator writes the job's events.
+merges the same way, the destination's ledger making each chunk's merge happen once. Only the
+coordinator writes the job's events.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class SharedWorkQueue(Protocol):
         ...
 
 
-class _InOrder:
+class _Settler:
     """Settles a split job's chunks in source order as their validations are stored: the key
     decisions across chunks, each chunk's segment of the error file, and its record. A run
     (resumed or not) settles from the first chunk again: the registry and the error file are
@@ -132,7 +132,7 @@ class _InOrder:
         self._workdir = parts.scratch_dir / "settled"
         self.next = 0  # the first chunk not settled yet
 
-    def __enter__(self) -> "_InOrder":
+    def __enter__(self) -> "_Settler":
         shutil.rmtree(self._workdir, ignore_errors=True)
         return self
 
@@ -226,7 +226,7 @@ class ChunkTasks:
         began = time.monotonic()
         clock = WorkClock()
         mine = 0
-        with _InOrder(self, job, parts, schema, plan, lookup, error_file, staged_to, record,
+        with _Settler(self, job, parts, schema, plan, lookup, error_file, staged_to, record,
                       clock) as settler:
             read = parts.get_json(JobParts.READ_DONE)
             if read is None:
@@ -263,7 +263,6 @@ class ChunkTasks:
                                      clock)
                     settler.ready(count)
             validated_at = time.monotonic()
-            settler.ready(count)
             assert settler.next == count, "every chunk is validated, so every one is settled"
         log.info("split job validated", extra={
             "jobId": str(job.id), "chunks": count, "chunksValidatedHere": mine,
