@@ -3,7 +3,9 @@
     for index in split.split(source, schema, plan, parts): ...   # one reader, raw chunks stored
     split.validate_part(parts, schema, plan, index, lookup)       # any worker, any chunk, at once
     decisions = split.key_decisions(parts, schema, plan, workdir)
-    chunk = decisions.settle(index, lookup)                      # in chunk order, one process
+    if decisions.decide(index, lookup):                          # in chunk order, one process
+        split.correct_part(parts, schema, plan, index, lookup)    # any worker
+    chunk = decisions.outcome(index, staged_to)                  # in chunk order, one process
 
 The source is read once, by the reader a one-worker run uses, so chunk boundaries and row
 numbers are that run's by construction. Each raw chunk is then validated on its own, keys
@@ -11,7 +13,8 @@ judged only against its own rows; the validator's questions to its key registrie
 candidate keys) and what it added (the accepted keys) are stored beside the outputs. Settling
 walks the chunks in order with the registries of every earlier chunk: a chunk none of whose
 candidates an earlier chunk accepted has exactly the outcome it would have had in one run;
-any other chunk is validated again against those registries, which is what one run does.
+in any other chunk the rows of those keys are judged again against them, which is what one
+run does (any worker may do that, from the keys stored with the decision).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from lading.adapters.pyarrow_validator import ChunkResult, ChunkValidator
 from lading.adapters.readers import BadRow, RecordsChunk, SourceChunk, TableChunk, open_source
 from lading.adapters.row_results_file import write_row_index
 from lading.application.chunk_tasks import SettledChunk
-from lading.application.job_parts import JobParts
+from lading.application.job_parts import JobParts, link_or_copy
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
 from lading.application.storage_full import is_storage_full
 from lading.domain.errors import SourceUnreadable
@@ -128,6 +131,33 @@ class ArrowSplitValidation:
                 _store_columns(parts, JobParts.keys(index, f"{side}-unique-{name}"), columns)
         _store_result(parts, vplan, index, result, row_index=_index_bytes(result))
 
+    def correct_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
+                     key_lookup: KeyLookup | None) -> None:
+        """Judge again the rows of chunk `index` whose keys its decision found accepted by an
+        earlier chunk, storing the chunk's settled outcome. Their keys are all the registry
+        is asked about, so a registry of just those keys answers as the whole one would."""
+        vplan = self._plan(parts, schema, plan)
+        batches = _load_columns(parts, JobParts.keys(index, "hits"))
+        if not batches:
+            raise RuntimeError(f"{parts.prefix}: chunk {index} has no hits stored")
+        hits = pa.Table.from_batches([pa.record_batch(b, names=[f"k{i}" for i in range(len(b))])
+                                      for b in batches])
+        workdir = parts.scratch(f"correct-{index:06d}")
+        try:
+            registry = _key_registry(vplan, workdir)
+            distinct = hits.group_by(hits.column_names[1:], use_threads=False).aggregate([])
+            registry.add([c.combine_chunks() for c in distinct.columns], index)
+            rows = np.asarray(hits.column(0).to_numpy(), dtype=np.int64)
+            _correct(parts, vplan, index, rows, registry, key_lookup,
+                     self.engine.error_value_chars, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def decision(self, parts: JobParts, index: int) -> bool | None:
+        """Whether chunk `index`'s decision asked for a correction; None: not decided yet."""
+        decided = parts.get_json(JobParts.decided(index))
+        return None if decided is None else decided["corrections"] > 0
+
     def _plan(self, parts: JobParts, schema: TableSchema, plan: ImportPlan) -> ValidationPlan:
         # Rebuilt from the stored sample chunks by the same steps as the reading run: the
         # same sample gives the same mapping and formats, so no plan has to be serialised.
@@ -156,7 +186,7 @@ class ArrowSplitValidation:
 
 
 class ArrowKeyDecisions:
-    """The keys and unique values earlier chunks accepted, settling chunks one after another."""
+    """The keys and unique values earlier chunks accepted, deciding chunks one after another."""
 
     def __init__(self, split: ArrowSplitValidation, parts: JobParts, schema: TableSchema,
                  plan: ImportPlan, workdir: Path) -> None:
@@ -167,27 +197,37 @@ class ArrowKeyDecisions:
         self.workdir = workdir
         vplan = split._plan(parts, schema, plan)
         self.vplan = vplan
+        self.keys = _key_registry(vplan, workdir)
         by_name = {r.name: r for r in vplan.rules}
-        self.keys = KeyRegistry([arrow_type(by_name[k].field) for k in vplan.key_fields],
-                                workdir, "keys")
         self.uniques = {u: KeyRegistry([arrow_type(by_name[u].field)], workdir, f"unique-{u}")
                         for u in vplan.unique_fields}
 
-    def settle(self, index: int, key_lookup: KeyLookup | None, staged_to: Path) -> SettledChunk:
-        """Chunk `index`'s outcome in a one-run validation, given the chunks settled before;
-        its valid rows are written to `staged_to`."""
+    def decide(self, index: int, key_lookup: KeyLookup | None) -> bool:
+        """Decide chunk `index` against the chunks decided before it; True when some of its
+        rows are to be judged again (`correct_part`, by any worker) before its outcome is
+        known. The decision is stored, so that helpers see which chunks wait for that."""
         if self.uniques:
-            changed = self._settle_with_uniques(index, key_lookup)
+            self._settle_with_uniques(index, key_lookup)
+            corrections = 0
         else:
-            changed = self._settle_keys(index, key_lookup)
+            corrections = self._decide_keys(index)
+        self.parts.put_json(JobParts.decided(index), {"corrections": corrections})
+        return corrections > 0
+
+    def outcome(self, index: int, staged_to: Path) -> SettledChunk:
+        """Chunk `index`'s outcome in a one-run validation, once decided (and corrected, if
+        its decision asked for it); its valid rows are linked or written to `staged_to`."""
         parts = self.parts
+        changed = parts.has(JobParts.result(index, settled=True))
         stored = parts.get_json(JobParts.result(index, changed))
         if stored is None:
             raise RuntimeError(f"{parts.prefix}: chunk {index} has no result")
-        if stored["validRows"] and changed:
-            _write_table(settled_rows(parts, index), staged_to)
-        elif stored["validRows"]:
-            shutil.copyfile(parts.path(JobParts.staged(index)), staged_to)
+        if stored["validRows"]:
+            rows = _settled_staged(index) if changed else JobParts.staged(index)
+            if parts.has(rows):
+                link_or_copy(parts.path(rows), staged_to)
+            else:  # settled before settled staged rows were stored: its own, less the dropped
+                _write_table(settled_rows(parts, index), staged_to)
         errors = parts.path(JobParts.errors(index, changed)) if stored["errorBytes"] else None
         return SettledChunk(ValidatedChunk(
             index=index, read_rows=stored["readRows"], valid_rows=stored["validRows"],
@@ -200,11 +240,11 @@ class ArrowKeyDecisions:
             row_index=str(parts.path(_row_index(index, changed)))
             if parts.has(_row_index(index, changed)) else None), errors)
 
-    def _settle_keys(self, index: int, key_lookup: KeyLookup | None) -> bool:
+    def _decide_keys(self, index: int) -> int:
         # Rows of a key an earlier chunk accepted are duplicates in one run; every other row's
         # outcome depends only on rows of its own key, all in this chunk. So only those rows
-        # are judged again: once as the chunk judged them (alone), once against the earlier
-        # chunks, and the difference is applied to the chunk's outcome.
+        # are judged again, and only the registry's answer for their keys is needed to do it:
+        # it is stored with them (the hits), so any worker can judge them (ADR 0127).
         parts = self.parts
         rows, keys = _load_candidates(parts, index)
         hits = self.keys.contains(keys) if len(rows) else np.zeros(0, bool)
@@ -212,54 +252,17 @@ class ArrowKeyDecisions:
         if hits.any():
             accepted = [[c.filter(pa.array(~self.keys.contains(batch))) for c in batch]
                         for batch in accepted]
-            self._correct(index, rows[hits], key_lookup)
+            mask = pa.array(hits)
+            _store_columns(parts, JobParts.keys(index, "hits"),
+                           [[pa.array(rows[hits], pa.int64()), *(c.filter(mask) for c in keys)]])
         for batch in accepted:
             self.keys.add(batch, index)
-        return bool(hits.any())
+        return int(hits.sum())
 
-    def _correct(self, index: int, rows: np.ndarray, key_lookup: KeyLookup | None) -> None:
-        parts = self.parts
-        again = _subset(_load_raw(parts, index), rows)
-        chars = self.split.engine.error_value_chars
-        alone = ChunkValidator(self.vplan, key_lookup, self.workdir / f"alone-{index:06d}",
-                               chars).validate(again, index)
-        settled_by = ChunkValidator(self.vplan, key_lookup, self.workdir, chars)
-        settled_by.keys = self.keys
-        settled = settled_by.validate(again, index)
-        stored = parts.get_json(JobParts.result(index)) or {}
-        if stored["validRows"]:
-            table = _read_table(parts.path(JobParts.staged(index)))
-            keys = [table.column(k).combine_chunks() for k in self.vplan.key_fields]
-            # Stored whole (not as the rows dropped) so that a worker merging it renders its
-            # results part from stored files alone.
-            parts.put(_settled_staged(index),
-                      _ipc_bytes(table.filter(pa.array(~self.keys.contains(keys)))))
-        lines = []
-        if stored["errorBytes"]:
-            drop = set(rows.tolist())
-            with open(parts.path(JobParts.errors(index)), encoding="utf-8") as fh:
-                lines = [(json.loads(line)["rowNumber"], line) for line in fh]
-            lines = [(n, line) for n, line in lines if n not in drop]
-        lines += [(n, error_line(entry)) for n, entry in settled.errors]
-        lines.sort(key=lambda item: item[0])
-        corrected = ChunkResult(
-            table=None, read_rows=stored["readRows"],
-            valid_rows=stored["validRows"] - alone.valid_rows + settled.valid_rows,
-            errors=[],
-            rejected_by_code=_counts(stored["rejectedByCode"], alone.rejected_by_code,
-                                     settled.rejected_by_code),
-            rejected_by_field=_nested(stored["rejectedByField"], alone.rejected_by_field,
-                                      settled.rejected_by_field),
-            healed_by_field=_nested(stored["healedByField"], alone.healed_by_field,
-                                    settled.healed_by_field),
-            warnings_by_field=_counts(stored["warningsByField"], alone.warnings_by_field,
-                                      settled.warnings_by_field))
-        _store_result(parts, self.vplan, index, corrected, "".join(line for _, line in lines),
-                      settled=True, row_index=_corrected_index(parts, index, rows, settled))
-
-    def _settle_with_uniques(self, index: int, key_lookup: KeyLookup | None) -> bool:
+    def _settle_with_uniques(self, index: int, key_lookup: KeyLookup | None) -> None:
         # With `unique` fields a row's fate depends on every row accepted before it in the
-        # chunk, so a chunk touching an earlier one's keys or values is judged again whole.
+        # chunk, so a chunk touching an earlier one's keys or values is judged again whole,
+        # here: what it accepts then is what the next chunk is decided against.
         parts = self.parts
         registries = [("keys", self.keys), *((f"unique-{n}", r) for n, r in self.uniques.items())]
         rows, keys = _load_candidates(parts, index)
@@ -275,11 +278,59 @@ class ArrowKeyDecisions:
             result = validator.validate(_load_raw(parts, index), index)
             _store_result(parts, self.vplan, index, result, settled=True,
                           row_index=_index_bytes(result))
-            return True
+            return
         for kind, registry in registries:
             for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
                 registry.add(columns, index)
-        return False
+
+
+def _key_registry(vplan: ValidationPlan, workdir: Path) -> KeyRegistry:
+    by_name = {r.name: r for r in vplan.rules}
+    return KeyRegistry([arrow_type(by_name[k].field) for k in vplan.key_fields], workdir, "keys")
+
+
+def _correct(parts: JobParts, vplan: ValidationPlan, index: int, rows: np.ndarray,
+             registry: KeyRegistry, key_lookup: KeyLookup | None, chars: int,
+             workdir: Path) -> None:
+    """Store chunk `index`'s settled outcome: its rows `rows`, whose keys `registry` holds
+    (earlier chunks accepted them), judged again: once as the chunk judged them (alone), once
+    against the registry, and the difference applied to the chunk's own outcome."""
+    again = _subset(_load_raw(parts, index), rows)
+    alone = ChunkValidator(vplan, key_lookup, workdir / f"alone-{index:06d}",
+                           chars).validate(again, index)
+    settled_by = ChunkValidator(vplan, key_lookup, workdir, chars)
+    settled_by.keys = registry
+    settled = settled_by.validate(again, index)
+    stored = parts.get_json(JobParts.result(index)) or {}
+    if stored["validRows"]:
+        table = _read_table(parts.path(JobParts.staged(index)))
+        keys = [table.column(k).combine_chunks() for k in vplan.key_fields]
+        # Stored whole (not as the rows dropped) so that a worker merging it renders its
+        # results part from stored files alone.
+        parts.put(_settled_staged(index),
+                  _ipc_bytes(table.filter(pa.array(~registry.contains(keys)))))
+    lines = []
+    if stored["errorBytes"]:
+        drop = set(rows.tolist())
+        with open(parts.path(JobParts.errors(index)), encoding="utf-8") as fh:
+            lines = [(json.loads(line)["rowNumber"], line) for line in fh]
+        lines = [(n, line) for n, line in lines if n not in drop]
+    lines += [(n, error_line(entry)) for n, entry in settled.errors]
+    lines.sort(key=lambda item: item[0])
+    corrected = ChunkResult(
+        table=None, read_rows=stored["readRows"],
+        valid_rows=stored["validRows"] - alone.valid_rows + settled.valid_rows,
+        errors=[],
+        rejected_by_code=_counts(stored["rejectedByCode"], alone.rejected_by_code,
+                                 settled.rejected_by_code),
+        rejected_by_field=_nested(stored["rejectedByField"], alone.rejected_by_field,
+                                  settled.rejected_by_field),
+        healed_by_field=_nested(stored["healedByField"], alone.healed_by_field,
+                                settled.healed_by_field),
+        warnings_by_field=_counts(stored["warningsByField"], alone.warnings_by_field,
+                                  settled.warnings_by_field))
+    _store_result(parts, vplan, index, corrected, "".join(line for _, line in lines),
+                  settled=True, row_index=_corrected_index(parts, index, rows, settled))
 
 
 def _counts(total: dict[str, int], minus: dict[str, int], plus: dict[str, int]) -> dict[str, int]:

@@ -74,14 +74,15 @@ class FilesystemBlobStore:
         return BlobInfo(key=key, size=size, sha256=digest.hexdigest())
 
     @contextmanager
-    def writer(self, key: str) -> Iterator[IO[bytes]]:
+    def writer(self, key: str, durable: bool = True) -> Iterator[IO[bytes]]:
         target = self._path(key)
         temp = self._temp_beside(target)
         try:
             with open(temp, "wb") as fh:
                 yield fh
-                fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(temp, target)
         finally:
             if temp.exists():

@@ -104,7 +104,8 @@ class S3BlobStore:
         return info
 
     @contextmanager
-    def writer(self, key: str) -> Iterator[IO[bytes]]:
+    def writer(self, key: str, durable: bool = True) -> Iterator[IO[bytes]]:
+        # Every object the bucket accepted is durable: `durable` asks nothing more of it.
         upload = _MultipartUpload(self.client, self.bucket, self._object_key(key), self.part_size)
         out = _PartWriter(upload)
         try:

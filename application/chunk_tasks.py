@@ -3,10 +3,11 @@
 The worker that claimed the job (the coordinator) reads the source into raw chunks, asks the
 queue for helpers, and works beside them; each chunk is a unit that one live process at a time
 may hold (a claim that ends with its process, so a killed worker's chunk is taken over at once).
-The coordinator alone settles the chunks in order (cross-chunk keys) as their validations are
-stored, while it reads and helpers validate, records them as a one-worker run would, and later
-merges the same way, the destination's ledger making each chunk's merge happen once. Only the
-coordinator writes the job's events.
+The coordinator alone decides the chunks' keys in order (cross-chunk duplicates) as their
+validations are stored, while it reads and helpers validate; the rows a decision names are
+judged again by whichever worker takes that unit, and the coordinator records the chunks in
+order as a one-worker run would. It later merges the same way, the destination's ledger making
+each chunk's merge happen once. Only the coordinator writes the job's events.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 from uuid import UUID, uuid4
 
 from lading.application.import_jobs import ImportJobs
-from lading.application.job_parts import JobParts
+from lading.application.job_parts import JobParts, link_or_copy
 from lading.application.ports import (
     DestinationStore, KeyLookup, LedgerEntry, MergeCounts, RowBatch, RowOutcomesSink, SourceFile,
     ValidatedChunk,
@@ -69,9 +70,14 @@ class SettledChunk:
 
 
 class KeyDecisions(Protocol):
-    def settle(self, index: int, key_lookup: KeyLookup | None, staged_to: Path) -> SettledChunk:
-        """Chunk `index`'s one-run outcome, given every earlier chunk settled before it; its
-        valid rows are written to `staged_to` (a local file)."""
+    def decide(self, index: int, key_lookup: KeyLookup | None) -> bool:
+        """Decide chunk `index` given every earlier chunk decided before it; True when some
+        of its rows are to be judged again (`SplitValidation.correct_part`) first."""
+        ...
+
+    def outcome(self, index: int, staged_to: Path) -> SettledChunk:
+        """Chunk `index`'s one-run outcome once decided (and corrected); its valid rows are
+        put at `staged_to` (a local file)."""
         ...
 
 
@@ -84,6 +90,15 @@ class SplitValidation(Protocol):
 
     def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
                       key_lookup: KeyLookup | None, raw: Any = None) -> None: ...
+
+    def correct_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
+                     key_lookup: KeyLookup | None) -> None:
+        """Judge again the rows chunk `index`'s decision named; any worker, once decided."""
+        ...
+
+    def decision(self, parts: JobParts, index: int) -> bool | None:
+        """Whether chunk `index` was decided to need a correction (None: not decided yet)."""
+        ...
 
     def settled_rows(self, parts: JobParts, index: int) -> RowBatch:
         """A settled chunk's valid rows, for merging."""
@@ -112,10 +127,12 @@ class SharedWorkQueue(Protocol):
 
 
 class _Settler:
-    """Settles a split job's chunks in source order as their validations are stored: the key
-    decisions across chunks, each chunk's segment of the error file, and its record. A run
-    (resumed or not) settles from the first chunk again: the registry and the error file are
-    rebuilt, and chunks recorded before a crash are skipped by `record`."""
+    """Settles a split job's chunks in source order as their validations are stored: decides
+    each chunk's keys against the earlier chunks' (in order, here), has the rows that decision
+    names judged again (a unit any worker may take), and records each chunk, with its segment
+    of the error file, in order (ADR 0127). A run (resumed or not) settles from the first
+    chunk again: the registry and the error file are rebuilt, and chunks recorded before a
+    crash are skipped by `record`."""
 
     def __init__(self, tasks: "ChunkTasks", job: ImportJob, parts: JobParts, schema: TableSchema,
                  plan: ImportPlan, lookup: KeyLookup | None, error_file: Path,
@@ -130,7 +147,9 @@ class _Settler:
         self._decisions: KeyDecisions | None = None
         self._errors: BinaryIO | None = None
         self._workdir = parts.scratch_dir / "settled"
-        self.next = 0  # the first chunk not settled yet
+        self._to_correct: set[int] = set()
+        self.decided = 0  # the first chunk not decided yet
+        self.next = 0  # the first chunk not recorded yet
 
     def __enter__(self) -> "_Settler":
         shutil.rmtree(self._workdir, ignore_errors=True)
@@ -140,22 +159,41 @@ class _Settler:
         if self._errors is not None:
             self._errors.close()
 
-    def ready(self, below: int) -> None:
-        """Settle, in order, every chunk before `below` whose validation is stored, up to the
-        first one whose validation is not."""
-        while self.next < below and self._parts.has(JobParts.result(self.next)):
-            self._settle(self.next)
+    def ready(self, below: int, leave: int = 0, wait: bool = False) -> None:
+        """Decide, in order, every chunk before `below` whose validation is stored, then
+        record each decided chunk in order whose correction (if it needs one) is done:
+        corrections nobody holds are done here, except those of the newest `leave` decided
+        chunks (left to helpers); with `wait`, those held elsewhere are waited for."""
+        parts = self._parts
+        while self.decided < below and parts.has(JobParts.result(self.decided)):
+            if self._decisions is None:
+                self._decisions = self._tasks.split.key_decisions(parts, self._schema,
+                                                                  self._plan, self._workdir)
+            began = time.monotonic()
+            if self._decisions.decide(self.decided, self._lookup):
+                self._to_correct.add(self.decided)
+            self._clock.add("decide", began, 1)
+            self.decided += 1
+        while self.next < self.decided:
+            index = self.next
+            if index in self._to_correct:
+                if index >= self.decided - leave and not wait:
+                    return
+                self._tasks.correct(self._job, parts, self._schema, self._plan, index,
+                                    self._lookup, wait, self._clock)
+                if not parts.has(JobParts.result(index, settled=True)):
+                    return  # held elsewhere
+                self._to_correct.discard(index)
+            self._settle(index)
             self.next += 1
 
     def _settle(self, index: int) -> None:
-        if self._decisions is None:
-            self._decisions = self._tasks.split.key_decisions(self._parts, self._schema,
-                                                              self._plan, self._workdir)
+        assert self._decisions is not None
         if self._errors is None:
             self._error_file.unlink(missing_ok=True)
             self._errors = open(self._error_file, "ab")
         began = time.monotonic()
-        settled = self._decisions.settle(index, self._lookup, self._staged_to(index))
+        settled = self._decisions.outcome(index, self._staged_to(index))
         self._clock.add("settle", began, 1)
         segment = None
         if settled.error_lines is not None:
@@ -166,7 +204,7 @@ class _Settler:
         chunk = settled.chunk
         files = self._tasks.jobs.files(self._job)
         if chunk.row_index is not None:  # where a one-worker run leaves it
-            shutil.copyfile(chunk.row_index, files.row_index(index))
+            link_or_copy(Path(chunk.row_index), files.row_index(index))
             chunk = replace(chunk, row_index=str(files.row_index(index)))
         recording = time.monotonic()
         self._record(replace(chunk, error_segment=segment))
@@ -244,7 +282,7 @@ class ChunkTasks:
                     if behind >= 0:
                         mine += self._validate_held(job, parts, schema, plan, behind,
                                                     held.pop(behind), lookup, clock)
-                    settler.ready(index)
+                    settler.ready(index, leave=READ_LAG)
                 for index, raw in held.items():
                     mine += self._validate_held(job, parts, schema, plan, index, raw, lookup, clock)
                 held.clear()
@@ -263,6 +301,7 @@ class ChunkTasks:
                                      clock)
                     settler.ready(count)
             validated_at = time.monotonic()
+            settler.ready(count, wait=True)
             assert settler.next == count, "every chunk is validated, so every one is settled"
         log.info("split job validated", extra={
             "jobId": str(job.id), "chunks": count, "chunksValidatedHere": mine,
@@ -270,6 +309,13 @@ class ChunkTasks:
             "validateSeconds": round(validated_at - read_at, 2),
             "settleSeconds": round(time.monotonic() - validated_at, 2), **clock.fields()})
         return True
+
+    def correct(self, job: ImportJob, parts: JobParts, schema: TableSchema, plan: ImportPlan,
+                index: int, lookup: KeyLookup | None, wait: bool, clock: WorkClock) -> bool:
+        """Do chunk `index`'s correction unless it is done (or, without `wait`, held elsewhere)."""
+        return self._do(job, f"correct-{index}", wait,
+                        lambda: parts.has(JobParts.result(index, settled=True)),
+                        lambda: self.split.correct_part(parts, schema, plan, index, lookup), clock)
 
     def _validate_held(self, job: ImportJob, parts: JobParts, schema: TableSchema,
                        plan: ImportPlan, index: int, raw: Any, lookup: KeyLookup | None,
@@ -432,10 +478,11 @@ class ChunkTasks:
             return
         parts = self._parts(job)
         lookup = self._key_lookup(job, schema, plan)
-        index = 0
+        index = 0  # the next chunk to validate
+        fix = 0  # the next chunk whose decision may ask for a correction
         while job.stage == Stage.VALIDATING:
             read = parts.get_json(JobParts.READ_DONE)
-            if read is not None and index >= int(read["chunks"]):
+            if read is not None and index >= int(read["chunks"]) and fix >= int(read["chunks"]):
                 return
             if parts.has(JobParts.raw(index)):
                 self._do(job, f"validate-{index}", False,
@@ -443,6 +490,12 @@ class ChunkTasks:
                          lambda: self.split.validate_part(parts, schema, plan, index, lookup),
                          clock)
                 index += 1
+                continue
+            decided = self.split.decision(parts, fix) if fix < index else None
+            if decided is not None:
+                if decided:
+                    self.correct(job, parts, schema, plan, fix, lookup, False, clock)
+                fix += 1
                 continue
             job = self.jobs.load(job_id)
             if job.state != JobState.RUNNING or self._reader_gone(job_id):

@@ -10,6 +10,8 @@ stored after every file it names.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,11 @@ class JobParts:
         return f"{'settled-' if settled else ''}errors-{index:06d}.jsonl"
 
     @staticmethod
+    def decided(index: int) -> str:
+        """Settling's decision on a chunk: {"corrections": rows to judge again, 0 for none}."""
+        return f"decided-{index:06d}.json"
+
+    @staticmethod
     def keys(index: int, kind: str) -> str:
         """Keys a chunk's validation judged (`kind` "candidates": their row numbers and key
         columns) or accepted ("accepted-keys"), and one unique field's values it asked about
@@ -68,8 +75,9 @@ class JobParts:
         return self.scratch_dir / name
 
     def put(self, name: str, data: bytes) -> None:
-        """Store a part whole (a chunk's worth of bytes at most)."""
-        with self.blobs.writer(f"{self.prefix}/{name}") as out:
+        """Store a part whole (a chunk's worth of bytes at most). Parts are work files, like a
+        one-worker run's staged chunks: not synced to disk one by one (ADR 0127)."""
+        with self.blobs.writer(f"{self.prefix}/{name}", durable=False) as out:
             out.write(data)
 
     def path(self, name: str) -> Path:
@@ -99,3 +107,14 @@ class JobParts:
             return None
         document: dict[str, Any] = json.loads(self.path(name).read_text(encoding="utf-8"))
         return document
+
+
+def link_or_copy(part: Path, target: Path) -> None:
+    """A part's local file at `target` too: a hard link where the file system allows one (a
+    part's file is replaced whole, never changed in place, so the link keeps its bytes), else
+    a copy."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(part, target)
+    except OSError:
+        shutil.copyfile(part, target)

@@ -363,8 +363,9 @@ class BlobStore(Protocol):
         """put_file, then the local file is gone: a work file becomes the blob, never both."""
         ...
 
-    def writer(self, key: str) -> AbstractContextManager[IO[bytes]]:
-        """Write a blob atomically: a temporary name, renamed on success."""
+    def writer(self, key: str, durable: bool = True) -> AbstractContextManager[IO[bytes]]:
+        """Write a blob atomically: a temporary name, renamed on success. Not `durable`: a
+        work file, which a machine that loses its page cache may lose (not synced to disk)."""
         ...
 
     async def write_stream(

@@ -1,7 +1,8 @@
 """The split validation (ADR 0055) against the engine's one-run validation of the same file:
-chunks validated alone, in any order, then settled in order, give every chunk the outcome, the
-staged rows and the error lines one run gives. Settling again (a coordinator that crashed while
-settling) gives the same again."""
+chunks validated alone, in any order, then decided in order, corrected by another process
+(last chunk first) and taken in order, give every chunk the outcome, the staged rows and the
+error lines one run gives. Settling again (a coordinator that crashed while settling) gives
+the same again."""
 
 from __future__ import annotations
 
@@ -60,16 +61,21 @@ def _outcome(chunk, staged):
             chunk.header_healing, chunk.column_formats, rows)
 
 
-def _settle(split, parts, schema, plan, count, workdir):
+def _settle(split, parts, schema, plan, count, workdir, corrector):
+    """Decide every chunk in order, have `corrector` (another process's parts) judge again
+    the rows the decisions name, last chunk first, then take each chunk's outcome in order."""
     decisions = split.key_decisions(parts, schema, plan, workdir)
+    to_correct = [index for index in range(count) if decisions.decide(index, None)]
+    for index in reversed(to_correct):
+        ArrowSplitValidation(split.engine).correct_part(corrector, schema, plan, index, None)
     outcomes, errors = [], b""
     workdir.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        settled = decisions.settle(index, None, workdir / f"staged-{index}.arrow")
+        settled = decisions.outcome(index, workdir / f"staged-{index}.arrow")
         outcomes.append(_outcome(settled.chunk, settled.chunk.staged_path))
         if settled.error_lines is not None:
             errors += settled.error_lines.read_bytes()
-    return outcomes, errors
+    return outcomes, errors, to_correct
 
 
 @pytest.mark.parametrize("name, schema, write", [
@@ -94,5 +100,9 @@ def test_chunks_validated_alone_then_settled_give_the_one_run_outcome(tmp_path, 
     helper = JobParts(parts.blobs, parts.prefix, tmp_path / "helper")
     for index in reversed(range(count)):
         ArrowSplitValidation(engine).validate_part(helper, table_schema, plan, index, None)
-    assert _settle(split, parts, table_schema, plan, count, tmp_path / "settle-1") == expected
-    assert _settle(split, parts, table_schema, plan, count, tmp_path / "settle-2") == expected
+    outcomes, errors, corrected = _settle(split, parts, table_schema, plan, count,
+                                          tmp_path / "settle-1", helper)
+    assert (outcomes, errors) == expected
+    assert corrected or schema is WITH_UNIQUE  # judged again whole while deciding instead
+    assert _settle(split, parts, table_schema, plan, count, tmp_path / "settle-2",
+                   helper)[:2] == expected
