@@ -116,13 +116,23 @@ def test_a_second_server_on_a_busy_port_names_the_port_and_the_setting(tmp_path)
             assert "Try the whole flow" not in done.stdout, "refused before the tour is printed"
 
 
+def _holds_open(pid: int, name: str) -> bool:
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            if name in os.readlink(fd):
+                return True
+        except FileNotFoundError:
+            continue  # closed while the list was read
+    return False
+
+
 def test_ctrl_c_on_a_standalone_worker_exits_130_quietly(tmp_path):
     cli = Lading(tmp_path / "home")
     worker = subprocess.Popen([sys.executable, "-m", "lading.entrypoints.cli", "worker", "--poll",
                                "0.1"], env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 30
-    while not any("read_models.sqlite" in os.readlink(fd) for fd in Path(f"/proc/{worker.pid}/fd").iterdir()):
+    while not _holds_open(worker.pid, "read_models.sqlite"):
         assert time.monotonic() < deadline and worker.poll() is None, "the worker never got going"
         time.sleep(0.1)  # wired once it holds its read models open
     os.killpg(worker.pid, signal.SIGINT)
