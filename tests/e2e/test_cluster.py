@@ -179,7 +179,8 @@ def test_two_api_nodes_and_three_workers_share_one_large_file(tmp_path, postgres
         assert status["validRows"] == status["mergedInserts"] == len(stored)
 
         # kill -9 of a worker holding a chunk: twice a helper (validating, then merging), once
-        # the worker that runs the job itself; each time a fresh worker joins.
+        # the worker that runs the job itself while it reads and settles the file (it seldom
+        # holds a chunk: its helpers validate and correct most); each time a fresh worker joins.
         reference_id = _submit(a, b, "uninterrupted", trial_data)
         reference = _wait((a, b), reference_id)
         assert reference["state"] == "completed", reference
@@ -195,7 +196,7 @@ def test_two_api_nodes_and_three_workers_share_one_large_file(tmp_path, postgres
                 assert status["state"] == "running", f"trial {trial} ended before its kill"
                 coordinators = _holders(postgres_url, JOB_LOCKS)
                 holders = _holders(postgres_url, UNIT_LOCKS)
-                targets = holders & coordinators if victim == "coordinator" else holders - coordinators
+                targets = coordinators if victim == "coordinator" else holders - coordinators
                 # A worker killed in an earlier trial can still be listed until its server
                 # session notices the closed socket: only a live worker is a target.
                 targets &= {w.pid for w in cluster.workers}
