@@ -175,6 +175,21 @@ class ArrowSplitValidation:
     def settled_rows(self, parts: JobParts, index: int) -> pa.Table:
         return settled_rows(parts, index)
 
+    def spent_parts(self, parts: JobParts, schema: TableSchema, count: int) -> list[str]:
+        """The parts only validating and settling read: the raw chunks (a second copy of the
+        source), the keys and decisions, and a corrected chunk's own staged rows, row index and
+        error lines (its settled ones replace them)."""
+        kinds = ["candidates", "accepted-keys", "hits",
+                 *(f"{side}-unique-{field.name}" for field in schema.fields
+                   if field.constraints.unique for side in ("asked", "accepted"))]
+        names: list[str] = []
+        for index in range(count):
+            names += [JobParts.raw(index), JobParts.decided(index),
+                      *(JobParts.keys(index, kind) for kind in kinds)]
+            if parts.has(JobParts.result(index, settled=True)):
+                names += [JobParts.staged(index), JobParts.rows(index), JobParts.errors(index)]
+        return names
+
     def results_inputs(self, parts: JobParts, index: int) -> tuple[Path, Path | None]:
         return parts.settled_inputs(index)
 

@@ -148,6 +148,10 @@ class FilesystemBlobStore:
                 pass  # a write that just finished (renamed) or failed (removed its own)
         return removed
 
+    def delete_many(self, keys: list[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+
     def delete_prefix(self, prefix: str) -> int:
         base = self._path(prefix)
         if base.is_dir():

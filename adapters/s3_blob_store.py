@@ -152,6 +152,14 @@ class S3BlobStore:
         self._forget_cached(prefix)
         return len(doomed)
 
+    def delete_many(self, keys: list[str]) -> None:
+        objects = [self._object_key(key) for key in keys]
+        for start in range(0, len(objects), 1000):  # the most one request may name
+            batch = [{"Key": k} for k in objects[start:start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+        for key in keys:
+            self._forget_cached(key)
+
     def delete_stale_temporaries(self, prefix: str, before: datetime) -> int:
         base = self._object_key(prefix) + "/"
         removed = 0

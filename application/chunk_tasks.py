@@ -100,6 +100,10 @@ class SplitValidation(Protocol):
         """Whether chunk `index` was decided to need a correction (None: not decided yet)."""
         ...
 
+    def spent_parts(self, parts: JobParts, schema: TableSchema, count: int) -> list[str]:
+        """The parts of a job's `count` chunks that nothing reads once it is validated."""
+        ...
+
     def settled_rows(self, parts: JobParts, index: int) -> RowBatch:
         """A settled chunk's valid rows, for merging."""
         ...
@@ -510,6 +514,14 @@ class ChunkTasks:
         """Whether no live process holds the job (so nobody is reading its source)."""
         with self.jobs.queue.claim(job_id) as free:
             return free
+
+    def drop_spent_parts(self, job: ImportJob, schema: TableSchema) -> None:
+        """Once the job's validation is saved, remove what only validating it read: the raw
+        chunks alone are as large as the source."""
+        parts = self._parts(job)
+        read = parts.get_json(JobParts.READ_DONE)
+        if read is not None:
+            parts.drop(self.split.spent_parts(parts, schema, int(read["chunks"])))
 
     def forget_scratch(self, job: ImportJob) -> None:
         """Drop this process's local copies of the job's parts (the store keeps them)."""

@@ -88,6 +88,10 @@ class JobParts:
         """Store a local file as a part (read from disk, never whole in memory)."""
         self.blobs.put_file(f"{self.prefix}/{name}", source)
 
+    def drop(self, names: list[str]) -> None:
+        """Remove these parts (those not stored are skipped)."""
+        self.blobs.delete_many([f"{self.prefix}/{name}" for name in names])
+
     def has(self, name: str) -> bool:
         return self.blobs.exists(f"{self.prefix}/{name}")
 

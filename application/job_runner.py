@@ -337,6 +337,9 @@ class JobRunner:
         with self.blobs.writer(files.value_samples) as out:
             out.write(samples.to_json().encode("utf-8"))
         self._save_or_interrupt(job)
+        if split:
+            assert self.chunk_tasks is not None
+            self.chunk_tasks.drop_spent_parts(job, schema)
         self.jobs.projector.catch_up()
 
     def _record_validated(self, job: ImportJob, chunk: ValidatedChunk, already: int,

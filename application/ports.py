@@ -384,6 +384,10 @@ class BlobStore(Protocol):
 
     def delete_prefix(self, prefix: str) -> int: ...
 
+    def delete_many(self, keys: list[str]) -> None:
+        """Delete these blobs; a key with no blob is skipped."""
+        ...
+
     def delete_stale_temporaries(self, prefix: str, before: datetime) -> int:
         """Remove unfinished writes under `prefix` untouched since `before` (what a killed
         upload leaves: a temporary file, an incomplete multipart upload); return how many."""

@@ -112,6 +112,29 @@ def test_delete_prefix_purges_a_jobs_blobs_and_spares_a_sibling_prefix(store):
     assert store.delete_prefix("ws/jobs/nothing") == 0
 
 
+def test_delete_many_removes_exactly_the_named_blobs(store):
+    for key in ("ws/jobs/3/a", "ws/jobs/3/b", "ws/jobs/3/c"):
+        with store.writer(key, durable=False) as out:  # a work file reads back like any blob
+            out.write(key.encode())
+    assert store.local_path("ws/jobs/3/a").read_bytes() == b"ws/jobs/3/a"  # cached on S3
+    store.delete_many(["ws/jobs/3/a", "ws/jobs/3/c", "ws/jobs/3/never-written"])
+    assert not store.exists("ws/jobs/3/a") and not store.exists("ws/jobs/3/c")
+    assert not store.local_path("ws/jobs/3/a").exists()
+    assert store.local_path("ws/jobs/3/b").read_bytes() == b"ws/jobs/3/b"
+
+
+def test_only_a_durable_write_is_synced_to_disk(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr("lading.adapters.filesystem_blob_store.os.fsync", synced.append)
+    store = FilesystemBlobStore(tmp_path / "blobs")
+    with store.writer("ws/jobs/4/error-file") as out:
+        out.write(b"kept")
+    with store.writer("ws/jobs/4/parts/v1/raw-000000.arrow", durable=False) as out:
+        out.write(b"work")
+    assert len(synced) == 1
+    assert store.local_path("ws/jobs/4/parts/v1/raw-000000.arrow").read_bytes() == b"work"
+
+
 def test_a_replaced_blob_reads_back_its_new_bytes(store):
     with store.writer("ws/jobs/2/source") as out:
         out.write(b"first version")

@@ -113,6 +113,19 @@ def test_string_keys_quoted_line_breaks_and_ragged_rows(tmp_path, postgres_url):
     assert _split(tmp_path, postgres_url, source, SCHEMA) == expected
 
 
+def test_a_validated_split_job_keeps_no_copy_of_its_source(tmp_path, postgres_url):
+    """The raw chunks, keys and decisions serve validation alone; they go once it is saved,
+    and the merge and the results file, made afterwards, still equal the one-worker run's."""
+    source = tmp_path / "tricky.csv"
+    _tricky_csv(source, 9_000)
+    expected = _reference(tmp_path, source, SCHEMA)
+    assert _split(tmp_path, postgres_url, source, SCHEMA) == expected
+    stored = [p.name for p in (tmp_path / "many-workers").rglob("parts/v1/*")]
+    assert any(name.startswith("settled-staged-") for name in stored)
+    assert not [name for name in stored
+                if name.startswith(("raw-", "candidates-", "accepted-", "hits-", "decided-"))]
+
+
 def test_an_insert_only_job_judges_existing_keys_once_per_key(tmp_path, postgres_url):
     source = tmp_path / "tricky.csv"
     _tricky_csv(source, 6_000)
