@@ -27,10 +27,13 @@ class FilesystemBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._resolved_root = self.root.resolve()
 
     def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
+        # Lexically normalised under the resolved root: resolving every key cost a realpath
+        # walk per call, and a split job makes thousands (ADR 0127); the store writes no links.
+        path = Path(os.path.normpath(self._resolved_root / key))
+        if self._resolved_root not in path.parents:
             raise ValueError(f"blob key escapes the store: {key!r}")
         return path
 
