@@ -116,6 +116,9 @@ class FilesystemBlobStore:
     def local_path(self, key: str) -> Path:
         return self._path(key)
 
+    def local_head(self, key: str, max_bytes: int) -> tuple[Path, bool]:
+        return self._path(key), True
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 

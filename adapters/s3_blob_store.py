@@ -189,7 +189,11 @@ class S3BlobStore:
         if head is None:
             self._forget_cached(key)
             return cached  # like the filesystem store: a path to nothing
-        etag = head["ETag"]
+        return self._cached(object_key, head["ETag"], cached)
+
+    def _cached(self, object_key: str, etag: str, cached: Path, **ranged: str) -> Path:
+        """`cached`, holding the object at `etag` (or the part `ranged` names): downloaded
+        unless the tag beside it says it already does."""
         tag_file = cached.with_name(cached.name + ".etag")
         if cached.is_file() and tag_file.is_file() and tag_file.read_text() == etag:
             return cached
@@ -197,7 +201,8 @@ class S3BlobStore:
         temp = cached.with_name(f".{cached.name}.{uuid.uuid4().hex}.tmp")
         try:
             # IfMatch: if the object is replaced mid-download, fail rather than mix two versions.
-            body = self.client.get_object(Bucket=self.bucket, Key=object_key, IfMatch=etag)["Body"]
+            body = self.client.get_object(Bucket=self.bucket, Key=object_key, IfMatch=etag,
+                                          **ranged)["Body"]
             with open(temp, "wb") as fh:
                 for block in body.iter_chunks(_READ_BLOCK):
                     fh.write(block)
@@ -231,6 +236,21 @@ class S3BlobStore:
         self._forget_cached(key)
         return size
 
+    def local_head(self, key: str, max_bytes: int) -> tuple[Path, bool]:
+        """The cached whole blob when it is there or small; else its first `max_bytes` bytes
+        alone, fetched with one ranged GET (cached beside it, checked by ETag)."""
+        object_key = self._object_key(key)
+        head = self._head(object_key)
+        cached = self.cache_dir / object_key
+        if head is None or int(head["ContentLength"]) <= max_bytes:
+            return self.local_path(key), True
+        etag = head["ETag"]
+        tag_file = cached.with_name(cached.name + ".etag")
+        if cached.is_file() and tag_file.is_file() and tag_file.read_text() == etag:
+            return cached, True
+        part = cached.with_name(f"{cached.name}.head-{max_bytes}")
+        return self._cached(object_key, etag, part, Range=f"bytes=0-{max_bytes - 1}"), False
+
     def _head(self, object_key: str) -> dict[str, Any] | None:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=object_key)
@@ -241,7 +261,9 @@ class S3BlobStore:
 
     def _forget_cached(self, key: str) -> None:
         cached = self.cache_dir / self._object_key(key)
-        for path in (cached, cached.with_name(cached.name + ".etag")):
+        heads = [p for p in cached.parent.iterdir() if p.name.startswith(f"{cached.name}.head-")] \
+            if cached.parent.is_dir() else []
+        for path in (cached, cached.with_name(cached.name + ".etag"), *heads):
             if path.is_file():
                 path.unlink()
         if cached.is_dir():

@@ -6,33 +6,68 @@ import tempfile
 from pathlib import Path
 
 from lading.adapters.readers import SourceLimits, open_source
-from lading.application.ports import SourceFile
+from lading.application.ports import BlobStore, SourceFile
 from lading.domain.errors import SourceUnreadable
 from lading.domain.reference_validator import ndjson_header
 from lading.domain.column_formats import SAMPLE_ROWS
 
 
+HEAD_MARGIN = 1 << 20  # beyond the longest record a header may be: the format sniffing's head
+
+
+def stored_source_columns(blobs: BlobStore, key: str, file_name: str,
+                          limits: SourceLimits = SourceLimits()) -> list[str]:
+    """source_columns of a stored source, read from its first bytes when they hold the answer:
+    a CSV's header (no longer than a record may be) or an NDJSON file's sampled objects, so a
+    node maps a large object in the bucket without downloading it. A Parquet file (its schema
+    is in its footer) and a compressed one are read whole."""
+    path, whole = blobs.local_head(key, limits.max_record_bytes + HEAD_MARGIN)
+    if not whole:
+        columns = _columns(SourceFile(path, file_name), limits, head_only=True)
+        if columns is not None:
+            return columns
+        path = blobs.local_path(key)
+    return source_columns(SourceFile(path, file_name), limits)
+
+
 def source_columns(source: SourceFile, limits: SourceLimits = SourceLimits()) -> list[str]:
     """The header (NDJSON: the keys of the sampled objects); [] when the file cannot be read,
     which the validation run then reports as the job's failure."""
+    columns = _columns(source, limits, head_only=False)
+    assert columns is not None
+    return columns
+
+
+def _columns(source: SourceFile, limits: SourceLimits, head_only: bool) -> list[str] | None:
+    """With `head_only` (the file is the first bytes of a longer one), None when those bytes
+    may not give what the whole file gives."""
     with tempfile.TemporaryDirectory() as tmp:
         try:
             reader = open_source(Path(source.path), source.file_name, Path(tmp), 1 << 20,
                                  repair_encoding=True, limits=limits)
         except SourceUnreadable:
-            return []
+            return None if head_only else []
         try:
+            if head_only and (reader.kind == "parquet" or getattr(reader, "compressed", True)):
+                return None
             if reader.kind != "ndjson":
                 return list(reader.header)
             sample: list = []
-            for chunk in reader.chunks():
+            chunks = reader.chunks()
+            for chunk in chunks:
                 sample.extend(chunk.records)
                 if len(sample) >= SAMPLE_ROWS:
                     break
+            else:
+                if head_only:
+                    return None  # the sample reached the end of the bytes fetched
+            # Only a chunk before the head's last (cut short) one is the whole file's chunk.
+            if head_only and next(chunks, None) is None:
+                return None
             header = ndjson_header(sample)
             limits.check_columns(len(header))
             return header
         except SourceUnreadable:
-            return []
+            return None if head_only else []
         finally:
             reader.close()

@@ -94,7 +94,7 @@ class ImportJobs(Application[UUID]):
         read_models: ReadModelStore,
         work_root: Path,
         limits: Limits = Limits(),
-        source_columns: Callable[[SourceFile], list[str]] | None = None,
+        source_columns: Callable[[str, str], list[str]] | None = None,
         limits_of: Callable[[str], WorkspaceLimits] | None = None,
     ) -> None:
         super().__init__(env)
@@ -551,8 +551,8 @@ class ImportJobs(Application[UUID]):
         if job.file is None or self.source_columns is None:
             return {}
         by_name = {normalize_header(f): f for f in schema.field_names}
-        source = self.sources(job)[0]
-        named = {by_name[n] for n in map(normalize_header, self.source_columns(source)) if n in by_name}
+        columns = self.source_columns(job.file["blobKey"], job.file_name or "source")
+        named = {by_name[n] for n in map(normalize_header, columns) if n in by_name}
         return {f: f for f in schema.field_names if f in named}
 
     def start(self, workspace: str, job_id: UUID, *, dry_run: bool = False) -> None:

@@ -376,6 +376,11 @@ class BlobStore(Protocol):
         """A local file with the blob's bytes (for a remote store, a cached download)."""
         ...
 
+    def local_head(self, key: str, max_bytes: int) -> tuple[Path, bool]:
+        """A local file with at least the blob's first `max_bytes` bytes, and whether it holds
+        the whole blob: a remote store fetches no more of a larger blob than that."""
+        ...
+
     def exists(self, key: str) -> bool: ...
 
     def size(self, key: str) -> int | None:

@@ -17,7 +17,7 @@ from lading.adapters.arrow_profile import add_source_columns, add_table
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
-from lading.adapters.source_header import source_columns
+from lading.adapters.source_header import stored_source_columns
 from lading.adapters.source_preview import sample_source
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.source_sample import read_sample, sample_from_bytes
@@ -233,7 +233,7 @@ def _wired(settings: Settings, eventsourcing: dict[str, str] | None) -> Lading:
                       exclusive_workspaces=settings.exclusive_workspaces,
                       max_file_size=settings.max_file_size,
                       callback_allow_private=settings.callback_allow_private),
-        source_columns=partial(source_columns, limits=source_limits(settings)),
+        source_columns=partial(stored_source_columns, blobs, limits=source_limits(settings)),
         limits_of=workspaces.limits,
     )
     profiles = JobProfiles(jobs, engine, blobs, add_table, add_source_columns)

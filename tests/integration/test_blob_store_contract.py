@@ -135,6 +135,24 @@ def test_only_a_durable_write_is_synced_to_disk(tmp_path, monkeypatch):
     assert store.local_path("ws/jobs/4/parts/v1/raw-000000.arrow").read_bytes() == b"work"
 
 
+def test_a_head_holds_the_first_bytes_and_says_whether_it_is_the_whole_blob(store):
+    data = bytes(range(256)) * 4096  # 1 MiB
+    with store.writer("ws/jobs/5/source") as out:
+        out.write(data)
+    path, whole = store.local_head("ws/jobs/5/source", 1000)
+    if isinstance(store, S3BlobStore):  # only the first bytes fetched, not the blob
+        assert not whole and path.read_bytes() == data[:1000]
+    else:
+        assert whole and path.read_bytes() == data
+    path, whole = store.local_head("ws/jobs/5/source", 2 * MIB)
+    assert whole and path.read_bytes() == data
+    store.delete_prefix("ws/jobs/5")
+    assert not store.local_head("ws/jobs/5/source", 1000)[0].exists()
+    left = [p for p in path.parent.iterdir() if p.name.startswith("source")] \
+        if path.parent.is_dir() else []
+    assert not left, "a deleted blob's head leaves the cache with it"
+
+
 def test_a_replaced_blob_reads_back_its_new_bytes(store):
     with store.writer("ws/jobs/2/source") as out:
         out.write(b"first version")
