@@ -6,28 +6,19 @@ import tempfile
 from pathlib import Path
 
 from lading.adapters.readers import SourceLimits, open_source
+from lading.adapters.stored_source_head import from_head, head_can_serve
 from lading.application.ports import BlobStore, SourceFile
 from lading.domain.errors import SourceUnreadable
 from lading.domain.reference_validator import ndjson_header
 from lading.domain.column_formats import SAMPLE_ROWS
 
 
-HEAD_MARGIN = 1 << 20  # beyond the longest record a header may be: the format sniffing's head
-
-
 def stored_source_columns(blobs: BlobStore, key: str, file_name: str,
                           limits: SourceLimits = SourceLimits()) -> list[str]:
-    """source_columns of a stored source, read from its first bytes when they hold the answer:
-    a CSV's header (no longer than a record may be) or an NDJSON file's sampled objects, so a
-    node maps a large object in the bucket without downloading it. A Parquet file (its schema
-    is in its footer) and a compressed one are read whole."""
-    path, whole = blobs.local_head(key, limits.max_record_bytes + HEAD_MARGIN)
-    if not whole:
-        columns = _columns(SourceFile(path, file_name), limits, head_only=True)
-        if columns is not None:
-            return columns
-        path = blobs.local_path(key)
-    return source_columns(SourceFile(path, file_name), limits)
+    """source_columns of a stored source, from its first bytes when they hold the answer: a
+    CSV's header (no longer than a record may be) or an NDJSON file's sampled objects."""
+    return from_head(blobs, key, file_name, limits,
+                     lambda source, head_only: _columns(source, limits, head_only))
 
 
 def source_columns(source: SourceFile, limits: SourceLimits = SourceLimits()) -> list[str]:
@@ -48,7 +39,7 @@ def _columns(source: SourceFile, limits: SourceLimits, head_only: bool) -> list[
         except SourceUnreadable:
             return None if head_only else []
         try:
-            if head_only and (reader.kind == "parquet" or getattr(reader, "compressed", True)):
+            if head_only and not head_can_serve(reader):
                 return None
             if reader.kind != "ndjson":
                 return list(reader.header)

@@ -6,9 +6,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lading.adapters.readers import open_source
+from lading.adapters.readers import SourceLimits, open_source
+from lading.adapters.stored_source_head import from_head, head_can_serve
 from lading.application.previews import SourceSample
-from lading.application.ports import SourceFile
+from lading.application.ports import BlobStore, SourceFile
 from lading.domain.errors import SourceUnreadable
 from lading.domain.reference_validator import Malformed, Undecodable, ndjson_header
 
@@ -16,17 +17,40 @@ from lading.domain.reference_validator import Malformed, Undecodable, ndjson_hea
 _BLOCK = 1 << 20
 
 
+def stored_sample(blobs: BlobStore, key: str, file_name: str, limit: int,
+                  limits: SourceLimits = SourceLimits()) -> SourceSample:
+    """sample_source of a stored source, from its first bytes when they hold the rows."""
+    return from_head(blobs, key, file_name, limits,
+                     lambda source, head_only: _sample(source, limit, head_only))
+
+
 def sample_source(source: SourceFile, limit: int) -> SourceSample:
     """Up to `limit` rows from the start of the file, numbered as the validator numbers them;
     raise SourceUnreadable when the file cannot be read at all."""
+    sample = _sample(source, limit, head_only=False)
+    assert sample is not None
+    return sample
+
+
+def _sample(source: SourceFile, limit: int, head_only: bool) -> SourceSample | None:
+    """With `head_only` (the file is the first bytes of a longer one), None when those bytes
+    may not give what the whole file gives."""
     with tempfile.TemporaryDirectory() as tmp:
-        reader = open_source(Path(source.path), source.file_name, Path(tmp), _BLOCK,
-                             repair_encoding=True)
         try:
+            reader = open_source(Path(source.path), source.file_name, Path(tmp), _BLOCK,
+                                 repair_encoding=True)
+        except SourceUnreadable:
+            if head_only:
+                return None
+            raise
+        try:
+            if head_only and not head_can_serve(reader):
+                return None
             rows: list[tuple[int, Any]] = []
             records = reader.kind == "ndjson"
             header = [] if records else list(reader.header)
-            for chunk in reader.chunks():
+            chunks = reader.chunks()
+            for chunk in chunks:
                 parsed = chunk.source_rows(range(chunk.num_rows), header)
                 numbered = [(int(n), row if records else [row.get(h) for h in header])
                             for n, row in zip(chunk.row_numbers, parsed)]
@@ -34,6 +58,12 @@ def sample_source(source: SourceFile, limit: int) -> SourceSample:
                 rows.extend(sorted(numbered, key=lambda r: r[0]))
                 if len(rows) >= limit:
                     break
+            else:
+                if head_only:
+                    return None  # the rows reached the end of the bytes fetched
+            # Only a chunk before the head's last (cut short) one is the whole file's chunk.
+            if head_only and next(chunks, None) is None:
+                return None
             rows = rows[:limit]
             if records:
                 header = ndjson_header([cells for _, cells in rows if isinstance(cells, dict)])
@@ -42,6 +72,10 @@ def sample_source(source: SourceFile, limit: int) -> SourceSample:
                 encoding=getattr(reader, "encoding", None),
                 delimiter=getattr(getattr(reader, "dialect", None), "delimiter", None),
             )
+        except SourceUnreadable:
+            if head_only:
+                return None
+            raise
         finally:
             reader.close()
 
@@ -55,4 +89,4 @@ def _bad_cells(bad: Any) -> Any:
     return Malformed(bad.text, bad.message or Malformed.message)
 
 
-__all__ = ["sample_source", "SourceUnreadable"]
+__all__ = ["sample_source", "stored_sample", "SourceUnreadable"]

@@ -713,14 +713,14 @@ class ImportJobs(Application[UUID]):
         key = self.files(job).error_file
         return key if job.invalid_rows and self.blobs.exists(key) else None
 
-    def source_file(self, workspace: str, job_id: UUID) -> SourceFile | None:
-        """The job's received file on local disk, or None before one arrives."""
+    def stored_source(self, workspace: str, job_id: UUID) -> tuple[str, str] | None:
+        """The job's received file as its blob key and file name, or None before one arrives."""
         job = self.load(job_id, workspace)
         if job.is_deleted:
             raise JobNotFound(job_id)
         if job.file is None:
             return None
-        return SourceFile(self.blobs.local_path(job.file["blobKey"]), job.file_name or "source")
+        return job.file["blobKey"], job.file_name or "source"
 
     def staged_chunks(self, workspace: str, job_id: UUID) -> list[Path]:
         job = self.load(job_id, workspace)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from lading.application.ports import SourceFile
 from lading.domain.errors import DomainError, SourceUnreadable
 from lading.domain.plan import ImportPlan
 from lading.domain.reference_validator import Malformed, Undecodable, json_ready, validate_rows
@@ -32,7 +31,7 @@ class SourceSample:
     delimiter: str | None = None
 
 
-Sampler = Callable[[SourceFile, int], SourceSample]
+Sampler = Callable[[str, str, int], SourceSample]  # a stored source's blob key, file name, rows
 
 
 class NoFileYet(DomainError):
@@ -68,10 +67,11 @@ class SourcePreviews:
         return schema
 
     def _sample(self, workspace: str, job_id: UUID) -> SourceSample:
-        source = self.jobs.source_file(workspace, job_id)
+        source = self.jobs.stored_source(workspace, job_id)
         if source is None:
             raise NoFileYet("the job has no file yet: upload one first")
-        return self.sample(source, SAMPLE_ROWS)
+        key, file_name = source
+        return self.sample(key, file_name, SAMPLE_ROWS)
 
     def preview(self, workspace: str, job_id: UUID) -> dict[str, Any]:
         """The detected format, the first rows as text, and per column its sample values and

@@ -18,7 +18,7 @@ from lading.adapters.file_lock_work_queue import FileLockWorkQueue
 from lading.adapters.filesystem_blob_store import FilesystemBlobStore
 from lading.adapters.http_callback_sender import HttpCallbackSender
 from lading.adapters.source_header import stored_source_columns
-from lading.adapters.source_preview import sample_source
+from lading.adapters.source_preview import stored_sample
 from lading.adapters.sql_read_models import SqlReadModels
 from lading.adapters.source_sample import read_sample, sample_from_bytes
 from lading.adapters.sql_saved_mappings import SqlSavedMappings
@@ -270,7 +270,8 @@ def _wired(settings: Settings, eventsourcing: dict[str, str] | None) -> Lading:
         workspaces=workspaces,
         readiness=_readiness(settings, jobs, destination_db, blobs),
         suggestions=suggestions,
-        previews=SourcePreviews(jobs, sample_source, suggestions),
+        previews=SourcePreviews(jobs, partial(stored_sample, blobs, limits=source_limits(settings)),
+                                suggestions),
         watched=WatchedFiles(jobs, library, runner),
         time_travel=TimeTravel(jobs),
         results=runner.results,

@@ -57,7 +57,8 @@ def test_a_replaced_upload_removes_the_file_it_replaced(lading, tmp_path):
     lading.jobs.attach_file(WS, job_id, second)
     held = lading.jobs.load(job_id, WS).file["blobKey"]
     assert blob_files(lading, job_id) == [held.rsplit("/", 1)[1]]
-    assert lading.jobs.source_file(WS, job_id).path.read_bytes() == second.read_bytes()
+    key, _ = lading.jobs.stored_source(WS, job_id)
+    assert lading.jobs.blobs.local_path(key).read_bytes() == second.read_bytes()
 
 
 def test_a_purged_job_says_so_and_refuses_downloads_instead_of_serving_nothing(lading, tmp_path):

@@ -1,7 +1,8 @@
-"""A stored source's columns (what a job without a fieldMap is mapped by) are read from its first
-bytes where those give what the whole file gives — a CSV's header, an NDJSON file's sampled
-objects — so a node maps a large object in a real S3 bucket (moto) without downloading it; a
-Parquet file and a gzip file are read whole. Every answer equals the whole file's."""
+"""A stored source's columns (what a job without a fieldMap is mapped by) and its preview rows
+are read from its first bytes where those give what the whole file gives — a CSV's header and
+first rows, an NDJSON file's sampled objects — so a node maps or previews a large object in a
+real S3 bucket (moto) without downloading it; a Parquet file and a gzip file are read whole.
+Every answer equals the whole file's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 
 from lading.adapters.readers import SourceLimits
 from lading.adapters.s3_blob_store import S3BlobStore, S3Location, s3_client
-from lading.adapters.source_header import HEAD_MARGIN, source_columns, stored_source_columns
+from lading.adapters.source_header import source_columns, stored_source_columns
+from lading.adapters.source_preview import sample_source, stored_sample
+from lading.adapters.stored_source_head import HEAD_MARGIN
 from lading.application.ports import SourceFile
 from tests.s3_server import CREDENTIALS
 
@@ -65,8 +68,8 @@ def _gzip_csv(path):
     ("people.parquet", _parquet, False),
     ("people.csv.gz", _gzip_csv, False),
 ], ids=["csv", "ndjson", "parquet", "gzip"])
-def test_the_columns_come_from_the_head_where_it_gives_the_whole_files(store, tmp_path, name, write,
-                                                                       from_head):
+def test_columns_and_preview_come_from_the_head_where_it_gives_the_whole_files(
+        store, tmp_path, name, write, from_head):
     path = tmp_path / name
     write(path)
     assert path.stat().st_size > HEAD
@@ -76,5 +79,6 @@ def test_the_columns_come_from_the_head_where_it_gives_the_whole_files(store, tm
     assert expected
 
     assert stored_source_columns(store, key, name, LIMITS) == expected
+    assert stored_sample(store, key, name, 500, LIMITS) == sample_source(SourceFile(path, name), 500)
     downloaded = store.cache_dir / "blobs" / key
     assert downloaded.exists() is not from_head, "the whole object is fetched only when needed"
