@@ -195,7 +195,7 @@ class S3BlobStore:
         """`cached`, holding the object at `etag` (or the part `ranged` names): downloaded
         unless the tag beside it says it already does."""
         tag_file = cached.with_name(cached.name + ".etag")
-        if cached.is_file() and tag_file.is_file() and tag_file.read_text() == etag:
+        if _holds(cached, etag):
             return cached
         cached.parent.mkdir(parents=True, exist_ok=True)
         temp = cached.with_name(f".{cached.name}.{uuid.uuid4().hex}.tmp")
@@ -244,12 +244,15 @@ class S3BlobStore:
         cached = self.cache_dir / object_key
         if head is None or int(head["ContentLength"]) <= max_bytes:
             return self.local_path(key), True
-        etag = head["ETag"]
-        tag_file = cached.with_name(cached.name + ".etag")
-        if cached.is_file() and tag_file.is_file() and tag_file.read_text() == etag:
+        if _holds(cached, head["ETag"]):
             return cached, True
-        part = cached.with_name(f"{cached.name}.head-{max_bytes}")
-        return self._cached(object_key, etag, part, Range=f"bytes=0-{max_bytes - 1}"), False
+        part = self._heads_dir(object_key) / str(max_bytes)
+        return self._cached(object_key, head["ETag"], part, Range=f"bytes=0-{max_bytes - 1}"), False
+
+    def _heads_dir(self, object_key: str) -> Path:
+        # Apart from the whole objects' cache, so that forgetting a blob finds its heads with
+        # one lookup (a blob's directory here), not a listing of its neighbours.
+        return self.cache_dir / ".heads" / object_key
 
     def _head(self, object_key: str) -> dict[str, Any] | None:
         try:
@@ -261,9 +264,8 @@ class S3BlobStore:
 
     def _forget_cached(self, key: str) -> None:
         cached = self.cache_dir / self._object_key(key)
-        heads = [p for p in cached.parent.iterdir() if p.name.startswith(f"{cached.name}.head-")] \
-            if cached.parent.is_dir() else []
-        for path in (cached, cached.with_name(cached.name + ".etag"), *heads):
+        shutil.rmtree(self._heads_dir(self._object_key(key)), ignore_errors=True)
+        for path in (cached, cached.with_name(cached.name + ".etag")):
             if path.is_file():
                 path.unlink()
         if cached.is_dir():
@@ -364,3 +366,9 @@ class _PartWriter(io.RawIOBase):
     def finish(self) -> None:
         self.upload.complete(bytes(self.pending))
         self.pending = bytearray()
+
+
+def _holds(cached: Path, etag: str) -> bool:
+    """Whether a cache file holds the object at `etag` (the tag beside it says so)."""
+    tag_file = cached.with_name(cached.name + ".etag")
+    return cached.is_file() and tag_file.is_file() and tag_file.read_text() == etag

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from lading.adapters.readers import SourceLimits, open_source
-from lading.adapters.stored_source_head import from_head, head_can_serve
+from lading.adapters.stored_source_head import from_head, head_can_serve, read_until
 from lading.application.ports import BlobStore, SourceFile
 from lading.domain.errors import SourceUnreadable
 from lading.domain.reference_validator import ndjson_header
@@ -44,16 +45,12 @@ def _columns(source: SourceFile, limits: SourceLimits, head_only: bool) -> list[
             if reader.kind != "ndjson":
                 return list(reader.header)
             sample: list = []
-            chunks = reader.chunks()
-            for chunk in chunks:
+
+            def enough(chunk: Any) -> bool:
                 sample.extend(chunk.records)
-                if len(sample) >= SAMPLE_ROWS:
-                    break
-            else:
-                if head_only:
-                    return None  # the sample reached the end of the bytes fetched
-            # Only a chunk before the head's last (cut short) one is the whole file's chunk.
-            if head_only and next(chunks, None) is None:
+                return len(sample) >= SAMPLE_ROWS
+
+            if not read_until(reader.chunks(), enough, head_only):
                 return None
             header = ndjson_header(sample)
             limits.check_columns(len(header))

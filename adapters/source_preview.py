@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lading.adapters.readers import SourceLimits, open_source
-from lading.adapters.stored_source_head import from_head, head_can_serve
+from lading.adapters.stored_source_head import from_head, head_can_serve, read_until
 from lading.application.previews import SourceSample
 from lading.application.ports import BlobStore, SourceFile
 from lading.domain.errors import SourceUnreadable
@@ -49,20 +49,16 @@ def _sample(source: SourceFile, limit: int, head_only: bool) -> SourceSample | N
             rows: list[tuple[int, Any]] = []
             records = reader.kind == "ndjson"
             header = [] if records else list(reader.header)
-            chunks = reader.chunks()
-            for chunk in chunks:
+
+            def enough(chunk: Any) -> bool:
                 parsed = chunk.source_rows(range(chunk.num_rows), header)
                 numbered = [(int(n), row if records else [row.get(h) for h in header])
                             for n, row in zip(chunk.row_numbers, parsed)]
                 numbered += [(bad.row_number, _bad_cells(bad)) for bad in chunk.bad_rows]
                 rows.extend(sorted(numbered, key=lambda r: r[0]))
-                if len(rows) >= limit:
-                    break
-            else:
-                if head_only:
-                    return None  # the rows reached the end of the bytes fetched
-            # Only a chunk before the head's last (cut short) one is the whole file's chunk.
-            if head_only and next(chunks, None) is None:
+                return len(rows) >= limit
+
+            if not read_until(reader.chunks(), enough, head_only):
                 return None
             rows = rows[:limit]
             if records:

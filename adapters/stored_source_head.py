@@ -9,7 +9,7 @@ give the whole file's answer; it is then given the whole blob.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from lading.adapters.readers import SourceLimits
@@ -30,6 +30,16 @@ def from_head(blobs: BlobStore, key: str, file_name: str, limits: SourceLimits,
     answer = read(SourceFile(path, file_name), False)
     assert answer is not None, "read answers for a whole file"
     return answer
+
+
+def read_until(chunks: Iterator[Any], enough: Callable[[Any], bool], head_only: bool) -> bool:
+    """Hand `enough` the chunks until it says it has enough; with `head_only`, False when that
+    took the head's last chunk or more: only the chunks before it are the whole file's, block
+    for block (the last is cut short)."""
+    for chunk in chunks:
+        if enough(chunk):
+            return not head_only or next(chunks, None) is not None
+    return not head_only
 
 
 def head_can_serve(reader: Any) -> bool:
