@@ -504,3 +504,30 @@ def test_a_csv_source_closed_unread_lets_the_process_exit_cleanly(tmp_path):
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[2], timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_parquet_source_holds_one_row_group_at_a_time_not_the_file(tmp_path):
+    """Memory is bounded by the batch, not the file: once read, a row group's bytes are let go
+    (pyarrow's pre-buffering kept every row group it had fetched until the file closed)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lading.adapters.readers import open_source
+
+    rows = 200_000
+    path = tmp_path / "many-groups.parquet"
+    pq.write_table(pa.table({"id": [str(i) for i in range(rows)],
+                             "note": [f"{i:x}" * 8 for i in range(rows)]}),
+                   path, row_group_size=10_000, compression="none")
+    size = path.stat().st_size
+    source = open_source(path, path.name, tmp_path, 1 << 22, repair_encoding=False,
+                         parquet_batch=10_000)
+    try:
+        held = []
+        for chunk in source.chunks():
+            del chunk
+            held.append(pa.total_allocated_bytes())
+    finally:
+        source.close()
+    assert len(held) == rows // 10_000
+    assert max(held) < size // 4, (max(held), size)
