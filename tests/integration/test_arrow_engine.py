@@ -531,3 +531,30 @@ def test_a_parquet_source_holds_one_row_group_at_a_time_not_the_file(tmp_path):
         source.close()
     assert len(held) == rows // 10_000
     assert max(held) < size // 4, (max(held), size)
+
+
+def test_an_ndjson_chunk_holds_about_the_rows_a_csv_chunk_of_the_same_rows_holds(tmp_path):
+    """NDJSON repeats its key names on every line, so it is read twice as many bytes at a time
+    as CSV: per-chunk costs (a merge, its commit, a results part) are paid about as often for
+    the same rows in either format."""
+    from lading.adapters.readers import open_source
+
+    rows = [{"id": i, "email": f"user{i}@example.com", "first_name": "Ada", "last_name": "Lovelace",
+             "country": "GB", "plan": "pro"} for i in range(6000)]
+    as_csv = tmp_path / "rows.csv"
+    as_csv.write_text(",".join(rows[0]) + "\n" + "".join(
+        ",".join(str(v) for v in row.values()) + "\n" for row in rows), encoding="utf-8")
+    as_ndjson = tmp_path / "rows.ndjson"
+    as_ndjson.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert as_ndjson.stat().st_size > 2 * as_csv.stat().st_size
+
+    def rows_per_chunk(path):
+        source = open_source(path, path.name, tmp_path, 1 << 15, repair_encoding=False)
+        try:
+            return [chunk.read_rows for chunk in source.chunks()]
+        finally:
+            source.close()
+
+    csv_rows, ndjson_rows = rows_per_chunk(as_csv), rows_per_chunk(as_ndjson)
+    assert sum(csv_rows) == sum(ndjson_rows) == 6000
+    assert 0.7 <= ndjson_rows[0] / csv_rows[0] <= 1.3, (ndjson_rows[0], csv_rows[0])

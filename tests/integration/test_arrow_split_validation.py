@@ -40,7 +40,7 @@ def _keyed_csv(path: Path, rows: int = 4000) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _unique_ndjson(path: Path, rows: int = 3000) -> None:
+def _unique_ndjson(path: Path, rows: int = 5000) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(rows):
             email = f"u{i % 500}@example.com" if i % 6 == 0 else f"u{i}@example.com"
