@@ -45,12 +45,13 @@ GEN = ROOT.parent / "shared" / "bench" / "gen_data.py"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def _data(rows: int, shuffled: bool = False) -> Path:
+def _data(rows: int, shuffled: bool = False, ndjson: bool = False) -> Path:
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"scale-{rows}.csv"
+    path = DATA / f"scale-{rows}.{'ndjson' if ndjson else 'csv'}"
     if not path.exists():
-        subprocess.run([sys.executable, str(GEN), str(rows), str(path), "--seed", "42"], check=True)
-    if not shuffled:
+        subprocess.run([sys.executable, str(GEN), str(rows), str(path), "--seed", "42",
+                        *(["--ndjson"] if ndjson else [])], check=True)
+    if not shuffled or ndjson:
         return path
     # The generator writes ascending ids; shuffled, no chunk's keys lie beyond the table's, so
     # no merge takes the destination's append path.
@@ -146,16 +147,20 @@ def main() -> None:
                         help="leave out the one-worker run with splitting off")
     parser.add_argument("--shuffled", action="store_true",
                         help="the same rows in a random order (keys not ascending)")
+    parser.add_argument("--ndjson", action="store_true",
+                        help="the same rows as NDJSON (its chunks are split by lines)")
     parser.add_argument("--trace", action="store_true",
                         help="print where each run waited: database wait events, CPU of the"
                              " workers, the database and the machine, the workers' steps")
     args = parser.parse_args()
-    source = _data(args.rows, args.shuffled)
+    if args.ndjson and args.shuffled:
+        parser.error("--shuffled is for the CSV file")
+    source = _data(args.rows, args.shuffled, args.ndjson)
     runs = [("1 worker", 1, 0), ("2 workers", 2, 0)]
     if not args.no_unsplit:
         runs.append(("1 worker, not split", 1, source.stat().st_size + 1))
     times: dict[str, list[float]] = {name: [] for name, _, _ in runs}
-    print(f"{args.rows:,} rows of CSV{' in random key order' if args.shuffled else ''} ({source.stat().st_size / 2**20:.0f} MiB) into PostgreSQL, "
+    print(f"{args.rows:,} rows of {'NDJSON' if args.ndjson else 'CSV'}{' in random key order' if args.shuffled else ''} ({source.stat().st_size / 2**20:.0f} MiB) into PostgreSQL, "
           f"{os.cpu_count()} cores, {args.rounds} interleaved rounds")
     for round_ in range(1, args.rounds + 1):
         for name, workers, split in runs:

@@ -9,7 +9,7 @@ line, which gives the same rows plus each bad line's own BadRow (ADR 0110).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import msgspec
 import numpy as np
 
 from lading.adapters.readers.limits import SourceLimits
-from lading.adapters.readers.source_chunk import BadRow, RecordsChunk
+from lading.adapters.readers.source_chunk import BadRow, LinesOrigin, RecordsChunk
 from lading.adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_tracked, replace_markers
 from lading.domain.validation_plan import ENCODING_LINE_MESSAGE
 
@@ -31,7 +31,8 @@ class NdjsonSource:
     header = None  # decided from the sampled objects' keys
 
     def __init__(self, path: Path, compressed: bool, encoding: str, bom: bool, block_size: int,
-                 repair_encoding: bool, limits: SourceLimits = SourceLimits()) -> None:
+                 repair_encoding: bool, limits: SourceLimits = SourceLimits(),
+                 keep_lines: bool = False) -> None:
         self.path = path
         self.compressed = compressed
         self.encoding = encoding
@@ -39,6 +40,7 @@ class NdjsonSource:
         self.block_size = block_size
         self.repair_encoding = repair_encoding
         self.limits = limits
+        self.keep_lines = keep_lines  # each chunk keeps its lines (`origin`), for a split job
         self._stream: Utf8Stream | None = None
         self._position: Callable[[], int] = lambda: 0
 
@@ -57,80 +59,34 @@ class NdjsonSource:
         while True:
             data = self._stream.read(self.block_size)
             final = not data
-            block = carry + data
-            # JSON text holds a NUL only escaped (a raw one is a malformed line)
-            nul = b"\\u0000" in block
-            check_markers = self._stream.markers > 0
-            marked = check_markers and MARKER_BYTES.search(block) is not None
-            whole: list[dict[str, Any]] | None = None
-            lines: list[bytes] | None = None
-            if b"\r" not in block and len(block) <= self.limits.max_record_bytes and not marked:
-                cut = len(block) if final else block.rfind(b"\n") + 1
-                body, carry = block[:cut], block[cut:]
-                whole = _lines_of_objects(body, decoder.decode_lines)
-                count = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
-            if whole is None:
-                lines = block.splitlines(keepends=True)
-                carry = b""
-                # The last piece may be a line cut by the block boundary, or a CR whose LF is next.
-                if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
-                                            or lines[-1].endswith(b"\r")):
-                    carry = lines.pop()
-                if len(block) > self.limits.max_record_bytes:  # else no line can be over the cap
-                    self._check_line_sizes(line_no, lines, carry)
-                whole = None if marked else _objects(lines, decoder.decode)
-                count = len(lines)
-            if whole is not None:
-                if max(map(len, whole)) > self.limits.max_columns:
-                    raise self.limits.too_many_columns()
-                yield RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + count + 1,
-                                                         dtype=np.int64),
-                                   nul=nul, records=whole, bytes_read=self._position())
-            else:
-                chunk = self._line_by_line(lines or [], line_no, decoder.decode, check_markers, nul)
+            body, lines, carry = self._cut(carry + data, final, line_no)
+            if body:
+                origin = LinesOrigin(body, line_no, self._stream.markers > 0, self.repair_encoding)
+                chunk, count = decode_lines_block(origin, decoder, self.limits, lines)
                 if chunk.read_rows:
+                    chunk.bytes_read = self._position()
+                    if self.keep_lines:
+                        chunk.origin = origin
                     yield chunk
-            line_no += count
+                line_no += count
             if final:
                 return
 
-    def _line_by_line(self, lines: list[bytes], line_no: int, decode: Callable[[bytes], Any],
-                      check_markers: bool, nul: bool) -> RecordsChunk:
-        """A block with a line that is not one JSON object: each line judged on its own."""
-        numbers: list[int] = []
-        records: list[dict[str, Any]] = []
-        bad: list[BadRow] = []
-        repaired: list[int] = []
-        for raw in lines:
-            line_no += 1
-            content = raw.rstrip(b"\r\n")
-            if not content.strip():
-                continue
-            if check_markers and MARKER_BYTES.search(content):
-                if not self.repair_encoding:
-                    bad.append(BadRow(line_no, "undecodable", _text(content), ENCODING_LINE_MESSAGE))
-                    continue
-                content = MARKER_BYTES.sub(_REPLACEMENT, content)
-                repaired.append(len(records))
-            try:
-                obj = decode(content)
-            except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
-                    RecursionError):
-                if repaired and repaired[-1] == len(records):
-                    repaired.pop()
-                bad.append(BadRow(line_no, "malformed", _text(content), NOT_JSON))
-                continue
-            if isinstance(obj, dict) and len(obj) > self.limits.max_columns:
-                raise self.limits.too_many_columns()
-            if not isinstance(obj, dict):
-                if repaired and repaired[-1] == len(records):
-                    repaired.pop()
-                bad.append(BadRow(line_no, "malformed", _text(content), NOT_OBJECT))
-                continue
-            numbers.append(line_no)
-            records.append(obj)
-        return RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad, nul=nul,
-                            records=records, repaired_rows=repaired, bytes_read=self._position())
+    def _cut(self, block: bytes, final: bool, line_no: int) -> tuple[bytes, list[bytes] | None, bytes]:
+        """The block's whole lines (with the lines split when they had to be), and the rest:
+        a line cut by the block boundary, or a CR whose LF may come next."""
+        cap = self.limits.max_record_bytes
+        if len(block) <= cap and b"\r" not in block:
+            cut = len(block) if final else block.rfind(b"\n") + 1
+            return block[:cut], None, block[cut:]
+        lines = block.splitlines(keepends=True)
+        carry = b""
+        if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))
+                                    or lines[-1].endswith(b"\r")):
+            carry = lines.pop()
+        if len(block) > cap:  # else no line can be over the cap
+            self._check_line_sizes(line_no, lines, carry)
+        return block[:len(block) - len(carry)], lines, carry
 
     def _check_line_sizes(self, line_no: int, lines: list[bytes], carry: bytes) -> None:
         """RECORD_TOO_LARGE for a line over the cap, complete or still growing in `carry`."""
@@ -140,6 +96,83 @@ class NdjsonSource:
         for k, raw in enumerate(lines):
             if len(raw) > cap and len(raw.rstrip(b"\r\n")) > cap:
                 raise self.limits.record_too_large(f"line {line_no + k + 1}")
+
+
+def decode_lines_block(origin: LinesOrigin, decoder: msgspec.json.Decoder, limits: SourceLimits,
+                       lines: list[bytes] | None = None) -> tuple[RecordsChunk, int]:
+    """The chunk of one block of whole lines, and how many lines it held. A block whose every
+    line is one object is decoded in one call (tiers 1 and 2); any other is read line by line,
+    so a bad line is its own BadRow (tier 3). `lines`: the body already split."""
+    body, line_no = origin.body, origin.line_no
+    nul = b"\\u0000" in body  # JSON text holds a NUL only escaped (a raw one is a malformed line)
+    marked = origin.check_markers and MARKER_BYTES.search(body) is not None
+    whole: list[dict[str, Any]] | None = None
+    count = 0
+    if lines is None and not marked:
+        whole = _lines_of_objects(body, decoder.decode_lines)
+        count = body.count(b"\n") + (1 if not body.endswith(b"\n") else 0)
+    if whole is None:
+        if lines is None:
+            lines = body.splitlines(keepends=True)
+        whole = None if marked else _objects(lines, decoder.decode)
+        count = len(lines)
+    if whole is None:
+        chunk = _line_by_line(enumerate(lines, line_no + 1), decoder.decode, origin.check_markers,
+                              origin.repair, nul, limits)
+        return chunk, count
+    if max(map(len, whole)) > limits.max_columns:
+        raise limits.too_many_columns()
+    return RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + count + 1, dtype=np.int64),
+                        nul=nul, records=whole), count
+
+
+def decode_some_lines(origin: LinesOrigin, rows: np.ndarray, limits: SourceLimits) -> RecordsChunk:
+    """Only the lines numbered `rows` of a stored block, each read on its own: what the whole
+    block's chunk holds for them (every tier gives what the line-by-line reading gives)."""
+    lines = origin.body.splitlines(keepends=True)
+    wanted = [(int(n), lines[int(n) - origin.line_no - 1]) for n in np.sort(rows)]
+    nul = any(b"\\u0000" in raw for _, raw in wanted)
+    return _line_by_line(wanted, msgspec.json.Decoder().decode, origin.check_markers,
+                         origin.repair, nul, limits)
+
+
+def _line_by_line(lines: Iterable[tuple[int, bytes]], decode: Callable[[bytes], Any],
+                  check_markers: bool, repair: bool, nul: bool,
+                  limits: SourceLimits) -> RecordsChunk:
+    """Numbered lines, at least one of which may not be one JSON object: each judged alone."""
+    numbers: list[int] = []
+    records: list[dict[str, Any]] = []
+    bad: list[BadRow] = []
+    repaired: list[int] = []
+    for line_no, raw in lines:
+        content = raw.rstrip(b"\r\n")
+        if not content.strip():
+            continue
+        if check_markers and MARKER_BYTES.search(content):
+            if not repair:
+                bad.append(BadRow(line_no, "undecodable", _text(content), ENCODING_LINE_MESSAGE))
+                continue
+            content = MARKER_BYTES.sub(_REPLACEMENT, content)
+            repaired.append(len(records))
+        try:
+            obj = decode(content)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
+                RecursionError):
+            if repaired and repaired[-1] == len(records):
+                repaired.pop()
+            bad.append(BadRow(line_no, "malformed", _text(content), NOT_JSON))
+            continue
+        if isinstance(obj, dict) and len(obj) > limits.max_columns:
+            raise limits.too_many_columns()
+        if not isinstance(obj, dict):
+            if repaired and repaired[-1] == len(records):
+                repaired.pop()
+            bad.append(BadRow(line_no, "malformed", _text(content), NOT_OBJECT))
+            continue
+        numbers.append(line_no)
+        records.append(obj)
+    return RecordsChunk(row_numbers=np.array(numbers, dtype=np.int64), bad_rows=bad, nul=nul,
+                        records=records, repaired_rows=repaired)
 
 
 def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -> list[dict[str, Any]] | None:

@@ -109,12 +109,24 @@ class KeyValues(Sequence[Any]):
         return self.records[index].get(self.key)
 
 
+@dataclass(frozen=True)
+class LinesOrigin:
+    """An NDJSON chunk's whole lines as read (UTF-8, encoding markers in place) and what
+    decoding them again needs: a split job stores these, not the decoded objects (ADR 0130)."""
+
+    body: bytes
+    line_no: int  # the lines before the first one
+    check_markers: bool  # the stream had replaced undecodable bytes by this block
+    repair: bool  # landing_friendly: marked lines are repaired, not rejected
+
+
 @dataclass
 class RecordsChunk(SourceChunk):
     """NDJSON chunks: one decoded JSON object per well-formed line."""
 
     records: list[dict[str, Any]] = field(default_factory=list)
     repaired_rows: list[int] = field(default_factory=list)  # indices into records
+    origin: LinesOrigin | None = None  # the lines, kept when the reader was asked to
 
     def column(self, position: int, header: Sequence[str]) -> list[Any]:
         key = header[position]
