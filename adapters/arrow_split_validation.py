@@ -38,7 +38,10 @@ from lading.adapters.arrow_types import arrow_type
 from lading.adapters.jsonl_error_file import error_line
 from lading.adapters.numpy_key_registry import KeyRegistry
 from lading.adapters.pyarrow_validator import ChunkResult, ChunkValidator
-from lading.adapters.readers import BadRow, RecordsChunk, SourceChunk, TableChunk, open_source
+from lading.adapters.readers import (BadRow, NdjsonSource, RecordsChunk, SourceChunk,
+                                     SourceLimits, TableChunk, open_source)
+from lading.adapters.readers.msgspec_ndjson import decode_lines_block, decode_some_lines
+from lading.adapters.readers.source_chunk import LinesOrigin
 from lading.adapters.row_results_file import write_row_index
 from lading.application.chunk_tasks import SettledChunk
 from lading.application.job_parts import JobParts, link_or_copy
@@ -79,8 +82,14 @@ class ArrowSplitValidation:
                 raise
             raise SourceUnreadable(f"cannot read the file: {exc}") from None
         try:
-            chunks = reader.chunks()
-            buffered = sample_chunks(chunks)
+            if isinstance(reader, NdjsonSource):
+                # Lines are stored as read and decoded by whichever worker validates them
+                # (ADR 0130); only the sample is decoded here.
+                chunks: Iterator[Any] = reader.line_blocks()
+                buffered = sample_chunks(map(reader.decode, chunks))
+            else:
+                chunks = reader.chunks()
+                buffered = sample_chunks(chunks)
             header = sample_header(reader.kind, reader.header, buffered, engine.limits)
             if buffered:
                 # A missing column fails the job now; the plan serves this process's chunks.
@@ -120,7 +129,10 @@ class ArrowSplitValidation:
         uniques = {name: _Recording(registry) for name, registry in validator.uniques.items()}
         validator.keys = keys  # type: ignore[assignment]
         validator.uniques = uniques  # type: ignore[assignment]
-        result = validator.validate(raw if raw is not None else _load_raw(parts, index), index)
+        limits = self.engine.limits
+        chunk = _load_raw(parts, index, limits) if raw is None else \
+            _decoded(raw, limits) if isinstance(raw, LinesOrigin) else raw
+        result = validator.validate(chunk, index)
         rows, columns = validator.candidates
         if len(rows):
             _store_columns(parts, JobParts.keys(index, "candidates"),
@@ -149,7 +161,7 @@ class ArrowSplitValidation:
             registry.add([c.combine_chunks() for c in distinct.columns], index)
             rows = np.asarray(hits.column(0).to_numpy(), dtype=np.int64)
             _correct(parts, vplan, index, rows, registry, key_lookup,
-                     self.engine.error_value_chars, workdir)
+                     self.engine.error_value_chars, self.engine.limits, workdir)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -167,7 +179,7 @@ class ArrowSplitValidation:
         context = parts.get_json(JobParts.CONTEXT)
         if context is None:
             raise RuntimeError(f"{parts.prefix}: no sample context stored")
-        sample = [_load_raw(parts, i) for i in range(context["sampleChunks"])]
+        sample = [_load_raw(parts, i, self.engine.limits) for i in range(context["sampleChunks"])]
         vplan = plan_from_sample(schema, plan, list(context["header"]), sample)
         self._plans[parts.prefix] = vplan
         return vplan
@@ -290,7 +302,7 @@ class ArrowKeyDecisions:
                                        self.split.engine.error_value_chars)
             validator.keys = self.keys
             validator.uniques = dict(self.uniques)
-            result = validator.validate(_load_raw(parts, index), index)
+            result = validator.validate(_load_raw(parts, index, self.split.engine.limits), index)
             _store_result(parts, self.vplan, index, result, settled=True,
                           row_index=_index_bytes(result))
             return
@@ -306,11 +318,11 @@ def _key_registry(vplan: ValidationPlan, workdir: Path) -> KeyRegistry:
 
 def _correct(parts: JobParts, vplan: ValidationPlan, index: int, rows: np.ndarray,
              registry: KeyRegistry, key_lookup: KeyLookup | None, chars: int,
-             workdir: Path) -> None:
+             limits: SourceLimits, workdir: Path) -> None:
     """Store chunk `index`'s settled outcome: its rows `rows`, whose keys `registry` holds
     (earlier chunks accepted them), judged again: once as the chunk judged them (alone), once
     against the registry, and the difference applied to the chunk's own outcome."""
-    again = _subset(_load_raw(parts, index), rows)
+    again = _load_raw(parts, index, limits, rows)
     alone = ChunkValidator(vplan, key_lookup, workdir / f"alone-{index:06d}",
                            chars).validate(again, index)
     settled_by = ChunkValidator(vplan, key_lookup, workdir, chars)
@@ -526,39 +538,56 @@ def _load_columns(parts: JobParts, name: str) -> list[list[pa.Array]]:
 
 # -- raw chunks: a reader's SourceChunk stored as one Arrow IPC batch -------------------------
 
-def _raw_bytes(chunk: SourceChunk) -> bytes:
+def _raw_bytes(chunk: SourceChunk | LinesOrigin) -> bytes:
+    if isinstance(chunk, RecordsChunk) and chunk.origin is not None:
+        chunk = chunk.origin
+    if isinstance(chunk, LinesOrigin):
+        # NDJSON is stored as its lines, decoded by whoever validates them, and for a
+        # correction only the lines it needs (ADR 0130).
+        lines = {"lineNo": chunk.line_no, "checkMarkers": chunk.check_markers,
+                 "repair": chunk.repair}
+        batch = pa.record_batch([pa.array([chunk.body], pa.large_binary())], names=["lines"])
+        return _ipc_bytes(batch.replace_schema_metadata({_META: json.dumps({"lines": lines})}))
     meta: dict[str, Any] = {
         "markers": chunk.markers, "nul": chunk.nul,
         "badRows": [[b.row_number, b.kind, b.text, b.message,
                      None if b.cells is None else list(b.cells)] for b in chunk.bad_rows]}
     rows = pa.array(chunk.row_numbers, pa.int64())
-    if isinstance(chunk, RecordsChunk):
-        encode = msgspec.json.Encoder().encode
-        meta["records"] = True
-        meta["repaired"] = chunk.repaired_rows
-        batch = pa.record_batch([pa.array([encode(r) for r in chunk.records], pa.large_binary()),
-                                 rows], names=["records", _ROW])
-    else:
-        assert isinstance(chunk, TableChunk) and chunk.batch is not None
-        batch = pa.record_batch([*chunk.batch.columns, rows],
-                                schema=chunk.batch.schema.append(pa.field(_ROW, pa.int64())))
+    assert isinstance(chunk, TableChunk) and chunk.batch is not None
+    batch = pa.record_batch([*chunk.batch.columns, rows],
+                            schema=chunk.batch.schema.append(pa.field(_ROW, pa.int64())))
     return _ipc_bytes(batch.replace_schema_metadata({_META: json.dumps(meta)}))
 
 
-def _load_raw(parts: JobParts, index: int) -> SourceChunk:
+def _decoded(origin: LinesOrigin, limits: SourceLimits) -> RecordsChunk:
+    return decode_lines_block(origin, msgspec.json.Decoder(), limits)
+
+
+def _load_raw(parts: JobParts, index: int, limits: SourceLimits,
+              rows: np.ndarray | None = None) -> SourceChunk:
+    """Raw chunk `index` as its reader gave it; with `rows`, only its rows so numbered."""
     reader = pa.ipc.open_file(pa.memory_map(str(parts.path(JobParts.raw(index)))))
     batch = reader.get_batch(0)
     meta = json.loads(reader.schema.metadata[_META])
+    if "lines" in meta:
+        lines = meta["lines"]
+        origin = LinesOrigin(batch.column(0)[0].as_py(), lines["lineNo"], lines["checkMarkers"],
+                             lines["repair"])
+        return _decoded(origin, limits) if rows is None else \
+            decode_some_lines(origin, rows, limits)
     bad = [BadRow(row_number=n, kind=k, text=t, message=m, cells=None if c is None else tuple(c))
            for n, k, t, m, c in meta["badRows"]]
     numbers = np.asarray(batch.column(batch.num_columns - 1).to_numpy(zero_copy_only=False),
                          dtype=np.int64)
-    if meta.get("records"):
+    if meta.get("records"):  # NDJSON objects, as stored before lines were (ADR 0130)
         decode = msgspec.json.Decoder().decode
         records = [decode(r) for r in batch.column(0).to_pylist()]
-        return RecordsChunk(row_numbers=numbers, bad_rows=bad, markers=meta["markers"],
-                            nul=meta["nul"], records=records, repaired_rows=meta["repaired"])
-    fields = [batch.schema.field(i) for i in range(batch.num_columns - 1)]
-    columns = pa.record_batch(batch.columns[:-1], schema=pa.schema(fields))
-    return TableChunk(row_numbers=numbers, bad_rows=bad, markers=meta["markers"], nul=meta["nul"],
-                      batch=columns)
+        chunk: SourceChunk = RecordsChunk(row_numbers=numbers, bad_rows=bad,
+                                          markers=meta["markers"], nul=meta["nul"],
+                                          records=records, repaired_rows=meta["repaired"])
+    else:
+        fields = [batch.schema.field(i) for i in range(batch.num_columns - 1)]
+        columns = pa.record_batch(batch.columns[:-1], schema=pa.schema(fields))
+        chunk = TableChunk(row_numbers=numbers, bad_rows=bad, markers=meta["markers"],
+                           nul=meta["nul"], batch=columns)
+    return chunk if rows is None else _subset(chunk, rows)

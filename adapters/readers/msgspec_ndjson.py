@@ -31,8 +31,7 @@ class NdjsonSource:
     header = None  # decided from the sampled objects' keys
 
     def __init__(self, path: Path, compressed: bool, encoding: str, bom: bool, block_size: int,
-                 repair_encoding: bool, limits: SourceLimits = SourceLimits(),
-                 keep_lines: bool = False) -> None:
+                 repair_encoding: bool, limits: SourceLimits = SourceLimits()) -> None:
         self.path = path
         self.compressed = compressed
         self.encoding = encoding
@@ -40,7 +39,6 @@ class NdjsonSource:
         self.block_size = block_size
         self.repair_encoding = repair_encoding
         self.limits = limits
-        self.keep_lines = keep_lines  # each chunk keeps its lines (`origin`), for a split job
         self._stream: Utf8Stream | None = None
         self._position: Callable[[], int] = lambda: 0
 
@@ -54,21 +52,39 @@ class NdjsonSource:
 
     def chunks(self) -> Iterator[RecordsChunk]:
         decoder = msgspec.json.Decoder()
+        for origin, lines in self._blocks():
+            chunk = decode_lines_block(origin, decoder, self.limits, lines)
+            chunk.bytes_read = self._position()
+            yield chunk
+
+    def line_blocks(self) -> Iterator[LinesOrigin]:
+        """The chunks' lines, not decoded: a split job's reader stores them, and whoever
+        validates a chunk decodes it (`decode`)."""
+        for origin, _ in self._blocks():
+            yield origin
+
+    def decode(self, origin: LinesOrigin) -> RecordsChunk:
+        """The chunk of lines from `line_blocks`, keeping them (`origin`)."""
+        chunk = decode_lines_block(origin, msgspec.json.Decoder(), self.limits)
+        chunk.origin = origin
+        chunk.bytes_read = self._position()
+        return chunk
+
+    def _blocks(self) -> Iterator[tuple[LinesOrigin, list[bytes] | None]]:
+        """Each block's whole lines (split, where cutting had to), when any is not blank: a
+        block of blank lines holds no row, so it is no chunk."""
         line_no = 0
         carry = b""
         while True:
             data = self._stream.read(self.block_size)
             final = not data
             body, lines, carry = self._cut(carry + data, final, line_no)
+            if body.strip():
+                yield (LinesOrigin(body, line_no, self._stream.markers > 0, self.repair_encoding),
+                       lines)
             if body:
-                origin = LinesOrigin(body, line_no, self._stream.markers > 0, self.repair_encoding)
-                chunk, count = decode_lines_block(origin, decoder, self.limits, lines)
-                if chunk.read_rows:
-                    chunk.bytes_read = self._position()
-                    if self.keep_lines:
-                        chunk.origin = origin
-                    yield chunk
-                line_no += count
+                line_no += len(lines) if lines is not None else \
+                    body.count(b"\n") + (not body.endswith(b"\n"))
             if final:
                 return
 
@@ -99,31 +115,28 @@ class NdjsonSource:
 
 
 def decode_lines_block(origin: LinesOrigin, decoder: msgspec.json.Decoder, limits: SourceLimits,
-                       lines: list[bytes] | None = None) -> tuple[RecordsChunk, int]:
-    """The chunk of one block of whole lines, and how many lines it held. A block whose every
-    line is one object is decoded in one call (tiers 1 and 2); any other is read line by line,
-    so a bad line is its own BadRow (tier 3). `lines`: the body already split."""
+                       lines: list[bytes] | None = None) -> RecordsChunk:
+    """The chunk of one block of whole lines. A block whose every line is one object is
+    decoded in one call (tiers 1 and 2); any other is read line by line, so a bad line is its
+    own BadRow (tier 3). `lines`: the body already split."""
     body, line_no = origin.body, origin.line_no
     nul = b"\\u0000" in body  # JSON text holds a NUL only escaped (a raw one is a malformed line)
     marked = origin.check_markers and MARKER_BYTES.search(body) is not None
     whole: list[dict[str, Any]] | None = None
-    count = 0
     if lines is None and not marked:
         whole = _lines_of_objects(body, decoder.decode_lines)
-        count = body.count(b"\n") + (1 if not body.endswith(b"\n") else 0)
     if whole is None:
         if lines is None:
             lines = body.splitlines(keepends=True)
         whole = None if marked else _objects(lines, decoder.decode)
-        count = len(lines)
     if whole is None:
-        chunk = _line_by_line(enumerate(lines, line_no + 1), decoder.decode, origin.check_markers,
-                              origin.repair, nul, limits)
-        return chunk, count
+        return _line_by_line(enumerate(lines, line_no + 1), decoder.decode, origin.check_markers,
+                             origin.repair, nul, limits)
     if max(map(len, whole)) > limits.max_columns:
         raise limits.too_many_columns()
-    return RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + count + 1, dtype=np.int64),
-                        nul=nul, records=whole), count
+    # every line is one object (a blank line is no JSON): one row per line
+    return RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + len(whole) + 1,
+                                              dtype=np.int64), nul=nul, records=whole)
 
 
 def decode_some_lines(origin: LinesOrigin, rows: np.ndarray, limits: SourceLimits) -> RecordsChunk:

@@ -47,6 +47,22 @@ def _unique_ndjson(path: Path, rows: int = 5000) -> None:
             fh.write(json.dumps({"id": i % 2000 if i % 10 == 0 else i, "email": email, "n": i}) + "\n")
 
 
+def _keyed_ndjson(path: Path, rows: int = 5000) -> None:
+    """Keys repeating across chunks, among the lines a reader must number exactly: blank,
+    malformed and non-object lines, CRLF and lone-CR endings."""
+    with open(path, "wb") as fh:
+        for i in range(rows):
+            key = f"k{i % 300}" if i % 9 == 0 else f"k{i}"
+            n = "x" if i % 13 == 0 else i
+            line = json.dumps({"code": key, "n": n, "note": f"note {i}"}).encode()
+            if i % 211 == 0:
+                line = b"{not json"
+            elif i % 307 == 0:
+                line = b"[1, 2]"
+            ending = b"\r\n" if 1000 <= i < 1600 else b"\r" if i == 2500 else b"\n"
+            fh.write(line + ending + (b"\n" if i % 97 == 0 else b""))
+
+
 def _one_run(engine, source, schema, plan, tmp_path):
     error_file = tmp_path / "one-run-errors.jsonl"
     chunks = list(engine.validate(source, schema, plan, tmp_path / "one-run", error_file))
@@ -80,8 +96,9 @@ def _settle(split, parts, schema, plan, count, workdir, corrector):
 
 @pytest.mark.parametrize("name, schema, write", [
     ("keyed.csv", KEYED, _keyed_csv),
+    ("keyed.ndjson", KEYED, _keyed_ndjson),
     ("unique.ndjson", WITH_UNIQUE, _unique_ndjson),
-], ids=["string-keys-csv", "unique-field-ndjson"])
+], ids=["string-keys-csv", "string-keys-ndjson", "unique-field-ndjson"])
 def test_chunks_validated_alone_then_settled_give_the_one_run_outcome(tmp_path, name, schema, write):
     path = tmp_path / name
     write(path)

@@ -157,3 +157,56 @@ def test_the_results_file_is_the_one_worker_one_line_for_line(tmp_path, postgres
     got = _split(tmp_path, postgres_url, source, schema)
     assert got[3] == expected[3]
     assert got == expected
+
+
+def test_an_ndjson_line_too_wide_far_into_the_file_fails_the_split_job_as_one_worker(
+        tmp_path, postgres_url):
+    """A split job's reader stores NDJSON lines undecoded, and whoever validates a chunk
+    decodes it (ADR 0130), so a line with more keys than LADING_MAX_COLUMNS is found by a
+    worker, not the reader: the job still fails with TOO_MANY_COLUMNS, as one worker's does."""
+    source = tmp_path / "wide.ndjson"
+    with open(source, "w", encoding="utf-8") as fh:
+        for i in range(20_000):  # the reader decodes only its sample, the first 5,000 rows
+            row = {"code": f"k{i}", "n": i, "note": "x" * 40}
+            if i == 17_000:
+                row.update({f"extra{j}": j for j in range(20)})
+            fh.write(json.dumps(row) + "\n")
+
+    def failed(app: Lading, helpers: int) -> dict:
+        app.objects.catalog.add("default", "items", TableSchema.from_dict(SCHEMA))
+        job_id, _ = app.jobs.create_job("default", "items", source.name, source.stat().st_size)
+        app.jobs.attach_file("default", job_id, source)
+        app.jobs.map("default", job_id, {})
+        app.jobs.start("default", job_id)
+        done = threading.Event()
+
+        def helper() -> None:
+            while not done.is_set():
+                app.runner.help(job_id)
+                done.wait(0.01)
+
+        threads = [threading.Thread(target=helper) for _ in range(helpers)]
+        for thread in threads:
+            thread.start()
+        try:
+            assert app.runner.process(job_id) == "failed"
+        finally:
+            done.set()
+            for thread in threads:
+                thread.join()
+        status = app.jobs.status("default", job_id)
+        return {k: status.get(k) for k in ("state", "errorCode", "error", "mergedInserts")}
+
+    one = bootstrap(Settings(home=tmp_path / "one", chunk_bytes=CHUNK, max_columns=10),
+                    eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    many = bootstrap(Settings(home=tmp_path / "many", event_store=postgres_url,
+                              destination=postgres_url, chunk_bytes=CHUNK, split_bytes=0,
+                              chunk_helpers=0, max_columns=10))
+    try:
+        expected = failed(one, 0)
+        assert expected["errorCode"] == "TOO_MANY_COLUMNS", expected
+        assert many.runner.chunk_tasks is not None
+        assert failed(many, 1) == expected
+    finally:
+        one.close()
+        many.close()
