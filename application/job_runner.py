@@ -147,6 +147,8 @@ class JobRunner:
             return
         try:
             self.chunk_tasks.help(job_id)
+        except SourceUnreadable as exc:  # the file's fault: the job's own worker fails the job
+            log.info("helping with job %s stopped: %s", job_id, exc)
         except Exception:  # the unit stays free: the job's own worker does it
             log.exception("helping with job %s failed", job_id)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import threading
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_the_results_file_is_the_one_worker_one_line_for_line(tmp_path, postgres
 
 
 def test_an_ndjson_line_too_wide_far_into_the_file_fails_the_split_job_as_one_worker(
-        tmp_path, postgres_url):
+        tmp_path, postgres_url, caplog):
     """A split job's reader stores NDJSON lines undecoded, and whoever validates a chunk
     decodes it (ADR 0130), so a line with more keys than LADING_MAX_COLUMNS is found by a
     worker, not the reader: the job still fails with TOO_MANY_COLUMNS, as one worker's does."""
@@ -207,6 +208,7 @@ def test_an_ndjson_line_too_wide_far_into_the_file_fails_the_split_job_as_one_wo
         assert expected["errorCode"] == "TOO_MANY_COLUMNS", expected
         assert many.runner.chunk_tasks is not None
         assert failed(many, 1) == expected
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     finally:
         one.close()
         many.close()
