@@ -50,9 +50,9 @@ def detect_format(file_name: str, head: bytes) -> str:
 
 # NDJSON repeats every key name on every line: the bench file's rows take 2.2 times the bytes of
 # the same rows in CSV. Read by the same byte count its chunks held half the rows, and each
-# chunk pays the same fixed costs (a merge transaction and its commit, the ledger row, a results
-# part, the chunk's events): twice the bytes per block made a 1M-row NDJSON import 15 % faster
-# for 40 MB more peak RSS (ADR 0129); three times was no faster.
+# chunk pays the same fixed costs (a merge transaction and its commit, the ledger row, a
+# results part, the chunk's events): twice the bytes per block made a 1M-row NDJSON import
+# 5-15 % faster for 40 MB more peak RSS (ADR 0129); three times was no faster.
 NDJSON_BLOCK_FACTOR = 2
 
 

@@ -126,7 +126,7 @@ class RecordsChunk(SourceChunk):
 
     records: list[dict[str, Any]] = field(default_factory=list)
     repaired_rows: list[int] = field(default_factory=list)  # indices into records
-    origin: LinesOrigin | None = None  # the lines, kept when the reader was asked to
+    origin: LinesOrigin | None = None  # its lines, kept by NdjsonSource.decode (a split job)
 
     def column(self, position: int, header: Sequence[str]) -> list[Any]:
         key = header[position]
