@@ -25,8 +25,9 @@ COUNTERS = ("state", "readRows", "validRows", "invalidRows", "errorSummary", "me
             "mergedUpdates", "mergedDeletes", "mergedUnchanged")
 
 
-def _run(app: Lading, source: Path, schema: dict, mapping: dict,
-         helpers: int = 0) -> tuple[dict, bytes, list[dict], list[str]]:
+def _process(app: Lading, source: Path, schema: dict, mapping: dict, helpers: int = 0):
+    """A job of `source` created, mapped, started and run by this process with `helpers`
+    helping threads; its id and the state it ended in."""
     if app.objects.catalog.get("default", "items") is None:
         app.objects.catalog.add("default", "items", TableSchema.from_dict(schema))
     job_id, _ = app.jobs.create_job("default", "items", source.name, source.stat().st_size)
@@ -44,11 +45,17 @@ def _run(app: Lading, source: Path, schema: dict, mapping: dict,
     for thread in threads:
         thread.start()
     try:
-        assert app.runner.process(job_id) == "completed"
+        return job_id, app.runner.process(job_id)
     finally:
         done.set()
         for thread in threads:
             thread.join()
+
+
+def _run(app: Lading, source: Path, schema: dict, mapping: dict,
+         helpers: int = 0) -> tuple[dict, bytes, list[dict], list[str]]:
+    job_id, state = _process(app, source, schema, mapping, helpers)
+    assert state == "completed"
     status = app.jobs.status("default", job_id)
     errors = app.jobs.error_file("default", job_id)
     records = list(app.objects.destination.read_records(
@@ -174,27 +181,8 @@ def test_an_ndjson_line_too_wide_far_into_the_file_fails_the_split_job_as_one_wo
             fh.write(json.dumps(row) + "\n")
 
     def failed(app: Lading, helpers: int) -> dict:
-        app.objects.catalog.add("default", "items", TableSchema.from_dict(SCHEMA))
-        job_id, _ = app.jobs.create_job("default", "items", source.name, source.stat().st_size)
-        app.jobs.attach_file("default", job_id, source)
-        app.jobs.map("default", job_id, {})
-        app.jobs.start("default", job_id)
-        done = threading.Event()
-
-        def helper() -> None:
-            while not done.is_set():
-                app.runner.help(job_id)
-                done.wait(0.01)
-
-        threads = [threading.Thread(target=helper) for _ in range(helpers)]
-        for thread in threads:
-            thread.start()
-        try:
-            assert app.runner.process(job_id) == "failed"
-        finally:
-            done.set()
-            for thread in threads:
-                thread.join()
+        job_id, state = _process(app, source, SCHEMA, {}, helpers)
+        assert state == "failed"
         status = app.jobs.status("default", job_id)
         return {k: status.get(k) for k in ("state", "errorCode", "error", "mergedInserts")}
 
