@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from lading.adapters.readers import (BadRow, NdjsonSource, RecordsChunk, SourceC
                                      SourceLimits, TableChunk, open_source)
 from lading.adapters.readers.msgspec_ndjson import decode_lines_block, decode_some_lines
 from lading.adapters.readers.source_chunk import LinesOrigin
-from lading.adapters.row_results_file import write_row_index
+from lading.adapters.row_results_file import row_index_table
 from lading.application.chunk_tasks import SettledChunk
 from lading.application.job_parts import JobParts, link_or_copy
 from lading.application.ports import KeyLookup, SourceFile, ValidatedChunk
@@ -141,7 +140,7 @@ class ArrowSplitValidation:
         for name, recording in uniques.items():
             for side, columns in (("asked", recording.asked), ("accepted", recording.accepted)):
                 _store_columns(parts, JobParts.keys(index, f"{side}-unique-{name}"), columns)
-        _store_result(parts, vplan, index, result, row_index=_index_bytes(result))
+        _store_result(parts, vplan, index, result, row_index=_ipc_bytes(_index_table(result)))
 
     def correct_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
                      key_lookup: KeyLookup | None) -> None:
@@ -304,7 +303,7 @@ class ArrowKeyDecisions:
             validator.uniques = dict(self.uniques)
             result = validator.validate(_load_raw(parts, index, self.split.engine.limits), index)
             _store_result(parts, self.vplan, index, result, settled=True,
-                          row_index=_index_bytes(result))
+                          row_index=_ipc_bytes(_index_table(result)))
             return
         for kind, registry in registries:
             for columns in _load_columns(parts, JobParts.keys(index, f"accepted-{kind}")):
@@ -434,18 +433,14 @@ def _corrected_index(parts: JobParts, index: int, rows: np.ndarray,
         return None
     own = _read_table(parts.path(_row_index(index)))
     kept = own.filter(pa.array(~np.isin(own.column("row_number").to_numpy(), rows)))
-    again = pa.ipc.open_file(pa.BufferReader(_index_bytes(settled))).read_all()
-    merged = pa.concat_tables([kept, again])
+    merged = pa.concat_tables([kept, _index_table(settled)])
     order = np.argsort(merged.column("row_number").to_numpy(), kind="stable")
     return _ipc_bytes(merged.take(pa.array(order)))
 
 
-def _index_bytes(result: ChunkResult) -> bytes:
+def _index_table(result: ChunkResult) -> pa.Table:
     """The row index the one-worker engine writes for `result`, by the same function."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "rows.arrow"
-        write_row_index(path, *indexed_rows(result, 0))
-        return path.read_bytes()
+    return row_index_table(*indexed_rows(result, 0))
 
 
 def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: ChunkResult,

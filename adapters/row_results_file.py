@@ -56,6 +56,13 @@ def key_of(names: Sequence[str], values: Sequence[Any]) -> Any:
 
 def write_row_index(path: Path, valid_numbers: np.ndarray,
                     rejected: Iterable[tuple[int, str, Any]]) -> None:
+    """The chunk's row index (`row_index_table`) as an Arrow IPC file at `path`."""
+    table = row_index_table(valid_numbers, rejected)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, ROW_INDEX_SCHEMA) as writer:
+        writer.write_table(table)
+
+
+def row_index_table(valid_numbers: np.ndarray, rejected: Iterable[tuple[int, str, Any]]) -> pa.Table:
     """The chunk's rows in row-number order: valid ones (code null) and rejected ones
     (rowNumber, primary code, key)."""
     rejected = list(rejected)
@@ -70,9 +77,7 @@ def write_row_index(path: Path, valid_numbers: np.ndarray,
     if rejected:  # valid rows alone are in row-number order already
         order = pa.array(np.argsort(numbers, kind="stable"))
         columns = [c.take(order) for c in columns]
-    table = pa.table(columns, schema=ROW_INDEX_SCHEMA)
-    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, ROW_INDEX_SCHEMA) as writer:
-        writer.write_table(table)
+    return pa.table(columns, schema=ROW_INDEX_SCHEMA)
 
 
 def write_part(row_index: Path | None, staged: pa.Table | None, key_names: Sequence[str],
