@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from lading.adapters.arrow_types import arrow_type
 from lading.adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exact, normalised
 from lading.adapters.pyarrow_fields.column import ColumnInput, FieldColumn, evaluate_column
-from lading.adapters.readers.source_chunk import BadRow, KeyValues, RecordsChunk, SourceChunk
+from lading.adapters.readers.source_chunk import BadRow, RecordsChunk, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
 from lading.adapters.row_results_file import key_of
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
@@ -590,7 +590,7 @@ def _exact_json(rules: Sequence[FieldRule], header: Sequence[str], positions: Ma
         values = converted.get(key)
         if values is None or values.type != _exact_type(rule):
             continue
-        col = SourceColumn(n=n, given=KeyValues(chunk.records, key))
+        col = SourceColumn(n=n, given=chunk.given_values(key))
         if pa.types.is_string(values.type):
             col.text = values
         elif values.null_count == n:

@@ -3,12 +3,15 @@
 A line ends at LF, CRLF or a lone CR (JSON text cannot hold a raw CR or LF, so splitting on
 them is safe; U+2028 inside strings is not a line break). Blank lines are not rows but do count
 as lines: rowNumber is the line number. A block whose every line is one object (the usual
-case) is decoded without a Python step per line; a block with any other line is read line by
-line, which gives the same rows plus each bad line's own BadRow (ADR 0110).
+case) is decoded without a Python step per line, into a Struct of the keys seen before when
+it holds no other (ADR 0131); a block with any other line is read line by line, which gives the
+same rows plus each bad line's own BadRow (ADR 0110).
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,8 @@ import msgspec
 import numpy as np
 
 from lading.adapters.readers.limits import SourceLimits
-from lading.adapters.readers.source_chunk import BadRow, LinesOrigin, RecordsChunk
+from lading.adapters.readers.source_chunk import (BadRow, LinesOrigin, RecordsChunk,
+                                                  StructRecordsChunk)
 from lading.adapters.readers.text_stream import MARKER_BYTES, Utf8Stream, open_tracked, replace_markers
 from lading.domain.validation_plan import ENCODING_LINE_MESSAGE
 
@@ -52,8 +56,9 @@ class NdjsonSource:
 
     def chunks(self) -> Iterator[RecordsChunk]:
         decoder = msgspec.json.Decoder()
+        shape = ObjectShape(self.limits.max_columns)
         for origin, lines in self._blocks():
-            chunk = decode_lines_block(origin, decoder, self.limits, lines)
+            chunk = decode_lines_block(origin, decoder, self.limits, lines, shape)
             chunk.bytes_read = self._position()
             yield chunk
 
@@ -114,15 +119,60 @@ class NdjsonSource:
                 raise self.limits.record_too_large(f"line {line_no + k + 1}")
 
 
+class ObjectShape:
+    """The keys a file's objects have had so far, as a msgspec Struct that decodes an object
+    holding only those keys without building a dict (ADR 0131). Learned from each block
+    decoded into dicts; none while there are too many keys for a Struct to be smaller than
+    the dicts it replaces, or more than a row may have."""
+
+    def __init__(self, max_columns: int) -> None:
+        self.max_columns = max_columns
+        self.keys: dict[str, None] = {}  # in the order first seen
+        self.fields: dict[str, str] = {}  # key -> the Struct's attribute
+        self.decoder: msgspec.json.Decoder | None = None
+        self.given_up = False
+
+    def learn(self, records: list[dict[str, Any]]) -> None:
+        if not records or self.given_up:
+            return
+        before = len(self.keys)
+        self.keys.update(dict.fromkeys(itertools.chain.from_iterable(records)))
+        if len(self.keys) == before and self.decoder is not None:
+            return
+        mean = sum(map(len, records)) / len(records)
+        # Keys only grow, so a shape refused once stays refused: sparse objects (dicts are
+        # smaller), or a key msgspec cannot name a field after.
+        if (len(self.keys) > min(self.max_columns, max(_SMALL_SHAPE, 2 * mean))
+                or any(_UNNAMEABLE.search(key) for key in self.keys)):
+            self.given_up = True
+            self.fields, self.decoder = {}, None
+            return
+        self.fields = {key: f"k{i}" for i, key in enumerate(self.keys)}
+        row = msgspec.defstruct("Row", [(a, Any, None) for a in self.fields.values()],
+                                rename={a: key for key, a in self.fields.items()},
+                                forbid_unknown_fields=True)
+        self.decoder = msgspec.json.Decoder(row)
+
+
+_SMALL_SHAPE = 32  # keys a Struct may always have, however few each object holds
+_UNNAMEABLE = re.compile(r'[\\"\x00-\x1f]')  # msgspec refuses these in a renamed field
+
+
 def decode_lines_block(origin: LinesOrigin, decoder: msgspec.json.Decoder, limits: SourceLimits,
-                       lines: list[bytes] | None = None) -> RecordsChunk:
+                       lines: list[bytes] | None = None,
+                       shape: ObjectShape | None = None) -> RecordsChunk:
     """The chunk of one block of whole lines. A block whose every line is one object is
-    decoded in one call (tiers 1 and 2); any other is read line by line, so a bad line is its
-    own BadRow (tier 3). `lines`: the body already split."""
+    decoded in one call (tiers 1 and 2), into `shape`'s Struct when its objects hold only keys
+    seen before; any other is read line by line, so a bad line is its own BadRow (tier 3).
+    `lines`: the body already split."""
     body, line_no = origin.body, origin.line_no
     nul = b"\\u0000" in body  # JSON text holds a NUL only escaped (a raw one is a malformed line)
     marked = origin.check_markers and MARKER_BYTES.search(body) is not None
     whole: list[dict[str, Any]] | None = None
+    if lines is None and not marked and shape is not None and shape.decoder is not None:
+        typed = _struct_rows(body, line_no, nul, shape)
+        if typed is not None:
+            return typed
     if lines is None and not marked:
         whole = _lines_of_objects(body, decoder.decode_lines)
     if whole is None:
@@ -134,9 +184,32 @@ def decode_lines_block(origin: LinesOrigin, decoder: msgspec.json.Decoder, limit
                              origin.repair, nul, limits)
     if max(map(len, whole)) > limits.max_columns:
         raise limits.too_many_columns()
+    if shape is not None:
+        shape.learn(whole)
     # every line is one object (a blank line is no JSON): one row per line
     return RecordsChunk(row_numbers=np.arange(line_no + 1, line_no + len(whole) + 1,
                                               dtype=np.int64), nul=nul, records=whole)
+
+
+def _struct_rows(body: bytes, line_no: int, nul: bool, shape: ObjectShape) -> StructRecordsChunk | None:
+    """The block as Struct rows when every line is one object of known keys only (a key not
+    seen before fails the decoding: the block is then decoded into dicts, and learned)."""
+    assert shape.decoder is not None
+    breaks = _line_breaks(body)
+    if breaks is None:
+        return None
+    try:
+        rows = shape.decoder.decode_lines(body)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        return None
+    if len(rows) != len(breaks) + (body[-1] != _LF):
+        return None
+    # A Struct has no more keys than `shape` holds, at most max_columns: no row is too wide.
+    starts = np.concatenate([[0], breaks + 1])
+    if body[-1] != _LF:
+        starts = np.append(starts, len(body))
+    return StructRecordsChunk(np.arange(line_no + 1, line_no + len(rows) + 1, dtype=np.int64),
+                              nul, rows, shape.fields, body, starts)
 
 
 def decode_some_lines(origin: LinesOrigin, rows: np.ndarray, limits: SourceLimits) -> RecordsChunk:
@@ -195,12 +268,8 @@ def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -
     LF sits between a `}` and a `{`, which cannot be inside one JSON value (a raw LF in a
     string is invalid, and in a container a `{` after a `}` needs a comma), so every LF ends a
     value; as many values as lines then means no line held two."""
-    if not body or body[0] != _OPEN:
-        return None
-    codes = np.frombuffer(body, dtype=np.uint8)
-    breaks = np.flatnonzero(codes == _LF)
-    nexts = breaks[:-1] + 1 if body[-1] == _LF else breaks + 1
-    if (len(breaks) and (codes[breaks - 1] != _CLOSE).any()) or (codes[nexts] != _OPEN).any():
+    breaks = _line_breaks(body)
+    if breaks is None:
         return None
     try:
         objects = decode_lines(body)
@@ -209,6 +278,19 @@ def _lines_of_objects(body: bytes, decode_lines: Callable[[bytes], list[Any]]) -
     if len(objects) != len(breaks) + (body[-1] != _LF):
         return None
     return objects  # each line starts with `{`: all objects
+
+
+def _line_breaks(body: bytes) -> np.ndarray | None:
+    """The LFs of a block of lines each written `{…}` edge to edge, or None: each LF sits
+    between a `}` and a `{` (see _lines_of_objects)."""
+    if not body or body[0] != _OPEN:
+        return None
+    codes = np.frombuffer(body, dtype=np.uint8)
+    breaks = np.flatnonzero(codes == _LF)
+    nexts = breaks[:-1] + 1 if body[-1] == _LF else breaks + 1
+    if (len(breaks) and (codes[breaks - 1] != _CLOSE).any()) or (codes[nexts] != _OPEN).any():
+        return None
+    return breaks
 
 
 _LF, _OPEN, _CLOSE = ord("\n"), ord("{"), ord("}")

@@ -207,3 +207,69 @@ def test_a_fields_values_split_as_the_per_value_rule_splits_them(rule_type, draw
         kinds = {type(v) for v in values if v is not None}
         assert rule_type in ("integer", "number", "year") or \
             not kinds <= ({bool} if rule_type == "boolean" else {str})
+
+
+# -- objects decoded into a Struct of the keys seen before (ADR 0131) ---------------------------
+
+KEYS = ["id", "name", "é k", "", "n"]
+OBJECT_VALUES = st.one_of(st.none(), st.text(max_size=3), st.booleans(), st.integers(-(2**70), 2**70),
+                          st.floats(allow_nan=False, allow_infinity=False), st.just([1, {"x": None}]),
+                          st.just({"a": "b"}))
+OBJECTS = st.lists(st.dictionaries(st.sampled_from(KEYS), OBJECT_VALUES, max_size=5), min_size=1,
+                   max_size=12)
+
+
+def _block(objects: list[dict]) -> bytes:
+    return b"".join(json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+                    for o in objects)
+
+
+def _decoded(body: bytes, shape: ndjson.ObjectShape | None) -> RecordsChunk:
+    origin = ndjson.LinesOrigin(body, 0, False, False)
+    return ndjson.decode_lines_block(origin, ndjson.msgspec.json.Decoder(), SourceLimits(), None, shape)
+
+
+@settings(max_examples=EXAMPLES * 2, deadline=None)
+@given(OBJECTS, OBJECTS, st.lists(st.sampled_from(KEYS + ["absent"]), max_size=6),
+       st.sampled_from([pa.string(), pa.bool_()]))
+def test_a_block_of_known_keys_read_into_a_struct_reads_as_the_dicts_do(first, then, asked, exact_type):
+    shape = ndjson.ObjectShape(SourceLimits().max_columns)
+    learned = _decoded(_block(first), shape)
+    assert type(learned) is RecordsChunk  # nothing was known: decoded into dicts, and learned
+    known = set(shape.keys)
+    then = [{k: v for k, v in o.items() if k in known} for o in then]  # only keys seen before
+    body = _block(then)
+    fast, plain = _decoded(body, shape), _decoded(body, None)
+    assert isinstance(fast, ndjson.StructRecordsChunk) and type(plain) is RecordsChunk
+    header = KEYS + ["absent"]
+    for position, key in enumerate(header):
+        assert fast.column(position, header) == plain.column(position, header)
+        assert list(fast.given_values(key)) == list(plain.given_values(key))
+        assert fast.given_values(key)[1:3] == plain.given_values(key)[1:3]
+    types = {key: exact_type for key in asked}
+    assert {k: v.to_pylist() for k, v in fast.exact_columns(types).items()} == \
+        {k: v.to_pylist() for k, v in plain.exact_columns(types).items()}
+    rows = list(range(len(then)))
+    assert fast.source_rows(rows, header) == plain.source_rows(rows, header)
+    assert fast.records == plain.records and list(fast.row_numbers) == list(plain.row_numbers)
+
+
+def test_a_block_with_a_key_not_seen_before_is_read_into_dicts_and_teaches_the_key():
+    shape = ndjson.ObjectShape(SourceLimits().max_columns)
+    _decoded(b'{"id":1}\n', shape)
+    novel = _decoded(b'{"id":2,"new":"x"}\n', shape)
+    assert type(novel) is RecordsChunk and novel.records == [{"id": 2, "new": "x"}]
+    again = _decoded(b'{"new":"y"}\n', shape)
+    assert isinstance(again, ndjson.StructRecordsChunk)
+    assert again.column(1, ["id", "new"]) == ["y"] and again.column(0, ["id", "new"]) == [None]
+
+
+@pytest.mark.parametrize("objects", [
+    [{f"k{i}": i} for i in range(40)],  # sparse: each object holds one of many keys
+    [{'a"b': 1}], [{"a\\b": 1}], [{"a\nb": 1}],  # keys msgspec cannot name a field after
+], ids=["sparse", "quote", "backslash", "control"])
+def test_objects_a_struct_would_not_fit_stay_dicts(objects):
+    shape = ndjson.ObjectShape(SourceLimits().max_columns)
+    _decoded(_block(objects), shape)
+    assert shape.decoder is None
+    assert type(_decoded(_block(objects), shape)) is RecordsChunk
