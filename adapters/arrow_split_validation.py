@@ -39,7 +39,7 @@ from lading.adapters.numpy_key_registry import KeyRegistry
 from lading.adapters.pyarrow_validator import ChunkResult, ChunkValidator
 from lading.adapters.readers import (BadRow, NdjsonSource, RecordsChunk, SourceChunk,
                                      SourceLimits, TableChunk, open_source)
-from lading.adapters.readers.msgspec_ndjson import decode_lines_block, decode_some_lines
+from lading.adapters.readers.msgspec_ndjson import ObjectShape, decode_lines_block, decode_some_lines
 from lading.adapters.readers.source_chunk import LinesOrigin
 from lading.adapters.row_results_file import row_index_table
 from lading.application.chunk_tasks import SettledChunk
@@ -60,6 +60,8 @@ class ArrowSplitValidation:
     def __init__(self, engine: ArrowValidationEngine) -> None:
         self.engine = engine
         self._plans: dict[str, ValidationPlan] = {}  # parts prefix -> the plan its sample gives
+        # parts prefix -> the keys this process has seen in the job's NDJSON objects (ADR 0131)
+        self._shapes: dict[str, ObjectShape] = {}
 
     # -- reading: one process -----------------------------------------------------------------
 
@@ -129,8 +131,9 @@ class ArrowSplitValidation:
         validator.keys = keys  # type: ignore[assignment]
         validator.uniques = uniques  # type: ignore[assignment]
         limits = self.engine.limits
-        chunk = _load_raw(parts, index, limits) if raw is None else \
-            _decoded(raw, limits) if isinstance(raw, LinesOrigin) else raw
+        shape = self._shapes.setdefault(parts.prefix, ObjectShape(limits.max_columns))
+        chunk = _load_raw(parts, index, limits, shape=shape) if raw is None else \
+            _decoded(raw, limits, shape) if isinstance(raw, LinesOrigin) else raw
         result = validator.validate(chunk, index)
         rows, columns = validator.candidates
         if len(rows):
@@ -554,13 +557,14 @@ def _raw_bytes(chunk: SourceChunk | LinesOrigin) -> bytes:
     return _ipc_bytes(batch.replace_schema_metadata({_META: json.dumps(meta)}))
 
 
-def _decoded(origin: LinesOrigin, limits: SourceLimits) -> RecordsChunk:
-    return decode_lines_block(origin, msgspec.json.Decoder(), limits)
+def _decoded(origin: LinesOrigin, limits: SourceLimits, shape: ObjectShape | None = None) -> RecordsChunk:
+    return decode_lines_block(origin, msgspec.json.Decoder(), limits, shape=shape)
 
 
-def _load_raw(parts: JobParts, index: int, limits: SourceLimits,
-              rows: np.ndarray | None = None) -> SourceChunk:
-    """Raw chunk `index` as its reader gave it; with `rows`, only its rows so numbered."""
+def _load_raw(parts: JobParts, index: int, limits: SourceLimits, rows: np.ndarray | None = None,
+              shape: ObjectShape | None = None) -> SourceChunk:
+    """Raw chunk `index` as its reader gave it; with `rows`, only its rows so numbered; NDJSON
+    lines decoded into `shape`'s Struct where they can be (ADR 0131)."""
     reader = pa.ipc.open_file(pa.memory_map(str(parts.path(JobParts.raw(index)))))
     batch = reader.get_batch(0)
     meta = json.loads(reader.schema.metadata[_META])
@@ -568,7 +572,7 @@ def _load_raw(parts: JobParts, index: int, limits: SourceLimits,
         lines = meta["lines"]
         origin = LinesOrigin(batch.column(0)[0].as_py(), lines["lineNo"], lines["checkMarkers"],
                              lines["repair"])
-        return _decoded(origin, limits) if rows is None else \
+        return _decoded(origin, limits, shape) if rows is None else \
             decode_some_lines(origin, rows, limits)
     bad = [BadRow(row_number=n, kind=k, text=t, message=m, cells=None if c is None else tuple(c))
            for n, k, t, m, c in meta["badRows"]]

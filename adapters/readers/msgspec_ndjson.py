@@ -128,8 +128,9 @@ class ObjectShape:
     def __init__(self, max_columns: int) -> None:
         self.max_columns = max_columns
         self.keys: dict[str, None] = {}  # in the order first seen
-        self.fields: dict[str, str] = {}  # key -> the Struct's attribute
-        self.decoder: msgspec.json.Decoder | None = None
+        # The Struct's decoder and its attribute per key, replaced together: threads of one
+        # split job share a shape, and rows must be read with the attributes they have.
+        self.struct: tuple[msgspec.json.Decoder, dict[str, str]] | None = None
         self.given_up = False
 
     def learn(self, records: list[dict[str, Any]]) -> None:
@@ -137,7 +138,7 @@ class ObjectShape:
             return
         before = len(self.keys)
         self.keys.update(dict.fromkeys(itertools.chain.from_iterable(records)))
-        if len(self.keys) == before and self.decoder is not None:
+        if len(self.keys) == before and self.struct is not None:
             return
         mean = sum(map(len, records)) / len(records)
         # Keys only grow, so a shape refused once stays refused: sparse objects (dicts are
@@ -145,13 +146,13 @@ class ObjectShape:
         if (len(self.keys) > min(self.max_columns, max(_SMALL_SHAPE, 2 * mean))
                 or any(_UNNAMEABLE.search(key) for key in self.keys)):
             self.given_up = True
-            self.fields, self.decoder = {}, None
+            self.struct = None
             return
-        self.fields = {key: f"k{i}" for i, key in enumerate(self.keys)}
-        row = msgspec.defstruct("Row", [(a, Any, None) for a in self.fields.values()],
-                                rename={a: key for key, a in self.fields.items()},
+        fields = {key: f"k{i}" for i, key in enumerate(self.keys)}
+        row = msgspec.defstruct("Row", [(a, Any, None) for a in fields.values()],
+                                rename={a: key for key, a in fields.items()},
                                 forbid_unknown_fields=True)
-        self.decoder = msgspec.json.Decoder(row)
+        self.struct = (msgspec.json.Decoder(row), fields)
 
 
 _SMALL_SHAPE = 32  # keys a Struct may always have, however few each object holds
@@ -169,7 +170,7 @@ def decode_lines_block(origin: LinesOrigin, decoder: msgspec.json.Decoder, limit
     nul = b"\\u0000" in body  # JSON text holds a NUL only escaped (a raw one is a malformed line)
     marked = origin.check_markers and MARKER_BYTES.search(body) is not None
     whole: list[dict[str, Any]] | None = None
-    if lines is None and not marked and shape is not None and shape.decoder is not None:
+    if lines is None and not marked and shape is not None:
         typed = _struct_rows(body, line_no, nul, shape)
         if typed is not None:
             return typed
@@ -194,12 +195,15 @@ def decode_lines_block(origin: LinesOrigin, decoder: msgspec.json.Decoder, limit
 def _struct_rows(body: bytes, line_no: int, nul: bool, shape: ObjectShape) -> StructRecordsChunk | None:
     """The block as Struct rows when every line is one object of known keys only (a key not
     seen before fails the decoding: the block is then decoded into dicts, and learned)."""
-    assert shape.decoder is not None
+    struct = shape.struct
+    if struct is None:
+        return None
+    decoder, fields = struct
     breaks = _line_breaks(body)
     if breaks is None:
         return None
     try:
-        rows = shape.decoder.decode_lines(body)
+        rows = decoder.decode_lines(body)
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         return None
     if len(rows) != len(breaks) + (body[-1] != _LF):
@@ -209,7 +213,7 @@ def _struct_rows(body: bytes, line_no: int, nul: bool, shape: ObjectShape) -> St
     if body[-1] != _LF:
         starts = np.append(starts, len(body))
     return StructRecordsChunk(np.arange(line_no + 1, line_no + len(rows) + 1, dtype=np.int64),
-                              nul, rows, shape.fields, body, starts)
+                              nul, rows, fields, body, starts)
 
 
 def decode_some_lines(origin: LinesOrigin, rows: np.ndarray, limits: SourceLimits) -> RecordsChunk:

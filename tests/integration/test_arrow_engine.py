@@ -531,7 +531,9 @@ def test_a_parquet_source_holds_one_row_group_at_a_time_not_the_file(tmp_path):
     finally:
         source.close()
     assert len(held) == rows // 10_000
-    assert max(held) < size // 4, (max(held), size)
+    # Two batches (the one read ahead and the last one) are about a quarter of the file; the
+    # pre-buffered reading held all of it.
+    assert max(held) < size // 3, (max(held), size)
 
 
 def test_an_ndjson_chunk_holds_about_the_rows_a_csv_chunk_of_the_same_rows_holds(tmp_path):

@@ -271,5 +271,5 @@ def test_a_block_with_a_key_not_seen_before_is_read_into_dicts_and_teaches_the_k
 def test_objects_a_struct_would_not_fit_stay_dicts(objects):
     shape = ndjson.ObjectShape(SourceLimits().max_columns)
     _decoded(_block(objects), shape)
-    assert shape.decoder is None
+    assert shape.struct is None
     assert type(_decoded(_block(objects), shape)) is RecordsChunk
