@@ -8,7 +8,7 @@ as BadRows, also numbered, so no read row is ever lost.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -89,16 +89,16 @@ _EXACT = (pa.string(), pa.bool_())
 _NOT_EXACT = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, UnicodeError)
 
 
-class KeyValues(Sequence[Any]):
-    """One key's values in a chunk's objects, looked up only for the rows asked for (the rows
-    an error entry or a report sample shows)."""
+class RowValues(Sequence[Any]):
+    """One field's values in a chunk's rows, each looked up (`get`) only for the rows asked
+    for (the rows an error entry or a report sample shows)."""
 
-    def __init__(self, records: list[dict[str, Any]], key: str) -> None:
-        self.records = records
-        self.key = key
+    def __init__(self, rows: list[Any], get: Callable[[Any], Any]) -> None:
+        self.rows = rows
+        self.get = get
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.rows)
 
     @overload
     def __getitem__(self, index: int) -> Any: ...
@@ -107,8 +107,8 @@ class KeyValues(Sequence[Any]):
 
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return [r.get(self.key) for r in self.records[index]]
-        return self.records[index].get(self.key)
+            return list(map(self.get, self.rows[index]))
+        return self.get(self.rows[index])
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class RecordsChunk(SourceChunk):
 
     def given_values(self, key: str) -> Sequence[Any]:
         """Each object's value of `key` (None where missing), looked up when asked for."""
-        return KeyValues(self.records, key)
+        return RowValues(self.records, lambda record: record.get(key))
 
     def source_rows(self, indices: Sequence[int], names: Sequence[str]) -> list[dict[str, Any]]:
         return [json_ready(self.records[i]) for i in indices]
@@ -170,28 +170,6 @@ class RecordsChunk(SourceChunk):
         mask = np.zeros(len(self.records), dtype=bool)
         mask[self.repaired_rows] = True
         return mask
-
-
-class _AttributeValues(Sequence[Any]):
-    """One attribute of a chunk's Struct rows, looked up only for the rows asked for (as
-    KeyValues looks up a key)."""
-
-    def __init__(self, rows: list[Any], attribute: str) -> None:
-        self.rows = rows
-        self.get = operator.attrgetter(attribute)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return list(map(self.get, self.rows[index]))
-        return self.get(self.rows[index])
 
 
 class StructRecordsChunk(RecordsChunk):
@@ -226,7 +204,7 @@ class StructRecordsChunk(RecordsChunk):
 
     def given_values(self, key: str) -> Sequence[Any]:
         attribute = self.fields.get(key)
-        return _AttributeValues(self.rows, attribute) if attribute else [None] * len(self.rows)
+        return RowValues(self.rows, operator.attrgetter(attribute)) if attribute else [None] * len(self.rows)
 
     def _values(self, key: str) -> list[Any]:
         attribute = self.fields.get(key)
