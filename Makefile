@@ -20,7 +20,7 @@ test: $(STAMP) typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --maxschedchunk 4
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run_engine
+	$(BIN)/python -m bench.run_engine --rounds $(or $(ROUNDS),1)
 
 bench-10m: $(STAMP)
 	$(BIN)/python -m bench.run_engine --rows 10000000 --formats csv --no-baseline --no-postgres
