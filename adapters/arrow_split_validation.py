@@ -124,9 +124,12 @@ class ArrowSplitValidation:
             shutil.rmtree(spill, ignore_errors=True)
 
     def _validate_part(self, parts: JobParts, vplan: ValidationPlan, index: int,
-                       key_lookup: KeyLookup | None, raw: SourceChunk | None, spill: Path) -> None:
+                       key_lookup: KeyLookup | None, raw: SourceChunk | None, spill: Path,
+                       earlier_keys: KeyRegistry | None = None) -> None:
+        """`earlier_keys`: the keys every earlier chunk accepted, for a chunk judged in order
+        (then no row of it needs judging again, so no candidates are stored)."""
         validator = ChunkValidator(vplan, key_lookup, spill, self.engine.error_value_chars)
-        keys = _Recording(validator.keys)
+        keys = _Recording(validator.keys if earlier_keys is None else earlier_keys)
         uniques = {name: _Recording(registry) for name, registry in validator.uniques.items()}
         validator.keys = keys  # type: ignore[assignment]
         validator.uniques = uniques  # type: ignore[assignment]
@@ -136,7 +139,7 @@ class ArrowSplitValidation:
             _decoded(raw, limits, shape) if isinstance(raw, LinesOrigin) else raw
         result = validator.validate(chunk, index)
         rows, columns = validator.candidates
-        if len(rows):
+        if len(rows) and earlier_keys is None:
             _store_columns(parts, JobParts.keys(index, "candidates"),
                            [[pa.array(rows, pa.int64()), *columns]])
         _store_columns(parts, JobParts.keys(index, "accepted-keys"), keys.accepted)
@@ -242,6 +245,27 @@ class ArrowKeyDecisions:
             corrections = self._decide_keys(index)
         self.parts.put_json(JobParts.decided(index), {"corrections": corrections})
         return corrections > 0
+
+    def judge_in_order(self, index: int, key_lookup: KeyLookup | None,
+                       raw: SourceChunk | None) -> bool:
+        """Validate chunk `index`, every chunk before it decided, against the keys they
+        accepted, as one run would, and decide it: its result is then its settled outcome.
+        This saves its correction (a second read and two more validations of the rows an
+        earlier chunk's keys hit). False, with nothing done, for a schema with `unique` fields
+        (those chunks are judged again whole when they clash, see _settle_with_uniques).
+
+        Its accepted keys are stored and no candidates are: a resumed run, deciding from the
+        first chunk again, rebuilds the same registry before it and so finds nothing to correct."""
+        if self.uniques:
+            return False
+        spill = self.parts.scratch(f"spill-{index:06d}")
+        try:
+            self.split._validate_part(self.parts, self.vplan, index, key_lookup, raw, spill,
+                                      earlier_keys=self.keys)
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
+        self.parts.put_json(JobParts.decided(index), {"corrections": 0})
+        return True
 
     def outcome(self, index: int, staged_to: Path) -> SettledChunk:
         """Chunk `index`'s outcome in a one-run validation, once decided (and corrected, if

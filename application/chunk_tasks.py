@@ -75,6 +75,12 @@ class KeyDecisions(Protocol):
         of its rows are to be judged again (`SplitValidation.correct_part`) first."""
         ...
 
+    def judge_in_order(self, index: int, key_lookup: KeyLookup | None, raw: Any) -> bool:
+        """Validate chunk `index` (`raw`, this process's) against the keys every chunk before
+        it, all decided, accepted, and decide it with nothing to correct; False when it cannot
+        be judged so (it is then validated alone and decided later)."""
+        ...
+
     def outcome(self, index: int, staged_to: Path) -> SettledChunk:
         """Chunk `index`'s one-run outcome once decided (and corrected); its valid rows are
         put at `staged_to` (a local file)."""
@@ -162,6 +168,20 @@ class _Settler:
     def __exit__(self, *exc: object) -> None:
         if self._errors is not None:
             self._errors.close()
+
+    def judged_in_order(self, index: int, raw: Any) -> bool:
+        """Validate chunk `index` here, judged against the earlier chunks' keys, when it is the
+        next to decide (a reader alone, or ahead of its helpers): a correction saved. False
+        when it is not, or cannot be (then it is validated alone, as a helper would)."""
+        if index != self.decided:
+            return False
+        if self._decisions is None:
+            self._decisions = self._tasks.split.key_decisions(self._parts, self._schema,
+                                                              self._plan, self._workdir)
+        if not self._decisions.judge_in_order(index, self._lookup, raw):
+            return False
+        self.decided += 1
+        return True
 
     def ready(self, below: int, leave: int = 0, wait: bool = False) -> None:
         """Decide, in order, every chunk before `below` whose validation is stored, then
@@ -285,10 +305,12 @@ class ChunkTasks:
                     behind = index - READ_LAG
                     if behind >= 0:
                         mine += self._validate_held(job, parts, schema, plan, behind,
-                                                    held.pop(behind), lookup, clock)
+                                                    held.pop(behind), lookup, settler, clock)
                     settler.ready(index, leave=READ_LAG)
                 for index, raw in held.items():
-                    mine += self._validate_held(job, parts, schema, plan, index, raw, lookup, clock)
+                    settler.ready(index)
+                    mine += self._validate_held(job, parts, schema, plan, index, raw, lookup,
+                                                settler, clock)
                 held.clear()
                 parts.put_json(JobParts.READ_DONE, {"chunks": count})
             else:
@@ -323,10 +345,13 @@ class ChunkTasks:
 
     def _validate_held(self, job: ImportJob, parts: JobParts, schema: TableSchema,
                        plan: ImportPlan, index: int, raw: Any, lookup: KeyLookup | None,
-                       clock: WorkClock) -> bool:
+                       settler: _Settler, clock: WorkClock) -> bool:
+        def validate() -> None:
+            if not settler.judged_in_order(index, raw):
+                self.split.validate_part(parts, schema, plan, index, lookup, raw)
+
         return self._do(job, f"validate-{index}", False, lambda: parts.has(JobParts.result(index)),
-                        lambda: self.split.validate_part(parts, schema, plan, index, lookup, raw),
-                        clock)
+                        validate, clock)
 
     # -- merging ----------------------------------------------------------------------------
 

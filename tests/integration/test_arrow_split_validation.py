@@ -123,3 +123,63 @@ def test_chunks_validated_alone_then_settled_give_the_one_run_outcome(tmp_path, 
     assert corrected or schema is WITH_UNIQUE  # judged again whole while deciding instead
     assert _settle(split, parts, table_schema, plan, count, tmp_path / "settle-2",
                    helper)[:2] == expected
+
+
+def _take(decisions, count, workdir):
+    """Every chunk's outcome in order, and the error lines they add up to."""
+    outcomes, errors = [], b""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        settled = decisions.outcome(index, workdir / f"staged-{index}.arrow")
+        outcomes.append(_outcome(settled.chunk, settled.chunk.staged_path))
+        if settled.error_lines is not None:
+            errors += settled.error_lines.read_bytes()
+    return outcomes, errors
+
+
+@pytest.mark.parametrize("name, write", [("keyed.csv", _keyed_csv), ("keyed.ndjson", _keyed_ndjson)],
+                         ids=["csv", "ndjson"])
+def test_chunks_judged_in_order_need_no_correction_and_a_resumed_settling_agrees(tmp_path, name,
+                                                                                  write):
+    path = tmp_path / name
+    write(path)
+    schema = TableSchema.from_dict(KEYED)
+    plan = ImportPlan.from_dict({}, schema)
+    engine = ArrowValidationEngine(block_size=1 << 14)
+    source = SourceFile(path, name)
+    expected = _one_run(engine, source, schema, plan, tmp_path)
+    split = ArrowSplitValidation(engine)
+    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    raws = list(split.split(source, schema, plan, parts))
+    count, half = len(raws), len(raws) // 2
+    # The reader, alone at first, judges the first half as it reads them; a helper arriving
+    # late validates the rest alone, and those are decided (and corrected) as before.
+    decisions = split.key_decisions(parts, schema, plan, tmp_path / "settle-1")
+    for index, raw in raws[:half]:
+        assert decisions.judge_in_order(index, None, raw)
+    helper = JobParts(parts.blobs, parts.prefix, tmp_path / "helper")
+    for index in range(half, count):
+        ArrowSplitValidation(engine).validate_part(helper, schema, plan, index, None)
+    later = [index for index in range(half, count) if decisions.decide(index, None)]
+    for index in later:
+        ArrowSplitValidation(engine).correct_part(helper, schema, plan, index, None)
+    assert later, "a duplicate of an earlier chunk's key is still corrected"
+    assert _take(decisions, count, tmp_path / "taken-1") == expected
+    # The coordinator crashed after that: the next one decides every chunk from the first again.
+    outcomes, errors, corrected = _settle(split, parts, schema, plan, count, tmp_path / "settle-2",
+                                          helper)
+    assert (outcomes, errors) == expected
+    assert all(index >= half for index in corrected)
+
+
+def test_a_schema_with_unique_fields_is_never_judged_in_order(tmp_path):
+    path = tmp_path / "unique.ndjson"
+    _unique_ndjson(path)
+    schema = TableSchema.from_dict(WITH_UNIQUE)
+    plan = ImportPlan.from_dict({}, schema)
+    split = ArrowSplitValidation(ArrowValidationEngine(block_size=1 << 14))
+    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    (index, raw), *_ = split.split(SourceFile(path, path.name), schema, plan, parts)
+    decisions = split.key_decisions(parts, schema, plan, tmp_path / "settle")
+    assert not decisions.judge_in_order(index, None, raw)
+    assert not parts.has(JobParts.result(index))

@@ -95,6 +95,21 @@ def test_helpers_give_the_one_worker_result(tmp_path, postgres_url, ndjson):
     assert _split(tmp_path, postgres_url, source, PROFILES_SCHEMA) == expected
 
 
+def test_a_reader_alone_judges_every_chunk_in_order_and_corrects_none(tmp_path, postgres_url,
+                                                                      caplog):
+    """With no helper, each chunk the reader validates is the next to decide, so it is judged
+    against the earlier chunks' keys at once: duplicates across chunks need no correction."""
+    source = tmp_path / "profiles.csv"
+    generate_profiles(12_000, source, invalid_rate=0.06)
+    expected = _reference(tmp_path, source, PROFILES_SCHEMA)
+    assert expected[0]["errorSummary"].get("DUPLICATE_KEY")
+    with caplog.at_level(logging.INFO, logger="lading"):
+        assert _split(tmp_path, postgres_url, source, PROFILES_SCHEMA, helpers=0) == expected
+    (validated,) = [r for r in caplog.records if r.getMessage() == "split job validated"]
+    assert validated.chunks > 1 and validated.chunksValidatedHere == validated.chunks
+    assert "correct" not in validated.unitsBy
+
+
 SCHEMA = {"fields": [{"name": "code", "type": "string", "constraints": {"required": True}},
                      {"name": "n", "type": "integer"},
                      {"name": "note", "type": "string"}],
