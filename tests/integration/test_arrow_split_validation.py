@@ -77,13 +77,8 @@ def _outcome(chunk, staged):
             chunk.header_healing, chunk.column_formats, rows)
 
 
-def _settle(split, parts, schema, plan, count, workdir, corrector):
-    """Decide every chunk in order, have `corrector` (another process's parts) judge again
-    the rows the decisions name, last chunk first, then take each chunk's outcome in order."""
-    decisions = split.key_decisions(parts, schema, plan, workdir)
-    to_correct = [index for index in range(count) if decisions.decide(index, None)]
-    for index in reversed(to_correct):
-        ArrowSplitValidation(split.engine).correct_part(corrector, schema, plan, index, None)
+def _take(decisions, count, workdir):
+    """Every chunk's outcome in order, and the error lines they add up to."""
     outcomes, errors = [], b""
     workdir.mkdir(parents=True, exist_ok=True)
     for index in range(count):
@@ -91,7 +86,17 @@ def _settle(split, parts, schema, plan, count, workdir, corrector):
         outcomes.append(_outcome(settled.chunk, settled.chunk.staged_path))
         if settled.error_lines is not None:
             errors += settled.error_lines.read_bytes()
-    return outcomes, errors, to_correct
+    return outcomes, errors
+
+
+def _settle(split, parts, schema, plan, count, workdir, corrector):
+    """Decide every chunk in order, have `corrector` (another process's parts) judge again
+    the rows the decisions name, last chunk first, then take each chunk's outcome in order."""
+    decisions = split.key_decisions(parts, schema, plan, workdir)
+    to_correct = [index for index in range(count) if decisions.decide(index, None)]
+    for index in reversed(to_correct):
+        ArrowSplitValidation(split.engine).correct_part(corrector, schema, plan, index, None)
+    return (*_take(decisions, count, workdir), to_correct)
 
 
 @pytest.mark.parametrize("name, schema, write", [
@@ -123,18 +128,6 @@ def test_chunks_validated_alone_then_settled_give_the_one_run_outcome(tmp_path, 
     assert corrected or schema is WITH_UNIQUE  # judged again whole while deciding instead
     assert _settle(split, parts, table_schema, plan, count, tmp_path / "settle-2",
                    helper)[:2] == expected
-
-
-def _take(decisions, count, workdir):
-    """Every chunk's outcome in order, and the error lines they add up to."""
-    outcomes, errors = [], b""
-    workdir.mkdir(parents=True, exist_ok=True)
-    for index in range(count):
-        settled = decisions.outcome(index, workdir / f"staged-{index}.arrow")
-        outcomes.append(_outcome(settled.chunk, settled.chunk.staged_path))
-        if settled.error_lines is not None:
-            errors += settled.error_lines.read_bytes()
-    return outcomes, errors
 
 
 @pytest.mark.parametrize("name, write", [("keyed.csv", _keyed_csv), ("keyed.ndjson", _keyed_ndjson)],
