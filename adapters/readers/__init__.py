@@ -68,7 +68,8 @@ def open_source(path: Path, file_name: str, workdir: Path, block_size: int,
         check_is_table(head, path, compressed)
         fmt = detect_format(file_name or path.name, head)
         if fmt == "parquet":
-            source: Source = ParquetSource(path, compressed, workdir, parquet_batch, limits)
+            source: Source = ParquetSource(path, compressed, workdir, block_size, parquet_batch,
+                                           limits)
         else:
             encoding, bom = detect_encoding(head)
             if fmt == "ndjson":

@@ -536,6 +536,29 @@ def test_a_parquet_source_holds_one_row_group_at_a_time_not_the_file(tmp_path):
     assert max(held) < size // 3, (max(held), size)
 
 
+def test_a_parquet_batch_holds_about_the_chunk_bytes_however_wide_its_rows(tmp_path):
+    """Rows per batch follow the chunk bytes, as a text format's chunk does: a batch of 65,536
+    rows of a wide export held 1.5 GB (ADR 0133). Narrow rows stop at the row cap."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lading.adapters.readers import open_source
+
+    rows, width, chars = 4000, 30, 100
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({f"c{c}": [f"{r:0{chars}d}" for r in range(rows)] for c in range(width)}),
+                   path, row_group_size=1000, compression="none", use_dictionary=False)
+    block = 1 << 18
+    source = open_source(path, path.name, tmp_path, block, repair_encoding=False,
+                         parquet_batch=65_536)
+    try:
+        sizes = [chunk.batch.nbytes for chunk in source.chunks()]
+    finally:
+        source.close()
+    assert len(sizes) >= rows * width * chars // block
+    assert max(sizes) <= 2 * block, (max(sizes), block)
+
+
 def test_an_ndjson_chunk_holds_about_the_rows_a_csv_chunk_of_the_same_rows_holds(tmp_path):
     """NDJSON repeats its key names on every line, so it is read twice as many bytes at a time
     as CSV: per-chunk costs (a merge, its commit, a results part) are paid about as often for
