@@ -60,6 +60,8 @@ def database_path(directory: Path) -> Path:
 class SqliteDestination:
     """DestinationStore on one SQLite file; usable from several threads (one guarded connection)."""
 
+    merges_at_once = 1  # one connection, one writer: a second merge would wait for the first
+
     def __init__(self, directory: Path) -> None:
         path = database_path(directory)
         path.parent.mkdir(parents=True, exist_ok=True)

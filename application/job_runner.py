@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError
 from lading.application.chunk_tasks import ChunkTasks
 from lading.application.dry_runs import diff_chunk
 from lading.application.import_jobs import ImportJobs
-from lading.application.prefetch import ahead_of
+from lading.application.prefetch import ahead_of, side_by_side
 from lading.application.reverts import revert_chunks
 from lading.application.ports import (
     BlobStore,
@@ -391,19 +391,26 @@ class JobRunner:
             return self.destination.prepare_chunk(schema, plan.operation, rows)
 
         self.results.write_unmerged_parts(job, schema)
-        # Chunk N+1 is prepared (converted, staged) on a second thread while chunk N merges.
-        with ahead_of(prepare, job.chunks_to_merge, self.destination.release) as prepared:
-            for chunk, rows in prepared:
-                if job.dry_run:
+        if job.dry_run:
+            with ahead_of(prepare, job.chunks_to_merge, self.destination.release) as prepared:
+                for chunk, rows in prepared:
                     diff_chunk(self.destination, self.blobs, files, job, schema, plan.operation,
                                chunk, rows)
                     self._save_or_interrupt(job)
-                    continue
-                counts = self.destination.merge_chunk(
-                    job.workspace, job.object_name, schema, plan.operation, rows,
-                    LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
-                    on_outcomes=self.results.part_writer(job, schema, chunk),
-                )
+            return
+
+        def merge(chunk: int, rows: Any) -> MergeCounts:
+            return self.destination.merge_chunk(
+                job.workspace, job.object_name, schema, plan.operation, rows,
+                LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
+                on_outcomes=self.results.part_writer(job, schema, chunk))
+
+        # Chunk N+1 is prepared (converted, staged) on a second thread while chunk N merges;
+        # a destination that can merges chunks side by side (ADR 0134). Each chunk's merge is
+        # its own transaction with its ledger row, recorded here in the chunks' order.
+        with ahead_of(prepare, job.chunks_to_merge, self.destination.release) as prepared, \
+                side_by_side(merge, prepared, self.destination.merges_at_once) as merged:
+            for chunk, counts in merged:
                 self._record_merged(job, chunk, counts, on_progress)
 
 

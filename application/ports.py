@@ -164,6 +164,10 @@ class LedgerEntry:
 
 
 class DestinationStore(Protocol):
+    # How many chunks of one job this destination merges at once, each in a transaction of its
+    # own (a job's chunks never share a key, ADR 0055); 1 where merges cannot run side by side.
+    merges_at_once: int
+
     def ensure_object(self, workspace: str, object_name: str, schema: TableSchema) -> None:
         """Create the object's table (keyed by primaryKey) if it does not exist."""
         ...
