@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 from lading.entrypoints.samples import profiles_object
 
@@ -40,6 +42,19 @@ EVERY_TYPE_SCHEMA = {
     ],
     "primaryKey": ["id"],
 }
+
+
+def process_file(lading: Any, workspace: str, object_name: str, path: Path,
+                 mapping: dict[str, Any] | None = None) -> UUID:
+    """A job for the file at `path`, created, mapped, started and processed to its end by the
+    application's own runner, in this thread; its id."""
+    jobs = lading.jobs
+    job_id, _ = jobs.create_job(workspace, object_name, path.name, path.stat().st_size)
+    jobs.attach_file(workspace, job_id, path)
+    jobs.map(workspace, job_id, mapping or {})
+    jobs.start(workspace, job_id)
+    lading.runner.process(job_id)
+    return job_id
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:

@@ -13,7 +13,7 @@ from lading.adapters.sql_naming import quote_ident, table_name
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA, write_csv
+from tests.builders import CONTACTS_SCHEMA, process_file, write_csv
 
 pytestmark = pytest.mark.postgres
 WS = "acme"
@@ -45,11 +45,7 @@ def test_a_postgresql_job_merges_two_chunks_at_once_and_records_them_in_order(tm
         rows[4000][0] = rows[3999][0]  # a repeated key: the first valid row wins
         path = write_csv(tmp_path / "contacts.csv", ["id", "email", "zip", "born", "tier"], rows)
         jobs = app.jobs
-        job_id, _ = jobs.create_job(WS, "contacts", path.name, path.stat().st_size)
-        jobs.attach_file(WS, job_id, path)
-        jobs.map(WS, job_id, {})
-        jobs.start(WS, job_id)
-        app.runner.process(job_id)
+        job_id = process_file(app, WS, "contacts", path)
         status = jobs.status(WS, job_id)
         merged = [e["data"]["chunk"] for e in jobs.history(WS, job_id) if e["type"] == "ChunkMerged"]
     finally:

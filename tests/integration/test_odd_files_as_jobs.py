@@ -10,7 +10,7 @@ from lading.application.status_view import public_status
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA
+from tests.builders import CONTACTS_SCHEMA, process_file
 
 WS = "acme"
 ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
@@ -26,13 +26,7 @@ def lading(tmp_path):
 
 
 def run_import(lading, path: Path) -> dict:
-    jobs = lading.jobs
-    job_id, _ = jobs.create_job(WS, "contacts", path.name, path.stat().st_size)
-    jobs.attach_file(WS, job_id, path)
-    jobs.map(WS, job_id, {})
-    jobs.start(WS, job_id)
-    lading.runner.process(job_id)
-    return jobs.status(WS, job_id)
+    return lading.jobs.status(WS, process_file(lading, WS, "contacts", path))
 
 
 def test_a_program_renamed_csv_fails_with_not_a_table_naming_it(lading, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA
+from tests.builders import CONTACTS_SCHEMA, process_file
 
 WS = "acme"
 
@@ -30,12 +30,7 @@ def test_a_file_with_a_nul_in_a_value_imports_with_that_row_rejected(lading, tmp
                      b"2,b@example.com,0\x000002,2001-02-03,free\n"
                      b"3,c@example.com,00003,2001-02-03,pro\n")
     jobs = lading.jobs
-    job_id, _ = jobs.create_job(WS, "contacts", path.name, path.stat().st_size)
-    jobs.attach_file(WS, job_id, path)
-    jobs.map(WS, job_id, {})
-    jobs.start(WS, job_id)
-    lading.runner.process(job_id)
-    status = jobs.status(WS, job_id)
+    status = jobs.status(WS, process_file(lading, WS, "contacts", path))
     assert status["state"] == "completed"
     assert (status["readRows"], status["validRows"], status["invalidRows"]) == (3, 2, 1)
     assert status["errorSummary"] == {"ENCODING_ERROR": 1}
