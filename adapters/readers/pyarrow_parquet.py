@@ -91,8 +91,8 @@ class ParquetSource:
 
 def batch_rows(metadata: pq.FileMetaData, block_size: int, most_rows: int) -> int:
     """Rows per batch: about `block_size` bytes of column data, by the row groups' uncompressed
-    size per row (dictionary-encoded columns decode larger, so it may be more), at most
-    `most_rows` (batches beyond that were no faster, ADR 0133)."""
+    size per row (dictionary-encoded columns decode larger, so it may be more), and at most
+    `most_rows`, the fixed batch it replaced (ADR 0133)."""
     groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
     size = sum(group.total_byte_size for group in groups)
     if size <= 0 or metadata.num_rows <= 0:
