@@ -538,7 +538,8 @@ def test_a_parquet_source_holds_one_row_group_at_a_time_not_the_file(tmp_path):
 
 def test_a_parquet_batch_holds_about_the_chunk_bytes_however_wide_its_rows(tmp_path):
     """Rows per batch follow the chunk bytes, as a text format's chunk does: a batch of 65,536
-    rows of a wide export held 1.5 GB (ADR 0133). Narrow rows stop at the row cap."""
+    rows of a wide export held 1.5 GB (ADR 0133). Narrow rows stop at the row cap (the test
+    above)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

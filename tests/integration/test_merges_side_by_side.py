@@ -27,6 +27,7 @@ def test_a_postgresql_job_merges_two_chunks_at_once_and_records_them_in_order(tm
         destination = app.runner.destination
         assert destination.merges_at_once == 2
         spans: list[tuple[float, float]] = []
+        lock = threading.Lock()
         merge_chunk = destination.merge_chunk
 
         def timed(*args, **kwargs):
@@ -37,7 +38,6 @@ def test_a_postgresql_job_merges_two_chunks_at_once_and_records_them_in_order(tm
                 with lock:
                     spans.append((began, time.monotonic()))
 
-        lock = threading.Lock()
         destination.merge_chunk = timed
         rows = [[str(i), f"user{i}@example.com", f"{i % 99999:05d}", "1990-01-02",
                  "pro" if i % 3 else "free"] for i in range(1, 6001)]
