@@ -238,13 +238,24 @@ def _number(values: Mapping[str, str], key: str, default: _N) -> _N:
 
 
 def persistent_secret(home: Path) -> str:
-    """The URL-signing secret when LADING_SECRET is unset: made once, kept under LADING_HOME."""
+    """The URL-signing secret when LADING_SECRET is unset: made once, kept under LADING_HOME.
+
+    Processes started together on a new home (a server and its workers) agree on one: each
+    writes a candidate aside and links it into place, which only the first link does."""
     path = home / "secret"
     if path.exists():
         return path.read_text().strip()
     home.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    candidate = home / f".secret.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    return value
+        fh.write(secrets.token_urlsafe(32))
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        os.link(candidate, path)  # never a half-written file: the link shows a whole one or fails
+    except FileExistsError:
+        pass  # another process linked its own first; that one is the secret
+    finally:
+        candidate.unlink()
+    return path.read_text().strip()
