@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from lading.entrypoints.bootstrap import Lading, bootstrap
 from lading.entrypoints.samples import SAMPLES
+from lading.entrypoints.settings import load_settings
 
 
 def free_port() -> int:
@@ -41,10 +46,24 @@ class LadingServer:
         return done.stdout.strip()
 
     def key(self, workspace: str, scopes: str = "imports:read,imports:write") -> str:
-        return self.cli("keys", "create", "--workspace", workspace, "--scopes", scopes)
+        with self._library() as lading:
+            return lading.keys.create(workspace, frozenset(scopes.split(",")))
 
     def add_profiles(self, workspace: str) -> None:
-        self.cli("objects", "add", str(SAMPLES / "profiles.json"), "--workspace", workspace)
+        descriptor = json.loads((SAMPLES / "profiles.json").read_text())
+        with self._library() as lading:
+            lading.objects.add_object(workspace, descriptor["name"], descriptor["schema"])
+
+    @contextmanager
+    def _library(self) -> Iterator[Lading]:
+        """Lading as a library on the server's settings: a test's set-up (a key, an object)
+        without a CLI process each, whose start-up costs most of a module's set-up. The CLI's
+        own commands are tested in tests/e2e/test_cli*.py."""
+        lading = bootstrap(load_settings(self.env))
+        try:
+            yield lading
+        finally:
+            lading.close()
 
     def start(self) -> "LadingServer":
         args = [sys.executable, "-m", "lading.entrypoints.cli", "serve", "--host", "127.0.0.1",

@@ -75,6 +75,14 @@ def test_an_unknown_or_malformed_key_is_401(server, header):
     assert code(response) == "AUTH.UNAUTHORIZED"
 
 
+def test_a_key_made_by_the_cli_opens_the_api_within_its_scopes(server):
+    key = server.cli("keys", "create", "--workspace", "acme", "--scopes", "imports:read")
+    with server.client(key) as c:
+        assert c.get("/v1/import-jobs").status_code == 200
+        refused = c.post("/v1/import-jobs", json={"objectName": "profiles", "fileName": "a.csv"})
+        assert refused.status_code == 403, refused.text
+
+
 @pytest.mark.parametrize("scheme", ["bearer", "token", "x-api-key"])
 def test_a_key_works_in_each_of_the_three_header_forms(server, keys, scheme):
     key = keys["acme"]
