@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from psycopg_pool import ConnectionPool
 
 from lading.adapters import postgres_before_images as images
+from lading.adapters import sql_collections as collections
 from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys, prepare_chunk
 from lading.adapters.before_image_samples import ChunkSamples, Previewed, diff_by_rollback
 from lading.adapters.merge_outcomes import (OutcomesRaced, all_inserted, check_against,
@@ -475,34 +476,17 @@ class PostgresDestination:
 
     def lists(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
               list_id: str | None = None) -> list[dict[str, Any]]:
-        where, args = ["l.workspace = %s"], [workspace]
-        if list_id is not None:
-            where.append("l.list_id = %s")
-            args.append(list_id)
-        if after is not None:
-            where.append("(l.created_at, l.list_id) > (%s::timestamptz, %s)")
-            args.extend(after)
-        with self._pool.connection() as conn:
-            rows = conn.execute(
-                f"select l.list_id, l.name, l.object_name, l.created_at,"
-                f" (select count(*) from {LIST_MEMBERS_TABLE} m where m.list_id = l.list_id)"
-                f" from {LISTS_TABLE} l where {' and '.join(where)}"
-                " order by l.created_at, l.list_id limit %s",
-                (*args, limit),
-            ).fetchall()
-        return [{"listId": i, "name": n, "objectName": o, "createdAt": _iso_z(c), "memberCount": m}
-                for i, n, o, c, m in rows]
+        return collections.list_infos(self._page(collections.lists_page(
+            collections.POSTGRES, workspace, after, limit, list_id)), _iso_z)
 
     def list_members(self, workspace: str, list_id: str, after: str | None = None,
                      limit: int = 100) -> list[str]:
+        return [key for (key,) in self._page(collections.list_members_page(
+            collections.POSTGRES, workspace, list_id, after, limit))]
+
+    def _page(self, query: collections.Query) -> list[tuple]:
         with self._pool.connection() as conn:
-            rows = conn.execute(
-                f"select m.member_key from {LIST_MEMBERS_TABLE} m join {LISTS_TABLE} l"
-                " on l.list_id = m.list_id and l.workspace = %s"
-                " where m.list_id = %s and m.member_key > %s order by m.member_key limit %s",
-                (workspace, list_id, after or "", limit),
-            ).fetchall()
-        return [key for (key,) in rows]
+            return conn.execute(*query).fetchall()
 
     # -- audiences ------------------------------------------------------------------------
 
@@ -517,37 +501,13 @@ class PostgresDestination:
 
     def audiences(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
                   audience_id: str | None = None) -> list[dict[str, Any]]:
-        where, args = ["a.workspace = %s"], [workspace]
-        if audience_id is not None:
-            where.append("a.audience_id = %s")
-            args.append(audience_id)
-        if after is not None:
-            where.append("(a.created_at, a.audience_id) > (%s::timestamptz, %s)")
-            args.extend(after)
-        with self._pool.connection() as conn:
-            rows = conn.execute(
-                f"select a.audience_id, a.name, a.object_name, a.job_id, a.created_at,"
-                f" (select count(*) from {RECORD_WRITERS_TABLE} w where w.job_id = a.job_id"
-                "   and w.workspace = a.workspace and w.object_name = a.object_name)"
-                f" from {AUDIENCES_TABLE} a where {' and '.join(where)}"
-                " order by a.created_at, a.audience_id limit %s",
-                (*args, limit),
-            ).fetchall()
-        return [{"audienceId": i, "name": n, "objectName": o, "jobId": str(j),
-                 "createdAt": _iso_z(c), "memberCount": m} for i, n, o, j, c, m in rows]
+        return collections.audience_infos(self._page(collections.audiences_page(
+            collections.POSTGRES, workspace, after, limit, audience_id)), _iso_z)
 
     def audience_members(self, workspace: str, audience_id: str, after: str | None = None,
                          limit: int = 100) -> list[str]:
-        with self._pool.connection() as conn:
-            rows = conn.execute(
-                f"select w.member_key from {RECORD_WRITERS_TABLE} w join {AUDIENCES_TABLE} a"
-                " on a.job_id = w.job_id and a.workspace = w.workspace"
-                " and a.object_name = w.object_name"
-                " where a.workspace = %s and a.audience_id = %s and w.member_key > %s"
-                " order by w.member_key limit %s",
-                (workspace, audience_id, after or "", limit),
-            ).fetchall()
-        return [key for (key,) in rows]
+        return [key for (key,) in self._page(collections.audience_members_page(
+            collections.POSTGRES, workspace, audience_id, after, limit))]
 
     def existing_keys(
         self, workspace: str, object_name: str, schema: TableSchema, keys: list[tuple]

@@ -24,6 +24,7 @@ from lading.adapters.arrow_chunks import MergeChunk, PreparedChunk, member_keys,
 from lading.adapters.merge_outcomes import check_against, in_given_order, outcome_words
 from lading.adapters.sqlite_classify import Seen, classify
 from lading.adapters.phase_timer import phase
+from lading.adapters import sql_collections as collections
 from lading.adapters import sqlite_before_images as images
 from lading.adapters.before_image_samples import ChunkSamples, Previewed, diff_by_rollback
 from lading.adapters.sqlite_staging import STAGE_TABLE, ScratchStager, stage_column, storage_column
@@ -439,33 +440,17 @@ class SqliteDestination:
 
     def lists(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
               list_id: str | None = None) -> list[dict[str, Any]]:
-        where, args = ["l.workspace = ?"], [workspace]
-        if list_id is not None:
-            where.append("l.list_id = ?")
-            args.append(list_id)
-        if after is not None:
-            where.append("(l.created_at, l.list_id) > (?, ?)")
-            args.extend(after)
-        with self._lock:
-            rows = self._conn.execute(
-                f"select l.list_id, l.name, l.object_name, l.created_at,"
-                f" (select count(*) from {LIST_MEMBERS_TABLE} m where m.list_id = l.list_id)"
-                f" from {LISTS_TABLE} l where {' and '.join(where)}"
-                " order by l.created_at, l.list_id limit ?",
-                (*args, limit),
-            ).fetchall()
-        return [_list_info(*row) for row in rows]
+        return collections.list_infos(self._page(collections.lists_page(
+            collections.SQLITE, workspace, after, limit, list_id)), str)
 
     def list_members(self, workspace: str, list_id: str, after: str | None = None,
                      limit: int = 100) -> list[str]:
+        return [key for (key,) in self._page(collections.list_members_page(
+            collections.SQLITE, workspace, list_id, after, limit))]
+
+    def _page(self, query: collections.Query) -> list[tuple]:
         with self._lock:
-            rows = self._conn.execute(
-                f"select m.member_key from {LIST_MEMBERS_TABLE} m join {LISTS_TABLE} l"
-                " on l.list_id = m.list_id and l.workspace = ?"
-                " where m.list_id = ? and m.member_key > ? order by m.member_key limit ?",
-                (workspace, list_id, after or "", limit),
-            ).fetchall()
-        return [key for (key,) in rows]
+            return self._conn.execute(*query).fetchall()
 
     # -- audiences ------------------------------------------------------------------------
 
@@ -501,36 +486,13 @@ class SqliteDestination:
 
     def audiences(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
                   audience_id: str | None = None) -> list[dict[str, Any]]:
-        where, args = ["a.workspace = ?"], [workspace]
-        if audience_id is not None:
-            where.append("a.audience_id = ?")
-            args.append(audience_id)
-        if after is not None:
-            where.append("(a.created_at, a.audience_id) > (?, ?)")
-            args.extend(after)
-        with self._lock:
-            rows = self._conn.execute(
-                f"select a.audience_id, a.name, a.object_name, a.job_id, a.created_at,"
-                f" (select count(*) from {RECORD_WRITERS_TABLE} w where w.job_id = a.job_id"
-                "   and w.workspace = a.workspace and w.object_name = a.object_name)"
-                f" from {AUDIENCES_TABLE} a where {' and '.join(where)}"
-                " order by a.created_at, a.audience_id limit ?",
-                (*args, limit),
-            ).fetchall()
-        return [_audience_info(*row) for row in rows]
+        return collections.audience_infos(self._page(collections.audiences_page(
+            collections.SQLITE, workspace, after, limit, audience_id)), str)
 
     def audience_members(self, workspace: str, audience_id: str, after: str | None = None,
                          limit: int = 100) -> list[str]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"select w.member_key from {RECORD_WRITERS_TABLE} w join {AUDIENCES_TABLE} a"
-                " on a.job_id = w.job_id and a.workspace = w.workspace"
-                " and a.object_name = w.object_name"
-                " where a.workspace = ? and a.audience_id = ? and w.member_key > ?"
-                " order by w.member_key limit ?",
-                (workspace, audience_id, after or "", limit),
-            ).fetchall()
-        return [key for (key,) in rows]
+        return [key for (key,) in self._page(collections.audience_members_page(
+            collections.SQLITE, workspace, audience_id, after, limit))]
 
     # -- reading --------------------------------------------------------------------------
 
@@ -739,14 +701,3 @@ def _marks(n: int) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _list_info(list_id: str, name: str, object_name: str, created_at: str, members: int) -> dict[str, Any]:
-    return {"listId": list_id, "name": name, "objectName": object_name, "createdAt": created_at,
-            "memberCount": members}
-
-
-def _audience_info(audience_id: str, name: str, object_name: str, job_id: str, created_at: str,
-                   members: int) -> dict[str, Any]:
-    return {"audienceId": audience_id, "name": name, "objectName": object_name, "jobId": job_id,
-            "createdAt": created_at, "memberCount": members}
