@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from lading.adapters.arrow_engine import ArrowValidationEngine
+from lading.adapters.arrow_memory import use_jemalloc
 from lading.adapters.readers import SourceLimits
 from lading.adapters.arrow_profile import add_source_columns, add_table
 from lading.adapters.file_lock_work_queue import FileLockWorkQueue
@@ -160,6 +161,7 @@ def engine_for(settings: Settings) -> ArrowValidationEngine:
 def bootstrap(settings: Settings | None = None, *, eventsourcing: dict[str, str] | None = None) -> Lading:
     """Wire Lading. `eventsourcing` overrides the event store's environment (tests use popo)."""
     settings = settings or load_settings()
+    use_jemalloc()
     _require_reachable(settings)
     with ExitStack() as alone:
         # Each adapter creates its tables if they are missing; processes starting together on
