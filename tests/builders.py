@@ -6,6 +6,8 @@ import csv
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -42,6 +44,26 @@ EVERY_TYPE_SCHEMA = {
     ],
     "primaryKey": ["id"],
 }
+
+
+@contextmanager
+def embedded_lading(home: Path, workspace: str, objects: dict[str, dict[str, Any]], *,
+                    in_memory_events: bool = True, **settings: Any) -> Iterator[Any]:
+    """Lading wired on `home` (with `settings`), with `objects` (name -> Table Schema) in
+    `workspace`; its events kept in memory unless `in_memory_events` is False (then in the
+    settings' event store); closed at the end."""
+    from lading.domain.table_schema import TableSchema
+    from lading.entrypoints.bootstrap import bootstrap
+    from lading.entrypoints.settings import Settings
+
+    lading = bootstrap(Settings(home=home, **settings), eventsourcing=(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"} if in_memory_events else None))
+    try:
+        for name, schema in objects.items():
+            lading.objects.catalog.add(workspace, name, TableSchema.from_dict(schema))
+        yield lading
+    finally:
+        lading.close()
 
 
 def process_file(lading: Any, workspace: str, object_name: str, path: Path,

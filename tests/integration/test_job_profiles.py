@@ -6,21 +6,15 @@ from __future__ import annotations
 import pytest
 
 from lading.domain.errors import TransitionNotAllowed
-from lading.domain.table_schema import TableSchema
-from lading.entrypoints.bootstrap import bootstrap
-from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA, write_csv
+from tests.builders import CONTACTS_SCHEMA, embedded_lading, write_csv
 
 WS = "acme"
 
 
 @pytest.fixture
 def lading(tmp_path):
-    app = bootstrap(Settings(home=tmp_path / "home"),
-                    eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
-    yield app
-    app.close()
+    with embedded_lading(tmp_path / "home", WS, {"contacts": CONTACTS_SCHEMA}) as app:
+        yield app
 
 
 def test_a_completed_jobs_profile_covers_source_and_merged_rows(lading, tmp_path):

@@ -10,10 +10,7 @@ from pathlib import Path
 import pytest
 
 from lading.domain.errors import InvalidPlan, TransitionNotAllowed
-from lading.domain.table_schema import TableSchema
-from lading.entrypoints.bootstrap import bootstrap
-from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA, write_csv
+from tests.builders import CONTACTS_SCHEMA, embedded_lading, write_csv
 
 WS = "acme"
 
@@ -21,10 +18,9 @@ WS = "acme"
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def lading(request, tmp_path):
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    app = bootstrap(Settings(home=tmp_path / "home", event_store=url, destination=url))
-    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
-    yield app
-    app.close()
+    with embedded_lading(tmp_path / "home", WS, {"contacts": CONTACTS_SCHEMA},
+                         in_memory_events=False, event_store=url, destination=url) as app:
+        yield app
 
 
 def run(lading, path: Path, mapping: dict, **options):

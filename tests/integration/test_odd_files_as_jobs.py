@@ -7,10 +7,7 @@ from pathlib import Path
 import pytest
 
 from lading.application.status_view import public_status
-from lading.domain.table_schema import TableSchema
-from lading.entrypoints.bootstrap import bootstrap
-from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA, process_file
+from tests.builders import CONTACTS_SCHEMA, embedded_lading, process_file
 
 WS = "acme"
 ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
@@ -18,11 +15,8 @@ ELF_HEADER = b"\x7fELF\x02\x01\x01\x00" + bytes(56)
 
 @pytest.fixture
 def lading(tmp_path):
-    app = bootstrap(Settings(home=tmp_path / "home"),
-                    eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
-    yield app
-    app.close()
+    with embedded_lading(tmp_path / "home", WS, {"contacts": CONTACTS_SCHEMA}) as app:
+        yield app
 
 
 def run_import(lading, path: Path) -> dict:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lading.domain.table_schema import TableSchema
-from lading.entrypoints.bootstrap import bootstrap
-from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA, write_csv
+from tests.builders import CONTACTS_SCHEMA, embedded_lading, write_csv
 
 WS = "acme"
 HEADER = ["id", "email", "zip", "born", "tier"]
@@ -16,11 +13,8 @@ HEADER = ["id", "email", "zip", "born", "tier"]
 
 @pytest.fixture
 def lading(tmp_path):
-    app = bootstrap(Settings(home=tmp_path / "home"),
-                    eventsourcing={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
-    yield app
-    app.close()
+    with embedded_lading(tmp_path / "home", WS, {"contacts": CONTACTS_SCHEMA}) as app:
+        yield app
 
 
 def _row(i, born="2001-02-03", tier="free", email=None):

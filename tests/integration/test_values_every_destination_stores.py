@@ -3,13 +3,9 @@ SQLite and PostgreSQL, so the merge never meets it (PostgreSQL's COPY refuses 0x
 
 from __future__ import annotations
 
-
 import pytest
 
-from lading.domain.table_schema import TableSchema
-from lading.entrypoints.bootstrap import bootstrap
-from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA, process_file
+from tests.builders import CONTACTS_SCHEMA, embedded_lading, process_file
 
 WS = "acme"
 
@@ -17,10 +13,9 @@ WS = "acme"
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def lading(request, tmp_path):
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
-    app = bootstrap(Settings(home=tmp_path / "home", event_store=url, destination=url))
-    app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
-    yield app
-    app.close()
+    with embedded_lading(tmp_path / "home", WS, {"contacts": CONTACTS_SCHEMA},
+                         in_memory_events=False, event_store=url, destination=url) as app:
+        yield app
 
 
 def test_a_file_with_a_nul_in_a_value_imports_with_that_row_rejected(lading, tmp_path):
