@@ -58,10 +58,11 @@ def database_path(directory: Path) -> Path:
     return Path(directory) / DATABASE_FILE
 
 
-class SqliteDestination:
+class SqliteDestination(collections.CollectionPages):
     """DestinationStore on one SQLite file; usable from several threads (one guarded connection)."""
 
     merges_at_once = 1  # one connection, one writer: a second merge would wait for the first
+    _placeholders = collections.SQLITE
 
     def __init__(self, directory: Path) -> None:
         path = database_path(directory)
@@ -434,23 +435,12 @@ class SqliteDestination:
                 (workspace, list_id, name, object_name, _now()),
             )
 
-    def find_list(self, workspace: str, list_id: str) -> dict[str, Any] | None:
-        found = self.lists(workspace, limit=1, list_id=list_id)
-        return found[0] if found else None
-
-    def lists(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
-              list_id: str | None = None) -> list[dict[str, Any]]:
-        return collections.list_infos(self._page(collections.lists_page(
-            collections.SQLITE, workspace, after, limit, list_id)), str)
-
-    def list_members(self, workspace: str, list_id: str, after: str | None = None,
-                     limit: int = 100) -> list[str]:
-        return [key for (key,) in self._page(collections.list_members_page(
-            collections.SQLITE, workspace, list_id, after, limit))]
-
     def _page(self, query: collections.Query) -> list[tuple]:
         with self._lock:
             return self._conn.execute(*query).fetchall()
+
+    def _instant(self, stored: Any) -> str:
+        return stored  # stored as the API shows it
 
     # -- audiences ------------------------------------------------------------------------
 
@@ -483,16 +473,6 @@ class SqliteDestination:
                 " created_at) values (?, ?, ?, ?, ?, ?) on conflict do nothing",
                 (workspace, audience_id, name, object_name, str(job_id), _now()),
             )
-
-    def audiences(self, workspace: str, after: tuple[str, str] | None = None, limit: int = 50,
-                  audience_id: str | None = None) -> list[dict[str, Any]]:
-        return collections.audience_infos(self._page(collections.audiences_page(
-            collections.SQLITE, workspace, after, limit, audience_id)), str)
-
-    def audience_members(self, workspace: str, audience_id: str, after: str | None = None,
-                         limit: int = 100) -> list[str]:
-        return [key for (key,) in self._page(collections.audience_members_page(
-            collections.SQLITE, workspace, audience_id, after, limit))]
 
     # -- reading --------------------------------------------------------------------------
 
