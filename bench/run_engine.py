@@ -9,7 +9,9 @@ On the same generated rows (1,000,000 by default, 11 columns, 0.5 % invalid) it 
 - each import's breakdown (adapters/phase_timer.py): read, validate, stage, key checks (in the
   main thread), convert, load, before-images (ADR 0094), write, commit (the merge), and `other` (events,
   bookkeeping); the stager's thread adds `stage` beside the main thread;
-- the issue's targets, each figure beside its reference from this run.
+- the issue's targets, each figure beside its reference from this run;
+- each process's CPU seconds (user + sys), which a busy machine moves less than wall time
+  (ADR 0135): the figure to compare two versions by.
 
     python -m bench.run_engine [--rows N] [--formats csv,ndjson,parquet] [--no-baseline]
                                [--postgres URL | --no-postgres] [--rounds K]
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,27 +71,33 @@ def ensure_data(rows: int, formats: list[str]) -> dict[str, Path]:
 
 
 class Child:
-    """What a measured child process reported: wall seconds, peak RSS, phases and stdout."""
+    """What a measured child process reported: wall seconds, CPU seconds (user + sys, of its
+    threads and of the processes it waited for), peak RSS, phases and stdout."""
 
-    def __init__(self, seconds: float, peak_mb: int, phases: dict[str, float], out: str) -> None:
-        self.seconds, self.peak_mb, self.phases, self.out = seconds, peak_mb, phases, out
+    def __init__(self, seconds: float, cpu: float, peak_mb: int, phases: dict[str, float],
+                 out: str) -> None:
+        self.seconds, self.cpu, self.peak_mb, self.phases, self.out = seconds, cpu, peak_mb, phases, out
 
     def json(self) -> dict:
         return json.loads(self.out)
 
 
 def run_child(args: list[str], env: dict[str, str] | None = None) -> Child:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate()
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU moves less than wall time on a shared machine: the figure to compare two changes by.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-2000:]}")
     # The child reports its phases and its own peak RSS on its last stderr lines.
     lines = err.strip().splitlines()
     peak = int(lines[-1].split("=", 1)[1]) // 1024
     phases = json.loads(lines[-2].split("=", 1)[1]) if lines[-2].startswith("phases=") else {}
-    return Child(elapsed, peak, phases, out)
+    return Child(elapsed, cpu, peak, phases, out)
 
 
 _CHILD = "bench.run_engine_child"
@@ -127,8 +136,10 @@ def duckdb_reference(path: Path) -> Child:
         return run_child([sys.executable, "-m", _CHILD, "duckdb", str(path), tmp])
 
 
-def line(label: str, rows: int, seconds: float, peak: int | str = "", note: str = "") -> None:
-    print(f"{label:<40}{seconds:>9.2f}{rows / seconds:>12,.0f}{peak:>13}   {note}".rstrip(),
+def line(label: str, rows: int, seconds: float, cpu: float | None, peak: int | str = "",
+         note: str = "") -> None:
+    shown = "" if cpu is None else f"{cpu:.2f}"
+    print(f"{label:<40}{seconds:>9.2f}{rows / seconds:>12,.0f}{shown:>8}{peak:>13}   {note}".rstrip(),
           flush=True)
 
 
@@ -145,7 +156,7 @@ def imported(label: str, n: int, child: Child) -> dict:
     note = (f"state={status['state']} valid={status['validRows']:,} "
             f"inserts={status['mergedInserts']:,} updates={status['mergedUpdates']:,} "
             f"unchanged={status.get('mergedUnchanged', 0):,}")
-    line(label, n, child.seconds, child.peak_mb, note)
+    line(label, n, child.seconds, child.cpu, child.peak_mb, note)
     breakdown(child)
     return status
 
@@ -175,20 +186,22 @@ def one_round(args: argparse.Namespace, files: dict[str, Path]) -> tuple[dict[st
     """Every path once, references first; its seconds and peaks by key."""
     n = args.rows
     formats = args.formats.split(",")
-    print(f"{'path':<40}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}")
+    # CPU s: the whole child process's (a validation's and DuckDB's include their start-up, a
+    # PostgreSQL import's leaves out the server's).
+    print(f"{'path':<40}{'seconds':>9}{'rows/s':>12}{'CPU s':>8}{'peak RSS MB':>13}")
     seconds: dict[str, float] = {}
     peaks: dict[str, int] = {}
     if not args.no_baseline:
         ref = duckdb_reference(files["csv"])
         seconds["duckdb"] = ref.json()["seconds"]
-        line("reference: DuckDB script csv", n, seconds["duckdb"], ref.peak_mb,
+        line("reference: DuckDB script csv", n, seconds["duckdb"], ref.cpu, ref.peak_mb,
              f"rows={ref.json()['rows']:,} (in-process time; the process took {ref.seconds:.2f})")
         base = baseline(files["csv"])
-        line("reference: pyarrow + executemany upsert", n, base.seconds, base.peak_mb)
+        line("reference: pyarrow + executemany upsert", n, base.seconds, base.cpu, base.peak_mb)
     for fmt in formats:
         v = validate_only(files[fmt])
         seconds[f"validate {fmt}"] = v.json()["seconds"]
-        line(f"validate {fmt}", n, v.json()["seconds"], v.peak_mb,
+        line(f"validate {fmt}", n, v.json()["seconds"], v.cpu, v.peak_mb,
              f"valid={v.json()['valid']:,} invalid={v.json()['invalid']:,}")
         home = Home()
         try:
@@ -211,7 +224,7 @@ def one_round(args: argparse.Namespace, files: dict[str, Path]) -> tuple[dict[st
                 seconds["postgres"] = child.seconds
                 copy = run_child([sys.executable, "-m", _CHILD, "postgres-copy", scoped])
                 seconds["copy"] = copy.json()["seconds"]
-                line("reference: bare COPY, same rows and key", n, seconds["copy"], "",
+                line("reference: bare COPY, same rows and key", n, seconds["copy"], None, "",
                      f"rows={copy.json()['rows']:,} (COPY time only)")
             finally:
                 home.close()
