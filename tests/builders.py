@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from lading.domain.table_schema import TableSchema
+from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.samples import profiles_object
+from lading.entrypoints.settings import Settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 GEN_DATA = SHARED / "bench" / "gen_data.py"
@@ -52,10 +55,6 @@ def embedded_lading(home: Path, workspace: str, objects: dict[str, dict[str, Any
     """Lading wired on `home` (with `settings`), with `objects` (name -> Table Schema) in
     `workspace`; its events kept in memory unless `in_memory_events` is False (then in the
     settings' event store); closed at the end."""
-    from lading.domain.table_schema import TableSchema
-    from lading.entrypoints.bootstrap import bootstrap
-    from lading.entrypoints.settings import Settings
-
     lading = bootstrap(Settings(home=home, **settings), eventsourcing=(
         {"PERSISTENCE_MODULE": "eventsourcing.popo"} if in_memory_events else None))
     try:
