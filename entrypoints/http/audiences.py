@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from lading.entrypoints.http.auth import READ, requires
-from lading.entrypoints.http.cursors import encode_cursor
+from lading.entrypoints.http.cursors import encode_cursor, page_of
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import error_responses
 from lading.entrypoints.http.lists import created_position, member_position
@@ -32,10 +32,9 @@ class AudiencesController(Controller):
     ) -> Envelope[AudiencePage]:
         found = await blocking(services.jobs.audiences, request.user.workspace,
                                created_position(cursor), limit + 1)
-        more = len(found) > limit
-        found = found[:limit]
-        next_cursor = encode_cursor([found[-1]["createdAt"], found[-1]["audienceId"]]) if more else None
-        return ok(request, AudiencePage(items=found, next_cursor=next_cursor))  # type: ignore[arg-type]
+        items, next_cursor = page_of(found, limit,
+                                     lambda a: encode_cursor([a["createdAt"], a["audienceId"]]))
+        return ok(request, AudiencePage(items=items, next_cursor=next_cursor))  # type: ignore[arg-type]
 
     @get("/{audience_id:str}", operation_id="getAudience", guards=[requires(READ)],
          responses=error_responses(404),
@@ -56,7 +55,6 @@ class AudiencesController(Controller):
     ) -> Envelope[AudienceMemberPage]:
         found = await blocking(services.jobs.audience_members, request.user.workspace, audience_id,
                                member_position(cursor), limit + 1)
-        more = len(found) > limit
-        found = found[:limit]
-        return ok(request, AudienceMemberPage(audience_id=audience_id, members=found,
-                                              next_cursor=encode_cursor(found[-1]) if more else None))
+        members, next_cursor = page_of(found, limit, encode_cursor)
+        return ok(request, AudienceMemberPage(audience_id=audience_id, members=members,
+                                              next_cursor=next_cursor))

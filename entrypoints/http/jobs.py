@@ -24,7 +24,7 @@ from lading.application.status_view import public_status
 from lading.domain.lifecycle import JobState
 from lading.domain.timestamps import iso_utc
 from lading.entrypoints.http.auth import READ, WRITE, Identity, requires
-from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
+from lading.entrypoints.http.cursors import decode_cursor, encode_cursor, page_of
 from lading.entrypoints.http.blob_responses import blob_download
 from lading.entrypoints.http.envelope import Envelope, ok, replayed
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
@@ -216,10 +216,9 @@ class ImportJobsController(Controller):
             cursor=parse_job_cursor(cursor) if cursor else None,
         )
         docs = await blocking(services.jobs.list_jobs, flt)
-        more = len(docs) > limit
-        docs = docs[:limit]
-        page = JobPage(items=[public_status(d) for d in docs],  # type: ignore[misc]
-                       next_cursor=job_cursor(docs[-1]) if more else None)
+        shown, next_cursor = page_of(docs, limit, job_cursor)
+        page = JobPage(items=[public_status(d) for d in shown],  # type: ignore[misc]
+                       next_cursor=next_cursor)
         return ok(request, page)
 
     @get("/{job_id:uuid}", operation_id="getImportJob", guards=[requires(READ)],

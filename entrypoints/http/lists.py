@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from lading.entrypoints.http.auth import READ, requires
-from lading.entrypoints.http.cursors import decode_cursor, encode_cursor
+from lading.entrypoints.http.cursors import decode_cursor, encode_cursor, page_of
 from lading.entrypoints.http.envelope import Envelope, ok
 from lading.entrypoints.http.errors import RequestInvalid, error_responses
 from lading.entrypoints.http.schemas import ListInfo, ListPage, MemberPage
@@ -52,10 +52,8 @@ class ListsController(Controller):
     ) -> Envelope[ListPage]:
         found = await blocking(services.jobs.lists, request.user.workspace, created_position(cursor),
                                limit + 1)
-        more = len(found) > limit
-        found = found[:limit]
-        next_cursor = encode_cursor([found[-1]["createdAt"], found[-1]["listId"]]) if more else None
-        return ok(request, ListPage(items=found, next_cursor=next_cursor))  # type: ignore[arg-type]
+        items, next_cursor = page_of(found, limit, lambda one: encode_cursor([one["createdAt"], one["listId"]]))
+        return ok(request, ListPage(items=items, next_cursor=next_cursor))  # type: ignore[arg-type]
 
     @get("/{list_id:str}", operation_id="getList", guards=[requires(READ)],
          responses=error_responses(404), summary="One list: name, object and member count")
@@ -72,7 +70,5 @@ class ListsController(Controller):
     ) -> Envelope[MemberPage]:
         found = await blocking(services.jobs.list_members, request.user.workspace, list_id,
                                member_position(cursor), limit + 1)
-        more = len(found) > limit
-        found = found[:limit]
-        page = MemberPage(list_id=list_id, members=found, next_cursor=encode_cursor(found[-1]) if more else None)
-        return ok(request, page)
+        members, next_cursor = page_of(found, limit, encode_cursor)
+        return ok(request, MemberPage(list_id=list_id, members=members, next_cursor=next_cursor))

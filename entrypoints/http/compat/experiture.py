@@ -22,6 +22,7 @@ from lading.entrypoints.http.compat.common import (
     Failure,
     StatusWords,
 )
+from lading.entrypoints.http.cursors import page_of
 from lading.entrypoints.http.envelope import Envelope, ErrorBody, ErrorEnvelope, Wire, ok, replayed
 from lading.entrypoints.http.error_codes import STATUS_FOR_CODE
 from lading.entrypoints.http.errors import RequestInvalid
@@ -223,9 +224,8 @@ class ImportJobs(Controller):
                         states=STATES.states(job_state) if job_state else (), object_name=object_name,
                         limit=limit + 1, cursor=parse_job_cursor(cursor) if cursor else None)
         docs = await blocking(services.jobs.list_jobs, flt)
-        page = docs[:limit]
-        return ok(request, ExperitureJobPage(items=[job_status(d) for d in page],
-                                             next_cursor=job_cursor(page[-1]) if len(docs) > limit else None))
+        page, next_cursor = page_of(docs, limit, job_cursor)
+        return ok(request, ExperitureJobPage(items=[job_status(d) for d in page], next_cursor=next_cursor))
 
     @post("/{job_id:uuid}/cancel", operation_id="experitureCancelImportJob", guards=[requires(WRITE)],
           status_code=200, responses=_errors(404, 409), summary="Cancel the job")
