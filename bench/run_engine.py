@@ -257,17 +257,23 @@ def figures(n: int, seconds: dict[str, float], peaks: dict[str, int]) -> dict[st
     return found
 
 
+def _ratio(value: float, limit: float) -> str:
+    """A ratio to two decimals, or three where two would show it equal to its limit (1.002x
+    misses a <= 1.0x target and must not print as 1.00x)."""
+    return f"{value:.3f}x" if round(value, 2) == limit and value != limit else f"{value:.2f}x"
+
+
 def print_targets(title: str, found: dict[str, float]) -> None:
     print(title)
     if "duckdb ratio" in found:
         ratio = found["duckdb ratio"]
-        target(f"csv -> SQLite / DuckDB script: {ratio:.2f}x (<= 1.0x)", ratio <= 1.0)
+        target(f"csv -> SQLite / DuckDB script: {_ratio(ratio, 1.0)} (<= 1.0x)", ratio <= 1.0)
     if "csv rate" in found:
         target(f"csv -> SQLite: {found['csv rate']:,.0f} rows/s (>= 400k on a quiet machine)", None)
     if "copy ratio" in found:
         ratio = found["copy ratio"]
         target(f"csv -> PostgreSQL: {found['postgres rate']:,.0f} rows/s (>= 300k), "
-               f"{ratio:.2f}x a bare COPY (<= 1.3x)", ratio <= 1.3)
+               f"{_ratio(ratio, 1.3)} a bare COPY (<= 1.3x)", ratio <= 1.3)
     if "ndjson share" in found:
         share = found["ndjson share"]
         target(f"ndjson rate / csv rate: {share:.0%} (>= 60%)", share >= 0.6)
@@ -280,7 +286,7 @@ def print_targets(title: str, found: dict[str, float]) -> None:
     if "reimport ratio" in found:
         ratio = found["reimport ratio"]
         target(f"re-import (all unchanged) {found['reimport rate']:,.0f} rows/s beside the first"
-               f" import {found['csv rate']:,.0f} rows/s: {ratio:.2f}x its time (<= 1.0x)",
+               f" import {found['csv rate']:,.0f} rows/s: {_ratio(ratio, 1.0)} its time (<= 1.0x)",
                ratio <= 1.0)
     if "peak" in found:
         worst = int(found["peak"])
