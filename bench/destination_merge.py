@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -95,6 +96,26 @@ def merge_all(store, name: str, parts: list[pa.Table], outcomes: bool = False) -
     return MergeCounts(inserts=inserts, updates=updates, unchanged=unchanged)
 
 
+def time_merges(store: Any, rows: int, chunk: int, ordered: pa.Table, changed: pa.Table,
+                changed_again: pa.Table, shuffled: pa.Table) -> None:
+    """The destination's merge_chunk timed on each kind of file, in an order that builds on
+    what the step before stored."""
+    timed("merge_chunk upsert, empty object (all inserts)", rows,
+          lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
+    timed("merge_chunk upsert, same rows again (all unchanged)", rows,
+          lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
+    timed("  the same, with per-row outcomes", rows,
+          lambda: merge_all(store, "profiles", chunks(ordered, chunk), outcomes=True))
+    timed("merge_chunk upsert, every row changed (all updates)", rows,
+          lambda: merge_all(store, "profiles", chunks(changed, chunk)))
+    timed("  every row changed again, with per-row outcomes", rows,
+          lambda: merge_all(store, "profiles", chunks(changed_again, chunk), outcomes=True))
+    timed("merge_chunk upsert, keys shuffled over the file, empty", rows,
+          lambda: merge_all(store, "shuffled", chunks(shuffled, chunk)))
+    timed("  the same into another empty object, with per-row outcomes", rows,
+          lambda: merge_all(store, "shuffled2", chunks(shuffled, chunk), outcomes=True))
+
+
 def as_tuples(table: pa.Table) -> list[tuple]:
     """Plain Python tuples as a hand-written loader would bind them (ISO text for times)."""
     columns = []
@@ -130,20 +151,7 @@ def bench_sqlite(rows: int, chunk: int) -> None:
         bare.close()
 
         store = SqliteDestination(Path(tmp) / "lading")
-        timed("merge_chunk upsert, empty object (all inserts)", rows,
-              lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
-        timed("merge_chunk upsert, same rows again (all unchanged)", rows,
-              lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
-        timed("  the same, with per-row outcomes", rows,
-              lambda: merge_all(store, "profiles", chunks(ordered, chunk), outcomes=True))
-        timed("merge_chunk upsert, every row changed (all updates)", rows,
-              lambda: merge_all(store, "profiles", chunks(changed, chunk)))
-        timed("  every row changed again, with per-row outcomes", rows,
-              lambda: merge_all(store, "profiles", chunks(changed_again, chunk), outcomes=True))
-        timed("merge_chunk upsert, keys shuffled over the file, empty", rows,
-              lambda: merge_all(store, "shuffled", chunks(shuffled, chunk)))
-        timed("  the same into another empty object, with per-row outcomes", rows,
-              lambda: merge_all(store, "shuffled2", chunks(shuffled, chunk), outcomes=True))
+        time_merges(store, rows, chunk, ordered, changed, changed_again, shuffled)
         store.close()
 
 
@@ -190,20 +198,7 @@ def bench_postgres(url: str, rows: int, chunk: int) -> None:
             timed("baseline: bare COPY (CSV from Arrow)", rows, copy)
 
         store = PostgresDestination(scoped)
-        timed("merge_chunk upsert, empty object (all inserts)", rows,
-              lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
-        timed("merge_chunk upsert, same rows again (all unchanged)", rows,
-              lambda: merge_all(store, "profiles", chunks(ordered, chunk)))
-        timed("  the same, with per-row outcomes", rows,
-              lambda: merge_all(store, "profiles", chunks(ordered, chunk), outcomes=True))
-        timed("merge_chunk upsert, every row changed (all updates)", rows,
-              lambda: merge_all(store, "profiles", chunks(changed, chunk)))
-        timed("  every row changed again, with per-row outcomes", rows,
-              lambda: merge_all(store, "profiles", chunks(changed_again, chunk), outcomes=True))
-        timed("merge_chunk upsert, keys shuffled over the file, empty", rows,
-              lambda: merge_all(store, "shuffled", chunks(shuffled, chunk)))
-        timed("  the same into another empty object, with per-row outcomes", rows,
-              lambda: merge_all(store, "shuffled2", chunks(shuffled, chunk), outcomes=True))
+        time_merges(store, rows, chunk, ordered, changed, changed_again, shuffled)
         store.close()
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
