@@ -89,7 +89,6 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> Child:
     out, err = proc.communicate()
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # CPU moves less than wall time on a shared machine: the figure to compare two changes by.
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err[-2000:]}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from lading.entrypoints.bootstrap import Lading, bootstrap
-from lading.entrypoints.samples import SAMPLES
+from lading.entrypoints.samples import profiles_object
 from lading.entrypoints.settings import load_settings
 
 
@@ -50,7 +49,7 @@ class LadingServer:
             return lading.keys.create(workspace, frozenset(scopes.split(",")))
 
     def add_profiles(self, workspace: str) -> None:
-        descriptor = json.loads((SAMPLES / "profiles.json").read_text())
+        descriptor = profiles_object()
         with self._library() as lading:
             lading.objects.add_object(workspace, descriptor["name"], descriptor["schema"])
 
