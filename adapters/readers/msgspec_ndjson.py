@@ -83,8 +83,8 @@ class NdjsonSource:
         while True:
             data = self._stream.read(self.block_size)
             final = not data
-            body, lines, carry = self._cut(carry + data, final, line_no)
-            if body.strip():
+            body, lines, carry = self._cut(carry, data, final, line_no)
+            if body and not body.isspace():  # isspace stops at the first other byte; strip copies
                 yield (LinesOrigin(body, line_no, self._stream.markers > 0, self.repair_encoding),
                        lines)
             if body:
@@ -93,13 +93,24 @@ class NdjsonSource:
             if final:
                 return
 
-    def _cut(self, block: bytes, final: bool, line_no: int) -> tuple[bytes, list[bytes] | None, bytes]:
-        """The block's whole lines (with the lines split when they had to be), and the rest:
-        a line cut by the block boundary, or a CR whose LF may come next."""
+    def _cut(self, carry: bytes, data: bytes, final: bool,
+             line_no: int) -> tuple[bytes, list[bytes] | None, bytes]:
+        """The whole lines of `carry` (the last block's rest) and `data` (with the lines split
+        when they had to be), and the rest: a line cut by the block boundary, or a CR whose LF
+        may come next."""
         cap = self.limits.max_record_bytes
-        if len(block) <= cap and b"\r" not in block:
-            cut = len(block) if final else block.rfind(b"\n") + 1
-            return block[:cut], None, block[cut:]
+        if len(carry) + len(data) <= cap and b"\r" not in data and b"\r" not in carry:
+            if final:  # no data: the rest is the last line
+                return carry, None, b""
+            at = data.rfind(b"\n")
+            if at < 0:
+                return b"", None, carry + data
+            # The lines copied once; a block ending at a line's end without a rest before it
+            # is its lines already.
+            body = carry + memoryview(data)[:at + 1] if carry else \
+                data if at + 1 == len(data) else data[:at + 1]
+            return body, None, data[at + 1:]
+        block = carry + data
         lines = block.splitlines(keepends=True)
         carry = b""
         if not final and lines and (not lines[-1].endswith((b"\n", b"\r"))

@@ -101,7 +101,10 @@ class Utf8Stream:
         self.encoding = encoding
         self._skip_bom = skip_bom
         self._pending = b""  # undecoded tail (an incomplete sequence)
-        self._out = bytearray()
+        # Converted bytes not handed out yet, as read: joined once by read(), not appended
+        # to a buffer and copied out of it again (a copy of every byte fewer).
+        self._out: list[bytes] = []
+        self._held = 0  # their total length
         self._eof = False
         self.markers = 0
         self.nul = False
@@ -130,14 +133,20 @@ class Utf8Stream:
         self.close()
 
     def read(self, n: int = -1) -> bytes:
-        while (n < 0 or len(self._out) < n) and not self._eof:
+        while (n < 0 or self._held < n) and not self._eof:
             self._fill()
-        if n < 0 or n >= len(self._out):
-            data = bytes(self._out)
-            self._out.clear()
+        pieces = self._out
+        if n < 0 or n >= self._held:
+            data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+            self._out, self._held = [], 0
         else:
-            data = bytes(self._out[:n])
-            del self._out[:n]
+            # Pieces are the last read's rest and what this one filled until it held n bytes,
+            # so byte n is in the last piece: its bytes past n stay for the next read.
+            over = self._held - n
+            last = pieces[-1]
+            pieces[-1] = last[:len(last) - over]
+            data = b"".join(pieces)
+            self._out, self._held = [last[len(last) - over:]], over
         self.delivered += len(data)
         return data
 
@@ -159,7 +168,9 @@ class Utf8Stream:
         converted = self._convert(data, final)
         if not self.nul and b"\0" in converted:
             self.nul = True
-        self._out += converted
+        if converted:
+            self._out.append(converted)
+            self._held += len(converted)
 
     def _convert(self, data: bytes, final: bool) -> bytes:
         if self.encoding == "cp1252":
