@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lading.adapters.arrow_types import arrow_type
+from lading.adapters.key_json import key_value
 from lading.domain.plan import OPERATIONS
 from lading.domain.table_schema import Field, TableSchema
 
@@ -155,14 +155,4 @@ def member_keys(chunk: MergeChunk) -> list[str]:
 def _key_text(value) -> str:
     if type(value) is int:  # the common key, and never a bool (a subclass)
         return str(value)
-    return json.dumps(_key_json(value), ensure_ascii=False)
-
-
-def _key_json(value):
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat() + "Z"
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return value
+    return json.dumps(key_value(value), ensure_ascii=False)

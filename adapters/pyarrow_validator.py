@@ -24,7 +24,7 @@ from lading.adapters.numpy_key_registry import KeyRegistry, fingerprints, is_exa
 from lading.adapters.pyarrow_fields.column import ColumnInput, FieldColumn, evaluate_column
 from lading.adapters.readers.source_chunk import BadRow, RecordsChunk, SourceChunk
 from lading.adapters.readers.text_stream import MARKER_REGEX, replace_markers
-from lading.adapters.row_results_file import key_of
+from lading.adapters.key_json import key_of
 from lading.domain.field_rules import ISSUE_CODES, FieldRule, Healing, Issue, message
 from lading.domain.reference_validator import KeyLookup, source_row_from_cells
 from lading.domain.error_entries import DEFAULT_VALUE_CHARS, error_entry

@@ -18,7 +18,6 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lading.adapters.key_json import key_of
 from lading.domain.csv_safety import neutralise
 
 ROW_INDEX_SCHEMA = pa.schema([("row_number", pa.int64()), ("code", pa.string()),
@@ -36,22 +36,6 @@ _REJECTED_BY_MERGE = ("KEY_EXISTS", "KEY_NOT_FOUND")
 
 def row_index_name(index: int) -> str:
     return f"chunk-{index:06d}.rows.arrow"
-
-
-def key_value(value: Any) -> Any:
-    """A key value as JSON shows it (instants in UTC with `Z`, as the records API does)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat() + "Z"
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    return value
-
-
-def key_of(names: Sequence[str], values: Sequence[Any]) -> Any:
-    return key_value(values[0]) if len(names) == 1 else {
-        n: key_value(v) for n, v in zip(names, values)}
 
 
 def write_row_index(path: Path, valid_numbers: np.ndarray,

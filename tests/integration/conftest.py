@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -21,6 +22,22 @@ class Database:
     name: str
     target: Path | str
     sql: Callable[[str], list[tuple]]
+
+
+@dataclass
+class Backend:
+    """A way to open one kind of store on a database, and to run raw SQL on it (for test
+    set-up only)."""
+
+    name: str
+    open: Callable[[], Any]
+    sql: Callable[[str], list[tuple]]
+
+    @classmethod
+    def of(cls, database: Database, on_sqlite: Callable[[Any], Any],
+           on_postgres: Callable[[Any], Any]) -> Backend:
+        store = on_sqlite if database.name == "sqlite" else on_postgres
+        return cls(database.name, lambda: store(database.target), database.sql)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from lading.adapters.sqlite_destination import SqliteDestination
 from lading.application.ports import ApiKeyIdentity
 from lading.domain.errors import DomainError, InvalidObjectName, InvalidScopes, ObjectExists
 from lading.domain.table_schema import TableSchema
-from tests.integration.conftest import Database
+from tests.integration.conftest import Backend, Database
 
 CONTACTS = TableSchema.from_dict({
     "fields": [{"name": "id", "type": "integer"},
@@ -29,17 +28,9 @@ ORDERS = TableSchema.from_dict({
 })
 
 
-@dataclass
-class Backend:
-    name: str
-    open: Callable[[], Any]
-    sql: Callable[[str], list[tuple]]
-
-
 @pytest.fixture
 def backend(database: Database) -> Backend:
-    store = SqliteCatalog if database.name == "sqlite" else PostgresCatalog
-    return Backend(database.name, lambda: store(database.target), database.sql)
+    return Backend.of(database, SqliteCatalog, PostgresCatalog)
 
 
 @pytest.fixture

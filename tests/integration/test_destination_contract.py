@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from uuid import uuid4
@@ -21,7 +20,7 @@ from lading.application.ports import LedgerEntry, MergeCounts
 from lading.domain.table_schema import TableSchema
 from tests import destination_writes
 from tests.builders import EVERY_TYPE_SCHEMA
-from tests.integration.conftest import Database
+from tests.integration.conftest import Backend, Database
 
 WS = "acme"
 EVERY_TYPE = TableSchema.from_dict(EVERY_TYPE_SCHEMA)
@@ -47,19 +46,9 @@ ORDERS = TableSchema.from_dict({
 })
 
 
-@dataclass
-class Backend:
-    """A way to open stores on one database, and to run raw SQL on it (for test set-up only)."""
-
-    name: str
-    open: Callable[[], Any]
-    sql: Callable[[str], list[tuple]]
-
-
 @pytest.fixture
 def backend(database: Database) -> Backend:
-    store = SqliteDestination if database.name == "sqlite" else PostgresDestination
-    return Backend(database.name, lambda: store(database.target), database.sql)
+    return Backend.of(database, SqliteDestination, PostgresDestination)
 
 
 @pytest.fixture
