@@ -4,7 +4,7 @@ reference for its two-worker speed-up (ADR 0136).
 Each process parses the first 16 MiB of the benchmark's source with pyarrow's CSV reader, on one
 thread, for a few seconds: work that allocates as it goes, as a worker's reading and validation
 do. The processes begin at one instant, so the two measured together overlap throughout.
-Pure arithmetic doubles on two cores; this kind of work, here, does not.
+How near this comes to 2.0x moves with the machine's other load (1.86-2.24x in ADR 0136).
 
     python -m bench.two_cores path/to/source.csv
 """
@@ -21,7 +21,8 @@ _SECONDS = 3.0  # each measurement's length, begun by all processes at one agree
 
 
 def _parses(path: str, begin: float) -> float:
-    """Parses of the file's head done per second from `begin` for _SECONDS."""
+    """Parses of the file's head done per second, from `begin` (or this process's late start)
+    to `begin` + _SECONDS."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
