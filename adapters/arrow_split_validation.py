@@ -9,12 +9,13 @@
 
 The source is read once, by the reader a one-worker run uses, so chunk boundaries and row
 numbers are that run's by construction. Each raw chunk is then validated on its own, keys
-judged only against its own rows; the validator's questions to its key registries (the
-candidate keys) and what it added (the accepted keys) are stored beside the outputs. Settling
-walks the chunks in order with the registries of every earlier chunk: a chunk none of whose
-candidates an earlier chunk accepted has exactly the outcome it would have had in one run;
-in any other chunk the rows of those keys are judged again against them, which is what one
-run does (any worker may do that, from the keys stored with the decision).
+judged against its own rows and those of the earlier chunks already validated (ADR 0137); the
+rows whose keys those did not hold (the candidates) and what it added (the accepted keys) are
+stored beside the outputs. Settling walks the chunks in order with the registries of every
+earlier chunk: a chunk none of whose candidates an earlier chunk accepted has exactly the
+outcome it would have had in one run; in any other chunk the rows of those keys are judged
+again against them, which is what one run does (any worker may do that, from the keys stored
+with the decision).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import itertools
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,24 +114,42 @@ class ArrowSplitValidation:
     # -- one chunk: any worker ---------------------------------------------------------------
 
     def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
-                      key_lookup: KeyLookup | None, raw: SourceChunk | None = None) -> None:
+                      key_lookup: KeyLookup | None, raw: SourceChunk | None = None,
+                      earlier: EarlierKeys | None = None) -> None:
         """Validate raw chunk `index` (`raw` when this process holds it) against its own
-        rows' keys only; store its outputs, the keys it asked about and accepted, then its
-        result."""
+        rows' keys and, with `earlier`, the keys of the earlier chunks already validated (ADR
+        0137); store its outputs, the keys it asked about and accepted, then its result."""
         vplan = self._plan(parts, schema, plan)
         spill = parts.scratch(f"spill-{index:06d}")
         try:
-            self._validate_part(parts, vplan, index, key_lookup, raw, spill)
+            before = earlier.below(parts, vplan, index) if earlier is not None else None
+            self._validate_part(parts, vplan, index, key_lookup, raw, spill, before)
         finally:
             shutil.rmtree(spill, ignore_errors=True)
 
+    @contextmanager
+    def earlier_keys(self, parts: JobParts) -> Iterator[EarlierKeys]:
+        """What a helper validating one job's chunks one after another judges them against."""
+        keys = EarlierKeys(parts.scratch("earlier-keys"))
+        try:
+            yield keys
+        finally:
+            shutil.rmtree(keys.workdir, ignore_errors=True)
+
     def _validate_part(self, parts: JobParts, vplan: ValidationPlan, index: int,
                        key_lookup: KeyLookup | None, raw: SourceChunk | None, spill: Path,
-                       earlier_keys: KeyRegistry | None = None) -> None:
-        """`earlier_keys`: the keys every earlier chunk accepted, for a chunk judged in order
-        (then no row of it needs judging again, so no candidates are stored)."""
+                       earlier_keys: KeyRegistry | None = None, every_earlier: bool = False) -> None:
+        """`earlier_keys`: keys earlier chunks accepted, the chunk's rows of those keys being
+        duplicates. With `every_earlier` (a chunk judged in order) they are every earlier
+        chunk's, and the registry takes this chunk's: no row of it needs judging again, so no
+        candidates are stored. Otherwise the registry is left as it is, and the candidates
+        stored are the rows whose keys it does not hold: the only ones settling may find an
+        earlier chunk accepted."""
         validator = ChunkValidator(vplan, key_lookup, spill, self.engine.error_value_chars)
-        keys = _Recording(validator.keys if earlier_keys is None else earlier_keys)
+        if earlier_keys is None:
+            keys = _Recording(validator.keys)
+        else:
+            keys = _Recording(earlier_keys, keep_added=every_earlier)
         uniques = {name: _Recording(registry) for name, registry in validator.uniques.items()}
         validator.keys = keys  # type: ignore[assignment]
         validator.uniques = uniques  # type: ignore[assignment]
@@ -139,9 +159,14 @@ class ArrowSplitValidation:
             _decoded(raw, limits, shape) if isinstance(raw, LinesOrigin) else raw
         result = validator.validate(chunk, index)
         rows, columns = validator.candidates
-        if len(rows) and earlier_keys is None:
-            _store_columns(parts, JobParts.keys(index, "candidates"),
-                           [[pa.array(rows, pa.int64()), *columns]])
+        if every_earlier:
+            rows = rows[:0]
+        elif earlier_keys is not None and len(rows):
+            new = ~earlier_keys.contains(columns)
+            rows, columns = rows[new], [c.filter(pa.array(new)) for c in columns]
+        # Stored, or removed: an attempt cut short may have stored candidates this one has not.
+        _store_columns(parts, JobParts.keys(index, "candidates"),
+                       [[pa.array(rows, pa.int64()), *columns]] if len(rows) else [])
         _store_columns(parts, JobParts.keys(index, "accepted-keys"), keys.accepted)
         for name, recording in uniques.items():
             for side, columns in (("asked", recording.asked), ("accepted", recording.accepted)):
@@ -256,15 +281,29 @@ class ArrowKeyDecisions:
 
         Its accepted keys are stored and no candidates are: a resumed run, deciding from the
         first chunk again, rebuilds the same registry before it and so finds nothing to correct."""
+        if not self._judge(index, key_lookup, raw, every_earlier=True):
+            return False
+        self.parts.put_json(JobParts.decided(index), {"corrections": 0})
+        return True
+
+    def judge_ahead(self, index: int, key_lookup: KeyLookup | None,
+                    raw: SourceChunk | None) -> bool:
+        """Validate chunk `index`, some chunk before it not decided yet, against the keys the
+        decided ones accepted: it is decided later, as a chunk validated alone is, with fewer
+        of its rows to judge again (ADR 0137). False, with nothing done, for a schema with
+        `unique` fields."""
+        return self._judge(index, key_lookup, raw, every_earlier=False)
+
+    def _judge(self, index: int, key_lookup: KeyLookup | None, raw: SourceChunk | None,
+               every_earlier: bool) -> bool:
         if self.uniques:
             return False
         spill = self.parts.scratch(f"spill-{index:06d}")
         try:
             self.split._validate_part(self.parts, self.vplan, index, key_lookup, raw, spill,
-                                      earlier_keys=self.keys)
+                                      earlier_keys=self.keys, every_earlier=every_earlier)
         finally:
             shutil.rmtree(spill, ignore_errors=True)
-        self.parts.put_json(JobParts.decided(index), {"corrections": 0})
         return True
 
     def outcome(self, index: int, staged_to: Path) -> SettledChunk:
@@ -495,11 +534,45 @@ def _store_result(parts: JobParts, vplan: ValidationPlan, index: int, result: Ch
     })
 
 
-class _Recording:
-    """A key registry that remembers what the validator asked it and what it added."""
+class EarlierKeys:
+    """The keys accepted by the chunks of one job before a given one, as their validations
+    stored them, for a helper to judge its next chunk against (ADR 0137).
 
-    def __init__(self, registry: KeyRegistry) -> None:
+    Chunk c's stored accepted keys are the keys it accepted judged against some of the
+    chunks before it; over chunks 0..n-1 they add up to exactly the keys a one-run validation
+    accepted in those chunks, whichever earlier keys each was judged against. So a row of
+    chunk n whose key is among them is a duplicate in one run too, and only its other rows
+    can still be found to repeat a key of an earlier chunk when it is settled."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._registry: KeyRegistry | None = None
+        self._chunks = 0  # the registry holds chunks 0.._chunks-1
+
+    def below(self, parts: JobParts, vplan: ValidationPlan, index: int) -> KeyRegistry | None:
+        """The keys of the validated chunks before `index` in one unbroken run from the first;
+        None where they cannot be used: a schema with `unique` fields (a row's fate then
+        depends on more than its key) or a chunk before those already taken in."""
+        if vplan.unique_fields or index < self._chunks:
+            return None
+        if self._registry is None:
+            self._registry = _key_registry(vplan, self.workdir)
+        while self._chunks < index and parts.has(JobParts.result(self._chunks)):
+            for batch in _load_columns(parts, JobParts.keys(self._chunks, "accepted-keys")):
+                # A key several chunks accepted on their own is held once.
+                new = pa.array(~self._registry.contains(batch))
+                self._registry.add([c.filter(new) for c in batch], self._chunks)
+            self._chunks += 1
+        return self._registry
+
+
+class _Recording:
+    """A key registry that remembers what the validator asked it and what it added; with
+    `keep_added` False what is added is only remembered, the registry left as it was."""
+
+    def __init__(self, registry: KeyRegistry, keep_added: bool = True) -> None:
         self.registry = registry
+        self.keep_added = keep_added
         self.asked: list[list[pa.Array]] = []
         self.accepted: list[list[pa.Array]] = []
 
@@ -512,12 +585,14 @@ class _Recording:
 
     def add(self, columns: list[pa.Array], chunk: int) -> None:
         self.accepted.append(columns)
-        self.registry.add(columns, chunk)
+        if self.keep_added:
+            self.registry.add(columns, chunk)
 
 
 def _store_columns(parts: JobParts, name: str, batches: list[list[pa.Array]]) -> None:
     batches = [b for b in batches if b and len(b[0])]
     if not batches:
+        parts.drop([name])  # what an earlier attempt at the same chunk may have stored
         return
     names = [f"k{i}" for i in range(len(batches[0]))]
     parts.put(name, _ipc_bytes(pa.Table.from_batches(

@@ -81,6 +81,12 @@ class KeyDecisions(Protocol):
         be judged so (it is then validated alone and decided later)."""
         ...
 
+    def judge_ahead(self, index: int, key_lookup: KeyLookup | None, raw: Any) -> bool:
+        """Validate chunk `index` (`raw`, this process's), some chunk before it undecided,
+        against the keys the decided ones accepted; it is decided later. False when it cannot
+        be judged so (it is then validated alone)."""
+        ...
+
     def outcome(self, index: int, staged_to: Path) -> SettledChunk:
         """Chunk `index`'s one-run outcome once decided (and corrected); its valid rows are
         put at `staged_to` (a local file)."""
@@ -95,7 +101,15 @@ class SplitValidation(Protocol):
         ...
 
     def validate_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
-                      key_lookup: KeyLookup | None, raw: Any = None) -> None: ...
+                      key_lookup: KeyLookup | None, raw: Any = None, earlier: Any = None) -> None:
+        """Validate raw chunk `index` (`raw`, this process's) and store its outputs; `earlier`
+        (from `earlier_keys`) judges it against the earlier chunks validated so far too."""
+        ...
+
+    def earlier_keys(self, parts: JobParts) -> AbstractContextManager[Any]:
+        """The keys the job's earlier chunks accepted, for a worker validating several of its
+        chunks in ascending order (opaque; fewer of their rows are judged again later)."""
+        ...
 
     def correct_part(self, parts: JobParts, schema: TableSchema, plan: ImportPlan, index: int,
                      key_lookup: KeyLookup | None) -> None:
@@ -169,15 +183,19 @@ class _Settler:
         if self._errors is not None:
             self._errors.close()
 
-    def judged_in_order(self, index: int, raw: Any) -> bool:
-        """Validate chunk `index` here, judged against the earlier chunks' keys, when it is the
-        next to decide (a reader alone, or ahead of its helpers): a correction saved. False
-        when it is not, or cannot be (then it is validated alone, as a helper would)."""
-        if index != self.decided:
+    def judged_here(self, index: int, raw: Any) -> bool:
+        """Validate chunk `index` here, against the keys of the chunks decided so far. The
+        next to decide (a reader alone, or ahead of its helpers) is decided at once, a
+        correction saved; a later one is decided in its turn, with fewer of its rows to judge
+        again (ADR 0137). False when it cannot be (then it is validated alone, as a helper
+        would)."""
+        if index < self.decided:
             return False
         if self._decisions is None:
             self._decisions = self._tasks.split.key_decisions(self._parts, self._schema,
                                                               self._plan, self._workdir)
+        if index > self.decided:
+            return self._decisions.judge_ahead(index, self._lookup, raw)
         if not self._decisions.judge_in_order(index, self._lookup, raw):
             return False
         self.decided += 1
@@ -347,7 +365,7 @@ class ChunkTasks:
                        plan: ImportPlan, index: int, raw: Any, lookup: KeyLookup | None,
                        settler: _Settler, clock: WorkClock) -> bool:
         def validate() -> None:
-            if not settler.judged_in_order(index, raw):
+            if not settler.judged_here(index, raw):
                 self.split.validate_part(parts, schema, plan, index, lookup, raw)
 
         return self._do(job, f"validate-{index}", False, lambda: parts.has(JobParts.result(index)),
@@ -497,7 +515,6 @@ class ChunkTasks:
                 "seconds": round(time.monotonic() - began, 2), **clock.fields()})
 
     def _help(self, job: ImportJob, clock: WorkClock) -> None:
-        job_id = job.id
         schema = self.jobs.schema_of(job.workspace, job.object_name)
         plan = ImportPlan.from_stored(job.plan or {})
         if job.stage == Stage.MERGING:
@@ -506,6 +523,12 @@ class ChunkTasks:
                                  self.destination.merged_chunks(job.id, job.plan_version), clock)
             return
         parts = self._parts(job)
+        with self.split.earlier_keys(parts) as earlier:
+            self._help_validate(job, parts, schema, plan, earlier, clock)
+
+    def _help_validate(self, job: ImportJob, parts: JobParts, schema: TableSchema,
+                       plan: ImportPlan, earlier: Any, clock: WorkClock) -> None:
+        job_id = job.id
         lookup = self._key_lookup(job, schema, plan)
         index = 0  # the next chunk to validate
         fix = 0  # the next chunk whose decision may ask for a correction
@@ -516,7 +539,8 @@ class ChunkTasks:
             if parts.has(JobParts.raw(index)):
                 self._do(job, f"validate-{index}", False,
                          lambda: parts.has(JobParts.result(index)),
-                         lambda: self.split.validate_part(parts, schema, plan, index, lookup),
+                         lambda: self.split.validate_part(parts, schema, plan, index, lookup,
+                                                          earlier=earlier),
                          clock)
                 index += 1
                 continue

@@ -176,3 +176,94 @@ def test_a_schema_with_unique_fields_is_never_judged_in_order(tmp_path):
     decisions = split.key_decisions(parts, schema, plan, tmp_path / "settle")
     assert not decisions.judge_in_order(index, None, raw)
     assert not parts.has(JobParts.result(index))
+
+
+@pytest.mark.parametrize("name, write", [("keyed.csv", _keyed_csv), ("keyed.ndjson", _keyed_ndjson)],
+                         ids=["csv", "ndjson"])
+def test_a_helper_judging_against_earlier_chunks_keys_leaves_fewer_corrections(tmp_path, name,
+                                                                              write):
+    path = tmp_path / name
+    write(path)
+    schema = TableSchema.from_dict(KEYED)
+    plan = ImportPlan.from_dict({}, schema)
+    engine = ArrowValidationEngine(block_size=1 << 14)
+    source = SourceFile(path, name)
+    expected = _one_run(engine, source, schema, plan, tmp_path)
+    split = ArrowSplitValidation(engine)
+    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    count = sum(1 for _ in split.split(source, schema, plan, parts))
+    # One helper validates every third chunk first, alone; a second helper then validates the
+    # rest in ascending order, each against the keys of every earlier chunk validated so far.
+    first = JobParts(parts.blobs, parts.prefix, tmp_path / "helper-1")
+    for index in range(0, count, 3):
+        ArrowSplitValidation(engine).validate_part(first, schema, plan, index, None)
+    second = JobParts(parts.blobs, parts.prefix, tmp_path / "helper-2")
+    helper = ArrowSplitValidation(engine)
+    with helper.earlier_keys(second) as earlier:
+        for index in range(count):
+            if not second.has(JobParts.result(index)):
+                helper.validate_part(second, schema, plan, index, None, earlier=earlier)
+    assert not (tmp_path / "helper-2" / "earlier-keys").exists()
+    outcomes, errors, corrected = _settle(split, parts, schema, plan, count, tmp_path / "settle-1",
+                                          second)
+    assert (outcomes, errors) == expected
+    # Only the first helper's chunks can repeat a key of an earlier chunk not seen when judged.
+    assert corrected and all(index % 3 == 0 for index in corrected)
+    assert _settle(split, parts, schema, plan, count, tmp_path / "settle-2", second)[:2] == expected
+
+
+def test_a_chunk_validated_again_keeps_no_candidates_of_the_attempt_before(tmp_path):
+    path = tmp_path / "keyed.csv"
+    _keyed_csv(path)
+    schema = TableSchema.from_dict(KEYED)
+    plan = ImportPlan.from_dict({}, schema)
+    engine = ArrowValidationEngine(block_size=1 << 14)
+    source = SourceFile(path, path.name)
+    expected = _one_run(engine, source, schema, plan, tmp_path)
+    split = ArrowSplitValidation(engine)
+    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    raws = list(split.split(source, schema, plan, parts))
+    last = len(raws) - 1
+    helper = JobParts(parts.blobs, parts.prefix, tmp_path / "helper")
+    for index in range(last + 1):
+        ArrowSplitValidation(engine).validate_part(helper, schema, plan, index, None)
+    # The last chunk's first attempt was cut short after its candidates were stored: the reader,
+    # every chunk before it decided, judges it in order and stores none.
+    parts.drop([JobParts.result(last)])
+    assert parts.has(JobParts.keys(last, "candidates"))
+    decisions = split.key_decisions(parts, schema, plan, tmp_path / "settle")
+    to_correct = [index for index in range(last) if decisions.decide(index, None)]
+    for index in to_correct:
+        ArrowSplitValidation(engine).correct_part(helper, schema, plan, index, None)
+    assert decisions.judge_in_order(last, None, raws[last][1])
+    assert not parts.has(JobParts.keys(last, "candidates"))
+    assert _settle(split, parts, schema, plan, last + 1, tmp_path / "settle-2", helper)[:2] == expected
+
+
+def test_a_reader_judging_ahead_of_undecided_chunks_gives_the_one_run_outcome(tmp_path):
+    path = tmp_path / "keyed.csv"
+    _keyed_csv(path)
+    schema = TableSchema.from_dict(KEYED)
+    plan = ImportPlan.from_dict({}, schema)
+    engine = ArrowValidationEngine(block_size=1 << 14)
+    source = SourceFile(path, path.name)
+    expected = _one_run(engine, source, schema, plan, tmp_path)
+    split = ArrowSplitValidation(engine)
+    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    raws = list(split.split(source, schema, plan, parts))
+    count, third = len(raws), len(raws) // 3
+    decisions = split.key_decisions(parts, schema, plan, tmp_path / "settle-1")
+    for index, raw in raws[:third]:
+        assert decisions.judge_in_order(index, None, raw)
+    # A helper holds the middle third, not validated yet; the reader judges the last third
+    # against the first third's keys meanwhile.
+    for index, raw in raws[2 * third:]:
+        assert decisions.judge_ahead(index, None, raw)
+    helper = JobParts(parts.blobs, parts.prefix, tmp_path / "helper")
+    for index in range(third, 2 * third):
+        ArrowSplitValidation(engine).validate_part(helper, schema, plan, index, None)
+    later = [index for index in range(third, count) if decisions.decide(index, None)]
+    for index in later:
+        ArrowSplitValidation(engine).correct_part(helper, schema, plan, index, None)
+    assert _take(decisions, count, tmp_path / "taken-1") == expected
+    assert _settle(split, parts, schema, plan, count, tmp_path / "settle-2", helper)[:2] == expected
