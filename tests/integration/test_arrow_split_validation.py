@@ -77,6 +77,20 @@ def _outcome(chunk, staged):
             chunk.header_healing, chunk.column_formats, rows)
 
 
+def _split_job(tmp_path: Path, name: str, write, schema_dict: dict = KEYED):
+    """A file written by `write`, its one-run outcome, and a split reader's parts."""
+    path = tmp_path / name
+    write(path)
+    schema = TableSchema.from_dict(schema_dict)
+    plan = ImportPlan.from_dict({}, schema)
+    engine = ArrowValidationEngine(block_size=1 << 14)
+    source = SourceFile(path, name)
+    expected = _one_run(engine, source, schema, plan, tmp_path)
+    split = ArrowSplitValidation(engine)
+    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    return schema, plan, engine, split, parts, source, expected
+
+
 def _take(decisions, count, workdir):
     """Every chunk's outcome in order, and the error lines they add up to."""
     outcomes, errors = [], b""
@@ -105,17 +119,9 @@ def _settle(split, parts, schema, plan, count, workdir, corrector):
     ("unique.ndjson", WITH_UNIQUE, _unique_ndjson),
 ], ids=["string-keys-csv", "string-keys-ndjson", "unique-field-ndjson"])
 def test_chunks_validated_alone_then_settled_give_the_one_run_outcome(tmp_path, name, schema, write):
-    path = tmp_path / name
-    write(path)
-    table_schema = TableSchema.from_dict(schema)
-    plan = ImportPlan.from_dict({}, table_schema)
-    engine = ArrowValidationEngine(block_size=1 << 14)
-    source = SourceFile(path, name)
-    expected = _one_run(engine, source, table_schema, plan, tmp_path)
+    table_schema, plan, engine, split, parts, source, expected = _split_job(tmp_path, name, write,
+                                                                           schema)
     assert len(expected[0]) > 5 and b"DUPLICATE_KEY" in expected[1]
-
-    split = ArrowSplitValidation(engine)
-    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
     count = sum(1 for _ in split.split(source, table_schema, plan, parts))
     assert count > 5
     # Another process validates the chunks, last first, as helpers racing ahead would.
@@ -134,15 +140,7 @@ def test_chunks_validated_alone_then_settled_give_the_one_run_outcome(tmp_path, 
                          ids=["csv", "ndjson"])
 def test_chunks_judged_in_order_need_no_correction_and_a_resumed_settling_agrees(tmp_path, name,
                                                                                   write):
-    path = tmp_path / name
-    write(path)
-    schema = TableSchema.from_dict(KEYED)
-    plan = ImportPlan.from_dict({}, schema)
-    engine = ArrowValidationEngine(block_size=1 << 14)
-    source = SourceFile(path, name)
-    expected = _one_run(engine, source, schema, plan, tmp_path)
-    split = ArrowSplitValidation(engine)
-    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    schema, plan, engine, split, parts, source, expected = _split_job(tmp_path, name, write)
     raws = list(split.split(source, schema, plan, parts))
     count, half = len(raws), len(raws) // 2
     # The reader, alone at first, judges the first half as it reads them; a helper arriving
@@ -182,15 +180,7 @@ def test_a_schema_with_unique_fields_is_never_judged_in_order(tmp_path):
                          ids=["csv", "ndjson"])
 def test_a_helper_judging_against_earlier_chunks_keys_leaves_fewer_corrections(tmp_path, name,
                                                                               write):
-    path = tmp_path / name
-    write(path)
-    schema = TableSchema.from_dict(KEYED)
-    plan = ImportPlan.from_dict({}, schema)
-    engine = ArrowValidationEngine(block_size=1 << 14)
-    source = SourceFile(path, name)
-    expected = _one_run(engine, source, schema, plan, tmp_path)
-    split = ArrowSplitValidation(engine)
-    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    schema, plan, engine, split, parts, source, expected = _split_job(tmp_path, name, write)
     count = sum(1 for _ in split.split(source, schema, plan, parts))
     # One helper validates every third chunk first, alone; a second helper then validates the
     # rest in ascending order, each against the keys of every earlier chunk validated so far.
@@ -213,15 +203,8 @@ def test_a_helper_judging_against_earlier_chunks_keys_leaves_fewer_corrections(t
 
 
 def test_a_chunk_validated_again_keeps_no_candidates_of_the_attempt_before(tmp_path):
-    path = tmp_path / "keyed.csv"
-    _keyed_csv(path)
-    schema = TableSchema.from_dict(KEYED)
-    plan = ImportPlan.from_dict({}, schema)
-    engine = ArrowValidationEngine(block_size=1 << 14)
-    source = SourceFile(path, path.name)
-    expected = _one_run(engine, source, schema, plan, tmp_path)
-    split = ArrowSplitValidation(engine)
-    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    schema, plan, engine, split, parts, source, expected = _split_job(tmp_path, "keyed.csv",
+                                                                      _keyed_csv)
     raws = list(split.split(source, schema, plan, parts))
     last = len(raws) - 1
     helper = JobParts(parts.blobs, parts.prefix, tmp_path / "helper")
@@ -241,15 +224,8 @@ def test_a_chunk_validated_again_keeps_no_candidates_of_the_attempt_before(tmp_p
 
 
 def test_a_reader_judging_ahead_of_undecided_chunks_gives_the_one_run_outcome(tmp_path):
-    path = tmp_path / "keyed.csv"
-    _keyed_csv(path)
-    schema = TableSchema.from_dict(KEYED)
-    plan = ImportPlan.from_dict({}, schema)
-    engine = ArrowValidationEngine(block_size=1 << 14)
-    source = SourceFile(path, path.name)
-    expected = _one_run(engine, source, schema, plan, tmp_path)
-    split = ArrowSplitValidation(engine)
-    parts = JobParts(FilesystemBlobStore(tmp_path / "blobs"), "w/jobs/j/parts/v1", tmp_path / "reader")
+    schema, plan, engine, split, parts, source, expected = _split_job(tmp_path, "keyed.csv",
+                                                                      _keyed_csv)
     raws = list(split.split(source, schema, plan, parts))
     count, third = len(raws), len(raws) // 3
     decisions = split.key_decisions(parts, schema, plan, tmp_path / "settle-1")
