@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -410,43 +411,64 @@ class ChunkTasks:
                     chunks: list[int], merged: Callable[[int], bool], clock: WorkClock) -> int:
         """Merge every chunk of `chunks` nobody holds or merged, the next one prepared (read,
         converted, staged) on a second thread while one merges, as a one-worker run does;
-        return how many were merged here."""
+        return how many were merged here. While no other worker is seen on the job (a unit
+        held or merged elsewhere), as many merge at once as the destination can take (ADR
+        0134); from then on one at a time, since the others merge beside this one."""
         parts = self._parts(job)
         remaining = iter(chunks)
+        alone = True
 
         def prepare(chunk: int) -> Any:
             rows = self.split.settled_rows(parts, chunk)
             return self.destination.prepare_chunk(schema, plan.operation, rows)
 
         def next_claimed(pool: ThreadPoolExecutor) -> tuple[int, ExitStack, Future[Any]] | None:
+            nonlocal alone
             for chunk in remaining:
                 claim = ExitStack()
                 unit = self.queue.claim_unit(job.id, self._unit(job, f"merge-{chunk}"))
                 if not merged(chunk) and claim.enter_context(unit) and not merged(chunk):
                     return chunk, claim, pool.submit(prepare, chunk)
                 claim.close()
+                alone = False
             return None
 
+        def merge(chunk: int, prepared: Any) -> None:
+            merging = time.monotonic()
+            self.destination.merge_chunk(
+                job.workspace, job.object_name, schema, plan.operation, prepared,
+                LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
+                on_outcomes=self._part_writer(job, schema, parts, chunk, clock))
+            clock.add("merge", merging, 1)
+
         count = 0
-        with ThreadPoolExecutor(1, thread_name_prefix="lading-prepare") as pool:
-            current = next_claimed(pool)
+        running: deque[tuple[ExitStack, Future[None]]] = deque()
+        at_most = max(1, self.destination.merges_at_once)
+        with ThreadPoolExecutor(1, thread_name_prefix="lading-prepare") as preparing, \
+                ThreadPoolExecutor(at_most, thread_name_prefix="lading-merge") as merging:
+            current = next_claimed(preparing)
             try:
                 while current is not None:
                     chunk, claim, future = current
                     current = None
-                    with claim:
+                    try:
                         waited = time.monotonic()
                         prepared = future.result()
                         clock.add("wait-prepare", waited)
-                        current = next_claimed(pool)
-                        merging = time.monotonic()
-                        self.destination.merge_chunk(
-                            job.workspace, job.object_name, schema, plan.operation, prepared,
-                            LedgerEntry(job.id, job.plan_version, chunk), list_id=job.list_id,
-                            on_outcomes=self._part_writer(job, schema, parts, chunk, clock))
-                        clock.add("merge", merging, 1)
+                    except BaseException:
+                        claim.close()
+                        raise
+                    running.append((claim, merging.submit(merge, chunk, prepared)))
+                    current = next_claimed(preparing)
+                    while running and (current is None or len(running) >= (at_most if alone else 1)):
+                        held, done = running.popleft()
+                        with held:  # the unit is given back once its merge has ended
+                            done.result()
                         count += 1
             finally:
+                for held, done in running:  # a merge failed: the others end, then give back
+                    with held:
+                        wait([done])
                 if current is not None:  # prepared ahead, never merged: give it back
                     _, claim, future = current
                     with claim:

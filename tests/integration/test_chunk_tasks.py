@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,41 @@ def test_a_reader_alone_judges_every_chunk_in_order_and_corrects_none(tmp_path, 
     (validated,) = [r for r in caplog.records if r.getMessage() == "split job validated"]
     assert validated.chunks > 1 and validated.chunksValidatedHere == validated.chunks
     assert "correct" not in validated.unitsBy
+
+
+def test_a_worker_alone_on_a_split_job_merges_two_chunks_at_once(tmp_path, postgres_url):
+    """No other worker is seen on the job's merge units, so the destination takes two merges
+    at once, as it would for a job that was not split (ADR 0139)."""
+    source = tmp_path / "profiles.csv"
+    generate_profiles(12_000, source, invalid_rate=0.06)
+    expected = _reference(tmp_path, source, PROFILES_SCHEMA)
+    app = bootstrap(Settings(home=tmp_path / "many-workers", event_store=postgres_url,
+                             destination=postgres_url, chunk_bytes=CHUNK, split_bytes=0,
+                             chunk_helpers=0))
+    try:
+        assert app.runner.chunk_tasks is not None
+        destination = app.runner.chunk_tasks.destination
+        assert destination.merges_at_once == 2
+        spans: list[tuple[float, float]] = []
+        lock = threading.Lock()
+        merge_chunk = destination.merge_chunk
+
+        def timed(*args, **kwargs):
+            began = time.monotonic()
+            try:
+                return merge_chunk(*args, **kwargs)
+            finally:
+                with lock:
+                    spans.append((began, time.monotonic()))
+
+        destination.merge_chunk = timed  # type: ignore[method-assign]
+        assert _run(app, source, PROFILES_SCHEMA, {}) == expected
+    finally:
+        app.close()
+    spans.sort()
+    assert len(spans) > 4
+    assert any(start < end for (_, end), (start, _) in zip(spans, spans[1:])), \
+        "no two chunks were merged at once"
 
 
 SCHEMA = {"fields": [{"name": "code", "type": "string", "constraints": {"required": True}},
