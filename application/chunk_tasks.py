@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -50,11 +51,13 @@ class WorkClock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.units: dict[str, int] = {}
+        self._lock = threading.Lock()  # merges running side by side add to it at once
 
     def add(self, name: str, began: float, units: int = 0) -> None:
-        self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - began
-        if units:
-            self.units[name] = self.units.get(name, 0) + units
+        with self._lock:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - began
+            if units:
+                self.units[name] = self.units.get(name, 0) + units
 
     def fields(self) -> dict[str, Any]:
         return {"secondsBy": {k: round(v, 2) for k, v in self.seconds.items()},
@@ -445,7 +448,7 @@ class ChunkTasks:
         running: deque[tuple[ExitStack, Future[None]]] = deque()
         at_most = max(1, self.destination.merges_at_once)
         with ThreadPoolExecutor(1, thread_name_prefix="lading-prepare") as preparing, \
-                ThreadPoolExecutor(at_most, thread_name_prefix="lading-merge") as merging:
+                ThreadPoolExecutor(at_most, thread_name_prefix="lading-merge") as merges:
             current = next_claimed(preparing)
             try:
                 while current is not None:
@@ -458,9 +461,10 @@ class ChunkTasks:
                     except BaseException:
                         claim.close()
                         raise
-                    running.append((claim, merging.submit(merge, chunk, prepared)))
+                    running.append((claim, merges.submit(merge, chunk, prepared)))
                     current = next_claimed(preparing)
-                    while running and (current is None or len(running) >= (at_most if alone else 1)):
+                    at_once = at_most if alone else 1
+                    while running and (current is None or len(running) >= at_once):
                         held, done = running.popleft()
                         with held:  # the unit is given back once its merge has ended
                             done.result()
