@@ -6,8 +6,11 @@ import csv
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -95,3 +98,28 @@ def generate_profiles(n: int, out: Path, *, seed: int = 42, ndjson: bool = False
         args.append("--ndjson")
     subprocess.run(args, check=True, capture_output=True)
     return json.loads(Path(str(out) + ".expected.json").read_text())
+
+
+def timed_merges(destination: Any) -> list[tuple[float, float]]:
+    """Wrap `destination.merge_chunk` so that each merge's (start, end) is appended to the list
+    returned: a test can then see whether two merges ran at once."""
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    merge_chunk = destination.merge_chunk
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.monotonic()
+        try:
+            return merge_chunk(*args, **kwargs)
+        finally:
+            with lock:
+                spans.append((began, time.monotonic()))
+
+    destination.merge_chunk = timed
+    return spans
+
+
+def merged_at_once(spans: list[tuple[float, float]]) -> bool:
+    """Whether two of the merges `timed_merges` recorded overlapped."""
+    ordered = sorted(spans)
+    return any(start < end for (_, end), (start, _) in pairwise(ordered))

@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ import pytest
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import Lading, bootstrap
 from lading.entrypoints.settings import Settings
-from tests.builders import PROFILES_SCHEMA, generate_profiles
+from tests.builders import PROFILES_SCHEMA, generate_profiles, merged_at_once, timed_merges
 
 pytestmark = pytest.mark.postgres
 CHUNK = 1 << 16
@@ -124,26 +123,12 @@ def test_a_worker_alone_on_a_split_job_merges_two_chunks_at_once(tmp_path, postg
         assert app.runner.chunk_tasks is not None
         destination = app.runner.chunk_tasks.destination
         assert destination.merges_at_once == 2
-        spans: list[tuple[float, float]] = []
-        lock = threading.Lock()
-        merge_chunk = destination.merge_chunk
-
-        def timed(*args, **kwargs):
-            began = time.monotonic()
-            try:
-                return merge_chunk(*args, **kwargs)
-            finally:
-                with lock:
-                    spans.append((began, time.monotonic()))
-
-        destination.merge_chunk = timed  # type: ignore[method-assign]
+        spans = timed_merges(destination)
         assert _run(app, source, PROFILES_SCHEMA, {}) == expected
     finally:
         app.close()
-    spans.sort()
     assert len(spans) > 4
-    assert any(start < end for (_, end), (start, _) in zip(spans, spans[1:])), \
-        "no two chunks were merged at once"
+    assert merged_at_once(spans), "no two chunks were merged at once"
 
 
 SCHEMA = {"fields": [{"name": "code", "type": "string", "constraints": {"required": True}},

@@ -3,9 +3,6 @@ of its own, recorded in the chunks' order, with the counts and records of one at
 
 from __future__ import annotations
 
-import threading
-import time
-
 import psycopg
 import pytest
 
@@ -13,7 +10,7 @@ from lading.adapters.sql_naming import quote_ident, table_name
 from lading.domain.table_schema import TableSchema
 from lading.entrypoints.bootstrap import bootstrap
 from lading.entrypoints.settings import Settings
-from tests.builders import CONTACTS_SCHEMA, process_file, write_csv
+from tests.builders import CONTACTS_SCHEMA, merged_at_once, process_file, timed_merges, write_csv
 
 pytestmark = pytest.mark.postgres
 WS = "acme"
@@ -26,19 +23,7 @@ def test_a_postgresql_job_merges_two_chunks_at_once_and_records_them_in_order(tm
         app.objects.catalog.add(WS, "contacts", TableSchema.from_dict(CONTACTS_SCHEMA))
         destination = app.runner.destination
         assert destination.merges_at_once == 2
-        spans: list[tuple[float, float]] = []
-        lock = threading.Lock()
-        merge_chunk = destination.merge_chunk
-
-        def timed(*args, **kwargs):
-            began = time.monotonic()
-            try:
-                return merge_chunk(*args, **kwargs)
-            finally:
-                with lock:
-                    spans.append((began, time.monotonic()))
-
-        destination.merge_chunk = timed
+        spans = timed_merges(destination)
         rows = [[str(i), f"user{i}@example.com", f"{i % 99999:05d}", "1990-01-02",
                  "pro" if i % 3 else "free"] for i in range(1, 6001)]
         rows[100][1] = "not an email"
@@ -53,9 +38,7 @@ def test_a_postgresql_job_merges_two_chunks_at_once_and_records_them_in_order(tm
     assert status["state"] == "completed", status
     assert (status["readRows"], status["invalidRows"], status["mergedInserts"]) == (6000, 2, 5998)
     assert len(merged) >= 8 and merged == sorted(merged) == list(range(len(merged)))
-    spans.sort()
-    overlapping = sum(1 for (_, end), (start, _) in zip(spans, spans[1:]) if start < end)
-    assert overlapping, "no two chunks were merged at once"
+    assert merged_at_once(spans), "no two chunks were merged at once"
     with psycopg.connect(postgres_url) as conn:
         stored = conn.execute(f"select id, email from {quote_ident(table_name(WS, 'contacts'))}"
                               " order by id").fetchall()
